@@ -1,0 +1,89 @@
+"""What is collected: visits, forms, fields, and the checks on them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field as PydanticField
+from pydantic import model_validator
+
+from trialdesk.protocol.base import Code, StrictModel
+from trialdesk.protocol.expressions import Expression
+from trialdesk.protocol.text import LocalizedText
+
+FieldType = Literal["integer", "decimal", "text", "date", "datetime", "choice", "yesno"]
+NUMERIC_TYPES = ("integer", "decimal")
+
+
+class Range(StrictModel):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> Range:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is greater than max ({self.max:g})")
+        return self
+
+    def contains(self, value: float) -> bool:
+        """Return True if ``value`` lies within the range (bounds included)."""
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+
+class Choice(StrictModel):
+    code: str
+    label: LocalizedText
+
+
+class FormField(StrictModel):
+    code: Code
+    label: LocalizedText
+    type: FieldType
+    unit: str | None = None
+    required: bool = False
+    range: Range | None = None
+    soft_range: Range | None = None
+    decimals: int | None = None
+    choices: list[Choice] = PydanticField(default_factory=list)
+    derived: Expression | None = None
+    help: LocalizedText | None = None
+
+    @model_validator(mode="after")
+    def _options_fit_the_type(self) -> FormField:
+        if self.type == "choice" and not self.choices:
+            raise ValueError("a choice field needs at least one choice")
+        if self.type != "choice" and self.choices:
+            raise ValueError(f"only choice fields have choices, not {self.type} fields")
+        if (self.range or self.soft_range) and self.type not in NUMERIC_TYPES:
+            raise ValueError(f"ranges apply to integer and decimal fields, not {self.type} fields")
+        if self.derived is not None and self.type not in NUMERIC_TYPES:
+            raise ValueError("a derived field must be integer or decimal")
+        return self
+
+
+class CrossFieldCheck(StrictModel):
+    code: Code
+    rule: Expression
+    message: LocalizedText
+    severity: Literal["error", "warning"] = "error"
+
+
+class Form(StrictModel):
+    code: Code
+    title: LocalizedText
+    repeating: bool = False
+    fields: list[FormField]
+    checks: list[CrossFieldCheck] = PydanticField(default_factory=list)
+
+    def field(self, code: str) -> FormField:
+        """Return the field with this code."""
+        return next(field for field in self.fields if field.code == code)
+
+
+class Visit(StrictModel):
+    code: Code
+    title: LocalizedText
+    day: int
+    window_before: int = PydanticField(default=0, ge=0)
+    window_after: int = PydanticField(default=0, ge=0)
+    forms: list[str]

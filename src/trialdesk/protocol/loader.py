@@ -1,0 +1,101 @@
+"""Read a protocol file, validate it, and report every problem at once."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from trialdesk.protocol.checks import check_protocol
+from trialdesk.protocol.errors import ProtocolError, ProtocolIssue
+from trialdesk.protocol.locate import LineIndex
+from trialdesk.protocol.schema import Protocol
+
+DEFAULT_PROTOCOL = "nct04390152.toml"
+_TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def default_protocol_path() -> Path:
+    """Return the path of the bundled NCT04390152 protocol."""
+    return Path(str(resources.files("trialdesk.protocol") / "protocols" / DEFAULT_PROTOCOL))
+
+
+def load_protocol(path: str | Path | None = None) -> Protocol:
+    """Load and validate a protocol file (default: the bundled NCT04390152).
+
+    Raise ProtocolError listing every problem, each with the file, dotted path, line and rule.
+    """
+    if path is None:
+        return _load_default()
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProtocolError([ProtocolIssue("", "readable", str(error), file=str(path))]) from error
+    return parse_protocol(text, file=str(path))
+
+
+@cache
+def _load_default() -> Protocol:
+    path = default_protocol_path()
+    return parse_protocol(path.read_text(encoding="utf-8"), file=str(path))
+
+
+def parse_protocol(text: str, *, file: str = "<protocol>") -> Protocol:
+    """Validate protocol TOML text; see load_protocol."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = _TOML_LINE.search(str(error))
+        line = int(match.group(1)) if match else None
+        message = _TOML_LINE.sub("", str(error)).strip()
+        raise ProtocolError(
+            [ProtocolIssue("", "toml-syntax", f"TOML syntax error: {message}", file, line)]
+        ) from error
+    lines = LineIndex(text)
+    try:
+        protocol = Protocol.model_validate(data)
+    except ValidationError as error:
+        raise ProtocolError(
+            [_issue_from_pydantic(item, file, lines) for item in error.errors()]
+        ) from error
+    findings = check_protocol(protocol)
+    if findings:
+        raise ProtocolError(
+            [
+                ProtocolIssue(path, rule, message, file, lines.line_of(path))
+                for path, rule, message in findings
+            ]
+        )
+    return protocol
+
+
+def _issue_from_pydantic(item: dict, file: str, lines: LineIndex) -> ProtocolIssue:
+    path = _dotted(item["loc"])
+    rule = item["type"]
+    message = item["msg"]
+    if rule == "extra_forbidden":
+        message = f"unknown key {item['loc'][-1]!r}"
+    elif rule == "literal_error":
+        message = f"{item.get('input')!r} is not allowed: {message.removeprefix('Input should be ')}"
+        message = message.replace("expected", "expected one of")
+    elif rule == "missing":
+        message = "required key is missing"
+    message = message.removeprefix("Value error, ")
+    return ProtocolIssue(path, rule, message, file, lines.line_of(path))
+
+
+def _dotted(loc: tuple) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif str(part).startswith("function-") or part in ("str", "int", "float"):
+            continue
+        else:
+            path = f"{path}.{part}" if path else str(part)
+    return path

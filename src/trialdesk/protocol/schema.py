@@ -1,0 +1,120 @@
+"""The protocol: one validated object that the whole system reads."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from trialdesk.protocol.base import Code, StrictModel
+from trialdesk.protocol.capture import Form, FormField, Visit
+from trialdesk.protocol.design import Design, MaskedRole, StratumLevel
+from trialdesk.protocol.expressions import Expression
+from trialdesk.protocol.registry import Registry
+from trialdesk.protocol.text import LocalizedText
+
+
+class Criterion(StrictModel):
+    """One eligibility criterion; ``rule``, ``all`` or ``any`` (exactly one) says when it holds."""
+
+    code: Code
+    text: LocalizedText
+    rule: Expression | None = None
+    all: list[Expression] | None = None
+    any: list[Expression] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_rule(self) -> Criterion:
+        given = [name for name in ("rule", "all", "any") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'rule', 'all' or 'any'")
+        return self
+
+    @property
+    def expression(self) -> Expression:
+        """The criterion as one expression (an all/any group joined with and/or)."""
+        if self.rule is not None:
+            return self.rule
+        parts, joiner = (self.all, " and ") if self.all is not None else (self.any, " or ")
+        return Expression(joiner.join(f"({part.source})" for part in parts or []))
+
+
+class Eligibility(StrictModel):
+    inclusion: list[Criterion]
+    exclusion: list[Criterion] = Field(default_factory=list)
+
+
+class Outcome(StrictModel):
+    code: Code
+    kind: Literal["primary", "secondary", "other"]
+    measure: LocalizedText
+    description: LocalizedText
+    time_frame: LocalizedText
+    analysis: Literal[
+        "safety_counts", "proportions", "survival", "ventilator_free_days",
+        "change_from_baseline", "repeated_measures",
+    ]
+
+
+class Role(StrictModel):
+    code: Code
+    name: LocalizedText
+    site_scoped: bool
+    sees_arm: Literal["never", "own_site", "all", "after_unblinding"]
+    masked_as: list[MaskedRole] = Field(default_factory=list)
+    permissions: list[str]
+
+
+class Site(StrictModel):
+    code: str = Field(pattern=r"^[A-Z]{2}-\d{2}$")
+    name: str
+    city: str
+    country: str
+
+
+class Assumption(StrictModel):
+    """A choice the registry page does not make, with the dotted path it concerns."""
+
+    path: str
+    note: str
+
+
+class Protocol(StrictModel):
+    schema_version: Literal[1]
+    version: str
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    registry: Registry
+    design: Design
+    sites: list[Site]
+    eligibility: Eligibility
+    roles: list[Role]
+    visits: list[Visit]
+    forms: list[Form]
+    outcomes: list[Outcome]
+    assumptions: list[Assumption] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _site_levels_come_from_sites(self) -> Protocol:
+        for factor in self.design.randomization.strata:
+            if factor.source == "site" and not factor.levels:
+                factor.levels = [
+                    StratumLevel(code=site.code, label=LocalizedText({"en": site.name}))
+                    for site in self.sites
+                ]
+        return self
+
+    def form(self, code: str) -> Form:
+        """Return the form with this code."""
+        return next(form for form in self.forms if form.code == code)
+
+    def visit(self, code: str) -> Visit:
+        """Return the visit with this code."""
+        return next(visit for visit in self.visits if visit.code == code)
+
+    def all_fields(self) -> dict[str, FormField]:
+        """Return every field of every form by code (eligibility and strata read these)."""
+        return {field.code: field for form in self.forms for field in form.fields}
+
+    def role(self, code: str) -> Role:
+        """Return the role with this code."""
+        return next(role for role in self.roles if role.code == code)
