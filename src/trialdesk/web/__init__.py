@@ -1,0 +1,1 @@
+"""Django web application of trialdesk (trial server, public registry)."""

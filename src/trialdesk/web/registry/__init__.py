@@ -1,0 +1,1 @@
+"""Public trial registry: record page, related trials, search, ClinicalTrials.gov JSON."""
