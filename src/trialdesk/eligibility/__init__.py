@@ -58,7 +58,8 @@ class EligibilityResult:
         lines = []
         for result in self.criteria:
             if result.status == "missing":
-                lines.append(f"{result.code}: not decided, missing {', '.join(result.missing_fields)}")
+                missing = ", ".join(result.missing_fields)
+                lines.append(f"{result.code}: not decided, missing {missing}")
             elif result.kind == "inclusion" and result.status == "not_met":
                 lines.append(f"{result.code}: inclusion criterion not met")
             elif result.kind == "exclusion" and result.status == "met":
@@ -96,7 +97,8 @@ def _evaluate(criterion: Criterion, kind: str, values: Mapping[str, Any], langua
         return CriterionResult(criterion.code, kind, text, "missing", tuple(absent))
     except TypeError:
         # a value of the wrong type (text where a number is due) cannot decide a criterion
-        return CriterionResult(criterion.code, kind, text, "missing", tuple(sorted(expression.names())))
+        names = tuple(sorted(expression.names()))
+        return CriterionResult(criterion.code, kind, text, "missing", names)
     return CriterionResult(criterion.code, kind, text, "met" if held else "not_met")
 
 
@@ -118,7 +120,7 @@ def evaluate_eligibility(
     return EligibilityResult(results, derived)
 
 
-class NoStratum(ValueError):  # noqa: N818 - reads as "no stratum for these values"
+class NoStratum(ValueError):
     """Raised when the values do not place the participant in exactly one level of a factor."""
 
 

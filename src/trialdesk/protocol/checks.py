@@ -115,6 +115,8 @@ def _masking_and_roles(protocol: Protocol) -> Iterator[Finding]:
 
 def _block_sizes(protocol: Protocol) -> Iterator[Finding]:
     randomization = protocol.design.randomization
+    if set(protocol.design.allocation_ratio) != {arm.code for arm in protocol.design.arms}:
+        return  # the ratio itself is wrong; that error is reported on its own
     total = sum(protocol.design.allocation_ratio.values())
     if randomization.method == "permuted-blocks" and not randomization.block_sizes:
         yield "design.randomization.block_sizes", "block-sizes", "permuted blocks need block sizes"
@@ -150,7 +152,8 @@ def _strata(protocol: Protocol) -> Iterator[Finding]:
                 yield (
                     path,
                     "stratum-reachable",
-                    f"level {level.code!r} of stratum {factor.code!r} can never be reached: {reason}",
+                    f"level {level.code!r} of stratum {factor.code!r} "
+                    f"can never be reached: {reason}",
                 )
 
 

@@ -33,7 +33,7 @@ class ExpressionSyntaxError(ValueError):
     """Raised when a rule's text does not follow the grammar."""
 
 
-class MissingValue(LookupError):  # noqa: N818 - it is a condition, not a failure of the caller
+class MissingValue(LookupError):
     """Raised when an expression needs a field value that has not been entered."""
 
     def __init__(self, name: str) -> None:
@@ -183,7 +183,7 @@ class All(Node):
 
 
 @dataclass(frozen=True)
-class Any_(Node):  # noqa: N801 - "Any" is taken by typing
+class Any_(Node):
     operands: tuple[Node, ...]
 
     def evaluate(self, values: Mapping[str, Any]) -> bool:

@@ -81,7 +81,8 @@ def _issue_from_pydantic(item: dict, file: str, lines: LineIndex) -> ProtocolIss
     if rule == "extra_forbidden":
         message = f"unknown key {item['loc'][-1]!r}"
     elif rule == "literal_error":
-        message = f"{item.get('input')!r} is not allowed: {message.removeprefix('Input should be ')}"
+        allowed = message.removeprefix("Input should be ")
+        message = f"{item.get('input')!r} is not allowed: {allowed}"
         message = message.replace("expected", "expected one of")
     elif rule == "missing":
         message = "required key is missing"

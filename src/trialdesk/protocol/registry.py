@@ -35,19 +35,16 @@ def parse_partial_date(value: Any) -> str:
     match = _PARTIAL_DATE.match(value.strip())
     if match is None:
         raise PydanticCustomError(
-            "date_format", "{value!r} is not a date of the form yyyy, yyyy-MM or yyyy-MM-dd",
-            {"value": value},
+            "date_format", f"'{value}' is not a date of the form yyyy, yyyy-MM or yyyy-MM-dd"
         )
     year, month, day = (int(part) if part else None for part in match.groups())
     if month is not None and not 1 <= month <= 12:
-        raise PydanticCustomError("date_month", "{value!r} has no month {month}",
-                                  {"value": value, "month": month})
+        raise PydanticCustomError("date_month", f"'{value}' has no month {month}")
     if day is not None and month is not None:
         last = calendar.monthrange(year or 1, month)[1]
         if not 1 <= day <= last:
             raise PydanticCustomError(
-                "date_day", "{value!r} is not a calendar date ({month:02d}/{year} has {last} days)",
-                {"value": value, "month": month, "year": year, "last": last},
+                "date_day", f"'{value}' is not a calendar date ({month:02d}/{year} has {last} days)"
             )
     return value.strip()
 

@@ -98,7 +98,11 @@ class Protocol(StrictModel):
         for factor in self.design.randomization.strata:
             if factor.source == "site" and not factor.levels:
                 factor.levels = [
-                    StratumLevel(code=site.code, label=LocalizedText({"en": site.name}))
+                    StratumLevel(
+                        code=site.code,
+                        # a site's name is a proper name: the same in every language
+                        label=LocalizedText(dict.fromkeys(["en", *self.languages], site.name)),
+                    )
                     for site in self.sites
                 ]
         return self

@@ -1,0 +1,57 @@
+"""`trialdesk protocol check|show`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from trialdesk.protocol import ProtocolError, load_protocol
+from trialdesk.protocol.summary import summarize
+from trialdesk.protocol.translations import missing_translations
+
+PATH_ARGUMENT = click.argument(
+    "path", required=False, type=click.Path(dir_okay=False, path_type=Path)
+)
+
+
+@click.group(name="protocol")
+def command() -> None:
+    """Check and show a protocol file (default: the bundled NCT04390152)."""
+
+
+@command.command()
+@PATH_ARGUMENT
+def check(path: Path | None) -> None:
+    """Validate PATH; list every error at once and the texts lacking a translation.
+
+    Exit 0 when the protocol is valid, 1 when it is not.
+    """
+    try:
+        protocol = load_protocol(path)
+    except ProtocolError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    missing = missing_translations(protocol)
+    name = path or "bundled protocol"
+    click.echo(f"{name}: valid ({protocol.registry.nct_id}, version {protocol.version})")
+    if missing:
+        click.echo(f"{len(missing)} text(s) fall back to English:")
+        for text_path, language in missing:
+            click.echo(f"  {text_path}: no '{language}' translation")
+    else:
+        click.echo(f"every text is translated into: {', '.join(protocol.languages)}")
+
+
+@command.command()
+@PATH_ARGUMENT
+@click.option("--language", default="en", show_default=True, help="Language of the texts shown.")
+def show(path: Path | None, language: str) -> None:
+    """Print arms, masking, strata, the visit x form matrix and outcomes of PATH."""
+    try:
+        protocol = load_protocol(path)
+    except ProtocolError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(summarize(protocol, language))

@@ -1,0 +1,59 @@
+"""`trialdesk protocol check|show` on the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from trialdesk.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "protocol" / "fixtures"
+
+
+def test_check_bundled_protocol_exits_zero() -> None:
+    result = CliRunner().invoke(main, ["protocol", "check"])
+    assert result.exit_code == 0, result.output
+    assert "valid (NCT04390152" in result.output
+    assert "every text is translated into: en, es" in result.output
+
+
+def test_check_bad_protocol_exits_one_with_every_error() -> None:
+    bad = str(FIXTURES / "bad_three_errors.toml")
+    result = CliRunner().invoke(main, ["protocol", "check", bad])
+    assert result.exit_code == 1
+    assert "3 errors in the protocol" in result.output
+    assert "[arm-defined]" in result.output and "[form-defined]" in result.output
+
+
+def test_check_lists_missing_translations() -> None:
+    result = CliRunner().invoke(main, ["protocol", "check", str(FIXTURES / "minimal.toml")])
+    assert result.exit_code == 0
+    assert "registry.official_title: no 'es' translation" in result.output
+
+
+def test_show_prints_visit_form_matrix() -> None:
+    result = CliRunner().invoke(main, ["protocol", "show"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    header = next(line for line in lines if line.startswith("form "))
+    assert header.split() == ["form", "screening", "day0", "day1", "day3", "day7", "day14", "day28"]
+    infusion = next(line for line in lines if line.startswith("infusion "))
+    assert infusion.split() == ["infusion", "X"]  # due only at day 1
+    column = header.index("day1")
+    assert infusion[column] == "X"
+    assert "Masking: QUADRUPLE" in result.output
+    assert "stratum ards_severity (field): moderate, severe" in result.output
+
+
+def test_show_in_spanish() -> None:
+    result = CliRunner().invoke(main, ["protocol", "show", "--language", "es"])
+    assert "Terapia estándar más CMM" in result.output
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    for args in (["--help"], ["protocol", "--help"], ["protocol", "check", "--help"],
+                 ["protocol", "show", "--help"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0 and "Usage:" in result.output
