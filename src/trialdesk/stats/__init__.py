@@ -1,0 +1,1 @@
+"""Statistical methods of trialdesk: trial design, analyses and monitoring."""
