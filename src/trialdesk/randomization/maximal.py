@@ -47,9 +47,9 @@ class MaximalProcedure(CountProcedure):
         index = tuple(np.minimum(after, limits)[..., j] for j in range(self.n_arms))
         ways = np.where(inside, table[index], 0.0)
         total = ways.sum(axis=-1, keepdims=True)
-        if np.any(total == 0):
-            raise ProcedureError("maximal: a state with no admissible completion was reached")
-        return ways / total
+        # A state with no admissible completion is never reached by this procedure; the exact
+        # assessment still asks about it (with probability zero), so give it the target shares.
+        return np.where(total > 0, ways / np.where(total > 0, total, 1.0), self.target)
 
 
 @lru_cache(maxsize=32)

@@ -1,0 +1,390 @@
+"""`trialdesk randomization generate|import|commit|verify|assess`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+PROTOCOL_OPTION = click.option(
+    "--protocol",
+    "protocol_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Protocol file (default: the bundled NCT04390152).",
+)
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+@click.group(name="randomization")
+def command() -> None:
+    """Generate, commit, verify and assess allocation lists."""
+
+
+def _load_protocol(path: Path | None) -> Any:
+    from trialdesk.protocol import ProtocolError, load_protocol
+
+    try:
+        return load_protocol(path)
+    except ProtocolError as error:
+        raise click.BadParameter(str(error), param_hint="--protocol") from None
+
+
+def _seed(path: Path) -> bytes:
+    from trialdesk.randomization import read_or_create_seed
+
+    try:
+        seed, created = read_or_create_seed(path)
+    except (OSError, ValueError) as error:
+        raise click.BadParameter(str(error), param_hint="--seed-file") from None
+    if created:
+        click.echo(f"created a new 256-bit seed in {path} (mode 0600); keep it secret", err=True)
+    return seed
+
+
+def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+@command.command()
+@PROTOCOL_OPTION
+@click.option(
+    "--seed-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the secret seed; created with 256 random bits (mode 0600) if absent.",
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--slots-per-stratum",
+    type=click.IntRange(min=1),
+    help="Slots per stratum (default: the target enrollment, so no stratum can run out).",
+)
+@JSON_OPTION
+def generate(
+    protocol_path: Path | None,
+    seed_file: Path,
+    out: Path,
+    slots_per_stratum: int | None,
+    as_json: bool,
+) -> None:
+    """Generate the allocation list from the secret seed; write OUT and OUT's .meta.json.
+
+    The seed is read from a file, never from the command line, where it would land in the
+    shell history.
+    """
+    from trialdesk.randomization import (
+        ProcedureError,
+        generate_allocation_list,
+        write_allocation_csv,
+    )
+
+    protocol = _load_protocol(protocol_path)
+    seed = _seed(seed_file)
+    try:
+        allocation_list = generate_allocation_list(protocol, seed, slots_per_stratum)
+    except ProcedureError as error:
+        raise click.UsageError(str(error)) from None
+    out.write_text(write_allocation_csv(allocation_list), encoding="utf-8")
+    meta_path = out.with_suffix(".meta.json")
+    metadata = allocation_list.metadata()
+    meta_path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _emit(
+        {**metadata, "out": str(out), "meta": str(meta_path)},
+        as_json,
+        [
+            f"wrote {len(allocation_list)} slots in {len(allocation_list.strata)} strata to {out}",
+            f"procedure: {allocation_list.procedure} v{allocation_list.procedure_version} "
+            f"{json.dumps(allocation_list.parameters, sort_keys=True)}",
+            f"seed commitment: {allocation_list.seed_commitment}",
+            f"metadata: {meta_path}",
+            "next: trialdesk randomization commit " + str(out),
+        ],
+    )
+
+
+@command.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@PROTOCOL_OPTION
+@click.option(
+    "--seed-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Seed for kit codes, needed when the file (a REDCap table) has none.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the list.")
+@JSON_OPTION
+def import_(
+    path: Path, protocol_path: Path | None, seed_file: Path | None, out: Path | None, as_json: bool
+) -> None:
+    """Validate an allocation list (trialdesk or REDCap CSV) against the protocol.
+
+    Every problem is listed with its line; the exit code is 2 if there is any.
+    """
+    from trialdesk.randomization import (
+        AllocationImportError,
+        read_allocation_csv,
+        write_allocation_csv,
+    )
+
+    protocol = _load_protocol(protocol_path)
+    seed = _seed(seed_file) if seed_file else None
+    try:
+        allocation_list = read_allocation_csv(
+            path.read_text(encoding="utf-8-sig"), protocol, kit_code_seed=seed
+        )
+    except AllocationImportError as error:
+        raise click.UsageError(f"{path}:\n{error}") from None
+    if out:
+        out.write_text(write_allocation_csv(allocation_list), encoding="utf-8")
+    _emit(
+        {"rows": len(allocation_list), "source": allocation_list.procedure, "valid": True},
+        as_json,
+        [f"{path}: valid, {len(allocation_list)} rows" + (f"; wrote {out}" if out else "")],
+    )
+
+
+def _read_rows(path: Path) -> list:
+    from trialdesk.randomization.csv_io import AllocationImportError, parse_allocation_rows
+
+    try:
+        return parse_allocation_rows(path.read_text(encoding="utf-8-sig"))
+    except AllocationImportError as error:
+        raise click.UsageError(f"{path}:\n{error}") from None
+
+
+@command.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--salt", help="Salt as 64 hex digits (default: 256 fresh random bits).")
+@click.option(
+    "--receipt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write per-row salted hashes here, so a later verify can name the first changed row.",
+)
+@JSON_OPTION
+def commit(path: Path, salt: str | None, receipt: Path | None, as_json: bool) -> None:
+    """Print the SHA-256 commitment to the list at PATH, to publish before the first patient.
+
+    Publish the commitment in the registry record; keep the salt (and the list) secret until
+    verification.
+    """
+    from trialdesk.randomization import commit_list
+
+    rows = _read_rows(path)
+    try:
+        result = commit_list(rows, salt)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--salt") from None
+    if receipt:
+        receipt.write_text(json.dumps(result.receipt(), indent=1) + "\n", encoding="utf-8")
+    _emit(
+        {"commitment": result.commitment, "salt": result.salt, "rows": len(rows)},
+        as_json,
+        [
+            f"commitment: {result.commitment}",
+            f"salt:       {result.salt}",
+            "publish the commitment; keep the salt secret until the list is verified",
+        ],
+    )
+
+
+@command.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--salt", required=True, help="The salt given by `commit` (64 hex digits).")
+@click.option("--commitment", required=True, help="The published commitment (64 hex digits).")
+@click.option(
+    "--receipt",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The receipt written by `commit --receipt`, to name the first row that differs.",
+)
+@JSON_OPTION
+def verify(path: Path, salt: str, commitment: str, receipt: Path | None, as_json: bool) -> None:
+    """Check the list at PATH against a published commitment. Exit 0 on a match, 1 otherwise."""
+    from trialdesk.randomization import verify_list
+
+    rows = _read_rows(path)
+    receipt_data = json.loads(receipt.read_text(encoding="utf-8")) if receipt else None
+    try:
+        result = verify_list(rows, salt, commitment, receipt_data)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--salt") from None
+    _emit(
+        {
+            "match": result.match,
+            "first_difference": result.first_difference,
+            "message": result.message,
+        },
+        as_json,
+        [("MATCH: " if result.match else "MISMATCH: ") + result.message],
+    )
+    sys.exit(0 if result.match else 1)
+
+
+def _int_list(option: str, value: str) -> list[int]:
+    try:
+        numbers = [int(part) for part in value.replace(":", ",").split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(
+            f"must be integers separated by commas, got {value!r}", param_hint=option
+        ) from None
+    if not numbers:
+        raise click.BadParameter("must name at least one integer", param_hint=option)
+    return numbers
+
+
+def _covariates(value: str) -> list[list[float]]:
+    """Parse '3;2' (uniform levels) or '0.2,0.8;0.5,0.5' (level probabilities per factor)."""
+    factors = []
+    for part in value.split(";"):
+        part = part.strip()
+        try:
+            if "," in part or "." in part:
+                probabilities = [float(x) for x in part.split(",")]
+            else:
+                probabilities = [1.0] * int(part)
+        except ValueError:
+            probabilities = []
+        if not probabilities or any(p < 0 for p in probabilities) or sum(probabilities) <= 0:
+            raise click.BadParameter(
+                "each factor is a number of equally likely levels or comma-separated "
+                f"probabilities, factors separated by ';' (got {part!r})",
+                param_hint="--covariates",
+            )
+        factors.append(probabilities)
+    return factors
+
+
+@command.command()
+@click.option(
+    "--procedure",
+    "name",
+    required=True,
+    help="complete, permuted-blocks, efron, big-stick, maximal or minimization.",
+)
+@click.option("--block-sizes", help="permuted-blocks: sizes, e.g. 4 or 4,6 (drawn at random).")
+@click.option("--p", "p", type=float, help="efron (default 2/3) or minimization (default 0.8).")
+@click.option("--bound", type=float, help="big-stick or maximal: maximum tolerated imbalance.")
+@click.option("--ratio", default="1:1", show_default=True, help="Allocation ratio, e.g. 2:1.")
+@click.option("--imbalance", type=click.Choice(["range", "variance"]), help="minimization.")
+@click.option(
+    "--covariates",
+    default="3;2",
+    show_default=True,
+    help="minimization: factor level distributions, e.g. '3;2' or '0.3,0.7;0.5,0.5'.",
+)
+@click.option("--n", "n", type=click.IntRange(min=1), default=40, show_default=True)
+@click.option("--sims", type=click.IntRange(min=2), default=100_000, show_default=True)
+@click.option(
+    "--method",
+    type=click.Choice(["auto", "exact", "monte-carlo"]),
+    default="auto",
+    show_default=True,
+    help="auto: exact where a dynamic program exists.",
+)
+@click.option(
+    "--exceed",
+    default="0,1,2,3,4",
+    show_default=True,
+    help="Report P(final imbalance > k) for these k.",
+)
+@click.option("--seed", type=int, help="Seed of the simulation (for reproducible Monte Carlo).")
+@JSON_OPTION
+def assess(
+    name: str,
+    block_sizes: str | None,
+    p: float | None,
+    bound: float | None,
+    ratio: str,
+    imbalance: str | None,
+    covariates: str,
+    n: int,
+    sims: int,
+    method: str,
+    exceed: str,
+    seed: int | None,
+    as_json: bool,
+) -> None:
+    """Predictability (convergence-strategy guesses) and imbalance of a procedure."""
+    from trialdesk.randomization import ProcedureError, available_procedures, get_procedure
+    from trialdesk.randomization.assessment import assess as run_assessment
+
+    if name not in available_procedures():
+        raise click.BadParameter(
+            f"unknown procedure {name!r}; choose from {', '.join(available_procedures())}",
+            param_hint="--procedure",
+        )
+    given = {"block_sizes": block_sizes, "p": p, "bound": bound, "imbalance": imbalance}
+    accepted = {
+        "permuted-blocks": {"block_sizes"},
+        "efron": {"p"},
+        "big-stick": {"bound"},
+        "maximal": {"bound"},
+        "minimization": {"p", "imbalance"},
+    }.get(name, set())
+    for key, value in given.items():
+        if value is not None and key not in accepted:
+            option = "--" + key.replace("_", "-")
+            raise click.UsageError(f"{option} does not apply to --procedure {name}")
+    parameters: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if block_sizes is not None:
+        parameters["block_sizes"] = _int_list("--block-sizes", block_sizes)
+    try:
+        procedure = get_procedure(name, ratio=_int_list("--ratio", ratio), **parameters)
+    except ProcedureError as error:
+        raise click.UsageError(str(error)) from None
+    options: dict[str, Any] = {}
+    if name == "minimization":
+        options["level_probabilities"] = _covariates(covariates)
+    try:
+        result = run_assessment(
+            procedure,
+            n,
+            sims=sims,
+            method=method.replace("-", "_"),  # type: ignore[arg-type]
+            exceed=_int_list("--exceed", exceed),
+            seed=seed,
+            progress=True,
+            **options,
+        )
+    except (ProcedureError, ValueError) as error:
+        raise click.UsageError(str(error)) from None
+    data = result.to_json()
+    lines = [
+        f"{procedure.describe()}  n={n}  method={result.method}"
+        + (f" ({sims} sequences)" if result.method == "monte_carlo" else ""),
+        _line(
+            "correct guesses (convergence)",
+            result.correct_guess_proportion,
+            result,
+            "correct_guess_proportion",
+        ),
+        _line(
+            "expected final imbalance",
+            result.expected_final_imbalance,
+            result,
+            "expected_final_imbalance",
+        ),
+        _line(
+            "expected max imbalance",
+            result.expected_max_imbalance,
+            result,
+            "expected_max_imbalance",
+        ),
+        *(
+            _line(f"P(final imbalance > {k})", value, result, f"final_imbalance_exceeds_{k}")
+            for k, value in result.final_imbalance_exceeds.items()
+        ),
+    ]
+    _emit(data, as_json, lines)
+
+
+def _line(label: str, value: float, result: Any, key: str) -> str:
+    text = f"  {label:<32} {value:.5f}"
+    if result.standard_errors:
+        text += f"  (s.e. {result.standard_errors[key]:.5f})"
+    return text

@@ -1,0 +1,100 @@
+"""Vectorized Monte Carlo assessment: whole batches of sequences at once, no loop per simulation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from ..base import Procedure, lagging_mask
+from .metrics import Assessment
+
+CHUNK = 20_000
+
+
+def sequence_metrics(
+    arms: np.ndarray, ratio: Sequence[int], exceed: Sequence[int] = ()
+) -> dict[str, np.ndarray]:
+    """Return per-sequence figures for a (sims, n) array of arm indices.
+
+    Keys: ``correct`` (proportion of correct convergence guesses), ``final`` (final imbalance),
+    ``max`` (maximum imbalance over the sequence) and ``exceeds_<k>`` (0/1: final imbalance > k).
+    """
+    sims, n = arms.shape
+    n_arms = len(ratio)
+    weights = np.asarray(ratio, dtype=np.int64)
+    onehot = arms[..., None] == np.arange(n_arms)  # (sims, n, K)
+    after = np.cumsum(onehot, axis=1, dtype=np.int64)  # counts after each allocation
+    before = np.concatenate([np.zeros((sims, 1, n_arms), dtype=np.int64), after[:, :-1]], axis=1)
+    lagging = lagging_mask(before, ratio)
+    hit = np.take_along_axis(lagging, arms[..., None].astype(np.int64), axis=-1)[..., 0]
+    credit = hit / lagging.sum(axis=-1)  # a tie of t arms counts 1/t when the arm is among them
+    totals = np.arange(1, n + 1)[None, :, None]
+    imbalance = np.abs(weights.sum() * after - totals * weights).sum(axis=-1) / weights.sum()
+    metrics = {
+        "correct": credit.mean(axis=1),
+        "final": imbalance[:, -1],
+        "max": imbalance.max(axis=1),
+    }
+    for k in exceed:
+        metrics[f"exceeds_{k}"] = (imbalance[:, -1] > k + 1e-9).astype(float)
+    return metrics
+
+
+def monte_carlo_assessment(
+    procedure: Procedure,
+    n: int,
+    *,
+    sims: int = 100_000,
+    exceed: Sequence[int] = (0, 1, 2, 3, 4),
+    seed: int | None = None,
+    progress: bool = False,
+    **simulate_options: Any,
+) -> Assessment:
+    """Return the Monte Carlo assessment from ``sims`` simulated sequences of length ``n``.
+
+    Standard errors are those of the means over the simulated sequences.
+    """
+    if sims < 2:
+        raise ValueError(f"sims must be at least 2, got {sims}")
+    simulate = getattr(procedure, "simulate", None)
+    if simulate is None:
+        raise ValueError(f"{procedure.name} cannot be simulated")
+    length = procedure.list_length(n) if hasattr(procedure, "list_length") else n
+    rng = np.random.default_rng(seed)
+    sums: dict[str, float] = {}
+    squares: dict[str, float] = {}
+    chunks = [min(CHUNK, sims - start) for start in range(0, sims, CHUNK)]
+    with tqdm(total=sims, disable=not progress, unit="seq", desc=procedure.name) as bar:
+        for size in chunks:
+            arms = simulate(length, size, rng, **simulate_options)[:, :n]
+            for key, values in sequence_metrics(arms, procedure.ratio, exceed).items():
+                sums[key] = sums.get(key, 0.0) + float(values.sum())
+                squares[key] = squares.get(key, 0.0) + float(np.square(values).sum())
+            bar.update(size)
+    means = {key: sums[key] / sims for key in sums}
+    errors = {
+        key: float(
+            np.sqrt(max(squares[key] / sims - means[key] ** 2, 0.0) * sims / (sims - 1) / sims)
+        )
+        for key in sums
+    }
+    return Assessment(
+        procedure=procedure.name,
+        parameters=procedure.parameters,
+        n=n,
+        method="monte_carlo",
+        correct_guess_proportion=means["correct"],
+        expected_final_imbalance=means["final"],
+        expected_max_imbalance=means["max"],
+        final_imbalance_exceeds={k: means[f"exceeds_{k}"] for k in exceed},
+        sims=sims,
+        standard_errors={
+            "correct_guess_proportion": errors["correct"],
+            "expected_final_imbalance": errors["final"],
+            "expected_max_imbalance": errors["max"],
+            **{f"final_imbalance_exceeds_{k}": errors[f"exceeds_{k}"] for k in exceed},
+        },
+    )
