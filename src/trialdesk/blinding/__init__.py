@@ -1,0 +1,18 @@
+"""Who may see which arm: the blinding policy as plain Python (no Django).
+
+>>> from trialdesk.protocol import load_protocol
+>>> policy = BlindingPolicy(load_protocol())
+>>> policy.may_see_arm("pharmacist", viewer_site="CO-01", participant_site="CO-01")
+True
+>>> policy.may_see_arm("investigator", viewer_site="CO-01", participant_site="CO-01")
+False
+"""
+
+from trialdesk.blinding.leaks import arm_revealing_texts, find_leaks
+from trialdesk.blinding.masking import coded_arm_labels, mask_arm
+from trialdesk.blinding.policy import BlindingPolicy, UnknownRole
+
+__all__ = [
+    "BlindingPolicy", "UnknownRole", "arm_revealing_texts", "coded_arm_labels", "find_leaks",
+    "mask_arm",
+]

@@ -1,0 +1,33 @@
+"""Sign in and out. Signing in applies the user's language."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import translation
+from django.views.decorators.http import require_POST
+
+from trialdesk.web.trials.models import Membership
+
+
+class TrialLoginView(LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: object) -> HttpResponse:
+        response = super().form_valid(form)
+        membership = Membership.objects.filter(user=self.request.user).first()
+        if membership is not None:
+            translation.activate(membership.language)
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, membership.language,
+                                samesite="Lax", httponly=True)
+        return response
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("accounts:login")

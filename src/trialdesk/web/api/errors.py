@@ -1,0 +1,68 @@
+"""Every API error is one small JSON shape: ``{"error": code, "detail": text, "fields": [...]}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+_RULES = {
+    "missing": "is required",
+    "extra_forbidden": "is not an accepted field",
+}
+
+
+def _field_name(loc: list[Any]) -> str:
+    # ninja prefixes the location with "body"/"query"/"path" and the parameter name
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in ("body", "query", "path"):
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] in ("body", "payload"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Map validation, access and state errors to JSON responses with status codes."""
+
+    def respond(request: HttpRequest, status: int, error: str, detail: str,
+                fields: list[dict[str, str]] | None = None) -> HttpResponse:
+        body: dict[str, Any] = {"error": error, "detail": detail}
+        if fields is not None:
+            body["fields"] = fields
+        return api.create_response(request, body, status=status)
+
+    @api.exception_handler(ValidationError)
+    def validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        fields = [
+            {"field": _field_name(item.get("loc", [])),
+             "rule": _RULES.get(item.get("type", ""), item.get("msg", "is invalid"))}
+            for item in exc.errors
+        ]
+        names = ", ".join(f["field"] for f in fields)
+        return respond(request, 422, "invalid", f"invalid fields: {names}", fields)
+
+    @api.exception_handler(InvalidInput)
+    def invalid(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+        return respond(request, 422, "invalid", f"{exc.field}: {exc.rule}",
+                       [{"field": exc.field, "rule": exc.rule}])
+
+    @api.exception_handler(NotFound)
+    def not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+        return respond(request, 404, "not_found", "no such record")
+
+    @api.exception_handler(Forbidden)
+    def forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
+        return respond(request, 403, "forbidden", str(exc))
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return respond(request, 401, "unauthenticated", "sign in or send an API token")
+
+    @api.exception_handler(Conflict)
+    def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        return respond(request, 409, exc.reason, exc.message)

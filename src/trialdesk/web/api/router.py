@@ -1,0 +1,185 @@
+"""The JSON API under /api/v1/. Endpoints parse, call an access check and an action, and answer.
+
+Every operation requires authentication unless it says ``auth=None`` (only the token exchange).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from trialdesk.web.accounts.models import ApiToken
+from trialdesk.web.api.auth import AUTH
+from trialdesk.web.api.errors import install_error_handlers
+from trialdesk.web.api.schemas import (
+    ConsentIn,
+    DispenseIn,
+    EligibilityIn,
+    EligibilityOut,
+    RandomizeIn,
+    RandomizeOut,
+    ScreenIn,
+    TokenIn,
+    TokenOut,
+    UnblindIn,
+)
+from trialdesk.web.trials import access, actions, presenters
+from trialdesk.web.trials.errors import Forbidden, InvalidInput
+from trialdesk.web.trials.models import AuditRecord, UnblindingEvent
+from trialdesk.web.trials.protocol import get_protocol
+from trialdesk.web.trials.screening_fields import clean_screening_values
+
+api = NinjaAPI(title="trialdesk", version="1", urls_namespace="api", auth=AUTH)
+install_error_handlers(api)
+
+__all__ = ["AuthenticationError", "ValidationError", "api"]
+
+
+def _actor(request: HttpRequest) -> access.Actor:
+    return access.actor_for(request.auth)
+
+
+def _lang(request: HttpRequest) -> str:
+    return getattr(request, "LANGUAGE_CODE", "en")[:2]
+
+
+@api.post("/auth/token", auth=None, response={201: TokenOut}, tags=["auth"])
+def create_token(request: HttpRequest, body: TokenIn) -> tuple[int, dict[str, str]]:
+    """Exchange a username and password for an API token (login throttling applies)."""
+    user = authenticate(request, username=body.username, password=body.password)
+    if user is None:
+        raise Forbidden("wrong username or password")
+    _, secret = ApiToken.issue(user, label="api")
+    return 201, {"token": secret}
+
+
+@api.get("/me", tags=["auth"])
+def me(request: HttpRequest) -> dict[str, Any]:
+    actor = _actor(request)
+    return {"username": actor.username, "role": actor.role, "site": actor.site,
+            "permissions": sorted(actor.policy.role(actor.role).permissions)}
+
+
+@api.get("/participants", tags=["participants"])
+def list_participants(request: HttpRequest) -> list[dict[str, Any]]:
+    actor = _actor(request)
+    if not access.can_read_participants(actor):
+        raise Forbidden("this role does not read participant records")
+    participants = access.visible_participants(actor).select_related(
+        "randomization__slot", "consent").order_by("code")
+    return [presenters.participant_view(actor, p, _lang(request)) for p in participants]
+
+
+@api.post("/participants", response={201: dict}, tags=["participants"])
+def screen(request: HttpRequest, body: ScreenIn) -> tuple[int, dict[str, Any]]:
+    """Screen a patient: the screening log keeps every patient, eligible or not."""
+    actor = _actor(request)
+    participant = actions.do_screen(actor, values=body.values, site_code=body.site)
+    view = presenters.participant_view(actor, participant, _lang(request))
+    view["eligibility"] = presenters.eligibility_view(participant.screening.values, _lang(request))
+    return 201, view
+
+
+@api.post("/eligibility", response=EligibilityOut, tags=["participants"])
+def eligibility(request: HttpRequest, body: EligibilityIn) -> dict[str, Any]:
+    """Evaluate screening values without storing them (the form's live result)."""
+    actor = _actor(request)
+    access.require(actor, "screen")
+    values = clean_screening_values(get_protocol(), body.values)
+    return presenters.eligibility_view(values, _lang(request))
+
+
+@api.get("/participants/{code}", tags=["participants"])
+def participant_detail(request: HttpRequest, code: str) -> dict[str, Any]:
+    actor = _actor(request)
+    participant = access.access_participant_by_code(actor, code)
+    view = presenters.participant_view(actor, participant, _lang(request))
+    view["eligibility"] = presenters.eligibility_view(participant.screening.values, _lang(request))
+    return view
+
+
+@api.post("/participants/{code}/consent", response={201: dict}, tags=["participants"])
+def consent(request: HttpRequest, code: str, body: ConsentIn) -> tuple[int, dict[str, Any]]:
+    actor = _actor(request)
+    participant = access.access_participant_by_code(actor, code)
+    record = actions.do_consent(actor, participant, consent_date=body.consent_date,
+                                form_version=body.form_version)
+    return 201, {"participant": participant.code, "consent_date": record.consent_date.isoformat(),
+                 "form_version": record.form_version}
+
+
+@api.post("/participants/{code}/randomize", response={200: RandomizeOut, 201: RandomizeOut},
+          tags=["randomization"])
+def randomize(request: HttpRequest, code: str, body: RandomizeIn) -> tuple[int, Any]:
+    """Randomize: returns the randomization number and kit code, never the arm.
+
+    Send an ``idempotency_key`` (or the ``Idempotency-Key`` header) so that a retry returns the
+    first result; the answer is 200 for such a repeat and 201 for a new allocation.
+    """
+    actor = _actor(request)
+    participant = access.access_participant_by_code(actor, code)
+    key = body.idempotency_key or request.headers.get("Idempotency-Key")
+    result = actions.do_randomize(actor, participant, idempotency_key=key)
+    return (200 if result.repeated else 201), result
+
+
+@api.get("/kits", tags=["pharmacy"])
+def list_kits(request: HttpRequest) -> list[dict[str, Any]]:
+    """The kits whose arm the caller may see: the pharmacist's own site (empty for others)."""
+    actor = _actor(request)
+    access.require(actor, "view_kit_arm")
+    return [presenters.kit_view(slot, _lang(request)) for slot in access.visible_kits(actor)]
+
+
+@api.get("/kits/{kit_code}", tags=["pharmacy"])
+def kit_detail(request: HttpRequest, kit_code: str) -> dict[str, Any]:
+    actor = _actor(request)
+    return presenters.kit_view(access.access_kit_by_code(actor, kit_code), _lang(request))
+
+
+@api.post("/kits/{kit_code}/dispense", response={201: dict}, tags=["pharmacy"])
+def dispense(request: HttpRequest, kit_code: str, body: DispenseIn) -> tuple[int, dict[str, Any]]:
+    actor = _actor(request)
+    slot = access.access_kit_by_code(actor, kit_code)
+    record = actions.do_dispense(actor, slot, lot=body.lot)
+    return 201, {"kit_code": slot.kit_code, "lot": record.lot,
+                 "dispensed_at": record.dispensed_at.isoformat()}
+
+
+@api.post("/participants/{code}/unblind", response={201: dict}, tags=["unblinding"])
+def unblind(request: HttpRequest, code: str, body: UnblindIn) -> tuple[int, dict[str, Any]]:
+    """Emergency unblinding: the arm is shown to the requesting investigator for this one participant."""
+    actor = _actor(request)
+    participant = access.access_participant_by_code(actor, code)
+    arm = actions.do_unblind(actor, participant, reason=body.reason)
+    return 201, {"participant": participant.code, "arm": arm,
+                 "arm_label": presenters.arm_label(arm, _lang(request))}
+
+
+@api.get("/unblinding-events", tags=["unblinding"])
+def unblinding_events(request: HttpRequest) -> list[dict[str, Any]]:
+    """Emergency unblindings so far (for the DSMB and the administrator); no arms."""
+    actor = _actor(request)
+    if not (actor.can("unblinded_reports") or actor.can("read_audit")):
+        raise Forbidden("this role does not review unblindings")
+    events = UnblindingEvent.objects.select_related("participant", "requested_by").order_by("at")
+    return [{"participant": e.participant.code, "requested_by": e.requested_by.get_username(),
+             "reason": e.reason, "at": e.at.isoformat()} for e in events]
+
+
+@api.get("/audit", tags=["audit"])
+def audit(request: HttpRequest, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    """The audit trail (monitor, admin), oldest first, from record ``after``+1."""
+    actor = _actor(request)
+    if not access.can_read_audit(actor):
+        raise Forbidden("this role does not read the audit trail")
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit", "must be between 1 and 1000")
+    records = AuditRecord.objects.filter(seq__gt=after).order_by("seq")[:limit]
+    return [{"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
+             "model": r.model, "object_id": r.object_id, "changes": r.changes,
+             "reason": r.reason, "hash": r.hash} for r in records]

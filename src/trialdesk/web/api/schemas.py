@@ -1,0 +1,72 @@
+"""Request and response shapes of the API. Requests reject unknown fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenIn(Strict):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenOut(Schema):
+    token: str
+
+
+class ScreenIn(Strict):
+    values: dict[str, Any]
+    site: str | None = None
+
+
+class EligibilityIn(Strict):
+    values: dict[str, Any]
+
+
+class CriterionOut(Schema):
+    code: str
+    kind: str
+    text: str
+    status: str
+    missing_fields: list[str]
+
+
+class EligibilityOut(Schema):
+    eligible: bool
+    complete: bool
+    criteria: list[CriterionOut]
+    missing_fields: list[str]
+    reasons: list[str]
+
+
+class ConsentIn(Strict):
+    consent_date: dt.date
+    form_version: str = Field(min_length=1, max_length=40)
+
+
+class RandomizeIn(Strict):
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=100)
+
+
+class RandomizeOut(Schema):
+    participant: str
+    randomization_number: str
+    kit_code: str
+    randomized_at: str
+    repeated: bool
+
+
+class DispenseIn(Strict):
+    lot: str = Field(min_length=1, max_length=40)
+
+
+class UnblindIn(Strict):
+    reason: str = Field(min_length=10, max_length=2000)

@@ -1,0 +1,123 @@
+"""The one place that decides what a user may reach: site, role and blinding checks.
+
+Each ``access_*`` returns the record or raises :class:`NotFound`, for a record that does not exist
+and for one the user may not see alike, so an error never confirms that a record exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trialdesk.blinding import BlindingPolicy
+from trialdesk.web.trials.errors import Forbidden, NotFound
+from trialdesk.web.trials.models import AllocationSlot, Membership, Participant, UnblindingEvent
+from trialdesk.web.trials.protocol import get_policy
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the user, the role and (for a site role) the site code."""
+
+    user: object
+    username: str
+    role: str
+    site: str | None
+    language: str
+    policy: BlindingPolicy
+
+    def can(self, permission: str) -> bool:
+        """Return True if the actor's role holds ``permission``."""
+        return self.policy.has_permission(self.role, permission)
+
+
+def actor_for(user: object) -> Actor:
+    """Return the Actor of an authenticated user; a user without a role may do nothing."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise Forbidden("not signed in")
+    try:
+        membership = Membership.objects.select_related("site").get(user=user)
+    except Membership.DoesNotExist:
+        raise Forbidden("this account has no role in the trial") from None
+    return Actor(
+        user=user,
+        username=user.get_username(),
+        role=membership.role,
+        site=membership.site.code if membership.site else None,
+        language=membership.language,
+        policy=get_policy(),
+    )
+
+
+def require(actor: Actor, permission: str) -> None:
+    """Raise Forbidden unless the actor's role holds ``permission``."""
+    if not actor.can(permission):
+        raise Forbidden(f"the role {actor.role} may not {permission.replace('_', ' ')}")
+
+
+def can_read_participants(actor: Actor) -> bool:
+    """Return True if the role reads participant records (the pharmacist does not)."""
+    return actor.can("screen") or actor.can("read")
+
+
+def visible_participants(actor: Actor):
+    """Return the participants the actor may list."""
+    if not can_read_participants(actor):
+        return Participant.objects.none()
+    queryset = Participant.objects.select_related("site")
+    if actor.policy.is_site_scoped(actor.role):
+        queryset = queryset.filter(site__code=actor.site)
+    return queryset
+
+
+def access_participant_by_code(actor: Actor, code: str) -> Participant:
+    """Return the participant if the actor may see it; NotFound otherwise."""
+    participant = visible_participants(actor).filter(code=code).first()
+    if participant is None:
+        raise NotFound(f"no participant {code}")
+    return participant
+
+
+def may_see_arm(actor: Actor, participant: Participant) -> bool:
+    """Return True if the actor may see this participant's arm (the blinding policy decides)."""
+    unblinded_for_actor = UnblindingEvent.objects.filter(
+        participant=participant, requested_by=actor.user
+    ).exists()
+    return actor.policy.may_see_arm(
+        actor.role,
+        viewer_site=actor.site,
+        participant_site=participant.site.code,
+        emergency_unblinded_for_viewer=unblinded_for_actor,
+    )
+
+
+def access_kit_by_code(actor: Actor, kit_code: str) -> AllocationSlot:
+    """Return an allocated kit the actor may see the arm of (pharmacist: own site only)."""
+    slot = (
+        AllocationSlot.objects.select_related("randomization__participant__site")
+        .filter(kit_code=kit_code.strip().upper(), used=True)
+        .first()
+    )
+    if slot is None:
+        raise NotFound(f"no kit {kit_code}")
+    if not actor.can("view_kit_arm"):
+        raise NotFound(f"no kit {kit_code}")
+    if not may_see_arm(actor, slot.randomization.participant):
+        raise NotFound(f"no kit {kit_code}")
+    return slot
+
+
+def visible_kits(actor: Actor):
+    """Return the allocated kits whose arm the actor may see (empty for blinded roles)."""
+    if not actor.can("view_kit_arm") or not actor.policy.sees_any_arm(actor.role):
+        return AllocationSlot.objects.none()
+    queryset = AllocationSlot.objects.filter(used=True).select_related(
+        "randomization__participant__site", "dispensing"
+    )
+    if actor.policy.is_site_scoped(actor.role):
+        queryset = queryset.filter(randomization__participant__site__code=actor.site)
+    return queryset.order_by("sequence")
+
+
+def can_read_audit(actor: Actor) -> bool:
+    """Return True for the roles that review the audit trail (monitor, admin)."""
+    return actor.can("read_audit") or actor.can("verify_source")

@@ -1,0 +1,59 @@
+"""Loading the generated allocation list into slots, with its commitment."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from trialdesk.randomization import commit_list, generate_allocation_list
+from trialdesk.web.trials.audit import append_audit, lock_writes
+from trialdesk.web.trials.errors import Conflict
+from trialdesk.web.trials.models import AllocationListRecord, AllocationSlot, StratumCursor
+from trialdesk.web.trials.protocol import get_protocol
+
+
+@transaction.atomic
+def do_commit_allocation_list(
+    *, actor: str, seed: bytes, slots_per_stratum: int | None = None
+) -> AllocationListRecord:
+    """Generate the protocol's list from ``seed``, store its slots and record the commitment."""
+    lock_writes()
+    if AllocationListRecord.objects.exists():
+        raise Conflict("list_exists", "an allocation list is already loaded")
+    allocation_list = generate_allocation_list(get_protocol(), seed, slots_per_stratum)
+    commitment = commit_list(allocation_list)
+    record = AllocationListRecord.objects.create(
+        commitment=commitment.commitment, salt=commitment.salt,
+        metadata=allocation_list.metadata(), created_at=timezone.now(),
+    )
+    AllocationSlot.objects.bulk_create(
+        AllocationSlot(
+            allocation_list=record, sequence=row.sequence, stratum=row.stratum, arm=row.arm,
+            kit_code=row.kit_code, block=row.block, block_size=row.block_size,
+        )
+        for row in allocation_list.rows
+    )
+    StratumCursor.objects.bulk_create(StratumCursor(stratum=s) for s in allocation_list.strata)
+    append_audit(
+        actor=actor, action="commit_allocation_list", model="allocation_list",
+        object_id=str(record.pk),
+        changes={"commitment": {"old": None, "new": commitment.commitment},
+                 "slots": {"old": None, "new": len(allocation_list)}},
+    )
+    return record
+
+
+@transaction.atomic
+def do_load_sites(*, actor: str) -> list[str]:
+    """Create the protocol's sites that are not stored yet; return the codes created."""
+    lock_writes()
+    from trialdesk.web.trials.models import Site
+
+    created = []
+    for site in get_protocol().sites:
+        _, new = Site.objects.get_or_create(code=site.code, defaults={"name": site.name})
+        if new:
+            created.append(site.code)
+            append_audit(actor=actor, action="create_site", model="site", object_id=site.code,
+                         changes={"name": {"old": None, "new": site.name}})
+    return created

@@ -1,0 +1,93 @@
+"""Screening (every screened patient is logged, eligible or not) and consent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from trialdesk.eligibility import NoStratum, evaluate_eligibility, stratum_for
+from trialdesk.randomization import protocol_factors, stratum_key
+from trialdesk.web.trials.access import Actor, require
+from trialdesk.web.trials.audit import append_audit, lock_writes
+from trialdesk.web.trials.errors import Conflict, InvalidInput, NotFound
+from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord, Site
+from trialdesk.web.trials.protocol import get_protocol
+from trialdesk.web.trials.screening_fields import clean_screening_values
+
+
+@transaction.atomic
+def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = None) -> Participant:
+    """Record a screening with each criterion's result; return the new participant.
+
+    A site role screens at its own site; ``site_code`` is needed only for roles without one.
+    """
+    require(actor, "screen")
+    protocol = get_protocol()
+    cleaned = clean_screening_values(protocol, values)
+    if actor.policy.is_site_scoped(actor.role):
+        if site_code not in (None, actor.site):
+            raise NotFound(f"no site {site_code}")
+        site_code = actor.site
+    if not site_code:
+        raise InvalidInput("site", "is required for a role without a site")
+    lock_writes()
+    site = Site.objects.filter(code=site_code).first()
+    if site is None:
+        raise NotFound(f"no site {site_code}")
+    result = evaluate_eligibility(protocol, cleaned, language="en")
+    stratum = ""
+    if result.eligible:
+        try:
+            levels = stratum_for(protocol, site.code, cleaned)
+        except NoStratum as error:
+            raise InvalidInput("values", str(error)) from None
+        stratum = stratum_key(protocol_factors(protocol), levels)
+    now = timezone.now()
+    number = Participant.objects.filter(site=site).count() + 1
+    participant = Participant.objects.create(
+        code=f"{site.code}-{number:04d}", site=site, eligible=result.eligible,
+        created_at=now, created_by=actor.user,
+    )
+    criteria = [
+        {"code": c.code, "kind": c.kind, "status": c.status, "missing_fields": list(c.missing_fields)}
+        for c in result.criteria
+    ]
+    ScreeningRecord.objects.create(
+        participant=participant, values=cleaned, criteria=criteria, reasons=result.reasons,
+        eligible=result.eligible, stratum=stratum, screened_at=now, screened_by=actor.user,
+    )
+    append_audit(
+        actor=actor.username, action="screen", model="participant", object_id=participant.code,
+        changes={"values": {"old": None, "new": cleaned},
+                 "eligible": {"old": None, "new": result.eligible}},
+    )
+    return participant
+
+
+@transaction.atomic
+def do_consent(
+    actor: Actor, participant: Participant, *, consent_date: dt.date, form_version: str
+) -> Consent:
+    """Record the participant's informed consent (date and consent form version)."""
+    require(actor, "enroll")
+    if not form_version.strip():
+        raise InvalidInput("form_version", "is required")
+    if consent_date > timezone.now().date():
+        raise InvalidInput("consent_date", "must not be in the future")
+    lock_writes()
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if Consent.objects.filter(participant=participant).exists():
+        raise Conflict("already_consented", f"{participant.code} has already given consent")
+    consent = Consent.objects.create(
+        participant=participant, consent_date=consent_date, form_version=form_version.strip(),
+        recorded_at=timezone.now(), recorded_by=actor.user,
+    )
+    append_audit(
+        actor=actor.username, action="consent", model="participant", object_id=participant.code,
+        changes={"consent_date": {"old": None, "new": consent_date.isoformat()},
+                 "form_version": {"old": None, "new": consent.form_version}},
+    )
+    return consent

@@ -1,0 +1,32 @@
+"""Dispensing a kit (the unblinded pharmacist's ledger)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from trialdesk.web.trials.access import Actor, require
+from trialdesk.web.trials.audit import append_audit, lock_writes
+from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.trials.models import AllocationSlot, Dispensing
+
+
+@transaction.atomic
+def do_dispense(actor: Actor, slot: AllocationSlot, *, lot: str) -> Dispensing:
+    """Record that the kit was dispensed (who, when, which lot); a kit is dispensed once."""
+    require(actor, "record_dispensing")
+    lot = lot.strip()
+    if not lot or len(lot) > 40:
+        raise InvalidInput("lot", "is required, at most 40 characters")
+    lock_writes()
+    slot = AllocationSlot.objects.select_for_update().get(pk=slot.pk)
+    if Dispensing.objects.filter(slot=slot).exists():
+        raise Conflict("already_dispensed", f"kit {slot.kit_code} is already dispensed")
+    dispensing = Dispensing.objects.create(
+        slot=slot, lot=lot, dispensed_at=timezone.now(), dispensed_by=actor.user
+    )
+    append_audit(
+        actor=actor.username, action="dispense", model="kit", object_id=slot.kit_code,
+        changes={"lot": {"old": None, "new": lot}},
+    )
+    return dispensing

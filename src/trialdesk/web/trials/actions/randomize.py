@@ -1,0 +1,106 @@
+"""Randomization: the next free slot of the participant's stratum, taken in one locked transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from trialdesk.web.trials.access import Actor, require
+from trialdesk.web.trials.audit import append_audit, lock_writes
+from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.trials.models import (
+    AllocationSlot,
+    Consent,
+    Participant,
+    Randomization,
+    RestrictedAllocationLog,
+    ScreeningRecord,
+    StratumCursor,
+)
+
+
+@dataclass(frozen=True)
+class RandomizationResult:
+    """What the randomizing user learns: never the arm."""
+
+    participant: str
+    randomization_number: str
+    kit_code: str
+    randomized_at: str
+    repeated: bool = False
+
+
+def _result(randomization: Randomization, *, repeated: bool) -> RandomizationResult:
+    return RandomizationResult(
+        participant=randomization.participant.code,
+        randomization_number=randomization.number,
+        kit_code=randomization.slot.kit_code,
+        randomized_at=randomization.randomized_at.isoformat(),
+        repeated=repeated,
+    )
+
+
+@transaction.atomic
+def do_randomize(
+    actor: Actor, participant: Participant, *, idempotency_key: str | None = None
+) -> RandomizationResult:
+    """Allocate the next free slot of the participant's stratum; return number and kit code.
+
+    A retry with the same ``idempotency_key`` returns the first result instead of allocating
+    again. Raises Conflict (with a reason code) for an ineligible, unconsented or already
+    randomized participant and when the stratum's list is used up.
+    """
+    require(actor, "randomize")
+    if idempotency_key is not None and not 8 <= len(idempotency_key) <= 100:
+        raise InvalidInput("idempotency_key", "must be 8 to 100 characters")
+    lock_writes()
+    if idempotency_key:
+        earlier = (
+            Randomization.objects.select_related("participant", "slot")
+            .filter(idempotency_key=idempotency_key)
+            .first()
+        )
+        if earlier is not None:
+            if earlier.participant_id != participant.pk:
+                raise Conflict("idempotency_key_reused",
+                               "this idempotency key was used for another participant")
+            return _result(earlier, repeated=True)
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if Randomization.objects.filter(participant=participant).exists():
+        raise Conflict("already_randomized", f"{participant.code} is already randomized")
+    screening = ScreeningRecord.objects.get(participant=participant)
+    if not screening.eligible:
+        raise Conflict("ineligible", f"{participant.code} is not eligible: "
+                       + "; ".join(screening.reasons))
+    if not Consent.objects.filter(participant=participant).exists():
+        raise Conflict("unconsented", f"{participant.code} has no recorded consent")
+    cursor = StratumCursor.objects.select_for_update().filter(stratum=screening.stratum).first()
+    slot = (
+        AllocationSlot.objects.select_for_update()
+        .filter(stratum=screening.stratum, used=False)
+        .order_by("sequence")
+        .first()
+    )
+    if cursor is None or slot is None:
+        raise Conflict("list_exhausted", f"no free slot left in stratum {screening.stratum}")
+    slot.used = True
+    slot.save(update_fields=["used"])
+    cursor.allocated += 1
+    cursor.save(update_fields=["allocated"])
+    now = timezone.now()
+    randomization = Randomization.objects.create(
+        participant=participant, slot=slot, idempotency_key=idempotency_key or None,
+        randomized_at=now, randomized_by=actor.user,
+    )
+    append_audit(
+        actor=actor.username, action="randomize", model="participant", object_id=participant.code,
+        changes={"randomization_number": {"old": None, "new": randomization.number},
+                 "kit_code": {"old": None, "new": slot.kit_code}},
+    )
+    RestrictedAllocationLog.objects.create(
+        at=now, actor=actor.username, participant_code=participant.code, sequence=slot.sequence,
+        stratum=slot.stratum, arm=slot.arm, kit_code=slot.kit_code,
+    )
+    return _result(randomization, repeated=False)

@@ -1,0 +1,51 @@
+"""Creating users with their role (and site, for site roles)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from trialdesk.blinding import UnknownRole
+from trialdesk.web.trials.audit import append_audit
+from trialdesk.web.trials.errors import InvalidInput
+from trialdesk.web.trials.models import Membership, Site
+from trialdesk.web.trials.protocol import get_policy
+
+
+@transaction.atomic
+def do_create_user(
+    *, actor: str, username: str, role: str, site: str | None, password: str, language: str = "en"
+) -> Membership:
+    """Create a user with a role; a site role needs a site, a trial-wide role must not have one."""
+    policy = get_policy()
+    try:
+        scoped = policy.is_site_scoped(role)
+    except UnknownRole as error:
+        raise InvalidInput("role", str(error)) from None
+    if scoped and not site:
+        raise InvalidInput("site", f"the role {role} works at one site; give --site")
+    if not scoped and site:
+        raise InvalidInput("site", f"the role {role} is trial-wide; give no site")
+    if language not in ("en", "es"):
+        raise InvalidInput("language", "must be en or es")
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise InvalidInput("username", f"{username!r} is taken")
+    try:
+        validate_password(password)
+    except ValidationError as error:
+        raise InvalidInput("password", " ".join(error.messages)) from None
+    site_record = None
+    if site:
+        site_record = Site.objects.filter(code=site).first()
+        if site_record is None:
+            raise InvalidInput("site", f"no site {site!r}")
+    user = User.objects.create_user(username=username, password=password)
+    membership = Membership.objects.create(user=user, role=role, site=site_record, language=language)
+    append_audit(
+        actor=actor, action="create_user", model="user", object_id=username,
+        changes={"role": {"old": None, "new": role}, "site": {"old": None, "new": site}},
+    )
+    return membership

@@ -1,0 +1,53 @@
+"""Appending to the hash-chained audit trail, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from trialdesk.web.trials.auditchain import GENESIS, record_hash
+from trialdesk.web.trials.models import AuditRecord
+
+# Any constant works: it names the lock that serializes writers on PostgreSQL.
+WRITE_LOCK_KEY = 0x7472_6961_6C64
+
+
+def lock_writes() -> None:
+    """Serialize trial writes: the audit chain is one line, so its writers must take turns.
+
+    SQLite already holds its write lock from BEGIN IMMEDIATE; PostgreSQL takes an advisory
+    transaction lock, released at commit or rollback.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("trial writes must run inside transaction.atomic")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
+
+
+def append_audit(
+    *,
+    actor: str,
+    action: str,
+    model: str = "",
+    object_id: str = "",
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditRecord:
+    """Append one record linked to the last one; call inside the transaction of the change."""
+    lock_writes()
+    last = AuditRecord.objects.order_by("-seq").values("seq", "hash").first()
+    fields: dict[str, Any] = {
+        "seq": (last["seq"] + 1) if last else 1,
+        "at": timezone.now(),
+        "actor": actor,
+        "action": action,
+        "model": model,
+        "object_id": str(object_id),
+        "changes": changes or {},
+        "reason": reason,
+        "prev_hash": last["hash"] if last else GENESIS,
+    }
+    return AuditRecord.objects.create(hash=record_hash(fields), **fields)

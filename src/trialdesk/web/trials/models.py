@@ -1,0 +1,175 @@
+"""What the trial server stores. Only the actions in ``trials.actions`` write these tables."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+User = settings.AUTH_USER_MODEL
+
+
+class Site(models.Model):
+    code = models.CharField(max_length=5, unique=True)
+    name = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Membership(models.Model):
+    """A user's role in the trial; site roles (investigator, pharmacist, ...) name one site."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField(max_length=40)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT)
+    language = models.CharField(max_length=8, default="en")
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} at {self.site or 'all sites'}"
+
+
+class Participant(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="participants")
+    eligible = models.BooleanField()
+    unblinded = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ScreeningRecord(models.Model):
+    """The screening log entry: entered values, each criterion's result, and the decision."""
+
+    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="screening")
+    values = models.JSONField()
+    criteria = models.JSONField()
+    reasons = models.JSONField()
+    eligible = models.BooleanField()
+    stratum = models.CharField(max_length=200, blank=True)
+    screened_at = models.DateTimeField()
+    screened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"screening of {self.participant}"
+
+
+class Consent(models.Model):
+    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="consent")
+    consent_date = models.DateField()
+    form_version = models.CharField(max_length=40)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"consent of {self.participant}"
+
+
+class AllocationListRecord(models.Model):
+    """The committed allocation list; its rows are the slots. Only one list is active."""
+
+    commitment = models.CharField(max_length=64)
+    salt = models.CharField(max_length=64)
+    metadata = models.JSONField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.commitment
+
+
+class AllocationSlot(models.Model):
+    allocation_list = models.ForeignKey(AllocationListRecord, on_delete=models.PROTECT)
+    sequence = models.PositiveIntegerField(unique=True)
+    stratum = models.CharField(max_length=200, db_index=True)
+    arm = models.CharField(max_length=40)
+    kit_code = models.CharField(max_length=20, unique=True)
+    block = models.PositiveIntegerField(null=True)
+    block_size = models.PositiveIntegerField(null=True)
+    used = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["stratum", "used", "sequence"])]
+
+    def __str__(self) -> str:
+        return f"slot {self.sequence}"
+
+
+class StratumCursor(models.Model):
+    """One row per stratum, locked by ``select_for_update`` so that a stratum allocates serially."""
+
+    stratum = models.CharField(max_length=200, unique=True)
+    allocated = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.stratum
+
+
+class Randomization(models.Model):
+    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="randomization")
+    slot = models.OneToOneField(AllocationSlot, on_delete=models.PROTECT, related_name="randomization")
+    idempotency_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    randomized_at = models.DateTimeField()
+    randomized_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    @property
+    def number(self) -> str:
+        """The randomization number: the order of randomization, not of the list."""
+        return f"R{self.pk:05d}"
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Dispensing(models.Model):
+    slot = models.OneToOneField(AllocationSlot, on_delete=models.PROTECT, related_name="dispensing")
+    lot = models.CharField(max_length=40)
+    dispensed_at = models.DateTimeField()
+    dispensed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"dispensing of {self.slot.kit_code}"
+
+
+class UnblindingEvent(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="unblindings")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"unblinding of {self.participant}"
+
+
+class AuditRecord(models.Model):
+    """One link of the hash-chained, append-only audit trail (triggers reject UPDATE/DELETE)."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    action = models.CharField(max_length=40)
+    model = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=60, blank=True)
+    changes = models.JSONField(default=dict)
+    reason = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit #{self.seq}"
+
+
+class RestrictedAllocationLog(models.Model):
+    """Which slot (arm, kit) a randomization took: kept apart so the audit trail stays blinded."""
+
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    participant_code = models.CharField(max_length=20)
+    sequence = models.PositiveIntegerField()
+    stratum = models.CharField(max_length=200)
+    arm = models.CharField(max_length=40)
+    kit_code = models.CharField(max_length=20)
+
+    def __str__(self) -> str:
+        return f"allocation of slot {self.sequence}"

@@ -1,0 +1,74 @@
+"""Which values screening asks for, and their checks against the protocol's field definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trialdesk.protocol import FormField, Protocol
+from trialdesk.web.trials.errors import InvalidInput
+
+
+def screening_fields(protocol: Protocol) -> list[FormField]:
+    """Return the entered (not derived) fields that eligibility and stratification read.
+
+    A derived field (PaO2/FiO2) is replaced by the fields it is computed from.
+    """
+    fields = protocol.all_fields()
+    names: list[str] = []
+    expressions = [c.expression for c in protocol.eligibility.inclusion + protocol.eligibility.exclusion]
+    for factor in protocol.design.randomization.strata:
+        expressions += [level.rule for level in factor.levels if level.rule is not None]
+    for expression in expressions:
+        for name in sorted(expression.names()):
+            field = fields.get(name)
+            inputs = sorted(field.derived.names()) if field and field.derived else [name]
+            names += [n for n in inputs if n not in names]
+    # form order reads better on a page than rule order
+    order = list(fields)
+    return [fields[name] for name in sorted(names, key=order.index) if name in fields]
+
+
+def clean_value(field: FormField, value: Any) -> Any:
+    """Return ``value`` checked against the field's type, choices and hard range."""
+    if value is None or value == "":
+        return None
+    if field.type == "yesno":
+        if isinstance(value, bool):
+            return value
+        if value in ("yes", "no"):
+            return value == "yes"
+        raise InvalidInput(field.code, "must be true/false (yes/no)")
+    if field.type in ("integer", "decimal"):
+        if isinstance(value, bool):
+            raise InvalidInput(field.code, f"must be a number ({field.type})")
+        try:
+            number = float(value) if field.type == "decimal" else int(str(value))
+        except (TypeError, ValueError):
+            raise InvalidInput(field.code, f"must be a number ({field.type})") from None
+        if field.range and not field.range.contains(number):
+            low = "" if field.range.min is None else f"{field.range.min:g}"
+            high = "" if field.range.max is None else f"{field.range.max:g}"
+            raise InvalidInput(field.code, f"must be between {low} and {high}")
+        return number
+    if field.type == "choice":
+        codes = [choice.code for choice in field.choices]
+        if value not in codes:
+            raise InvalidInput(field.code, f"must be one of {', '.join(codes)}")
+        return value
+    if not isinstance(value, str):
+        raise InvalidInput(field.code, "must be text")
+    return value
+
+
+def clean_screening_values(protocol: Protocol, values: dict[str, Any]) -> dict[str, Any]:
+    """Return the values checked and typed; raise InvalidInput naming the first bad one (``values.<field>``)."""
+    fields = {field.code: field for field in screening_fields(protocol)}
+    cleaned = {}
+    for name, value in values.items():
+        if name not in fields:
+            raise InvalidInput(f"values.{name}", "is not a screening field of this protocol")
+        try:
+            cleaned[name] = clean_value(fields[name], value)
+        except InvalidInput as error:
+            raise InvalidInput(f"values.{name}", error.rule) from None
+    return {name: value for name, value in cleaned.items() if value is not None}
