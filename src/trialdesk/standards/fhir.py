@@ -1,0 +1,122 @@
+"""A study record as a FHIR R4 ResearchStudy (fhir.resources' R4B models use R4's field names).
+
+fhir.resources checks required elements and types but not code values, so the status, phase and
+purpose codes are mapped through tables here and checked against R4's value sets before building.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir.resources.R4B.researchstudy import ResearchStudy
+
+from trialdesk.standards.ctgov.facts import facts_from_study
+from trialdesk.standards.ctgov.models import Study
+
+NCT_SYSTEM = "http://clinicaltrials.gov"
+CTGOV_URL = "https://clinicaltrials.gov/study/"
+STATUS_SYSTEM = "http://hl7.org/fhir/research-study-status"
+PHASE_SYSTEM = "http://terminology.hl7.org/CodeSystem/research-study-phase"
+PURPOSE_SYSTEM = "http://terminology.hl7.org/CodeSystem/research-study-prim-purp-type"
+ARM_TYPE_SYSTEM = "https://clinicaltrials.gov/data-api/about-api/study-data-structure#armGroupType"
+
+# R4 value sets (hl7.org/fhir/R4/valueset-research-study-status.html and -phase, -prim-purp-type).
+R4_STATUSES = frozenset({
+    "active", "administratively-completed", "approved", "closed-to-accrual",
+    "closed-to-accrual-and-intervention", "completed", "disapproved", "in-review",
+    "temporarily-closed-to-accrual", "temporarily-closed-to-accrual-and-intervention", "withdrawn",
+})
+R4_PHASES = frozenset({
+    "n-a", "early-phase-1", "phase-1", "phase-1-phase-2", "phase-2", "phase-2-phase-3", "phase-3",
+    "phase-4",
+})
+R4_PURPOSES = frozenset({
+    "treatment", "prevention", "diagnostic", "supportive-care", "screening",
+    "health-services-research", "basic-science", "device-feasibility",
+})
+
+STATUS_MAP = {
+    "NOT_YET_RECRUITING": "approved",
+    "RECRUITING": "active",
+    "ENROLLING_BY_INVITATION": "active",
+    "ACTIVE_NOT_RECRUITING": "closed-to-accrual",
+    "SUSPENDED": "temporarily-closed-to-accrual",
+    "TERMINATED": "administratively-completed",
+    "COMPLETED": "completed",
+    "WITHDRAWN": "withdrawn",
+    "AVAILABLE": "active",
+    "TEMPORARILY_NOT_AVAILABLE": "temporarily-closed-to-accrual",
+    "NO_LONGER_AVAILABLE": "closed-to-accrual",
+    "APPROVED_FOR_MARKETING": "completed",
+}
+PHASE_MAP = {
+    ("NA",): "n-a", ("EARLY_PHASE1",): "early-phase-1", ("PHASE1",): "phase-1",
+    ("PHASE1", "PHASE2"): "phase-1-phase-2", ("PHASE2",): "phase-2",
+    ("PHASE2", "PHASE3"): "phase-2-phase-3", ("PHASE3",): "phase-3", ("PHASE4",): "phase-4",
+}
+
+
+class FhirMappingError(ValueError):
+    """A registry code has no R4 counterpart (e.g. overallStatus UNKNOWN)."""
+
+
+def _code(value: str, allowed: frozenset[str], what: str) -> str:
+    if value not in allowed:
+        raise FhirMappingError(f"{value!r} is not an R4 {what} code")
+    return value
+
+
+def research_study(study: Study) -> ResearchStudy:
+    """Return the study as a validated R4 ResearchStudy.
+
+    Raise FhirMappingError when a status or phase has no R4 code.
+    """
+    facts = facts_from_study(study)
+    status = STATUS_MAP.get(facts.overall_status or "")
+    if status is None:
+        raise FhirMappingError(
+            f"overallStatus {facts.overall_status!r} has no R4 ResearchStudy status"
+        )
+    resource: dict[str, Any] = {
+        "resourceType": "ResearchStudy",
+        "id": facts.nct_id.lower(),
+        "identifier": [{"system": NCT_SYSTEM, "value": facts.nct_id}],
+        "title": facts.brief_title,
+        "status": _code(status, R4_STATUSES, "research-study-status"),
+        "relatedArtifact": [{"type": "documentation", "url": CTGOV_URL + facts.nct_id}],
+    }
+    if facts.phases:
+        phase = PHASE_MAP.get(tuple(facts.phases))
+        if phase is None:
+            raise FhirMappingError(f"phases {list(facts.phases)} have no R4 research-study-phase")
+        resource["phase"] = {"coding": [{"system": PHASE_SYSTEM,
+                                         "code": _code(phase, R4_PHASES, "phase")}],
+                             "text": "/".join(facts.phases)}
+    if facts.primary_purpose and facts.primary_purpose.lower().replace("_", "-") in R4_PURPOSES:
+        code = facts.primary_purpose.lower().replace("_", "-")
+        resource["primaryPurposeType"] = {"coding": [{"system": PURPOSE_SYSTEM, "code": code}]}
+    if facts.conditions or facts.mesh_terms:
+        resource["condition"] = [{"text": text} for text in (*facts.conditions, *facts.mesh_terms)]
+    if facts.keywords:
+        resource["keyword"] = [{"text": keyword} for keyword in facts.keywords]
+    description = "\n\n".join(filter(None, [facts.brief_summary, facts.detailed_description]))
+    if description:
+        resource["description"] = description
+    period = {key: value for key, value in (("start", facts.start_date),
+                                            ("end", facts.completion_date)) if value}
+    if period:
+        resource["period"] = period
+    if facts.sponsor:
+        resource["sponsor"] = {"display": facts.sponsor}
+    if facts.contact_name:
+        telecom = [{"system": system, "value": value} for system, value in
+                   (("phone", facts.contact_phone), ("email", facts.contact_email)) if value]
+        resource["contact"] = [{"name": facts.contact_name, "telecom": telecom}]
+    if facts.arms:
+        resource["arm"] = [
+            {"name": arm.label, "description": arm.description,
+             **({"type": {"coding": [{"system": ARM_TYPE_SYSTEM, "code": arm.type}]}}
+                if arm.type else {})}
+            for arm in facts.arms
+        ]
+    return ResearchStudy.model_validate(resource)
