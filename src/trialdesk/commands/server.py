@@ -1,0 +1,82 @@
+"""``trialdesk serve``: migrate, optionally build the demo trial, then serve with gunicorn."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from trialdesk.web.datadir import DEFAULT_DATA_DIR
+
+
+@click.command()
+@click.option("--protocol", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Protocol TOML file (default: the bundled NCT04390152).")
+@click.option("--database", default=None, envvar="DATABASE_URL",
+              help="Database URL, e.g. postgresql://user@host/db (default: SQLite in the data dir).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=DEFAULT_DATA_DIR,
+              show_default=True, help="Where the SQLite database, secret key and seed live.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--demo", is_flag=True, help="Create sites, demo users, the allocation list and participants.")
+@click.option("--demo-participants", type=click.IntRange(0, 10000), default=24, show_default=True)
+@click.option("--slots-per-stratum", type=click.IntRange(1, 100000), default=None,
+              help="Length of each stratum's list (default: the protocol's target enrollment).")
+@click.option("--setup-only", is_flag=True, help="Migrate (and build the demo), then exit.")
+def command(
+    protocol: str | None, database: str | None, data_dir: str, host: str, port: int,
+    workers: int, threads: int, demo: bool, demo_participants: int,
+    slots_per_stratum: int | None, setup_only: bool,
+) -> None:
+    """Run the trial server (gunicorn) on HOST:PORT after applying migrations."""
+    from trialdesk.web.bootstrap import migrate, setup_django
+
+    folder = Path(data_dir).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    setup_django(data_dir=folder, database=database, protocol=protocol)
+    migrate()
+    from django.db import connections
+
+    from trialdesk.web.trials.actions import do_load_sites
+
+    do_load_sites(actor="serve")
+    if demo:
+        _build_demo(folder, demo_participants, slots_per_stratum)
+    connections.close_all()
+    if setup_only:
+        return
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    click.echo(f"serving http://{host}:{port}/ (data: {folder})", err=True)
+    sys.stderr.flush()
+    # exec: the server is this process, so a supervisor's signal reaches gunicorn directly
+    os.execv(gunicorn, [  # noqa: S606 - fixed program, arguments from validated options
+        gunicorn, "trialdesk.web.wsgi:application", "--bind", f"{host}:{port}",
+        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+        "--access-logfile", "-", "--graceful-timeout", "10", "--timeout", "60",
+    ])
+
+
+def _build_demo(folder: Path, participants: int, slots_per_stratum: int | None) -> None:
+    from trialdesk.web.trials.demo import (
+        commit_allocation_list,
+        create_demo_users,
+        enroll_demo_participants,
+    )
+    from trialdesk.web.trials.models import Participant
+
+    users = create_demo_users(folder)
+    commitment = commit_allocation_list(folder, slots_per_stratum)
+    click.echo(f"allocation list commitment (SHA-256): {commitment}")
+    click.echo(f"demo users (also in {folder / 'demo-users.json'}, mode 0600):")
+    for user in users:
+        click.echo(f"  {user['username']:<28} {user['password']:<20} {user['role']:<18} "
+                   f"{user['site'] or '-'}")
+    if participants and not Participant.objects.exists():
+        counts = enroll_demo_participants(participants)
+        click.echo("demo participants: " + json.dumps(counts))

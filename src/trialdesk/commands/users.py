@@ -1,0 +1,87 @@
+"""``trialdesk users create|list``: accounts of the trial server."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import click
+
+from trialdesk.web.datadir import DEFAULT_DATA_DIR
+
+_db_options = [
+    click.option("--data-dir", type=click.Path(file_okay=False), default=DEFAULT_DATA_DIR,
+                 show_default=True),
+    click.option("--database", default=None, envvar="DATABASE_URL", help="Database URL."),
+]
+
+
+def _with_db(function):  # noqa: ANN001, ANN202 - click decorator plumbing
+    for option in reversed(_db_options):
+        function = option(function)
+    return function
+
+
+def _setup(data_dir: str, database: str | None) -> None:
+    from trialdesk.web.bootstrap import migrate, setup_django
+
+    setup_django(data_dir=data_dir, database=database)
+    migrate()
+    from trialdesk.web.trials.actions import do_load_sites
+
+    do_load_sites(actor="cli")
+
+
+@click.group()
+def command() -> None:
+    """Create and list users of the trial server."""
+
+
+@command.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, help="A role code of the protocol, e.g. investigator.")
+@click.option("--site", default=None, help="Site code (for site roles), e.g. CO-01.")
+@click.option("--password", default=None,
+              help="Password (default: a random one, printed once). At least 12 characters.")
+@click.option("--language", type=click.Choice(["en", "es"]), default="en", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_with_db
+def create(username: str, role: str, site: str | None, password: str | None, language: str,
+           as_json: bool, data_dir: str, database: str | None) -> None:
+    """Create a user with a role (and a site, for site roles)."""
+    _setup(data_dir, database)
+    from trialdesk.web.trials.actions import do_create_user
+    from trialdesk.web.trials.errors import InvalidInput
+
+    password = password or secrets.token_urlsafe(12)
+    try:
+        do_create_user(actor="cli", username=username, role=role, site=site, password=password,
+                       language=language)
+    except InvalidInput as error:
+        raise click.BadParameter(error.rule, param_hint=f"--{error.field}") from None
+    result = {"username": username, "role": role, "site": site, "password": password}
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(f"created {username} ({role}{' at ' + site if site else ''}); "
+                   f"password: {password}")
+
+
+@command.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_with_db
+def list_users(as_json: bool, data_dir: str, database: str | None) -> None:
+    """List users with their role and site."""
+    _setup(data_dir, database)
+    from trialdesk.web.trials.models import Membership
+
+    rows = [
+        {"username": m.user.username, "role": m.role, "site": m.site.code if m.site else None,
+         "active": m.user.is_active}
+        for m in Membership.objects.select_related("user", "site").order_by("user__username")
+    ]
+    if as_json:
+        click.echo(json.dumps({"users": rows}))
+        return
+    for row in rows:
+        click.echo(f"{row['username']:<28} {row['role']:<18} {row['site'] or '-'}")

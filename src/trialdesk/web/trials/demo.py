@@ -1,0 +1,128 @@
+"""The demo trial: sites, one user per role per site, the allocation list, synthetic participants.
+
+Participants go through the same actions as the API (screen, consent, randomize), so the demo
+exercises the real paths. About a quarter of the synthetic patients are not eligible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+from tqdm import tqdm
+
+from trialdesk.randomization import read_or_create_seed
+from trialdesk.web.trials import actions
+from trialdesk.web.trials.access import actor_for
+from trialdesk.web.trials.errors import Conflict
+from trialdesk.web.trials.models import AllocationListRecord, Membership, Site
+from trialdesk.web.trials.protocol import get_policy, get_protocol
+
+
+def demo_usernames() -> list[tuple[str, str, str | None]]:
+    """Return (username, role, site) for one user per role per site (trial-wide roles: one)."""
+    policy = get_policy()
+    sites = [site.code for site in get_protocol().sites]
+    users = []
+    for role in policy.role_codes:
+        if policy.is_site_scoped(role):
+            users += [(f"{role}-{site.lower()}", role, site) for site in sites]
+        else:
+            users.append((role, role, None))
+    return users
+
+
+def create_demo_users(data_dir: Path) -> list[dict[str, Any]]:
+    """Create the demo users that do not exist; write all new credentials to demo-users.json."""
+    path = data_dir / "demo-users.json"
+    existing = json.loads(path.read_text()) if path.exists() else []
+    known = {entry["username"] for entry in existing}
+    created = []
+    for username, role, site in demo_usernames():
+        if username in known or Membership.objects.filter(user__username=username).exists():
+            continue
+        password = secrets.token_urlsafe(12)
+        actions.do_create_user(actor="demo", username=username, role=role, site=site,
+                               password=password)
+        created.append({"username": username, "password": password, "role": role, "site": site})
+    entries = existing + created
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(entries, handle, indent=2)
+    os.chmod(path, 0o600)
+    return entries
+
+
+def commit_allocation_list(data_dir: Path, slots_per_stratum: int | None = None) -> str:
+    """Generate and store the allocation list from the data directory's seed; return the commitment."""
+    existing = AllocationListRecord.objects.first()
+    if existing is not None:
+        return existing.commitment
+    seed, _ = read_or_create_seed(data_dir / "allocation-seed")
+    record = actions.do_commit_allocation_list(actor="demo", seed=seed,
+                                               slots_per_stratum=slots_per_stratum)
+    return record.commitment
+
+
+def synthetic_values(rng: random.Random) -> dict[str, Any]:
+    """Return screening values of a plausible ICU patient; some fail a criterion."""
+    values: dict[str, Any] = {
+        "age": rng.randint(25, 85),
+        "sars_cov2_pcr": "positive",
+        "onset_within_week": True,
+        "bilateral_opacities": True,
+        "cardiac_failure_explains": False,
+        "pregnant": False,
+        "active_malignancy": False,
+        "expected_death_24h": False,
+        "other_interventional_trial": False,
+        "pao2": float(rng.randint(45, 120)),
+        "fio2": round(rng.uniform(0.5, 1.0), 2),
+        "peep": float(rng.randint(5, 16)),
+    }
+    if rng.random() < 0.25:
+        spoiler = rng.choice(["age", "pcr", "cardiac", "malignancy", "pf"])
+        if spoiler == "age":
+            values["age"] = rng.randint(14, 17)
+        elif spoiler == "pcr":
+            values["sars_cov2_pcr"] = rng.choice(["negative", "pending"])
+        elif spoiler == "cardiac":
+            values["cardiac_failure_explains"] = True
+        elif spoiler == "malignancy":
+            values["active_malignancy"] = True
+        else:
+            values["pao2"], values["fio2"] = 180.0, 0.4
+    return values
+
+
+def enroll_demo_participants(count: int, seed: int = 20200113) -> dict[str, int]:
+    """Screen ``count`` synthetic patients across the sites; consent and randomize the eligible."""
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+    sites = list(Site.objects.order_by("code"))
+    investigators = {
+        m.site.code: actor_for(m.user)
+        for m in Membership.objects.select_related("user", "site").filter(role="investigator")
+    }
+    counts = {"screened": 0, "eligible": 0, "randomized": 0}
+    for index in tqdm(range(count), desc="demo participants", unit="patient", disable=count == 0):
+        site = sites[index % len(sites)]
+        actor = investigators[site.code]
+        participant = actions.do_screen(actor, values=synthetic_values(rng))
+        counts["screened"] += 1
+        if not participant.eligible:
+            continue
+        counts["eligible"] += 1
+        actions.do_consent(actor, participant, form_version="1.0",
+                           consent_date=timezone.now().date() - dt.timedelta(days=rng.randint(0, 3)))
+        try:
+            actions.do_randomize(actor, participant, idempotency_key=f"demo-{participant.code}")
+        except Conflict:
+            continue  # a stratum's list is used up: the patient stays consented, not randomized
+        counts["randomized"] += 1
+    return counts
