@@ -142,6 +142,13 @@ def imbalance(counts: np.ndarray, ratio: Sequence[int]) -> np.ndarray:
     return np.abs(scaled_deviation(counts, ratio)).sum(axis=-1) / float(sum(ratio))
 
 
+def minimum_bound(ratio: Sequence[int]) -> float:
+    """Return the imbalance left by the first allocation to the largest arm: the least bound
+    an imbalance-limiting procedure can keep (1 for two arms 1:1, 4/3 for 1:1:1)."""
+    total = sum(ratio)
+    return 2 * (total - max(ratio)) / total
+
+
 def lagging_mask(counts: np.ndarray, ratio: Sequence[int]) -> np.ndarray:
     """Return a boolean mask of the arms furthest behind their target share (min ``n_k / w_k``)."""
     weights = np.asarray(ratio, dtype=np.int64)

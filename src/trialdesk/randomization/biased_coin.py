@@ -15,6 +15,7 @@ from .base import (
     CountProcedure,
     imbalance,
     lagging_mask,
+    minimum_bound,
     register,
     require,
     scaled_deviation,
@@ -66,7 +67,11 @@ class BigStick(CountProcedure):
 
     def __init__(self, ratio: Sequence[int] = (1, 1), bound: float = 3) -> None:
         super().__init__(ratio)
-        require(float(bound) >= 1, f"big-stick: bound must be at least 1, got {bound}")
+        least = max(1.0, minimum_bound(self.ratio))
+        require(
+            float(bound) >= least - 1e-9,
+            f"big-stick: bound must be at least {least:g} for ratio {self.ratio}, got {bound}",
+        )
         self.bound = float(bound)
 
     @property

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .base import CountProcedure, ProcedureError, imbalance, register, require
+from .base import CountProcedure, ProcedureError, imbalance, minimum_bound, register, require
 
 
 @register
@@ -24,7 +24,11 @@ class MaximalProcedure(CountProcedure):
 
     def __init__(self, ratio: Sequence[int] = (1, 1), bound: float = 3) -> None:
         super().__init__(ratio)
-        require(float(bound) >= 1, f"maximal: bound must be at least 1, got {bound}")
+        least = max(1.0, minimum_bound(self.ratio))
+        require(
+            float(bound) >= least - 1e-9,
+            f"maximal: bound must be at least {least:g} for ratio {self.ratio}, got {bound}",
+        )
         self.bound = float(bound)
 
     @property
