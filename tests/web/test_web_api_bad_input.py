@@ -1,0 +1,125 @@
+"""Bad API input: 4xx naming the fields and the rule, and nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ELIGIBLE_VALUES, enroll, screen
+
+from trialdesk.web.trials.models import AuditRecord, Consent, Participant, ScreeningRecord
+
+
+def _fields(response) -> dict[str, str]:
+    return {item["field"]: item["rule"] for item in response.json()["fields"]}
+
+
+@pytest.fixture
+def investigator(trial):
+    return trial.api("investigator-co-01")
+
+
+def _nothing_stored(before_audit: int) -> None:
+    assert not Participant.objects.exists()
+    assert not ScreeningRecord.objects.exists()
+    assert AuditRecord.objects.count() == before_audit
+
+
+def test_screening_without_values_names_the_missing_field(investigator):
+    before = AuditRecord.objects.count()
+    response = investigator.post("/api/v1/participants", {})
+    assert response.status_code == 422
+    assert _fields(response) == {"values": "is required"}
+    _nothing_stored(before)
+
+
+def test_screening_with_an_extra_field_names_it(investigator):
+    before = AuditRecord.objects.count()
+    response = investigator.post("/api/v1/participants", {"values": ELIGIBLE_VALUES, "arm": "x"})
+    assert response.status_code == 422
+    assert _fields(response) == {"arm": "is not an accepted field"}
+    _nothing_stored(before)
+
+
+def test_screening_with_an_unknown_value_names_it(investigator):
+    before = AuditRecord.objects.count()
+    response = investigator.post("/api/v1/participants",
+                                 {"values": {**ELIGIBLE_VALUES, "shoe_size": 42}})
+    assert response.status_code == 422
+    assert _fields(response) == {"values.shoe_size": "is not a screening field of this protocol"}
+    _nothing_stored(before)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("age", "fifty", "must be a number (integer)"),
+        ("age", True, "must be a number (integer)"),
+        ("fio2", 1.5, "must be between 0.21 and 1"),
+        ("sars_cov2_pcr", "maybe", "must be one of positive, negative, pending"),
+        ("pregnant", 3, "must be true/false (yes/no)"),
+    ],
+)
+def test_screening_with_a_wrongly_typed_value_names_field_and_rule(investigator, field, value, rule):
+    before = AuditRecord.objects.count()
+    response = investigator.post("/api/v1/participants",
+                                 {"values": {**ELIGIBLE_VALUES, field: value}})
+    assert response.status_code == 422
+    assert _fields(response) == {f"values.{field}": rule}
+    _nothing_stored(before)
+
+
+def test_values_of_the_wrong_json_type_are_rejected(investigator):
+    response = investigator.post("/api/v1/participants", {"values": [1, 2]})
+    assert response.status_code == 422
+    assert "values" in _fields(response)
+    assert not Participant.objects.exists()
+
+
+def test_malformed_json_is_a_4xx_and_stores_nothing(investigator):
+    response = investigator.post("/api/v1/participants", "{not json")
+    assert 400 <= response.status_code < 500
+    assert not Participant.objects.exists()
+
+
+def test_consent_with_wrong_types_names_each_field(investigator):
+    code = screen(investigator)["code"]
+    before = AuditRecord.objects.count()
+    response = investigator.post(f"/api/v1/participants/{code}/consent",
+                                 {"consent_date": "yesterday", "form_version": 1, "extra": 1})
+    assert response.status_code == 422
+    assert set(_fields(response)) == {"consent_date", "form_version", "extra"}
+    assert not Consent.objects.exists()
+    assert AuditRecord.objects.count() == before
+
+
+def test_consent_date_in_the_future_is_rejected(investigator):
+    code = screen(investigator)["code"]
+    response = investigator.post(f"/api/v1/participants/{code}/consent",
+                                 {"consent_date": "2999-01-01", "form_version": "1.0"})
+    assert response.status_code == 422
+    assert _fields(response) == {"consent_date": "must not be in the future"}
+    assert not Consent.objects.exists()
+
+
+def test_consenting_twice_is_409(investigator):
+    code = enroll(investigator)
+    response = investigator.post(f"/api/v1/participants/{code}/consent",
+                                 {"consent_date": "2026-01-05", "form_version": "1.0"})
+    assert response.status_code == 409
+    assert response.json()["error"] == "already_consented"
+
+
+def test_short_idempotency_key_names_the_field(investigator):
+    code = enroll(investigator)
+    response = investigator.post(f"/api/v1/participants/{code}/randomize",
+                                 {"idempotency_key": "x"})
+    assert response.status_code == 422
+    assert "idempotency_key" in _fields(response)
+
+
+def test_unauthenticated_request_is_401_and_stores_nothing(trial):
+    from django.test import Client
+
+    response = Client().post("/api/v1/participants", {"values": ELIGIBLE_VALUES},
+                             content_type="application/json")
+    assert response.status_code == 401
+    assert not Participant.objects.exists()
