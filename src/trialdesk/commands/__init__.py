@@ -1,1 +1,1 @@
-"""Command-line groups of ``trialdesk``; each module exposes ``command`` (a click command or group)."""
+"""Command-line groups of ``trialdesk``; each module exposes ``command`` (a click group)."""
