@@ -1,0 +1,63 @@
+"""Public registry pages: no login, nothing arm-related, readable without JavaScript."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from trialdesk.standards.fhir import FhirMappingError, research_study
+from trialdesk.web.registry.forms import SearchForm
+from trialdesk.web.registry.live import live_figures
+from trialdesk.web.registry.models import Study
+from trialdesk.web.registry.presenters import parse, phases_text, record_context, words
+from trialdesk.web.registry.search import SearchParams, search_studies
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return render(request, "registry/search.html", {"form": form, "results": None},
+                      status=400)
+    data = form.cleaned_data
+    results = search_studies(SearchParams(
+        q=data["q"], condition=data["condition"], status=data["status"], phase=data["phase"],
+        page=data["page"] or 1,
+    ))
+    rows = [{"study": study, "status": words(study.overall_status),
+             "phase": phases_text([c for c in study.phase_codes.split("|") if c])}
+            for study in results.studies]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "registry/search.html", {
+        "form": form, "results": results, "rows": rows, "query": query.urlencode(),
+        "searched": any(data[name] for name in ("q", "condition", "status", "phase")),
+    })
+
+
+@require_safe
+def record(request: HttpRequest, nct_id: str) -> HttpResponse:
+    row = get_object_or_404(Study, nct_id=nct_id)
+    return render(request, "registry/record.html",
+                  {**record_context(row), "live": live_figures(nct_id)})
+
+
+@require_safe
+def record_json(request: HttpRequest, nct_id: str) -> JsonResponse:
+    row = get_object_or_404(Study, nct_id=nct_id)
+    return JsonResponse(row.document, json_dumps_params={"indent": 2, "ensure_ascii": False})
+
+
+@require_safe
+def record_fhir(request: HttpRequest, nct_id: str) -> HttpResponse:
+    row = get_object_or_404(Study, nct_id=nct_id)
+    try:
+        resource = research_study(parse(row))
+    except FhirMappingError as error:
+        return JsonResponse({"error": str(error)}, status=422)
+    return HttpResponse(json.dumps(json.loads(resource.model_dump_json()), indent=2,
+                                   ensure_ascii=False),
+                        content_type="application/fhir+json")
