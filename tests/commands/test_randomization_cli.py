@@ -1,0 +1,236 @@
+"""`trialdesk randomization ...` through click's test runner."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from trialdesk.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _generate(runner: CliRunner, folder: Path, *extra: str):
+    return runner.invoke(
+        main,
+        [
+            "randomization",
+            "generate",
+            "--seed-file",
+            str(folder / "seed"),
+            "--out",
+            str(folder / "list.csv"),
+            *extra,
+        ],
+    )
+
+
+def test_generate_creates_a_private_seed_and_is_reproducible(runner, tmp_path):
+    first = _generate(runner, tmp_path, "--slots-per-stratum", "8")
+    assert first.exit_code == 0, first.output
+    seed_file = tmp_path / "seed"
+    assert stat.S_IMODE(seed_file.stat().st_mode) == 0o600
+    assert len(bytes.fromhex(seed_file.read_text().strip())) == 32
+    text = (tmp_path / "list.csv").read_text()
+    assert text.startswith("sequence,stratum,arm,block,block_size,kit_code\n")
+    metadata = json.loads((tmp_path / "list.meta.json").read_text())
+    assert metadata["procedure"] == "permuted-blocks"
+    second = _generate(runner, tmp_path, "--slots-per-stratum", "8", "--json")
+    assert second.exit_code == 0
+    assert (tmp_path / "list.csv").read_text() == text
+    assert json.loads(second.stdout)["seed_commitment"] == metadata["seed_commitment"]
+
+
+def test_the_seed_cannot_be_given_on_the_command_line(runner, tmp_path):
+    result = runner.invoke(
+        main, ["randomization", "generate", "--seed", "abcd", "--out", str(tmp_path / "l.csv")]
+    )
+    assert result.exit_code == 2
+    assert "No such option '--seed'" in result.output
+
+
+def test_commit_then_verify_matches_and_tampering_names_the_row(runner, tmp_path):
+    assert _generate(runner, tmp_path, "--slots-per-stratum", "4").exit_code == 0
+    listing = tmp_path / "list.csv"
+    receipt = tmp_path / "receipt.json"
+    committed = runner.invoke(
+        main, ["randomization", "commit", str(listing), "--receipt", str(receipt), "--json"]
+    )
+    assert committed.exit_code == 0, committed.output
+    data = json.loads(committed.stdout)
+    assert len(data["salt"]) == 64
+    verify = [
+        "randomization",
+        "verify",
+        str(listing),
+        "--salt",
+        data["salt"],
+        "--commitment",
+        data["commitment"],
+    ]
+    ok = runner.invoke(main, verify)
+    assert ok.exit_code == 0
+    assert ok.stdout.startswith("MATCH")
+    lines = listing.read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[2] = "msc" if cells[2] == "standard" else "standard"
+    lines[3] = ",".join(cells)
+    listing.write_text("\r\n".join(lines) + "\r\n")
+    bad = runner.invoke(main, [*verify, "--receipt", str(receipt), "--json"])
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout) == {
+        "match": False,
+        "first_difference": 3,
+        "message": "the first row that differs is sequence 3 (row 3 in sequence order)",
+    }
+
+
+def test_verify_rejects_a_short_salt_with_exit_2(runner, tmp_path):
+    assert _generate(runner, tmp_path, "--slots-per-stratum", "2").exit_code == 0
+    result = runner.invoke(
+        main,
+        [
+            "randomization",
+            "verify",
+            str(tmp_path / "list.csv"),
+            "--salt",
+            "abcd",
+            "--commitment",
+            "00" * 32,
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--salt" in result.output
+    assert "256 bits" in result.output
+
+
+def test_import_validates_a_redcap_table(runner, tmp_path):
+    table = tmp_path / "redcap.csv"
+    table.write_text(
+        "redcap_randomization_group,redcap_data_access_group,ards_severity\n"
+        "1,CO-01,severe\n2,CO-01,severe\n2,CO-02,moderate\n1,CO-02,moderate\n"
+    )
+    out = tmp_path / "imported.csv"
+    result = runner.invoke(
+        main,
+        [
+            "randomization",
+            "import",
+            str(table),
+            "--seed-file",
+            str(tmp_path / "seed"),
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"rows": 4, "source": "imported-redcap", "valid": True}
+    assert out.read_text().splitlines()[1].startswith("1,site=CO-01|ards_severity=severe,msc,,,")
+    table.write_text(
+        "redcap_randomization_group,redcap_data_access_group,ards_severity\n9,CO-01,x\n"
+    )
+    bad = runner.invoke(
+        main, ["randomization", "import", str(table), "--seed-file", str(tmp_path / "seed")]
+    )
+    assert bad.exit_code == 2
+    assert "line 2, column redcap_randomization_group: unknown value '9'" in bad.output
+
+
+def test_assess_json_exact(runner):
+    result = runner.invoke(
+        main,
+        [
+            "randomization",
+            "assess",
+            "--procedure",
+            "permuted-blocks",
+            "--block-sizes",
+            "4",
+            "--n",
+            "40",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["method"] == "exact"
+    assert data["correct_guess_proportion"] == pytest.approx(17 / 24, abs=1e-12)
+    assert {"expected_final_imbalance", "expected_max_imbalance"} <= set(data)
+
+
+def test_assess_monte_carlo_reports_standard_errors(runner):
+    result = runner.invoke(
+        main,
+        [
+            "randomization",
+            "assess",
+            "--procedure",
+            "efron",
+            "--p",
+            "0.667",
+            "--n",
+            "40",
+            "--sims",
+            "5000",
+            "--method",
+            "monte-carlo",
+            "--seed",
+            "1",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["method"] == "monte_carlo"
+    assert data["standard_errors"]["correct_guess_proportion"] > 0
+    assert 0.55 < data["correct_guess_proportion"] < 0.68
+
+
+def test_assess_minimization_with_a_covariate_distribution(runner):
+    result = runner.invoke(
+        main,
+        [
+            "randomization",
+            "assess",
+            "--procedure",
+            "minimization",
+            "--p",
+            "0.8",
+            "--covariates",
+            "0.2,0.8;2",
+            "--n",
+            "30",
+            "--sims",
+            "2000",
+            "--seed",
+            "3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "method=monte_carlo" in result.stdout
+    assert "correct guesses (convergence)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--procedure", "urn"], "unknown procedure 'urn'"),
+        (["--procedure", "efron", "--bound", "3"], "--bound does not apply to --procedure efron"),
+        (["--procedure", "permuted-blocks", "--block-sizes", "3"], "positive multiple of 2"),
+        (["--procedure", "minimization", "--p", "1"], "ICH E9"),
+        (["--procedure", "permuted-blocks", "--block-sizes", "four"], "--block-sizes"),
+        (["--procedure", "minimization", "--covariates", "x"], "--covariates"),
+    ],
+)
+def test_assess_bad_input_exits_2_naming_the_rule(runner, arguments, message):
+    result = runner.invoke(main, ["randomization", "assess", *arguments])
+    assert result.exit_code == 2
+    assert message in result.output
