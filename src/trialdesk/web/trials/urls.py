@@ -6,4 +6,11 @@ app_name = "trials"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("screen/", views.screen, name="screen"),
+    path("screen/check/", views.screen_check, name="screen_check"),
+    path("participants/<str:code>/", views.participant_detail, name="participant"),
+    path("participants/<str:code>/randomize/", views.randomize, name="randomize"),
+    path("participants/<str:code>/unblind/", views.unblind, name="unblind"),
+    path("pharmacy/", views.pharmacy, name="pharmacy"),
+    path("audit/", views.audit_trail, name="audit"),
 ]

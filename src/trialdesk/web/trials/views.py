@@ -1,5 +1,183 @@
+"""Server-rendered pages. Each view checks access, calls an action, and renders: nothing more."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from trialdesk.web.trials import access, actions, presenters
+from trialdesk.web.trials.access import Actor
+from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput
+from trialdesk.web.trials.forms import (
+    ConsentForm,
+    DispenseForm,
+    RandomizeForm,
+    ScreeningForm,
+    UnblindForm,
+)
+from trialdesk.web.trials.models import AuditRecord, UnblindingEvent
+from trialdesk.web.trials.pages import page
+from trialdesk.web.trials.protocol import get_protocol
 
 
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok")
+def _lang() -> str:
+    return (get_language() or "en")[:2]
+
+
+@page
+def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
+    if not access.can_read_participants(actor):
+        if actor.can("view_kit_arm"):
+            return redirect("trials:pharmacy")
+        return render(request, "trials/dashboard.html", {"actor": actor, "rows": []})
+    participants = access.visible_participants(actor).select_related(
+        "randomization__slot", "consent").order_by("-created_at")
+    rows = []
+    for participant in participants:
+        view = presenters.participant_view(actor, participant, _lang())
+        view["next_visit"] = presenters.next_visit_due(participant)
+        if view["next_visit"]:
+            view["next_visit"]["title"] = view["next_visit"]["title"].text(_lang())
+        rows.append(view)
+    counts = {
+        "screened": len(rows),
+        "eligible": sum(r["eligible"] for r in rows),
+        "randomized": sum(r["status"] == "randomized" for r in rows),
+    }
+    unblindings = []
+    if actor.can("unblinded_reports") or actor.can("read_audit"):
+        unblindings = UnblindingEvent.objects.select_related("participant", "requested_by")
+    return render(request, "trials/dashboard.html", {
+        "actor": actor, "rows": rows, "counts": counts, "unblindings": unblindings,
+        "trial": get_protocol().registry,
+    })
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def participant_detail(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+    participant = access.access_participant_by_code(actor, code)
+    consent_form = ConsentForm(request.POST or None)
+    if request.method == "POST" and consent_form.is_valid():
+        try:
+            actions.do_consent(actor, participant, **consent_form.cleaned_data)
+        except (Conflict, Forbidden, InvalidInput) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Consent recorded."))
+        return redirect("trials:participant", code=participant.code)
+    view = presenters.participant_view(actor, participant, _lang())
+    return render(request, "trials/participant.html", {
+        "actor": actor, "p": view,
+        "eligibility": presenters.eligibility_view(participant.screening.values, _lang()),
+        "values": _labelled_values(participant.screening.values),
+        "consent_form": consent_form,
+    })
+
+
+def _labelled_values(values: dict) -> list[tuple[str, object]]:
+    fields = get_protocol().all_fields()
+    return [(fields[k].label.text(_lang()) if k in fields else k, v) for k, v in values.items()]
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def screen(request: HttpRequest, actor: Actor) -> HttpResponse:
+    access.require(actor, "screen")
+    form = ScreeningForm(request.POST or None, language=_lang())
+    if request.method == "POST" and form.is_valid():
+        try:
+            participant = actions.do_screen(actor, values=form.values())
+        except InvalidInput as error:
+            form.add_error(error.field.removeprefix("values.") if error.field.removeprefix(
+                "values.") in form.fields else None, error.rule)
+        else:
+            return redirect("trials:participant", code=participant.code)
+    return render(request, "trials/screen.html", {"actor": actor, "form": form})
+
+
+@page
+@require_POST
+def screen_check(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The live eligibility panel of the screening form (an HTML fragment, nothing stored)."""
+    access.require(actor, "screen")
+    form = ScreeningForm(request.POST, language=_lang())
+    values = {}
+    if form.is_valid():
+        values = form.values()
+    else:
+        values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    values = {k: (v == "yes") if v in ("yes", "no") else v for k, v in values.items()}
+    return render(request, "trials/_eligibility.html",
+                  {"eligibility": presenters.eligibility_view(values, _lang())})
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def randomize(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+    access.require(actor, "randomize")
+    participant = access.access_participant_by_code(actor, code)
+    form = RandomizeForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = actions.do_randomize(actor, participant,
+                                          idempotency_key=form.cleaned_data["idempotency_key"])
+        except Conflict as error:
+            messages.error(request, error.message)
+            return redirect("trials:participant", code=participant.code)
+        return render(request, "trials/randomized.html", {"actor": actor, "result": result})
+    view = presenters.participant_view(actor, participant, _lang())
+    return render(request, "trials/randomize.html", {"actor": actor, "p": view, "form": form})
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def pharmacy(request: HttpRequest, actor: Actor) -> HttpResponse:
+    access.require(actor, "view_kit_arm")
+    form = DispenseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        slot = access.access_kit_by_code(actor, form.cleaned_data["kit_code"])
+        try:
+            actions.do_dispense(actor, slot, lot=form.cleaned_data["lot"])
+        except (Conflict, InvalidInput) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Dispensing recorded."))
+        return redirect("trials:pharmacy")
+    kits = [presenters.kit_view(slot, _lang()) for slot in access.visible_kits(actor)]
+    return render(request, "trials/pharmacy.html", {"actor": actor, "kits": kits})
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def unblind(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+    access.require(actor, "request_unblinding")
+    participant = access.access_participant_by_code(actor, code)
+    form = UnblindForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            arm = actions.do_unblind(actor, participant, reason=form.cleaned_data["reason"])
+        except Conflict as error:
+            messages.error(request, error.message)
+            return redirect("trials:participant", code=participant.code)
+        return render(request, "trials/unblinded.html", {
+            "actor": actor, "code": participant.code, "arm_label": presenters.arm_label(arm, _lang()),
+        })
+    return render(request, "trials/unblind.html", {"actor": actor, "code": participant.code,
+                                                   "form": form})
+
+
+@page
+def audit_trail(request: HttpRequest, actor: Actor) -> HttpResponse:
+    if not access.can_read_audit(actor):
+        raise Forbidden("this role does not read the audit trail")
+    paginator = Paginator(AuditRecord.objects.order_by("-seq"), 50)
+    records = paginator.get_page(request.GET.get("page"))
+    return render(request, "trials/audit.html", {"actor": actor, "records": records})

@@ -1,0 +1,76 @@
+"""Page forms. The screening form is built from the protocol's field definitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from trialdesk.protocol import FormField
+from trialdesk.web.trials.protocol import get_protocol
+from trialdesk.web.trials.screening_fields import screening_fields
+
+YESNO = [("", "—"), ("yes", _("Yes")), ("no", _("No"))]
+
+
+def _form_field(field: FormField, language: str) -> forms.Field:
+    label = field.label.text(language) + (f" ({field.unit})" if field.unit else "")
+    help_text = field.help.text(language) if field.help else ""
+    if field.type == "yesno":
+        return forms.ChoiceField(label=label, choices=YESNO, required=False, help_text=help_text)
+    if field.type == "choice":
+        choices = [("", "—")] + [(c.code, c.label.text(language)) for c in field.choices]
+        return forms.ChoiceField(label=label, choices=choices, required=False, help_text=help_text)
+    if field.type == "integer":
+        return forms.IntegerField(label=label, required=False, help_text=help_text,
+                                  min_value=field.range.min if field.range else None,
+                                  max_value=field.range.max if field.range else None)
+    return forms.FloatField(label=label, required=False, help_text=help_text,
+                            min_value=field.range.min if field.range else None,
+                            max_value=field.range.max if field.range else None,
+                            widget=forms.NumberInput(attrs={"step": "any"}))
+
+
+class ScreeningForm(forms.Form):
+    """One input per screening field, labelled in the user's language."""
+
+    def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in screening_fields(get_protocol()):
+            self.fields[field.code] = _form_field(field, language)
+
+    def values(self) -> dict[str, Any]:
+        """Return the entered values (blank ones left out) for ``do_screen``."""
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class ConsentForm(forms.Form):
+    consent_date = forms.DateField(label=_("Date of consent"),
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    form_version = forms.CharField(label=_("Consent form version"), max_length=40)
+
+    def clean_consent_date(self) -> dt.date:
+        value = self.cleaned_data["consent_date"]
+        if value > timezone.now().date():
+            raise forms.ValidationError(_("The date of consent cannot be in the future."))
+        return value
+
+
+class RandomizeForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, min_length=8, max_length=100)
+    confirm = forms.BooleanField(
+        label=_("I confirm that this participant is eligible, has consented, and should be "
+                "randomized now."))
+
+
+class DispenseForm(forms.Form):
+    kit_code = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    lot = forms.CharField(label=_("Lot number"), max_length=40)
+
+
+class UnblindForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for emergency unblinding"), min_length=10,
+                             max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))

@@ -1,0 +1,32 @@
+"""The decorator every page goes through: sign-in, actor, and access errors as 403/404."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from trialdesk.web.trials.access import actor_for
+from trialdesk.web.trials.errors import Forbidden, NotFound
+
+
+def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Require a signed-in user with a role; pass the Actor; map NotFound/Forbidden to 404/403."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            actor = actor_for(request.user)
+            return view(request, actor, *args, **kwargs)
+        except NotFound as error:
+            raise Http404(str(error)) from None
+        except Forbidden as error:
+            raise PermissionDenied(str(error)) from None
+
+    return wrapper

@@ -1,0 +1,65 @@
+"""Template helpers: protocol texts and status names in the current language."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from trialdesk.web.trials.protocol import get_protocol
+
+register = template.Library()
+
+STATUS_LABELS = {
+    "screen_failed": _("Not eligible"),
+    "eligible": _("Eligible, awaiting consent"),
+    "consented": _("Consented"),
+    "randomized": _("Randomized"),
+}
+CRITERION_LABELS = {"met": _("met"), "not_met": _("not met"), "missing": _("not decided")}
+KIND_LABELS = {"inclusion": _("Inclusion"), "exclusion": _("Exclusion")}
+
+
+@register.filter
+def role_name(code: str) -> str:
+    """Return the protocol's name of a role in the current language."""
+    return get_protocol().role(code).name.text(get_language() or "en")
+
+
+@register.filter
+def status_label(code: str) -> str:
+    return str(STATUS_LABELS.get(code, code))
+
+
+@register.filter
+def criterion_label(code: str) -> str:
+    return str(CRITERION_LABELS.get(code, code))
+
+
+@register.filter
+def kind_label(code: str) -> str:
+    return str(KIND_LABELS.get(code, code))
+
+
+@register.filter
+def yesno_value(value: object) -> object:
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    return value
+
+
+@register.simple_tag
+def trial_title() -> str:
+    """Return the trial's brief title in the current language."""
+    registry = get_protocol().registry
+    title = getattr(registry, "brief_title", None) or getattr(registry, "title", None)
+    text = title.text(get_language() or "en") if hasattr(title, "text") else str(title or "")
+    return f"{registry.nct_id} — {text}" if text else registry.nct_id
+
+
+@register.filter
+def can(actor: object, permission: str) -> bool:
+    """Return True if the actor's role holds ``permission`` (for showing links only)."""
+    return bool(actor) and actor.can(permission)
