@@ -14,6 +14,8 @@ from trialdesk.web.registry.models import Study
 
 PER_PAGE = 20
 MAX_PAGE_SIZE = 100
+# Column weights of bm25 (title, summary, conditions, interventions), as PostgreSQL's A/C/B/B.
+BM25_WEIGHTS = "4.0, 1.0, 2.0, 2.0"
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ def _sqlite_text_search(params: SearchParams, offset: int) -> tuple[list[int], i
         total = cursor.fetchone()[0]
         cursor.execute(
             f"SELECT rowid FROM registry_study_fts WHERE {where} "  # noqa: S608
-            "ORDER BY rank LIMIT %s OFFSET %s", [*args, params.per_page, offset],
+            f"ORDER BY bm25(registry_study_fts, {BM25_WEIGHTS}) LIMIT %s OFFSET %s",
+            [*args, params.per_page, offset],
         )
         ids = [row[0] for row in cursor.fetchall()]
     return ids, total

@@ -1,0 +1,76 @@
+"""Live figures on the public record: enrolled vs target, sites, commitment; nothing about arms."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.apps import apps
+from registry_seed_page import html_text
+
+from trialdesk.protocol import load_protocol
+
+RECORD = "/registry/NCT04390152"
+PATIENT = {
+    "age": 54, "sars_cov2_pcr": "positive", "onset_within_week": True,
+    "bilateral_opacities": True, "cardiac_failure_explains": False, "pregnant": False,
+    "active_malignancy": False, "expected_death_24h": False, "other_interventional_trial": False,
+    "pao2": 70, "fio2": 0.8, "peep": 10,
+}
+
+
+def live_section(html: str) -> str:
+    match = re.search(r'<section aria-labelledby="live-heading".*?</section>', html, re.S)
+    assert match, "no live figures section"
+    return match.group(0)
+
+
+def randomize_one(api) -> str:
+    code = api.post("/api/v1/participants", {"values": PATIENT}).json()["code"]
+    api.post(f"/api/v1/participants/{code}/consent",
+             {"consent_date": "2026-01-05", "form_version": "1.0"})
+    response = api.post(f"/api/v1/participants/{code}/randomize", {})
+    assert response.status_code == 201, response.content
+    return response.json()["kit_code"]
+
+
+def test_live_figures_show_enrolment_sites_and_commitment_but_nothing_about_arms(
+        trial, client) -> None:
+    investigator = trial.api("investigator-co-01")
+    kits = [randomize_one(investigator) for _ in range(2)]
+    allocation = apps.get_model("trials", "AllocationListRecord").objects.get()
+
+    html = client.get(RECORD).content.decode()
+    live = live_section(html)
+    text = html_text(live)
+    assert "2 of 40 participants enrolled (5%)" in text
+    assert "Clínica SOMER Rionegro, Colombia Recruiting" in text
+    assert allocation.commitment in live
+    assert "trialdesk randomization verify" in text
+
+    protocol = load_protocol()
+    forbidden = [allocation.salt, *kits]
+    forbidden += [arm.code for arm in protocol.design.arms]
+    forbidden += [arm.label.text("en") for arm in protocol.design.arms]
+    forbidden += ["msc", "placebo", "standard therapy"]
+    assert [word for word in forbidden if word.lower() in live.lower()] == []
+    for kit in kits:  # not anywhere on the public page either
+        assert kit not in html
+    assert allocation.salt not in html
+
+
+@pytest.mark.django_db
+def test_without_the_trial_server_models_the_page_shows_no_live_figures(client, monkeypatch):
+    def missing(app_label: str, model_name: str):
+        raise LookupError(model_name)
+
+    monkeypatch.setattr("trialdesk.web.registry.live.apps.get_model", missing)
+    response = client.get(RECORD)
+    assert response.status_code == 200
+    assert 'aria-labelledby="live-heading"' not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_live_figures_belong_only_to_the_trial_this_server_runs(client) -> None:
+    html = client.get("/registry/NCT04384445").content.decode()
+    assert 'aria-labelledby="live-heading"' not in html
