@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "trialdesk.web.trials",
     "trialdesk.web.api",
     "trialdesk.web.registry",
+    "trialdesk.web.capture",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,103 @@
+"""What a user may reach in data capture, built on the trial server's access layer.
+
+Like ``trials.access``, every ``access_*`` raises NotFound alike for a record that does not exist
+and for one the user may not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trialdesk.protocol.capture import Form, Visit
+from trialdesk.web.capture.models import FormInstance, Lock, Query
+from trialdesk.web.trials.access import Actor, access_participant_by_code, visible_participants
+from trialdesk.web.trials.errors import NotFound
+from trialdesk.web.trials.models import Participant
+from trialdesk.web.trials.protocol import get_protocol
+
+# Repeating forms that no visit lists (adverse events, medications) are kept under this visit code.
+LOG_VISIT = "log"
+
+
+@dataclass(frozen=True)
+class FormSlot:
+    """One place a form can be entered: participant, visit, form and sequence number."""
+
+    participant: Participant
+    visit_code: str
+    form: Form
+    seq: int
+    instance: FormInstance | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.participant.code}/{self.visit_code}/{self.form.code}/{self.seq}"
+
+
+def protocol_visit(code: str) -> Visit | None:
+    """Return the protocol's visit with this code, or None."""
+    return next((visit for visit in get_protocol().visits if visit.code == code), None)
+
+
+def protocol_form(code: str) -> Form | None:
+    """Return the protocol's form with this code, or None."""
+    return next((form for form in get_protocol().forms if form.code == code), None)
+
+
+def form_allowed_in_visit(form: Form, visit_code: str) -> bool:
+    """Return True if the protocol collects ``form`` at ``visit_code``."""
+    if visit_code == LOG_VISIT:
+        return form.repeating
+    visit = protocol_visit(visit_code)
+    return visit is not None and form.code in visit.forms
+
+
+def access_form_slot(
+    actor: Actor, participant_code: str, visit_code: str, form_code: str, seq: int = 1
+) -> FormSlot:
+    """Return the form slot if the actor may read the participant and the protocol has it."""
+    participant = access_participant_by_code(actor, participant_code)
+    form = protocol_form(form_code)
+    if form is None or not form_allowed_in_visit(form, visit_code):
+        raise NotFound(f"no form {form_code} at visit {visit_code}")
+    if seq < 1 or (seq > 1 and not form.repeating):
+        raise NotFound(f"no form {form_code} number {seq}")
+    instance = (
+        FormInstance.objects.select_related("participant__site")
+        .filter(participant=participant, visit=visit_code, form=form_code, seq=seq)
+        .first()
+    )
+    return FormSlot(participant, visit_code, form, seq, instance)
+
+
+def access_visit(actor: Actor, participant_code: str, visit_code: str) -> tuple[Participant, Visit]:
+    """Return the participant and the protocol's visit, if the actor may read them."""
+    participant = access_participant_by_code(actor, participant_code)
+    visit = protocol_visit(visit_code)
+    if visit is None:
+        raise NotFound(f"no visit {visit_code}")
+    return participant, visit
+
+
+def visible_queries(actor: Actor):
+    """Return the queries on participants the actor may see."""
+    return Query.objects.filter(participant__in=visible_participants(actor)).select_related(
+        "participant", "form_instance", "raised_by"
+    )
+
+
+def access_query_by_id(actor: Actor, query_id: int) -> Query:
+    """Return the query if the actor may see its participant."""
+    query = visible_queries(actor).filter(pk=query_id).first()
+    if query is None:
+        raise NotFound(f"no query {query_id}")
+    return query
+
+
+def access_lock_by_id(actor: Actor, lock_id: int) -> Lock:
+    """Return a lock for a role that locks (data manager); NotFound for everyone else."""
+    lock = Lock.objects.select_related("participant", "form_instance__participant").filter(
+        pk=lock_id).first()
+    if lock is None or not actor.can("lock"):
+        raise NotFound(f"no lock {lock_id}")
+    return lock

@@ -1,0 +1,212 @@
+"""Saving a case report form: validation by the protocol's rules, audit, signatures and queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from trialdesk.protocol.capture import Form
+from trialdesk.protocol.validation import FieldProblem, FormValidation, validate_form
+from trialdesk.web.capture.access import FormSlot
+from trialdesk.web.capture.errors import FormRejected
+from trialdesk.web.capture.models import COMPLETE, DRAFT, FormInstance, Query, QueryMessage
+from trialdesk.web.capture.state import refuse_if_locked
+from trialdesk.web.trials.access import Actor, require
+from trialdesk.web.trials.audit import append_audit, lock_writes
+from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.trials.models import Participant
+
+AUTO_CLOSE_TEXT = "closed automatically: the value no longer breaks the rule"
+
+
+def randomization_date(participant: Participant) -> dt.date | None:
+    """Return the day the participant was randomized (UTC), or None before randomization."""
+    randomization = getattr(participant, "randomization", None)
+    return randomization.randomized_at.date() if randomization is not None else None
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+def entered_values(form: Form, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the stored values without the derived ones (what a user entered)."""
+    derived = {f.code for f in form.fields if f.derived is not None}
+    return {code: value for code, value in stored.items() if code not in derived}
+
+
+def warning_code(problem: FieldProblem) -> str:
+    """Return the code a user confirms a warning by: the field, or the check's code."""
+    if problem.rule.startswith("check:"):
+        return problem.rule.removeprefix("check:")
+    return problem.field
+
+
+def _snapshot(form: Form, code: str, values: Mapping[str, Any]) -> Any:
+    """Return what a confirmation of ``code`` was given for, to tell when it no longer holds."""
+    check = next((c for c in form.checks if c.code == code), None)
+    if check is None:
+        return values.get(code)
+    return {name: values.get(name) for name in sorted(check.rule.names())}
+
+
+def validate_slot(
+    slot: FormSlot,
+    raw_values: Mapping[str, Any],
+    *,
+    complete: bool,
+    confirm: Collection[str] = (),
+) -> tuple[FormValidation, dict[str, Any]]:
+    """Validate values for a slot; return the validation and the values as stored (JSON).
+
+    A confirmation given earlier still counts while the values it was given for are unchanged.
+    """
+    context = {"randomization_date": randomization_date(slot.participant)}
+    context = {k: v for k, v in context.items() if v is not None}
+    first = validate_form(slot.form, raw_values, complete=complete, context=context,
+                          confirmed=set(confirm))
+    stored_values = {code: _json(value) for code, value in first.values.items()}
+    earlier = slot.instance.confirmed if slot.instance is not None else {}
+    still_valid = {code for code, snap in earlier.items()
+                   if _snapshot(slot.form, code, stored_values) == snap}
+    if not still_valid - set(confirm):
+        return first, stored_values
+    result = validate_form(slot.form, raw_values, complete=complete, context=context,
+                           confirmed=set(confirm) | still_valid)
+    return result, stored_values
+
+
+def _field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        code: {"old": old.get(code), "new": new.get(code)}
+        for code in sorted(set(old) | set(new))
+        if old.get(code) != new.get(code)
+    }
+
+
+@transaction.atomic
+def do_save_form(
+    actor: Actor,
+    slot: FormSlot,
+    *,
+    values: Mapping[str, Any],
+    complete: bool = False,
+    confirm: Collection[str] = (),
+    reason: str = "",
+    expected_version: int | None = None,
+) -> FormInstance:
+    """Store a form's entered values (all of them: a field left out is emptied).
+
+    Raises FormRejected (nothing stored) for a hard error, or for warnings left unconfirmed when
+    the form is marked complete. A change to a complete form needs a ``reason``; a change to a
+    signed form voids the signature. Confirmed warnings raise automatic queries; an automatic
+    query whose rule the new values no longer break is closed.
+    """
+    require(actor, "enter_forms")
+    lock_writes()
+    participant = slot.participant
+    instance = None
+    if slot.instance is not None:
+        instance = FormInstance.objects.select_for_update().get(pk=slot.instance.pk)
+    refuse_if_locked(participant, instance)
+    stale = instance is not None and instance.version != expected_version
+    if expected_version is not None and stale:
+        raise Conflict("stale", f"{slot.key} was changed by someone else (version "
+                                f"{instance.version}); reload it")
+    slot = FormSlot(participant, slot.visit_code, slot.form, slot.seq, instance)
+    result, stored_values = validate_slot(slot, values, complete=complete, confirm=confirm)
+    if result.errors:
+        raise FormRejected(result.errors)
+    if complete and result.unconfirmed:
+        raise FormRejected(result.unconfirmed)
+    confirmed = {warning_code(w): _snapshot(slot.form, warning_code(w), stored_values)
+                 for w in result.warnings if w.confirmed}
+    warnings = [{"field": w.field, "rule": w.rule, "message": w.message, "confirmed": w.confirmed}
+                for w in result.warnings]
+    status = COMPLETE if complete else DRAFT
+    old_values = instance.values if instance is not None else {}
+    changes = _field_changes(old_values, stored_values)
+    old_status = instance.status if instance is not None else None
+    if old_status != status:
+        changes["status"] = {"old": old_status, "new": status}
+    if instance is not None and not changes and instance.confirmed == confirmed:
+        return instance
+    reason = reason.strip()
+    if instance is not None and old_status == COMPLETE and changes and not reason:
+        raise InvalidInput("reason", "is required to change a complete form")
+    now = timezone.now()
+    if instance is None:
+        instance = FormInstance(
+            participant=participant, site_id=participant.site_id, visit=slot.visit_code,
+            form=slot.form.code, seq=slot.seq, created_at=now, created_by=actor.user, version=0,
+        )
+    instance.values = stored_values
+    instance.status = status
+    instance.confirmed = confirmed
+    instance.warnings = warnings
+    instance.version += 1
+    instance.updated_at = now
+    instance.updated_by = actor.user
+    if instance.signed and changes:
+        _void_signatures(actor, instance, now, reason or "changed after signing")
+    instance.save()
+    append_audit(
+        actor=actor.username, action="save_form", model="form_instance", object_id=instance.key,
+        changes=changes or {"confirmed": {"old": None, "new": sorted(confirmed)}}, reason=reason,
+    )
+    _sync_auto_queries(actor, instance, [w for w in result.warnings if w.confirmed], now)
+    return instance
+
+
+def _void_signatures(actor: Actor, instance: FormInstance, now: dt.datetime, reason: str) -> None:
+    for signature in instance.signatures.filter(voided_at__isnull=True):
+        signature.voided_at = now
+        signature.void_reason = reason
+        signature.save(update_fields=["voided_at", "void_reason"])
+        append_audit(actor=actor.username, action="void_signature", model="signature",
+                     object_id=str(signature.pk),
+                     changes={"form": {"old": instance.key, "new": instance.key},
+                              "voided_at": {"old": None, "new": now.isoformat()}},
+                     reason=reason)
+    instance.signed = False
+
+
+def _sync_auto_queries(
+    actor: Actor, instance: FormInstance, confirmed: list[FieldProblem], now: dt.datetime
+) -> None:
+    """Open a query per confirmed warning (once); close those whose rule now holds."""
+    live = {(w.field, w.rule): w for w in confirmed}
+    pending = Query.objects.filter(form_instance=instance, kind=Query.AUTO).exclude(
+        status=Query.CLOSED)
+    for query in pending:
+        if (query.field, query.rule) in live:
+            live.pop((query.field, query.rule))
+            continue
+        old_status = query.status
+        query.status = Query.CLOSED
+        query.updated_at = now
+        query.save(update_fields=["status", "updated_at"])
+        QueryMessage.objects.create(query=query, at=now, actor=actor.user, action="closed",
+                                    text=AUTO_CLOSE_TEXT)
+        append_audit(actor=actor.username, action="close_query", model="query",
+                     object_id=str(query.pk),
+                     changes={"status": {"old": old_status, "new": Query.CLOSED}},
+                     reason=AUTO_CLOSE_TEXT)
+    for warning in live.values():
+        query = Query.objects.create(
+            form_instance=instance, participant_id=instance.participant_id,
+            site_id=instance.site_id, field=warning.field, rule=warning.rule, kind=Query.AUTO,
+            text=warning.message, raised_at=now, raised_by=actor.user, updated_at=now,
+        )
+        QueryMessage.objects.create(query=query, at=now, actor=actor.user, action="raised",
+                                    text=warning.message)
+        append_audit(actor=actor.username, action="raise_query", model="query",
+                     object_id=str(query.pk),
+                     changes={"form": {"old": None, "new": instance.key},
+                              "field": {"old": None, "new": warning.field},
+                              "rule": {"old": None, "new": warning.rule}},
+                     reason="confirmed warning")

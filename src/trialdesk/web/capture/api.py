@@ -1,0 +1,324 @@
+"""The data-capture JSON API, mounted on the server's API under /api/v1/.
+
+Endpoints parse, check access (``trials.access`` and ``capture.access``), call an action, and
+answer with the presenters' dicts. Form data use the protocol's field codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Status
+
+from trialdesk.web.capture import actions, presenters
+from trialdesk.web.capture.access import (
+    access_form_slot,
+    access_lock_by_id,
+    access_query_by_id,
+    access_visit,
+    protocol_form,
+    visible_queries,
+)
+from trialdesk.web.capture.actions.signatures import signature_meaning
+from trialdesk.web.capture.completeness import completeness_report, totals
+from trialdesk.web.capture.errors import FormRejected
+from trialdesk.web.capture.importing import import_rows, parse_rows
+from trialdesk.web.capture.models import FormInstance, Lock, Query
+from trialdesk.web.capture.schedule import participant_schedule
+from trialdesk.web.capture.schemas import (
+    AnswerIn,
+    DiscontinueIn,
+    FormSaveIn,
+    ImportIn,
+    LockIn,
+    QueryIn,
+    QueryNoteIn,
+    ReasonIn,
+    SignIn,
+)
+from trialdesk.web.capture.state import database_locked
+from trialdesk.web.trials import access
+from trialdesk.web.trials.errors import Forbidden, InvalidInput, NotFound
+from trialdesk.web.trials.protocol import get_protocol
+
+router = Router(tags=["capture"])
+
+FORM_PATH = "/participants/{code}/visits/{visit}/forms/{form}"
+
+
+def _actor(request: HttpRequest) -> access.Actor:
+    return access.actor_for(request.auth)
+
+
+def _lang(request: HttpRequest) -> str:
+    return getattr(request, "LANGUAGE_CODE", "en")[:2]
+
+
+def _rejected(error: FormRejected) -> Status:
+    names = ", ".join(p["field"] for p in error.as_fields())
+    return Status(422, {"error": "invalid", "detail": f"rejected fields: {names}",
+                        "fields": error.as_fields()})
+
+
+@router.get("/participants/{code}/schedule")
+def schedule(request: HttpRequest, code: str) -> dict[str, Any]:
+    """The visit schedule from the randomization date: windows, visit and form statuses."""
+    actor = _actor(request)
+    participant = access.access_participant_by_code(actor, code)
+    states = participant_schedule(participant, get_protocol().visits, today=timezone.now().date(),
+                                  database_locked=database_locked())
+    return {"participant": participant.code,
+            "visits": presenters.schedule_view(states, _lang(request))}
+
+
+@router.get(FORM_PATH)
+def read_form(request: HttpRequest, code: str, visit: str, form: str, seq: int = 1) -> dict:
+    """One form's values (derived included), status, warnings, signatures and queries."""
+    slot = access_form_slot(_actor(request), code, visit, form, seq)
+    view = presenters.form_view(slot)
+    view["signature_meaning"] = signature_meaning(_lang(request))
+    return view
+
+
+@router.put(FORM_PATH, response={200: dict, 201: dict, 422: dict})
+def save_form(request: HttpRequest, code: str, visit: str, form: str, body: FormSaveIn,
+              seq: int = 1) -> Status:
+    """Save all entered values of a form (as a draft, or ``complete``).
+
+    Hard errors and, when completing, unconfirmed warnings give 422 naming each field and rule,
+    and nothing is stored. Confirm a warning by sending its field (or check) code in ``confirm``.
+    A change to a complete form needs a ``reason``.
+    """
+    actor = _actor(request)
+    slot = access_form_slot(actor, code, visit, form, seq)
+    created = slot.instance is None
+    try:
+        actions.do_save_form(actor, slot, values=body.values, complete=body.complete,
+                             confirm=body.confirm, reason=body.reason,
+                             expected_version=body.expected_version)
+    except FormRejected as error:
+        return _rejected(error)
+    view = presenters.form_view(access_form_slot(actor, code, visit, form, seq))
+    return Status(201 if created else 200, view)
+
+
+@router.post(FORM_PATH + "/sign", response={201: dict})
+def sign_form(request: HttpRequest, code: str, visit: str, form: str, body: SignIn,
+              seq: int = 1) -> Status:
+    """The investigator signs a complete form, re-entering the password."""
+    actor = _actor(request)
+    slot = access_form_slot(actor, code, visit, form, seq)
+    if slot.instance is None:
+        raise NotFound("nothing entered on this form")
+    signature = actions.do_sign(actor, slot.instance, password=body.password,
+                                language=_lang(request))
+    return Status(201, {"form": slot.key, "signed_at": signature.signed_at.isoformat(),
+                        "meaning": signature.meaning})
+
+
+@router.post("/participants/{code}/visits/{visit}/sign", response={201: dict})
+def sign_visit(request: HttpRequest, code: str, visit: str, body: SignIn) -> Status:
+    """The investigator signs every form of a visit at once."""
+    actor = _actor(request)
+    participant, visit_def = access_visit(actor, code, visit)
+    signatures = actions.do_sign_visit(actor, participant, visit_def.code, visit_def.forms,
+                                       password=body.password, language=_lang(request))
+    return Status(201, {"visit": visit_def.code, "signed": len(signatures),
+                        "meaning": signature_meaning(_lang(request))})
+
+
+@router.post("/participants/{code}/visits/{visit}/not-done", response={201: dict})
+def visit_not_done(request: HttpRequest, code: str, visit: str, body: ReasonIn) -> Status:
+    """Mark a visit as not done, with the reason."""
+    actor = _actor(request)
+    participant, visit_def = access_visit(actor, code, visit)
+    record = actions.do_mark_visit_not_done(actor, participant, visit_def.code, reason=body.reason)
+    return Status(201, {"participant": participant.code, "visit": record.visit,
+                        "reason": record.reason})
+
+
+@router.post("/participants/{code}/discontinue", response={201: dict})
+def discontinue(request: HttpRequest, code: str, body: DiscontinueIn) -> Status:
+    """Record that the participant died or withdrew: no later visit is due."""
+    actor = _actor(request)
+    participant = access.access_participant_by_code(actor, code)
+    record = actions.do_discontinue(actor, participant, kind=body.kind, date=body.date,
+                                    reason=body.reason)
+    return Status(201, {"participant": participant.code, "kind": record.kind,
+                        "date": record.date.isoformat()})
+
+
+@router.get("/queries")
+def list_queries(request: HttpRequest, status: str | None = None, site: str | None = None,
+                 participant: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Queries on the participants the caller may see, newest first."""
+    actor = _actor(request)
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit", "must be between 1 and 1000")
+    queries = visible_queries(actor)
+    if status:
+        queries = queries.filter(status=status)
+    if site:
+        queries = queries.filter(site__code=site)
+    if participant:
+        queries = queries.filter(participant__code=participant)
+    return [presenters.query_view(q, with_messages=False)
+            for q in queries.order_by("-raised_at", "-pk")[:limit]]
+
+
+@router.get("/queries/open-counts")
+def open_query_counts(request: HttpRequest) -> dict[str, Any]:
+    """Open queries per site and per participant (for the dashboards)."""
+    actor = _actor(request)
+    queries = visible_queries(actor).filter(status=Query.OPEN)
+    by_site = queries.values("site__code").annotate(n=Count("id")).order_by("site__code")
+    by_participant = queries.values("participant__code").annotate(n=Count("id")).order_by(
+        "participant__code")
+    return {"sites": {row["site__code"]: row["n"] for row in by_site},
+            "participants": {row["participant__code"]: row["n"] for row in by_participant}}
+
+
+@router.get("/queries/{query_id}")
+def read_query(request: HttpRequest, query_id: int) -> dict[str, Any]:
+    return presenters.query_view(access_query_by_id(_actor(request), query_id))
+
+
+@router.post(FORM_PATH + "/queries", response={201: dict})
+def raise_query(request: HttpRequest, code: str, visit: str, form: str, body: QueryIn,
+                seq: int = 1) -> Status:
+    """A data manager or monitor raises a query on one field of an entered form."""
+    actor = _actor(request)
+    slot = access_form_slot(actor, code, visit, form, seq)
+    if slot.instance is None:
+        raise NotFound("nothing entered on this form")
+    query = actions.do_raise_query(actor, slot.instance, field=body.field, text=body.text)
+    return Status(201, presenters.query_view(query))
+
+
+@router.post("/queries/{query_id}/answer", response={200: dict, 422: dict})
+def answer_query(request: HttpRequest, query_id: int, body: AnswerIn) -> Status:
+    """The site answers; ``correction`` (field code -> value) changes the form, with ``reason``."""
+    actor = _actor(request)
+    query = access_query_by_id(actor, query_id)
+    instance = query.form_instance
+    slot = access_form_slot(actor, query.participant.code, instance.visit, instance.form,
+                            instance.seq)
+    try:
+        query = actions.do_answer_query(actor, query, text=body.text, slot=slot,
+                                        correction=body.correction, reason=body.reason,
+                                        confirm=tuple(body.confirm))
+    except FormRejected as error:
+        return _rejected(error)
+    return Status(200, presenters.query_view(access_query_by_id(actor, query.pk)))
+
+
+@router.post("/queries/{query_id}/close")
+def close_query(request: HttpRequest, query_id: int, body: QueryNoteIn) -> dict[str, Any]:
+    actor = _actor(request)
+    query = actions.do_close_query(actor, access_query_by_id(actor, query_id), text=body.text)
+    return presenters.query_view(access_query_by_id(actor, query.pk))
+
+
+@router.post("/queries/{query_id}/reopen")
+def reopen_query(request: HttpRequest, query_id: int, body: QueryNoteIn) -> dict[str, Any]:
+    actor = _actor(request)
+    query = actions.do_reopen_query(actor, access_query_by_id(actor, query_id), text=body.text)
+    return presenters.query_view(access_query_by_id(actor, query.pk))
+
+
+@router.get("/locks")
+def list_locks(request: HttpRequest, active: bool = True) -> list[dict[str, Any]]:
+    """Locks (data manager), the ones in force unless ``active=false``."""
+    actor = _actor(request)
+    access.require(actor, "lock")
+    locks = Lock.objects.select_related("participant", "form_instance__participant", "locked_by",
+                                        "unlocked_by").order_by("-locked_at")
+    if active:
+        locks = locks.filter(unlocked_at__isnull=True)
+    return [presenters.lock_view(lock) for lock in locks[:1000]]
+
+
+@router.post("/locks", response={201: dict})
+def lock(request: HttpRequest, body: LockIn) -> Status:
+    """Lock a form, a participant's data or the whole database."""
+    actor = _actor(request)
+    access.require(actor, "lock")
+    participant = instance = None
+    if body.scope != Lock.DATABASE:
+        if not body.participant:
+            raise InvalidInput("participant", f"is required to lock a {body.scope}")
+        participant = access.access_participant_by_code(actor, body.participant)
+    if body.scope == Lock.FORM:
+        if not (body.visit and body.form):
+            raise InvalidInput("form", "visit and form are required to lock a form")
+        slot = access_form_slot(actor, participant.code, body.visit, body.form, body.seq)
+        if slot.instance is None:
+            raise NotFound("nothing entered on this form")
+        instance = slot.instance
+    record = actions.do_lock(actor, body.scope, participant=participant, instance=instance,
+                             reason=body.reason)
+    return Status(201, presenters.lock_view(record))
+
+
+@router.post("/locks/{lock_id}/unlock")
+def unlock(request: HttpRequest, lock_id: int, body: ReasonIn) -> dict[str, Any]:
+    """Lift a lock; the reason is required."""
+    actor = _actor(request)
+    record = actions.do_unlock(actor, access_lock_by_id(actor, lock_id), reason=body.reason)
+    return presenters.lock_view(record)
+
+
+@router.get("/completeness")
+def completeness(request: HttpRequest, site: str | None = None) -> dict[str, Any]:
+    """Forms expected by today and complete, per site and visit, with the missing ones."""
+    actor = _actor(request)
+    if not access.can_read_participants(actor):
+        raise Forbidden("this role does not read participant records")
+    participants = access.visible_participants(actor)
+    if site:
+        participants = participants.filter(site__code=site)
+    rows = completeness_report(participants, get_protocol().visits, today=timezone.now().date())
+    return {
+        "sites": totals(rows),
+        "rows": [{"site": r.site, "visit": r.visit, "expected": r.expected,
+                  "complete": r.complete, "percent": round(r.percent, 1),
+                  "missing": [{"participant": p, "form": f} for p, f in r.missing]}
+                 for r in rows],
+    }
+
+
+@router.post("/form-data/import")
+def import_form_data(request: HttpRequest, body: ImportIn) -> dict[str, Any]:
+    """Bulk import (CSV text or a JSON list): one row per form; errors by row number."""
+    actor = _actor(request)
+    access.require(actor, "enter_forms")
+    result = import_rows(actor, parse_rows(body.format, body.data),
+                         all_or_nothing=body.all_or_nothing)
+    return {"rows": result.rows, "saved": result.saved, "rolled_back": result.rolled_back,
+            "errors": result.errors}
+
+
+@router.get("/form-data")
+def export_form_data(request: HttpRequest, form: str, visit: str | None = None,
+                     after: int = 0, limit: int = 1000) -> dict[str, Any]:
+    """Entered values of one form for every visible participant, in pages (``after`` = cursor)."""
+    actor = _actor(request)
+    if not access.can_read_participants(actor):
+        raise Forbidden("this role does not read participant records")
+    if protocol_form(form) is None:
+        raise NotFound(f"no form {form}")
+    if not 1 <= limit <= 5000:
+        raise InvalidInput("limit", "must be between 1 and 5000")
+    rows = FormInstance.objects.filter(
+        form=form, pk__gt=after, participant__in=access.visible_participants(actor))
+    if visit:
+        rows = rows.filter(visit=visit)
+    page = list(rows.order_by("pk").values("pk", "participant__code", "visit", "seq", "status",
+                                           "version", "values")[:limit])
+    return {"next": page[-1]["pk"] if len(page) == limit else None,
+            "rows": [{"participant": r["participant__code"], "visit": r["visit"], "seq": r["seq"],
+                      "status": r["status"], "version": r["version"], "values": r["values"]}
+                     for r in page]}

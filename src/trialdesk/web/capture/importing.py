@@ -1,0 +1,106 @@
+"""Bulk import of form data (CSV or JSON) for sites that collect on paper.
+
+Each row names participant, visit, form (and optionally seq, complete, confirm, reason) and holds
+the form's field codes as columns. Every row goes through :func:`do_save_form`, so it is validated,
+audited and access-checked like a form saved on a page. Rows are independent unless
+``all_or_nothing``: then one bad row rolls all of them back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from trialdesk.web.capture.access import access_form_slot
+from trialdesk.web.capture.actions.forms import do_save_form
+from trialdesk.web.capture.errors import FormRejected
+from trialdesk.web.trials.access import Actor
+from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+META_COLUMNS = ("participant", "visit", "form", "seq", "complete", "confirm", "reason")
+MAX_ROWS = 10_000
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    saved: int = 0
+    rolled_back: bool = False
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _RollBack(Exception):
+    pass
+
+
+def parse_rows(fmt: str, data: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the rows of a CSV text or a JSON list; CSV blanks are dropped."""
+    if fmt == "json":
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise InvalidInput("data", "must be a list of objects for JSON")
+        rows = data
+    else:
+        if not isinstance(data, str):
+            raise InvalidInput("data", "must be CSV text")
+        reader = csv.DictReader(io.StringIO(data))
+        rows = [{k.strip(): v for k, v in row.items() if k and v not in (None, "")}
+                for row in reader]
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput("data", f"at most {MAX_ROWS} rows per import")
+    return rows
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "y")
+
+
+def _save_row(actor: Actor, row: dict[str, Any]) -> None:
+    missing = [c for c in ("participant", "visit", "form") if not row.get(c)]
+    if missing:
+        raise InvalidInput(missing[0], "is required in every row")
+    try:
+        seq = int(row.get("seq") or 1)
+    except ValueError:
+        raise InvalidInput("seq", "must be a whole number") from None
+    slot = access_form_slot(actor, str(row["participant"]), str(row["visit"]), str(row["form"]),
+                            seq)
+    confirm = row.get("confirm") or []
+    if isinstance(confirm, str):
+        confirm = [c.strip() for c in confirm.split(";") if c.strip()]
+    values = {k: v for k, v in row.items() if k not in META_COLUMNS}
+    do_save_form(actor, slot, values=values, complete=_flag(row.get("complete", False)),
+                 confirm=confirm, reason=str(row.get("reason") or ""))
+
+
+def import_rows(actor: Actor, rows: list[dict[str, Any]], *, all_or_nothing: bool) -> ImportResult:
+    """Save each row; return counts and the errors by row number (1 = first data row)."""
+    result = ImportResult(rows=len(rows))
+    try:
+        with transaction.atomic():
+            for number, row in enumerate(rows, start=1):
+                try:
+                    _save_row(actor, row)
+                    result.saved += 1
+                except FormRejected as error:
+                    result.errors.extend({"row": number, **p} for p in error.as_fields())
+                except InvalidInput as error:
+                    result.errors.append({"row": number, "field": error.field,
+                                          "rule": error.rule, "message": error.rule})
+                except NotFound:
+                    result.errors.append({"row": number, "field": "participant",
+                                          "rule": "not_found",
+                                          "message": "no such participant, visit or form"})
+                except (Conflict, Forbidden) as error:
+                    result.errors.append({"row": number, "field": "",
+                                          "rule": getattr(error, "reason", "forbidden"),
+                                          "message": str(error)})
+            if all_or_nothing and result.errors:
+                raise _RollBack
+    except _RollBack:
+        result.saved = 0
+        result.rolled_back = True
+    return result

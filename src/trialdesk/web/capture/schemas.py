@@ -1,0 +1,63 @@
+"""Request shapes of the data-capture API; like the server's, they reject unknown fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field
+
+from trialdesk.web.api.schemas import Strict
+
+
+class FormSaveIn(Strict):
+    values: dict[str, Any]
+    complete: bool = False
+    confirm: list[str] = Field(default_factory=list)
+    reason: str = Field(default="", max_length=2000)
+    expected_version: int | None = None
+
+
+class SignIn(Strict):
+    password: str = Field(min_length=1, max_length=200)
+
+
+class ReasonIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DiscontinueIn(Strict):
+    kind: Literal["died", "withdrew"]
+    date: dt.date
+    reason: str = Field(default="", max_length=2000)
+
+
+class QueryIn(Strict):
+    field: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class AnswerIn(Strict):
+    text: str = Field(min_length=1, max_length=4000)
+    correction: dict[str, Any] | None = None
+    reason: str = Field(default="", max_length=2000)
+    confirm: list[str] = Field(default_factory=list)
+
+
+class QueryNoteIn(Strict):
+    text: str = Field(default="", max_length=4000)
+
+
+class LockIn(Strict):
+    scope: Literal["form", "participant", "database"]
+    participant: str | None = None
+    visit: str | None = None
+    form: str | None = None
+    seq: int = 1
+    reason: str = Field(default="", max_length=2000)
+
+
+class ImportIn(Strict):
+    format: Literal["json", "csv"]
+    data: str | list[dict[str, Any]]
+    all_or_nothing: bool = False

@@ -1,0 +1,39 @@
+"""Whether data may still change: the database, participant and form locks."""
+
+from __future__ import annotations
+
+from trialdesk.web.capture.models import FormInstance, Lock
+from trialdesk.web.trials.errors import Conflict
+from trialdesk.web.trials.models import Participant
+
+
+def active_database_lock() -> Lock | None:
+    """Return the database lock in force, if any."""
+    return Lock.objects.filter(scope=Lock.DATABASE, unlocked_at__isnull=True).first()
+
+
+def database_locked() -> bool:
+    """Return True once the database is locked: no clinical data may change."""
+    return Lock.objects.filter(scope=Lock.DATABASE, unlocked_at__isnull=True).exists()
+
+
+def participant_locked(participant: Participant) -> bool:
+    """Return True if the participant's data are locked."""
+    return Lock.objects.filter(
+        scope=Lock.PARTICIPANT, participant=participant, unlocked_at__isnull=True
+    ).exists()
+
+
+def refuse_if_database_locked() -> None:
+    """Raise Conflict after database lock; every clinical write calls this first."""
+    if database_locked():
+        raise Conflict("database_locked", "the database is locked: no clinical data may change")
+
+
+def refuse_if_locked(participant: Participant, instance: FormInstance | None = None) -> None:
+    """Raise Conflict if the database, the participant or the form is locked."""
+    refuse_if_database_locked()
+    if participant_locked(participant):
+        raise Conflict("participant_locked", f"the data of {participant.code} are locked")
+    if instance is not None and instance.locked:
+        raise Conflict("form_locked", f"the form {instance.key} is locked")
