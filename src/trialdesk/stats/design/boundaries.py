@@ -357,7 +357,13 @@ def _drift_for_power(design: GroupSequentialDesign, power: float) -> float:
     def short(drift: float) -> float:
         return design.power(drift) - power
 
-    return float(optimize.brentq(short, 0.5 * z_sum, 3.0 * z_sum, xtol=1e-10))
+    # The inflation factor of any sensible design lies in [1, 2.25): start from that bracket.
+    lo, hi = z_sum, 1.5 * z_sum
+    if short(lo) > 0:
+        lo = 0.5 * z_sum
+    while short(hi) < 0:
+        hi *= 1.5
+    return float(optimize.brentq(short, lo, hi, xtol=1e-9))
 
 
 def _classical_design(t: NDArray, *, alpha: float, beta: float, sided: int, kind: str, r: int):
@@ -370,7 +376,16 @@ def _classical_design(t: NDArray, *, alpha: float, beta: float, sided: int, kind
         p = crossing_probabilities(t, upper, lower, 0.0, r)
         return float(p.upper.sum() + p.lower.sum()) - alpha
 
-    c = float(optimize.brentq(excess, 0.5, 10.0, xtol=1e-12))
+    # The final bound is c (t_K = 1), so c lies between the fixed-sample critical value and the
+    # Bonferroni bound over K looks.
+    z_fixed = float(special.ndtri(1 - alpha / sided))
+    z_bonf = float(special.ndtri(1 - alpha / (sided * t.size)))
+    lo, hi = 0.999 * z_fixed, 1.001 * z_bonf
+    if excess(lo) < 0:
+        lo = 0.5
+    if excess(hi) > 0:
+        hi = 10.0
+    c = float(optimize.brentq(excess, lo, hi, xtol=1e-10))
     upper = c * shape
     lower = -upper if sided == 2 else np.full(t.size, -np.inf)
     design = GroupSequentialDesign(

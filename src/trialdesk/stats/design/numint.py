@@ -136,8 +136,12 @@ class Recursion:
             points, weights, density = np.empty(0), np.empty(0), np.empty(0)
         else:
             cond_mean, sd, st = self._shift(t)
-            kernel = _phi((points[:, None] * st - cond_mean[None, :]) / sd) * (st / sd)
-            density = kernel @ self.density_w
+            # The m x m_prev transition kernel dominates the cost: build it in place.
+            kernel = np.subtract.outer(points * (st / sd), cond_mean / sd)
+            np.square(kernel, out=kernel)
+            kernel *= -0.5
+            np.exp(kernel, out=kernel)
+            density = (kernel @ self.density_w) * (st / (sd * _SQRT_2PI))
         self.t_prev = t
         self.points = points
         self.density_w = density * weights

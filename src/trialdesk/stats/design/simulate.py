@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import stats
 from tqdm import tqdm
 
 from .exact_binary import ExactBinaryOC, binary_exact_oc, score_z
@@ -81,11 +82,51 @@ def _cumulative(
     return np.cumsum(draws, axis=1)
 
 
+def _z_binary_fixed_arms(
+    rng: np.random.Generator, spec: SimulationSpec, scenario: Scenario, size: int
+) -> NDArray:
+    """z for fixed arm sizes and complete outcomes: one uniform per trial and look.
+
+    The new events in both arms at a look are drawn together by inverting the CDF of their joint
+    (independent binomial) distribution, and the z of the cumulative counts is looked up in a
+    per-look table: the same model as the general path, at about a third of its cost.
+    """
+    k = spec.participants.size
+    n_t = spec.fixed_treatment_counts()
+    n_c = spec.participants - n_t
+    x_c = np.zeros(size, dtype=np.int64)
+    x_t = np.zeros(size, dtype=np.int64)
+    z = np.empty((size, k))
+    prev_c = prev_t = 0
+    for j in range(k):
+        m_c, m_t = int(n_c[j] - prev_c), int(n_t[j] - prev_t)
+        pmf_c = stats.binom.pmf(np.arange(m_c + 1), m_c, scenario.p_control)
+        pmf_t = stats.binom.pmf(np.arange(m_t + 1), m_t, scenario.p_treatment)
+        cdf = np.cumsum(np.outer(pmf_c, pmf_t).ravel())
+        cdf /= cdf[-1]
+        idx = np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), cdf.size - 1)
+        inc_c, inc_t = np.divmod(idx, m_t + 1)
+        x_c += inc_c
+        x_t += inc_t
+        table = score_z(
+            np.arange(n_c[j] + 1)[:, None],
+            n_c[j],
+            np.arange(n_t[j] + 1)[None, :],
+            n_t[j],
+            spec.benefit,
+        ).ravel()
+        z[:, j] = table[x_c * (n_t[j] + 1) + x_t]
+        prev_c, prev_t = n_c[j], n_t[j]
+    return z
+
+
 def _z_statistics(
     rng: np.random.Generator, spec: SimulationSpec, scenario: Scenario, size: int
 ) -> tuple[NDArray, NDArray]:
     """z (trials x looks) and participants with an outcome per look (trials x looks or looks)."""
     k = spec.participants.size
+    if spec.endpoint == "binary" and spec.dropout == 0 and spec.deterministic_arms():
+        return _z_binary_fixed_arms(rng, spec, scenario, size), spec.participants
     t_cum = _treatment_counts(rng, spec, size)
     if t_cum is None:
         t_cum_1d = spec.fixed_treatment_counts()
