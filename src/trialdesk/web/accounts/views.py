@@ -9,7 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import translation
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
+from trialdesk.web.trials.actions import do_set_language
 from trialdesk.web.trials.models import Membership
 
 
@@ -20,11 +22,21 @@ class TrialLoginView(LoginView):
     def form_valid(self, form: object) -> HttpResponse:
         response = super().form_valid(form)
         membership = Membership.objects.filter(user=self.request.user).first()
-        if membership is not None:
+        if membership is not None and membership.language:
             translation.activate(membership.language)
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, membership.language,
                                 samesite="Lax", httponly=True)
         return response
+
+
+@require_POST
+def set_language_view(request: HttpRequest) -> HttpResponse:
+    """Switch the language (cookie) and remember it as the signed-in user's choice."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        do_set_language(request.user, language)
+    return response
 
 
 @require_POST

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, ValidationError
 
 from trialdesk.web.accounts.models import ApiToken
@@ -48,13 +48,13 @@ def _lang(request: HttpRequest) -> str:
 
 
 @api.post("/auth/token", auth=None, response={201: TokenOut}, tags=["auth"])
-def create_token(request: HttpRequest, body: TokenIn) -> tuple[int, dict[str, str]]:
+def create_token(request: HttpRequest, body: TokenIn) -> Status:
     """Exchange a username and password for an API token (login throttling applies)."""
     user = authenticate(request, username=body.username, password=body.password)
     if user is None:
         raise Forbidden("wrong username or password")
     _, secret = ApiToken.issue(user, label="api")
-    return 201, {"token": secret}
+    return Status(201, {"token": secret})
 
 
 @api.get("/me", tags=["auth"])
@@ -75,13 +75,13 @@ def list_participants(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @api.post("/participants", response={201: dict}, tags=["participants"])
-def screen(request: HttpRequest, body: ScreenIn) -> tuple[int, dict[str, Any]]:
+def screen(request: HttpRequest, body: ScreenIn) -> Status:
     """Screen a patient: the screening log keeps every patient, eligible or not."""
     actor = _actor(request)
     participant = actions.do_screen(actor, values=body.values, site_code=body.site)
     view = presenters.participant_view(actor, participant, _lang(request))
     view["eligibility"] = presenters.eligibility_view(participant.screening.values, _lang(request))
-    return 201, view
+    return Status(201, view)
 
 
 @api.post("/eligibility", response=EligibilityOut, tags=["participants"])
@@ -103,18 +103,19 @@ def participant_detail(request: HttpRequest, code: str) -> dict[str, Any]:
 
 
 @api.post("/participants/{code}/consent", response={201: dict}, tags=["participants"])
-def consent(request: HttpRequest, code: str, body: ConsentIn) -> tuple[int, dict[str, Any]]:
+def consent(request: HttpRequest, code: str, body: ConsentIn) -> Status:
     actor = _actor(request)
     participant = access.access_participant_by_code(actor, code)
     record = actions.do_consent(actor, participant, consent_date=body.consent_date,
                                 form_version=body.form_version)
-    return 201, {"participant": participant.code, "consent_date": record.consent_date.isoformat(),
-                 "form_version": record.form_version}
+    return Status(201, {"participant": participant.code,
+                        "consent_date": record.consent_date.isoformat(),
+                        "form_version": record.form_version})
 
 
 @api.post("/participants/{code}/randomize", response={200: RandomizeOut, 201: RandomizeOut},
           tags=["randomization"])
-def randomize(request: HttpRequest, code: str, body: RandomizeIn) -> tuple[int, Any]:
+def randomize(request: HttpRequest, code: str, body: RandomizeIn) -> Status:
     """Randomize: returns the randomization number and kit code, never the arm.
 
     Send an ``idempotency_key`` (or the ``Idempotency-Key`` header) so that a retry returns the
@@ -124,7 +125,7 @@ def randomize(request: HttpRequest, code: str, body: RandomizeIn) -> tuple[int, 
     participant = access.access_participant_by_code(actor, code)
     key = body.idempotency_key or request.headers.get("Idempotency-Key")
     result = actions.do_randomize(actor, participant, idempotency_key=key)
-    return (200 if result.repeated else 201), result
+    return Status(200 if result.repeated else 201, result)
 
 
 @api.get("/kits", tags=["pharmacy"])
@@ -142,22 +143,22 @@ def kit_detail(request: HttpRequest, kit_code: str) -> dict[str, Any]:
 
 
 @api.post("/kits/{kit_code}/dispense", response={201: dict}, tags=["pharmacy"])
-def dispense(request: HttpRequest, kit_code: str, body: DispenseIn) -> tuple[int, dict[str, Any]]:
+def dispense(request: HttpRequest, kit_code: str, body: DispenseIn) -> Status:
     actor = _actor(request)
     slot = access.access_kit_by_code(actor, kit_code)
     record = actions.do_dispense(actor, slot, lot=body.lot)
-    return 201, {"kit_code": slot.kit_code, "lot": record.lot,
-                 "dispensed_at": record.dispensed_at.isoformat()}
+    return Status(201, {"kit_code": slot.kit_code, "lot": record.lot,
+                        "dispensed_at": record.dispensed_at.isoformat()})
 
 
 @api.post("/participants/{code}/unblind", response={201: dict}, tags=["unblinding"])
-def unblind(request: HttpRequest, code: str, body: UnblindIn) -> tuple[int, dict[str, Any]]:
+def unblind(request: HttpRequest, code: str, body: UnblindIn) -> Status:
     """Emergency unblinding: the arm is shown to the requesting investigator for this one participant."""
     actor = _actor(request)
     participant = access.access_participant_by_code(actor, code)
     arm = actions.do_unblind(actor, participant, reason=body.reason)
-    return 201, {"participant": participant.code, "arm": arm,
-                 "arm_label": presenters.arm_label(arm, _lang(request))}
+    return Status(201, {"participant": participant.code, "arm": arm,
+                        "arm_label": presenters.arm_label(arm, _lang(request))})
 
 
 @api.get("/unblinding-events", tags=["unblinding"])
@@ -183,3 +184,6 @@ def audit(request: HttpRequest, after: int = 0, limit: int = 100) -> list[dict[s
     return [{"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
              "model": r.model, "object_id": r.object_id, "changes": r.changes,
              "reason": r.reason, "hash": r.hash} for r in records]
+
+
+api.add_router("", "trialdesk.web.capture.api.router")  # data capture (issue 7)

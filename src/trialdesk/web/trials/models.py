@@ -22,7 +22,8 @@ class Membership(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
     role = models.CharField(max_length=40)
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT)
-    language = models.CharField(max_length=8, default="en")
+    # empty: follow the browser (Accept-Language) until the user picks a language
+    language = models.CharField(max_length=8, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role} at {self.site or 'all sites'}"

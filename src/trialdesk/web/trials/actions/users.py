@@ -16,7 +16,7 @@ from trialdesk.web.trials.protocol import get_policy
 
 @transaction.atomic
 def do_create_user(
-    *, actor: str, username: str, role: str, site: str | None, password: str, language: str = "en"
+    *, actor: str, username: str, role: str, site: str | None, password: str, language: str = ""
 ) -> Membership:
     """Create a user with a role; a site role needs a site, a trial-wide role must not have one."""
     policy = get_policy()
@@ -28,7 +28,7 @@ def do_create_user(
         raise InvalidInput("site", f"the role {role} works at one site; give --site")
     if not scoped and site:
         raise InvalidInput("site", f"the role {role} is trial-wide; give no site")
-    if language not in ("en", "es"):
+    if language not in ("", "en", "es"):
         raise InvalidInput("language", "must be en or es")
     User = get_user_model()
     if User.objects.filter(username=username).exists():
@@ -49,3 +49,16 @@ def do_create_user(
         changes={"role": {"old": None, "new": role}, "site": {"old": None, "new": site}},
     )
     return membership
+
+
+@transaction.atomic
+def do_set_language(user: object, language: str) -> None:
+    """Remember the user's language (en or es) for the next sign-in."""
+    membership = Membership.objects.select_for_update().filter(user=user).first()
+    if membership is None or membership.language == language:
+        return
+    append_audit(actor=user.get_username(), action="set_language", model="user",
+                 object_id=user.get_username(),
+                 changes={"language": {"old": membership.language, "new": language}})
+    membership.language = language
+    membership.save(update_fields=["language"])
