@@ -1,0 +1,89 @@
+"""Acceptance: no blinded role can reach an arm through any page or API operation."""
+
+from __future__ import annotations
+
+import pytest
+from blinding_matrix import build_viewers, run_matrix
+from conftest import enroll
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from ninja import NinjaAPI
+
+from trialdesk.web.trials.models import AllocationSlot
+from trialdesk.web.urls import urlpatterns as real_urlpatterns
+
+
+@pytest.fixture
+def allocated(trial):
+    """Two randomized participants per site, so every route has real records to show."""
+    samples = {"code": [], "kit_code": []}
+    by_site = {}
+    for site in ("co-01", "co-02"):
+        investigator = trial.api(f"investigator-{site}")
+        for _ in range(2):
+            code = enroll(investigator)
+            kit = investigator.post(f"/api/v1/participants/{code}/randomize", {}).json()["kit_code"]
+            samples["code"].append(code)
+            samples["kit_code"].append(kit)
+            by_site.setdefault(site, []).extend([code, kit])
+    other_site = {f"pharmacist-{s}": [x for t, v in by_site.items() if t != s for x in v]
+                  for s in ("co-01", "co-02", "co-03")}
+    other_site["all"] = samples["kit_code"] + samples["code"]
+    return trial, samples, other_site
+
+
+def test_every_role_on_every_route_and_operation_sees_no_arm_it_may_not(allocated):
+    trial, samples, other_site = allocated
+    # every role; site roles at the two sites that hold the sample participants
+    users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
+    findings = run_matrix(build_viewers(users), samples, other_site)
+    assert findings == []
+
+
+def test_matrix_detects_arms_on_the_real_pages_that_show_them(allocated):
+    """Guard against a matrix that passes because nothing answers: judged as if blinded, the
+    pharmacist's own pharmacy page and kit endpoints are findings."""
+    trial, samples, other_site = allocated
+    client, _ = build_viewers({"pharmacist-co-01": trial.users["pharmacist-co-01"]})[
+        "pharmacist-co-01"]
+    findings = run_matrix({"pharmacist-co-01": (client, None)}, samples, other_site)
+    paths = {f.path for f in findings}
+    assert "/pharmacy/" in paths
+    assert f"/api/v1/kits/{samples['kit_code'][0]}" in paths
+
+
+# --- test doubles: one page and one API operation that leak the kit-to-arm mapping -------------
+
+def _leaky_kit_page(request: HttpRequest, kit_code: str) -> JsonResponse:
+    slot = AllocationSlot.objects.get(kit_code=kit_code)
+    return JsonResponse({"kit_code": slot.kit_code, "arm": slot.arm})
+
+
+leaky_api = NinjaAPI(urls_namespace="leaky_api", auth=None)
+
+
+@leaky_api.get("/kit-labels/{kit_code}")
+def leaky_kit_labels(request: HttpRequest, kit_code: str) -> dict[str, str]:
+    from trialdesk.web.trials.protocol import get_protocol
+
+    slot = AllocationSlot.objects.get(kit_code=kit_code)
+    return {"kit": slot.kit_code, "label": get_protocol().design.arm(slot.arm).label.text("en")}
+
+
+urlpatterns = [
+    *real_urlpatterns,
+    path("debug/kits/<str:kit_code>/", _leaky_kit_page),
+    path("api/leaky/", leaky_api.urls),
+]
+
+
+@pytest.mark.urls(__name__)
+def test_matrix_fails_when_an_endpoint_leaks(allocated):
+    trial, samples, other_site = allocated
+    viewers = build_viewers({k: v for k, v in trial.users.items()
+                             if k in ("investigator-co-01", "analyst")})
+    findings = run_matrix(viewers, samples, other_site)
+    leaked = {(f.who, f.path.split("/")[1] + "/" + f.path.split("/")[2]) for f in findings}
+    assert ("investigator-co-01", "debug/kits") in leaked
+    assert ("analyst", "api/leaky") in leaked
+    assert all(f.path.startswith(("/debug/", "/api/leaky/")) for f in findings), findings
