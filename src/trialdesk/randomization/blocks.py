@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
-from .base import SequenceProcedure, Slot, register, require
+from .base import ProcedureError, SequenceProcedure, Slot, register, require
 from .random_source import RandomSource
 
 
@@ -54,22 +55,44 @@ class PermutedBlocks(SequenceProcedure):
         return slots
 
     def simulate(self, length: int, sims: int, rng: np.random.Generator) -> np.ndarray:
-        # One step per participant, vectorized across simulations: the next arm is drawn with
-        # probability remaining-in-block / left-in-block, which gives a uniform permutation.
-        sizes = np.asarray(self.block_sizes)
-        contents = np.stack(
-            [np.bincount(self.block_contents(s), minlength=self.n_arms) for s in sizes]
-        )
-        rows = np.arange(sims)
-        remaining = np.zeros((sims, self.n_arms), dtype=np.int64)
-        arms = np.empty((sims, length), dtype=np.int8)
-        for i in range(length):
-            empty = remaining.sum(axis=1) == 0
-            if empty.any():
-                remaining[empty] = contents[rng.integers(len(sizes), size=int(empty.sum()))]
-            left = remaining.sum(axis=1)
-            target = rng.random(sims) * left
-            chosen = (target[:, None] < np.cumsum(remaining, axis=1)).argmax(axis=1)
-            remaining[rows, chosen] -= 1
-            arms[:, i] = chosen
-        return arms
+        # Without a loop over participants: draw each block's size and one of its equally likely
+        # arrangements, look them up in a table padded with -1, drop the padding and keep the
+        # first `length` arms of every sequence.
+        table, counts = _arrangement_table(self.ratio, self.block_sizes)
+        n_blocks = length // min(self.block_sizes) + 1
+        size_index = rng.integers(len(self.block_sizes), size=(sims, n_blocks))
+        arrangement = (rng.random((sims, n_blocks)) * counts[size_index]).astype(np.intp)
+        blocks = table[size_index, arrangement]  # (sims, n_blocks, largest size)
+        valid = blocks >= 0
+        lengths = valid.sum(axis=(1, 2))
+        starts = np.cumsum(lengths) - lengths
+        return blocks[valid][starts[:, None] + np.arange(length)]
+
+
+def _distinct_arrangements(counts: list[int]) -> list[tuple[int, ...]]:
+    """Return every distinct ordering of a multiset given by arm counts."""
+    if not any(counts):
+        return [()]
+    result = []
+    for arm, count in enumerate(counts):
+        if count:
+            counts[arm] -= 1
+            result.extend((arm, *rest) for rest in _distinct_arrangements(counts))
+            counts[arm] += 1
+    return result
+
+
+@lru_cache(maxsize=32)
+def _arrangement_table(
+    ratio: tuple[int, ...], sizes: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (table[size, arrangement, rank] of arms, -1 past the block's end; arrangements
+    per size)."""
+    cycle = sum(ratio)
+    per_size = [_distinct_arrangements([w * s // cycle for w in ratio]) for s in sizes]
+    if max(len(a) for a in per_size) > 200_000:
+        raise ProcedureError("permuted-blocks: blocks too large to simulate by table lookup")
+    table = np.full((len(sizes), max(len(a) for a in per_size), max(sizes)), -1, dtype=np.int8)
+    for index, arrangements in enumerate(per_size):
+        table[index, : len(arrangements), : sizes[index]] = arrangements
+    return table, np.array([len(a) for a in per_size])

@@ -168,24 +168,62 @@ class Minimization(Procedure):
     ) -> np.ndarray:
         """Return (sims, length) arms for participants whose factor levels are drawn independently.
 
-        ``level_probabilities[f]`` gives the distribution of factor ``f``'s levels.
+        ``level_probabilities[f]`` gives the distribution of factor ``f``'s levels. One step per
+        participant, vectorized across the simulated trials.
         """
-        n_levels = [len(probs) for probs in level_probabilities]
-        counts = np.zeros((sims, len(n_levels), max(n_levels), self.n_arms), dtype=np.int64)
-        arms = np.empty((sims, length), dtype=np.int8)
-        rows = np.arange(sims)
         cumulative = [np.cumsum(probs) / np.sum(probs) for probs in level_probabilities]
-        for i in range(length):
-            levels = np.stack(
-                [
-                    np.minimum(np.searchsorted(c, rng.random(sims), side="right"), len(c) - 1)
-                    for c in cumulative
-                ],
-                axis=1,
+        if self.factor_weights is not None:
+            require(
+                len(self.factor_weights) == len(cumulative),
+                f"minimization: {len(self.factor_weights)} factor weights for "
+                f"{len(cumulative)} factors",
             )
-            probabilities, _ = self.probabilities(counts, levels)
-            chosen = choose_indices(probabilities, rng.random(sims))
-            for factor in range(len(n_levels)):
-                counts[rows, factor, levels[:, factor], chosen] += 1
-            arms[:, i] = chosen
+        n_levels = [len(c) for c in cumulative]
+        # All draws up front, in one call per factor: levels[i, sim, factor] and u[i, sim].
+        levels = np.stack(
+            [
+                np.minimum(np.searchsorted(c, rng.random((length, sims)), side="right"), len(c) - 1)
+                for c in cumulative
+            ],
+            axis=2,
+        )
+        u = rng.random((length, sims))
+        arms = np.empty((sims, length), dtype=np.int8)
+        if self.n_arms == 2:
+            # Flat positions of each participant's levels in the (sims, factors, levels) table.
+            offsets = np.arange(sims)[:, None] * (len(n_levels) * max(n_levels))
+            offsets = offsets + np.arange(len(n_levels))[None, :] * max(n_levels)
+            scaled = np.zeros(sims * len(n_levels) * max(n_levels), dtype=np.int64)
+            for i in range(length):
+                arms[:, i] = self._two_arm_step(scaled, offsets + levels[i], u[i])
+        else:
+            counts = np.zeros((sims, len(n_levels), max(n_levels), self.n_arms), dtype=np.int64)
+            for i in range(length):
+                arms[:, i] = self._general_step(counts, levels[i], u[i])
         return arms
+
+    def _general_step(self, counts: np.ndarray, levels: np.ndarray, u: np.ndarray) -> np.ndarray:
+        probabilities, _ = self.probabilities(counts, levels)
+        chosen = choose_indices(probabilities, u)
+        rows = np.arange(len(u))
+        for factor in range(levels.shape[1]):
+            counts[rows, factor, levels[:, factor], chosen] += 1
+        return chosen
+
+    def _two_arm_step(self, scaled: np.ndarray, positions: np.ndarray, u: np.ndarray) -> np.ndarray:
+        # The same rule as `probabilities` for two arms, kept as one signed number per level,
+        # d = a w_B - b w_A: adding arm A makes the level's range |d + w_B| / (w_A w_B) (the
+        # variance is proportional to its square), adding arm B |d - w_A| / (w_A w_B).
+        w_a, w_b = self.ratio
+        d = scaled[positions]  # (sims, factors)
+        if_a, if_b = np.abs(d + w_b), np.abs(d - w_a)
+        if self.imbalance == "variance":
+            if_a, if_b = if_a**2, if_b**2
+        weights = (
+            np.ones(d.shape[1]) if self.factor_weights is None else np.array(self.factor_weights)
+        )
+        difference = (if_a - if_b) @ weights
+        p_a = np.where(difference < 0, self.p, np.where(difference > 0, 1 - self.p, self.target[0]))
+        chosen = u >= p_a  # arm 1 unless the draw falls below P(arm 0)
+        scaled[positions] = d + np.where(chosen, -w_a, w_b)[:, None]
+        return chosen.astype(np.int8)

@@ -22,6 +22,8 @@ def sequence_metrics(
     Keys: ``correct`` (proportion of correct convergence guesses), ``final`` (final imbalance),
     ``max`` (maximum imbalance over the sequence) and ``exceeds_<k>`` (0/1: final imbalance > k).
     """
+    if len(ratio) == 2:
+        return _two_arm_metrics(arms, ratio, exceed)
     sims, n = arms.shape
     n_arms = len(ratio)
     weights = np.asarray(ratio, dtype=np.int64)
@@ -40,6 +42,33 @@ def sequence_metrics(
     }
     for k in exceed:
         metrics[f"exceeds_{k}"] = (imbalance[:, -1] > k + 1e-9).astype(float)
+    return metrics
+
+
+def _two_arm_metrics(
+    arms: np.ndarray, ratio: Sequence[int], exceed: Sequence[int]
+) -> dict[str, np.ndarray]:
+    """The same figures for two arms, in integers: ``e = W n_A - i w_A`` is negative exactly when
+    arm A is behind its share, zero on target, and the imbalance is ``2 |e| / W``."""
+    n = arms.shape[1]
+    w_a, w_b = ratio
+    total = w_a + w_b
+    is_a = arms == 0
+    e = total * np.cumsum(is_a, axis=1, dtype=np.int32) - np.arange(1, n + 1, dtype=np.int32) * w_a
+    before = np.empty_like(e)
+    before[:, 0] = 0
+    before[:, 1:] = e[:, :-1]
+    # Twice the credit, so ties (1/2) stay integers: 2 for a hit, 1 for a tie, 0 for a miss.
+    doubled = np.where(before == 0, 1, 2 * np.where(before < 0, is_a, ~is_a))
+    magnitude = np.abs(e)
+    final = magnitude[:, -1] * (2 / total)
+    metrics = {
+        "correct": doubled.sum(axis=1, dtype=np.int64) / (2 * n),
+        "final": final,
+        "max": magnitude.max(axis=1) * (2 / total),
+    }
+    for k in exceed:
+        metrics[f"exceeds_{k}"] = (final > k + 1e-9).astype(float)
     return metrics
 
 
