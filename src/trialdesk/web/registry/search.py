@@ -14,8 +14,6 @@ from trialdesk.web.registry.models import Study
 
 PER_PAGE = 20
 MAX_PAGE_SIZE = 100
-# Column weights of bm25 (title, summary, conditions, interventions), as PostgreSQL's A/C/B/B.
-BM25_WEIGHTS = "4.0, 1.0, 2.0, 2.0"
 
 
 @dataclass(frozen=True)
@@ -70,24 +68,34 @@ def _has_filters(params: SearchParams) -> bool:
 
 def _sqlite_text_search(params: SearchParams, offset: int) -> tuple[list[int], int]:
     """Return one page of matching ids, best first (bm25), and the number of matches."""
-    match = fts5_query(params.q)
-    where = "registry_study_fts MATCH %s"
-    args: list[object] = [match]
+    # The full-text matches are materialized first: left to itself, SQLite pushes a
+    # "rowid IN (filter)" constraint into FTS5, which then re-runs the match per row.
+    # bm25 column weights (title, summary, conditions, interventions) as PostgreSQL's A/C/B/B.
+    sql = (
+        "WITH matches AS MATERIALIZED (SELECT rowid AS id, "
+        "bm25(registry_study_fts, 4.0, 1.0, 2.0, 2.0) AS score FROM registry_study_fts "
+        "WHERE registry_study_fts MATCH %s) "
+        "SELECT id, count(*) OVER () FROM matches"
+    )
+    args: list[object] = [fts5_query(params.q)]
     if _has_filters(params):
         inner, inner_args = _filtered(params).values("id").query.sql_with_params()
-        where += f" AND rowid IN ({inner})"
+        sql += f" WHERE id IN ({inner})"
         args += list(inner_args)
+    sql += " ORDER BY score, id LIMIT %s OFFSET %s"
     with connection.cursor() as cursor:
-        # Only the fixed clause text above and Django's own SQL are interpolated; values are bound.
-        cursor.execute(f"SELECT count(*) FROM registry_study_fts WHERE {where}", args)  # noqa: S608
-        total = cursor.fetchone()[0]
-        cursor.execute(
-            f"SELECT rowid FROM registry_study_fts WHERE {where} "  # noqa: S608
-            f"ORDER BY bm25(registry_study_fts, {BM25_WEIGHTS}) LIMIT %s OFFSET %s",
-            [*args, params.per_page, offset],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    return ids, total
+        # Only fixed text and Django's own SQL for the filters are interpolated; values are bound.
+        cursor.execute(sql, [*args, params.per_page, offset])
+        rows = cursor.fetchall()
+    if not rows and offset:  # past the last page: still report how many there are
+        return [], _sqlite_count(params)
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+
+
+def _sqlite_count(params: SearchParams) -> int:
+    page = _sqlite_text_search(SearchParams(params.q, params.condition, params.status,
+                                            params.phase, 1, 1), 0)
+    return page[1]
 
 
 def search_studies(params: SearchParams) -> SearchPage:

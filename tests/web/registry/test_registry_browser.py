@@ -1,0 +1,64 @@
+"""The record and search pages in a real Chromium: every seed fact visible, axe-core finds no
+serious or critical violation, and a screenshot for a person to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
+from registry_seed_page import collapse, seed_facts
+
+from trialdesk.protocol import load_protocol
+from trialdesk.web.registry.models import Study
+from trialdesk.web.registry.store import seed_registry
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def serious(page) -> list[str]:
+    """Return axe-core's serious and critical violations on the page, one line each."""
+    results = Axe().run(page)
+    return [f"{v['impact']}: {v['id']}: {v['help']} ({len(v['nodes'])} node(s))"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.browser
+def test_record_and_search_pages_in_chromium(live_server, test_output_dir: Path,
+                                             monkeypatch) -> None:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls below are still
+    # plain synchronous calls, made before and after the browser session.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not Study.objects.filter(nct_id="NCT04390152").exists():
+        seed_registry(load_protocol())  # an earlier transactional test may have flushed it
+    expected = seed_facts().expected_texts()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900},
+                                    java_script_enabled=True)
+            page.goto(f"{live_server.url}/registry/NCT04390152")
+            page.screenshot(path=str(test_output_dir / "record-NCT04390152.png"), full_page=True)
+            text = collapse(page.inner_text("main"))
+            assert [fact for fact in expected if fact not in text] == []
+            assert serious(page) == []
+            page.emulate_media(media="print")
+            page.screenshot(path=str(test_output_dir / "record-NCT04390152-print.png"),
+                            full_page=True)
+            assert not page.locator("header.site nav").is_visible()
+
+            page.emulate_media(media="screen")
+            page.goto(f"{live_server.url}/registry")
+            page.get_by_label("Search words").fill("stem cells")
+            page.get_by_label("Status").select_option("WITHDRAWN")
+            page.get_by_role("button", name="Search").click()
+            page.wait_for_load_state()
+            page.screenshot(path=str(test_output_dir / "search-stem-cells.png"), full_page=True)
+            results = collapse(page.inner_text("main"))
+            assert "1 trial found" in results
+            assert "Withdrawn NCT04909879 - Study of Allogeneic Adipose-Derived" in results
+            assert serious(page) == []
+        finally:
+            browser.close()
