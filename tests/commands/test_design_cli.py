@@ -60,6 +60,20 @@ def test_boundaries_classical_and_futility_options():
     assert len(kd["upper"]) == 5
 
 
+def test_boundaries_effect_scale_sample_size_and_interim_update():
+    out = run_json("boundaries", "--effect", "0.2", "--n-fixed", "162.45")
+    assert len(out["effect_scale"]) == 3 and out["effect_scale"][-1] < 0.2
+    assert out["max_sample_size"] == pytest.approx(162.45 * out["inflation_factor"])
+    assert out["expected_sample_size_h1"] < out["max_sample_size"]
+    upd = run_json("boundaries", "--observed-rates", "0.4")
+    assert upd["information_rates"][0] == pytest.approx(0.4)
+    assert upd["cumulative_alpha"][-1] == pytest.approx(0.025)
+    fin = run_json("boundaries", "--observed-rates", "0.4,0.9", "--final")
+    assert len(fin["upper"]) == 2
+    code, text = run("boundaries", "--effect", "0.2", "--n-fixed", "100")
+    assert code == 0 and "effect scale" in text and "maximum" in text
+
+
 def test_boundaries_text_table():
     code, out = run(
         "boundaries", "--looks", "2", "--sided", "2", "--alpha", "0.05", "--spending", "pocock"
@@ -204,6 +218,7 @@ def test_predictive_command():
         (["boundaries", "--alpha", "1.5"], "--alpha"),
         (["boundaries", "--information-rates", "0.5,0.4,1"], "increasing"),
         (["boundaries", "--information-rates", "a,b"], "--information-rates"),
+        (["boundaries", "--observed-rates", "0.5,0.3"], "--observed-rates"),
         (["boundaries", "--sided", "2", "--futility", "obf"], "one-sided"),
         (
             ["sample-size", "proportions", "--p-control", "0.4", "--p-treatment", "0.4"],

@@ -188,15 +188,69 @@ def _format_design(summary: dict[str, Any]) -> str:
 
 @command.command()
 @_design_options
+@click.option(
+    "--effect",
+    type=float,
+    default=None,
+    help="Effect the design is powered for (e.g. a risk difference): adds the bounds "
+    "on the effect scale.",
+)
+@click.option(
+    "--n-fixed",
+    type=float,
+    default=None,
+    help="Fixed-design sample size: adds the maximum and expected sample sizes.",
+)
+@click.option(
+    "--observed-rates",
+    default=None,
+    help="Information fractions observed so far: recompute the bounds at them.",
+)
+@click.option(
+    "--final", is_flag=True, help="With --observed-rates: the last one is the final look."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def boundaries(as_json: bool, **opts: Any) -> None:
+def boundaries(
+    effect: float | None,
+    n_fixed: float | None,
+    observed_rates: str | None,
+    final: bool,
+    as_json: bool,
+    **opts: Any,
+) -> None:
     """Group-sequential boundaries by recursive numerical integration (no Monte Carlo)."""
     design = _build_design(opts)
-    summary = _clean(design.summary())
+    observed = _floats(observed_rates, "--observed-rates")
+    if observed:
+        try:
+            design = design.update(observed, final=final)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--observed-rates") from error
+    summary = design.summary()
+    if effect is not None:
+        if effect == 0:
+            raise click.BadParameter("must not be 0", param_hint="--effect")
+        summary["effect_scale"] = design.effect_scale(effect).tolist()
+    if n_fixed is not None:
+        if n_fixed <= 0:
+            raise click.BadParameter("must be > 0", param_hint="--n-fixed")
+        summary["max_sample_size"] = design.max_sample_size(n_fixed)
+        summary["expected_sample_size_h0"] = summary["expected_information_h0"] * n_fixed
+        summary["expected_sample_size_h1"] = summary["expected_information_h1"] * n_fixed
+    summary = _clean(summary)
     if as_json:
         _emit(summary)
-    else:
-        click.echo(_format_design(summary))
+        return
+    click.echo(_format_design(summary))
+    if "effect_scale" in summary:
+        bounds = ", ".join(f"{v:.4g}" for v in summary["effect_scale"])
+        click.echo(f"upper bounds on the effect scale (design effect {effect:g}): {bounds}")
+    if "max_sample_size" in summary:
+        click.echo(
+            f"sample size: maximum {summary['max_sample_size']:.1f}, expected under H0 "
+            f"{summary['expected_sample_size_h0']:.1f}, under H1 "
+            f"{summary['expected_sample_size_h1']:.1f} (fixed design {n_fixed:g})"
+        )
 
 
 # -- sample size --------------------------------------------------------------------------------

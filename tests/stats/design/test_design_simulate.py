@@ -142,6 +142,48 @@ def test_vectorized_and_per_trial_loop_agree_with_random_allocation_and_dropout(
         assert abs(loop_power - vec_power) < 3 * se, randomization
 
 
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("permuted-blocks", {"block_sizes": [2, 4]}), ("efron", {"p": 2 / 3})],
+)
+def test_randomization_package_procedures_drive_the_simulation(name, params):
+    spec = parse_spec(
+        _spec(
+            randomization=name,
+            randomization_parameters=params,
+            participants=[41, 80, 120],
+            information_rates=None,
+        )
+        | {"scenarios": [{"name": "effect", "p_control": 0.45, "p_treatment": 0.2}]}
+    )
+    assert spec.procedure is not None and not spec.deterministic_arms()
+    from trialdesk.stats.design.simulate import _treatment_counts
+
+    counts = _treatment_counts(np.random.default_rng(0), spec, 20_000)
+    # both procedures keep the arms close to 1:1; blocks of 2 and 4 within 2 at any point
+    assert np.all(
+        np.abs(2 * counts - spec.participants) <= (4 if name == "permuted-blocks" else 41)
+    )
+    assert counts[:, 0].mean() == pytest.approx(20.5, abs=0.1)
+    if name != "permuted-blocks":
+        return  # Efron's coin is slow to draw one trial at a time; its counts are checked above
+    reps = 3000
+    rng = np.random.default_rng(8)
+    loop = [simulate_trial_loop(spec, spec.scenarios[0], rng) for _ in range(reps)]
+    loop_power = np.mean([kind == "upper" for _, kind in loop])
+    vec = simulate_chunk(spec, spec.scenarios[0], 100_000, 9)
+    vec_power = vec.upper.sum() / vec.n
+    se = math.sqrt(vec_power * (1 - vec_power) * (1 / reps + 1 / vec.n))
+    assert abs(loop_power - vec_power) < 3 * se
+
+
+def test_dynamic_or_unknown_procedures_are_refused():
+    with pytest.raises(SpecError, match="dynamic"):
+        parse_spec(_spec(randomization="minimization"))
+    with pytest.raises(SpecError, match=r"design\.randomization"):
+        parse_spec(_spec(randomization="coin-of-destiny"))
+
+
 def test_block_randomization_keeps_arms_balanced_at_block_ends():
     spec = parse_spec(
         _spec(
@@ -200,3 +242,14 @@ def test_explicit_bounds_in_spec():
     )
     assert spec.bounds.futility
     np.testing.assert_allclose(spec.bounds.lower, [0.0, 1.98])
+
+
+def test_every_shipped_example_parses_and_runs():
+    examples = sorted(EXAMPLE.parent.glob("*.toml"))
+    assert {p.name for p in examples} >= {"three_look_obf.toml", "default_trial.toml"}
+    for path in examples:
+        spec = load_spec(path)
+        results = simulate(spec, 2000, seed=1, progress=False)
+        assert len(results) == len(spec.scenarios)
+        for r in results:
+            assert 0 <= r.rejection_probability <= 1

@@ -61,6 +61,11 @@ def _treatment_counts(rng: np.random.Generator, spec: SimulationSpec, size: int)
     """Cumulative treatment counts (trials x looks); None when they are the same in every trial."""
     if spec.deterministic_arms():
         return None
+    if spec.procedure is not None:
+        # Whole allocation sequences from the randomization package, vectorized across trials;
+        # arm index 1 is the treatment arm (allocation = [control, treatment]).
+        arms = spec.procedure.simulate(spec.n_max, size, rng)
+        return np.cumsum(arms == 1, axis=1)[:, spec.participants - 1]
     if spec.randomization == "simple":
         inc = np.diff(spec.participants, prepend=0)
         draws = rng.binomial(inc, spec.treatment_share, size=(size, inc.size))
@@ -403,8 +408,13 @@ def simulate_trial_loop(
     looks = list(spec.participants)
     b = spec.bounds
     look = 0
+    sequence = None
+    if spec.procedure is not None:
+        sequence = spec.procedure.simulate(spec.n_max, 1, rng)[0]
     for i in range(1, spec.n_max + 1):
-        if spec.randomization == "simple":
+        if sequence is not None:
+            treat = bool(sequence[i - 1] == 1)
+        elif spec.randomization == "simple":
             treat = rng.random() < share
         elif spec.randomization == "block":
             if not block:

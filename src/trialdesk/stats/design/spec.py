@@ -15,7 +15,11 @@ Format (every key but ``[[scenarios]]`` has a default; an example ships as
     allocation = [1, 1]              # control : treatment
     randomization = "fixed"          # "fixed": exactly the allocation ratio at every look;
                                      # "simple": a coin per participant;
-                                     # "block": permuted blocks of block_size
+                                     # "block": permuted blocks of block_size;
+                                     # or any list-based procedure of trialdesk.randomization
+                                     # by name ("permuted-blocks", "efron", "big-stick",
+                                     # "maximal", "complete"), with its parameters in
+                                     # randomization_parameters = { block_sizes = [2, 4] }
     block_size = 4
     dropout = 0.0                    # probability that a participant's outcome is missing
     accrual_per_month = 10.0         # Poisson accrual rate (0: no durations are reported)
@@ -102,6 +106,7 @@ class SimulationSpec:
     bounds: Bounds
     scenarios: list[Scenario] = field(default_factory=list)
     seed: int | None = None
+    procedure: Any = None  # a trialdesk.randomization SequenceProcedure, when one is named
 
     @property
     def n_max(self) -> int:
@@ -212,8 +217,9 @@ def parse_spec(data: dict[str, Any]) -> SimulationSpec:
     if participants.size == 0 or participants[0] < 2 or np.any(np.diff(participants) <= 0):
         raise SpecError("design looks must be increasing numbers of participants, at least 2")
     randomization = _get(d, "randomization", str, "fixed", w)
+    procedure = None
     if randomization not in ("fixed", "simple", "block"):
-        raise SpecError("design.randomization must be 'fixed', 'simple' or 'block'")
+        procedure = _procedure(randomization, allocation, d)
     block_size = _get(d, "block_size", int, 4, w)
     if randomization == "block" and block_size % sum(allocation):
         raise SpecError("design.block_size must be a multiple of the allocation total")
@@ -266,7 +272,27 @@ def parse_spec(data: dict[str, Any]) -> SimulationSpec:
         bounds=bounds,
         scenarios=scenarios,
         seed=seed,
+        procedure=procedure,
     )
+
+
+def _procedure(name: str, allocation: tuple[int, ...], d: dict[str, Any]) -> Any:
+    """Instantiate a list-based procedure of :mod:`trialdesk.randomization` by name."""
+    from trialdesk import randomization
+
+    params = _get(d, "randomization_parameters", dict, {}, "design.")
+    try:
+        proc = randomization.get_procedure(name, ratio=allocation, **params)
+    except randomization.ProcedureError as error:
+        raise SpecError(f"design.randomization: {error}") from error
+    except TypeError as error:
+        raise SpecError(f"design.randomization_parameters: {error}") from error
+    if not isinstance(proc, randomization.SequenceProcedure):
+        raise SpecError(
+            f"design.randomization: {name!r} allocates at randomization time (dynamic); "
+            "simulate it with a list-based procedure"
+        )
+    return proc
 
 
 def load_spec(path: str | Path) -> SimulationSpec:
