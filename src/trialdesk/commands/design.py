@@ -612,20 +612,24 @@ def _plot_simulation(rows: list[dict[str, Any]], spec: Any, path: str) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=120)
     k = len(spec.participants)
     width = 0.8 / max(len(rows), 1)
+    any_lower = any(sum(r["stop_lower_by_look"]) > 0 for r in rows)
     for i, r in enumerate(rows):
         x = np.arange(k) + i * width
         ax.bar(x, r["stop_upper_by_look"], width, label=f"{r['name']}: efficacy", color=f"C{i}")
-        ax.bar(
-            x,
-            r["stop_lower_by_look"],
-            width,
-            bottom=r["stop_upper_by_look"],
-            color=f"C{i}",
-            alpha=0.35,
-            label=f"{r['name']}: lower bound",
-        )
+        if any_lower:
+            ax.bar(
+                x,
+                r["stop_lower_by_look"],
+                width,
+                bottom=r["stop_upper_by_look"],
+                color=f"C{i}",
+                alpha=0.35,
+                label=f"{r['name']}: lower bound",
+            )
         if "exact" in r:
-            ax.plot(x, r["exact"]["upper"], "k_", ms=12)
+            ax.plot(
+                x, r["exact"]["upper"], "k_", ms=12, label="exact (enumeration)" if i == 0 else None
+            )
     ax.set_xticks(np.arange(k) + 0.4 - width / 2)
     ax.set_xticklabels([f"look {j + 1}\nn={n}" for j, n in enumerate(spec.participants)])
     ax.set_ylabel("probability of stopping at this look")
