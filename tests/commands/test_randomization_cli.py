@@ -42,7 +42,10 @@ def test_generate_creates_a_private_seed_and_is_reproducible(runner, tmp_path):
     assert text.startswith("sequence,stratum,arm,block,block_size,kit_code\n")
     metadata = json.loads((tmp_path / "list.meta.json").read_text())
     assert metadata["procedure"] == "permuted-blocks"
-    second = _generate(runner, tmp_path, "--slots-per-stratum", "8", "--json")
+    refused = _generate(runner, tmp_path, "--slots-per-stratum", "8")
+    assert refused.exit_code == 2
+    assert "--force" in refused.output
+    second = _generate(runner, tmp_path, "--slots-per-stratum", "8", "--force", "--json")
     assert second.exit_code == 0
     assert (tmp_path / "list.csv").read_text() == text
     assert json.loads(second.stdout)["seed_commitment"] == metadata["seed_commitment"]
@@ -234,3 +237,90 @@ def test_assess_bad_input_exits_2_naming_the_rule(runner, arguments, message):
     result = runner.invoke(main, ["randomization", "assess", *arguments])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def _minimization_protocol(tmp_path: Path) -> Path:
+    from trialdesk.protocol import default_protocol_path
+
+    text = default_protocol_path().read_text(encoding="utf-8")
+    assert 'method = "permuted-blocks"\nblock_sizes = [2, 4]' in text
+    text = text.replace(
+        'method = "permuted-blocks"\nblock_sizes = [2, 4]',
+        'method = "minimization"\nparameters = { p = 0.8 }',
+    )
+    path = tmp_path / "minimization.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_minimization_commitment_and_replay_after_the_seed_is_revealed(runner, tmp_path):
+    from trialdesk.protocol import load_protocol
+    from trialdesk.randomization import DynamicAllocator, PriorAllocation
+
+    protocol_path = _minimization_protocol(tmp_path)
+    seed_file = tmp_path / "seed"
+    committed = runner.invoke(
+        main,
+        [
+            "randomization",
+            "commit-seed",
+            "--protocol",
+            str(protocol_path),
+            "--seed-file",
+            str(seed_file),
+            "--json",
+        ],
+    )
+    assert committed.exit_code == 0, committed.output
+    published = json.loads(committed.stdout)
+    assert published["procedure"] == "minimization"
+    # The trial runs: the server allocates with the same seed and protocol.
+    protocol = load_protocol(protocol_path)
+    allocator = DynamicAllocator.from_protocol(protocol, bytes.fromhex(seed_file.read_text()))
+    assert allocator.commitment == published["commitment"]
+    history, head = [], allocator.commitment
+    sites = [site.code for site in protocol.sites]
+    for index in range(12):
+        levels = {
+            "site": sites[index % len(sites)],
+            "ards_severity": ("moderate", "severe")[index % 2],
+        }
+        step = allocator.next(history, levels, head)
+        history.append(PriorAllocation(step.arm, levels))
+        head = step.head
+    table = tmp_path / "allocations.csv"
+    table.write_text(
+        "arm,site,ards_severity\n"
+        + "".join(f"{h.arm},{h.levels['site']},{h.levels['ards_severity']}\n" for h in history)
+    )
+    replay = [
+        "randomization",
+        "replay",
+        str(table),
+        "--protocol",
+        str(protocol_path),
+        "--seed-file",
+        str(seed_file),
+        "--head",
+        head,
+        "--json",
+    ]
+    ok = runner.invoke(main, replay)
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["ok"] is True
+    lines = table.read_text().splitlines()
+    arm, rest = lines[5].split(",", 1)
+    lines[5] = ("standard" if arm == "msc" else "msc") + "," + rest
+    table.write_text("\n".join(lines) + "\n")
+    bad = runner.invoke(main, replay)
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout)["first_mismatch"] == 4
+
+
+def test_world_readable_seed_file_is_warned_about(runner, tmp_path):
+    seed_file = tmp_path / "seed"
+    seed_file.write_text("ab" * 32 + "\n")
+    seed_file.chmod(0o644)
+    result = runner.invoke(main, ["randomization", "commit-seed", "--seed-file", str(seed_file)])
+    assert result.exit_code == 0
+    assert "can be read by other users" in result.stderr

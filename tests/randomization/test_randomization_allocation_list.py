@@ -148,3 +148,26 @@ def test_stratum_keys_are_canonical_and_checked():
     with pytest.raises(StratumError, match="must read site=<level>"):
         parse_stratum_key(FACTORS, "ards_severity=severe|site=CO-01")
     assert all_strata([]) == ["all"]
+
+
+def test_next_free_slot_skips_used_sequences():
+    allocation_list = generate_allocation_list(load_protocol(), GOLDEN_SEED, slots_per_stratum=4)
+    stratum = allocation_list.strata[1]
+    rows = allocation_list.for_stratum(stratum)
+    assert allocation_list.next_free(stratum, set()) == rows[0]
+    assert allocation_list.next_free(stratum, {rows[0].sequence, rows[1].sequence}) == rows[2]
+    assert allocation_list.next_free(stratum, {row.sequence for row in rows}) is None
+
+
+def test_seed_file_is_created_private_and_read_back(tmp_path):
+    from trialdesk.randomization import read_or_create_seed
+
+    path = tmp_path / "seed"
+    seed, created = read_or_create_seed(path)
+    assert created
+    assert len(seed) == 32
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert read_or_create_seed(path) == (seed, False)
+    (tmp_path / "short").write_text("abcd\n")
+    with pytest.raises(ValueError, match="at least 128 bits"):
+        read_or_create_seed(tmp_path / "short")

@@ -21,6 +21,7 @@ from trialdesk.randomization import (
 from trialdesk.randomization.base import Procedure, minimum_bound, register
 from trialdesk.randomization.biased_coin import EfronBiasedCoin
 from trialdesk.randomization.complete import CompleteRandomization
+from trialdesk.randomization.minimization import Minimization
 
 RATIOS = [(1, 1), (2, 1), (1, 2), (1, 1, 1), (2, 1, 1)]
 seeds = st.binary(min_size=16, max_size=32)
@@ -189,3 +190,37 @@ def test_ratio_other_than_one_to_one_holds_for_permuted_blocks_of_random_size():
     procedure = get_procedure("permuted-blocks", ratio=(2, 1), block_sizes=[3, 6])
     arms = [slot.arm for slot in procedure.sequence(600, RandomSource(b"r" * 32, "ratio"))]
     assert Counter(arms) == {0: 400, 1: 200}
+
+
+@settings(max_examples=100, deadline=None)
+@given(ratio=st.sampled_from(RATIOS), counts=st.lists(st.integers(0, 50), min_size=3, max_size=3))
+def test_complete_randomization_ignores_the_history(ratio, counts):
+    counts = np.array(counts[: len(ratio)])
+    probabilities = CompleteRandomization(ratio=ratio).probabilities(counts, 200)
+    np.testing.assert_allclose(probabilities, np.array(ratio) / sum(ratio))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    ratio=st.sampled_from(RATIOS),
+    p=st.floats(0.55, 0.95),
+    history=st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 1), st.integers(0, 2)), max_size=40
+    ),
+    levels=st.tuples(st.integers(0, 2), st.integers(0, 1)),
+)
+def test_minimization_gives_the_minimizing_arms_probability_p(ratio, p, history, levels):
+    procedure = Minimization(ratio=ratio, p=p)
+    state = procedure.new_state([3, 2])
+    for site, severity, arm in history:
+        state.add([site, severity], arm % len(ratio))
+    decision = procedure.allocate(state, list(levels), 0.5)
+    probabilities = np.array(decision.probabilities)
+    assert probabilities.sum() == pytest.approx(1)
+    minimizing = list(decision.minimizing)
+    scores = np.array(decision.scores)
+    assert scores[minimizing].max() == pytest.approx(scores.min())
+    if len(minimizing) == len(ratio):  # every arm scores the same: draw by the ratio
+        np.testing.assert_allclose(probabilities, np.array(ratio) / sum(ratio))
+    else:
+        assert probabilities[minimizing].sum() == pytest.approx(p)

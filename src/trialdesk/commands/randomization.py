@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,13 @@ def _seed(path: Path) -> bytes:
     from trialdesk.randomization import read_or_create_seed
 
     try:
-        seed, created = read_or_create_seed(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            seed, created = read_or_create_seed(path)
     except (OSError, ValueError) as error:
         raise click.BadParameter(str(error), param_hint="--seed-file") from None
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
     if created:
         click.echo(f"created a new 256-bit seed in {path} (mode 0600); keep it secret", err=True)
     return seed
@@ -66,12 +71,14 @@ def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
     type=click.IntRange(min=1),
     help="Slots per stratum (default: the target enrollment, so no stratum can run out).",
 )
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @JSON_OPTION
 def generate(
     protocol_path: Path | None,
     seed_file: Path,
     out: Path,
     slots_per_stratum: int | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Generate the allocation list from the secret seed; write OUT and OUT's .meta.json.
@@ -85,6 +92,11 @@ def generate(
         write_allocation_csv,
     )
 
+    if out.exists() and not force:
+        raise click.BadParameter(
+            f"{out} exists; a list may already be committed (use --force to overwrite)",
+            param_hint="--out",
+        )
     protocol = _load_protocol(protocol_path)
     seed = _seed(seed_file)
     try:
@@ -223,6 +235,93 @@ def verify(path: Path, salt: str, commitment: str, receipt: Path | None, as_json
         [("MATCH: " if result.match else "MISMATCH: ") + result.message],
     )
     sys.exit(0 if result.match else 1)
+
+
+@command.command(name="commit-seed")
+@PROTOCOL_OPTION
+@click.option(
+    "--seed-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the secret seed; created with 256 random bits (mode 0600) if absent.",
+)
+@JSON_OPTION
+def commit_seed(protocol_path: Path | None, seed_file: Path, as_json: bool) -> None:
+    """Print the commitment to the seed and, for minimization, to the procedure and its parameters.
+
+    For minimization no list exists in advance: publish this commitment (the start of the hash
+    chain) before the first patient; after database lock, revealing the seed lets anyone `replay`.
+    """
+    from trialdesk.randomization import DynamicAllocator, procedure_from_protocol, seed_commitment
+
+    protocol = _load_protocol(protocol_path)
+    seed = _seed(seed_file)
+    procedure = procedure_from_protocol(protocol)
+    data: dict[str, Any] = {"procedure": procedure.name, "seed_commitment": seed_commitment(seed)}
+    lines = [f"seed commitment: {data['seed_commitment']}"]
+    if procedure.dynamic:
+        allocator = DynamicAllocator.from_protocol(protocol, seed)
+        data["commitment"] = allocator.commitment
+        data["specification"] = allocator.specification()
+        lines.insert(0, f"commitment (hash chain start): {allocator.commitment}")
+    _emit(data, as_json, lines)
+
+
+@command.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@PROTOCOL_OPTION
+@click.option(
+    "--seed-file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The revealed seed.",
+)
+@click.option("--head", help="The published chain head to check against.")
+@JSON_OPTION
+def replay(
+    path: Path, protocol_path: Path | None, seed_file: Path, head: str | None, as_json: bool
+) -> None:
+    """Replay minimization allocations from the revealed seed. Exit 0 if all match, 1 if not.
+
+    PATH is a CSV in allocation order with a column `arm` and one column per stratification
+    factor (its level code).
+    """
+    import csv
+    import io
+
+    from trialdesk.randomization import DynamicAllocator, PriorAllocation, ProcedureError
+
+    protocol = _load_protocol(protocol_path)
+    try:
+        allocator = DynamicAllocator.from_protocol(protocol, _seed(seed_file))
+    except ProcedureError as error:
+        raise click.UsageError(str(error)) from None
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
+    needed = ["arm", *(factor.code for factor in allocator.factors)]
+    missing = [column for column in needed if column not in (reader.fieldnames or [])]
+    if missing:
+        raise click.UsageError(f"{path}: missing column(s) {', '.join(missing)}")
+    allocations = [
+        PriorAllocation(
+            row["arm"].strip(), {f.code: row[f.code].strip() for f in allocator.factors}
+        )
+        for row in reader
+    ]
+    try:
+        result = allocator.replay(allocations, head)
+    except ProcedureError as error:
+        raise click.UsageError(f"{path}: {error}") from None
+    _emit(
+        {
+            "ok": result.ok,
+            "head": result.head,
+            "first_mismatch": result.first_mismatch,
+            "message": result.message,
+        },
+        as_json,
+        [("OK: " if result.ok else "MISMATCH: ") + result.message, f"chain head: {result.head}"],
+    )
+    sys.exit(0 if result.ok else 1)
 
 
 def _int_list(option: str, value: str) -> list[int]:

@@ -10,7 +10,7 @@ on a block or on target (permuted blocks, maximal) round up to their next bounda
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,10 @@ class AllocationList:
         return sorted(
             (row for row in self.rows if row.stratum == stratum), key=lambda r: r.sequence
         )
+
+    def next_free(self, stratum: str, used: Container[int]) -> Allocation | None:
+        """Return the stratum's first slot whose sequence number is not in ``used``, or None."""
+        return next((row for row in self.for_stratum(stratum) if row.sequence not in used), None)
 
     def metadata(self) -> dict[str, Any]:
         """Return the list's provenance as a JSON-serializable dict."""

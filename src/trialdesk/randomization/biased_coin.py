@@ -28,7 +28,9 @@ class EfronBiasedCoin(CountProcedure):
     """Efron (1971): when unbalanced, the arm(s) furthest behind get probability ``p``.
 
     When the counts are exactly on target the draw follows the ratio. With more than one lagging
-    arm, ``p`` is shared among them by weight, and ``1 - p`` among the others by weight.
+    arm, ``p`` is shared among them by weight, and ``1 - p`` among the others by weight. With an
+    unequal ratio the pull back to target is weaker for the larger arm (``p`` against a target
+    share above 1/2), so its excursions below target last longer.
     """
 
     name = "efron"
@@ -84,7 +86,8 @@ class BigStick(CountProcedure):
         eye = np.eye(self.n_arms, dtype=counts.dtype)
         after = imbalance(counts[..., None, :] + eye, self.ratio)  # (..., K): imbalance if arm k
         allowed = after <= self.bound + 1e-9
-        # If no arm keeps the bound (possible only with odd ratios), take the lagging arms.
+        # The constructor refuses bounds below the least attainable one, so some arm keeps the
+        # bound; the fallback to the lagging arms is a guard, not a rule.
         allowed = np.where(
             allowed.any(axis=-1, keepdims=True), allowed, lagging_mask(counts, self.ratio)
         )

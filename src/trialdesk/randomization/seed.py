@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 SEED_BYTES = 32
+
+
+class SeedPermissionWarning(UserWarning):
+    """The seed file is readable by users other than its owner."""
 
 
 def read_or_create_seed(path: str | os.PathLike[str]) -> tuple[bytes, bool]:
@@ -26,6 +31,12 @@ def read_or_create_seed(path: str | os.PathLike[str]) -> tuple[bytes, bool]:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(seed.hex() + "\n")
         return seed, True
+    if path.stat().st_mode & 0o077:
+        warnings.warn(
+            f"{path} can be read by other users; restrict it with chmod 600",
+            SeedPermissionWarning,
+            stacklevel=2,
+        )
     content = path.read_bytes()
     text = content.decode("ascii", errors="ignore").strip()
     try:
