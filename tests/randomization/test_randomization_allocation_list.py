@@ -169,5 +169,6 @@ def test_seed_file_is_created_private_and_read_back(tmp_path):
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert read_or_create_seed(path) == (seed, False)
     (tmp_path / "short").write_text("abcd\n")
+    (tmp_path / "short").chmod(0o600)
     with pytest.raises(ValueError, match="at least 128 bits"):
         read_or_create_seed(tmp_path / "short")
