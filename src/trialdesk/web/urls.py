@@ -10,4 +10,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("registry", include("trialdesk.web.registry.urls")),
+    path("capture/", include("trialdesk.web.capture.urls")),
 ]

@@ -1,0 +1,46 @@
+"""Template helpers of the data-capture pages: status names in the current language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from trialdesk.protocol.text import LocalizedText
+
+register = template.Library()
+
+STATUS_LABELS = {
+    # form status
+    "not_started": _("not started"), "draft": _("draft"), "complete": _("complete"),
+    "signed": _("signed"), "locked": _("locked"),
+    # visit status
+    "upcoming": _("upcoming"), "due": _("due"), "overdue": _("overdue"), "missed": _("missed"),
+    "done": _("done"), "not_done": _("not done"), "not_expected": _("not expected"),
+    # query status and kind
+    "open": _("open"), "answered": _("answered"), "closed": _("closed"),
+    "auto": _("automatic"), "manual": _("manual"),
+    # query thread actions
+    "raised": _("raised"), "reopened": _("re-opened"),
+    # lock scopes
+    "form": _("form"), "participant": _("participant"), "database": _("database"),
+}
+
+
+@register.filter
+def capture_label(code: str) -> str:
+    """Return the translated name of a status, kind or scope code."""
+    return str(STATUS_LABELS.get(code, code))
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def protocol_text(text: LocalizedText) -> str:
+    """Return a protocol text in the current language."""
+    return text.text((get_language() or "en")[:2])

@@ -1,0 +1,207 @@
+"""Pages of one participant: the visit schedule, a case report form, signing.
+
+Each view checks access, calls an action, and renders. A refused write (a lock, a state conflict)
+re-renders with status 409; a rejected value with 422 and the problem beside its field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from trialdesk.web.capture import actions, presenters
+from trialdesk.web.capture.access import FormSlot, access_form_slot, access_visit
+from trialdesk.web.capture.actions.forms import warning_code
+from trialdesk.web.capture.actions.signatures import signature_meaning
+from trialdesk.web.capture.errors import FormRejected
+from trialdesk.web.capture.forms import (
+    attach_problems,
+    build_form_class,
+    entered_from_post,
+    initial_values,
+)
+from trialdesk.web.capture.schedule import participant_schedule
+from trialdesk.web.capture.state import database_locked
+from trialdesk.web.trials import access
+from trialdesk.web.trials.access import Actor
+from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.trials.pages import page
+from trialdesk.web.trials.protocol import get_protocol
+
+
+def _lang() -> str:
+    return (get_language() or "en")[:2]
+
+
+def _seq(request: HttpRequest) -> int:
+    try:
+        return int(request.GET.get("seq") or request.POST.get("seq") or 1)
+    except ValueError:
+        return 0  # no such slot: access_form_slot answers 404
+
+
+def refused(request: HttpRequest, actor: Actor, error: Conflict) -> HttpResponse:
+    """Render a write the trial's state refuses (locks, wrong status) with status 409."""
+    return render(request, "capture/refused.html", {"actor": actor, "error": error}, status=409)
+
+
+@page
+def participant_page(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+    participant = access.access_participant_by_code(actor, code)
+    states = participant_schedule(participant, get_protocol().visits,
+                                  today=timezone.now().date(), database_locked=database_locked())
+    forms = {f.code: f.title.text(_lang()) for f in get_protocol().forms}
+    return render(request, "capture/participant.html", {
+        "actor": actor, "participant": participant, "visits": states, "form_titles": forms,
+        "open_queries": sum(f.open_queries for s in states for f in s.forms),
+        "discontinuation": getattr(participant, "discontinuation", None),
+        "today": timezone.now().date(),
+    })
+
+
+def _pending_warnings(slot: FormSlot, rejected: list | None) -> list[dict[str, str]]:
+    """Return the warnings awaiting confirmation, with the code that confirms each."""
+    if rejected is not None:
+        return [{"code": warning_code(p), "field": p.field, "rule": p.rule, "message": p.message}
+                for p in rejected if p.severity == "warning"]
+    if slot.instance is None:
+        return []
+    return [{"code": w["rule"].removeprefix("check:") if w["rule"].startswith("check:")
+             else w["field"], **w} for w in slot.instance.warnings if not w["confirmed"]]
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: str) -> HttpResponse:
+    slot = access_form_slot(actor, code, visit, form, _seq(request))
+    form_class = build_form_class(slot.form, _lang())
+    status, rejected, error = 200, None, None
+    if request.method == "POST":
+        django_form = form_class(data=request.POST)
+        django_form.is_valid()
+        version = request.POST.get("version", "")
+        try:
+            actions.do_save_form(
+                actor, slot, values=entered_from_post(slot.form, request.POST),
+                complete=request.POST.get("action") == "complete",
+                confirm=request.POST.getlist("confirm"), reason=request.POST.get("reason", ""),
+                expected_version=int(version) if version.isdigit() else None,
+            )
+        except FormRejected as problem:
+            attach_problems(django_form, problem.problems)
+            status, rejected = 422, problem.problems
+        except InvalidInput as problem:
+            django_form.add_error(None, f"{problem.field}: {problem.rule}")
+            status = 422
+        except Conflict as problem:
+            status, error = 409, problem
+        else:
+            messages.success(request, _("The form was saved."))
+            return redirect(request.get_full_path())
+    else:
+        stored = slot.instance.values if slot.instance else {}
+        django_form = form_class(initial=initial_values(slot.form, stored))
+    view = presenters.form_view(slot)
+    return render(request, "capture/form.html", {
+        "actor": actor, "slot": slot, "view": view, "django_form": django_form,
+        "form_title": slot.form.title.text(_lang()),
+        "visit_title": _visit_title(slot.visit_code),
+        "pending_warnings": _pending_warnings(slot, rejected), "error": error,
+        "needs_reason": slot.instance is not None and slot.instance.status == "complete",
+        "field_codes": [f.code for f in slot.form.fields] + [c.code for c in slot.form.checks],
+    }, status=status)
+
+
+def _visit_title(code: str) -> str:
+    visit = next((v for v in get_protocol().visits if v.code == code), None)
+    return visit.title.text(_lang()) if visit else code
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def sign_form_page(request: HttpRequest, actor: Actor, code: str, visit: str,
+                   form: str) -> HttpResponse:
+    access.require(actor, "sign_forms")
+    slot = access_form_slot(actor, code, visit, form, _seq(request))
+    back = reverse("capture:form", args=[code, visit, form]) + f"?seq={slot.seq}"
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            if slot.instance is None:
+                raise Conflict("not_complete", _("Nothing has been entered on this form."))
+            actions.do_sign(actor, slot.instance, password=request.POST.get("password", ""),
+                            language=_lang())
+        except InvalidInput:
+            error, status = _("The password does not match."), 422
+        except Conflict as problem:
+            return refused(request, actor, problem)
+        else:
+            messages.success(request, _("The form was signed."))
+            return redirect(back)
+    return render(request, "capture/sign.html", {
+        "actor": actor, "meaning": signature_meaning(_lang()), "error": error, "back": back,
+        "what": f"{slot.participant.code} · {_visit_title(visit)} · "
+                f"{slot.form.title.text(_lang())}",
+    }, status=status)
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def sign_visit_page(request: HttpRequest, actor: Actor, code: str, visit: str) -> HttpResponse:
+    access.require(actor, "sign_forms")
+    participant, visit_def = access_visit(actor, code, visit)
+    back = reverse("capture:participant", args=[code])
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            actions.do_sign_visit(actor, participant, visit_def.code, visit_def.forms,
+                                  password=request.POST.get("password", ""), language=_lang())
+        except InvalidInput:
+            error, status = _("The password does not match."), 422
+        except Conflict as problem:
+            return refused(request, actor, problem)
+        else:
+            messages.success(request, _("The visit was signed."))
+            return redirect(back)
+    return render(request, "capture/sign.html", {
+        "actor": actor, "meaning": signature_meaning(_lang()), "error": error, "back": back,
+        "what": f"{participant.code} · {visit_def.title.text(_lang())}",
+    }, status=status)
+
+
+@page
+@require_POST
+def visit_not_done(request: HttpRequest, actor: Actor, code: str, visit: str) -> HttpResponse:
+    participant, visit_def = access_visit(actor, code, visit)
+    try:
+        actions.do_mark_visit_not_done(actor, participant, visit_def.code,
+                                       reason=request.POST.get("reason", ""))
+    except InvalidInput:
+        messages.error(request, _("Give the reason the visit was not done."))
+    except Conflict as problem:
+        return refused(request, actor, problem)
+    return redirect("capture:participant", code=participant.code)
+
+
+@page
+@require_POST
+def discontinue(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+    participant = access.access_participant_by_code(actor, code)
+    try:
+        date = dt.date.fromisoformat(request.POST.get("date", ""))
+        actions.do_discontinue(actor, participant, kind=request.POST.get("kind", ""), date=date,
+                               reason=request.POST.get("reason", ""))
+    except (ValueError, InvalidInput):
+        messages.error(request, _("Give what happened and a date that is not in the future."))
+    except Conflict as problem:
+        return refused(request, actor, problem)
+    return redirect("capture:participant", code=participant.code)
+

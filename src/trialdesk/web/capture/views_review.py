@@ -1,0 +1,263 @@
+"""Pages across participants: queries, the site worklist, completeness, locks, bulk import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from trialdesk.web.capture import actions, presenters
+from trialdesk.web.capture.access import (
+    access_form_slot,
+    access_lock_by_id,
+    access_query_by_id,
+    visible_queries,
+)
+from trialdesk.web.capture.completeness import completeness_report, totals
+from trialdesk.web.capture.errors import FormRejected
+from trialdesk.web.capture.importing import import_rows, parse_rows
+from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
+from trialdesk.web.capture.schedule import visit_status
+from trialdesk.web.capture.state import active_database_lock
+from trialdesk.web.capture.views import refused
+from trialdesk.web.trials import access
+from trialdesk.web.trials.access import Actor
+from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput
+from trialdesk.web.trials.models import Site
+from trialdesk.web.trials.pages import page
+from trialdesk.web.trials.protocol import get_protocol
+
+WORKLIST_PAGE = 50
+
+
+def _lang() -> str:
+    return (get_language() or "en")[:2]
+
+
+def _site_filter(request: HttpRequest, actor: Actor) -> str:
+    """Return the site to show: a site role's own, else the one picked (blank: all)."""
+    return actor.site if actor.site else request.GET.get("site", "")
+
+
+@page
+def query_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    status = request.GET.get("status", Query.OPEN)
+    site = _site_filter(request, actor)
+    queries = visible_queries(actor)
+    counts = dict(queries.filter(status=Query.OPEN).values_list("site__code").annotate(
+        n=Count("id")).order_by("site__code"))
+    if status in (Query.OPEN, Query.ANSWERED, Query.CLOSED):
+        queries = queries.filter(status=status)
+    if site:
+        queries = queries.filter(site__code=site)
+    paginator = Paginator(queries.order_by("-raised_at", "-pk"), 100)
+    return render(request, "capture/queries.html", {
+        "actor": actor, "page": paginator.get_page(request.GET.get("page")), "status": status,
+        "site": site, "open_by_site": counts, "sites": Site.objects.order_by("code"),
+    })
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpResponse:
+    query = access_query_by_id(actor, query_id)
+    instance = query.form_instance
+    slot = access_form_slot(actor, query.participant.code, instance.visit, instance.form,
+                            instance.seq)
+    error, status = None, 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        text = request.POST.get("text", "")
+        try:
+            if action == "answer":
+                value = request.POST.get("correction", "").strip()
+                correction = {query.field: value} if value else None
+                actions.do_answer_query(actor, query, text=text, slot=slot,
+                                        correction=correction,
+                                        reason=request.POST.get("reason", ""),
+                                        confirm=tuple(request.POST.getlist("confirm")))
+            elif action == "close":
+                actions.do_close_query(actor, query, text=text)
+            elif action == "reopen":
+                actions.do_reopen_query(actor, query, text=text)
+            else:
+                raise InvalidInput("action", "must be answer, close or reopen")
+        except FormRejected as problem:
+            error, status = "; ".join(f"{p.field}: {p.message} [{p.rule}]"
+                                      for p in problem.problems), 422
+        except InvalidInput as problem:
+            error, status = f"{problem.field}: {problem.rule}", 422
+        except Conflict as problem:
+            return refused(request, actor, problem)
+        else:
+            messages.success(request, _("The query was updated."))
+            return redirect("capture:query", query_id=query.pk)
+    view = presenters.query_view(query)
+    definition = next((f for f in slot.form.fields if f.code == query.field), None)
+    return render(request, "capture/query.html", {
+        "actor": actor, "q": view, "error": error,
+        "value": (slot.instance.values.get(query.field) if slot.instance else None),
+        "field_label": definition.label.text(_lang()) if definition else query.field,
+        "correctable": definition is not None and definition.derived is None,
+    }, status=status)
+
+
+@page
+@require_POST
+def raise_query(request: HttpRequest, actor: Actor, code: str, visit: str,
+                form: str) -> HttpResponse:
+    slot = access_form_slot(actor, code, visit, form, int(request.POST.get("seq") or 1))
+    if slot.instance is None:
+        raise Forbidden("nothing entered on this form")
+    try:
+        query = actions.do_raise_query(actor, slot.instance, field=request.POST.get("field", ""),
+                                       text=request.POST.get("text", ""))
+    except InvalidInput as problem:
+        messages.error(request, f"{problem.field}: {problem.rule}")
+        return redirect(request.POST.get("next") or "capture:queries")
+    except Conflict as problem:
+        return refused(request, actor, problem)
+    return redirect("capture:query", query_id=query.pk)
+
+
+def _next_visit(day0: dt.date, left_on: dt.date | None, today: dt.date) -> tuple[str, str, str]:
+    """Return (visit code, status, target date) of the first visit not yet past its window."""
+    visits = sorted(get_protocol().visits, key=lambda v: v.day)
+    for index, visit in enumerate(visits):
+        target = day0 + dt.timedelta(days=visit.day)
+        start = target - dt.timedelta(days=visit.window_before)
+        end = target + dt.timedelta(days=visit.window_after)
+        following = visits[index + 1] if index + 1 < len(visits) else None
+        next_start = (day0 + dt.timedelta(days=following.day - following.window_before)
+                      if following else None)
+        status = visit_status(forms_done=False, window_start=start, window_end=end, today=today,
+                              next_window_start=next_start, not_done=False, left_on=left_on)
+        if status in ("upcoming", "due", "overdue"):
+            return visit.code, status, target.isoformat()
+    return "", "", ""
+
+
+@page
+def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The site's randomized participants with their next visit, drafts and open queries."""
+    if not access.can_read_participants(actor):
+        raise Forbidden("this role does not read participant records")
+    site = _site_filter(request, actor)
+    participants = access.visible_participants(actor).filter(randomization__isnull=False)
+    if site:
+        participants = participants.filter(site__code=site)
+    paginator = Paginator(participants.select_related("randomization", "discontinuation")
+                          .order_by("code"), WORKLIST_PAGE)
+    current = paginator.get_page(request.GET.get("page"))
+    ids = [p.pk for p in current]
+    forms = {row["participant_id"]: row for row in FormInstance.objects.filter(
+        participant_id__in=ids).values("participant_id").annotate(
+        drafts=Count("id", filter=Q(status=DRAFT)), total=Count("id"))}
+    queries = dict(Query.objects.filter(participant_id__in=ids, status=Query.OPEN).values_list(
+        "participant_id").annotate(n=Count("id")).order_by())
+    today = timezone.now().date()
+    rows = []
+    for participant in current:
+        left = getattr(participant, "discontinuation", None)
+        visit, status, target = _next_visit(participant.randomization.randomized_at.date(),
+                                            left.date if left else None, today)
+        rows.append({"code": participant.code, "site": participant.site.code,
+                     "next_visit": visit, "next_status": status, "next_date": target,
+                     "drafts": forms.get(participant.pk, {}).get("drafts", 0),
+                     "forms": forms.get(participant.pk, {}).get("total", 0),
+                     "open_queries": queries.get(participant.pk, 0)})
+    scope = FormInstance.objects.filter(site__code=site) if site else FormInstance.objects.all()
+    query_scope = Query.objects.filter(site__code=site) if site else Query.objects.all()
+    if actor.policy.is_site_scoped(actor.role):
+        scope = scope.filter(site__code=actor.site)
+        query_scope = query_scope.filter(site__code=actor.site)
+    return render(request, "capture/worklist.html", {
+        "actor": actor, "rows": rows, "page": current, "site": site,
+        "sites": Site.objects.order_by("code"),
+        "drafts": scope.filter(status=DRAFT).count(),
+        "open_queries": query_scope.filter(status=Query.OPEN).count(),
+    })
+
+
+@page
+def completeness(request: HttpRequest, actor: Actor) -> HttpResponse:
+    if not access.can_read_participants(actor):
+        raise Forbidden("this role does not read participant records")
+    site = _site_filter(request, actor)
+    participants = access.visible_participants(actor)
+    if site:
+        participants = participants.filter(site__code=site)
+    rows = completeness_report(participants, get_protocol().visits, today=timezone.now().date())
+    titles = {v.code: v.title.text(_lang()) for v in get_protocol().visits}
+    return render(request, "capture/completeness.html", {
+        "actor": actor, "rows": rows, "totals": totals(rows), "visit_titles": titles,
+        "site": site, "sites": Site.objects.order_by("code"),
+    })
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def locks(request: HttpRequest, actor: Actor) -> HttpResponse:
+    access.require(actor, "lock")
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "unlock":
+                lock = access_lock_by_id(actor, int(request.POST.get("lock") or 0))
+                actions.do_unlock(actor, lock, reason=request.POST.get("reason", ""))
+            else:
+                scope = request.POST.get("scope", Lock.DATABASE)
+                participant = instance = None
+                if scope in (Lock.PARTICIPANT, Lock.FORM):
+                    participant = access.access_participant_by_code(
+                        actor, request.POST.get("participant", ""))
+                if scope == Lock.FORM:
+                    instance = access_form_slot(
+                        actor, participant.code, request.POST.get("visit", ""),
+                        request.POST.get("form", ""), int(request.POST.get("seq") or 1)).instance
+                    if instance is None:
+                        raise Conflict("not_complete", _("Nothing has been entered on this form."))
+                actions.do_lock(actor, scope, participant=participant, instance=instance,
+                                reason=request.POST.get("reason", ""))
+        except InvalidInput as problem:
+            messages.error(request, f"{problem.field}: {problem.rule}")
+        except Conflict as problem:
+            return refused(request, actor, problem)
+        else:
+            messages.success(request, _("Done."))
+        return redirect(request.POST.get("next") or "capture:locks")
+    active = Lock.objects.filter(unlocked_at__isnull=True).select_related(
+        "participant", "form_instance__participant", "locked_by").order_by("-locked_at")
+    return render(request, "capture/locks.html", {
+        "actor": actor, "database_lock": active_database_lock(),
+        "locks": [presenters.lock_view(lock) for lock in active[:500]],
+    })
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest, actor: Actor) -> HttpResponse:
+    access.require(actor, "enter_forms")
+    result, error, status = None, None, 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        text = upload.read().decode("utf-8-sig") if upload else request.POST.get("text", "")
+        fmt = request.POST.get("format", "csv")
+        try:
+            data = json.loads(text) if fmt == "json" else text
+            result = import_rows(actor, parse_rows(fmt, data),
+                                 all_or_nothing=request.POST.get("all_or_nothing") == "on")
+        except (ValueError, InvalidInput) as problem:
+            error, status = str(problem), 422
+        else:
+            status = 200 if not result.errors else 422
+    return render(request, "capture/import.html", {
+        "actor": actor, "result": result, "error": error}, status=status)
