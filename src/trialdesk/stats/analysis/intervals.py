@@ -1,0 +1,124 @@
+"""Confidence intervals for proportions and their comparisons.
+
+Library calls where a library has the method (Wilson: statsmodels; conditional odds ratio: scipy);
+by hand only what none has: Newcombe's hybrid score interval for a difference (Newcombe 1998,
+method 10) and the Katz log interval for a relative risk (Katz et al. 1978).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy.stats import norm
+from scipy.stats.contingency import odds_ratio as _scipy_odds_ratio
+from statsmodels.stats.proportion import proportion_confint
+
+WILSON = "Wilson score interval"
+NEWCOMBE = "Newcombe hybrid score interval (Newcombe 1998, method 10)"
+KATZ = "Katz log interval"
+KATZ_CORRECTED = "Katz log interval, 0.5 added to each cell (a group had no events)"
+CONDITIONAL_OR = (
+    "conditional maximum-likelihood odds ratio with exact conditional interval (as R fisher.test)"
+)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its two-sided interval, and the name of the method."""
+
+    estimate: float
+    lower: float
+    upper: float
+    level: float
+    method: str
+
+    def contains(self, value: float) -> bool:
+        return self.lower <= value <= self.upper
+
+
+def _z(level: float) -> float:
+    if not 0 < level < 1:
+        raise ValueError(f"confidence level must be between 0 and 1, got {level}")
+    return float(norm.ppf(0.5 + level / 2))
+
+
+def _check_counts(events: int, n: int) -> None:
+    if n <= 0:
+        raise ValueError(f"group size must be positive, got {n}")
+    if not 0 <= events <= n:
+        raise ValueError(f"events must be between 0 and the group size {n}, got {events}")
+
+
+def wilson(events: int, n: int, level: float = 0.95) -> Interval:
+    """Return the proportion ``events / n`` with its Wilson score interval (statsmodels)."""
+    _check_counts(events, n)
+    lower, upper = proportion_confint(events, n, alpha=1 - level, method="wilson")
+    p = events / n
+    # The closed form can land a rounding error outside [0, p] or [p, 1] at the boundaries.
+    lower, upper = float(min(max(lower, 0.0), p)), float(max(min(upper, 1.0), p))
+    return Interval(p, lower, upper, level, WILSON)
+
+
+def newcombe_difference(
+    events_a: int, n_a: int, events_b: int, n_b: int, level: float = 0.95
+) -> Interval:
+    """Return p_a - p_b with Newcombe's hybrid score interval (method 10 of Newcombe 1998).
+
+    With (l_i, u_i) the Wilson limits of p_i and d = p_a - p_b:
+    lower = d - sqrt((p_a - l_a)^2 + (u_b - p_b)^2),
+    upper = d + sqrt((u_a - p_a)^2 + (p_b - l_b)^2).
+    """
+    a = wilson(events_a, n_a, level)
+    b = wilson(events_b, n_b, level)
+    d = a.estimate - b.estimate
+    lower = d - math.sqrt((a.estimate - a.lower) ** 2 + (b.upper - b.estimate) ** 2)
+    upper = d + math.sqrt((a.upper - a.estimate) ** 2 + (b.estimate - b.lower) ** 2)
+    return Interval(d, max(lower, -1.0), min(upper, 1.0), level, NEWCOMBE)
+
+
+def katz_relative_risk(
+    events_a: int, n_a: int, events_b: int, n_b: int, level: float = 0.95
+) -> Interval:
+    """Return p_a / p_b with the Katz log interval: log RR +- z sqrt(1/a - 1/n_a + 1/b - 1/n_b).
+
+    When either group has no events the ratio or its variance is undefined; then 0.5 is added to
+    every cell (Haldane-Anscombe), to the estimate and the interval alike, and the method says so.
+    When neither group has events the ratio is undefined and NaN is returned.
+    """
+    _check_counts(events_a, n_a)
+    _check_counts(events_b, n_b)
+    method = KATZ
+    a, na, b, nb = float(events_a), float(n_a), float(events_b), float(n_b)
+    if events_a == 0 and events_b == 0:
+        nan = float("nan")
+        return Interval(nan, nan, nan, level, KATZ + "; undefined: no events in either group")
+    if events_a == 0 or events_b == 0:
+        a, na, b, nb = a + 0.5, na + 1.0, b + 0.5, nb + 1.0
+        method = KATZ_CORRECTED
+    log_rr = math.log((a / na) / (b / nb))
+    se = math.sqrt(max(1 / a - 1 / na + 1 / b - 1 / nb, 0.0))
+    z = _z(level)
+    return Interval(
+        math.exp(log_rr), math.exp(log_rr - z * se), math.exp(log_rr + z * se), level, method
+    )
+
+
+def conditional_odds_ratio(
+    events_a: int, n_a: int, events_b: int, n_b: int, level: float = 0.95
+) -> Interval:
+    """Return the odds ratio a vs b: conditional MLE with the exact conditional interval.
+
+    This is what R's ``fisher.test`` reports (scipy.stats.contingency.odds_ratio, kind
+    'conditional'); it is defined with zero cells, where the sample odds ratio is not.
+    """
+    _check_counts(events_a, n_a)
+    _check_counts(events_b, n_b)
+    table = [[events_a, n_a - events_a], [events_b, n_b - events_b]]
+    if (events_a + events_b == 0) or (events_a + events_b == n_a + n_b):
+        # A margin is zero: no information on the odds ratio (R: estimate 0 or Inf, CI 0 to Inf).
+        nan = float("nan")
+        return Interval(nan, 0.0, math.inf, level, CONDITIONAL_OR + "; undefined: a zero margin")
+    result = _scipy_odds_ratio(table, kind="conditional")
+    ci = result.confidence_interval(confidence_level=level, alternative="two-sided")
+    return Interval(float(result.statistic), float(ci.low), float(ci.high), level, CONDITIONAL_OR)
