@@ -45,8 +45,9 @@ def inflate_for_dropout(n: float, dropout: float) -> float:
 class SampleSize:
     """Per-arm and total sample size (control arm first when allocation is unequal)."""
 
-    n_per_arm_exact: float  # control arm, before dropout and rounding
+    n_per_arm_exact: float  # control arm, fixed design: before inflation, dropout and rounding
     n_treatment_exact: float
+    n_per_arm_unrounded: float  # control arm after group-sequential and dropout inflation
     n_per_arm: int  # control arm, after group-sequential and dropout inflation, rounded up
     n_treatment: int
     n_total: int
@@ -70,6 +71,7 @@ def _finish(
     return SampleSize(
         n_per_arm_exact=float(n_c),
         n_treatment_exact=float(n_c * ratio),
+        n_per_arm_unrounded=float(enrol_c),
         n_per_arm=up_c,
         n_treatment=up_t,
         n_total=up_c + up_t,

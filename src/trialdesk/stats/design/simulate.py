@@ -207,8 +207,9 @@ def simulate_chunk(
     k = spec.participants.size
     b = spec.bounds
     z, analysed = _z_statistics(rng, spec, scenario, size)
-    up = z >= b.upper
-    lo = z <= b.lower
+    # The same hair of tolerance as the exact enumeration, so that lattice ties agree.
+    up = z >= b.upper - 1e-12
+    lo = z <= b.lower + 1e-12
     stop = up | lo
     stop[:, -1] = True
     first = np.argmax(stop, axis=1)
@@ -445,9 +446,9 @@ def simulate_trial_loop(
                     d = counts["s_t"] / n_t - counts["s_c"] / n_c
                     z = d / (scenario.sd * math.sqrt(1 / n_c + 1 / n_t))
                     z = -z if spec.benefit == "lower" else z
-            if z >= b.upper[look]:
+            if z >= b.upper[look] - 1e-12:
                 return look, "upper"
-            if z <= b.lower[look]:
+            if z <= b.lower[look] + 1e-12:
                 return look, "lower"
             look += 1
     return len(looks) - 1, "none"
