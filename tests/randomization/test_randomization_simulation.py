@@ -82,3 +82,15 @@ def test_the_core_package_imports_no_django():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("ratio", [(1, 1), (2, 1), (1, 3)])
+def test_two_arm_metrics_shortcut_matches_the_general_computation(ratio):
+    from trialdesk.randomization.assessment.monte_carlo import _general_metrics, _two_arm_metrics
+
+    arms = np.random.default_rng(3).integers(0, 2, size=(500, 37)).astype(np.int8)
+    fast = _two_arm_metrics(arms, ratio, (0, 1, 2))
+    general = _general_metrics(arms, ratio, (0, 1, 2))
+    assert fast.keys() == general.keys()
+    for key in fast:
+        np.testing.assert_allclose(fast[key], general[key], rtol=1e-12, err_msg=key)

@@ -24,6 +24,12 @@ def sequence_metrics(
     """
     if len(ratio) == 2:
         return _two_arm_metrics(arms, ratio, exceed)
+    return _general_metrics(arms, ratio, exceed)
+
+
+def _general_metrics(
+    arms: np.ndarray, ratio: Sequence[int], exceed: Sequence[int]
+) -> dict[str, np.ndarray]:
     sims, n = arms.shape
     n_arms = len(ratio)
     weights = np.asarray(ratio, dtype=np.int64)
@@ -53,17 +59,23 @@ def _two_arm_metrics(
     n = arms.shape[1]
     w_a, w_b = ratio
     total = w_a + w_b
+    # Small integers keep the arrays small, which is most of the cost here.
+    dtype = np.int16 if n * total < 2**15 else np.int64
     is_a = arms == 0
-    e = total * np.cumsum(is_a, axis=1, dtype=np.int32) - np.arange(1, n + 1, dtype=np.int32) * w_a
+    e = np.cumsum(is_a, axis=1, dtype=dtype)
+    e *= total
+    e -= np.arange(1, n + 1, dtype=dtype) * w_a
     before = np.empty_like(e)
     before[:, 0] = 0
     before[:, 1:] = e[:, :-1]
-    # Twice the credit, so ties (1/2) stay integers: 2 for a hit, 1 for a tie, 0 for a miss.
-    doubled = np.where(before == 0, 1, 2 * np.where(before < 0, is_a, ~is_a))
+    hit = (before < 0) == is_a  # the arm taken was the one behind (meaningless on a tie)
+    tie = before == 0
+    # Twice the credit, in integers: 2 per hit off a tie, 1 per tie.
+    doubled = 2 * hit.sum(axis=1) - 2 * (hit & tie).sum(axis=1) + tie.sum(axis=1)
     magnitude = np.abs(e)
     final = magnitude[:, -1] * (2 / total)
     metrics = {
-        "correct": doubled.sum(axis=1, dtype=np.int64) / (2 * n),
+        "correct": doubled / (2 * n),
         "final": final,
         "max": magnitude.max(axis=1) * (2 / total),
     }
