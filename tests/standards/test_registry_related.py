@@ -104,3 +104,17 @@ def test_default_trial_ranks_all_twenty_trials_of_its_page_with_mesh_reasons_fir
     related_record = seeds[1].study
     assert related_record.derived_section is None
     assert related_record.protocol_section.conditions_module is None
+
+
+def test_counts_given_by_a_database_rank_the_candidates_as_the_whole_registry_would() -> None:
+    from collections import Counter
+
+    frequency = Counter(key for study in REGISTRY for key in study.keyed())
+    target_keys = TARGET.keyed().keys()
+    candidates = [  # what a database returns: only studies sharing a term, only shared terms
+        StudyTerms(nct_id=s.nct_id, title=s.title, status=s.status, start_date=s.start_date,
+                   terms=tuple(t for t in s.terms if t.key in target_keys))
+        for s in REGISTRY if s is not TARGET and s.keyed().keys() & target_keys
+    ]
+    partial = rank_related(TARGET, candidates, frequency=frequency, total=len(REGISTRY))
+    assert partial == rank_related(TARGET, REGISTRY)

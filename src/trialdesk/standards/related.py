@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from trialdesk.standards.ctgov.models import Study
@@ -137,16 +137,21 @@ def rank_related(
     *,
     listed: Collection[str] = (),
     limit: int | None = None,
+    frequency: Mapping[tuple[str, str], int] | None = None,
+    total: int | None = None,
 ) -> list[RelatedTrial]:
     """Return the studies of ``registry`` related to ``target``, most related first.
 
     A study is related when it shares at least one term with ``target`` or its NCT number is in
     ``listed`` (the trials the target's registry page names as related, even if they share nothing
-    we know of). ``registry`` is the whole registry: term rarity is counted over it.
+    we know of). Term rarity is counted over ``registry`` unless ``frequency`` (studies per term
+    key, for at least the target's keys) and ``total`` (studies in the registry) are given: then
+    ``registry`` need only hold the candidates, which is how a database ranks a large registry.
     """
     keyed = [(study, study.keyed()) for study in registry]
-    frequency = Counter(key for _, terms in keyed for key in terms)
-    count = max(len(keyed), 1)
+    if frequency is None:
+        frequency = Counter(key for _, terms in keyed for key in terms)
+    count = max(total if total is not None else len(keyed), 1)
     target_terms = target.keyed()
     related: list[RelatedTrial] = []
     for study, terms in keyed:

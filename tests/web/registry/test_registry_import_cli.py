@@ -128,3 +128,26 @@ def test_export_writes_to_stdout_and_rejects_a_bad_protocol(tmp_path: Path) -> N
     failed = run("export", "--protocol", str(broken))
     assert failed.exit_code == 2
     assert str(broken) in failed.stderr
+
+
+def test_a_failure_while_storing_rolls_back_the_whole_import(monkeypatch) -> None:
+    from trialdesk.standards.ctgov import Study as CtgovStudy
+    from trialdesk.web.registry import store
+
+    before = snapshot()
+    incoming = [store.Incoming(CtgovStudy.model_validate(make_study(f"NCT9200{i:04d}", "Bulk")),
+                               "test") for i in range(store.BATCH + 10)]
+    calls = []
+    original = Study.objects.bulk_create
+
+    def fail_on_second_batch(rows, *args, **kwargs):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(rows, *args, **kwargs)
+
+    monkeypatch.setattr(Study.objects, "bulk_create", fail_on_second_batch)
+    with pytest.raises(RuntimeError, match="disk full"):
+        store.store_studies(incoming)
+    assert calls == [store.BATCH, 10]
+    assert snapshot() == before

@@ -95,3 +95,17 @@ def test_pages_are_public_and_accessible_without_javascript(client) -> None:
 
 def test_registry_pages_only_answer_reads(client) -> None:
     assert client.post(RECORD).status_code == 405
+
+
+def test_a_status_without_an_r4_code_is_422_on_the_fhir_endpoint(client) -> None:
+    from registry_testdata import make_study
+
+    from trialdesk.standards.ctgov import Study as CtgovStudy
+    from trialdesk.web.registry.store import Incoming, store_studies
+
+    document = make_study("NCT90000099", "Status Unknown", status="UNKNOWN")
+    store_studies([Incoming(CtgovStudy.model_validate(document), "test")])
+    response = client.get("/registry/NCT90000099/fhir")
+    assert response.status_code == 422
+    assert "UNKNOWN" in response.json()["error"]
+    assert client.get("/registry/NCT90000099").status_code == 200

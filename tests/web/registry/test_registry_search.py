@@ -101,3 +101,8 @@ def test_postgresql_full_text_search_gives_the_same_answers(postgres_url: str) -
     assert answers["seeded"] == 21  # the migration seeded the default trial and its 20 related
     assert answers["found"] == [case["expected"] for case in cases]
     assert answers["record_status"] == 200
+
+
+def test_a_page_past_the_last_still_reports_the_total(corpus) -> None:
+    beyond = search_studies(SearchParams(q="sepsis", per_page=10, page=9))
+    assert (beyond.studies, beyond.total, beyond.pages) == ([], 25, 3)

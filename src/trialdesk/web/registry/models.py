@@ -21,7 +21,6 @@ class Study(models.Model):
     start_date = models.CharField(max_length=10, blank=True)
     document = models.JSONField(help_text="the ClinicalTrials.gov API v2 study, as imported")
     inferred = models.JSONField(default=list, help_text="terms inferred by trialdesk, with rules")
-    terms = models.JSONField(default=list, help_text="[kind, term, inferred] for the ranking")
     listed_related = models.JSONField(
         default=list, help_text="NCT numbers the study's registry page lists as related"
     )
@@ -40,6 +39,29 @@ class Study(models.Model):
 
     def __str__(self) -> str:
         return self.nct_id
+
+
+class StudyTerm(models.Model):
+    """A term a study is ranked by (related trials), one row per study and (kind, key).
+
+    Rows rather than a JSON column, so that ranking one study reads only the studies sharing a
+    term with it, and term rarity is one indexed count.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="rank_terms")
+    kind = models.CharField(max_length=10)
+    key = models.CharField(max_length=300, help_text="the term as compared: case-folded")
+    term = models.CharField(max_length=300)
+    inferred = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = (models.Index(fields=("key", "kind"), name="registry_term_key"),)
+        constraints = (
+            models.UniqueConstraint(fields=("study", "kind", "key"), name="registry_term_once"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.term}"
 
 
 class StudyVersion(models.Model):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import Q
 
 from trialdesk.protocol.registry import PHASE_DISPLAY, format_partial_date, format_status
 from trialdesk.standards.ctgov.facts import StudyFacts, facts_from_study
 from trialdesk.standards.ctgov.models import Study as CtgovStudy
 from trialdesk.standards.related import RelatedTrial, StudyTerms, Term, rank_related
-from trialdesk.web.registry.models import Study
+from trialdesk.web.registry.models import Study, StudyTerm
 
 RELATED_LIMIT = 30
 INTERVENTION_MODELS = {
@@ -41,22 +44,36 @@ def parse(row: Study) -> CtgovStudy:
     return CtgovStudy.model_validate(row.document)
 
 
-def _terms(row: tuple[Any, ...]) -> StudyTerms:
-    nct_id, title, status, phase_codes, start_date, terms = row
-    return StudyTerms(
-        nct_id=nct_id, title=title, status=status,
-        phases=tuple(code for code in phase_codes.split("|") if code),
-        start_date=start_date or None,
-        terms=tuple(Term(kind, term, inferred) for kind, term, inferred in terms),
-    )
-
-
 def related_rows(row: Study) -> list[RelatedRow]:
-    """Return the studies of the registry related to ``row``, ranked, with display texts."""
-    registry = [_terms(values) for values in Study.objects.values_list(
-        "nct_id", "brief_title", "overall_status", "phase_codes", "start_date", "terms")]
-    target = next(study for study in registry if study.nct_id == row.nct_id)
-    ranked = rank_related(target, registry, listed=set(row.listed_related), limit=RELATED_LIMIT)
+    """Return the studies of the registry related to ``row``, ranked, with display texts.
+
+    Reads only the studies that share a term with ``row`` (or that its page lists), and counts
+    each shared term's rarity in the database.
+    """
+    own = list(row.rank_terms.values_list("kind", "key", "term", "inferred"))
+    pairs = {(kind, key) for kind, key, _, _ in own}
+    frequency: Counter[tuple[str, str]] = Counter()
+    shared: dict[int, list[Term]] = defaultdict(list)
+    rows = StudyTerm.objects.filter(key__in={key for _, key in pairs}).values_list(
+        "study_id", "kind", "key", "term", "inferred")
+    for study_id, kind, key, term, inferred in rows.iterator(chunk_size=5000):
+        if (kind, key) not in pairs:
+            continue
+        frequency[(kind, key)] += 1
+        if study_id != row.pk:
+            shared[study_id].append(Term(kind, term, inferred))
+    studies = Study.objects.filter(Q(pk__in=shared.keys()) | Q(nct_id__in=row.listed_related))
+    candidates = [
+        StudyTerms(nct_id=nct_id, title=title, status=status,
+                   phases=tuple(code for code in phase_codes.split("|") if code),
+                   start_date=start_date or None, terms=tuple(shared.get(pk, ())))
+        for pk, nct_id, title, status, phase_codes, start_date in studies.values_list(
+            "pk", "nct_id", "brief_title", "overall_status", "phase_codes", "start_date")
+    ]
+    target = StudyTerms(nct_id=row.nct_id, title=row.brief_title, status=row.overall_status,
+                        terms=tuple(Term(kind, term, inferred) for kind, _, term, inferred in own))
+    ranked = rank_related(target, candidates, listed=set(row.listed_related),
+                          limit=RELATED_LIMIT, frequency=frequency, total=Study.objects.count())
     return [RelatedRow(trial, format_status(trial.status), phases_text(trial.phases))
             for trial in ranked]
 

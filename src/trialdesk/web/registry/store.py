@@ -13,9 +13,9 @@ from trialdesk.protocol import Protocol
 from trialdesk.standards.ctgov.models import Study as CtgovStudy
 from trialdesk.standards.ctgov.writer import study_to_dict
 from trialdesk.standards.inferred import InferredTerm
-from trialdesk.standards.related import study_terms
+from trialdesk.standards.related import Term, study_terms
 from trialdesk.standards.seed import seed_studies
-from trialdesk.web.registry.models import Study, StudyVersion
+from trialdesk.web.registry.models import Study, StudyTerm, StudyVersion
 
 BATCH = 500
 
@@ -63,7 +63,6 @@ def study_columns(study: CtgovStudy, inferred: Sequence[InferredTerm] = ()) -> d
         "start_date": status.start_date_struct.date if status.start_date_struct else "",
         "document": study_to_dict(study),
         "inferred": [term.to_dict() for term in inferred],
-        "terms": [[t.kind, t.term, t.inferred] for t in study_terms(study, inferred).terms],
         "title_text": _join([ident.brief_title, ident.official_title, ident.acronym]),
         "summary_text": _join([description.brief_summary, description.detailed_description])
         if description else "",
@@ -79,6 +78,18 @@ def study_columns(study: CtgovStudy, inferred: Sequence[InferredTerm] = ()) -> d
     }
 
 
+def rank_terms(study: CtgovStudy, inferred: Sequence[InferredTerm] = ()) -> dict[
+        tuple[str, str], Term]:
+    """Return the study's terms for the ranking by (kind, key); stated terms win over inferred."""
+    return study_terms(study, inferred).keyed()
+
+
+def _term_rows(row: Study, terms: dict[tuple[str, str], Term],
+               term_model: type[StudyTerm]) -> list[StudyTerm]:
+    return [term_model(study=row, kind=kind, key=key, term=term.term, inferred=term.inferred)
+            for (kind, key), term in terms.items()]
+
+
 def _has_own_mesh(study: CtgovStudy) -> bool:
     browse = study.derived_section.condition_browse_module if study.derived_section else None
     return bool(browse and browse.meshes)
@@ -91,6 +102,7 @@ def store_studies(
     progress: Callable[[int], None] | None = None,
     study_model: type[Study] = Study,
     version_model: type[StudyVersion] = StudyVersion,
+    term_model: type[StudyTerm] = StudyTerm,
 ) -> ImportSummary:
     """Create or update each study, all or nothing.
 
@@ -105,6 +117,7 @@ def store_studies(
         existing = {row.nct_id: row for row in
                     study_model.objects.filter(nct_id__in=[item.study.nct_id for item in chunk])}
         new_rows: dict[str, Study] = {}
+        terms: dict[str, dict[tuple[str, str], Term]] = {}
         for item in chunk:
             nct_id = item.study.nct_id
             row = existing.get(nct_id) or new_rows.get(nct_id)
@@ -112,6 +125,7 @@ def store_studies(
             if row is not None and not inferred and not _has_own_mesh(item.study):
                 inferred = [InferredTerm(**term) for term in row.inferred]
             columns = study_columns(item.study, inferred)
+            terms[nct_id] = rank_terms(item.study, inferred)
             if row is None:
                 new_rows[nct_id] = study_model(
                     nct_id=nct_id, source=item.source, updated_at=now,
@@ -136,15 +150,21 @@ def store_studies(
             if item.listed_related:
                 row.listed_related = list(item.listed_related)
             row.save()
+            term_model.objects.filter(study=row).delete()
+            term_model.objects.bulk_create(_term_rows(row, terms[nct_id], term_model))
             summary.updated.append(nct_id)
-        study_model.objects.bulk_create(new_rows.values())
+        created = study_model.objects.bulk_create(new_rows.values())
+        term_model.objects.bulk_create([
+            term for row in created for term in _term_rows(row, terms[row.nct_id], term_model)
+        ])
         if progress:
             progress(len(chunk))
     return summary
 
 
 def seed_registry(protocol: Protocol, *, study_model: type[Study] = Study,
-                  version_model: type[StudyVersion] = StudyVersion) -> ImportSummary:
+                  version_model: type[StudyVersion] = StudyVersion,
+                  term_model: type[StudyTerm] = StudyTerm) -> ImportSummary:
     """Store the protocol's own record and the related trials its registry page lists."""
     seeds = seed_studies(protocol)
     listed = [trial.nct_id for trial in protocol.registry.related_trials]
@@ -152,4 +172,5 @@ def seed_registry(protocol: Protocol, *, study_model: type[Study] = Study,
         Incoming(seed.study, seed.source, seed.inferred, listed if index == 0 else ())
         for index, seed in enumerate(seeds)
     ]
-    return store_studies(incoming, study_model=study_model, version_model=version_model)
+    return store_studies(incoming, study_model=study_model, version_model=version_model,
+                         term_model=term_model)

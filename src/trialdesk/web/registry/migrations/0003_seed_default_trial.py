@@ -1,21 +1,12 @@
-"""Ship the registry with the default trial and the related trials its registry page lists."""
+"""Formerly the seed of the registry; the seed now runs in 0005, after the rank-term table exists.
+
+Kept (as a no-op) so that databases which applied it keep a consistent migration history.
+"""
 
 from django.db import migrations
-
-
-def seed(apps, schema_editor) -> None:
-    from trialdesk.protocol import load_protocol
-    from trialdesk.web.registry.store import seed_registry
-
-    seed_registry(load_protocol(), study_model=apps.get_model("registry", "Study"),
-                  version_model=apps.get_model("registry", "StudyVersion"))
-
-
-def unseed(apps, schema_editor) -> None:
-    apps.get_model("registry", "Study").objects.all().delete()
 
 
 class Migration(migrations.Migration):
     dependencies = (("registry", "0002_full_text_search"),)
 
-    operations = (migrations.RunPython(seed, unseed),)
+    operations = (migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop),)
