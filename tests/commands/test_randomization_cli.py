@@ -274,6 +274,21 @@ def test_minimization_commitment_and_replay_after_the_seed_is_revealed(runner, t
     assert committed.exit_code == 0, committed.output
     published = json.loads(committed.stdout)
     assert published["procedure"] == "minimization"
+    no_list = runner.invoke(
+        main,
+        [
+            "randomization",
+            "generate",
+            "--protocol",
+            str(protocol_path),
+            "--seed-file",
+            str(seed_file),
+            "--out",
+            str(tmp_path / "list.csv"),
+        ],
+    )
+    assert no_list.exit_code == 2
+    assert "commit-seed" in no_list.output
     # The trial runs: the server allocates with the same seed and protocol.
     protocol = load_protocol(protocol_path)
     allocator = DynamicAllocator.from_protocol(protocol, bytes.fromhex(seed_file.read_text()))

@@ -102,7 +102,12 @@ def generate(
     try:
         allocation_list = generate_allocation_list(protocol, seed, slots_per_stratum)
     except ProcedureError as error:
-        raise click.UsageError(str(error)) from None
+        hint = (
+            " (publish `trialdesk randomization commit-seed` instead)"
+            if "DynamicAllocator" in str(error)
+            else ""
+        )
+        raise click.UsageError(f"{error}{hint}") from None
     out.write_text(write_allocation_csv(allocation_list), encoding="utf-8")
     meta_path = out.with_suffix(".meta.json")
     metadata = allocation_list.metadata()
