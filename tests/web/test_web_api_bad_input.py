@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ELIGIBLE_VALUES, enroll, screen
+from trial_fixtures import ELIGIBLE_VALUES, enroll, screen
 
 from trialdesk.web.trials.models import AuditRecord, Consent, Participant, ScreeningRecord
 

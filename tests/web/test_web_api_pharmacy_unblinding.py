@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import enroll
+from trial_fixtures import enroll
 
 from trialdesk.web.trials.models import AllocationSlot, AuditRecord, Participant
 

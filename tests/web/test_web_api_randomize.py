@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ELIGIBLE_VALUES, enroll, screen
+from trial_fixtures import ELIGIBLE_VALUES, enroll, screen
 
 from trialdesk.web.trials.models import AllocationSlot, AuditRecord, RestrictedAllocationLog
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import enroll
 from django.db import DatabaseError, connection, transaction
+from trial_fixtures import enroll
 
 from trialdesk.commands.audit import command as audit_command
 from trialdesk.web.trials.auditchain import GENESIS, record_hash, verify_chain

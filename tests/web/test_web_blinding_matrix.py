@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from blinding_matrix import build_viewers, run_matrix
-from conftest import enroll
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from ninja import NinjaAPI
+from trial_fixtures import enroll
 
 from trialdesk.web.trials.models import AllocationSlot
 from trialdesk.web.urls import urlpatterns as real_urlpatterns

@@ -7,8 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import PASSWORD
 from django.test import Client
+from trial_fixtures import PASSWORD
 
 import trialdesk.web
 

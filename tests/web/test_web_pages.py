@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import ELIGIBLE_VALUES, PASSWORD
 from django.test import Client
+from trial_fixtures import ELIGIBLE_VALUES, PASSWORD
 
 from trialdesk.web.trials.models import AllocationSlot, AuditRecord, Participant
 

@@ -59,6 +59,8 @@ def command(
         gunicorn, "trialdesk.web.wsgi:application", "--bind", f"{host}:{port}",
         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
         "--access-logfile", "-", "--graceful-timeout", "10", "--timeout", "60",
+        # the control socket lives at one path per user; several servers would fight over it
+        "--no-control-socket",
     ])
 
 

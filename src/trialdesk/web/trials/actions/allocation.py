@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.randomization import commit_list, generate_allocation_list
@@ -10,9 +9,10 @@ from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict
 from trialdesk.web.trials.models import AllocationListRecord, AllocationSlot, StratumCursor
 from trialdesk.web.trials.protocol import get_protocol
+from trialdesk.web.trials.txn import write_transaction
 
 
-@transaction.atomic
+@write_transaction
 def do_commit_allocation_list(
     *, actor: str, seed: bytes, slots_per_stratum: int | None = None
 ) -> AllocationListRecord:
@@ -43,7 +43,7 @@ def do_commit_allocation_list(
     return record
 
 
-@transaction.atomic
+@write_transaction
 def do_load_sites(*, actor: str) -> list[str]:
     """Create the protocol's sites that are not stored yet; return the codes created."""
     lock_writes()

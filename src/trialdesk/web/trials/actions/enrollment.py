@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.eligibility import NoStratum, evaluate_eligibility, stratum_for
@@ -16,9 +15,10 @@ from trialdesk.web.trials.errors import Conflict, InvalidInput, NotFound
 from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord, Site
 from trialdesk.web.trials.protocol import get_protocol
 from trialdesk.web.trials.screening_fields import clean_screening_values
+from trialdesk.web.trials.txn import write_transaction
 
 
-@transaction.atomic
+@write_transaction
 def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = None) -> Participant:
     """Record a screening with each criterion's result; return the new participant.
 
@@ -67,7 +67,7 @@ def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = N
     return participant
 
 
-@transaction.atomic
+@write_transaction
 def do_consent(
     actor: Actor, participant: Participant, *, consent_date: dt.date, form_version: str
 ) -> Consent:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.web.trials.access import Actor, require
 from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict, InvalidInput
 from trialdesk.web.trials.models import AllocationSlot, Dispensing
+from trialdesk.web.trials.txn import write_transaction
 
 
-@transaction.atomic
+@write_transaction
 def do_dispense(actor: Actor, slot: AllocationSlot, *, lot: str) -> Dispensing:
     """Record that the kit was dispensed (who, when, which lot); a kit is dispensed once."""
     require(actor, "record_dispensing")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.web.trials.access import Actor, require
@@ -19,6 +18,7 @@ from trialdesk.web.trials.models import (
     ScreeningRecord,
     StratumCursor,
 )
+from trialdesk.web.trials.txn import write_transaction
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def _result(randomization: Randomization, *, repeated: bool) -> RandomizationRes
     )
 
 
-@transaction.atomic
+@write_transaction
 def do_randomize(
     actor: Actor, participant: Participant, *, idempotency_key: str | None = None
 ) -> RandomizationResult:

@@ -11,6 +11,7 @@ from trialdesk.web.trials.access import Actor, require
 from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict, InvalidInput
 from trialdesk.web.trials.models import Participant, Randomization, UnblindingEvent
+from trialdesk.web.trials.txn import write_transaction
 
 
 def _notify(participant_code: str, username: str, reason: str) -> None:
@@ -24,7 +25,7 @@ def _notify(participant_code: str, username: str, reason: str) -> None:
     )
 
 
-@transaction.atomic
+@write_transaction
 def do_unblind(actor: Actor, participant: Participant, *, reason: str) -> str:
     """Reveal the participant's arm to this actor; flag, audit, notify; return the arm code."""
     require(actor, "request_unblinding")

@@ -5,16 +5,16 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from trialdesk.blinding import UnknownRole
 from trialdesk.web.trials.audit import append_audit
 from trialdesk.web.trials.errors import InvalidInput
 from trialdesk.web.trials.models import Membership, Site
 from trialdesk.web.trials.protocol import get_policy
+from trialdesk.web.trials.txn import write_transaction
 
 
-@transaction.atomic
+@write_transaction
 def do_create_user(
     *, actor: str, username: str, role: str, site: str | None, password: str, language: str = ""
 ) -> Membership:
@@ -51,7 +51,7 @@ def do_create_user(
     return membership
 
 
-@transaction.atomic
+@write_transaction
 def do_set_language(user: object, language: str) -> None:
     """Remember the user's language (en or es) for the next sign-in."""
     membership = Membership.objects.select_for_update().filter(user=user).first()

@@ -31,7 +31,7 @@ POSTGRES = [
 def create(apps, schema_editor):
     statements = POSTGRES if schema_editor.connection.vendor == "postgresql" else SQLITE
     for statement in statements:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 def drop(apps, schema_editor):
