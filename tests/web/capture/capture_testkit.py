@@ -1,4 +1,4 @@
-"""Helpers of the data-capture tests: JSON clients, signed-in page clients, randomized participants."""
+"""Helpers of the data-capture tests: API and page clients, randomized participants."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
-PASSWORD = "capture tests pass phrase"  # noqa: S105 - test fixture
+PASSWORD = "capture tests pass phrase"
 
 ELIGIBLE_VALUES: dict[str, Any] = {
     "age": 54, "sars_cov2_pcr": "positive", "onset_within_week": True,

@@ -51,6 +51,13 @@ def build_form_class(form: Form, language: str) -> type[forms.Form]:
     return type(f"{form.code.title().replace('_', '')}Form", (forms.Form,), fields)
 
 
+def display_number(definition: FormField, value: Any) -> Any:
+    """Return a number as the protocol's decimals show it (160.0 with 0 decimals is 160)."""
+    if isinstance(value, float) and definition.decimals is not None:
+        return f"{value:.{definition.decimals}f}"
+    return value
+
+
 def initial_values(form: Form, stored: dict[str, Any]) -> dict[str, Any]:
     """Return stored values as the inputs show them (yes/no, dates as text)."""
     initial: dict[str, Any] = {}
@@ -62,8 +69,8 @@ def initial_values(form: Form, stored: dict[str, Any]) -> dict[str, Any]:
             value = "yes" if value else "no"
         elif definition.type == "datetime":
             value = str(value)[:16]
-        elif isinstance(value, float) and value.is_integer() and definition.decimals == 0:
-            value = int(value)
+        else:
+            value = display_number(definition, value)
         initial[definition.code] = value
     return initial
 

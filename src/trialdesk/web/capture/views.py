@@ -25,6 +25,7 @@ from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.forms import (
     attach_problems,
     build_form_class,
+    display_number,
     entered_from_post,
     initial_values,
 )
@@ -117,6 +118,8 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
         "pending_warnings": _pending_warnings(slot, rejected), "error": error,
         "needs_reason": slot.instance is not None and slot.instance.status == "complete",
         "field_codes": [f.code for f in slot.form.fields] + [c.code for c in slot.form.checks],
+        "derived": {f.code: display_number(f, view["values"].get(f.code))
+                    for f in slot.form.fields if f.derived is not None},
     }, status=status)
 
 
