@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 SEED_PAGE = Path("/work/shared/seed/NCT04390152-registry-page.txt")
 FACT_LABELS = ("NCT number", "Study type", "Source", "Contact", "Phone", "Email", "Status",
                "Phase", "Start date", "Completion date")
@@ -99,3 +101,14 @@ def html_text(html: str) -> str:
     parser = _Text()
     parser.feed(html)
     return collapse(" ".join(parser.parts))
+
+
+@pytest.fixture
+def seeded_registry(db) -> None:
+    """The registry as shipped; reseeded when a transactional test flushed the migration's data."""
+    from trialdesk.protocol import load_protocol
+    from trialdesk.web.registry.models import Study
+    from trialdesk.web.registry.store import seed_registry
+
+    if not Study.objects.filter(nct_id=load_protocol().registry.nct_id).exists():
+        seed_registry(load_protocol())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from registry_seed_page import seeded_registry
 from registry_testdata import make_study
 
 from trialdesk.commands.registry import command
@@ -17,7 +18,8 @@ from trialdesk.standards.ctgov import facts_from_protocol, facts_from_study
 from trialdesk.web.registry.models import Study, StudyVersion
 from trialdesk.web.registry.presenters import parse
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_registry")]
+__all__ = ["seeded_registry"]  # a fixture, used through usefixtures
 GOOD = make_study("NCT90000010", "Good Study", status="RECRUITING", start="2024-05-02")
 
 

@@ -6,11 +6,13 @@ import re
 
 import pytest
 from django.apps import apps
-from registry_seed_page import html_text
+from registry_seed_page import html_text, seeded_registry
 
 from trialdesk.protocol import load_protocol
 
 RECORD = "/registry/NCT04390152"
+pytestmark = pytest.mark.usefixtures("seeded_registry")
+__all__ = ["seeded_registry"]  # a fixture, used through usefixtures
 PATIENT = {
     "age": 54, "sars_cov2_pcr": "positive", "onset_within_week": True,
     "bilateral_opacities": True, "cardiac_failure_explains": False, "pregnant": False,

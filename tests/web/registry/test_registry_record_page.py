@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.staticfiles import finders
 from fhir.resources.R4B.researchstudy import ResearchStudy
-from registry_seed_page import html_text, seed_facts
+from registry_seed_page import html_text, seed_facts, seeded_registry
 
 from trialdesk.protocol import load_protocol
 from trialdesk.standards.ctgov import study_from_protocol
 from trialdesk.standards.ctgov.writer import study_to_dict
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_registry")]
+__all__ = ["seeded_registry"]  # a fixture, used through usefixtures
 RECORD = "/registry/NCT04390152"
 
 
