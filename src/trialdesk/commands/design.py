@@ -500,10 +500,16 @@ def means(
 # -- simulation ---------------------------------------------------------------------------------
 
 
+def _looks_text(spec: Any) -> str:
+    if spec.event_looks is not None:
+        return f"{', '.join(str(int(d)) for d in spec.event_looks)} events"
+    return f"{', '.join(str(int(n)) for n in spec.participants)} participants"
+
+
 def _format_simulation(spec: Any, rows: list[dict[str, Any]], seconds: float, sims: int) -> str:
     lines = [
         f"{spec.name}: {sims:,} simulated trials per scenario in {seconds:.2f} s",
-        f"looks at {', '.join(str(int(n)) for n in spec.participants)} participants; "
+        f"looks at {_looks_text(spec)}; "
         f"upper z {', '.join(f'{b:.4f}' for b in spec.bounds.upper)}",
         "",
     ]
@@ -533,7 +539,8 @@ def _format_simulation(spec: Any, rows: list[dict[str, Any]], seconds: float, si
                 for u, lo in zip(r["exact"]["upper"], r["exact"]["lower"], strict=True)
             )
             lines.append(f"  exact by look:                 {ex}")
-        line = f"  expected n analysed {r['expected_n_analysed']:.1f}"
+        what = "events" if spec.endpoint == "survival" else "n"
+        line = f"  expected {what} analysed {r['expected_n_analysed']:.1f}"
         if "exact" in r:
             line += f" (exact {r['exact']['expected_n']:.1f})"
         line += f", enrolled {r['expected_n_enrolled']:.1f}"
@@ -631,7 +638,9 @@ def _plot_simulation(rows: list[dict[str, Any]], spec: Any, path: str) -> None:
                 x, r["exact"]["upper"], "k_", ms=12, label="exact (enumeration)" if i == 0 else None
             )
     ax.set_xticks(np.arange(k) + 0.4 - width / 2)
-    ax.set_xticklabels([f"look {j + 1}\nn={n}" for j, n in enumerate(spec.participants)])
+    counts = spec.event_looks if spec.event_looks is not None else spec.participants
+    unit = "d" if spec.event_looks is not None else "n"
+    ax.set_xticklabels([f"look {j + 1}\n{unit}={n}" for j, n in enumerate(counts)])
     ax.set_ylabel("probability of stopping at this look")
     ax.set_title(spec.name, fontsize=9)
     ax.legend(fontsize=7)

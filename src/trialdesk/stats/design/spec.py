@@ -7,7 +7,8 @@ Format (every key but ``[[scenarios]]`` has a default; an example ships as
     seed = 20240611                  # optional; --seed overrides
 
     [design]
-    endpoint = "binary"              # "binary" (event yes/no) or "normal" (known sd)
+    endpoint = "binary"              # "binary" (event yes/no), "normal" (known sd) or
+                                     # "survival" (exponential times, log-rank test)
     benefit = "lower"                # treatment helps by lowering ("lower", mortality) or raising
                                      # ("higher") the event proportion / mean; binary default
                                      # "lower", normal default "higher"
@@ -42,6 +43,13 @@ Format (every key but ``[[scenarios]]`` has a default; an example ships as
     p_control = 0.40                 # binary
     p_treatment = 0.40
     # mean_control = 0, mean_treatment = 0.5, sd = 1   (normal)
+    # median_control = 12, hazard_ratio = 0.7          (survival; months)
+
+Survival designs recruit ``n_total`` participants by Poisson accrual (``accrual_per_month`` is
+required) and look when a fraction ``information_rates`` of ``events`` (the target number of
+events at the final analysis) have been observed; an exponential dropout hazard
+``dropout_hazard_per_month`` censors follow-up. The test is the log-rank test, its z positive when
+the treatment arm has fewer events than expected (a hazard ratio below 1 is a benefit).
 
 A look analyses the participants randomized up to that point (their outcomes are complete after
 ``followup_days``); with a positive accrual rate, the participants randomized while waiting for
@@ -78,6 +86,8 @@ class Scenario:
     mean_control: float = 0.0
     mean_treatment: float = 0.0
     sd: float = 1.0
+    median_control: float = float("nan")  # survival, months
+    hazard_ratio: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,15 @@ class SimulationSpec:
     scenarios: list[Scenario] = field(default_factory=list)
     seed: int | None = None
     procedure: Any = None  # a trialdesk.randomization SequenceProcedure, when one is named
+    event_looks: NDArray[np.int64] | None = None  # survival: cumulative events at each look
+    dropout_hazard_per_month: float = 0.0
+
+    @property
+    def information_rates(self) -> NDArray[np.float64]:
+        """Information fractions of the looks (events for survival, participants otherwise)."""
+        if self.event_looks is not None:
+            return self.event_looks / self.event_looks[-1]
+        return self.participants / self.participants[-1]
 
     @property
     def n_max(self) -> int:
@@ -187,9 +206,11 @@ def parse_spec(data: dict[str, Any]) -> SimulationSpec:
         raise SpecError("design: expected a table")
     w = "design."
     endpoint = _get(d, "endpoint", str, "binary", w)
-    if endpoint not in ("binary", "normal"):
-        raise SpecError("design.endpoint must be 'binary' or 'normal'")
-    benefit = _get(d, "benefit", str, "lower" if endpoint == "binary" else "higher", w)
+    if endpoint not in ("binary", "normal", "survival"):
+        raise SpecError("design.endpoint must be 'binary', 'normal' or 'survival'")
+    benefit = _get(d, "benefit", str, "higher" if endpoint == "normal" else "lower", w)
+    if endpoint == "survival" and benefit != "lower":
+        raise SpecError("design.benefit: survival designs test for a lower hazard on treatment")
     if benefit not in ("lower", "higher"):
         raise SpecError("design.benefit must be 'lower' or 'higher'")
     allocation = tuple(_get(d, "allocation", list, [1, 1], w))
@@ -205,7 +226,21 @@ def parse_spec(data: dict[str, Any]) -> SimulationSpec:
         n_total = None
     else:
         raise SpecError("design: give n_total, n_per_arm or participants")
-    if "participants" in d or n_total is None:
+    event_looks = None
+    if endpoint == "survival":
+        if n_total is None:
+            raise SpecError("design: survival designs need n_total (participants recruited)")
+        events = _get(d, "events", int, None, w)
+        if events is None or not 2 <= events <= n_total:
+            raise SpecError("design.events: the target number of events, 2..n_total")
+        rates = np.asarray(_get(d, "information_rates", list, [1.0], w), dtype=float)
+        if not math.isclose(rates[-1], 1.0, abs_tol=1e-6):
+            raise SpecError("design.information_rates must end at 1")
+        event_looks = np.rint(rates * events).astype(np.int64)
+        if event_looks[0] < 1 or np.any(np.diff(event_looks) <= 0):
+            raise SpecError("design.information_rates must give increasing event counts >= 1")
+        participants = np.full(event_looks.size, n_total, dtype=np.int64)
+    elif "participants" in d or n_total is None:
         participants = np.asarray(_get(d, "participants", list, None, w), dtype=np.int64)
         if n_total is not None and participants[-1] != n_total:
             raise SpecError("design.participants must end at n_total")
@@ -214,7 +249,9 @@ def parse_spec(data: dict[str, Any]) -> SimulationSpec:
         if not math.isclose(rates[-1], 1.0, abs_tol=1e-6):
             raise SpecError("design.information_rates must end at 1")
         participants = np.rint(rates * n_total).astype(np.int64)
-    if participants.size == 0 or participants[0] < 2 or np.any(np.diff(participants) <= 0):
+    if endpoint != "survival" and (
+        participants.size == 0 or participants[0] < 2 or np.any(np.diff(participants) <= 0)
+    ):
         raise SpecError("design looks must be increasing numbers of participants, at least 2")
     randomization = _get(d, "randomization", str, "fixed", w)
     procedure = None
@@ -230,7 +267,16 @@ def parse_spec(data: dict[str, Any]) -> SimulationSpec:
     followup = float(_get(d, "followup_days", (int, float), 28.0, w))
     if accrual < 0 or followup < 0:
         raise SpecError("design.accrual_per_month and design.followup_days must be >= 0")
-    t = participants / participants[-1]
+    dropout_hazard = float(_get(d, "dropout_hazard_per_month", (int, float), 0.0, w))
+    if dropout_hazard < 0:
+        raise SpecError("design.dropout_hazard_per_month must be >= 0")
+    if endpoint == "survival" and accrual <= 0:
+        raise SpecError("design.accrual_per_month: survival designs need an accrual rate")
+    t = (
+        event_looks / event_looks[-1]
+        if event_looks is not None
+        else participants / participants[-1]
+    )
     bounds = _bounds(d.get("boundaries", {}), t)
     scenarios = []
     raw = data.get("scenarios", [])
@@ -245,6 +291,12 @@ def parse_spec(data: dict[str, Any]) -> SimulationSpec:
             if pc is None or pt is None or not (0 <= pc <= 1 and 0 <= pt <= 1):
                 raise SpecError(f"{sw}p_control and p_treatment must be given, in [0, 1]")
             scenarios.append(Scenario(name, p_control=float(pc), p_treatment=float(pt)))
+        elif endpoint == "survival":
+            median = _get(s, "median_control", (int, float), None, sw)
+            hr = _get(s, "hazard_ratio", (int, float), None, sw)
+            if median is None or hr is None or median <= 0 or hr <= 0:
+                raise SpecError(f"{sw}median_control and hazard_ratio must be given, > 0")
+            scenarios.append(Scenario(name, median_control=float(median), hazard_ratio=float(hr)))
         else:
             sd = float(_get(s, "sd", (int, float), 1.0, sw))
             if sd <= 0:
@@ -273,6 +325,8 @@ def parse_spec(data: dict[str, Any]) -> SimulationSpec:
         scenarios=scenarios,
         seed=seed,
         procedure=procedure,
+        event_looks=event_looks,
+        dropout_hazard_per_month=dropout_hazard,
     )
 
 
