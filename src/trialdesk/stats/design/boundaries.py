@@ -251,8 +251,8 @@ def _futility_pass(
     beta_spend: NDArray,
     upper_fixed: NDArray | None,
     r: int,
-) -> tuple[NDArray, NDArray]:
-    """One pass of beta spending at a given drift; returns (upper, lower).
+) -> tuple[NDArray, NDArray, float]:
+    """One pass of beta spending at a given drift; returns (upper, lower, total beta).
 
     Non-binding designs pass ``upper_fixed`` (computed without futility); binding designs solve
     for the upper bound under H0 given the futility bounds found so far, look by look.
@@ -276,6 +276,7 @@ def _futility_pass(
             a_spent += rec0.tail_upper(t[j], upper[j])
         if j == k - 1:
             lower[j] = upper[j]
+            b_spent += rec1.tail_lower(t[j], upper[j])
             break
         target_b = beta_spend[j] - b_spent
 
@@ -288,7 +289,7 @@ def _futility_pass(
         rec1.advance(t[j], lower[j], upper[j])
         if upper_fixed is None:
             rec0.advance(t[j], lower[j], upper[j])
-    return upper, lower
+    return upper, lower, b_spent
 
 
 def _spending_design(
@@ -333,21 +334,24 @@ def _spending_design(
     upper_nb = None if binding else _upper_bounds(t, alpha_spend, 1, None, r)
 
     if fixed_drift is not None:
-        upper, lower = _futility_pass(t, fixed_drift, alpha_spend, beta_spend, upper_nb, r)
+        upper, lower, _ = _futility_pass(t, fixed_drift, alpha_spend, beta_spend, upper_nb, r)
         return replace(base, upper=upper, lower=lower, drift=fixed_drift)
 
     def gap(drift: float) -> float:
         # At the right drift, the beta left for the last look puts the futility bound exactly
         # on the efficacy bound: P(continue to K and Z_K < b_K) = beta - beta_spent.
-        upper, lower = _futility_pass(t, drift, alpha_spend, beta_spend, upper_nb, r)
-        return float(crossing_probabilities(t, upper, lower, drift, r).lower.sum()) - beta
+        return _futility_pass(t, drift, alpha_spend, beta_spend, upper_nb, r)[2] - beta
 
     z_sum = float(special.ndtri(1 - alpha) + special.ndtri(1 - beta))
-    lo, hi = 0.5 * z_sum, 1.5 * z_sum
+    # No group-sequential design needs less information than the fixed one (Neyman-Pearson), so
+    # the inflation factor is at least 1; start with a bracket for factors up to 1.69.
+    lo, hi = 0.999 * z_sum, 1.3 * z_sum
+    if gap(lo) < 0:
+        lo = 0.5 * z_sum
     while gap(hi) > 0:
         hi *= 1.5
     drift = float(optimize.brentq(gap, lo, hi, xtol=1e-9))
-    upper, lower = _futility_pass(t, drift, alpha_spend, beta_spend, upper_nb, r)
+    upper, lower, _ = _futility_pass(t, drift, alpha_spend, beta_spend, upper_nb, r)
     return replace(base, upper=upper, lower=lower, drift=drift)
 
 
