@@ -180,8 +180,8 @@ def _format_design(summary: dict[str, Any]) -> str:
         lines.append(row)
     lines.append(
         f"inflation factor {summary['inflation_factor']:.5f}; expected sample size relative to "
-        f"the fixed design: H0 {summary['expected_information_h0']:.4f}, "
-        f"H1 {summary['expected_information_h1']:.4f}"
+        f"the fixed design: H0 {summary['expected_sample_size_ratio_h0']:.4f}, "
+        f"H1 {summary['expected_sample_size_ratio_h1']:.4f}"
     )
     return "\n".join(lines)
 
@@ -235,8 +235,8 @@ def boundaries(
         if n_fixed <= 0:
             raise click.BadParameter("must be > 0", param_hint="--n-fixed")
         summary["max_sample_size"] = design.max_sample_size(n_fixed)
-        summary["expected_sample_size_h0"] = summary["expected_information_h0"] * n_fixed
-        summary["expected_sample_size_h1"] = summary["expected_information_h1"] * n_fixed
+        summary["expected_sample_size_h0"] = summary["expected_sample_size_ratio_h0"] * n_fixed
+        summary["expected_sample_size_h1"] = summary["expected_sample_size_ratio_h1"] * n_fixed
     summary = _clean(summary)
     if as_json:
         _emit(summary)
@@ -509,8 +509,7 @@ def _looks_text(spec: Any) -> str:
 def _format_simulation(spec: Any, rows: list[dict[str, Any]], seconds: float, sims: int) -> str:
     lines = [
         f"{spec.name}: {sims:,} simulated trials per scenario in {seconds:.2f} s",
-        f"looks at {_looks_text(spec)}; "
-        f"upper z {', '.join(f'{b:.4f}' for b in spec.bounds.upper)}",
+        f"looks at {_looks_text(spec)}; upper z {', '.join(f'{b:.4f}' for b in spec.bounds.upper)}",
         "",
     ]
     for r in rows:

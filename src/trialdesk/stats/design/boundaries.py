@@ -166,8 +166,9 @@ class GroupSequentialDesign:
             "power": self.power(),
             "exit_probability_h0": {"upper": h0.upper.tolist(), "lower": h0.lower.tolist()},
             "exit_probability_h1": {"upper": h1.upper.tolist(), "lower": h1.lower.tolist()},
-            "expected_information_h0": self.expected_information(0.0) * self.inflation_factor,
-            "expected_information_h1": self.expected_information(self.drift)
+            # expected sample size divided by the fixed design's, under H0 and under H1
+            "expected_sample_size_ratio_h0": self.expected_information(0.0) * self.inflation_factor,
+            "expected_sample_size_ratio_h1": self.expected_information(self.drift)
             * self.inflation_factor,
         }
         if self.has_futility:
