@@ -153,3 +153,12 @@ def test_a_failure_while_storing_rolls_back_the_whole_import(monkeypatch) -> Non
         store.store_studies(incoming)
     assert calls == [store.BATCH, 10]
     assert snapshot() == before
+
+
+def test_a_large_import_shows_progress_on_stderr(tmp_path: Path) -> None:
+    page = write(tmp_path, "big.json", {"studies": [
+        make_study(f"NCT9300{i:04d}", f"Bulk {i}") for i in range(600)]})
+    result = run("import", str(page), "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["created"] == 600
+    assert "importing" in result.stderr and "600/600" in result.stderr
