@@ -15,7 +15,9 @@ assert {code for code, _ in STATUS_CHOICES[1:]} == set(OverallStatus.__args__)  
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="Search words", required=False, max_length=200,
-                        help_text="Titles, summaries, conditions and interventions.")
+                        help_text="Titles, summaries, conditions and interventions.",
+                        widget=forms.TextInput(attrs={"aria-describedby": "id_q-help",
+                                                      "type": "search"}))
     condition = forms.CharField(label="Condition", required=False, max_length=200)
     status = forms.ChoiceField(label="Status", required=False, choices=STATUS_CHOICES)
     phase = forms.ChoiceField(label="Phase", required=False, choices=PHASE_CHOICES)
