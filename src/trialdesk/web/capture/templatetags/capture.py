@@ -44,3 +44,17 @@ def get_item(mapping: dict[str, Any], key: str) -> Any:
 def protocol_text(text: LocalizedText) -> str:
     """Return a protocol text in the current language."""
     return text.text((get_language() or "en")[:2])
+
+
+@register.inclusion_tag("capture/_open_queries.html")
+def open_queries_summary(actor: Any) -> dict[str, Any]:
+    """Open queries per site the actor may see, linked to the query list (for dashboards)."""
+    from django.db.models import Count
+
+    from trialdesk.web.capture.access import visible_queries
+
+    counts = []
+    if actor and actor.policy.role(actor.role).permissions & {"screen", "read"}:
+        counts = list(visible_queries(actor).filter(status="open").values_list("site__code")
+                      .annotate(n=Count("id")).order_by("site__code"))
+    return {"counts": counts, "show": bool(actor) and (actor.can("screen") or actor.can("read"))}

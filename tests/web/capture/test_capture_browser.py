@@ -1,0 +1,80 @@
+"""In a real browser against the real server (``trialdesk serve``): a coordinator fills the day-0
+respiratory form, sees the derived P/F ratio, gets a soft-range warning, confirms it, and the
+query appears for the data manager."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
+from live_server import demo_users, enroll, running, setup_demo, token
+
+pytestmark = pytest.mark.browser
+
+LAUNCH = {"executable_path": "/usr/bin/chromium",
+          "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]}
+
+
+def _sign_in(page: Page, base: str, user: dict) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", user["username"])
+    page.fill("#id_password", user["password"])
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def _randomized_participant(url: str, investigator: dict) -> str:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token(url, investigator)}"
+    code = enroll(session, url, 1)
+    response = session.post(f"{url}/api/v1/participants/{code}/randomize", json={}, timeout=60)
+    response.raise_for_status()
+    return code
+
+
+def test_coordinator_confirms_a_soft_range_value_and_the_data_manager_sees_the_query(
+        tmp_path, test_output_dir):
+    setup_demo(tmp_path)
+    users = demo_users(tmp_path)
+    with running(tmp_path, workers=1, threads=4) as server, sync_playwright() as p:
+        code = _randomized_participant(server.url, users["investigator-co-01"])
+        browser = p.chromium.launch(**LAUNCH)
+        try:
+            coordinator = browser.new_context(locale="en-GB").new_page()
+            _sign_in(coordinator, server.url, users["coordinator-co-01"])
+            coordinator.goto(f"{server.url}/capture/participants/{code}/")
+            coordinator.click("#visit-day0 a[href$='/day0/respiratory/']")
+            coordinator.fill("#id_pao2", "520")
+            coordinator.fill("#id_fio2", "0.5")
+            coordinator.fill("#id_peep", "10")
+            coordinator.select_option("#id_ventilation_mode", "imv")
+            coordinator.click("#save-draft")
+            expect(coordinator.locator("#derived-pao2_fio2")).to_have_text("1040")
+            warning = coordinator.locator(".warning[data-field=pao2]")
+            expect(warning).to_contain_text("outside the expected range")
+            coordinator.screenshot(path=str(test_output_dir / "1-soft-range-warning.png"),
+                                   full_page=True)
+            coordinator.check("#confirm-pao2")
+            coordinator.click("#save-complete")
+            expect(coordinator.locator("#form-status")).to_have_text("complete")
+            expect(coordinator.locator("#form-queries")).to_contain_text("outside the expected")
+            coordinator.screenshot(path=str(test_output_dir / "2-confirmed-complete.png"),
+                                   full_page=True)
+
+            manager = browser.new_context(locale="en-GB").new_page()
+            _sign_in(manager, server.url, users["data_manager"])
+            manager.goto(f"{server.url}/capture/queries/")
+            row = manager.locator("#query-list tbody tr").filter(has_text=code)
+            expect(row).to_have_count(1)
+            expect(row).to_contain_text("pao2")
+            expect(row).to_contain_text("automatic")
+            expect(manager.locator(".site-count[data-site=CO-01]")).to_have_text("CO-01: 1")
+            manager.screenshot(path=str(test_output_dir / "3-data-manager-queries.png"),
+                               full_page=True)
+        finally:
+            browser.close()
