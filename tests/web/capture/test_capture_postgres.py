@@ -1,0 +1,77 @@
+"""Data capture on PostgreSQL, through the real server (``trialdesk serve``) over HTTP: a form
+saved with a confirmed soft-range value, its automatic query, concurrent saves of one form with
+the same version (one wins, the other is told the form is stale), and the database lock."""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
+from live_server import (
+    create_database,
+    demo_users,
+    drop_database,
+    enroll,
+    fetch,
+    postgres_database,
+    running,
+    setup_demo,
+    token,
+)
+
+RESPIRATORY = {"pao2": 520, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
+
+
+def _session(url: str, user: dict) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token(url, user)}"
+    return session
+
+
+@pytest.mark.postgres
+def test_capture_on_postgresql_through_the_real_server(tmp_path, postgres_url):
+    admin_url, database = postgres_database(postgres_url)
+    create_database(admin_url, database)
+    try:
+        setup_demo(tmp_path, database)
+        users = demo_users(tmp_path)
+        with running(tmp_path, database, workers=2, threads=4) as server:
+            investigator = _session(server.url, users["investigator-co-01"])
+            code = enroll(investigator, server.url, 1)
+            investigator.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},
+                              timeout=60).raise_for_status()
+            coordinator = _session(server.url, users["coordinator-co-01"])
+            form = f"{server.url}/api/v1/participants/{code}/visits/day0/forms/respiratory"
+            saved = coordinator.put(form, json={"values": RESPIRATORY, "complete": True,
+                                                "confirm": ["pao2"]}, timeout=60)
+            assert saved.status_code == 201, saved.text
+            assert saved.json()["values"]["pao2_fio2"] == 1040
+            assert [q["rule"] for q in saved.json()["queries"]] == ["soft_range"]
+
+            def change(peep: int) -> int:
+                body = {"values": {**RESPIRATORY, "peep": peep}, "complete": True,
+                        "confirm": ["pao2"], "reason": "re-measured", "expected_version": 1}
+                return coordinator.put(form, json=body, timeout=60).status_code
+
+            with ThreadPoolExecutor(4) as pool:
+                statuses = sorted(pool.map(change, [11, 12, 13, 14]))
+            assert statuses == [200, 409, 409, 409]
+
+            manager = _session(server.url, users["data_manager"])
+            locked = manager.post(f"{server.url}/api/v1/locks", json={"scope": "database"},
+                                  timeout=60)
+            assert locked.status_code == 201, locked.text
+            refused = coordinator.put(form, json={"values": RESPIRATORY, "reason": "x"},
+                                      timeout=60)
+            assert refused.status_code == 409
+            assert refused.json()["error"] == "database_locked"
+        rows = fetch(tmp_path, database,
+                     "SELECT version, values->>'peep' FROM capture_forminstance")
+        assert len(rows) == 1 and rows[0][0] == 2
+    finally:
+        drop_database(admin_url, database)
