@@ -101,3 +101,18 @@ def test_import_page_reports_row_errors(ct):
     assert "1 of 2 rows saved." in body
     assert ("<td>2</td><td>diastolic_bp,systolic_bp</td>"
             "<td>check:diastolic_below_systolic</td>") in body
+
+
+def test_repeating_log_forms_are_listed_and_entered_by_sequence_number(ct):
+    code = ct.randomize()
+    client = login(COORD)
+    page = client.get(f"/capture/participants/{code}/").content.decode()
+    assert f'href="/capture/participants/{code}/log/adverse_event/?seq=1"' in page
+    entry = {"ae_term": "Rash", "ae_onset_date": "2026-01-10", "ae_grade": "1",
+             "ae_serious": "no", "ae_relatedness": "possible", "action": "draft"}
+    for seq in (1, 2):
+        response = client.post(f"/capture/participants/{code}/log/adverse_event/?seq={seq}", entry)
+        assert response.status_code == 302
+    page = client.get(f"/capture/participants/{code}/").content.decode()
+    assert "?seq=3" in page and ">#2</a>" in page
+    assert stored(code, "log", "adverse_event")[0] is not None

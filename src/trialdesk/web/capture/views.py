@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trialdesk.web.capture import actions, presenters
-from trialdesk.web.capture.access import FormSlot, access_form_slot, access_visit
+from trialdesk.web.capture.access import LOG_VISIT, FormSlot, access_form_slot, access_visit
 from trialdesk.web.capture.actions.forms import warning_code
 from trialdesk.web.capture.actions.signatures import signature_meaning
 from trialdesk.web.capture.errors import FormRejected
@@ -29,11 +29,13 @@ from trialdesk.web.capture.forms import (
     entered_from_post,
     initial_values,
 )
+from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.capture.schedule import participant_schedule
 from trialdesk.web.capture.state import database_locked
 from trialdesk.web.trials import access
 from trialdesk.web.trials.access import Actor
 from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.trials.models import Participant
 from trialdesk.web.trials.pages import page
 from trialdesk.web.trials.protocol import get_protocol
 
@@ -61,11 +63,24 @@ def participant_page(request: HttpRequest, actor: Actor, code: str) -> HttpRespo
                                   today=timezone.now().date(), database_locked=database_locked())
     forms = {f.code: f.title.text(_lang()) for f in get_protocol().forms}
     return render(request, "capture/participant.html", {
+        "logs": _log_forms(participant) if states else [],
         "actor": actor, "participant": participant, "visits": states, "form_titles": forms,
         "open_queries": sum(f.open_queries for s in states for f in s.forms),
         "discontinuation": getattr(participant, "discontinuation", None),
         "today": timezone.now().date(),
     })
+
+
+def _log_forms(participant: Participant) -> list[dict[str, object]]:
+    """Return the repeating forms no visit lists (kept under the log visit), with their entries."""
+    listed = {code for visit in get_protocol().visits for code in visit.forms}
+    entries: dict[str, list[int]] = {}
+    for form, seq in FormInstance.objects.filter(participant=participant, visit=LOG_VISIT
+                                                 ).values_list("form", "seq").order_by("seq"):
+        entries.setdefault(form, []).append(seq)
+    return [{"code": f.code, "title": f.title.text(_lang()), "entries": entries.get(f.code, []),
+             "next": max(entries.get(f.code, [0])) + 1}
+            for f in get_protocol().forms if f.repeating and f.code not in listed]
 
 
 def _pending_warnings(slot: FormSlot, rejected: list | None) -> list[dict[str, str]]:
