@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from capture_testkit import PASSWORD, RESPIRATORY_OK, form_path, login, page_path, stored
 
 from trialdesk.web.capture.models import Lock
@@ -101,14 +103,36 @@ def test_database_lock_refuses_every_clinical_write_through_the_api(ct):
 
 def test_database_lock_refuses_writes_through_the_pages(ct):
     code = _complete(ct)
+    manager = login("data_manager")
+    query = manager.post(page_path(code) + "query/", {"field": "pao2", "text": "?"})
+    query_path = query.url
     ct.api("data_manager").post("/api/v1/locks", {"scope": "database"})
-    coord = login(COORD)
-    page = coord.get(page_path(code))
-    assert page.status_code == 200
-    response = coord.post(page_path(code), {"pao2": "81", "fio2": "0.5", "peep": "10",
-                                            "ventilation_mode": "imv", "action": "complete",
-                                            "reason": "x"})
-    assert response.status_code == 409
+    coord, inv = login(COORD), login("investigator-co-01")
+    assert coord.get(page_path(code)).status_code == 200  # reading still works
+    vitals = {"heart_rate": "80", "systolic_bp": "120", "diastolic_bp": "70",
+              "temperature": "37", "action": "draft"}
+    writes = [
+        (coord, page_path(code), {"pao2": "81", "fio2": "0.5", "peep": "10",
+                                  "ventilation_mode": "imv", "action": "complete",
+                                  "reason": "x"}),
+        (coord, page_path(code, form="vital_signs"), vitals),
+        (inv, page_path(code) + "sign/", {"password": PASSWORD}),
+        (inv, f"/capture/participants/{code}/day0/sign/", {"password": PASSWORD}),
+        (coord, f"/capture/participants/{code}/day3/not-done/", {"reason": "x"}),
+        (coord, f"/capture/participants/{code}/discontinue/",
+         {"kind": "withdrew", "date": "2026-01-01"}),
+        (coord, query_path, {"action": "answer", "text": "ok"}),
+        (manager, query_path, {"action": "close"}),
+        (manager, page_path(code) + "query/", {"field": "fio2", "text": "?"}),
+        (manager, "/capture/locks/", {"scope": "participant", "participant": code}),
+    ]
+    for client, path, data in writes:
+        response = client.post(path, data)
+        assert response.status_code == 409, (path, response.status_code)
+        assert 'data-reason="database_locked"' in response.content.decode(), path
+    imported = coord.post("/capture/import/", {"format": "json", "text": json.dumps(
+        [{"participant": code, "visit": "day0", "form": "vital_signs",
+          **{k: v for k, v in vitals.items() if k != "action"}}])})
+    assert "database_locked" in imported.content.decode()
     assert stored(code)[0]["pao2"] == 80
-    visit = coord.post(f"/capture/participants/{code}/day3/not-done/", {"reason": "x"})
-    assert visit.status_code == 409
+    assert stored(code, form="vital_signs") == (None, None)
