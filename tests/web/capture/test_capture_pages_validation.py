@@ -133,3 +133,17 @@ def test_signing_on_the_page_shows_the_meaning_and_needs_the_password(ct, saved)
     assert inv.post(sign, {"password": "wrong"}).status_code == 422
     assert inv.post(sign, {"password": __import__("capture_testkit").PASSWORD}).status_code == 302
     assert 'id="form-status">signed<' in inv.get(page_path(saved)).content.decode()
+
+
+def test_live_check_computes_derived_values_and_names_problems_without_storing(ct, saved):
+    before = stored(saved)
+    client = login(COORD)
+    response = client.post(page_path(saved) + "check/", {**PAGE_OK, "pao2": "520",
+                                                         "fio2": "2"})
+    body = response.json()
+    assert body["derived"] == {"pao2_fio2": None}  # FiO2 is rejected, so no ratio
+    assert [(p["field"], p["rule"]) for p in body["problems"]] == [
+        ("fio2", "hard_range"), ("pao2", "soft_range")]
+    body = client.post(page_path(saved) + "check/", {**PAGE_OK, "pao2": "100"}).json()
+    assert body == {"derived": {"pao2_fio2": "200"}, "problems": []}
+    assert stored(saved) == before

@@ -11,6 +11,8 @@ urlpatterns = [
     path("participants/<str:code>/<str:visit>/not-done/", views.visit_not_done,
          name="visit_not_done"),
     path("participants/<str:code>/<str:visit>/<str:form>/", views.form_page, name="form"),
+    path("participants/<str:code>/<str:visit>/<str:form>/check/", views.form_check,
+         name="form_check"),
     path("participants/<str:code>/<str:visit>/<str:form>/sign/", views.sign_form_page,
          name="sign_form"),
     path("participants/<str:code>/<str:visit>/<str:form>/query/", views_review.raise_query,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from trialdesk.web.capture import actions, presenters
 from trialdesk.web.capture.access import LOG_VISIT, FormSlot, access_form_slot, access_visit
-from trialdesk.web.capture.actions.forms import warning_code
+from trialdesk.web.capture.actions.forms import validate_slot, warning_code
 from trialdesk.web.capture.actions.signatures import signature_meaning
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.forms import (
@@ -136,6 +136,22 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
         "derived": {f.code: display_number(f, view["values"].get(f.code))
                     for f in slot.form.fields if f.derived is not None},
     }, status=status)
+
+
+@page
+@require_POST
+def form_check(request: HttpRequest, actor: Actor, code: str, visit: str,
+               form: str) -> HttpResponse:
+    """The live check of a form being filled: derived values and problems (nothing stored)."""
+    slot = access_form_slot(actor, code, visit, form, _seq(request))
+    result, _ = validate_slot(slot, entered_from_post(slot.form, request.POST),
+                                    complete=request.POST.get("action") == "complete",
+                                    confirm=request.POST.getlist("confirm"))
+    derived = {f.code: display_number(f, result.values.get(f.code))
+               for f in slot.form.fields if f.derived is not None}
+    problems = [{"field": p.field, "rule": p.rule, "message": p.message, "severity": p.severity}
+                for p in [*result.errors, *result.unconfirmed]]
+    return JsonResponse({"derived": derived, "problems": problems})
 
 
 def _visit_title(code: str) -> str:
