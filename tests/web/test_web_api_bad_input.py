@@ -58,7 +58,9 @@ def test_screening_with_an_unknown_value_names_it(investigator):
         ("pregnant", 3, "must be true/false (yes/no)"),
     ],
 )
-def test_screening_with_a_wrongly_typed_value_names_field_and_rule(investigator, field, value, rule):
+def test_screening_with_a_wrongly_typed_value_names_field_and_rule(
+    investigator, field, value, rule
+):
     before = AuditRecord.objects.count()
     response = investigator.post("/api/v1/participants",
                                  {"values": {**ELIGIBLE_VALUES, field: value}})

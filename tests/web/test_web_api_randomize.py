@@ -25,7 +25,8 @@ def test_randomize_takes_the_first_free_slot_of_the_stratum_in_list_order(trial)
     kits = []
     for _ in range(4):
         code = enroll(investigator)
-        kits.append(investigator.post(f"/api/v1/participants/{code}/randomize", {}).json()["kit_code"])
+        response = investigator.post(f"/api/v1/participants/{code}/randomize", {})
+        kits.append(response.json()["kit_code"])
     expected = AllocationSlot.objects.filter(
         stratum="site=CO-02|ards_severity=severe").order_by("sequence")[:4]
     assert kits == [slot.kit_code for slot in expected]

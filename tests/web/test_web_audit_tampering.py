@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - the SQL here is the attack under test, built from constants
 """The audit trail: append-only by trigger, hash-chained, and ``trialdesk audit verify``."""
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ def test_compiled_catalogue_matches_the_po_file(tmp_path):
     fresh = tmp_path / "django.mo"
     subprocess.run([_msgfmt(), "-o", str(fresh), str(PO)], check=True)
     with MO.open("rb") as shipped, fresh.open("rb") as compiled:
-        assert gettext.GNUTranslations(shipped)._catalog == gettext.GNUTranslations(compiled)._catalog
+        shipped_catalog = gettext.GNUTranslations(shipped)._catalog
+        assert shipped_catalog == gettext.GNUTranslations(compiled)._catalog
 
 
 def test_a_user_sees_pages_in_spanish(trial):

@@ -101,9 +101,11 @@ def test_live_eligibility_fragment_lists_each_criterion(trial):
     assert not Participant.objects.exists()
 
 
-def test_unblinding_page_shows_arm_and_notifies(trial, mailoutbox, django_capture_on_commit_callbacks):
+def test_unblinding_page_shows_arm_and_notifies(
+    trial, mailoutbox, django_capture_on_commit_callbacks
+):
     client = _login("investigator-co-01")
-    code, kit = _screen_consent_randomize(client)
+    code, _ = _screen_consent_randomize(client)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/participants/{code}/unblind/",
                                {"reason": "Severe reaction; need to know for treatment"})

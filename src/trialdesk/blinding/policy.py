@@ -28,7 +28,9 @@ class BlindingPolicy:
 
     def __init__(self, protocol: Any) -> None:
         self._roles = {
-            role.code: RoleInfo(role.code, role.site_scoped, role.sees_arm, frozenset(role.permissions))
+            role.code: RoleInfo(
+                role.code, role.site_scoped, role.sees_arm, frozenset(role.permissions)
+            )
             for role in protocol.roles
         }
 
@@ -61,7 +63,7 @@ class BlindingPolicy:
         emergency_unblinded_for_viewer: bool = False,
         trial_unblinded: bool = False,
     ) -> bool:
-        """Return True if a viewer with ``role`` (at ``viewer_site``) may see this participant's arm.
+        """Return True if a viewer with ``role`` (at ``viewer_site``) may see the participant's arm.
 
         The same rule covers a kit: a kit's participant site is the site it was allocated at.
         """
@@ -79,5 +81,5 @@ class BlindingPolicy:
         return False
 
     def sees_any_arm(self, role: str) -> bool:
-        """Return True if the role sees arms in the normal course of the trial (not by unblinding)."""
+        """Return True if the role sees arms in the normal course of the trial."""
         return self.role(role).sees_arm in ("all", "own_site")

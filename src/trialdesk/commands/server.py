@@ -17,14 +17,15 @@ from trialdesk.web.datadir import DEFAULT_DATA_DIR
 @click.option("--protocol", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Protocol TOML file (default: the bundled NCT04390152).")
 @click.option("--database", default=None, envvar="DATABASE_URL",
-              help="Database URL, e.g. postgresql://user@host/db (default: SQLite in the data dir).")
+              help="Database URL, e.g. postgresql://user@host/db (default: SQLite in data dir).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=DEFAULT_DATA_DIR,
               show_default=True, help="Where the SQLite database, secret key and seed live.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
-@click.option("--demo", is_flag=True, help="Create sites, demo users, the allocation list and participants.")
+@click.option("--demo", is_flag=True,
+              help="Create sites, demo users, the allocation list and participants.")
 @click.option("--demo-participants", type=click.IntRange(0, 10000), default=24, show_default=True)
 @click.option("--slots-per-stratum", type=click.IntRange(1, 100000), default=None,
               help="Length of each stratum's list (default: the protocol's target enrollment).")

@@ -16,7 +16,7 @@ _db_options = [
 ]
 
 
-def _with_db(function):  # noqa: ANN001, ANN202 - click decorator plumbing
+def _with_db(function):
     for option in reversed(_db_options):
         function = option(function)
     return function

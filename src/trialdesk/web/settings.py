@@ -19,7 +19,8 @@ DATA_DIR = data_dir()
 
 SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = os.environ.get("TRIALDESK_DEBUG") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("TRIALDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+_HOSTS = os.environ.get("TRIALDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+ALLOWED_HOSTS = [host for host in _HOSTS.split(",") if host]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -138,7 +139,11 @@ EMAIL_FILE_PATH = DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = "trialdesk@localhost"
 TRIALDESK_PROTOCOL = os.environ.get("TRIALDESK_PROTOCOL") or None
 TRIALDESK_NOTIFY_EMAILS = [
-    e for e in os.environ.get("TRIALDESK_NOTIFY_EMAILS", "sponsor@localhost,dsmb@localhost").split(",") if e
+    address
+    for address in os.environ.get(
+        "TRIALDESK_NOTIFY_EMAILS", "sponsor@localhost,dsmb@localhost"
+    ).split(",")
+    if address
 ]
 
 LOGGING = {

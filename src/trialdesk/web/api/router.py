@@ -153,7 +153,7 @@ def dispense(request: HttpRequest, kit_code: str, body: DispenseIn) -> Status:
 
 @api.post("/participants/{code}/unblind", response={201: dict}, tags=["unblinding"])
 def unblind(request: HttpRequest, code: str, body: UnblindIn) -> Status:
-    """Emergency unblinding: the arm is shown to the requesting investigator for this one participant."""
+    """Emergency unblinding: the arm is shown to the requester, for this participant only."""
     actor = _actor(request)
     participant = access.access_participant_by_code(actor, code)
     arm = actions.do_unblind(actor, participant, reason=body.reason)

@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Any
 
 GENESIS = "0" * 64
-HASHED_FIELDS = ("seq", "at", "actor", "action", "model", "object_id", "changes", "reason", "prev_hash")
+HASHED_FIELDS = (
+    "seq", "at", "actor", "action", "model", "object_id", "changes", "reason", "prev_hash",
+)
 
 
 def _canonical_time(value: Any) -> str:
@@ -27,7 +29,9 @@ def record_hash(record: Mapping[str, Any]) -> str:
     """Return the hash of one record from its fields (``hash`` itself excluded)."""
     payload = {name: record[name] for name in HASHED_FIELDS}
     payload["at"] = _canonical_time(payload["at"])
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    text = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -60,7 +60,7 @@ def create_demo_users(data_dir: Path) -> list[dict[str, Any]]:
 
 
 def commit_allocation_list(data_dir: Path, slots_per_stratum: int | None = None) -> str:
-    """Generate and store the allocation list from the data directory's seed; return the commitment."""
+    """Generate and store the allocation list from the data directory's seed; return its hash."""
     existing = AllocationListRecord.objects.first()
     if existing is not None:
         return existing.commitment
@@ -118,8 +118,8 @@ def enroll_demo_participants(count: int, seed: int = 20200113) -> dict[str, int]
         if not participant.eligible:
             continue
         counts["eligible"] += 1
-        actions.do_consent(actor, participant, form_version="1.0",
-                           consent_date=timezone.now().date() - dt.timedelta(days=rng.randint(0, 3)))
+        consent_date = timezone.now().date() - dt.timedelta(days=rng.randint(0, 3))
+        actions.do_consent(actor, participant, form_version="1.0", consent_date=consent_date)
         try:
             actions.do_randomize(actor, participant, idempotency_key=f"demo-{participant.code}")
         except Conflict:

@@ -44,7 +44,9 @@ class Participant(models.Model):
 class ScreeningRecord(models.Model):
     """The screening log entry: entered values, each criterion's result, and the decision."""
 
-    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="screening")
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, related_name="screening"
+    )
     values = models.JSONField()
     criteria = models.JSONField()
     reasons = models.JSONField()
@@ -58,7 +60,9 @@ class ScreeningRecord(models.Model):
 
 
 class Consent(models.Model):
-    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="consent")
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, related_name="consent"
+    )
     consent_date = models.DateField()
     form_version = models.CharField(max_length=40)
     recorded_at = models.DateTimeField()
@@ -91,7 +95,7 @@ class AllocationSlot(models.Model):
     used = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["stratum", "used", "sequence"])]
+        indexes = (models.Index(fields=["stratum", "used", "sequence"]),)
 
     def __str__(self) -> str:
         return f"slot {self.sequence}"
@@ -108,19 +112,23 @@ class StratumCursor(models.Model):
 
 
 class Randomization(models.Model):
-    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="randomization")
-    slot = models.OneToOneField(AllocationSlot, on_delete=models.PROTECT, related_name="randomization")
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, related_name="randomization"
+    )
+    slot = models.OneToOneField(
+        AllocationSlot, on_delete=models.PROTECT, related_name="randomization"
+    )
     idempotency_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
     randomized_at = models.DateTimeField()
     randomized_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return self.number
 
     @property
     def number(self) -> str:
         """The randomization number: the order of randomization, not of the list."""
         return f"R{self.pk:05d}"
-
-    def __str__(self) -> str:
-        return self.number
 
 
 class Dispensing(models.Model):
@@ -134,7 +142,9 @@ class Dispensing(models.Model):
 
 
 class UnblindingEvent(models.Model):
-    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="unblindings")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="unblindings"
+    )
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
     at = models.DateTimeField()

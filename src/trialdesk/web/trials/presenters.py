@@ -46,7 +46,9 @@ def arm_label(arm_code: str, language: str) -> str:
     return get_protocol().design.arm(arm_code).label.text(language)
 
 
-def participant_view(actor: Actor, participant: Participant, language: str = "en") -> dict[str, Any]:
+def participant_view(
+    actor: Actor, participant: Participant, language: str = "en"
+) -> dict[str, Any]:
     """Return what this actor may see of one participant."""
     view: dict[str, Any] = {
         "code": participant.code,

@@ -15,7 +15,8 @@ def screening_fields(protocol: Protocol) -> list[FormField]:
     """
     fields = protocol.all_fields()
     names: list[str] = []
-    expressions = [c.expression for c in protocol.eligibility.inclusion + protocol.eligibility.exclusion]
+    criteria = protocol.eligibility.inclusion + protocol.eligibility.exclusion
+    expressions = [criterion.expression for criterion in criteria]
     for factor in protocol.design.randomization.strata:
         expressions += [level.rule for level in factor.levels if level.rule is not None]
     for expression in expressions:
@@ -61,7 +62,10 @@ def clean_value(field: FormField, value: Any) -> Any:
 
 
 def clean_screening_values(protocol: Protocol, values: dict[str, Any]) -> dict[str, Any]:
-    """Return the values checked and typed; raise InvalidInput naming the first bad one (``values.<field>``)."""
+    """Return the values checked and typed; raise InvalidInput naming the first bad one.
+
+    The field is named ``values.<code>``, as the API's request body nests it.
+    """
     fields = {field.code: field for field in screening_fields(protocol)}
     cleaned = {}
     for name, value in values.items():

@@ -168,7 +168,8 @@ def unblind(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
             messages.error(request, error.message)
             return redirect("trials:participant", code=participant.code)
         return render(request, "trials/unblinded.html", {
-            "actor": actor, "code": participant.code, "arm_label": presenters.arm_label(arm, _lang()),
+            "actor": actor, "code": participant.code,
+            "arm_label": presenters.arm_label(arm, _lang()),
         })
     return render(request, "trials/unblind.html", {"actor": actor, "code": participant.code,
                                                    "form": form})

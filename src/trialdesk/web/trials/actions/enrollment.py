@@ -52,7 +52,8 @@ def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = N
         created_at=now, created_by=actor.user,
     )
     criteria = [
-        {"code": c.code, "kind": c.kind, "status": c.status, "missing_fields": list(c.missing_fields)}
+        {"code": c.code, "kind": c.kind, "status": c.status,
+         "missing_fields": list(c.missing_fields)}
         for c in result.criteria
     ]
     ScreeningRecord.objects.create(

@@ -1,4 +1,4 @@
-"""Randomization: the next free slot of the participant's stratum, taken in one locked transaction."""
+"""Randomization: the next free slot of the participant's stratum, in one locked transaction."""
 
 from __future__ import annotations
 

@@ -34,7 +34,9 @@ def do_unblind(actor: Actor, participant: Participant, *, reason: str) -> str:
         raise InvalidInput("reason", "must say why, in at least 10 characters")
     lock_writes()
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    randomization = Randomization.objects.select_related("slot").filter(participant=participant).first()
+    randomization = (
+        Randomization.objects.select_related("slot").filter(participant=participant).first()
+    )
     if randomization is None:
         raise Conflict("not_randomized", f"{participant.code} is not randomized")
     UnblindingEvent.objects.create(

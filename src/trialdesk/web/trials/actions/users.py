@@ -43,7 +43,9 @@ def do_create_user(
         if site_record is None:
             raise InvalidInput("site", f"no site {site!r}")
     user = User.objects.create_user(username=username, password=password)
-    membership = Membership.objects.create(user=user, role=role, site=site_record, language=language)
+    membership = Membership.objects.create(
+        user=user, role=role, site=site_record, language=language
+    )
     append_audit(
         actor=actor, action="create_user", model="user", object_id=username,
         changes={"role": {"old": None, "new": role}, "site": {"old": None, "new": site}},
