@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
-from live_server import trialdesk  # noqa: E402
+from live_server import trialdesk
 
 
 def test_demo_setup_creates_users_list_participants_and_a_private_credentials_file(tmp_path):
