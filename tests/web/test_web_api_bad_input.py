@@ -125,3 +125,32 @@ def test_unauthenticated_request_is_401_and_stores_nothing(trial):
                              content_type="application/json")
     assert response.status_code == 401
     assert not Participant.objects.exists()
+
+
+def test_correcting_screening_needs_a_reason_and_is_audited_field_by_field(investigator):
+    code = screen(investigator, {**ELIGIBLE_VALUES, "age": 16})["code"]
+    no_reason = investigator.client.patch(
+        f"/api/v1/participants/{code}/screening", data='{"values": {"age": 61}}',
+        content_type="application/json", headers=investigator.headers)
+    assert no_reason.status_code == 422 and _fields(no_reason) == {"reason": "is required"}
+    response = investigator.client.patch(
+        f"/api/v1/participants/{code}/screening",
+        data='{"values": {"age": 61}, "reason": "Typo: birth year misread on the ICU chart"}',
+        content_type="application/json", headers=investigator.headers)
+    assert response.status_code == 200, response.content
+    assert response.json()["eligible"] is True
+    record = AuditRecord.objects.get(action="correct_screening")
+    assert record.changes["age"] == {"old": 16, "new": 61}
+    assert record.reason.startswith("Typo")
+
+
+def test_a_correction_may_not_move_a_randomized_participant_to_another_stratum(investigator):
+    code = enroll(investigator)
+    investigator.post(f"/api/v1/participants/{code}/randomize", {})
+    response = investigator.client.patch(
+        f"/api/v1/participants/{code}/screening",
+        data='{"values": {"pao2": 150, "fio2": 0.8}, "reason": "Blood gas re-read by the lab"}',
+        content_type="application/json", headers=investigator.headers)
+    assert response.status_code == 409
+    assert response.json()["error"] == "randomized_stratum_change"
+    assert ScreeningRecord.objects.get(participant__code=code).values["pao2"] == 70

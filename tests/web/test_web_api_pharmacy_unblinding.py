@@ -104,3 +104,17 @@ def test_audit_endpoint_is_for_monitor_and_admin(trial):
     assert trial.api("monitor").get("/api/v1/audit").status_code == 200
     assert trial.api("admin").get("/api/v1/audit").status_code == 200
     assert trial.api("investigator-co-01").get("/api/v1/audit").status_code == 403
+
+
+def test_analyst_sees_coded_groups_that_follow_the_arms_without_naming_them(trial):
+    randomized = [_randomized(trial) for _ in range(6)]
+    body = trial.api("analyst").get("/api/v1/analysis/groups")
+    assert body.status_code == 200
+    groups = {row["participant"]: row["group"] for row in body.json()}
+    assert set(groups.values()) <= {"group 1", "group 2"}
+    arm_of = {code: AllocationSlot.objects.get(kit_code=kit).arm for code, kit in randomized}
+    # same arm <-> same group: the coding is a relabelling, not noise
+    for (a, arm_a), (b, arm_b) in zip(arm_of.items(), list(arm_of.items())[1:], strict=False):
+        assert (arm_a == arm_b) == (groups[a] == groups[b])
+    assert "msc" not in body.content.decode() and "standard" not in body.content.decode()
+    assert trial.api("investigator-co-01").get("/api/v1/analysis/groups").status_code == 403

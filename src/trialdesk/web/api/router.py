@@ -5,18 +5,23 @@ Every operation requires authentication unless it says ``auth=None`` (only the t
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, ValidationError
 
+from trialdesk.blinding import coded_arm_labels
 from trialdesk.web.accounts.models import ApiToken
 from trialdesk.web.api.auth import AUTH
 from trialdesk.web.api.errors import install_error_handlers
 from trialdesk.web.api.schemas import (
     ConsentIn,
+    CorrectionIn,
     DispenseIn,
     EligibilityIn,
     EligibilityOut,
@@ -29,7 +34,7 @@ from trialdesk.web.api.schemas import (
 )
 from trialdesk.web.trials import access, actions, presenters
 from trialdesk.web.trials.errors import Forbidden, InvalidInput
-from trialdesk.web.trials.models import AuditRecord, UnblindingEvent
+from trialdesk.web.trials.models import AuditRecord, Randomization, UnblindingEvent
 from trialdesk.web.trials.protocol import get_protocol
 from trialdesk.web.trials.screening_fields import clean_screening_values
 
@@ -102,6 +107,18 @@ def participant_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     return view
 
 
+@api.patch("/participants/{code}/screening", tags=["participants"])
+def correct_screening(request: HttpRequest, code: str, body: CorrectionIn) -> dict[str, Any]:
+    """Correct screening values after their first save; the reason goes to the audit trail."""
+    actor = _actor(request)
+    participant = access.access_participant_by_code(actor, code)
+    record = actions.do_correct_screening(actor, participant, values=body.values,
+                                          reason=body.reason)
+    view = presenters.participant_view(actor, record.participant, _lang(request))
+    view["eligibility"] = presenters.eligibility_view(record.values, _lang(request))
+    return view
+
+
 @api.post("/participants/{code}/consent", response={201: dict}, tags=["participants"])
 def consent(request: HttpRequest, code: str, body: ConsentIn) -> Status:
     actor = _actor(request)
@@ -159,6 +176,22 @@ def unblind(request: HttpRequest, code: str, body: UnblindIn) -> Status:
     arm = actions.do_unblind(actor, participant, reason=body.reason)
     return Status(201, {"participant": participant.code, "arm": arm,
                         "arm_label": presenters.arm_label(arm, _lang(request))})
+
+
+@api.get("/analysis/groups", tags=["analysis"])
+def coded_groups(request: HttpRequest) -> list[dict[str, Any]]:
+    """Randomized participants with their coded group ("group 1", ...) for blinded analysis.
+
+    The group-to-arm mapping is keyed by the server's secret and never sent.
+    """
+    actor = _actor(request)
+    access.require(actor, "blinded_analysis")
+    arms = [arm.code for arm in get_protocol().design.arms]
+    labels = coded_arm_labels(arms, hmac.new(settings.SECRET_KEY.encode(), b"coded-arms",
+                                             hashlib.sha256).digest())
+    randomizations = Randomization.objects.select_related("participant", "slot").order_by("pk")
+    return [{"participant": r.participant.code, "group": labels[r.slot.arm]}
+            for r in randomizations]
 
 
 @api.get("/unblinding-events", tags=["unblinding"])

@@ -27,6 +27,11 @@ class ScreenIn(Strict):
     site: str | None = None
 
 
+class CorrectionIn(Strict):
+    values: dict[str, Any]
+    reason: str = Field(min_length=10, max_length=2000)
+
+
 class EligibilityIn(Strict):
     values: dict[str, Any]
 

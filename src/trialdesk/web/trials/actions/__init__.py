@@ -1,13 +1,17 @@
 """The only writers of trial data. Each ``do_*`` runs in one transaction with its audit record."""
 
 from trialdesk.web.trials.actions.allocation import do_commit_allocation_list, do_load_sites
-from trialdesk.web.trials.actions.enrollment import do_consent, do_screen
+from trialdesk.web.trials.actions.enrollment import (
+    do_consent,
+    do_correct_screening,
+    do_screen,
+)
 from trialdesk.web.trials.actions.pharmacy import do_dispense
 from trialdesk.web.trials.actions.randomize import RandomizationResult, do_randomize
 from trialdesk.web.trials.actions.unblinding import do_unblind
 from trialdesk.web.trials.actions.users import do_create_user, do_set_language
 
 __all__ = [
-    "RandomizationResult", "do_commit_allocation_list", "do_consent", "do_create_user",
-    "do_dispense", "do_load_sites", "do_randomize", "do_screen", "do_set_language", "do_unblind",
+    "RandomizationResult", "do_commit_allocation_list", "do_consent", "do_correct_screening",
+    "do_create_user", "do_dispense", "do_load_sites", "do_randomize", "do_screen", "do_set_language", "do_unblind",
 ]

@@ -18,6 +18,26 @@ from trialdesk.web.trials.screening_fields import clean_screening_values
 from trialdesk.web.trials.txn import write_transaction
 
 
+def _evaluate(site_code: str, values: dict[str, Any]) -> tuple[Any, str]:
+    protocol = get_protocol()
+    result = evaluate_eligibility(protocol, values, language="en")
+    if not result.eligible:
+        return result, ""
+    try:
+        levels = stratum_for(protocol, site_code, values)
+    except NoStratum as error:
+        raise InvalidInput("values", str(error)) from None
+    return result, stratum_key(protocol_factors(protocol), levels)
+
+
+def _criteria(result: Any) -> list[dict[str, Any]]:
+    return [
+        {"code": c.code, "kind": c.kind, "status": c.status,
+         "missing_fields": list(c.missing_fields)}
+        for c in result.criteria
+    ]
+
+
 @write_transaction
 def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = None) -> Participant:
     """Record a screening with each criterion's result; return the new participant.
@@ -37,27 +57,15 @@ def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = N
     site = Site.objects.filter(code=site_code).first()
     if site is None:
         raise NotFound(f"no site {site_code}")
-    result = evaluate_eligibility(protocol, cleaned, language="en")
-    stratum = ""
-    if result.eligible:
-        try:
-            levels = stratum_for(protocol, site.code, cleaned)
-        except NoStratum as error:
-            raise InvalidInput("values", str(error)) from None
-        stratum = stratum_key(protocol_factors(protocol), levels)
+    result, stratum = _evaluate(site.code, cleaned)
     now = timezone.now()
     number = Participant.objects.filter(site=site).count() + 1
     participant = Participant.objects.create(
         code=f"{site.code}-{number:04d}", site=site, eligible=result.eligible,
         created_at=now, created_by=actor.user,
     )
-    criteria = [
-        {"code": c.code, "kind": c.kind, "status": c.status,
-         "missing_fields": list(c.missing_fields)}
-        for c in result.criteria
-    ]
     ScreeningRecord.objects.create(
-        participant=participant, values=cleaned, criteria=criteria, reasons=result.reasons,
+        participant=participant, values=cleaned, criteria=_criteria(result), reasons=result.reasons,
         eligible=result.eligible, stratum=stratum, screened_at=now, screened_by=actor.user,
     )
     append_audit(
@@ -66,6 +74,49 @@ def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = N
                  "eligible": {"old": None, "new": result.eligible}},
     )
     return participant
+
+
+@write_transaction
+def do_correct_screening(
+    actor: Actor, participant: Participant, *, values: dict[str, Any], reason: str
+) -> ScreeningRecord:
+    """Correct screening values after their first save; a reason is required and audited.
+
+    Eligibility and stratum are re-evaluated. After randomization a correction may not change
+    either: the allocation stands, so such a change is a protocol deviation to report, not an edit.
+    """
+    require(actor, "screen")
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise InvalidInput("reason", "must say why the data change, in at least 10 characters")
+    cleaned = clean_screening_values(get_protocol(), values)
+    if not cleaned:
+        raise InvalidInput("values", "must change at least one value")
+    lock_writes()
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    record = ScreeningRecord.objects.get(participant=participant)
+    new_values = {**record.values, **cleaned}
+    result, stratum = _evaluate(participant.site.code, new_values)
+    if hasattr(participant, "randomization") and (
+        not result.eligible or stratum != record.stratum
+    ):
+        raise Conflict("randomized_stratum_change",
+                       f"{participant.code} is randomized; this correction would change its "
+                       "eligibility or stratum: report a protocol deviation instead")
+    changes = {
+        name: {"old": record.values.get(name), "new": value}
+        for name, value in cleaned.items() if record.values.get(name) != value
+    }
+    if record.eligible != result.eligible:
+        changes["eligible"] = {"old": record.eligible, "new": result.eligible}
+    record.values, record.criteria, record.reasons = new_values, _criteria(result), result.reasons
+    record.eligible, record.stratum = result.eligible, stratum
+    record.save(update_fields=["values", "criteria", "reasons", "eligible", "stratum"])
+    participant.eligible = result.eligible
+    participant.save(update_fields=["eligible"])
+    append_audit(actor=actor.username, action="correct_screening", model="participant",
+                 object_id=participant.code, changes=changes, reason=reason)
+    return record
 
 
 @write_transaction
