@@ -46,9 +46,9 @@ def completeness_report(
     rows: dict[tuple[str, str], CompletenessRow] = {}
     ordered = sorted(visits, key=lambda v: v.day)
     for person in people:
-        day0 = person.randomization.randomized_at.date()
+        randomized_on = person.randomization.randomized_at.date()
         for visit in ordered:
-            opens = day0 + dt.timedelta(days=visit.day - visit.window_before)
+            opens = randomized_on + dt.timedelta(days=visit.day - visit.window_before)
             if opens > today or (person.pk, visit.code) in not_done:
                 continue
             if person.pk in left and opens > left[person.pk]:

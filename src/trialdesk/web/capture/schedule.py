@@ -60,8 +60,8 @@ def form_status(instance: FormInstance | None, *, participant_locked: bool = Fal
     return "complete" if instance.status == COMPLETE else "draft"
 
 
-def _window(visit: Visit, day0: dt.date) -> tuple[dt.date, dt.date, dt.date]:
-    target = day0 + dt.timedelta(days=visit.day)
+def _window(visit: Visit, randomized_on: dt.date) -> tuple[dt.date, dt.date, dt.date]:
+    target = randomized_on + dt.timedelta(days=visit.day)
     return (target, target - dt.timedelta(days=visit.window_before),
             target + dt.timedelta(days=visit.window_after))
 
@@ -87,7 +87,7 @@ def visit_status(
 
 def build_schedule(
     visits: Iterable[Visit],
-    day0: dt.date,
+    randomized_on: dt.date,
     instances: Iterable[FormInstance],
     *,
     today: dt.date,
@@ -104,9 +104,9 @@ def build_schedule(
     ordered = sorted(visits, key=lambda v: v.day)
     states = []
     for index, visit in enumerate(ordered):
-        target, start, end = _window(visit, day0)
+        target, start, end = _window(visit, randomized_on)
         following = ordered[index + 1] if index + 1 < len(ordered) else None
-        next_start = _window(following, day0)[1] if following is not None else None
+        next_start = _window(following, randomized_on)[1] if following is not None else None
         forms = []
         for code in visit.forms:
             instance = by_slot.get((visit.code, code))
@@ -130,8 +130,8 @@ def build_schedule(
 def participant_schedule(participant: Participant, visits: Iterable[Visit], *, today: dt.date,
                          database_locked: bool = False) -> list[VisitState]:
     """Load what the schedule needs for one participant (four queries) and build it."""
-    day0 = randomization_date(participant)
-    if day0 is None:
+    randomized_on = randomization_date(participant)
+    if randomized_on is None:
         return []
     is_locked = state.participant_locked(participant)
     instances = list(FormInstance.objects.filter(participant=participant).annotate(
@@ -141,7 +141,7 @@ def participant_schedule(participant: Participant, visits: Iterable[Visit], *, t
     left = Discontinuation.objects.filter(participant=participant).values_list(
         "date", flat=True).first()
     return build_schedule(
-        visits, day0, instances, today=today, not_done=not_done, left_on=left,
+        visits, randomized_on, instances, today=today, not_done=not_done, left_on=left,
         open_queries={i.pk: i.open_count for i in instances},
         participant_locked=is_locked, database_locked=database_locked,
     )

@@ -129,15 +129,17 @@ def raise_query(request: HttpRequest, actor: Actor, code: str, visit: str,
     return redirect("capture:query", query_id=query.pk)
 
 
-def _next_visit(day0: dt.date, left_on: dt.date | None, today: dt.date) -> tuple[str, str, str]:
+def _next_visit(
+    randomized_on: dt.date, left_on: dt.date | None, today: dt.date
+) -> tuple[str, str, str]:
     """Return (visit code, status, target date) of the first visit not yet past its window."""
     visits = sorted(get_protocol().visits, key=lambda v: v.day)
     for index, visit in enumerate(visits):
-        target = day0 + dt.timedelta(days=visit.day)
+        target = randomized_on + dt.timedelta(days=visit.day)
         start = target - dt.timedelta(days=visit.window_before)
         end = target + dt.timedelta(days=visit.window_after)
         following = visits[index + 1] if index + 1 < len(visits) else None
-        next_start = (day0 + dt.timedelta(days=following.day - following.window_before)
+        next_start = (randomized_on + dt.timedelta(days=following.day - following.window_before)
                       if following else None)
         status = visit_status(forms_done=False, window_start=start, window_end=end, today=today,
                               next_window_start=next_start, not_done=False, left_on=left_on)
