@@ -99,3 +99,14 @@ def test_schedule_is_empty_before_randomization(ct):
     inv = ct.api("investigator-co-01")
     code = inv.post("/api/v1/participants", {"values": ELIGIBLE_VALUES}).json()["code"]
     assert _schedule(ct, code) == {}
+
+
+def test_a_visits_forms_are_read_together_with_their_values(ct):
+    code = ct.randomize()
+    ct.api(COORD).put(form_path(code), {"values": RESPIRATORY_OK})
+    forms = ct.api(COORD).get(f"/api/v1/participants/{code}/visits/day0/forms").json()
+    assert [f["form"] for f in forms] == load_protocol().visit("day0").forms
+    respiratory = next(f for f in forms if f["form"] == "respiratory")
+    assert respiratory["values"]["pao2_fio2"] == 160 and respiratory["status"] == "draft"
+    assert ct.api("coordinator-co-02").get(
+        f"/api/v1/participants/{code}/visits/day0/forms").status_code == 404

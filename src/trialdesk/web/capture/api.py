@@ -74,6 +74,15 @@ def schedule(request: HttpRequest, code: str) -> dict[str, Any]:
             "visits": presenters.schedule_view(states, _lang(request))}
 
 
+@router.get("/participants/{code}/visits/{visit}/forms")
+def read_visit_forms(request: HttpRequest, code: str, visit: str) -> list[dict[str, Any]]:
+    """Every form of one visit (the first of each), entered or not, with values and status."""
+    actor = _actor(request)
+    _, visit_def = access_visit(actor, code, visit)
+    return [presenters.form_view(access_form_slot(actor, code, visit_def.code, form))
+            for form in visit_def.forms]
+
+
 @router.get(FORM_PATH)
 def read_form(request: HttpRequest, code: str, visit: str, form: str, seq: int = 1) -> dict:
     """One form's values (derived included), status, warnings, signatures and queries."""
