@@ -5,6 +5,7 @@ from __future__ import annotations
 from capture_testkit import RESPIRATORY_OK, form_path, stored
 
 from trialdesk.web.capture.models import Query
+from trialdesk.web.trials.auditchain import verify_chain
 from trialdesk.web.trials.models import AuditRecord
 
 COORD = "coordinator-co-01"
@@ -47,6 +48,8 @@ def test_manual_query_answer_with_correction_close_and_reopen(ct):
     assert [m["action"] for m in thread] == ["raised", "answered", "closed", "reopened"]
     assert [r.action for r in AuditRecord.objects.filter(model="query").order_by("seq")] == [
         "raise_query", "answer_query", "close_query", "reopen_query"]
+    chain = verify_chain(AuditRecord.objects.order_by("seq").values())
+    assert chain.ok, chain.problem
 
 
 def test_reopen_needs_a_text_and_answer_needs_an_open_query(ct):
