@@ -13,5 +13,6 @@ from trialdesk.web.trials.actions.users import do_create_user, do_set_language
 
 __all__ = [
     "RandomizationResult", "do_commit_allocation_list", "do_consent", "do_correct_screening",
-    "do_create_user", "do_dispense", "do_load_sites", "do_randomize", "do_screen", "do_set_language", "do_unblind",
+    "do_create_user", "do_dispense", "do_load_sites", "do_randomize", "do_screen",
+    "do_set_language", "do_unblind",
 ]
