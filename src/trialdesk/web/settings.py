@@ -38,6 +38,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # gunicorn serves no files; WhiteNoise serves the apps' static files (CSS, the print stylesheet)
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -130,7 +132,10 @@ TIME_ZONE = "UTC"
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [WEB_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves straight from the apps' static folders (its finders), so there is no
+# collectstatic step and no STATIC_ROOT before `trialdesk serve`.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
 
 EMAIL_BACKEND = os.environ.get(
     "TRIALDESK_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
