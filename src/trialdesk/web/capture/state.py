@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from trialdesk.web.capture.models import FormInstance, Lock
-from trialdesk.web.trials.errors import Conflict
+from trialdesk.web.trials.errors import Conflict, DatabaseLocked
 from trialdesk.web.trials.models import Participant
 
 
@@ -27,7 +27,7 @@ def participant_locked(participant: Participant) -> bool:
 def refuse_if_database_locked() -> None:
     """Raise Conflict after database lock; every clinical write calls this first."""
     if database_locked():
-        raise Conflict("database_locked", "the database is locked: no clinical data may change")
+        raise DatabaseLocked
 
 
 def refuse_if_locked(participant: Participant, instance: FormInstance | None = None) -> None:

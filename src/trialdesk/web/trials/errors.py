@@ -20,6 +20,13 @@ class Conflict(Exception):
         self.message = message
 
 
+class DatabaseLocked(Conflict):
+    """The database is locked: no trial data may change (the pages answer 409, never redirect)."""
+
+    def __init__(self) -> None:
+        super().__init__("database_locked", "the database is locked: no trial data may change")
+
+
 class InvalidInput(Exception):
     """A value that breaks a rule; ``field`` names it, ``rule`` says what it must be."""
 

@@ -9,13 +9,18 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from trialdesk.web.trials.access import actor_for
-from trialdesk.web.trials.errors import Forbidden, NotFound
+from trialdesk.web.trials.errors import DatabaseLocked, Forbidden, NotFound
 
 
 def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Require a signed-in user with a role; pass the Actor; map NotFound/Forbidden to 404/403."""
+    """Require a signed-in user with a role; pass the Actor; map NotFound/Forbidden to 404/403.
+
+    A write refused because the database is locked answers 409 with the reason, never a redirect
+    that could look like success.
+    """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -28,5 +33,8 @@ def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             raise Http404(str(error)) from None
         except Forbidden as error:
             raise PermissionDenied(str(error)) from None
+        except DatabaseLocked as error:
+            return render(request, "trials/refused.html", {"actor": actor, "error": error},
+                          status=409)
 
     return wrapper

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from trialdesk.web.trials import access, actions, presenters
 from trialdesk.web.trials.access import Actor
-from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput
+from trialdesk.web.trials.errors import Conflict, DatabaseLocked, Forbidden, InvalidInput
 from trialdesk.web.trials.forms import (
     ConsentForm,
     DispenseForm,
@@ -68,6 +68,8 @@ def participant_detail(request: HttpRequest, actor: Actor, code: str) -> HttpRes
     if request.method == "POST" and consent_form.is_valid():
         try:
             actions.do_consent(actor, participant, **consent_form.cleaned_data)
+        except DatabaseLocked:
+            raise
         except (Conflict, Forbidden, InvalidInput) as error:
             messages.error(request, str(error))
         else:
@@ -129,6 +131,8 @@ def randomize(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
         try:
             result = actions.do_randomize(actor, participant,
                                           idempotency_key=form.cleaned_data["idempotency_key"])
+        except DatabaseLocked:
+            raise
         except Conflict as error:
             messages.error(request, error.message)
             return redirect("trials:participant", code=participant.code)
@@ -146,6 +150,8 @@ def pharmacy(request: HttpRequest, actor: Actor) -> HttpResponse:
         slot = access.access_kit_by_code(actor, form.cleaned_data["kit_code"])
         try:
             actions.do_dispense(actor, slot, lot=form.cleaned_data["lot"])
+        except DatabaseLocked:
+            raise
         except (Conflict, InvalidInput) as error:
             messages.error(request, str(error))
         else:
@@ -164,6 +170,8 @@ def unblind(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             arm = actions.do_unblind(actor, participant, reason=form.cleaned_data["reason"])
+        except DatabaseLocked:
+            raise
         except Conflict as error:
             messages.error(request, error.message)
             return redirect("trials:participant", code=participant.code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from trialdesk.randomization import commit_list, generate_allocation_list
+from trialdesk.web.capture.state import refuse_if_database_locked
 from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict
 from trialdesk.web.trials.models import AllocationListRecord, AllocationSlot, StratumCursor
@@ -18,6 +19,7 @@ def do_commit_allocation_list(
 ) -> AllocationListRecord:
     """Generate the protocol's list from ``seed``, store its slots and record the commitment."""
     lock_writes()
+    refuse_if_database_locked()
     if AllocationListRecord.objects.exists():
         raise Conflict("list_exists", "an allocation list is already loaded")
     allocation_list = generate_allocation_list(get_protocol(), seed, slots_per_stratum)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from trialdesk.eligibility import NoStratum, evaluate_eligibility, stratum_for
 from trialdesk.randomization import protocol_factors, stratum_key
+from trialdesk.web.capture.state import refuse_if_database_locked
 from trialdesk.web.trials.access import Actor, require
 from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict, InvalidInput, NotFound
@@ -45,6 +46,8 @@ def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = N
     A site role screens at its own site; ``site_code`` is needed only for roles without one.
     """
     require(actor, "screen")
+    lock_writes()
+    refuse_if_database_locked()
     protocol = get_protocol()
     cleaned = clean_screening_values(protocol, values)
     if actor.policy.is_site_scoped(actor.role):
@@ -86,6 +89,8 @@ def do_correct_screening(
     either: the allocation stands, so such a change is a protocol deviation to report, not an edit.
     """
     require(actor, "screen")
+    lock_writes()
+    refuse_if_database_locked()
     reason = reason.strip()
     if len(reason) < 10:
         raise InvalidInput("reason", "must say why the data change, in at least 10 characters")
@@ -125,6 +130,8 @@ def do_consent(
 ) -> Consent:
     """Record the participant's informed consent (date and consent form version)."""
     require(actor, "enroll")
+    lock_writes()
+    refuse_if_database_locked()
     if not form_version.strip():
         raise InvalidInput("form_version", "is required")
     if consent_date > timezone.now().date():

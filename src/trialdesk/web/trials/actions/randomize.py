@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from trialdesk.web.capture.state import refuse_if_database_locked
 from trialdesk.web.trials.access import Actor, require
 from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict, InvalidInput
@@ -53,6 +54,8 @@ def do_randomize(
     randomized participant and when the stratum's list is used up.
     """
     require(actor, "randomize")
+    lock_writes()
+    refuse_if_database_locked()
     if idempotency_key is not None and not 8 <= len(idempotency_key) <= 100:
         raise InvalidInput("idempotency_key", "must be 8 to 100 characters")
     lock_writes()

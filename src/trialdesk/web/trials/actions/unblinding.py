@@ -7,6 +7,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from trialdesk.web.capture.state import refuse_if_database_locked
 from trialdesk.web.trials.access import Actor, require
 from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict, InvalidInput
@@ -29,6 +30,8 @@ def _notify(participant_code: str, username: str, reason: str) -> None:
 def do_unblind(actor: Actor, participant: Participant, *, reason: str) -> str:
     """Reveal the participant's arm to this actor; flag, audit, notify; return the arm code."""
     require(actor, "request_unblinding")
+    lock_writes()
+    refuse_if_database_locked()
     reason = reason.strip()
     if len(reason) < 10:
         raise InvalidInput("reason", "must say why, in at least 10 characters")
