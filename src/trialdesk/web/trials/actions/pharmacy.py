@@ -28,8 +28,11 @@ def do_dispense(actor: Actor, slot: AllocationSlot, *, lot: str) -> Dispensing:
     dispensing = Dispensing.objects.create(
         slot=slot, lot=lot, dispensed_at=timezone.now(), dispensed_by=actor.user
     )
+    # The lot stays in the pharmacy's ledger (Dispensing), out of the audit trail that blinded
+    # monitors and administrators read: product and placebo come from different lots, so the lot
+    # would sort the kits by arm.
     append_audit(
         actor=actor.username, action="dispense", model="kit", object_id=slot.kit_code,
-        changes={"lot": {"old": None, "new": lot}},
+        changes={"dispensed": {"old": False, "new": True}},
     )
     return dispensing
