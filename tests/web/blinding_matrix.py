@@ -75,9 +75,13 @@ def concrete_paths(route: str, samples: dict[str, list[str]]) -> list[str]:
 
 
 def _findings_in(body: str, who: str, role: str | None, path: str, other_site: dict[str, list[str]],
-                 texts: set[str]) -> list[str]:
+                 texts: set[str], trial_unblinded: bool) -> list[str]:
     public = path.lstrip("/").startswith(PUBLIC_PREFIXES)
     policy = get_policy()
+    opened = (trial_unblinded and role is not None
+              and policy.role(role).sees_arm == "after_unblinding")
+    if opened:
+        return []  # the final unblinding opened the arms to this role (the analyst)
     if public or role is None or not policy.sees_any_arm(role):
         if public:
             return [s for s in other_site["all"] if s in body]
@@ -88,8 +92,12 @@ def _findings_in(body: str, who: str, role: str | None, path: str, other_site: d
 
 
 def run_matrix(viewers: dict[str, tuple[Client, str | None]], samples: dict[str, list[str]],
-               other_site: dict[str, list[str]]) -> list[Finding]:
-    """Request every route (GET) and every API operation (its method, empty JSON) as each viewer."""
+               other_site: dict[str, list[str]], *, trial_unblinded: bool = False) -> list[Finding]:
+    """Request every route (GET) and every API operation (its method, empty JSON) as each viewer.
+
+    ``trial_unblinded``: the final unblinding was approved, so roles that see arms "after
+    unblinding" may; every other blinded role must still see none.
+    """
     texts = arm_revealing_texts(get_protocol(), ["en", "es"])
     anonymous = Client()
     requests = [("GET", path) for route in sorted(set(url_routes()))
@@ -108,7 +116,7 @@ def run_matrix(viewers: dict[str, tuple[Client, str | None]], samples: dict[str,
             if response.status_code >= 500:
                 findings.append(Finding(who, method, path, response.status_code, ["server error"]))
                 continue
-            what = _findings_in(body, who, role, path, other_site, texts)
+            what = _findings_in(body, who, role, path, other_site, texts, trial_unblinded)
             if what:
                 findings.append(Finding(who, method, path, response.status_code, what))
     return findings

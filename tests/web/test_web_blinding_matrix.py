@@ -40,6 +40,29 @@ def test_every_role_on_every_route_and_operation_sees_no_arm_it_may_not(allocate
     assert findings == []
 
 
+def _unblind_the_trial(trial) -> None:
+    """Database lock, then the final unblinding: requested by the data manager, DSMB approves."""
+    reason = {"reason": "Database locked; final analysis per the SAP"}
+    assert trial.api("data_manager").post("/api/v1/locks", {"scope": "database"}).status_code == 201
+    assert trial.api("data_manager").post("/api/v1/final-unblinding", reason).status_code == 201
+    assert trial.api("dsmb_statistician").post("/api/v1/final-unblinding/approve",
+                                               reason).status_code == 200
+
+
+def test_after_final_unblinding_only_the_analyst_gains_the_arms(allocated):
+    trial, samples, other_site = allocated
+    users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
+    before = run_matrix(build_viewers({"analyst": users["analyst"]}), samples, other_site,
+                        trial_unblinded=True)
+    assert before == []  # nothing to forgive yet: the analyst reached no arm while blinded
+    _unblind_the_trial(trial)
+    assert run_matrix(build_viewers(users), samples, other_site, trial_unblinded=True) == []
+    # the analyst may now see arms, and does: judged as blinded, the analyst's pages are findings
+    client, _ = build_viewers({"analyst": users["analyst"]})["analyst"]
+    opened = {f.path for f in run_matrix({"analyst": (client, None)}, samples, other_site)}
+    assert {"/api/v1/analysis/groups", "/api/v1/analysis/group-mapping"} <= opened
+
+
 def test_matrix_detects_arms_on_the_real_pages_that_show_them(allocated):
     """Guard against a matrix that passes because nothing answers: judged as if blinded, the
     pharmacist's own pharmacy page and kit endpoints are findings."""

@@ -25,6 +25,7 @@ from trialdesk.web.api.schemas import (
     DispenseIn,
     EligibilityIn,
     EligibilityOut,
+    FinalUnblindingIn,
     RandomizeIn,
     RandomizeOut,
     ScreenIn,
@@ -33,8 +34,14 @@ from trialdesk.web.api.schemas import (
     UnblindIn,
 )
 from trialdesk.web.trials import access, actions, presenters
-from trialdesk.web.trials.errors import Forbidden, InvalidInput
-from trialdesk.web.trials.models import AuditRecord, Randomization, UnblindingEvent
+from trialdesk.web.trials.actions.final_unblinding import current_final_unblinding
+from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput
+from trialdesk.web.trials.models import (
+    AuditRecord,
+    FinalUnblinding,
+    Randomization,
+    UnblindingEvent,
+)
 from trialdesk.web.trials.protocol import get_protocol
 from trialdesk.web.trials.screening_fields import clean_screening_values
 
@@ -178,6 +185,10 @@ def unblind(request: HttpRequest, code: str, body: UnblindIn) -> Status:
                         "arm_label": presenters.arm_label(arm, _lang(request))})
 
 
+def _coding_key() -> bytes:
+    return hmac.new(settings.SECRET_KEY.encode(), b"coded-arms", hashlib.sha256).digest()
+
+
 @api.get("/analysis/groups", tags=["analysis"])
 def coded_groups(request: HttpRequest) -> list[dict[str, Any]]:
     """Randomized participants with their coded group ("group 1", ...) for blinded analysis.
@@ -187,11 +198,27 @@ def coded_groups(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
     access.require(actor, "blinded_analysis")
     arms = [arm.code for arm in get_protocol().design.arms]
-    labels = coded_arm_labels(arms, hmac.new(settings.SECRET_KEY.encode(), b"coded-arms",
-                                             hashlib.sha256).digest())
+    labels = coded_arm_labels(arms, _coding_key())
     randomizations = Randomization.objects.select_related("participant", "slot").order_by("pk")
-    return [{"participant": r.participant.code, "group": labels[r.slot.arm]}
+    rows = [{"participant": r.participant.code, "group": labels[r.slot.arm]}
             for r in randomizations]
+    if access.trial_unblinded_for(actor):  # after the final unblinding the arms are open
+        for row, randomization in zip(rows, randomizations, strict=True):
+            row["arm"] = randomization.slot.arm
+    return rows
+
+
+@api.get("/analysis/group-mapping", tags=["analysis"])
+def coded_group_mapping(request: HttpRequest) -> dict[str, Any]:
+    """Which coded group is which arm: answered only after the final unblinding (409 before)."""
+    actor = _actor(request)
+    access.require(actor, "blinded_analysis")
+    if not access.trial_unblinded_for(actor):
+        raise Conflict("trial_blinded", "the mapping opens with the final unblinding")
+    arms = [arm.code for arm in get_protocol().design.arms]
+    labels = coded_arm_labels(arms, _coding_key())
+    return {"mapping": [{"group": group, "arm": arm, "arm_label": presenters.arm_label(arm, _lang(
+        request))} for arm, group in sorted(labels.items(), key=lambda item: item[1])]}
 
 
 @api.get("/unblinding-events", tags=["unblinding"])
@@ -203,6 +230,43 @@ def unblinding_events(request: HttpRequest) -> list[dict[str, Any]]:
     events = UnblindingEvent.objects.select_related("participant", "requested_by").order_by("at")
     return [{"participant": e.participant.code, "requested_by": e.requested_by.get_username(),
              "reason": e.reason, "at": e.at.isoformat()} for e in events]
+
+
+def _final_unblinding_view(record: FinalUnblinding | None) -> dict[str, Any]:
+    if record is None:
+        return {"state": "blinded"}
+    view: dict[str, Any] = {
+        "state": "unblinded" if record.approved_at else "requested",
+        "requested_by": record.requested_by.get_username(),
+        "requested_at": record.requested_at.isoformat(), "reason": record.reason,
+    }
+    if record.approved_at:
+        view.update(approved_by=record.approved_by.get_username(),
+                    approved_at=record.approved_at.isoformat(),
+                    approval_reason=record.approval_reason)
+    return view
+
+
+@api.get("/final-unblinding", tags=["final unblinding"])
+def final_unblinding(request: HttpRequest) -> dict[str, Any]:
+    """Whether the trial is unblinded for the final analysis: who asked, who approved, why."""
+    _actor(request)
+    return _final_unblinding_view(current_final_unblinding())
+
+
+@api.post("/final-unblinding", response={201: dict}, tags=["final unblinding"])
+def request_final_unblinding(request: HttpRequest, body: FinalUnblindingIn) -> Status:
+    """Ask to unblind the trial (data manager, after database lock); the DSMB approves."""
+    actor = _actor(request)
+    record = actions.do_request_final_unblinding(actor, reason=body.reason)
+    return Status(201, _final_unblinding_view(record))
+
+
+@api.post("/final-unblinding/approve", tags=["final unblinding"])
+def approve_final_unblinding(request: HttpRequest, body: FinalUnblindingIn) -> dict[str, Any]:
+    """Approve the pending request (DSMB statistician, another person than the requester)."""
+    actor = _actor(request)
+    return _final_unblinding_view(actions.do_approve_final_unblinding(actor, reason=body.reason))
 
 
 @api.get("/audit", tags=["audit"])

@@ -75,3 +75,7 @@ class DispenseIn(Strict):
 
 class UnblindIn(Strict):
     reason: str = Field(min_length=10, max_length=2000)
+
+
+class FinalUnblindingIn(Strict):
+    reason: str = Field(min_length=10, max_length=2000)

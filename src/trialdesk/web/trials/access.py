@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 from trialdesk.blinding import BlindingPolicy
 from trialdesk.web.trials.errors import Forbidden, NotFound
-from trialdesk.web.trials.models import AllocationSlot, Membership, Participant, UnblindingEvent
+from trialdesk.web.trials.models import (
+    AllocationSlot,
+    FinalUnblinding,
+    Membership,
+    Participant,
+    UnblindingEvent,
+)
 from trialdesk.web.trials.protocol import get_policy
 
 
@@ -87,7 +93,15 @@ def may_see_arm(actor: Actor, participant: Participant) -> bool:
         viewer_site=actor.site,
         participant_site=participant.site.code,
         emergency_unblinded_for_viewer=unblinded_for_actor,
+        trial_unblinded=trial_unblinded_for(actor),
     )
+
+
+def trial_unblinded_for(actor: Actor) -> bool:
+    """Return True if the trial is unblinded and the actor's role sees arms from then on."""
+    if actor.policy.role(actor.role).sees_arm != "after_unblinding":
+        return False  # no query: the answer cannot change the actor's view
+    return FinalUnblinding.trial_unblinded()
 
 
 def access_kit_by_code(actor: Actor, kit_code: str) -> AllocationSlot:

@@ -74,3 +74,8 @@ class DispenseForm(forms.Form):
 class UnblindForm(forms.Form):
     reason = forms.CharField(label=_("Reason for emergency unblinding"), min_length=10,
                              max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class FinalUnblindingForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), min_length=10, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}))

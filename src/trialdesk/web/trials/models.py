@@ -184,3 +184,26 @@ class RestrictedAllocationLog(models.Model):
 
     def __str__(self) -> str:
         return f"allocation of slot {self.sequence}"
+
+
+class FinalUnblinding(models.Model):
+    """The trial-wide unblinding after database lock: requested by one person, approved by another.
+
+    Once approved it stands: roles that see arms "after unblinding" (the analyst) see them.
+    """
+
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    reason = models.TextField()
+    approved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_reason = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"final unblinding requested {self.requested_at:%Y-%m-%d}"
+
+    @classmethod
+    def trial_unblinded(cls) -> bool:
+        """Return True once a final unblinding has been approved."""
+        return cls.objects.filter(approved_at__isnull=False).exists()

@@ -13,4 +13,5 @@ urlpatterns = [
     path("participants/<str:code>/unblind/", views.unblind, name="unblind"),
     path("pharmacy/", views.pharmacy, name="pharmacy"),
     path("audit/", views.audit_trail, name="audit"),
+    path("final-unblinding/", views.final_unblinding, name="final_unblinding"),
 ]

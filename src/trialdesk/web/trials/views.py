@@ -14,10 +14,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from trialdesk.web.trials import access, actions, presenters
 from trialdesk.web.trials.access import Actor
+from trialdesk.web.trials.actions.final_unblinding import (
+    APPROVE_PERMISSION,
+    REQUEST_PERMISSION,
+    current_final_unblinding,
+)
 from trialdesk.web.trials.errors import Conflict, DatabaseLocked, Forbidden, InvalidInput
 from trialdesk.web.trials.forms import (
     ConsentForm,
     DispenseForm,
+    FinalUnblindingForm,
     RandomizeForm,
     ScreeningForm,
     UnblindForm,
@@ -181,6 +187,29 @@ def unblind(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
         })
     return render(request, "trials/unblind.html", {"actor": actor, "code": participant.code,
                                                    "form": form})
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def final_unblinding(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The final unblinding after database lock: the data manager asks, the DSMB approves."""
+    form = FinalUnblindingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        write = (actions.do_approve_final_unblinding if actor.can(APPROVE_PERMISSION)
+                 else actions.do_request_final_unblinding)
+        try:
+            write(actor, reason=form.cleaned_data["reason"])
+        except Conflict as error:
+            return render(request, "trials/refused.html", {"actor": actor, "error": error},
+                          status=409)
+        return redirect("trials:final_unblinding")
+    record = current_final_unblinding()
+    return render(request, "trials/final_unblinding.html", {
+        "actor": actor, "record": record, "form": form,
+        "may_request": actor.can(REQUEST_PERMISSION) and record is None,
+        "may_approve": (actor.can(APPROVE_PERMISSION) and record is not None
+                        and record.approved_at is None),
+    })
 
 
 @page

@@ -1,0 +1,104 @@
+"""Final unblinding after database lock: a two-person rule.
+
+The data manager, who locked the data, asks for it with a reason; the DSMB statistician, who already
+sees the arms and is independent of data handling, approves it. One person cannot do both. From the
+approval on, roles that see arms "after unblinding" (the analyst) see them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from trialdesk.web.capture.state import database_locked
+from trialdesk.web.trials.access import Actor, require
+from trialdesk.web.trials.audit import append_audit, lock_writes
+from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.trials.models import FinalUnblinding
+from trialdesk.web.trials.txn import write_transaction
+
+REQUEST_PERMISSION = "lock"  # the data manager's: only who locks the data asks to open the arms
+APPROVE_PERMISSION = "unblinded_reports"  # the DSMB statistician's
+
+
+def _notify(subject: str, message: str) -> None:
+    # Who, when and why; never an arm.
+    send_mail(subject=f"[trialdesk] {subject}", message=message,
+              from_email=settings.DEFAULT_FROM_EMAIL,
+              recipient_list=list(settings.TRIALDESK_NOTIFY_EMAILS), fail_silently=True)
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise InvalidInput("reason", "must say why, in at least 10 characters")
+    return reason
+
+
+def _refuse_unless_database_locked() -> None:
+    if not database_locked():
+        raise Conflict("database_not_locked",
+                       "the arms are opened for the final analysis only after database lock")
+
+
+def current_final_unblinding() -> FinalUnblinding | None:
+    """Return the approved final unblinding, else the pending request, else None."""
+    return (FinalUnblinding.objects.filter(approved_at__isnull=False).first()
+            or FinalUnblinding.objects.order_by("-requested_at").first())
+
+
+@write_transaction
+def do_request_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding:
+    """Ask to open the arms for the final analysis (data manager, after database lock)."""
+    require(actor, REQUEST_PERMISSION)
+    reason = _reason(reason)
+    lock_writes()
+    _refuse_unless_database_locked()
+    if FinalUnblinding.trial_unblinded():
+        raise Conflict("already_unblinded", "the trial is already unblinded")
+    if FinalUnblinding.objects.exists():
+        raise Conflict("request_pending", "a final unblinding request awaits approval")
+    request = FinalUnblinding.objects.create(requested_by=actor.user, requested_at=timezone.now(),
+                                             reason=reason)
+    append_audit(actor=actor.username, action="request_final_unblinding",
+                 model="final_unblinding", object_id=str(request.pk),
+                 changes={"state": {"old": "blinded", "new": "requested"}}, reason=reason)
+    username = actor.username
+    transaction.on_commit(lambda: _notify(
+        "Final unblinding requested",
+        f"{username} asks to unblind the trial for the final analysis.\nReason: {reason}\n"
+        "It takes effect when the DSMB statistician approves it.\n"))
+    return request
+
+
+@write_transaction
+def do_approve_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding:
+    """Approve the pending request (DSMB statistician, not the requester); the arms open."""
+    require(actor, APPROVE_PERMISSION)
+    reason = _reason(reason)
+    lock_writes()
+    _refuse_unless_database_locked()
+    request = FinalUnblinding.objects.select_for_update().order_by("-requested_at").first()
+    if request is None:
+        raise Conflict("no_request", "no final unblinding has been requested")
+    if request.approved_at is not None:
+        raise Conflict("already_unblinded", "the trial is already unblinded")
+    if request.requested_by_id == actor.user.pk:
+        raise Conflict("same_person", "the approval must come from another person")
+    request.approved_by, request.approved_at = actor.user, timezone.now()
+    request.approval_reason = reason
+    request.save(update_fields=["approved_by", "approved_at", "approval_reason"])
+    append_audit(actor=actor.username, action="final_unblind", model="final_unblinding",
+                 object_id=str(request.pk),
+                 changes={"state": {"old": "requested", "new": "unblinded"},
+                          "requested_by": {"old": None,
+                                           "new": request.requested_by.get_username()}},
+                 reason=reason)
+    username = actor.username
+    transaction.on_commit(lambda: _notify(
+        "Trial unblinded for the final analysis",
+        f"{username} approved the final unblinding requested by "
+        f"{request.requested_by.get_username()}.\nReason: {reason}\n"))
+    return request
