@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "trialdesk.web.api",
     "trialdesk.web.registry",
     "trialdesk.web.capture",
+    "trialdesk.web.design",
 ]
 
 MIDDLEWARE = [

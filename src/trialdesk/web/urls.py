@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("registry", include("trialdesk.web.registry.urls")),
     path("capture/", include("trialdesk.web.capture.urls")),
+    path("design/", include("trialdesk.web.design.urls")),
 ]

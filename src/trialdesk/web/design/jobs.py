@@ -1,0 +1,171 @@
+"""Run a simulation SPEC in chunks in a background thread, recording progress on the job row.
+
+The loop is :func:`trialdesk.stats.design.simulate.simulate`'s own (same seed tree, same chunks),
+so a job gives exactly the numbers of ``simulate(spec, sims, seed=seed, chunk=chunk)``; it only
+adds a progress update after each chunk. Work is bounded: at most ``MAX_SIMS`` trials per
+scenario, ``MAX_RUNNING`` jobs at a time, ``KEEP_PER_USER`` jobs kept per user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+import threading
+import time
+import tomllib
+from typing import Any
+
+import numpy as np
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from trialdesk.stats.design.simulate import (
+    DEFAULT_CHUNK,
+    ScenarioResult,
+    exact_oc,
+    normal_approximation,
+    simulate_chunk,
+)
+from trialdesk.stats.design.spec import SimulationSpec, parse_spec
+from trialdesk.web.design.models import SimulationJob
+
+MAX_SIMS = 500_000
+MAX_SCENARIOS = 10
+MAX_PARTICIPANTS = 5_000
+MAX_RUNNING = 2
+KEEP_PER_USER = 10
+# A job whose row has not moved for this long lost its thread (a worker restart): show it failed.
+STALE_AFTER = dt.timedelta(minutes=10)
+# Arrays per chunk grow with chunk x participants; keep one chunk near 20 million cells.
+_CELLS_PER_CHUNK = 20_000_000
+
+
+def load_spec_text(text: str) -> SimulationSpec:
+    """Parse and validate a SPEC given as TOML text (SpecError or ValueError on a bad one)."""
+    from trialdesk.stats.design.spec import SpecError
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"not valid TOML: {error}") from error
+    spec = parse_spec(data)
+    if len(spec.scenarios) > MAX_SCENARIOS:
+        raise SpecError(f"scenarios: at most {MAX_SCENARIOS}")
+    if spec.n_max > MAX_PARTICIPANTS:
+        raise SpecError(f"design: at most {MAX_PARTICIPANTS} participants on this page")
+    return spec
+
+
+def chunk_size(spec: SimulationSpec) -> int:
+    """The core's default chunk, smaller for large trials so that memory stays bounded."""
+    return max(1_000, min(DEFAULT_CHUNK, _CELLS_PER_CHUNK // max(spec.n_max, 1)))
+
+
+def _chunks(total: int, chunk: int) -> list[int]:
+    return [min(chunk, total - start) for start in range(0, total, chunk)]
+
+
+def running_jobs() -> int:
+    """Return the number of jobs that are running now (stale ones excluded)."""
+    fresh = timezone.now() - STALE_AFTER
+    return SimulationJob.objects.filter(
+        state__in=[SimulationJob.QUEUED, SimulationJob.RUNNING], updated_at__gte=fresh).count()
+
+
+def is_stale(job: SimulationJob) -> bool:
+    """Return True if the job says it runs but its thread has not reported for too long."""
+    return (job.state in (SimulationJob.QUEUED, SimulationJob.RUNNING)
+            and job.updated_at < timezone.now() - STALE_AFTER)
+
+
+def do_create_simulation_job(*, owner: Any, spec_text: str, spec: SimulationSpec, sims: int,
+                             seed: int | None) -> SimulationJob:
+    """Store a new job (and forget the owner's oldest beyond ``KEEP_PER_USER``).
+
+    No audit row: the job holds a design computation, not trial data.
+    """
+    chunk = chunk_size(spec)
+    if seed is None:
+        # a seed is always recorded, so that every result on the page can be reproduced
+        seed = spec.seed if spec.seed is not None else secrets.randbelow(2**31)
+    with transaction.atomic():
+        job = SimulationJob.objects.create(
+            owner=owner, name=spec.name[:200], spec_toml=spec_text, sims=sims,
+            seed=seed, chunk=chunk,
+            chunks_total=len(spec.scenarios) * len(_chunks(sims, chunk)))
+        old = SimulationJob.objects.filter(owner=owner).values_list("pk", flat=True)[
+            KEEP_PER_USER:]
+        SimulationJob.objects.filter(pk__in=list(old)).delete()
+    return job
+
+
+def start(job: SimulationJob) -> threading.Thread:
+    """Run the job in a daemon thread; return the thread."""
+    thread = threading.Thread(target=run_job, args=(job.pk,), daemon=True,
+                              name=f"simulation-{job.pk}")
+    thread.start()
+    return thread
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def results_of(spec: SimulationSpec, tallies: list[Any], per: int) -> dict[str, Any]:
+    """Combine the chunks' tallies into the page's (and the CLI's ``--json``) result object."""
+    rows = []
+    for i, scenario in enumerate(spec.scenarios):
+        total = tallies[i * per]
+        for tally in tallies[i * per + 1:(i + 1) * per]:
+            total = total + tally
+        result = ScenarioResult(scenario, total, exact_oc(spec, scenario),
+                                normal_approximation(spec, scenario))
+        rows.append(result.to_dict(spec))
+    out = {
+        "name": spec.name,
+        "endpoint": spec.endpoint,
+        "participants": spec.participants.tolist(),
+        "event_looks": None if spec.event_looks is None else spec.event_looks.tolist(),
+        "upper": spec.bounds.upper.tolist(),
+        "lower": spec.bounds.lower.tolist() if spec.bounds.futility else None,
+        "scenarios": rows,
+    }
+    return _json_ready(out)
+
+
+def run_job(job_id: Any) -> None:
+    """Simulate the job's SPEC chunk by chunk, saving progress; never raises."""
+    close_old_connections()
+    try:
+        job = SimulationJob.objects.get(pk=job_id)
+        spec = load_spec_text(job.spec_toml)
+        _mark(job_id, state=SimulationJob.RUNNING)
+        started = time.perf_counter()
+        sizes = _chunks(job.sims, job.chunk)
+        root = np.random.SeedSequence(job.seed)
+        tallies = []
+        for scenario, seeds in zip(spec.scenarios, root.spawn(len(spec.scenarios)), strict=True):
+            for size, child in zip(sizes, seeds.spawn(len(sizes)), strict=True):
+                tallies.append(simulate_chunk(spec, scenario, size, child))
+                _mark(job_id, chunks_done=len(tallies))
+        result = results_of(spec, tallies, len(sizes))
+        _mark(job_id, state=SimulationJob.DONE, result=result,
+              seconds=time.perf_counter() - started)
+    except Exception as error:  # the job row reports whatever went wrong
+        _mark(job_id, state=SimulationJob.FAILED, error=str(error)[:2000])
+    finally:
+        connection.close()
+
+
+def _mark(job_id: Any, **fields: Any) -> None:
+    # update() skips auto_now, so the heartbeat is set here
+    SimulationJob.objects.filter(pk=job_id).update(updated_at=timezone.now(), **fields)

@@ -1,0 +1,98 @@
+"""Simulation from a SPEC: started by a form, run in chunks by a thread, polled, then shown."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from design_testkit import client_without_login_signal as client_for
+from design_testkit import make_trial_wide_users_without_audit
+
+from trialdesk.stats.design.simulate import simulate
+from trialdesk.stats.design.spec import EXAMPLES, load_spec
+from trialdesk.web.design.jobs import KEEP_PER_USER, do_create_simulation_job, run_job
+from trialdesk.web.design.models import SimulationJob
+
+SPEC = (EXAMPLES / "three_look_obf.toml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def users(transactional_db):
+    return make_trial_wide_users_without_audit(["analyst", "dsmb_statistician"])
+
+
+def _wait(client, status_url: str, seen: list[dict]) -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = client.get(status_url).json()
+        seen.append(status)
+        if status["state"] in ("done", "failed"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"the simulation did not finish: {seen[-1]}")
+
+
+def test_a_simulation_runs_in_the_background_and_shows_the_cores_numbers(users):
+    client = client_for(users["analyst"])
+    response = client.post("/design/simulate/", {"spec": SPEC, "sims": 30000, "seed": 7})
+    assert response.status_code == 302
+    job_url = response["Location"]
+    first = client.get(job_url).content.decode()
+    assert "<progress" in first or "P(reject), simulated" in first
+    seen: list[dict] = []
+    status = _wait(client, job_url + "status", seen)
+    assert status == {"state": "done", "done": 3, "total": 3, "percent": 100}
+    assert all(s["done"] <= s["total"] == 3 for s in seen)
+    html = client.get(job_url).content.decode()
+    job = SimulationJob.objects.get()
+    core = simulate(load_spec(EXAMPLES / "three_look_obf.toml"), 30000, seed=7, chunk=job.chunk,
+                    progress=False)
+    shown = re.findall(r'<td class="simulated">([0-9.]+) ', html)
+    assert shown == [f"{r.rejection_probability:.5f}" for r in core]
+    exact = re.findall(r'<td class="exact">([0-9.]+)</td>', html)
+    assert exact == [f"{r.exact.rejection_probability:.5f}" for r in core]
+    assert "<svg" in html and "<progress" not in html
+
+
+def test_progress_is_recorded_chunk_by_chunk(users):
+    spec = load_spec(EXAMPLES / "default_trial.toml")
+    job = do_create_simulation_job(owner=users["analyst"], spec_text=(
+        EXAMPLES / "default_trial.toml").read_text(encoding="utf-8"), spec=spec, sims=2500,
+        seed=None)
+    assert (job.state, job.chunks_done, job.seed) == ("queued", 0, 40)  # the SPEC's seed
+    job.chunk = 1000
+    job.chunks_total = 9  # 3 scenarios x chunks of 1000, 1000, 500
+    job.save()
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.chunks_done, job.percent) == ("done", 9, 100)
+    core = simulate(spec, 2500, chunk=1000, progress=False)
+    assert [s["rejection_probability"] for s in job.result["scenarios"]] == [
+        r.rejection_probability for r in core]
+
+
+def test_another_users_job_is_not_found_and_a_bad_spec_names_the_field(users):
+    owner, other = client_for(users["analyst"]), client_for(users["dsmb_statistician"])
+    job = do_create_simulation_job(owner=users["analyst"], spec_text=SPEC,
+                                   spec=load_spec(EXAMPLES / "three_look_obf.toml"), sims=1000,
+                                   seed=1)
+    assert owner.get(f"/design/simulate/{job.pk}/status").status_code == 200
+    assert other.get(f"/design/simulate/{job.pk}/").status_code == 404
+    assert other.get(f"/design/simulate/{job.pk}/status").status_code == 404
+    assert other.get("/design/simulate/not-a-uuid/").status_code == 404
+    bad = SPEC.replace('spending = "obf"', 'spending = "nope"')
+    response = owner.post("/design/simulate/", {"spec": bad, "sims": 1000})
+    assert response.status_code == 400
+    assert re.search(r'id="id_spec-error">Simulation SPEC \(TOML\): The SPEC is not valid: '
+                     r"design.boundaries", response.content.decode())
+    too_many = owner.post("/design/simulate/", {"spec": SPEC, "sims": 10_000_000})
+    assert 'id="id_sims-error"' in too_many.content.decode()
+
+
+def test_each_user_keeps_only_the_latest_jobs(users):
+    spec = load_spec(EXAMPLES / "three_look_obf.toml")
+    for _ in range(KEEP_PER_USER + 3):
+        do_create_simulation_job(owner=users["analyst"], spec_text=SPEC, spec=spec, sims=1000,
+                                 seed=1)
+    assert SimulationJob.objects.filter(owner=users["analyst"]).count() == KEEP_PER_USER
