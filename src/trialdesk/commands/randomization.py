@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -47,6 +48,14 @@ def _seed(path: Path) -> bytes:
     if created:
         click.echo(f"created a new 256-bit seed in {path} (mode 0600); keep it secret", err=True)
     return seed
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` readable by its owner only: an allocation list names every slot's arm."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file (--force) keeps its mode otherwise
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
@@ -108,7 +117,7 @@ def generate(
             else ""
         )
         raise click.UsageError(f"{error}{hint}") from None
-    out.write_text(write_allocation_csv(allocation_list), encoding="utf-8")
+    _write_private(out, write_allocation_csv(allocation_list))
     meta_path = out.with_suffix(".meta.json")
     metadata = allocation_list.metadata()
     meta_path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -158,7 +167,7 @@ def import_(
     except AllocationImportError as error:
         raise click.UsageError(f"{path}:\n{error}") from None
     if out:
-        out.write_text(write_allocation_csv(allocation_list), encoding="utf-8")
+        _write_private(out, write_allocation_csv(allocation_list))
     _emit(
         {"rows": len(allocation_list), "source": allocation_list.procedure, "valid": True},
         as_json,
