@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from trialdesk.web.trials.access import actor_for
 from trialdesk.web.trials.errors import DatabaseLocked, Forbidden, NotFound
@@ -28,13 +29,18 @@ def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return redirect_to_login(request.get_full_path())
         try:
             actor = actor_for(request.user)
-            return view(request, actor, *args, **kwargs)
+            response = view(request, actor, *args, **kwargs)
         except NotFound as error:
             raise Http404(str(error)) from None
         except Forbidden as error:
             raise PermissionDenied(str(error)) from None
         except DatabaseLocked as error:
-            return render(request, "trials/refused.html", {"actor": actor, "error": error},
-                          status=409)
+            response = render(request, "trials/refused.html", {"actor": actor, "error": error},
+                              status=409)
+        # Ward computers are shared: a page kept in the browser (Back, history) would show the
+        # next user what the last one saw, such as the pharmacy's arms or an unblinding result.
+        add_never_cache_headers(response)
+        patch_cache_control(response, private=True)
+        return response
 
     return wrapper
