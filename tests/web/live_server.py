@@ -32,9 +32,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _env(data_dir: Path, database: str | None) -> dict[str, str]:
+def _env(data_dir: Path, database: str | None, protocol: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "TRIALDESK_DATA_DIR")}
+           if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "TRIALDESK_DATA_DIR",
+                        "TRIALDESK_PROTOCOL")}
+    if protocol:
+        env["TRIALDESK_PROTOCOL"] = str(protocol)
     env["TRIALDESK_DATA_DIR"] = str(data_dir)
     env["TRIALDESK_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     if database:
@@ -43,25 +46,26 @@ def _env(data_dir: Path, database: str | None) -> dict[str, str]:
 
 
 def trialdesk(*args: str, data_dir: Path, database: str | None = None,
-              check: bool = True) -> subprocess.CompletedProcess:
+              check: bool = True, protocol: Path | None = None) -> subprocess.CompletedProcess:
     """Run the ``trialdesk`` command line in a subprocess."""
     return subprocess.run([sys.executable, "-m", "trialdesk.cli", *args],
-                          env=_env(data_dir, database), capture_output=True, text=True,
+                          env=_env(data_dir, database, protocol), capture_output=True, text=True,
                           check=check, timeout=300)
 
 
-def setup_demo(data_dir: Path, database: str | None = None, slots_per_stratum: int = 60) -> None:
+def setup_demo(data_dir: Path, database: str | None = None, slots_per_stratum: int = 60,
+               protocol: Path | None = None) -> None:
     """Migrate and create the demo users and allocation list (no participants)."""
     trialdesk("serve", "--data-dir", str(data_dir), "--demo", "--demo-participants", "0",
               "--slots-per-stratum", str(slots_per_stratum), "--setup-only",
-              data_dir=data_dir, database=database)
+              data_dir=data_dir, database=database, protocol=protocol)
 
 
 class Server:
     """One ``trialdesk serve`` process group; ``kill()`` sends SIGKILL to all of it."""
 
     def __init__(self, data_dir: Path, database: str | None = None, workers: int = 4,
-                 threads: int = 4) -> None:
+                 threads: int = 4, protocol: Path | None = None) -> None:
         self.data_dir = data_dir
         self.database = database
         self.port = free_port()
@@ -70,7 +74,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "trialdesk.cli", "serve", "--data-dir", str(data_dir),
              "--port", str(self.port), "--workers", str(workers), "--threads", str(threads)],
-            env=_env(data_dir, database), stdout=self.log, stderr=subprocess.STDOUT,
+            env=_env(data_dir, database, protocol), stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self._wait_ready()

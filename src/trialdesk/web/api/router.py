@@ -37,6 +37,7 @@ from trialdesk.web.trials import access, actions, presenters
 from trialdesk.web.trials.actions.final_unblinding import current_final_unblinding
 from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput
 from trialdesk.web.trials.models import (
+    AllocationListRecord,
     AuditRecord,
     FinalUnblinding,
     Randomization,
@@ -232,7 +233,7 @@ def unblinding_events(request: HttpRequest) -> list[dict[str, Any]]:
              "reason": e.reason, "at": e.at.isoformat()} for e in events]
 
 
-def _final_unblinding_view(record: FinalUnblinding | None) -> dict[str, Any]:
+def _final_unblinding_view(actor: access.Actor, record: FinalUnblinding | None) -> dict[str, Any]:
     if record is None:
         return {"state": "blinded"}
     view: dict[str, Any] = {
@@ -244,14 +245,18 @@ def _final_unblinding_view(record: FinalUnblinding | None) -> dict[str, Any]:
         view.update(approved_by=record.approved_by.get_username(),
                     approved_at=record.approved_at.isoformat(),
                     approval_reason=record.approval_reason)
+        scheme = AllocationListRecord.objects.first()
+        if scheme is not None and scheme.seed and access.sees_every_arm(actor):
+            # revealed so that anyone holding the arms can replay every dynamic allocation
+            view["allocation_seed"] = scheme.seed
+            view["allocation_commitment"] = scheme.commitment
     return view
 
 
 @api.get("/final-unblinding", tags=["final unblinding"])
 def final_unblinding(request: HttpRequest) -> dict[str, Any]:
     """Whether the trial is unblinded for the final analysis: who asked, who approved, why."""
-    _actor(request)
-    return _final_unblinding_view(current_final_unblinding())
+    return _final_unblinding_view(_actor(request), current_final_unblinding())
 
 
 @api.post("/final-unblinding", response={201: dict}, tags=["final unblinding"])
@@ -259,14 +264,15 @@ def request_final_unblinding(request: HttpRequest, body: FinalUnblindingIn) -> S
     """Ask to unblind the trial (data manager, after database lock); the DSMB approves."""
     actor = _actor(request)
     record = actions.do_request_final_unblinding(actor, reason=body.reason)
-    return Status(201, _final_unblinding_view(record))
+    return Status(201, _final_unblinding_view(actor, record))
 
 
 @api.post("/final-unblinding/approve", tags=["final unblinding"])
 def approve_final_unblinding(request: HttpRequest, body: FinalUnblindingIn) -> dict[str, Any]:
     """Approve the pending request (DSMB statistician, another person than the requester)."""
     actor = _actor(request)
-    return _final_unblinding_view(actions.do_approve_final_unblinding(actor, reason=body.reason))
+    record = actions.do_approve_final_unblinding(actor, reason=body.reason)
+    return _final_unblinding_view(actor, record)
 
 
 @api.get("/audit", tags=["audit"])

@@ -135,3 +135,12 @@ def visible_kits(actor: Actor):
 def can_read_audit(actor: Actor) -> bool:
     """Return True for the roles that review the audit trail (monitor, admin)."""
     return actor.can("read_audit") or actor.can("verify_source")
+
+
+def sees_every_arm(actor: Actor) -> bool:
+    """Return True if the actor may see the arm of every participant (DSMB; analyst once the trial
+    is unblinded): only such a role may receive what re-derives all arms, like the seed."""
+    info = actor.policy.role(actor.role)
+    if info.site_scoped:
+        return False
+    return info.sees_arm == "all" or trial_unblinded_for(actor)

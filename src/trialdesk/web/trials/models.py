@@ -73,15 +73,27 @@ class Consent(models.Model):
 
 
 class AllocationListRecord(models.Model):
-    """The committed allocation list; its rows are the slots. Only one list is active."""
+    """The committed allocation list; its rows are the slots. Only one list is active.
+
+    For a dynamic procedure (minimization) no list exists: the record holds the commitment of the
+    procedure and seed, and the slots are the pharmacy's kits, pre-labelled per site and arm.
+    """
 
     commitment = models.CharField(max_length=64)
     salt = models.CharField(max_length=64)
     metadata = models.JSONField()
     created_at = models.DateTimeField()
+    # Dynamic procedures draw at randomization time, so the server keeps the secret seed. It is as
+    # secret as the slots' arms in this same database, and revealed at the final unblinding.
+    seed = models.CharField(max_length=128, blank=True, default="")
 
     def __str__(self) -> str:
         return self.commitment
+
+    @property
+    def dynamic(self) -> bool:
+        """Return True if allocations are made at randomization time (no list in advance)."""
+        return bool(self.metadata.get("dynamic"))
 
 
 class AllocationSlot(models.Model):
@@ -207,3 +219,23 @@ class FinalUnblinding(models.Model):
     def trial_unblinded(cls) -> bool:
         """Return True once a final unblinding has been approved."""
         return cls.objects.filter(approved_at__isnull=False).exists()
+
+
+class DynamicAllocationStep(models.Model):
+    """One allocation of a dynamic procedure, a link of its hash chain (restricted: it has the arm).
+
+    ``head`` = SHA-256(previous head + record); replaying the records from the revealed seed
+    re-derives every arm (``trialdesk.randomization.DynamicAllocator.replay``).
+    """
+
+    index = models.PositiveIntegerField(unique=True)
+    participant = models.OneToOneField(Participant, on_delete=models.PROTECT,
+                                       related_name="allocation_step")
+    levels = models.JSONField()
+    arm = models.CharField(max_length=40)
+    record = models.TextField()
+    previous_head = models.CharField(max_length=64)
+    head = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"dynamic allocation {self.index}"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from trialdesk.randomization import commit_list, generate_allocation_list
+from trialdesk.randomization import commit_list, generate_allocation_list, procedure_from_protocol
 from trialdesk.web.capture.state import refuse_if_database_locked
+from trialdesk.web.trials.actions.dynamic import commit_dynamic_scheme, kits_per_arm_per_site
 from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict
 from trialdesk.web.trials.models import AllocationListRecord, AllocationSlot, StratumCursor
@@ -17,12 +18,27 @@ from trialdesk.web.trials.txn import write_transaction
 def do_commit_allocation_list(
     *, actor: str, seed: bytes, slots_per_stratum: int | None = None
 ) -> AllocationListRecord:
-    """Generate the protocol's list from ``seed``, store its slots and record the commitment."""
+    """Generate the protocol's list from ``seed``, store its slots and record the commitment.
+
+    For a dynamic procedure (minimization) store the commitment of procedure and seed and the
+    kit inventory instead (``slots_per_stratum`` is then the stock per arm and site).
+    """
     lock_writes()
     refuse_if_database_locked()
     if AllocationListRecord.objects.exists():
         raise Conflict("list_exists", "an allocation list is already loaded")
-    allocation_list = generate_allocation_list(get_protocol(), seed, slots_per_stratum)
+    protocol = get_protocol()
+    if procedure_from_protocol(protocol).dynamic:
+        kits = kits_per_arm_per_site(protocol, slots_per_stratum)
+        record = commit_dynamic_scheme(seed, kits)
+        append_audit(
+            actor=actor, action="commit_allocation_list", model="allocation_list",
+            object_id=str(record.pk),
+            changes={"commitment": {"old": None, "new": record.commitment},
+                     "kits": {"old": None, "new": AllocationSlot.objects.count()}},
+        )
+        return record
+    allocation_list = generate_allocation_list(protocol, seed, slots_per_stratum)
     commitment = commit_list(allocation_list)
     record = AllocationListRecord.objects.create(
         commitment=commitment.commitment, salt=commitment.salt,

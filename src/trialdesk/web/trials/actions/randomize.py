@@ -1,4 +1,5 @@
-"""Randomization: the next free slot of the participant's stratum, in one locked transaction."""
+"""Randomization in one locked transaction: the next free slot of the participant's stratum, or
+a dynamic procedure's allocation with a kit drawn from the site's stock."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from django.utils import timezone
 
 from trialdesk.web.capture.state import refuse_if_database_locked
 from trialdesk.web.trials.access import Actor, require
+from trialdesk.web.trials.actions.dynamic import allocate_dynamic
 from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict, InvalidInput
 from trialdesk.web.trials.models import (
+    AllocationListRecord,
     AllocationSlot,
     Consent,
     Participant,
@@ -43,11 +46,27 @@ def _result(randomization: Randomization, *, repeated: bool) -> RandomizationRes
     )
 
 
+def _next_slot_of_the_list(stratum: str) -> AllocationSlot:
+    cursor = StratumCursor.objects.select_for_update().filter(stratum=stratum).first()
+    slot = (
+        AllocationSlot.objects.select_for_update()
+        .filter(stratum=stratum, used=False)
+        .order_by("sequence")
+        .first()
+    )
+    if cursor is None or slot is None:
+        raise Conflict("list_exhausted", f"no free slot left in stratum {stratum}")
+    cursor.allocated += 1
+    cursor.save(update_fields=["allocated"])
+    return slot
+
+
 @write_transaction
 def do_randomize(
     actor: Actor, participant: Participant, *, idempotency_key: str | None = None
 ) -> RandomizationResult:
-    """Allocate the next free slot of the participant's stratum; return number and kit code.
+    """Allocate the next free slot of the participant's stratum, or run the dynamic procedure
+    (minimization) and draw a kit of its arm; return number and kit code.
 
     A retry with the same ``idempotency_key`` returns the first result instead of allocating
     again. Raises Conflict (with a reason code) for an ineligible, unconsented or already
@@ -79,19 +98,15 @@ def do_randomize(
                        + "; ".join(screening.reasons))
     if not Consent.objects.filter(participant=participant).exists():
         raise Conflict("unconsented", f"{participant.code} has no recorded consent")
-    cursor = StratumCursor.objects.select_for_update().filter(stratum=screening.stratum).first()
-    slot = (
-        AllocationSlot.objects.select_for_update()
-        .filter(stratum=screening.stratum, used=False)
-        .order_by("sequence")
-        .first()
-    )
-    if cursor is None or slot is None:
-        raise Conflict("list_exhausted", f"no free slot left in stratum {screening.stratum}")
+    scheme = AllocationListRecord.objects.select_for_update().first()
+    if scheme is None:
+        raise Conflict("no_allocation_list", "no allocation list is loaded")
+    if scheme.dynamic:
+        slot = allocate_dynamic(scheme, participant, screening)
+    else:
+        slot = _next_slot_of_the_list(screening.stratum)
     slot.used = True
     slot.save(update_fields=["used"])
-    cursor.allocated += 1
-    cursor.save(update_fields=["allocated"])
     now = timezone.now()
     randomization = Randomization.objects.create(
         participant=participant, slot=slot, idempotency_key=idempotency_key or None,

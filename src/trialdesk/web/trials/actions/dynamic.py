@@ -1,0 +1,95 @@
+"""Dynamic randomization (minimization): the kit inventory and one allocation at a time.
+
+No list exists in advance. At setup the pharmacy's kits are made: per site and arm a stock of kits
+with random codes, numbered in a shuffled order so that no number range belongs to an arm. At
+randomization the procedure runs from the committed seed over everyone allocated before, the step
+extends the hash chain, and a kit of the chosen arm is drawn at random among the site's unused
+ones (the draw is seeded too, so a replay re-derives it). These helpers run inside the caller's
+locked write transaction.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from trialdesk.randomization import (
+    DynamicAllocator,
+    PriorAllocation,
+    RandomSource,
+    parse_stratum_key,
+    protocol_arms,
+    protocol_factors,
+)
+from trialdesk.randomization.kit_codes import generate_kit_codes
+from trialdesk.web.trials.errors import Conflict
+from trialdesk.web.trials.models import (
+    AllocationListRecord,
+    AllocationSlot,
+    DynamicAllocationStep,
+    Participant,
+    ScreeningRecord,
+)
+from trialdesk.web.trials.protocol import get_protocol
+
+
+def kits_per_arm_per_site(protocol: object, requested: int | None) -> int:
+    """Return the stock of each arm at each site: by default the target enrollment, so it lasts."""
+    if requested is not None:
+        return requested
+    configured = protocol.design.randomization.parameters.get("slots_per_stratum")
+    return int(configured or protocol.design.target_enrollment)
+
+
+def commit_dynamic_scheme(seed: bytes, kits_per_arm: int) -> AllocationListRecord:
+    """Store the commitment of procedure and seed, and the pre-labelled kit inventory."""
+    protocol = get_protocol()
+    allocator = DynamicAllocator.from_protocol(protocol, seed)
+    arms, _ = protocol_arms(protocol)
+    stock = [(site.code, arm) for site in protocol.sites for arm in arms
+             for _ in range(kits_per_arm)]
+    RandomSource(seed, "kit-order").shuffle(stock)
+    codes = generate_kit_codes(len(stock), RandomSource(seed, "kit-codes"))
+    record = AllocationListRecord.objects.create(
+        commitment=allocator.commitment, salt="", seed=seed.hex(), created_at=timezone.now(),
+        metadata={**allocator.specification(), "dynamic": True,
+                  "kits_per_arm_per_site": kits_per_arm},
+    )
+    AllocationSlot.objects.bulk_create(
+        AllocationSlot(allocation_list=record, sequence=number, stratum=site, arm=arm,
+                       kit_code=code)
+        for number, ((site, arm), code) in enumerate(zip(stock, codes, strict=True), start=1)
+    )
+    return record
+
+
+def participant_levels(protocol: object, screening: ScreeningRecord) -> dict[str, str]:
+    """Return the participant's level per factor code, from the stratum fixed at screening."""
+    factors = protocol_factors(protocol)
+    levels = parse_stratum_key(factors, screening.stratum)
+    return {factor.code: level for factor, level in zip(factors, levels, strict=True)}
+
+
+def allocate_dynamic(
+    record: AllocationListRecord, participant: Participant, screening: ScreeningRecord
+) -> AllocationSlot:
+    """Run the procedure for ``participant``, append the chain step, and return its kit."""
+    protocol = get_protocol()
+    allocator = DynamicAllocator.from_protocol(protocol, bytes.fromhex(record.seed))
+    earlier = list(DynamicAllocationStep.objects.order_by("index").values("arm", "levels", "head"))
+    history = [PriorAllocation(step["arm"], step["levels"]) for step in earlier]
+    previous = earlier[-1]["head"] if earlier else allocator.commitment
+    levels = participant_levels(protocol, screening)
+    step = allocator.next(history, levels, previous)
+    site = participant.site.code
+    # Never the lowest-numbered kit: which kit goes out must not hint at the arm.
+    unused = list(AllocationSlot.objects.select_for_update()
+                  .filter(stratum=site, arm=step.arm, used=False).order_by("sequence"))
+    if not unused:
+        raise Conflict("kits_exhausted",
+                       f"the pharmacy of {site} has no kit left for this allocation; restock")
+    kit = unused[RandomSource(bytes.fromhex(record.seed), "kit", step.index).below(len(unused))]
+    DynamicAllocationStep.objects.create(
+        index=step.index, participant=participant, levels=levels, arm=step.arm,
+        record=step.record, previous_head=step.previous_head, head=step.head,
+    )
+    return kit

@@ -1,0 +1,212 @@
+"""Minimization run by the server at randomization time: hash chain, replay, kits, concurrency.
+
+The protocol is the bundled one with its ``[design.randomization]`` switched to minimization.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from live_server import demo_users, enroll, fetch, idempotency_key, running, setup_demo, token
+from live_server import trialdesk as run_trialdesk
+from trial_fixtures import ELIGIBLE_VALUES, FAST_HASHERS, PASSWORD, Trial
+
+from trialdesk.protocol import default_protocol_path, load_protocol
+from trialdesk.randomization import DynamicAllocator, PriorAllocation, RandomSource
+from trialdesk.web.trials.protocol import get_policy, get_protocol
+
+SEED = b"minimization-test-seed-0123456789"
+BLOCKS = 'method = "permuted-blocks"\nblock_sizes = [2, 4]\n'
+MINIMIZATION = 'method = "minimization"\nparameters = { p = 0.8 }\n'
+
+
+@pytest.fixture(scope="module")
+def minimization_protocol(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    text = default_protocol_path().read_text()
+    assert BLOCKS in text, "the bundled protocol's randomization section changed"
+    path = tmp_path_factory.mktemp("protocol") / "minimization.toml"
+    path.write_text(text.replace(BLOCKS, MINIMIZATION))
+    return path
+
+
+@pytest.fixture
+def dyn_trial(minimization_protocol, db, settings):
+    """The ``trial`` fixture on the minimization protocol, with 40 kits per arm and site."""
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    settings.TRIALDESK_PROTOCOL = str(minimization_protocol)
+    get_protocol.cache_clear()
+    get_policy.cache_clear()
+    from django.contrib.auth import get_user_model
+
+    from trialdesk.web.trials import actions
+    from trialdesk.web.trials.demo import demo_usernames
+
+    actions.do_load_sites(actor="test")
+    for username, role, site in demo_usernames():
+        actions.do_create_user(actor="test", username=username, role=role, site=site,
+                               password=PASSWORD)
+    actions.do_commit_allocation_list(actor="test", seed=SEED)
+    yield Trial({user.username: user for user in get_user_model().objects.all()})
+    get_protocol.cache_clear()
+    get_policy.cache_clear()
+
+
+def _randomize(trial: Trial, count: int) -> list[dict]:
+    results = []
+    for index in range(count):
+        investigator = trial.api(f"investigator-co-0{index % 3 + 1}")
+        values = {**ELIGIBLE_VALUES, "pao2": 70 if index % 3 else 150}  # severe / moderate
+        code = investigator.post("/api/v1/participants", {"values": values}).json()["code"]
+        investigator.post(f"/api/v1/participants/{code}/consent",
+                          {"consent_date": "2026-01-05", "form_version": "1.0"})
+        response = investigator.post(f"/api/v1/participants/{code}/randomize", {})
+        assert response.status_code == 201, response.content
+        assert "arm" not in response.json()
+        results.append(response.json())
+    return results
+
+
+def _unblind(trial: Trial) -> dict:
+    reason = {"reason": "Database locked; final analysis per the SAP"}
+    trial.api("data_manager").post("/api/v1/locks", {"scope": "database"})
+    trial.api("data_manager").post("/api/v1/final-unblinding", reason)
+    trial.api("dsmb_statistician").post("/api/v1/final-unblinding/approve", reason)
+    return trial.api("analyst").get("/api/v1/final-unblinding").json()
+
+
+def _replay(protocol, seed: bytes, steps: list[tuple], kits: list[tuple]) -> None:
+    """Assert that the seed re-derives every arm, the chain head and every kit drawn.
+
+    ``steps``: (index, levels, arm, head, site, kit_code) in index order; ``kits``: the inventory
+    (sequence, site, arm, kit_code).
+    """
+    allocator = DynamicAllocator.from_protocol(protocol, seed)
+    result = allocator.replay([PriorAllocation(arm, levels) for _, levels, arm, *_ in steps],
+                              expected_head=steps[-1][3])
+    assert result.ok, result.message
+    unused: dict[tuple[str, str], list[str]] = {}
+    for _, site, arm, code in sorted(kits):
+        unused.setdefault((site, arm), []).append(code)
+    lowest = 0
+    for index, _, arm, _, site, kit_code in steps:
+        stock = unused[(site, arm)]
+        lowest += kit_code == stock[0]
+        assert kit_code == stock.pop(RandomSource(seed, "kit", index).below(len(stock)))
+    assert lowest < len(steps) / 2, "kits are handed out in number order"
+
+
+def test_minimization_allocations_replay_from_the_revealed_seed(dyn_trial):
+    from trialdesk.web.trials.models import (
+        AllocationListRecord,
+        AllocationSlot,
+        AuditRecord,
+        DynamicAllocationStep,
+    )
+
+    results = _randomize(dyn_trial, 18)
+    protocol = get_protocol()
+    scheme = AllocationListRecord.objects.get()
+    assert scheme.commitment == DynamicAllocator.from_protocol(protocol, SEED).commitment
+    assert "allocation_seed" not in dyn_trial.api("analyst").get(
+        "/api/v1/final-unblinding").json()  # not while blinded
+    revealed = _unblind(dyn_trial)
+    assert revealed["allocation_commitment"] == scheme.commitment
+    assert "allocation_seed" not in dyn_trial.api("investigator-co-01").get(
+        "/api/v1/final-unblinding").json()
+    steps = [(s.index, s.levels, s.arm, s.head, s.participant.site.code,
+              s.participant.randomization.slot.kit_code)
+             for s in DynamicAllocationStep.objects.select_related(
+                 "participant__randomization__slot", "participant__site").order_by("index")]
+    assert [s[0] for s in steps] == list(range(18))
+    assert [s[5] for s in steps] == [r["kit_code"] for r in results]
+    assert all(AllocationSlot.objects.get(kit_code=s[5]).arm == s[2] for s in steps)
+    kits = list(AllocationSlot.objects.values_list("sequence", "stratum", "arm", "kit_code"))
+    assert len(kits) == 3 * 2 * 40
+    _replay(protocol, bytes.fromhex(revealed["allocation_seed"]), steps, kits)
+    # the chain heads (which a blinded reader could test arms against) stay out of the audit trail
+    heads = {s[3] for s in steps}
+    assert not any(h in str(r.changes) for r in AuditRecord.objects.all() for h in heads)
+
+
+def test_the_kit_inventory_is_labelled_per_site_and_arm_in_shuffled_order(dyn_trial):
+    from trialdesk.randomization import is_valid_kit_code
+    from trialdesk.web.trials.models import AllocationSlot
+
+    kits = list(AllocationSlot.objects.order_by("sequence").values_list("stratum", "arm",
+                                                                         "kit_code"))
+    assert all(is_valid_kit_code(code) for _, _, code in kits)
+    assert len({code for _, _, code in kits}) == len(kits)
+    for site in ("CO-01", "CO-02", "CO-03"):
+        arms = [arm for kit_site, arm, _ in kits if kit_site == site]
+        assert arms.count("msc") == arms.count("standard") == 40
+        # numbers interleave the arms: not the first half one arm and the second the other
+        assert arms[:40].count("msc") not in (0, 40)
+
+
+# --- the running server --------------------------------------------------------------------------
+
+CLIENTS = 8
+RANDOMIZATIONS = 60
+SITES = ("co-01", "co-02", "co-03")
+
+
+def test_60_concurrent_minimization_randomizations_on_sqlite(tmp_path, minimization_protocol):
+    setup_demo(tmp_path, slots_per_stratum=30, protocol=minimization_protocol)
+    users = demo_users(tmp_path)
+    with running(tmp_path, protocol=minimization_protocol, workers=2, threads=4) as server:
+        tokens = {site: token(server.url, users[f"investigator-{site}"]) for site in SITES}
+        local = threading.local()
+
+        def session(site: str) -> requests.Session:
+            sessions = getattr(local, "sessions", None) or {}
+            local.sessions = sessions
+            if site not in sessions:
+                sessions[site] = requests.Session()
+                sessions[site].headers["Authorization"] = f"Bearer {tokens[site]}"
+            return sessions[site]
+
+        def prepare(index: int) -> tuple[str, str]:
+            site = SITES[index % len(SITES)]
+            return site, enroll(session(site), server.url, index)
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            enrolled = list(pool.map(prepare, range(RANDOMIZATIONS)))
+
+        def randomize(item: tuple[str, str]) -> tuple[int, dict]:
+            site, code = item
+            response = session(site).post(
+                f"{server.url}/api/v1/participants/{code}/randomize", timeout=60,
+                json={"idempotency_key": idempotency_key()})
+            return response.status_code, response.json()
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            results = list(pool.map(randomize, enrolled))
+    assert [status for status, _ in results if status != 201] == []
+    assert len({body["kit_code"] for _, body in results}) == RANDOMIZATIONS  # no kit twice
+    steps = fetch(tmp_path, None, """
+        SELECT d."index", d.levels, d.arm, d.head, d.previous_head, site.code, s.kit_code, s.arm,
+               s.stratum
+        FROM trials_dynamicallocationstep d
+        JOIN trials_participant p ON p.id = d.participant_id
+        JOIN trials_site site ON site.id = p.site_id
+        JOIN trials_randomization r ON r.participant_id = p.id
+        JOIN trials_allocationslot s ON s.id = r.slot_id
+        ORDER BY d."index" """)
+    assert [row[0] for row in steps] == list(range(RANDOMIZATIONS))
+    assert all(row[2] == row[7] and row[5] == row[8] for row in steps)  # arm and site of the kit
+    assert all(steps[i][4] == steps[i - 1][3] for i in range(1, len(steps)))  # linked
+    [(seed,)] = fetch(tmp_path, None, "SELECT seed FROM trials_allocationlistrecord")
+    kits = fetch(tmp_path, None,
+                 "SELECT sequence, stratum, arm, kit_code FROM trials_allocationslot")
+    protocol = load_protocol(minimization_protocol)
+    _replay(protocol, bytes.fromhex(seed),
+            [(i, json.loads(levels), arm, head, site, kit)
+             for i, levels, arm, head, _, site, kit, _, _ in steps], kits)
+    verify = run_trialdesk("audit", "verify", "--data-dir", str(tmp_path), data_dir=tmp_path,
+                           check=False, protocol=minimization_protocol)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
