@@ -60,5 +60,15 @@ def test_record_and_search_pages_in_chromium(live_server, test_output_dir: Path,
             assert "1 trial found" in results
             assert "Withdrawn NCT04909879 - Study of Allogeneic Adipose-Derived" in results
             assert serious(page) == []
+
+            # the Spanish record, reached by its language link (no JavaScript needed)
+            page.goto(f"{live_server.url}/registry/NCT04390152")
+            page.get_by_role("link", name="Español").click()
+            page.wait_for_load_state()
+            page.screenshot(path=str(test_output_dir / "record-NCT04390152-es.png"),
+                            full_page=True)
+            assert page.locator("html").get_attribute("lang") == "es"
+            assert page.get_by_role("heading", name="Resumen breve").is_visible()
+            assert serious(page) == []
         finally:
             browser.close()

@@ -1,4 +1,8 @@
-"""What the record page shows, in the words the registry page uses."""
+"""What the record page shows, in the words the registry page uses, in the reader's language.
+
+Registry data (titles, summaries, conditions) is shown as stored, in English; for the trial this
+server runs, the protocol's own translations replace the texts it has them for.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +11,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import get_language
 
-from trialdesk.protocol.registry import PHASE_DISPLAY, format_partial_date, format_status
+from trialdesk.protocol import Protocol
 from trialdesk.standards.ctgov.facts import StudyFacts, facts_from_study
 from trialdesk.standards.ctgov.models import Study as CtgovStudy
+from trialdesk.standards.ctgov.writer import LANGUAGE as REGISTRY_LANGUAGE
 from trialdesk.standards.related import RelatedTrial, StudyTerms, Term, rank_related
+from trialdesk.web.registry.labels import (
+    INTERVENTION_MODELS,
+    partial_date,
+    phases_text,
+    related_reasons,
+    words,
+)
+from trialdesk.web.registry.live import running_protocol
 from trialdesk.web.registry.models import Study, StudyTerm
 
+__all__ = ["parse", "phases_text", "record_context", "related_rows", "words"]
 RELATED_LIMIT = 30
-INTERVENTION_MODELS = {
-    "SINGLE_GROUP": "Single group assignment", "PARALLEL": "Parallel assignment",
-    "CROSSOVER": "Crossover assignment", "FACTORIAL": "Factorial assignment",
-    "SEQUENTIAL": "Sequential assignment",
-}
-
-
-def words(code: str | None) -> str:
-    """ "PLACEBO_COMPARATOR" -> "Placebo comparator"; None -> ""."""
-    return format_status(code) if code else ""
-
-
-def phases_text(phases: tuple[str, ...] | list[str]) -> str:
-    """Write phases as the page does ("Phase 1/Phase 2", "N/A"); no phase is ""."""
-    return "/".join(PHASE_DISPLAY[phase] for phase in phases)
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class RelatedRow:
     trial: RelatedTrial
     status: str
     phase: str
+    reasons: list[str]
 
 
 def parse(row: Study) -> CtgovStudy:
@@ -74,12 +75,61 @@ def related_rows(row: Study) -> list[RelatedRow]:
                         terms=tuple(Term(kind, term, inferred) for kind, _, term, inferred in own))
     ranked = rank_related(target, candidates, listed=set(row.listed_related),
                           limit=RELATED_LIMIT, frequency=frequency, total=Study.objects.count())
-    return [RelatedRow(trial, format_status(trial.status), phases_text(trial.phases))
-            for trial in ranked]
+    return [RelatedRow(trial, words(trial.status), phases_text(trial.phases),
+                       related_reasons(trial)) for trial in ranked]
+
+
+def _reader_language() -> str:
+    return (get_language() or REGISTRY_LANGUAGE).split("-")[0]
+
+
+def _protocol_for(row: Study, language: str) -> Protocol | None:
+    """The running protocol when ``row`` is its record and the reader wants another language."""
+    if language == REGISTRY_LANGUAGE:
+        return None
+    protocol = running_protocol()
+    if protocol.registry.nct_id != row.nct_id or language not in protocol.languages:
+        return None
+    return protocol
+
+
+def _translated(context: dict[str, Any], protocol: Protocol, language: str) -> dict[str, Any]:
+    """Replace the registry's English texts by the protocol's translations of the same texts.
+
+    Arms and interventions are matched by their English names, so a record that no longer
+    matches the protocol keeps its own texts.
+    """
+    registry, design = protocol.registry, protocol.design
+    context["texts"] = {
+        "brief_title": registry.brief_title.text(language),
+        "official_title": registry.official_title.text(language),
+        "brief_summary": registry.brief_summary.text(language),
+        "detailed_description": registry.detailed_description.text(language),
+    }
+    if context["design"] and design.masking.description is not None:
+        context["design"]["masking_description"] = design.masking.description.text(language)
+    by_name = {item.name.text(REGISTRY_LANGUAGE): item for item in design.interventions}
+    names = {f"{item.type.replace('_', ' ').title()}: {english}":
+             f"{words(item.type)}: {item.name.text(language)}"
+             for english, item in by_name.items()}
+    arms = {arm.label.text(REGISTRY_LANGUAGE): arm for arm in design.arms}
+    for arm in context["arms"]:
+        source = arms.get(arm["label"])
+        if source is not None:
+            arm.update(label=source.label.text(language),
+                       description=source.description.text(language))
+        arm["interventions"] = [names.get(name, name) for name in arm["interventions"]]
+    for item in context["interventions"]:
+        source = by_name.get(item["name"])
+        if source is not None:
+            item.update(name=source.name.text(language),
+                        description=source.description.text(language))
+    context["content_language"] = language
+    return context
 
 
 def record_context(row: Study) -> dict[str, Any]:
-    """Return the template context of the record page."""
+    """Return the template context of the record page, in the active language."""
     study = parse(row)
     facts: StudyFacts = facts_from_study(study)
     section = study.protocol_section
@@ -88,19 +138,18 @@ def record_context(row: Study) -> dict[str, Any]:
     contact = (section.contacts_locations_module.central_contacts[0]
                if section.contacts_locations_module
                and section.contacts_locations_module.central_contacts else None)
-    return {
+    context = {
         "study": row,
         "facts": facts,
         "status": words(facts.overall_status),
         "study_type": words(facts.study_type),
         "phase": phases_text(facts.phases),
-        "start_date": format_partial_date(facts.start_date) if facts.start_date else "",
-        "completion_date": (format_partial_date(facts.completion_date)
-                            if facts.completion_date else ""),
+        "start_date": partial_date(facts.start_date) if facts.start_date else "",
+        "completion_date": partial_date(facts.completion_date) if facts.completion_date else "",
         "contact": contact,
         "design": {
             "allocation": words(facts.allocation),
-            "intervention_model": INTERVENTION_MODELS.get(facts.intervention_model or "", ""),
+            "intervention_model": str(INTERVENTION_MODELS.get(facts.intervention_model or "", "")),
             "primary_purpose": words(facts.primary_purpose),
             "masking": words(facts.masking),
             "who_masked": [words(role) for role in facts.who_masked],
@@ -108,10 +157,18 @@ def record_context(row: Study) -> dict[str, Any]:
             "enrollment": facts.enrollment,
         } if info or facts.enrollment else None,
         "arms": [{"label": arm.label, "type": words(arm.type), "description": arm.description,
-                  "interventions": arm.interventions} for arm in facts.arms],
+                  "interventions": list(arm.interventions)} for arm in facts.arms],
         "interventions": [{"type": words(item.type), "name": item.name,
                            "description": item.description} for item in facts.interventions],
         "inferred": row.inferred,
         "related": related_rows(row),
         "versions": row.versions.count(),
+        "texts": {"brief_title": facts.brief_title, "official_title": facts.official_title,
+                  "brief_summary": facts.brief_summary,
+                  "detailed_description": facts.detailed_description},
+        # the language of the record's own texts, marked on them for screen readers
+        "content_language": REGISTRY_LANGUAGE,
     }
+    language = _reader_language()
+    protocol = _protocol_for(row, language)
+    return _translated(context, protocol, language) if protocol is not None else context

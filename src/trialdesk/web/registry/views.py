@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 
 from trialdesk.standards.fhir import FhirMappingError, research_study
 from trialdesk.web.registry.forms import SearchForm
+from trialdesk.web.registry.language import with_language
 from trialdesk.web.registry.live import live_figures
 from trialdesk.web.registry.models import Study
 from trialdesk.web.registry.presenters import parse, phases_text, record_context, words
@@ -17,6 +18,7 @@ from trialdesk.web.registry.search import SearchParams, search_studies
 
 
 @require_safe
+@with_language
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     if not form.is_valid():
@@ -32,6 +34,7 @@ def search(request: HttpRequest) -> HttpResponse:
             for study in results.studies]
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("lang", None)  # the language is kept by the cookie
     return render(request, "registry/search.html", {
         "form": form, "results": results, "rows": rows, "query": query.urlencode(),
         "searched": any(data[name] for name in ("q", "condition", "status", "phase")),
@@ -39,6 +42,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@with_language
 def record(request: HttpRequest, nct_id: str) -> HttpResponse:
     row = get_object_or_404(Study, nct_id=nct_id)
     return render(request, "registry/record.html",

@@ -1,0 +1,136 @@
+"""The public registry in Spanish: headings, codes and dates translated, the protocol's own Spanish
+texts for the trial this server runs, a language switch without JavaScript, English unchanged."""
+
+from __future__ import annotations
+
+import gettext
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import translation
+from registry_seed_page import html_text, seed_facts, seeded_registry
+
+import trialdesk.web.registry
+from trialdesk.protocol import load_protocol
+from trialdesk.protocol.registry import PHASE_DISPLAY, format_partial_date, format_status
+from trialdesk.web.registry.labels import CODE_LABELS, PHASE_LABELS, partial_date, words
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_registry")]
+__all__ = ["seeded_registry"]  # a fixture, used through usefixtures
+RECORD = "/registry/NCT04390152"
+APP = Path(trialdesk.web.registry.__file__).parent
+PO = APP / "locale" / "es" / "LC_MESSAGES" / "django.po"
+MO = APP / "locale" / "es" / "LC_MESSAGES" / "django.mo"
+
+
+def _spanish_record(client: Client) -> str:
+    response = client.get(RECORD, {"lang": "es"})
+    assert response.status_code == 200
+    assert response["Content-Language"] == "es"
+    return response.content.decode()
+
+
+def test_the_spanish_record_shows_spanish_headings_and_the_protocols_spanish_texts(client):
+    html = _spanish_record(client)
+    text = html_text(html)
+    registry = load_protocol().registry
+    assert '<html lang="es">' in html
+    for heading in ("Datos del ensayo", "Resumen breve", "Descripción detallada",
+                    "Diseño del estudio", "Afecciones relacionadas y términos MeSH",
+                    "Véase también"):
+        assert f">{heading}</h2>" in html, heading
+    assert registry.brief_summary.text("es") in text
+    assert registry.detailed_description.text("es") in text
+    assert registry.brief_title.text("es") in text
+    assert registry.brief_summary.text("en") not in text
+    assert 'lang="es">' + registry.brief_title.text("es") in html
+    for expected in ("Estado Reclutando", "Fase Fase 1/Fase 2",
+                     "Fecha de inicio 13 de enero de 2020", "Fecha de finalización abril de 2022",
+                     "Asignación Aleatorizada",
+                     "Enmascaramiento Cuádruple (Participante, Profesional asistencial, "
+                     "Investigador, Evaluador de desenlaces)",
+                     "Terapia estándar más CMM Experimental",
+                     "Terapia estándar sola Comparador placebo",
+                     "Biológico: Células madre mesenquimales (intravenosas)",
+                     "Término MeSH: Respiratory Distress Syndrome (inferido)",
+                     "listado como relacionado en la página del registro"):
+        assert expected in text, expected
+
+
+def test_the_language_is_kept_by_the_cookie_and_switched_back_by_a_link(client):
+    _spanish_record(client)
+    assert "Datos del ensayo" in client.get(RECORD).content.decode()  # no ?lang: the cookie
+    html = client.get(RECORD, {"lang": "en"}).content.decode()
+    assert '<html lang="en">' in html and "Trial facts" in html
+    assert 'href="/registry/NCT04390152?lang=es" hreflang="es" lang="es">Español</a>' in html
+    assert "<script" not in html
+
+
+def test_search_in_spanish_keeps_its_filters_in_the_switch_links(client):
+    response = client.get("/registry", {"q": "stem cells", "status": "WITHDRAWN", "lang": "es"})
+    html = response.content.decode()
+    assert '<label for="id_q">Palabras de búsqueda</label>' in html
+    assert "1 ensayo encontrado" in html_text(html)
+    assert 'href="/registry?q=stem+cells&amp;status=WITHDRAWN&amp;lang=en"' in html
+
+
+def test_english_mode_still_shows_every_fact_of_the_seed_page(client):
+    client.get(RECORD, {"lang": "es"})
+    text = html_text(client.get(RECORD, {"lang": "en"}).content.decode())
+    assert [fact for fact in seed_facts().expected_texts() if fact not in text] == []
+
+
+def test_english_labels_are_the_registry_pages_words():
+    with translation.override("en"):
+        assert {code: words(code) for code in CODE_LABELS} == {
+            code: format_status(code) for code in CODE_LABELS}
+        assert {code: str(label) for code, label in PHASE_LABELS.items()} == PHASE_DISPLAY
+        for date in ("2020-01-13", "2022-04", "2021"):
+            assert partial_date(date) == format_partial_date(date)
+
+
+def _msgfmt() -> str:
+    path = shutil.which("msgfmt")
+    assert path, "msgfmt is missing: run scripts/install-system-deps.sh (installs gettext)"
+    return path
+
+
+def _msgids(po: Path) -> set[str]:
+    """Every msgid of a catalogue (with its context), translated or not."""
+    with tempfile.TemporaryDirectory() as folder:
+        filled, compiled = Path(folder) / "en.po", Path(folder) / "en.mo"
+        subprocess.run([str(Path(_msgfmt()).with_name("msgen")), "-o", str(filled), str(po)],
+                       check=True)
+        subprocess.run([_msgfmt(), "-o", str(compiled), str(filled)], check=True)
+        with compiled.open("rb") as handle:
+            catalogue = gettext.GNUTranslations(handle)._catalog
+    return {key if isinstance(key, str) else key[0] for key in catalogue if key}
+
+
+def test_registry_catalogue_is_complete_not_fuzzy_and_compiled(tmp_path):
+    result = subprocess.run([_msgfmt(), "--check", "--statistics", "-o", str(tmp_path / "x.mo"),
+                             str(PO)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    statistics = result.stderr.strip().splitlines()[-1]
+    assert statistics.endswith("translated messages."), statistics
+    assert "fuzzy" not in statistics and "untranslated" not in statistics, statistics
+    with MO.open("rb") as shipped, (tmp_path / "x.mo").open("rb") as fresh:
+        assert (gettext.GNUTranslations(shipped)._catalog
+                == gettext.GNUTranslations(fresh)._catalog)
+
+
+def test_every_marked_string_of_the_registry_is_in_its_catalogue(tmp_path, monkeypatch, settings):
+    copy = tmp_path / "registry"
+    shutil.copytree(APP, copy, ignore=shutil.ignore_patterns("locale", "__pycache__"))
+    (copy / "locale").mkdir()  # makemessages must not write to the real catalogues
+    settings.LOCALE_PATHS = []
+    monkeypatch.chdir(copy)
+    call_command("makemessages", locale=["es"], no_location=True, verbosity=0)
+    marked = _msgids(copy / "locale" / "es" / "LC_MESSAGES" / "django.po")
+    assert "registry\x04Recruiting" in marked and "Brief summary" in marked
+    assert marked <= _msgids(PO), sorted(marked - _msgids(PO))
