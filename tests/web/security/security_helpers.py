@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.test import Client
-from trial_fixtures import enroll
+from trial_fixtures import PASSWORD, ApiClient, enroll
 
 from trialdesk.web.trials.models import AllocationSlot
 
@@ -32,3 +32,16 @@ def signed_in(user: Any) -> Client:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+def second_investigator(trial: Any, site: str = "CO-01") -> ApiClient:
+    """Add another investigator at ``site`` (``investigator2-co-01``); return its API client."""
+    from trialdesk.web.trials import actions
+
+    username = f"investigator2-{site.lower()}"
+    actions.do_create_user(actor="test", username=username, role="investigator", site=site,
+                           password=PASSWORD)
+    from django.contrib.auth import get_user_model
+
+    trial.users[username] = get_user_model().objects.get(username=username)
+    return trial.api(username)
