@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from trialdesk.web.trials.auditchain import GENESIS, record_hash
-from trialdesk.web.trials.models import AuditRecord
+from trialdesk.web.trials.models import AuditAnchor, AuditRecord
 
 # Any constant works: it names the lock that serializes writers on PostgreSQL.
 WRITE_LOCK_KEY = 0x7472_6961_6C64
@@ -50,4 +50,7 @@ def append_audit(
         "reason": reason,
         "prev_hash": last["hash"] if last else GENESIS,
     }
-    return AuditRecord.objects.create(hash=record_hash(fields), **fields)
+    record = AuditRecord.objects.create(hash=record_hash(fields), **fields)
+    # The anchor of this head: the last one a transaction writes anchors what it committed.
+    AuditAnchor.objects.create(seq=record.seq, hash=record.hash, at=record.at)
+    return record

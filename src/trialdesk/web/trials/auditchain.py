@@ -61,3 +61,30 @@ def verify_chain(records: Iterable[Mapping[str, Any]]) -> ChainCheck:
         previous_hash = record["hash"]
         expected_seq += 1
     return ChainCheck(True, count)
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """Return (seq, hash) of a published head written ``SEQ:HASH``; raise ValueError otherwise."""
+    seq, sep, digest = text.strip().partition(":")
+    digest = digest.lower()
+    if not sep or not seq.isdigit() or len(digest) != 64 or any(
+            c not in "0123456789abcdef" for c in digest):
+        raise ValueError("a head reads SEQ:HASH, e.g. 42:3f9a... (64 hex digits)")
+    return int(seq), digest
+
+
+def check_heads(
+    chain: Mapping[int, str], heads: Iterable[tuple[int, str]], source: str
+) -> ChainCheck:
+    """Check that each known head (seq, hash) is still in the chain ``seq -> hash``.
+
+    A verified chain cut at its end still verifies; a head recorded elsewhere (the anchor table,
+    a published value) past the new end, or with another hash, shows the cut.
+    """
+    for seq, digest in heads:
+        if chain.get(seq) != digest:
+            what = "is missing" if seq not in chain else "has another hash"
+            return ChainCheck(False, len(chain), seq,
+                              f"record {seq} {what}: {source} names it as a head of the chain "
+                              "(records were removed or replaced)")
+    return ChainCheck(True, len(chain))

@@ -239,3 +239,21 @@ class DynamicAllocationStep(models.Model):
 
     def __str__(self) -> str:
         return f"dynamic allocation {self.index}"
+
+
+class AuditAnchor(models.Model):
+    """The head of the audit chain after each append, kept apart and append-only (triggers).
+
+    The chain alone cannot show that its newest records were cut off; the anchors can, unless
+    they are cut too, which is why ``trialdesk audit head`` is also published outside the server.
+    """
+
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = (models.Index(fields=["seq"], name="trials_anchor_seq"),)
+
+    def __str__(self) -> str:
+        return f"anchor #{self.seq}"
