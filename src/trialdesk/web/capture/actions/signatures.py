@@ -2,9 +2,15 @@
 
 The signer re-enters the password; the meaning of the signature is shown before signing and stored
 with it, in the language it was shown in. A later change to the form voids the signature.
+
+Wrong passwords are throttled like sign-in: each is audited, and after ``FAILURE_LIMIT`` of them in
+``FAILURE_WINDOW`` (since the signer's last signature) signing is locked for the account until the
+window has passed, so the signature page cannot be used to guess a password.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -15,7 +21,8 @@ from trialdesk.web.capture.state import refuse_if_locked
 from trialdesk.web.trials.access import Actor, require
 from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict, InvalidInput
-from trialdesk.web.trials.models import Participant
+from trialdesk.web.trials.models import AuditRecord, Participant
+from trialdesk.web.trials.txn import write_transaction
 
 SIGNATURE_MEANING = _(
     "I am the investigator responsible for these data. By signing I confirm that I have reviewed "
@@ -30,8 +37,35 @@ def signature_meaning(language: str) -> str:
         return str(SIGNATURE_MEANING)
 
 
-def _check_password(actor: Actor, password: str) -> None:
+FAILURE_LIMIT = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+FAILED, REFUSED, SIGNED = "signature_password_failed", "signature_refused_locked", "sign_form"
+
+
+def recent_signing_failures(username: str) -> int:
+    """Return the signer's wrong passwords in the window, since the last signature."""
+    since = timezone.now() - FAILURE_WINDOW
+    last_signed = (AuditRecord.objects.filter(actor=username, action=SIGNED, at__gte=since)
+                   .order_by("-seq").values_list("at", flat=True).first())
+    return AuditRecord.objects.filter(actor=username, action=FAILED,
+                                      at__gte=last_signed or since).count()
+
+
+@write_transaction
+def _record_attempt(actor: Actor, action: str, target: str) -> None:
+    # Its own transaction: the refusal that follows must not roll the record back.
+    append_audit(actor=actor.username, action=action, model="signature", object_id=target)
+
+
+def _check_password(actor: Actor, password: str, target: str) -> None:
+    """Refuse while signing is locked; audit and count a wrong password."""
+    if recent_signing_failures(actor.username) >= FAILURE_LIMIT:
+        _record_attempt(actor, REFUSED, target)
+        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+        raise Conflict("signing_locked", f"{FAILURE_LIMIT} wrong passwords: signing is locked "
+                       f"for this account for up to {minutes} minutes")
     if not password or not actor.user.check_password(password):
+        _record_attempt(actor, FAILED, target)
         raise InvalidInput("password", "does not match the signer's password")
 
 
@@ -54,13 +88,17 @@ def _sign(actor: Actor, instance: FormInstance, language: str) -> Signature:
     return signature
 
 
-@transaction.atomic
 def do_sign(
     actor: Actor, instance: FormInstance, *, password: str, language: str = "en"
 ) -> Signature:
-    """Sign one complete form."""
+    """Sign one complete form (the password is checked, and throttled, before the transaction)."""
     require(actor, "sign_forms")
-    _check_password(actor, password)
+    _check_password(actor, password, instance.key)
+    return _sign_form(actor, instance, language)
+
+
+@transaction.atomic
+def _sign_form(actor: Actor, instance: FormInstance, language: str) -> Signature:
     lock_writes()
     instance = FormInstance.objects.select_for_update().select_related("participant").get(
         pk=instance.pk)
@@ -68,14 +106,20 @@ def do_sign(
     return _sign(actor, instance, language)
 
 
-@transaction.atomic
 def do_sign_visit(
     actor: Actor, participant: Participant, visit_code: str, form_codes: list[str], *,
     password: str, language: str = "en",
 ) -> list[Signature]:
     """Sign every form of a visit; all must be complete. Forms already signed stay as they are."""
     require(actor, "sign_forms")
-    _check_password(actor, password)
+    _check_password(actor, password, f"{participant.code}/{visit_code}")
+    return _sign_visit(actor, participant, visit_code, form_codes, language)
+
+
+@transaction.atomic
+def _sign_visit(
+    actor: Actor, participant: Participant, visit_code: str, form_codes: list[str], language: str
+) -> list[Signature]:
     lock_writes()
     refuse_if_locked(participant)
     instances = {
