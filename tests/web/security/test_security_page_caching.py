@@ -51,3 +51,19 @@ def test_every_signed_in_page_is_not_stored(trial):
             response = client.get(path)
             assert response.status_code == 200, (username, path, response.status_code)
             assert _uncacheable(response), (username, path, response.headers)
+
+
+def test_api_answers_that_carry_arms_are_not_stored(trial):
+    """Bearer answers are not kept by shared caches, but a browser on a session may keep them."""
+    rows = randomize_both_arms(trial)
+    pharmacist = trial.api("pharmacist-co-01")
+    assert _uncacheable(pharmacist.get("/api/v1/kits"))
+    assert _uncacheable(pharmacist.get(f"/api/v1/kits/{rows[0]['kit']}"))
+    investigator = trial.api("investigator-co-01")
+    unblinded = investigator.post(f"/api/v1/participants/{rows[0]['code']}/unblind",
+                                  {"reason": "Severe reaction; treatment depends on the arm"})
+    assert unblinded.status_code == 201 and _uncacheable(unblinded)
+    assert _uncacheable(investigator.get(f"/api/v1/participants/{rows[0]['code']}"))
+    session = signed_in(trial.users["pharmacist-co-01"])
+    assert _uncacheable(session.get("/api/v1/kits"))
+    assert _uncacheable(trial.api("analyst").get("/api/v1/analysis/groups"))

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, ValidationError
 
@@ -46,7 +47,20 @@ from trialdesk.web.trials.models import (
 from trialdesk.web.trials.protocol import get_protocol
 from trialdesk.web.trials.screening_fields import clean_screening_values
 
-api = NinjaAPI(title="trialdesk", version="1", urls_namespace="api", auth=AUTH)
+
+class TrialAPI(NinjaAPI):
+    def create_response(self, request: HttpRequest, data: Any, *, status: int | None = None,
+                        temporal_response: HttpResponse | None = None) -> HttpResponse:
+        response = super().create_response(request, data, status=status,
+                                           temporal_response=temporal_response)
+        # Answers carry participants' data and, for some roles, arms; a browser on a shared
+        # ward computer must not keep them for the next user.
+        add_never_cache_headers(response)
+        patch_cache_control(response, private=True)
+        return response
+
+
+api = TrialAPI(title="trialdesk", version="1", urls_namespace="api", auth=AUTH)
 install_error_handlers(api)
 
 __all__ = ["AuthenticationError", "ValidationError", "api"]
