@@ -12,7 +12,18 @@ from pathlib import Path
 
 import pytest
 import requests
-from live_server import demo_users, enroll, fetch, idempotency_key, running, setup_demo, token
+from live_server import (
+    create_database,
+    demo_users,
+    drop_database,
+    enroll,
+    fetch,
+    idempotency_key,
+    postgres_database,
+    running,
+    setup_demo,
+    token,
+)
 from live_server import trialdesk as run_trialdesk
 from trial_fixtures import ELIGIBLE_VALUES, FAST_HASHERS, PASSWORD, Trial
 
@@ -155,10 +166,11 @@ RANDOMIZATIONS = 60
 SITES = ("co-01", "co-02", "co-03")
 
 
-def test_60_concurrent_minimization_randomizations_on_sqlite(tmp_path, minimization_protocol):
-    setup_demo(tmp_path, slots_per_stratum=30, protocol=minimization_protocol)
+def _burst(tmp_path: Path, database: str | None, minimization_protocol: Path) -> None:
+    setup_demo(tmp_path, database, slots_per_stratum=30, protocol=minimization_protocol)
     users = demo_users(tmp_path)
-    with running(tmp_path, protocol=minimization_protocol, workers=2, threads=4) as server:
+    with running(tmp_path, database, protocol=minimization_protocol, workers=2,
+                 threads=4) as server:
         tokens = {site: token(server.url, users[f"investigator-{site}"]) for site in SITES}
         local = threading.local()
 
@@ -188,7 +200,7 @@ def test_60_concurrent_minimization_randomizations_on_sqlite(tmp_path, minimizat
             results = list(pool.map(randomize, enrolled))
     assert [status for status, _ in results if status != 201] == []
     assert len({body["kit_code"] for _, body in results}) == RANDOMIZATIONS  # no kit twice
-    steps = fetch(tmp_path, None, """
+    steps = fetch(tmp_path, database, """
         SELECT d."index", d.levels, d.arm, d.head, d.previous_head, site.code, s.kit_code, s.arm,
                s.stratum
         FROM trials_dynamicallocationstep d
@@ -200,13 +212,29 @@ def test_60_concurrent_minimization_randomizations_on_sqlite(tmp_path, minimizat
     assert [row[0] for row in steps] == list(range(RANDOMIZATIONS))
     assert all(row[2] == row[7] and row[5] == row[8] for row in steps)  # arm and site of the kit
     assert all(steps[i][4] == steps[i - 1][3] for i in range(1, len(steps)))  # linked
-    [(seed,)] = fetch(tmp_path, None, "SELECT seed FROM trials_allocationlistrecord")
-    kits = fetch(tmp_path, None,
+    [(seed,)] = fetch(tmp_path, database, "SELECT seed FROM trials_allocationlistrecord")
+    kits = fetch(tmp_path, database,
                  "SELECT sequence, stratum, arm, kit_code FROM trials_allocationslot")
     protocol = load_protocol(minimization_protocol)
     _replay(protocol, bytes.fromhex(seed),
-            [(i, json.loads(levels), arm, head, site, kit)
+            [(i, levels if isinstance(levels, dict) else json.loads(levels), arm, head, site, kit)
              for i, levels, arm, head, _, site, kit, _, _ in steps], kits)
     verify = run_trialdesk("audit", "verify", "--data-dir", str(tmp_path), data_dir=tmp_path,
-                           check=False, protocol=minimization_protocol)
+                           database=database, check=False, protocol=minimization_protocol)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_60_concurrent_minimization_randomizations_on_sqlite(tmp_path, minimization_protocol):
+    _burst(tmp_path, None, minimization_protocol)
+
+
+@pytest.mark.postgres
+def test_60_concurrent_minimization_randomizations_on_postgresql(
+    tmp_path, minimization_protocol, postgres_url
+):
+    admin_url, url = postgres_database(postgres_url)
+    create_database(admin_url, url)
+    try:
+        _burst(tmp_path, url, minimization_protocol)
+    finally:
+        drop_database(admin_url, url)

@@ -115,3 +115,17 @@ def test_the_pages_carry_the_request_and_the_approval(randomized):
     approval = {"reason": "DSMB agrees: data are final"}
     assert dsmb.post("/final-unblinding/", approval).status_code == 302
     assert 'data-state="unblinded"' in _login("analyst").get("/final-unblinding/").content.decode()
+
+
+def test_the_database_stays_locked_after_the_final_unblinding(randomized):
+    trial, _ = randomized
+    from trialdesk.web.capture.models import Lock
+
+    _lock(trial)
+    trial.api("data_manager").post("/api/v1/final-unblinding", {"reason": REASON})
+    trial.api("dsmb_statistician").post("/api/v1/final-unblinding/approve", {"reason": REASON})
+    lock = Lock.objects.get(scope=Lock.DATABASE)
+    response = trial.api("data_manager").post(f"/api/v1/locks/{lock.pk}/unlock",
+                                              {"reason": "one more correction"})
+    assert response.status_code == 409 and response.json()["error"] == "trial_unblinded"
+    assert Lock.objects.get(pk=lock.pk).unlocked_at is None

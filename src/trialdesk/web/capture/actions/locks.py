@@ -10,7 +10,7 @@ from trialdesk.web.capture.state import active_database_lock, participant_locked
 from trialdesk.web.trials.access import Actor, require
 from trialdesk.web.trials.audit import append_audit, lock_writes
 from trialdesk.web.trials.errors import Conflict, InvalidInput
-from trialdesk.web.trials.models import Participant
+from trialdesk.web.trials.models import FinalUnblinding, Participant
 
 
 def _target(lock: Lock) -> str:
@@ -78,6 +78,9 @@ def do_unlock(actor: Actor, lock: Lock, *, reason: str) -> Lock:
         raise Conflict("not_locked", "this lock was lifted already")
     if lock.scope != Lock.DATABASE and active_database_lock() is not None:
         raise Conflict("database_locked", "unlock the database first")
+    if lock.scope == Lock.DATABASE and FinalUnblinding.trial_unblinded():
+        # data that changed after the arms are known could no longer be trusted
+        raise Conflict("trial_unblinded", "the trial is unblinded: the database stays locked")
     lock.unlocked_at = timezone.now()
     lock.unlocked_by = actor.user
     lock.unlock_reason = reason
