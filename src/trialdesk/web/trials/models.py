@@ -179,6 +179,12 @@ class AuditRecord(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
+    class Meta:
+        # one user's recent events of one kind (failed signatures are counted at every attempt)
+        indexes = (
+            models.Index(fields=["actor", "action", "at"], name="trials_audit_actor_action"),
+        )
+
     def __str__(self) -> str:
         return f"audit #{self.seq}"
 
