@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from blinding_matrix import build_viewers, run_matrix
 from live_server import (
     create_database,
     demo_users,
@@ -157,6 +158,29 @@ def test_the_kit_inventory_is_labelled_per_site_and_arm_in_shuffled_order(dyn_tr
         assert arms.count("msc") == arms.count("standard") == 40
         # numbers interleave the arms: not the first half one arm and the second the other
         assert arms[:40].count("msc") not in (0, 40)
+
+
+def test_no_blinded_role_reaches_an_arm_under_minimization(dyn_trial):
+    """The blinding matrix on the minimization protocol, where kits come from a labelled stock."""
+    samples: dict[str, list[str]] = {"code": [], "kit_code": []}
+    by_site: dict[str, list[str]] = {}
+    for site in ("co-01", "co-02"):
+        investigator = dyn_trial.api(f"investigator-{site}")
+        for _ in range(2):
+            code = investigator.post("/api/v1/participants",
+                                     {"values": ELIGIBLE_VALUES}).json()["code"]
+            investigator.post(f"/api/v1/participants/{code}/consent",
+                              {"consent_date": "2026-01-05", "form_version": "1.0"})
+            kit = investigator.post(f"/api/v1/participants/{code}/randomize", {}).json()[
+                "kit_code"]
+            samples["code"].append(code)
+            samples["kit_code"].append(kit)
+            by_site.setdefault(site, []).extend([code, kit])
+    other_site = {f"pharmacist-{s}": [x for t, v in by_site.items() if t != s for x in v]
+                  for s in ("co-01", "co-02")}
+    other_site["all"] = samples["kit_code"] + samples["code"]
+    users = {k: v for k, v in dyn_trial.users.items() if not k.endswith("co-03")}
+    assert run_matrix(build_viewers(users), samples, other_site) == []
 
 
 # --- the running server --------------------------------------------------------------------------
