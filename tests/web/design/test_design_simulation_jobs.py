@@ -96,3 +96,19 @@ def test_each_user_keeps_only_the_latest_jobs(users):
         do_create_simulation_job(owner=users["analyst"], spec_text=SPEC, spec=spec, sims=1000,
                                  seed=1)
     assert SimulationJob.objects.filter(owner=users["analyst"]).count() == KEEP_PER_USER
+
+
+def test_a_job_whose_thread_stopped_reporting_is_shown_as_failed(users):
+    from django.utils import timezone
+
+    from trialdesk.web.design.jobs import STALE_AFTER
+
+    client = client_for(users["analyst"])
+    job = do_create_simulation_job(owner=users["analyst"], spec_text=SPEC,
+                                   spec=load_spec(EXAMPLES / "three_look_obf.toml"), sims=1000,
+                                   seed=1)
+    assert client.get(f"/design/simulate/{job.pk}/status").json()["state"] == "queued"
+    SimulationJob.objects.filter(pk=job.pk).update(
+        updated_at=timezone.now() - STALE_AFTER - STALE_AFTER)
+    assert client.get(f"/design/simulate/{job.pk}/status").json()["state"] == "failed"
+    assert "The simulation failed." in client.get(f"/design/simulate/{job.pk}/").content.decode()

@@ -9,6 +9,7 @@ scenario, ``MAX_RUNNING`` jobs at a time, ``KEEP_PER_USER`` jobs kept per user.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import secrets
 import threading
@@ -17,7 +18,7 @@ import tomllib
 from typing import Any
 
 import numpy as np
-from django.db import close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from trialdesk.stats.design.simulate import (
@@ -39,6 +40,10 @@ KEEP_PER_USER = 10
 STALE_AFTER = dt.timedelta(minutes=10)
 # Arrays per chunk grow with chunk x participants; keep one chunk near 20 million cells.
 _CELLS_PER_CHUNK = 20_000_000
+# SQLite answers "database is locked" when another connection writes at that moment; a progress
+# update waits for its turn rather than losing the job.
+_RETRIES, _RETRY_SECONDS = 100, 0.05
+log = logging.getLogger(__name__)
 
 
 def load_spec_text(text: str) -> SimulationSpec:
@@ -161,11 +166,22 @@ def run_job(job_id: Any) -> None:
         _mark(job_id, state=SimulationJob.DONE, result=result,
               seconds=time.perf_counter() - started)
     except Exception as error:  # the job row reports whatever went wrong
-        _mark(job_id, state=SimulationJob.FAILED, error=str(error)[:2000])
+        try:
+            _mark(job_id, state=SimulationJob.FAILED, error=str(error)[:2000])
+        except OperationalError:
+            # the row cannot be written: it goes stale and is shown as failed after STALE_AFTER
+            log.exception("simulation %s failed and could not be marked", job_id)
     finally:
         connection.close()
 
 
 def _mark(job_id: Any, **fields: Any) -> None:
-    # update() skips auto_now, so the heartbeat is set here
-    SimulationJob.objects.filter(pk=job_id).update(updated_at=timezone.now(), **fields)
+    for attempt in range(_RETRIES):
+        try:
+            # update() skips auto_now, so the heartbeat is set here
+            SimulationJob.objects.filter(pk=job_id).update(updated_at=timezone.now(), **fields)
+            return
+        except OperationalError:
+            if attempt == _RETRIES - 1:
+                raise
+            time.sleep(_RETRY_SECONDS)

@@ -1,0 +1,62 @@
+"""The design pages in Chromium: boundaries with their plot, and a simulation whose <progress> bar
+is polled by the page's script until the results replace it; axe-core on both pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from design_testkit import client_without_login_signal, make_trial_wide_users_without_audit
+from django.conf import settings
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def serious(page) -> list[str]:
+    results = Axe().run(page)
+    return [f"{v['impact']}: {v['id']}: {v['help']} ({len(v['nodes'])} node(s))"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.browser
+def test_boundaries_and_a_simulation_with_its_progress_bar(live_server, test_output_dir: Path,
+                                                           monkeypatch) -> None:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    user = make_trial_wide_users_without_audit(["dsmb_statistician"])["dsmb_statistician"]
+    session = client_without_login_signal(user).cookies[settings.SESSION_COOKIE_NAME].value
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session,
+                                  "url": live_server.url}])
+            page = context.new_page()
+            page.goto(f"{live_server.url}/design/boundaries/")
+            page.get_by_label("Looks").fill("3")
+            page.get_by_role("button", name="Compute").click()
+            page.wait_for_load_state()
+            assert page.locator("td.z").all_inner_texts() == ["3.7103", "2.5114", "1.9930"]
+            assert page.locator("figure svg").count() == 1
+            page.screenshot(path=str(test_output_dir / "boundaries-obf-3-looks.png"),
+                            full_page=True)
+            assert serious(page) == []
+
+            page.goto(f"{live_server.url}/design/simulate/?example=default_trial")
+            # the largest run allowed: several seconds, so the page meets the job running
+            page.get_by_label("Simulated trials per scenario").fill("500000")
+            page.get_by_role("button", name="Start the simulation").click()
+            page.wait_for_url("**/design/simulate/*/")
+            progress = page.locator("progress#progress")
+            assert progress.get_attribute("max") == "15"  # 3 scenarios x 5 chunks of 100,000
+            # the page's script polls the job and reloads the page when it is done
+            page.locator("td.simulated").first.wait_for(timeout=60_000)
+            assert page.locator("td.simulated").count() == 3
+            assert page.locator("progress").count() == 0
+            page.screenshot(path=str(test_output_dir / "simulation-default-trial.png"),
+                            full_page=True)
+            assert serious(page) == []
+        finally:
+            browser.close()
