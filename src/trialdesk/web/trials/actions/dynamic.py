@@ -74,13 +74,22 @@ def allocate_dynamic(
 ) -> AllocationSlot:
     """Run the procedure for ``participant``, append the chain step, and return its kit."""
     protocol = get_protocol()
+    site = participant.site.code
+    arms, _ = protocol_arms(protocol)
+    in_stock = set(AllocationSlot.objects.filter(stratum=site, used=False)
+                   .values_list("arm", flat=True).distinct())
+    # Refuse while any arm is out of stock, whichever arm this participant would get: refusing
+    # only when the procedure picks the empty arm would tell the investigator that arm (and that
+    # everyone randomized meanwhile has the other).
+    if not set(arms) <= in_stock:
+        raise Conflict("kits_exhausted",
+                       f"the pharmacy of {site} has run out of kits; restock before randomizing")
     allocator = DynamicAllocator.from_protocol(protocol, bytes.fromhex(record.seed))
     earlier = list(DynamicAllocationStep.objects.order_by("index").values("arm", "levels", "head"))
     history = [PriorAllocation(step["arm"], step["levels"]) for step in earlier]
     previous = earlier[-1]["head"] if earlier else allocator.commitment
     levels = participant_levels(protocol, screening)
     step = allocator.next(history, levels, previous)
-    site = participant.site.code
     # Never the lowest-numbered kit: which kit goes out must not hint at the arm.
     unused = list(AllocationSlot.objects.select_for_update()
                   .filter(stratum=site, arm=step.arm, used=False).order_by("sequence"))

@@ -1,0 +1,77 @@
+"""Minimization draws a kit of the chosen arm from the site's stock: running out must not tell.
+
+Attack: under minimization the pharmacy holds a stock of kits per arm and site. When one arm's
+stock is used up, a refusal that comes only when the procedure picks that arm (and success when it
+picks the other) tells the investigator each participant's arm: the refused ones would have had
+the empty arm, and every one randomized from then on has the other. Once any arm is out of stock
+at a site, every randomization there must be refused alike until the pharmacy restocks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from trial_fixtures import ELIGIBLE_VALUES, FAST_HASHERS, PASSWORD, Trial, enroll
+
+from trialdesk.protocol import default_protocol_path
+from trialdesk.web.trials.models import AllocationSlot
+from trialdesk.web.trials.protocol import get_policy, get_protocol
+
+BLOCKS = 'method = "permuted-blocks"\nblock_sizes = [2, 4]\n'
+MINIMIZATION = 'method = "minimization"\nparameters = { p = 0.8 }\n'
+KITS_PER_ARM = 3
+
+
+@pytest.fixture
+def minimization_trial(tmp_path: Path, db, settings):
+    text = default_protocol_path().read_text()
+    assert BLOCKS in text
+    path = tmp_path / "minimization.toml"
+    path.write_text(text.replace(BLOCKS, MINIMIZATION))
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    settings.TRIALDESK_PROTOCOL = str(path)
+    get_protocol.cache_clear()
+    get_policy.cache_clear()
+    from trialdesk.web.trials import actions
+    from trialdesk.web.trials.demo import demo_usernames
+
+    actions.do_load_sites(actor="test")
+    for username, role, site in demo_usernames():
+        actions.do_create_user(actor="test", username=username, role=role, site=site,
+                               password=PASSWORD)
+    actions.do_commit_allocation_list(actor="test", seed=b"stock-test-seed-0123456789abcdef",
+                                      slots_per_stratum=KITS_PER_ARM)
+    yield Trial({user.username: user for user in get_user_model().objects.all()})
+    get_protocol.cache_clear()
+    get_policy.cache_clear()
+
+
+def _stock(site: str) -> dict[str, int]:
+    arms = [arm.code for arm in get_protocol().design.arms]
+    return {arm: AllocationSlot.objects.filter(stratum=site, arm=arm, used=False).count()
+            for arm in arms}
+
+
+def test_an_empty_arm_refuses_every_randomization_at_the_site_alike(minimization_trial):
+    investigator = minimization_trial.api("investigator-co-01")
+    elsewhere = [minimization_trial.api("investigator-co-02"),
+                 minimization_trial.api("investigator-co-03")]
+    answers = []
+    for index in range(8):
+        one_arm_empty = min(_stock("CO-01").values()) == 0
+        values = {**ELIGIBLE_VALUES, "pao2": 70 if index % 2 else 150}
+        code = enroll(investigator, values)
+        response = investigator.post(f"/api/v1/participants/{code}/randomize", {})
+        answers.append((one_arm_empty, response.status_code,
+                        response.content.replace(code.encode(), b"<code>")))
+        # an allocation at another site moves the procedure on (its next random draw)
+        other = elsewhere[index % 2]
+        other.post(f"/api/v1/participants/{enroll(other, values)}/randomize", {})
+    assert any(empty for empty, _, _ in answers), "no arm ran out: the test proves nothing"
+    before = [status for empty, status, _ in answers if not empty]
+    after = {(status, body) for empty, status, body in answers if empty}
+    assert set(before) == {201}
+    assert len(after) == 1 and next(iter(after))[0] == 409, after
+    assert b"msc" not in next(iter(after))[1] and b"standard" not in next(iter(after))[1]
