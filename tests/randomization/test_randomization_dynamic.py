@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 import numpy as np
@@ -139,9 +140,12 @@ def test_chain_head_is_documented_hash_of_previous_head_and_record():
     allocator = DynamicAllocator(Minimization(p=0.8), ["msc", "standard"], FACTORS, SEED)
     levels = {"site": "CO-02", "ards_severity": "severe"}
     step = allocator.next([], levels)
+    # the salt (secret until the seed is revealed) keeps a published head from telling the arm
+    salt = hmac.new(SEED, b"chain-salt\n0", hashlib.sha256).hexdigest()
     assert (
         step.record
-        == f'{{"arm":"{step.arm}","index":0,"levels":{{"ards_severity":"severe","site":"CO-02"}}}}'
+        == f'{{"arm":"{step.arm}","index":0,"levels":{{"ards_severity":"severe","site":"CO-02"}},'
+        f'"salt":"{salt}"}}'
     )
     assert (
         step.head == hashlib.sha256(f"{allocator.commitment}\n{step.record}".encode()).hexdigest()

@@ -6,9 +6,10 @@ of the chain before the first allocation. Each allocation appends a step::
 
     head_i = SHA-256(head_{i-1} + "\\n" + record_i)
 
-where ``record_i`` is the canonical JSON of the allocation index, the participant's levels and the
-arm. Publishing the latest head fixes every allocation so far; after database lock, revealing
-the seed lets anyone replay every allocation with :meth:`DynamicAllocator.replay`.
+where ``record_i`` is the canonical JSON of the allocation index, the participant's levels, the
+arm and a salt derived from the seed. Publishing the latest head fixes every allocation so far;
+after database lock, revealing the seed lets anyone replay every allocation with
+:meth:`DynamicAllocator.replay`.
 
 The random element of allocation ``i`` is the first uniform draw of the stream
 ``("allocation", i)`` of the seed, so replaying needs only the seed and the participants' levels.
@@ -17,6 +18,7 @@ The random element of allocation ``i`` is the first uniform draw of the stream
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from .minimization import Minimization, MinimizationDecision, MinimizationState
 from .random_source import RandomSource
 from .strata import Factor, protocol_factors
 
-FORMAT = "trialdesk-dynamic-v1"
+FORMAT = "trialdesk-dynamic-v2"
 
 
 def canonical_json(value: Any) -> str:
@@ -158,7 +160,11 @@ class DynamicAllocator:
     def record(self, index: int, levels: Mapping[str, str], arm: str) -> str:
         """Return the canonical record of one allocation."""
         ordered = {f.code: str(levels[f.code]) for f in self.factors}
-        return canonical_json({"index": index, "levels": ordered, "arm": arm})
+        # Without a secret in the record, whoever knows a participant's levels (blinded staff do)
+        # could hash the record with each arm and see which gives the published head. The salt
+        # comes from the seed, so revealing the seed still lets anyone replay every head.
+        salt = hmac.new(self._seed, f"chain-salt\n{index}".encode(), hashlib.sha256).hexdigest()
+        return canonical_json({"index": index, "levels": ordered, "arm": arm, "salt": salt})
 
     def replay(
         self, allocations: Sequence[PriorAllocation], expected_head: str | None = None
