@@ -4,7 +4,7 @@ The blinding matrix looks for arm labels, descriptions, intervention names and f
 "arm". Here the finding is anything else that names an arm: its code as a JSON value or a word
 ("msc", "standard"), its type (EXPERIMENTAL, PLACEBO_COMPARATOR), an arm-specific word (MSC,
 placebo, vehicle, CMM), in the body, an HTML comment, a header, a cookie or a
-redirect, in English and Spanish.
+redirect, in English and Spanish; nor the allocation list's salt.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from security_helpers import randomize_both_arms, second_investigator, signed_in
 
+from trialdesk.web.trials.models import AllocationListRecord
 from trialdesk.web.trials.protocol import get_policy, get_protocol
 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\{(\w+)\}|\(\?P<(\w+)>[^)]*\)")
@@ -80,6 +81,10 @@ def test_no_blinded_role_meets_an_arm_code_or_arm_word_anywhere(trial):
     assert unblinded.status_code == 201
     policy = get_policy()
     patterns = _arm_patterns()
+    # the list's salt (and a dynamic scheme's seed) would let anyone re-derive every arm
+    scheme = AllocationListRecord.objects.get()
+    patterns += [re.compile(re.escape(secret)) for secret in (scheme.salt, scheme.seed) if secret]
+    assert len(patterns) > len(_arm_patterns())
     blinded = {name: user for name, user in trial.users.items()
                if not policy.sees_any_arm(user.membership.role)
                and not name.endswith("co-03") and name != "investigator2-co-01"}
