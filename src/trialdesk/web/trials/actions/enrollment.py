@@ -56,7 +56,6 @@ def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = N
         site_code = actor.site
     if not site_code:
         raise InvalidInput("site", "is required for a role without a site")
-    lock_writes()
     site = Site.objects.filter(code=site_code).first()
     if site is None:
         raise NotFound(f"no site {site_code}")
@@ -97,7 +96,6 @@ def do_correct_screening(
     cleaned = clean_screening_values(get_protocol(), values)
     if not cleaned:
         raise InvalidInput("values", "must change at least one value")
-    lock_writes()
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     record = ScreeningRecord.objects.get(participant=participant)
     new_values = {**record.values, **cleaned}
@@ -136,7 +134,6 @@ def do_consent(
         raise InvalidInput("form_version", "is required")
     if consent_date > timezone.now().date():
         raise InvalidInput("consent_date", "must not be in the future")
-    lock_writes()
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     if Consent.objects.filter(participant=participant).exists():
         raise Conflict("already_consented", f"{participant.code} has already given consent")

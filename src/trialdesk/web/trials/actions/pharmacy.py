@@ -21,7 +21,6 @@ def do_dispense(actor: Actor, slot: AllocationSlot, *, lot: str) -> Dispensing:
     lot = lot.strip()
     if not lot or len(lot) > 40:
         raise InvalidInput("lot", "is required, at most 40 characters")
-    lock_writes()
     slot = AllocationSlot.objects.select_for_update().get(pk=slot.pk)
     if Dispensing.objects.filter(slot=slot).exists():
         raise Conflict("already_dispensed", f"kit {slot.kit_code} is already dispensed")

@@ -77,7 +77,6 @@ def do_randomize(
     refuse_if_database_locked()
     if idempotency_key is not None and not 8 <= len(idempotency_key) <= 100:
         raise InvalidInput("idempotency_key", "must be 8 to 100 characters")
-    lock_writes()
     if idempotency_key:
         earlier = (
             Randomization.objects.select_related("participant", "slot")
