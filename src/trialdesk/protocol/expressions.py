@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import operator
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -98,9 +99,10 @@ def tokenize(source: str) -> list[Token]:
 
 
 @dataclass(frozen=True)
-class Node:
+class Node(ABC):
+    @abstractmethod
     def evaluate(self, values: Mapping[str, Any]) -> Any:
-        raise NotImplementedError  # every concrete node overrides this
+        """Return the node's value for ``values``; raise MissingValue for an empty field."""
 
     def names(self) -> Iterator[str]:
         yield from ()
