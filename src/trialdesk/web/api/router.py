@@ -5,18 +5,14 @@ Every operation requires authentication unless it says ``auth=None`` (only the t
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, ValidationError
 
-from trialdesk.blinding import coded_arm_labels
 from trialdesk.web.accounts.models import ApiToken
 from trialdesk.web.api.auth import AUTH
 from trialdesk.web.api.errors import install_error_handlers
@@ -36,6 +32,7 @@ from trialdesk.web.api.schemas import (
 )
 from trialdesk.web.trials import access, actions, presenters
 from trialdesk.web.trials.actions.final_unblinding import current_final_unblinding
+from trialdesk.web.trials.analysis_groups import coded_group_labels
 from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput
 from trialdesk.web.trials.models import (
     AllocationListRecord,
@@ -200,10 +197,6 @@ def unblind(request: HttpRequest, code: str, body: UnblindIn) -> Status:
                         "arm_label": presenters.arm_label(arm, _lang(request))})
 
 
-def _coding_key() -> bytes:
-    return hmac.new(settings.SECRET_KEY.encode(), b"coded-arms", hashlib.sha256).digest()
-
-
 @api.get("/analysis/groups", tags=["analysis"])
 def coded_groups(request: HttpRequest) -> list[dict[str, Any]]:
     """Randomized participants with their coded group ("group 1", ...) for blinded analysis.
@@ -212,8 +205,7 @@ def coded_groups(request: HttpRequest) -> list[dict[str, Any]]:
     """
     actor = _actor(request)
     access.require(actor, "blinded_analysis")
-    arms = [arm.code for arm in get_protocol().design.arms]
-    labels = coded_arm_labels(arms, _coding_key())
+    labels = coded_group_labels()
     randomizations = Randomization.objects.select_related("participant", "slot").order_by("pk")
     rows = [{"participant": r.participant.code, "group": labels[r.slot.arm]}
             for r in randomizations]
@@ -230,8 +222,7 @@ def coded_group_mapping(request: HttpRequest) -> dict[str, Any]:
     access.require(actor, "blinded_analysis")
     if not access.trial_unblinded_for(actor):
         raise Conflict("trial_blinded", "the mapping opens with the final unblinding")
-    arms = [arm.code for arm in get_protocol().design.arms]
-    labels = coded_arm_labels(arms, _coding_key())
+    labels = coded_group_labels()
     return {"mapping": [{"group": group, "arm": arm, "arm_label": presenters.arm_label(arm, _lang(
         request))} for arm, group in sorted(labels.items(), key=lambda item: item[1])]}
 
