@@ -3,14 +3,10 @@ texts for the trial this server runs, a language switch without JavaScript, Engl
 
 from __future__ import annotations
 
-import gettext
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from catalogues import marked_strings_of_app, msgids
 from django.test import Client
 from django.utils import translation
 from registry_seed_page import html_text, seed_facts, seeded_registry
@@ -25,7 +21,6 @@ __all__ = ["seeded_registry"]  # a fixture, used through usefixtures
 RECORD = "/registry/NCT04390152"
 APP = Path(trialdesk.web.registry.__file__).parent
 PO = APP / "locale" / "es" / "LC_MESSAGES" / "django.po"
-MO = APP / "locale" / "es" / "LC_MESSAGES" / "django.mo"
 
 
 def _spanish_record(client: Client) -> str:
@@ -94,43 +89,7 @@ def test_english_labels_are_the_registry_pages_words():
             assert partial_date(date) == format_partial_date(date)
 
 
-def _msgfmt() -> str:
-    path = shutil.which("msgfmt")
-    assert path, "msgfmt is missing: run scripts/install-system-deps.sh (installs gettext)"
-    return path
-
-
-def _msgids(po: Path) -> set[str]:
-    """Every msgid of a catalogue (with its context), translated or not."""
-    with tempfile.TemporaryDirectory() as folder:
-        filled, compiled = Path(folder) / "en.po", Path(folder) / "en.mo"
-        subprocess.run([str(Path(_msgfmt()).with_name("msgen")), "-o", str(filled), str(po)],
-                       check=True)
-        subprocess.run([_msgfmt(), "-o", str(compiled), str(filled)], check=True)
-        with compiled.open("rb") as handle:
-            catalogue = gettext.GNUTranslations(handle)._catalog
-    return {key if isinstance(key, str) else key[0] for key in catalogue if key}
-
-
-def test_registry_catalogue_is_complete_not_fuzzy_and_compiled(tmp_path):
-    result = subprocess.run([_msgfmt(), "--check", "--statistics", "-o", str(tmp_path / "x.mo"),
-                             str(PO)], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    statistics = result.stderr.strip().splitlines()[-1]
-    assert statistics.endswith("translated messages."), statistics
-    assert "fuzzy" not in statistics and "untranslated" not in statistics, statistics
-    with MO.open("rb") as shipped, (tmp_path / "x.mo").open("rb") as fresh:
-        assert (gettext.GNUTranslations(shipped)._catalog
-                == gettext.GNUTranslations(fresh)._catalog)
-
-
 def test_every_marked_string_of_the_registry_is_in_its_catalogue(tmp_path, monkeypatch, settings):
-    copy = tmp_path / "registry"
-    shutil.copytree(APP, copy, ignore=shutil.ignore_patterns("locale", "__pycache__"))
-    (copy / "locale").mkdir()  # makemessages must not write to the real catalogues
-    settings.LOCALE_PATHS = []
-    monkeypatch.chdir(copy)
-    call_command("makemessages", locale=["es"], no_location=True, verbosity=0)
-    marked = _msgids(copy / "locale" / "es" / "LC_MESSAGES" / "django.po")
+    marked = marked_strings_of_app(APP, tmp_path, monkeypatch, settings)
     assert "registry\x04Recruiting" in marked and "Brief summary" in marked
-    assert marked <= _msgids(PO), sorted(marked - _msgids(PO))
+    assert marked <= msgids(PO), sorted(marked - msgids(PO))
