@@ -7,6 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
 from trialdesk.blinding import UnknownRole
+from trialdesk.web.accounts.models import ApiToken
 from trialdesk.web.trials.audit import append_audit
 from trialdesk.web.trials.errors import InvalidInput
 from trialdesk.web.trials.models import Membership, Site
@@ -64,3 +65,15 @@ def do_set_language(user: object, language: str) -> None:
                  changes={"language": {"old": membership.language, "new": language}})
     membership.language = language
     membership.save(update_fields=["language"])
+
+
+@write_transaction
+def do_issue_api_token(user: object, *, label: str = "") -> tuple[ApiToken, str]:
+    """Issue an API token for ``user`` and audit it; return the token and its secret.
+
+    A token is a credential: who got one, and when, belongs in the audit trail (never the secret).
+    """
+    token, secret = ApiToken.issue(user, label=label)
+    append_audit(actor=user.get_username(), action="issue_token", model="api_token",
+                 object_id=str(token.pk), changes={"label": {"old": None, "new": label}})
+    return token, secret

@@ -1,0 +1,344 @@
+"""Helpers of the integrity tests: the write operations of the API, a builder of a valid request
+for each, and a dump of every stored trial table to compare before and after."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.test import Client
+
+PASSWORD = "integrity tests pass phrase"
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# the apps whose tables hold trial data, accounts and the audit trail
+DATA_APPS = ("trials", "capture", "accounts", "auth")
+
+ELIGIBLE_VALUES: dict[str, Any] = {
+    "age": 54, "sars_cov2_pcr": "positive", "onset_within_week": True,
+    "bilateral_opacities": True, "cardiac_failure_explains": False, "pregnant": False,
+    "active_malignancy": False, "expected_death_24h": False, "other_interventional_trial": False,
+    "pao2": 70, "fio2": 0.8, "peep": 10,
+}
+RESPIRATORY_OK = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
+VITALS_OK = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}
+INFUSION_OK = {"kit_code": "K1", "infusion_start": "2026-01-06T10:00",
+               "infusion_end": "2026-01-06T11:00", "infusion_reaction": "no"}
+INVESTIGATOR, COORDINATOR = "investigator-co-01", "coordinator-co-01"
+
+
+def openapi_schema() -> dict[str, Any]:
+    """Return the API's OpenAPI schema (what /api/v1/openapi.json serves); no database needed."""
+    from trialdesk.web.api.router import api
+
+    return api.get_openapi_schema()
+
+
+def write_operations() -> list[tuple[str, str]]:
+    """Return (method, path) of every writing operation of the API's OpenAPI schema."""
+    return sorted((method.upper(), path) for path, methods in openapi_schema()["paths"].items()
+                  for method in methods if method.upper() in WRITE_METHODS)
+
+
+def dump_database() -> dict[str, list[dict[str, Any]]]:
+    """Return every row of every data table, by table, in primary-key order."""
+    dump = {}
+    for label in DATA_APPS:
+        for model in apps.get_app_config(label).get_models():
+            dump[model._meta.db_table] = list(model.objects.order_by("pk").values())
+    return dump
+
+
+class Api:
+    """A JSON client signed in with an API token (or anonymous); server errors become 500s."""
+
+    def __init__(self, user: Any | None) -> None:
+        from trialdesk.web.accounts.models import ApiToken
+
+        self.client = Client(raise_request_exception=False)
+        self.headers: dict[str, str] = {}
+        if user is not None:
+            _, secret = ApiToken.issue(user)
+            self.headers = {"Authorization": f"Bearer {secret}"}
+
+    def send(self, method: str, path: str, body: Any = None) -> Any:
+        data = body if isinstance(body, str) else json.dumps({} if body is None else body)
+        return self.client.generic(method, path, data=data, content_type="application/json",
+                                   headers=self.headers)
+
+    def ok(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        response = self.send(method, path, body)
+        assert response.status_code < 300, (method, path, response.content)
+        return response.json()
+
+
+@dataclass
+class WriteRequest:
+    """One valid request of a write operation, and what its audit record must hold."""
+
+    username: str | None
+    method: str
+    path: str
+    body: dict[str, Any]
+    actions: tuple[str, ...]  # audit actions it appends, in order (empty: writes nothing)
+    actor: str = ""
+    reason: str = ""  # the reason every one of its audit records must carry
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def form_path(code: str, visit: str = "day0", form: str = "respiratory") -> str:
+    return f"/api/v1/participants/{code}/visits/{visit}/forms/{form}"
+
+
+class Scenarios:
+    """For each write operation of the API, the state it needs and a valid request."""
+
+    def __init__(self, users: dict[str, Any]) -> None:
+        self.users = users
+        self._apis: dict[str | None, Api] = {}
+
+    def api(self, username: str | None) -> Api:
+        if username not in self._apis:
+            self._apis[username] = Api(None if username is None else self.users[username])
+        return self._apis[username]
+
+    # --- state -------------------------------------------------------------------------------
+    def screened(self) -> str:
+        body = self.api(INVESTIGATOR).ok("POST", "/api/v1/participants",
+                                         {"values": ELIGIBLE_VALUES})
+        return body["code"]
+
+    def consented(self) -> str:
+        code = self.screened()
+        self.api(INVESTIGATOR).ok("POST", f"/api/v1/participants/{code}/consent",
+                                  {"consent_date": "2026-01-05", "form_version": "1.0"})
+        return code
+
+    def randomized(self) -> tuple[str, str]:
+        code = self.consented()
+        result = self.api(INVESTIGATOR).ok("POST", f"/api/v1/participants/{code}/randomize", {})
+        return code, result["kit_code"]
+
+    def completed_form(self) -> str:
+        code, _ = self.randomized()
+        self.api(COORDINATOR).ok("PUT", form_path(code),
+                                 {"values": RESPIRATORY_OK, "complete": True})
+        return code
+
+    def open_query(self) -> tuple[str, int]:
+        code = self.completed_form()
+        query = self.api("data_manager").ok("POST", form_path(code) + "/queries",
+                                            {"field": "pao2", "text": "Please check the PaO2"})
+        return code, query["id"]
+
+    def database_locked(self) -> None:
+        self.api("data_manager").ok("POST", "/api/v1/locks",
+                                    {"scope": "database", "reason": "last visit done"})
+
+    # --- one valid request per operation -------------------------------------------------------
+    def build(self, method: str, path: str) -> WriteRequest:
+        """Return a valid request of the operation; fail for an operation without a builder."""
+        builder = BUILDERS.get((method, path))
+        assert builder is not None, (
+            f"{method} {path} is a new write operation: add its builder to integrity_kit.BUILDERS "
+            "so that its transaction, audit record and input checks are tested")
+        request = builder(self)
+        request.actor = request.actor or request.username or ""
+        return request
+
+
+def _token(s: Scenarios) -> WriteRequest:
+    return WriteRequest(None, "POST", "/api/v1/auth/token",
+                        {"username": "monitor", "password": PASSWORD}, ("issue_token",),
+                        actor="monitor")
+
+
+def _screen(s: Scenarios) -> WriteRequest:
+    return WriteRequest(INVESTIGATOR, "POST", "/api/v1/participants",
+                        {"values": ELIGIBLE_VALUES}, ("screen",))
+
+
+def _eligibility(s: Scenarios) -> WriteRequest:
+    # evaluates without storing: a POST that must write nothing at all
+    return WriteRequest(INVESTIGATOR, "POST", "/api/v1/eligibility",
+                        {"values": ELIGIBLE_VALUES}, ())
+
+
+def _correct(s: Scenarios) -> WriteRequest:
+    code = s.screened()
+    reason = "age was transcribed wrongly from the chart"
+    return WriteRequest(INVESTIGATOR, "PATCH", f"/api/v1/participants/{code}/screening",
+                        {"values": {"age": 61}, "reason": reason}, ("correct_screening",),
+                        reason=reason, extra={"changes": {"age": {"old": 54, "new": 61}}})
+
+
+def _consent(s: Scenarios) -> WriteRequest:
+    code = s.screened()
+    return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/consent",
+                        {"consent_date": "2026-01-05", "form_version": "1.0"}, ("consent",))
+
+
+def _randomize(s: Scenarios) -> WriteRequest:
+    code = s.consented()
+    return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/randomize",
+                        {"idempotency_key": "integrity-0001"}, ("randomize",))
+
+
+def _dispense(s: Scenarios) -> WriteRequest:
+    _, kit = s.randomized()
+    return WriteRequest("pharmacist-co-01", "POST", f"/api/v1/kits/{kit}/dispense",
+                        {"lot": "LOT-2026-01"}, ("dispense",))
+
+
+def _unblind(s: Scenarios) -> WriteRequest:
+    code, _ = s.randomized()
+    reason = "anaphylaxis: the treating team needs the arm"
+    return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/unblind",
+                        {"reason": reason}, ("emergency_unblind",), reason=reason)
+
+
+def _request_final(s: Scenarios) -> WriteRequest:
+    s.randomized()
+    s.database_locked()
+    reason = "database locked; final analysis per the SAP"
+    return WriteRequest("data_manager", "POST", "/api/v1/final-unblinding", {"reason": reason},
+                        ("request_final_unblinding",), reason=reason)
+
+
+def _approve_final(s: Scenarios) -> WriteRequest:
+    s.randomized()
+    s.database_locked()
+    s.api("data_manager").ok("POST", "/api/v1/final-unblinding",
+                             {"reason": "database locked; final analysis per the SAP"})
+    reason = "the DSMB reviewed the lock and approves"
+    return WriteRequest("dsmb_statistician", "POST", "/api/v1/final-unblinding/approve",
+                        {"reason": reason}, ("final_unblind",), reason=reason)
+
+
+def _save_form(s: Scenarios) -> WriteRequest:
+    # a change to a complete, signed form: field-level old/new, the reason, the voided signature
+    code = s.completed_form()
+    s.api(INVESTIGATOR).ok("POST", form_path(code) + "/sign", {"password": PASSWORD})
+    reason = "PaO2 corrected from the blood gas print-out"
+    return WriteRequest(COORDINATOR, "PUT", form_path(code) + "?seq=1",
+                        {"values": {**RESPIRATORY_OK, "pao2": 85}, "complete": True,
+                         "reason": reason}, ("void_signature", "save_form"), reason=reason,
+                        extra={"changes": {"pao2": {"old": 80, "new": 85}}})
+
+
+def _sign_form(s: Scenarios) -> WriteRequest:
+    code = s.completed_form()
+    return WriteRequest(INVESTIGATOR, "POST", form_path(code) + "/sign?seq=1",
+                        {"password": PASSWORD}, ("sign_form",))
+
+
+def _sign_visit(s: Scenarios) -> WriteRequest:
+    code, _ = s.randomized()
+    coordinator = s.api(COORDINATOR)
+    coordinator.ok("PUT", form_path(code, "day1", "vital_signs"),
+                   {"values": VITALS_OK, "complete": True})
+    coordinator.ok("PUT", form_path(code, "day1", "infusion"),
+                   {"values": INFUSION_OK, "complete": True})
+    return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/visits/day1/sign",
+                        {"password": PASSWORD}, ("sign_form", "sign_form"))
+
+
+def _not_done(s: Scenarios) -> WriteRequest:
+    code, _ = s.randomized()
+    reason = "transferred to another hospital"
+    return WriteRequest(COORDINATOR, "POST", f"/api/v1/participants/{code}/visits/day3/not-done",
+                        {"reason": reason}, ("visit_not_done",), reason=reason)
+
+
+def _discontinue(s: Scenarios) -> WriteRequest:
+    code, _ = s.randomized()
+    reason = "withdrew consent for follow-up"
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    return WriteRequest(COORDINATOR, "POST", f"/api/v1/participants/{code}/discontinue",
+                        {"kind": "withdrew", "date": yesterday.isoformat(), "reason": reason},
+                        ("discontinue",), reason=reason)
+
+
+def _raise_query(s: Scenarios) -> WriteRequest:
+    code = s.completed_form()
+    text = "Is the PaO2 from the same blood gas?"
+    return WriteRequest("data_manager", "POST", form_path(code) + "/queries?seq=1",
+                        {"field": "pao2", "text": text}, ("raise_query",), reason=text)
+
+
+def _answer_query(s: Scenarios) -> WriteRequest:
+    _, query_id = s.open_query()
+    reason = "PaO2 corrected from the blood gas print-out"
+    return WriteRequest(COORDINATOR, "POST", f"/api/v1/queries/{query_id}/answer",
+                        {"text": "corrected", "correction": {"pao2": 85}, "reason": reason},
+                        ("save_form", "answer_query"),
+                        extra={"changes": {"pao2": {"old": 80, "new": 85}},
+                               "reasons": (reason, "corrected")})
+
+
+def _close_query(s: Scenarios) -> WriteRequest:
+    _, query_id = s.open_query()
+    return WriteRequest("data_manager", "POST", f"/api/v1/queries/{query_id}/close",
+                        {"text": "resolved on review"}, ("close_query",),
+                        reason="resolved on review")
+
+
+def _reopen_query(s: Scenarios) -> WriteRequest:
+    _, query_id = s.open_query()
+    s.api("data_manager").ok("POST", f"/api/v1/queries/{query_id}/close", {"text": "ok"})
+    return WriteRequest("data_manager", "POST", f"/api/v1/queries/{query_id}/reopen",
+                        {"text": "the print-out disagrees"}, ("reopen_query",),
+                        reason="the print-out disagrees")
+
+
+def _lock(s: Scenarios) -> WriteRequest:
+    code = s.completed_form()
+    return WriteRequest("data_manager", "POST", "/api/v1/locks",
+                        {"scope": "form", "participant": code, "visit": "day0",
+                         "form": "respiratory", "reason": "cleaned"}, ("lock",), reason="cleaned")
+
+
+def _unlock(s: Scenarios) -> WriteRequest:
+    code = s.completed_form()
+    lock = s.api("data_manager").ok("POST", "/api/v1/locks",
+                                    {"scope": "participant", "participant": code})
+    reason = "a late laboratory value arrived"
+    return WriteRequest("data_manager", "POST", f"/api/v1/locks/{lock['id']}/unlock",
+                        {"reason": reason}, ("unlock",), reason=reason)
+
+
+def _import(s: Scenarios) -> WriteRequest:
+    code, _ = s.randomized()
+    rows = [{"participant": code, "visit": "day0", "form": "respiratory", **RESPIRATORY_OK},
+            {"participant": code, "visit": "day0", "form": "vital_signs", **VITALS_OK}]
+    return WriteRequest(COORDINATOR, "POST", "/api/v1/form-data/import",
+                        {"format": "json", "data": rows, "all_or_nothing": True},
+                        ("save_form", "save_form"))
+
+
+BUILDERS = {
+    ("POST", "/api/v1/auth/token"): _token,
+    ("POST", "/api/v1/participants"): _screen,
+    ("POST", "/api/v1/eligibility"): _eligibility,
+    ("PATCH", "/api/v1/participants/{code}/screening"): _correct,
+    ("POST", "/api/v1/participants/{code}/consent"): _consent,
+    ("POST", "/api/v1/participants/{code}/randomize"): _randomize,
+    ("POST", "/api/v1/kits/{kit_code}/dispense"): _dispense,
+    ("POST", "/api/v1/participants/{code}/unblind"): _unblind,
+    ("POST", "/api/v1/final-unblinding"): _request_final,
+    ("POST", "/api/v1/final-unblinding/approve"): _approve_final,
+    ("PUT", "/api/v1/participants/{code}/visits/{visit}/forms/{form}"): _save_form,
+    ("POST", "/api/v1/participants/{code}/visits/{visit}/forms/{form}/sign"): _sign_form,
+    ("POST", "/api/v1/participants/{code}/visits/{visit}/sign"): _sign_visit,
+    ("POST", "/api/v1/participants/{code}/visits/{visit}/not-done"): _not_done,
+    ("POST", "/api/v1/participants/{code}/discontinue"): _discontinue,
+    ("POST", "/api/v1/participants/{code}/visits/{visit}/forms/{form}/queries"): _raise_query,
+    ("POST", "/api/v1/queries/{query_id}/answer"): _answer_query,
+    ("POST", "/api/v1/queries/{query_id}/close"): _close_query,
+    ("POST", "/api/v1/queries/{query_id}/reopen"): _reopen_query,
+    ("POST", "/api/v1/locks"): _lock,
+    ("POST", "/api/v1/locks/{lock_id}/unlock"): _unlock,
+    ("POST", "/api/v1/form-data/import"): _import,
+}
