@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "trialdesk.web.registry",
     "trialdesk.web.capture",
     "trialdesk.web.design",
+    "trialdesk.web.reports",
 ]
 
 MIDDLEWARE = [

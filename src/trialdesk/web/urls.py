@@ -12,4 +12,5 @@ urlpatterns = [
     path("registry", include("trialdesk.web.registry.urls")),
     path("capture/", include("trialdesk.web.capture.urls")),
     path("design/", include("trialdesk.web.design.urls")),
+    path("reports/", include("trialdesk.web.reports.urls")),
 ]

@@ -1,0 +1,404 @@
+"""The report's sections: each calls one core analysis on the report's frames and lays it out.
+
+A section states its method and what is missing; where the data are too few for the analysis
+(fewer than ``MIN_PER_GROUP`` participants with a value in a group) it says so instead of failing.
+Group labels go into the core functions verbatim, so coded groups stay coded in every figure.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.utils.translation import gettext as _
+
+from trialdesk.stats.analysis import (
+    AnalysisInputError,
+    ArmFlow,
+    ConsortCounts,
+    change_from_baseline,
+    repeated_measures,
+    survival_analysis,
+    two_proportions_from_frame,
+    ventilator_free_days_analysis,
+)
+from trialdesk.stats.analysis.enrollment import enrollment_over_time
+from trialdesk.stats.analysis.repeated import plot_geometric_means
+from trialdesk.web.reports.data import CYTOKINES, HORIZON, ReportData
+from trialdesk.web.reports.svg import plot_svg
+from trialdesk.web.trials.protocol import get_protocol
+
+MIN_PER_GROUP = 2
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    method: str = ""
+    missing: str = ""
+    note: str = ""
+    tables: list[Table] = field(default_factory=list)
+    svg: str = ""
+    result: Any = None  # the core's result object, for whoever wants the exact figures
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    """A number for a table cell: fixed decimals, an en dash where there is none."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def p_value(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return "< 0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
+def interval(lower: float | None, upper: float | None, digits: int = 2) -> str:
+    return f"{num(lower, digits)} – {num(upper, digits)}"
+
+
+def _missing(frame: pd.DataFrame, columns: list[str], groups: tuple[str, ...]) -> str:
+    lacking = frame[columns].isna().any(axis=1)
+    per_group = ", ".join(f"{g}: {int(lacking[frame['group'] == g].sum())}" for g in groups)
+    return _("Missing: %(n)d of %(total)d randomized participants (%(groups)s).") % {
+        "n": int(lacking.sum()), "total": len(frame), "groups": per_group}
+
+
+def _too_few(frame: pd.DataFrame, columns: list[str], groups: tuple[str, ...]) -> str:
+    """Return the note that the data are too few, or "" when each group has enough."""
+    complete = frame.dropna(subset=columns)
+    counts = {g: int((complete["group"] == g).sum()) for g in groups}
+    if all(n >= MIN_PER_GROUP for n in counts.values()):
+        return ""
+    shown = ", ".join(f"{g}: {n}" for g, n in counts.items())
+    return _("Too few data for this analysis: it needs at least %(min)d participants with a "
+             "value in each group (%(counts)s).") % {"min": MIN_PER_GROUP, "counts": shown}
+
+
+def _failed(error: Exception) -> str:
+    return _("The analysis could not be computed from these data: %(error)s") % {"error": error}
+
+
+# --- CONSORT and enrollment ------------------------------------------------------------------
+
+
+def consort_section(data: ReportData, language: str) -> Section:
+    protocol = get_protocol()
+    criteria = {c.code: c.text.text(language)
+                for c in [*protocol.eligibility.inclusion, *protocol.eligibility.exclusion]}
+    excluded: dict[str, int] = {}
+    for row in data.screening:
+        if row.randomized:
+            continue
+        if not row.eligible:
+            reason = _("Not eligible: %(criterion)s") % {
+                "criterion": criteria.get(row.failed_criterion or "", row.failed_criterion or "")}
+        elif not row.consented:
+            reason = _("No consent recorded")
+        else:
+            reason = _("Consented, not randomized")
+        excluded[reason] = excluded.get(reason, 0) + 1
+    people = data.participants
+    arms = []
+    for group in data.groups:
+        rows = people[people["group"] == group]
+        allocated = len(rows)
+        received = int(rows["received"].sum())
+        unknown = int((rows["vital_status"] == "unknown").sum())
+        no_form = int((~rows["end_of_study"].astype(bool)).sum())
+        withdrew = int(rows["participant"].isin(data.withdrawn).sum())
+        arms.append(ArmFlow(
+            label=group, allocated=allocated, received=received,
+            did_not_receive=_nonzero({_("Infusion not recorded"): allocated - received}),
+            lost_to_follow_up=_nonzero({_("Vital status at day 28 unknown"): unknown}),
+            discontinued=_nonzero({_("Withdrew"): withdrew}),
+            analysed=allocated - unknown - no_form,
+            excluded_from_analysis=_nonzero({_("Vital status unknown"): unknown,
+                                             _("End-of-study form missing"): no_form}),
+        ))
+    counts = ConsortCounts(assessed=len(data.screening), excluded=excluded,
+                           randomized=len(people), arms=arms)
+    return Section(
+        "consort", _("CONSORT flow diagram"),
+        method=_("Counts from the screening log, the randomizations and the complete forms. "
+                 "Received: an infusion form on day 1. Analysed: vital status at day 28 known "
+                 "(the primary outcome)."),
+        svg=counts.to_svg(), result=counts)
+
+
+def _nonzero(reasons: dict[str, int]) -> dict[str, int]:
+    return {reason: n for reason, n in reasons.items() if n}
+
+
+def enrollment_section(data: ReportData) -> Section:
+    result = enrollment_over_time(data.participants, date="randomized", site="site",
+                                  target=get_protocol().design.target_enrollment)
+    section = Section(
+        "enrollment", _("Enrollment over time"),
+        method=_("Cumulative number of participants randomized by date, per site and in all "
+                 "(not by group)."),
+        tables=[Table([_("Site"), _("Randomized"), _("First"), _("Last")],
+                      [[c.label if c is not result.overall else _("All sites"), c.total,
+                        c.dates[0].isoformat() if c.dates else "–",
+                        c.dates[-1].isoformat() if c.dates else "–"]
+                       for c in [*result.sites, result.overall]])],
+        result=result)
+    if not result.overall.dates:
+        section.note = _("No participant has been randomized yet.")
+        return section
+    section.svg = plot_svg(lambda path: result.plot(
+        path, title=_("Enrollment over time"), date_label=_("Date randomized"),
+        count_label=_("Cumulative randomized"), total_label=_("All sites"),
+        target_label=_("target")))
+    return section
+
+
+# --- efficacy ----------------------------------------------------------------------------------
+
+
+def mortality_section(data: ReportData) -> Section:
+    people = data.participants
+    section = Section(
+        "mortality", _("28-day mortality"),
+        method=_("Proportion dead by day 28 per group with Wilson intervals; risk difference "
+                 "(Newcombe), relative risk (Katz) and conditional odds ratio of the first group "
+                 "against the second; Pearson's chi-squared test, or Fisher's exact test when an "
+                 "expected count is below 5. Complete cases."),
+        missing=_missing(people, ["dead"], data.groups))
+    section.note = _too_few(people, ["dead"], data.groups)
+    if section.note:
+        return section
+    try:
+        result = two_proportions_from_frame(people, group="group", event="dead",
+                                            groups=data.groups, outcome=_("28-day mortality"))
+    except (AnalysisInputError, ValueError) as error:
+        section.note = _failed(error)
+        return section
+    section.result = result
+    section.tables = [
+        Table([_("Group"), _("Deaths"), _("Participants"), _("Proportion"), _("95% CI")],
+              [[g.label, g.events, g.n, num(g.proportion.estimate, 3),
+                interval(g.proportion.lower, g.proportion.upper, 3)]
+               for g in (result.a, result.b)]),
+        Table([_("Comparison"), _("Estimate"), _("95% CI")],
+              [[_("Risk difference"), num(result.risk_difference.estimate, 3),
+                interval(result.risk_difference.lower, result.risk_difference.upper, 3)],
+               [_("Relative risk"), num(result.relative_risk.estimate),
+                interval(result.relative_risk.lower, result.relative_risk.upper)],
+               [_("Odds ratio"), num(result.odds_ratio.estimate),
+                interval(result.odds_ratio.lower, result.odds_ratio.upper)]]),
+    ]
+    section.note = _("Test: %(test)s; p = %(p)s.") % {"test": result.test.name,
+                                                      "p": p_value(result.test.p_value)}
+    return section
+
+
+def survival_section(data: ReportData) -> Section:
+    people = data.participants
+    columns = ["time", "event"]
+    section = Section(
+        "survival", _("Time to death: Kaplan-Meier, log-rank, Cox"),
+        method=_("Kaplan-Meier estimates with log(-log) pointwise intervals; log-rank test; Cox "
+                 "proportional hazards model (Efron ties), Wald interval. Death to day %(h)d is "
+                 "the event; participants alive at day %(h)d are censored then, those lost to "
+                 "follow-up on the day last known alive.") % {"h": HORIZON},
+        missing=_missing(people, columns, data.groups))
+    section.note = _too_few(people, columns, data.groups)
+    if section.note:
+        return section
+    try:
+        result = survival_analysis(people, time="time", event="event", group="group",
+                                   groups=data.groups, at=[HORIZON], outcome=_("death"))
+    except (AnalysisInputError, ValueError) as error:
+        section.note = _failed(error)
+        return section
+    section.result = result
+    hr = result.hazard_ratio
+    section.tables = [
+        Table([_("Group"), _("Participants"), _("Deaths"), _("Survival at day 28"), _("95% CI")],
+              [[g.label, g.n, g.events, num(g.at_times[0].survival, 3),
+                interval(g.at_times[0].lower, g.at_times[0].upper, 3)]
+               for g in (result.a, result.b)]),
+        Table([_("Comparison"), _("Estimate"), _("95% CI"), _("p")],
+              [[_("Log-rank chi-squared"), num(result.logrank.statistic),
+                "", p_value(result.logrank.p_value)],
+               [_("Hazard ratio (Cox)"), num(hr.estimate), interval(hr.lower, hr.upper),
+                p_value(hr.p_value)]]),
+    ]
+    if hr.note:
+        section.note = _("Hazard ratio: %(note)s") % {"note": hr.note}
+    section.svg = plot_svg(lambda path: result.plot(path, time_label=_("Days")))
+    return section
+
+
+def vfd_section(data: ReportData) -> Section:
+    people = data.participants
+    section = Section(
+        "vfd", _("Ventilator-free days to day 28"),
+        method=_("Ventilator-free days as recorded on the end-of-study form (0 for a death "
+                 "before day 28). Mann-Whitney test (exact without ties, else normal "
+                 "approximation) and Hodges-Lehmann shift with its interval."),
+        missing=_missing(people, ["vfd"], data.groups))
+    section.note = _too_few(people, ["vfd"], data.groups)
+    if section.note:
+        return section
+    try:
+        result = ventilator_free_days_analysis(people, vfd="vfd", group="group",
+                                               groups=data.groups)
+    except (AnalysisInputError, ValueError) as error:
+        section.note = _failed(error)
+        return section
+    section.result = result
+    shift = result.shift
+    section.tables = [
+        Table([_("Group"), _("Participants"), _("Median"), _("Interquartile range"), _("Mean"),
+               _("Zero days")],
+              [[g.label, g.n, num(g.median, 1), interval(g.q1, g.q3, 1), num(g.mean),
+                g.zero_count] for g in (result.a, result.b)]),
+        Table([_("Comparison"), _("Estimate"), _("95% CI"), _("p")],
+              [[_("Hodges-Lehmann shift"), num(shift.estimate), interval(shift.lower, shift.upper),
+                p_value(result.test.p_value)]]),
+    ]
+    return section
+
+
+def pf_section(data: ReportData) -> Section:
+    people = data.participants
+    columns = ["pf_day0", "pf_day7"]
+    section = Section(
+        "pao2_fio2", _("Change in PaO2/FiO2 from day 0 to day 7"),
+        method=_("ANCOVA: the change from day 0 to day 7 on group and the day-0 value (ordinary "
+                 "least squares), with a t interval for the adjusted difference. Complete "
+                 "cases."),
+        missing=_missing(people, columns, data.groups))
+    section.note = _too_few(people, columns, data.groups)
+    if section.note:
+        return section
+    try:
+        result = change_from_baseline(people, group="group", baseline="pf_day0",
+                                      followup="pf_day7", groups=data.groups,
+                                      outcome="PaO2/FiO2")
+    except (AnalysisInputError, ValueError) as error:
+        section.note = _failed(error)
+        return section
+    section.result = result
+    d = result.difference
+    section.tables = [
+        Table([_("Group"), _("Participants"), _("Day 0 mean (SD)"), _("Day 7 mean (SD)"),
+               _("Change mean (SD)")],
+              [[g.label, g.n, f"{num(g.baseline_mean, 1)} ({num(g.baseline_sd, 1)})",
+                f"{num(g.followup_mean, 1)} ({num(g.followup_sd, 1)})",
+                f"{num(g.change_mean, 1)} ({num(g.change_sd, 1)})"]
+               for g in (result.a, result.b)]),
+        Table([_("Comparison"), _("Estimate"), _("95% CI"), _("p")],
+              [[_("Adjusted difference in change"), num(d.estimate, 1),
+                interval(d.lower, d.upper, 1), p_value(d.p_value)]]),
+    ]
+    return section
+
+
+def cytokine_sections(data: ReportData, language: str) -> list[Section]:
+    fields = get_protocol().all_fields()
+    return [_cytokine(data, code, fields[code].label.text(language)) for code in CYTOKINES]
+
+
+def _cytokine(data: ReportData, code: str, name: str) -> Section:
+    frame = data.cytokines.dropna(subset=[code])
+    section = Section(
+        f"cytokine_{code}", _("%(name)s trajectory to day 14") % {"name": name},
+        method=_("Geometric means by day with t intervals; linear mixed model of the log value "
+                 "on group, day and their interaction with a random intercept per participant "
+                 "(REML), geometric mean ratios of the first group to the second by day. Values "
+                 "entered as 0 are below the limit of detection, taken as the smallest value "
+                 "measured, and replaced by half of it."))
+    without = len(set(data.participants["participant"]) - set(frame["participant"]))
+    section.missing = _("Values measured: %(n)d (%(groups)s); randomized participants without "
+                        "any value: %(without)d.") % {
+        "n": len(frame), "without": without,
+        "groups": ", ".join(f"{g}: {int((frame['group'] == g).sum())}" for g in data.groups)}
+    # only the days on which both groups have values can be compared
+    days = [d for d in sorted(set(frame["day"]))
+            if all(((frame["day"] == d) & (frame["group"] == g)).any() for g in data.groups)]
+    frame = frame[frame["day"].isin(days)]
+    per_group = {g: frame.loc[frame["group"] == g, "participant"].nunique() for g in data.groups}
+    positive = frame.loc[frame[code] > 0, code]
+    if min(per_group.values(), default=0) < MIN_PER_GROUP or positive.empty:
+        shown = ", ".join(f"{g}: {n}" for g, n in per_group.items())
+        section.note = _("Too few data for this analysis: it needs at least %(min)d participants "
+                         "with values in each group (%(counts)s).") % {
+            "min": MIN_PER_GROUP, "counts": shown}
+        return section
+    try:
+        result = repeated_measures(frame, participant="participant", group="group", day="day",
+                                   value=code, groups=data.groups, lod=float(positive.min()),
+                                   outcome=name)
+    except (AnalysisInputError, ValueError, np.linalg.LinAlgError) as error:
+        section.note = _failed(error)
+        return section
+    section.result = result
+    section.tables = [
+        Table([_("Group"), _("Day"), _("n"), _("Below detection"), _("Geometric mean"),
+               _("95% CI")],
+              [[g.group, f"{g.day:g}", g.n, g.below_lod, num(g.geometric_mean),
+                interval(g.lower, g.upper)] for g in result.geometric_means]),
+        Table([_("Day"), _("Geometric mean ratio"), _("95% CI"), _("p")],
+              [[f"{r.day:g}", num(r.ratio), interval(r.lower, r.upper), p_value(r.p_value)]
+               for r in result.ratios]),
+    ]
+    section.note = _("Group by day interaction: p = %(p)s.") % {
+        "p": p_value(result.interaction_p)}
+    section.svg = plot_svg(lambda path: plot_geometric_means(
+        result, path, value_label=_("%(name)s, pg/mL (geometric mean)") % {"name": name}))
+    return section
+
+
+# --- safety ------------------------------------------------------------------------------------
+
+
+def adverse_event_section(data: ReportData) -> Section:
+    events = data.adverse_events
+    people = data.participants
+    rows = []
+    for group in data.groups:
+        mine = events[events["group"] == group]
+        n = int((people["group"] == group).sum())
+
+        def with_(mask: pd.Series, mine: pd.DataFrame = mine, n: int = n) -> str:
+            count = mine.loc[mask, "participant"].nunique()
+            return f"{count} ({100 * count / n:.0f}%)" if n else "0"
+
+        rows.append([group, n, len(mine), with_(mine["participant"].notna()),
+                     with_(mine["serious"].astype(bool)), with_(mine["grade"] >= 3),
+                     with_(mine["related"].astype(bool))])
+    return Section(
+        "adverse_events", _("Adverse events"),
+        method=_("Participants with at least one event, each counted once, and all events; "
+                 "related: possibly, probably or definitely related to the study infusion."),
+        tables=[Table([_("Group"), _("Participants"), _("Events"), _("Any event"),
+                       _("Serious"), _("Grade 3 or higher"), _("Related")], rows)])
+
+
+def build_sections(data: ReportData, language: str) -> list[Section]:
+    """Every section of the report, in reading order."""
+    return [
+        consort_section(data, language),
+        enrollment_section(data),
+        mortality_section(data),
+        survival_section(data),
+        vfd_section(data),
+        pf_section(data),
+        *cytokine_sections(data, language),
+        adverse_event_section(data),
+    ]
