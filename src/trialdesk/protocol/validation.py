@@ -9,6 +9,7 @@ check) keeps the value but needs the user's confirmation and raises an automatic
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -68,19 +69,21 @@ def _coerce(form_field: FormField, raw: Any) -> Any:
             number = Decimal(text)
         except InvalidOperation:
             raise ValueError(f"expected a whole number, got {raw!r}") from None
-        if number != number.to_integral_value():
+        if not number.is_finite() or number != number.to_integral_value():
             raise ValueError(f"expected a whole number, got {raw!r}")
         return int(number)
     if kind == "decimal":
         if isinstance(raw, bool):
             raise ValueError("expected a number, got yes/no")
-        if isinstance(raw, int | float):
-            return float(raw)
+        if isinstance(raw, float) and math.isfinite(raw):
+            return raw
         try:
             number = Decimal(str(raw).strip().replace(",", "."))
         except InvalidOperation:
             raise ValueError(f"expected a number, got {raw!r}") from None
-        if not number.is_finite():
+        # JSON has no NaN or Infinity (PostgreSQL's jsonb refuses them), and a huge integer
+        # becomes an infinite float
+        if not number.is_finite() or not math.isfinite(float(number)):
             raise ValueError(f"expected a finite number, got {raw!r}")
         return float(number)
     if kind == "text":

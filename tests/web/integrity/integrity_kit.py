@@ -27,6 +27,8 @@ VITALS_OK = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperat
 INFUSION_OK = {"kit_code": "K1", "infusion_start": "2026-01-06T10:00",
                "infusion_end": "2026-01-06T11:00", "infusion_reaction": "no"}
 INVESTIGATOR, COORDINATOR = "investigator-co-01", "coordinator-co-01"
+CLIENT_USERS = (None, INVESTIGATOR, COORDINATOR, "pharmacist-co-01", "data_manager",
+                "dsmb_statistician", "monitor")
 
 
 def openapi_schema() -> dict[str, Any]:
@@ -98,6 +100,9 @@ class Scenarios:
     def __init__(self, users: dict[str, Any]) -> None:
         self.users = users
         self._apis: dict[str | None, Api] = {}
+        # tokens first, so that a dump taken later is not changed by issuing one
+        for username in CLIENT_USERS:
+            self.api(username)
 
     def api(self, username: str | None) -> Api:
         if username not in self._apis:

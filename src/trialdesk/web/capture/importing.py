@@ -62,15 +62,19 @@ def _save_row(actor: Actor, row: dict[str, Any]) -> None:
     missing = [c for c in ("participant", "visit", "form") if not row.get(c)]
     if missing:
         raise InvalidInput(missing[0], "is required in every row")
-    try:
-        seq = int(row.get("seq") or 1)
-    except ValueError:
-        raise InvalidInput("seq", "must be a whole number") from None
+    seq = row.get("seq") or 1
+    # int() would also take 1.5 (as 1) or raise TypeError on a list
+    if isinstance(seq, str) and seq.strip().isdigit():
+        seq = int(seq)
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise InvalidInput("seq", "must be a whole number from 1")
     slot = access_form_slot(actor, str(row["participant"]), str(row["visit"]), str(row["form"]),
                             seq)
     confirm = row.get("confirm") or []
     if isinstance(confirm, str):
         confirm = [c.strip() for c in confirm.split(";") if c.strip()]
+    if not isinstance(confirm, list) or not all(isinstance(c, str) for c in confirm):
+        raise InvalidInput("confirm", "must be codes separated by ; (CSV) or a list of codes")
     values = {k: v for k, v in row.items() if k not in META_COLUMNS}
     do_save_form(actor, slot, values=values, complete=_flag(row.get("complete", False)),
                  confirm=confirm, reason=str(row.get("reason") or ""))

@@ -110,6 +110,9 @@ def do_correct_screening(
         name: {"old": record.values.get(name), "new": value}
         for name, value in cleaned.items() if record.values.get(name) != value
     }
+    if not changes:
+        # nothing would change: an audit record of no change would only blur the trail
+        raise InvalidInput("values", "must change at least one value")
     if record.eligible != result.eligible:
         changes["eligible"] = {"old": record.eligible, "new": result.eligible}
     record.values, record.criteria, record.reasons = new_values, _criteria(result), result.reasons
