@@ -103,8 +103,9 @@ def plot_enrollment(result: EnrollmentResult, path: str | Path, *, title: str, d
                 linewidth=width, label=f"{name} (n = {curve.total})")
     if result.target:
         ax.axhline(result.target, color="#555555", linewidth=0.8, linestyle=":")
-        ax.annotate(f"{target_label} {result.target}", xy=(0.01, result.target),
-                    xycoords=("axes fraction", "data"), xytext=(0, 3),
+        # at the right end, where the legend (upper left) never covers it
+        ax.annotate(f"{target_label} {result.target}", xy=(0.99, result.target),
+                    xycoords=("axes fraction", "data"), xytext=(0, -10), ha="right",
                     textcoords="offset points", fontsize=8, color="#555555")
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
