@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -16,6 +16,10 @@ _RULES = {
 }
 
 
+# pydantic names the member of a union that failed ("data.str", "data.list[dict[str,any]]")
+_UNION_TAGS = {"str", "int", "float", "bool", "list", "dict", "none", "date", "datetime"}
+
+
 def _field_name(loc: list[Any]) -> str:
     # ninja prefixes the location with "body"/"query"/"path" and the parameter name
     parts = [str(part) for part in loc]
@@ -23,7 +27,19 @@ def _field_name(loc: list[Any]) -> str:
         parts = parts[1:]
     if len(parts) > 1 and parts[0] in ("body", "payload"):
         parts = parts[1:]
+    if len(parts) > 1:
+        parts = parts[:1] + [p for p in parts[1:] if p not in _UNION_TAGS and "[" not in p]
     return ".".join(parts) or "body"
+
+
+def _merged(fields: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Return one entry per field; a union's members each add a rule ("... or ...")."""
+    rules: dict[str, list[str]] = {}
+    for item in fields:
+        rules.setdefault(item["field"], [])
+        if item["rule"] not in rules[item["field"]]:
+            rules[item["field"]].append(item["rule"])
+    return [{"field": name, "rule": " or ".join(texts)} for name, texts in rules.items()]
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -38,11 +54,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        fields = [
+        fields = _merged([
             {"field": _field_name(item.get("loc", [])),
              "rule": _RULES.get(item.get("type", ""), item.get("msg", "is invalid"))}
             for item in exc.errors
-        ]
+        ])
         names = ", ".join(f["field"] for f in fields)
         return respond(request, 422, "invalid", f"invalid fields: {names}", fields)
 
@@ -62,6 +78,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return respond(request, 401, "unauthenticated", "sign in or send an API token")
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # ninja's own refusals, such as a body that is not JSON, in the same shape as ours
+        if exc.status_code == 400:
+            return respond(request, 400, "invalid", "the request body is not valid JSON",
+                           [{"field": "body", "rule": "must be valid JSON"}])
+        return respond(request, exc.status_code, "refused", str(exc))
 
     @api.exception_handler(Conflict)
     def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
