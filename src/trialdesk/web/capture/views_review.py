@@ -43,6 +43,14 @@ def _lang() -> str:
     return (get_language() or "en")[:2]
 
 
+def _whole(text: str | None, default: int) -> int:
+    """Return a posted whole number; 0 (no such record: a 404) when it is not one."""
+    try:
+        return int(text or default)
+    except ValueError:
+        return 0
+
+
 def _site_filter(request: HttpRequest, actor: Actor) -> str:
     """Return the site to show: a site role's own, else the one picked (blank: all)."""
     return actor.site if actor.site else request.GET.get("site", "")
@@ -115,7 +123,7 @@ def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpRespons
 @require_POST
 def raise_query(request: HttpRequest, actor: Actor, code: str, visit: str,
                 form: str) -> HttpResponse:
-    slot = access_form_slot(actor, code, visit, form, int(request.POST.get("seq") or 1))
+    slot = access_form_slot(actor, code, visit, form, _whole(request.POST.get("seq"), 1))
     if slot.instance is None:
         raise Forbidden("nothing entered on this form")
     try:
@@ -213,10 +221,11 @@ def locks(request: HttpRequest, actor: Actor) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "unlock":
-                lock = access_lock_by_id(actor, int(request.POST.get("lock") or 0))
+                lock = access_lock_by_id(actor, _whole(request.POST.get("lock"), 0))
                 actions.do_unlock(actor, lock, reason=request.POST.get("reason", ""))
             else:
-                scope = request.POST.get("scope", Lock.DATABASE)
+                # no default: a post without a scope must not lock the whole database
+                scope = request.POST.get("scope", "")
                 participant = instance = None
                 if scope in (Lock.PARTICIPANT, Lock.FORM):
                     participant = access.access_participant_by_code(
@@ -224,7 +233,7 @@ def locks(request: HttpRequest, actor: Actor) -> HttpResponse:
                 if scope == Lock.FORM:
                     instance = access_form_slot(
                         actor, participant.code, request.POST.get("visit", ""),
-                        request.POST.get("form", ""), int(request.POST.get("seq") or 1)).instance
+                        request.POST.get("form", ""), _whole(request.POST.get("seq"), 1)).instance
                     if instance is None:
                         raise Conflict("not_complete", _("Nothing has been entered on this form."))
                 actions.do_lock(actor, scope, participant=participant, instance=instance,

@@ -1,0 +1,99 @@
+"""Page form POSTs: every URL pattern, posted empty and posted garbage, by the writing roles.
+
+Routes come from the URL configuration (like the blinding matrix), so a new page is covered
+without editing this file; one that newly accepts POST must be added to ``POST_PAGES`` below.
+No such post may end in a server error or change a table without an audit record (an empty
+draft form is a save like any other: audited).
+"""
+
+from __future__ import annotations
+
+import pytest
+from blinding_matrix import concrete_paths, url_routes
+from django.test import Client
+from integrity_kit import dump_database
+
+from trialdesk.web.capture.models import Lock
+
+# The pages that take a POST (the others answer 405). Their writes go through the same actions
+# as the API operations (test_integrity_write_paths.py); here: that bad posts write nothing.
+POST_PAGES = {
+    "/", "/accounts/language/", "/accounts/login/", "/audit/", "/capture/completeness/",
+    "/capture/import/", "/capture/locks/", "/capture/participants/{code}/",
+    "/capture/participants/{code}/day0/respiratory/",
+    "/capture/participants/{code}/day0/respiratory/check/",
+    "/capture/participants/{code}/day0/respiratory/query/",
+    "/capture/participants/{code}/day0/respiratory/sign/",
+    "/capture/participants/{code}/day0/not-done/", "/capture/participants/{code}/day0/sign/",
+    "/capture/participants/{code}/discontinue/", "/capture/queries/", "/capture/queries/1/",
+    "/capture/worklist/", "/design/simulate/", "/final-unblinding/", "/i18n/setlang/",
+    "/participants/{code}/", "/participants/{code}/randomize/", "/participants/{code}/unblind/",
+    "/pharmacy/", "/screen/", "/screen/check/",
+}
+# signing with a wrong (here: empty) password is audited, so that guessing is throttled
+AUDITED_REFUSALS = {"signature_password_failed"}
+AUDIT_TABLES = ("trials_auditrecord", "trials_auditanchor")
+# the roles that write through pages (the coordinator's writes are a subset of the investigator's)
+VIEWERS = ("investigator-co-01", "pharmacist-co-01", "data_manager", "dsmb_statistician")
+GARBAGE = {
+    "scope": "everything", "action": "unlock", "lock": "abc", "seq": "-x",
+    "participant": "💥" * 5000,
+    "visit": "day0", "form": "respiratory", "date": "31/12/2026", "kind": "vanished",
+    "consent_date": "yesterday", "form_version": "x" * 5000, "lot": "", "reason": "",
+    "idempotency_key": "short", "values": "{", "format": "xml", "text": "", "language": "xx",
+    "field": "no_such_field", "correction": "NaN", "pao2": "Infinity", "age": "-1",
+    "kit_code": "NOPE", "password": "", "confirm": "everything",
+}
+
+
+def _post_routes(code: str, kit: str) -> list[str]:
+    samples = {"code": [code], "kit_code": [kit], "visit": ["day0"], "form": ["respiratory"],
+               "query_id": ["1"], "job_id": ["no-such-job"], "kind": ["two-means"]}
+    return sorted({path for route in set(url_routes()) for path in concrete_paths(route, samples)
+                   if not path.startswith(("/api/", "/accounts/logout/"))})
+
+
+def _silent_changes(before: dict, after: dict) -> list[str]:
+    """Return the tables changed without an audit record saying so."""
+    changed = [table for table in before
+               if table not in AUDIT_TABLES and before[table] != after[table]]
+    new_audit = after["trials_auditrecord"][len(before["trials_auditrecord"]):]
+    if not changed:
+        return [f"audit {r['action']}" for r in new_audit
+                if r["action"] not in AUDITED_REFUSALS]
+    return [] if new_audit else changed
+
+
+@pytest.mark.parametrize("payload", ["empty", "garbage"])
+def test_a_bad_post_to_any_page_stores_nothing_and_is_no_server_error(scenarios, payload):
+    code, kit = scenarios.randomized()
+    data = {} if payload == "empty" else GARBAGE
+    accepting, problems = set(), []
+    for username in VIEWERS:
+        client = Client(raise_request_exception=False)
+        client.force_login(scenarios.users[username],
+                           backend="django.contrib.auth.backends.ModelBackend")
+        for path in _post_routes(code, kit):
+            before = dump_database()
+            response = client.post(path, data)
+            if response.status_code != 405:
+                accepting.add(path.replace(code, "{code}"))
+            if response.status_code >= 500:
+                problems.append(f"{username} {path}: {response.status_code}")
+            changed = _silent_changes(before, dump_database())
+            if changed:
+                problems.append(f"{username} {path}: stored without an audit record {changed}")
+    assert problems == []
+    assert accepting == POST_PAGES
+
+
+def test_a_lock_post_without_a_scope_locks_nothing(scenarios):
+    client = Client()
+    client.force_login(scenarios.users["data_manager"],
+                       backend="django.contrib.auth.backends.ModelBackend")
+    response = client.post("/capture/locks/", {"reason": "end of study"}, follow=True)
+    assert response.status_code == 200
+    assert not Lock.objects.exists()
+    assert "scope: must be form, participant or database" in response.content.decode()
+    response = client.post("/capture/locks/", {"scope": "database", "reason": "end of study"})
+    assert Lock.objects.filter(scope=Lock.DATABASE).count() == 1
