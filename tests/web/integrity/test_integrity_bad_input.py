@@ -1,7 +1,8 @@
 """Bad input on every write operation of the API, derived from its OpenAPI request schema.
 
 Missing, extra and wrongly typed fields, strings over their limit (in non-ASCII letters) or under
-it, dates in other formats, negative numbers, oversized strings without a limit: each answer is a
+it, NUL characters (PostgreSQL cannot store them), dates in other formats, negative numbers,
+oversized strings without a limit: each answer is a
 4xx JSON (schema errors name the field), and every stored table is unchanged. Then the valid
 request still succeeds, so the refusals were about the input and not about the state.
 """
@@ -68,6 +69,12 @@ def variants(body: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[str
             yield f"{name} over its limit", {**body, name: "ñ" * (prop["maxLength"] + 1)}, name
         elif types == {"string"} and "enum" not in prop and name not in ("password",):
             yield f"{name} oversized", {**body, name: "x" * 100_000}, ""
+        if "string" in types and "enum" not in prop:
+            yield f"{name} with NUL", {**body, name: "a\x00b"}, name
+        elif "object" in types:
+            yield f"{name} with NUL", {**body, name: {"a": "b\x00"}}, name
+        elif "array" in types:
+            yield f"{name} with NUL", {**body, name: ["a\x00"]}, name
         if prop.get("minLength", 0) >= 1:
             yield f"{name} empty", {**body, name: ""}, name
         if prop.get("format") == "date":

@@ -56,7 +56,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         fields = _merged([
             {"field": _field_name(item.get("loc", [])),
-             "rule": _RULES.get(item.get("type", ""), item.get("msg", "is invalid"))}
+             "rule": _RULES.get(item.get("type", ""),
+                                item.get("msg", "is invalid").removeprefix("Value error, "))}
             for item in exc.errors
         ])
         names = ", ".join(f["field"] for f in fields)
