@@ -1,0 +1,107 @@
+"""Every ``do_*`` writer is covered: through its API operation (test_integrity_write_paths.py) or
+here, called directly (the ones only the command line and the pages reach). Each is atomic with
+its audit record: a fault after the audit record leaves nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+from integrity_kit import dump_database
+
+from trialdesk.web.capture import actions as capture_actions
+from trialdesk.web.trials import actions as trial_actions
+from trialdesk.web.trials import audit
+from trialdesk.web.trials.errors import InvalidInput
+from trialdesk.web.trials.models import AllocationListRecord, AuditRecord, Membership, Site
+
+THROUGH_THE_API = {
+    "do_screen", "do_correct_screening", "do_consent", "do_randomize", "do_dispense",
+    "do_unblind", "do_request_final_unblinding", "do_approve_final_unblinding",
+    "do_issue_api_token", "do_save_form", "do_lock", "do_unlock", "do_raise_query",
+    "do_answer_query", "do_close_query", "do_reopen_query", "do_sign", "do_sign_visit",
+    "do_mark_visit_not_done", "do_discontinue",
+}
+DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_set_language"}
+
+
+def test_every_action_is_covered_by_an_integrity_test():
+    writers = {name for module in (trial_actions, capture_actions) for name in module.__all__
+               if name.startswith("do_")}
+    assert writers == THROUGH_THE_API | DIRECT
+
+
+class _Boom(RuntimeError):
+    pass
+
+
+def _create_user(trial):
+    trial_actions.do_create_user(actor="cli", username="new-monitor", role="monitor", site=None,
+                                 password="a long enough pass phrase", language="es")
+
+
+def _set_language(trial):
+    trial_actions.do_set_language(trial.users["monitor"], "es")
+
+
+@pytest.mark.parametrize("call", [_create_user, _set_language])
+def test_a_direct_action_that_fails_after_its_audit_record_stores_nothing(trial, monkeypatch,
+                                                                          call):
+    before = dump_database()
+    original = audit.AuditAnchor.objects.create
+
+    def create(**fields):
+        original(**fields)
+        raise _Boom("after the audit record")
+
+    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    with pytest.raises(_Boom):
+        call(trial)
+    monkeypatch.undo()
+    assert dump_database() == before
+    call(trial)  # and without the fault it writes, with its audit record
+    assert dump_database() != before
+    record = AuditRecord.objects.order_by("-seq").first()
+    assert record.changes and all(set(c) == {"old", "new"} for c in record.changes.values())
+
+
+def test_loading_sites_and_committing_the_list_are_all_or_nothing(db, monkeypatch):
+    before = dump_database()
+    original = audit.AuditAnchor.objects.create
+
+    def create(**fields):
+        original(**fields)
+        raise _Boom("after the audit record")
+
+    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    with pytest.raises(_Boom):
+        trial_actions.do_load_sites(actor="cli")
+    assert dump_database() == before
+    monkeypatch.undo()
+    trial_actions.do_load_sites(actor="cli")
+    assert Site.objects.exists()
+    before = dump_database()
+    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    with pytest.raises(_Boom):
+        trial_actions.do_commit_allocation_list(actor="cli", seed=b"integrity-seed-0123456789")
+    monkeypatch.undo()
+    assert dump_database() == before
+    record = trial_actions.do_commit_allocation_list(actor="cli",
+                                                     seed=b"integrity-seed-0123456789")
+    last = AuditRecord.objects.order_by("-seq").first()
+    assert (last.action, last.object_id) == ("commit_allocation_list", str(record.pk))
+    assert last.changes["commitment"] == {"old": None, "new": record.commitment}
+    assert AllocationListRecord.objects.count() == 1
+
+
+def test_creating_a_user_with_a_bad_field_names_it_and_stores_nothing(trial):
+    before = dump_database()
+    cases = [({"role": "wizard"}, "role"), ({"site": "CO-01"}, "site"),
+             ({"language": "fr"}, "language"), ({"username": "monitor"}, "username"),
+             ({"password": "short"}, "password")]
+    for change, field in cases:
+        arguments = {"actor": "cli", "username": "new-monitor", "role": "monitor", "site": None,
+                     "password": "a long enough pass phrase", **change}
+        with pytest.raises(InvalidInput) as caught:
+            trial_actions.do_create_user(**arguments)
+        assert caught.value.field == field
+    assert dump_database() == before
+    assert not Membership.objects.filter(user__username="new-monitor").exists()
