@@ -16,6 +16,8 @@ from integrity_kit import (
     form_path,
 )
 
+from trialdesk.web.trials.models import AuditRecord, ScreeningRecord
+
 
 @pytest.mark.parametrize(
     ("form", "body", "field"),
@@ -84,3 +86,17 @@ def test_screening_correction_that_changes_nothing_is_refused_and_not_audited(sc
     assert response.json()["fields"] == [{"field": "values",
                                           "rule": "must change at least one value"}]
     assert dump_database() == before
+
+
+def test_screening_correction_that_moves_the_stratum_audits_the_stratum(scenarios):
+    code = scenarios.screened()  # PaO2/FiO2 70/0.8 = 87.5: severe
+    response = scenarios.api(INVESTIGATOR).send(
+        "PATCH", f"/api/v1/participants/{code}/screening",
+        {"values": {"pao2": 150}, "reason": "blood gas re-read from the print-out"})
+    assert response.status_code == 200, response.content
+    record = AuditRecord.objects.order_by("-seq").first()
+    assert record.action == "correct_screening"
+    assert record.changes["pao2"] == {"old": 70, "new": 150}
+    assert record.changes["stratum"] == {"old": "site=CO-01|ards_severity=severe",
+                                         "new": "site=CO-01|ards_severity=moderate"}
+    assert ScreeningRecord.objects.get(participant__code=code).stratum.endswith("moderate")

@@ -115,6 +115,8 @@ def do_correct_screening(
         raise InvalidInput("values", "must change at least one value")
     if record.eligible != result.eligible:
         changes["eligible"] = {"old": record.eligible, "new": result.eligible}
+    if record.stratum != stratum:  # the stratum decides which list randomizes the participant
+        changes["stratum"] = {"old": record.stratum, "new": stratum}
     record.values, record.criteria, record.reasons = new_values, _criteria(result), result.reasons
     record.eligible, record.stratum = result.eligible, stratum
     record.save(update_fields=["values", "criteria", "reasons", "eligible", "stratum"])
