@@ -8,6 +8,8 @@ draft form is a save like any other: audited).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from blinding_matrix import concrete_paths, url_routes
 from django.test import Client
@@ -64,10 +66,17 @@ def _silent_changes(before: dict, after: dict) -> list[str]:
     return [] if new_audit else changed
 
 
-@pytest.mark.parametrize("payload", ["empty", "garbage"])
+# plausible values, each with a NUL character (PostgreSQL cannot store one)
+WITH_NUL = {"reason": "transferred\x00", "text": "please\x00check", "kind": "withdrew",
+            "date": "2026-01-02", "field": "pao2", "lot": "LOT\x001", "scope": "participant",
+            "participant": "CO-01-0001", "pao2": "80\x00", "fio2": "0.5", "peep": "10",
+            "ventilation_mode": "imv", "consent_date": "2026-01-05", "form_version": "1\x00"}
+
+
+@pytest.mark.parametrize("payload", ["empty", "garbage", "nul"])
 def test_a_bad_post_to_any_page_stores_nothing_and_is_no_server_error(scenarios, payload):
     code, kit = scenarios.randomized()
-    data = {} if payload == "empty" else GARBAGE
+    data = {"empty": {}, "garbage": GARBAGE, "nul": WITH_NUL}[payload]
     accepting, problems = set(), []
     for username in VIEWERS:
         client = Client(raise_request_exception=False)
@@ -85,6 +94,7 @@ def test_a_bad_post_to_any_page_stores_nothing_and_is_no_server_error(scenarios,
                 problems.append(f"{username} {path}: stored without an audit record {changed}")
     assert problems == []
     assert accepting == POST_PAGES
+    assert "\\u0000" not in json.dumps(dump_database(), default=str)
 
 
 def test_a_lock_post_without_a_scope_locks_nothing(scenarios):

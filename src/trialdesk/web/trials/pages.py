@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
@@ -27,6 +27,12 @@ def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        # PostgreSQL stores no NUL character (a server error there, silently kept on SQLite)
+        with_nul = next((name for name, values in request.POST.lists()
+                         if any("\x00" in value for value in values)), None)
+        if with_nul is not None:
+            return HttpResponseBadRequest(f"{with_nul}: must not contain the NUL character",
+                                          content_type="text/plain; charset=utf-8")
         try:
             actor = actor_for(request.user)
             response = view(request, actor, *args, **kwargs)
