@@ -89,6 +89,8 @@ def _coerce(form_field: FormField, raw: Any) -> Any:
     if kind == "text":
         if not isinstance(raw, str):
             raise ValueError(f"expected text, got {type(raw).__name__}")
+        if "\x00" in raw:  # no database should hold it; PostgreSQL cannot
+            raise ValueError("expected text without the NUL character")
         return raw.strip()
     if kind == "date":
         if isinstance(raw, dt.datetime):

@@ -12,6 +12,7 @@ import json
 
 import pytest
 from blinding_matrix import concrete_paths, url_routes
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from integrity_kit import dump_database
 
@@ -107,3 +108,18 @@ def test_a_lock_post_without_a_scope_locks_nothing(scenarios):
     assert "scope: must be form, participant or database" in response.content.decode()
     response = client.post("/capture/locks/", {"scope": "database", "reason": "end of study"})
     assert Lock.objects.filter(scope=Lock.DATABASE).count() == 1
+
+
+def test_an_uploaded_import_with_a_nul_character_stores_nothing(scenarios):
+    code, _ = scenarios.randomized()
+    client = Client()
+    client.force_login(scenarios.users["coordinator-co-01"],
+                       backend="django.contrib.auth.backends.ModelBackend")
+    text = ("participant,visit,form,kit_code,infusion_start,infusion_end,infusion_reaction\n"
+            f"{code},day1,infusion,K\x001,2026-01-06T10:00,2026-01-06T11:00,no\n")
+    upload = SimpleUploadedFile("rows.csv", text.encode(), content_type="text/csv")
+    before = dump_database()
+    response = client.post("/capture/import/", {"format": "csv", "file": upload})
+    assert response.status_code == 422
+    assert "kit_code" in response.content.decode()
+    assert dump_database() == before
