@@ -105,3 +105,18 @@ def test_text_in_any_script_is_stored_and_audited_exactly(scenarios, text):
                                                       {"lot": lot})
     assert dispense.status_code == 201, dispense.content
     assert Dispensing.objects.get().lot == lot.strip()
+
+
+def test_confirming_one_more_warning_audits_the_old_and_new_confirmations(scenarios):
+    code, _ = scenarios.randomized()
+    coordinator = scenarios.api(COORDINATOR)
+    values = {**RESPIRATORY_OK, "pao2": 520, "peep": 26}  # both outside their soft range
+    first = coordinator.send("PUT", form_path(code), {"values": values, "confirm": ["pao2"]})
+    assert first.status_code == 201, first.content
+    again = coordinator.send("PUT", form_path(code), {"values": values,
+                                                      "confirm": ["pao2", "peep"]})
+    assert again.status_code == 200, again.content
+    record = AuditRecord.objects.order_by("-seq").first()
+    assert record.action == "raise_query"  # the newly confirmed warning opens a query
+    save = AuditRecord.objects.filter(action="save_form").order_by("-seq").first()
+    assert save.changes == {"confirmed": {"old": ["pao2"], "new": ["pao2", "peep"]}}

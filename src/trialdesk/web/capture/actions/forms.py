@@ -135,6 +135,7 @@ def do_save_form(
         changes["status"] = {"old": old_status, "new": status}
     if instance is not None and not changes and instance.confirmed == confirmed:
         return instance
+    old_confirmed = sorted(instance.confirmed) if instance is not None else None
     reason = reason.strip()
     if instance is not None and old_status == COMPLETE and changes and not reason:
         raise InvalidInput("reason", "is required to change a complete form")
@@ -156,7 +157,8 @@ def do_save_form(
     instance.save()
     append_audit(
         actor=actor.username, action="save_form", model="form_instance", object_id=instance.key,
-        changes=changes or {"confirmed": {"old": None, "new": sorted(confirmed)}}, reason=reason,
+        changes=changes or {"confirmed": {"old": old_confirmed, "new": sorted(confirmed)}},
+        reason=reason,
     )
     _sync_auto_queries(actor, instance, [w for w in result.warnings if w.confirmed], now)
     return instance
