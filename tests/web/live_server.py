@@ -9,8 +9,10 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -144,6 +146,44 @@ def enroll(session: requests.Session, server_url: str, index: int) -> str:
 
 def idempotency_key() -> str:
     return uuid.uuid4().hex
+
+
+def randomization_burst(
+    server_url: str, users: dict[str, dict[str, Any]], *, sites: tuple[str, ...], count: int,
+    clients: int,
+) -> list[tuple[str, int, dict]]:
+    """Enroll ``count`` patients spread over ``sites``, then randomize them all from ``clients``
+    concurrent HTTP clients (each thread keeps one session per site's investigator).
+
+    Return (participant code, HTTP status, JSON body) per randomization.
+    """
+    tokens = {site: token(server_url, users[f"investigator-{site}"]) for site in sites}
+    local = threading.local()
+
+    def session(site: str) -> requests.Session:
+        sessions = getattr(local, "sessions", None) or {}
+        local.sessions = sessions
+        if site not in sessions:
+            sessions[site] = requests.Session()
+            sessions[site].headers["Authorization"] = f"Bearer {tokens[site]}"
+        return sessions[site]
+
+    def prepare(index: int) -> tuple[str, str]:
+        site = sites[index % len(sites)]
+        return site, enroll(session(site), server_url, index)
+
+    with ThreadPoolExecutor(clients) as pool:
+        enrolled = list(pool.map(prepare, range(count)))
+
+    def randomize(item: tuple[str, str]) -> tuple[str, int, dict]:
+        site, code = item
+        response = session(site).post(
+            f"{server_url}/api/v1/participants/{code}/randomize", timeout=60,
+            json={"idempotency_key": idempotency_key()})
+        return code, response.status_code, response.json()
+
+    with ThreadPoolExecutor(clients) as pool:
+        return list(pool.map(randomize, enrolled))
 
 
 # --- reading the server's database directly (not through Django: it is another process) ------

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-import requests
 from live_server import (
     check_allocation_invariants,
     create_database,
     demo_users,
     drop_database,
-    enroll,
     fetch,
-    idempotency_key,
     postgres_database,
+    randomization_burst,
     running,
     setup_demo,
-    token,
     trialdesk,
 )
 
@@ -31,33 +25,8 @@ def _burst(data_dir, database):
     setup_demo(data_dir, database, slots_per_stratum=60)
     users = demo_users(data_dir)
     with running(data_dir, database) as server:
-        tokens = {site: token(server.url, users[f"investigator-{site}"]) for site in SITES}
-        local = threading.local()
-
-        def session(site: str) -> requests.Session:
-            sessions = getattr(local, "sessions", None) or {}
-            local.sessions = sessions
-            if site not in sessions:
-                sessions[site] = requests.Session()
-                sessions[site].headers["Authorization"] = f"Bearer {tokens[site]}"
-            return sessions[site]
-
-        def prepare(index: int) -> tuple[str, str]:
-            site = SITES[index % len(SITES)]
-            return site, enroll(session(site), server.url, index)
-
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            enrolled = list(pool.map(prepare, range(RANDOMIZATIONS)))
-
-        def randomize(item: tuple[str, str]) -> tuple[str, int, dict]:
-            site, code = item
-            response = session(site).post(
-                f"{server.url}/api/v1/participants/{code}/randomize", timeout=60,
-                json={"idempotency_key": idempotency_key()})
-            return code, response.status_code, response.json()
-
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            results = list(pool.map(randomize, enrolled))
+        results = randomization_burst(server.url, users, sites=SITES, count=RANDOMIZATIONS,
+                                      clients=CLIENTS)
     assert [status for _, status, _ in results if status != 201] == []
     kits = [body["kit_code"] for _, _, body in results]
     assert len(set(kits)) == RANDOMIZATIONS

@@ -6,24 +6,19 @@ The protocol is the bundled one with its ``[design.randomization]`` switched to 
 from __future__ import annotations
 
 import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
 from blinding_matrix import build_viewers, run_matrix
 from live_server import (
     create_database,
     demo_users,
     drop_database,
-    enroll,
     fetch,
-    idempotency_key,
     postgres_database,
+    randomization_burst,
     running,
     setup_demo,
-    token,
 )
 from live_server import trialdesk as run_trialdesk
 from trial_fixtures import ELIGIBLE_VALUES, FAST_HASHERS, PASSWORD, Trial
@@ -195,33 +190,9 @@ def _burst(tmp_path: Path, database: str | None, minimization_protocol: Path) ->
     users = demo_users(tmp_path)
     with running(tmp_path, database, protocol=minimization_protocol, workers=2,
                  threads=4) as server:
-        tokens = {site: token(server.url, users[f"investigator-{site}"]) for site in SITES}
-        local = threading.local()
-
-        def session(site: str) -> requests.Session:
-            sessions = getattr(local, "sessions", None) or {}
-            local.sessions = sessions
-            if site not in sessions:
-                sessions[site] = requests.Session()
-                sessions[site].headers["Authorization"] = f"Bearer {tokens[site]}"
-            return sessions[site]
-
-        def prepare(index: int) -> tuple[str, str]:
-            site = SITES[index % len(SITES)]
-            return site, enroll(session(site), server.url, index)
-
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            enrolled = list(pool.map(prepare, range(RANDOMIZATIONS)))
-
-        def randomize(item: tuple[str, str]) -> tuple[int, dict]:
-            site, code = item
-            response = session(site).post(
-                f"{server.url}/api/v1/participants/{code}/randomize", timeout=60,
-                json={"idempotency_key": idempotency_key()})
-            return response.status_code, response.json()
-
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            results = list(pool.map(randomize, enrolled))
+        burst = randomization_burst(server.url, users, sites=SITES, count=RANDOMIZATIONS,
+                                    clients=CLIENTS)
+    results = [(status, body) for _, status, body in burst]
     assert [status for status, _ in results if status != 201] == []
     assert len({body["kit_code"] for _, body in results}) == RANDOMIZATIONS  # no kit twice
     steps = fetch(tmp_path, database, """
