@@ -8,6 +8,7 @@ Group labels go into the core functions verbatim, so coded groups stay coded in 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,23 @@ def _too_few(frame: pd.DataFrame, columns: list[str], groups: tuple[str, ...]) -
 
 def _failed(error: Exception) -> str:
     return _("The analysis could not be computed from these data: %(error)s") % {"error": error}
+
+
+def _analyse(section: Section, frame: pd.DataFrame, columns: list[str],
+             groups: tuple[str, ...], compute: Callable[[], Any]) -> Any:
+    """Run ``compute`` when each group has enough complete data; else say why in the section.
+
+    Fill the section's missing-data line either way; return the core's result, or None.
+    """
+    section.missing = _missing(frame, columns, groups)
+    section.note = _too_few(frame, columns, groups)
+    if section.note:
+        return None
+    try:
+        return compute()
+    except (AnalysisInputError, ValueError) as error:
+        section.note = _failed(error)
+        return None
 
 
 # --- CONSORT and enrollment ------------------------------------------------------------------
@@ -175,16 +193,10 @@ def mortality_section(data: ReportData) -> Section:
         method=_("Proportion dead by day 28 per group with Wilson intervals; risk difference "
                  "(Newcombe), relative risk (Katz) and conditional odds ratio of the first group "
                  "against the second; Pearson's chi-squared test, or Fisher's exact test when an "
-                 "expected count is below 5. Complete cases."),
-        missing=_missing(people, ["dead"], data.groups))
-    section.note = _too_few(people, ["dead"], data.groups)
-    if section.note:
-        return section
-    try:
-        result = two_proportions_from_frame(people, group="group", event="dead",
-                                            groups=data.groups, outcome=_("28-day mortality"))
-    except (AnalysisInputError, ValueError) as error:
-        section.note = _failed(error)
+                 "expected count is below 5. Complete cases."))
+    result = _analyse(section, people, ["dead"], data.groups, lambda: two_proportions_from_frame(
+        people, group="group", event="dead", groups=data.groups, outcome=_("28-day mortality")))
+    if result is None:
         return section
     section.result = result
     section.tables = [
@@ -213,16 +225,11 @@ def survival_section(data: ReportData) -> Section:
         method=_("Kaplan-Meier estimates with log(-log) pointwise intervals; log-rank test; Cox "
                  "proportional hazards model (Efron ties), Wald interval. Death to day %(h)d is "
                  "the event; participants alive at day %(h)d are censored then, those lost to "
-                 "follow-up on the day last known alive.") % {"h": HORIZON},
-        missing=_missing(people, columns, data.groups))
-    section.note = _too_few(people, columns, data.groups)
-    if section.note:
-        return section
-    try:
-        result = survival_analysis(people, time="time", event="event", group="group",
-                                   groups=data.groups, at=[HORIZON], outcome=_("death"))
-    except (AnalysisInputError, ValueError) as error:
-        section.note = _failed(error)
+                 "follow-up on the day last known alive.") % {"h": HORIZON})
+    result = _analyse(section, people, columns, data.groups, lambda: survival_analysis(
+        people, time="time", event="event", group="group", groups=data.groups, at=[HORIZON],
+        outcome=_("death")))
+    if result is None:
         return section
     section.result = result
     hr = result.hazard_ratio
@@ -249,16 +256,10 @@ def vfd_section(data: ReportData) -> Section:
         "vfd", _("Ventilator-free days to day 28"),
         method=_("Ventilator-free days as recorded on the end-of-study form (0 for a death "
                  "before day 28). Mann-Whitney test (exact without ties, else normal "
-                 "approximation) and Hodges-Lehmann shift with its interval."),
-        missing=_missing(people, ["vfd"], data.groups))
-    section.note = _too_few(people, ["vfd"], data.groups)
-    if section.note:
-        return section
-    try:
-        result = ventilator_free_days_analysis(people, vfd="vfd", group="group",
-                                               groups=data.groups)
-    except (AnalysisInputError, ValueError) as error:
-        section.note = _failed(error)
+                 "approximation) and Hodges-Lehmann shift with its interval."))
+    result = _analyse(section, people, ["vfd"], data.groups, lambda: ventilator_free_days_analysis(
+        people, vfd="vfd", group="group", groups=data.groups))
+    if result is None:
         return section
     section.result = result
     shift = result.shift
@@ -281,17 +282,11 @@ def pf_section(data: ReportData) -> Section:
         "pao2_fio2", _("Change in PaO2/FiO2 from day 0 to day 7"),
         method=_("ANCOVA: the change from day 0 to day 7 on group and the day-0 value (ordinary "
                  "least squares), with a t interval for the adjusted difference. Complete "
-                 "cases."),
-        missing=_missing(people, columns, data.groups))
-    section.note = _too_few(people, columns, data.groups)
-    if section.note:
-        return section
-    try:
-        result = change_from_baseline(people, group="group", baseline="pf_day0",
-                                      followup="pf_day7", groups=data.groups,
-                                      outcome="PaO2/FiO2")
-    except (AnalysisInputError, ValueError) as error:
-        section.note = _failed(error)
+                 "cases."))
+    result = _analyse(section, people, columns, data.groups, lambda: change_from_baseline(
+        people, group="group", baseline="pf_day0", followup="pf_day7", groups=data.groups,
+        outcome="PaO2/FiO2"))
+    if result is None:
         return section
     section.result = result
     d = result.difference
