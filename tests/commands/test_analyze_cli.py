@@ -11,13 +11,15 @@ from click.testing import CliRunner
 
 from trialdesk.cli import main
 
-ADTTE = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cdiscpilot01" / "adam" / (
-    "adtte.xpt"
-)
-
 
 def run(*args: str):
     return CliRunner().invoke(main, ["analyze", *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def adtte(test_data: Path) -> Path:
+    """The CDISC pilot ADTTE file (tests/data/README.md)."""
+    return test_data / "cdiscpilot01" / "adam" / "adtte.xpt"
 
 
 def test_proportions_from_counts_prints_the_table_with_the_test_named():
@@ -52,11 +54,9 @@ def test_proportions_from_a_file_with_a_forest_plot(tmp_path):
     assert plot.exists() and "<svg" in plot.read_text()[:500]
 
 
-def test_survival_on_the_cdisc_pilot_with_two_of_three_arms(tmp_path):
-    if not ADTTE.exists():
-        pytest.fail(f"CDISC pilot ADTTE not found at {ADTTE.resolve()} (shared/ beside the repo)")
+def test_survival_on_the_cdisc_pilot_with_two_of_three_arms(adtte, tmp_path):
     plot = tmp_path / "km.png"
-    result = run("survival", "--data", str(ADTTE), "--time", "AVAL", "--censor", "CNSR",
+    result = run("survival", "--data", str(adtte), "--time", "AVAL", "--censor", "CNSR",
                  "--group", "TRTA", "--groups", "Xanomeline High Dose", "--groups", "Placebo",
                  "--at", "30,90", "--json", "--plot", str(plot))
     assert result.exit_code == 0, result.output
@@ -69,10 +69,8 @@ def test_survival_on_the_cdisc_pilot_with_two_of_three_arms(tmp_path):
     assert plot.stat().st_size > 10_000
 
 
-def test_three_groups_without_choosing_two_is_refused_with_exit_2():
-    if not ADTTE.exists():
-        pytest.fail(f"CDISC pilot ADTTE not found at {ADTTE.resolve()} (shared/ beside the repo)")
-    result = run("survival", "--data", str(ADTTE), "--time", "AVAL", "--censor", "CNSR",
+def test_three_groups_without_choosing_two_is_refused_with_exit_2(adtte):
+    result = run("survival", "--data", str(adtte), "--time", "AVAL", "--censor", "CNSR",
                  "--group", "TRTA")
     assert result.exit_code == 2
     assert "column 'TRTA': must hold exactly two groups, found 3" in result.output

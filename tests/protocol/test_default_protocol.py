@@ -11,17 +11,13 @@ from trialdesk.protocol import load_protocol
 from trialdesk.protocol.registry import format_partial_date, format_phases, format_status
 from trialdesk.protocol.translations import missing_translations
 
-# CI clones the repo next to a copy of shared/, as the developers' checkout is.
-SEED_PAGE = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "NCT04390152-registry-page.txt"
-)
 STATUSES = ("Not yet recruiting", "Recruiting", "Completed", "Terminated", "Withdrawn")
 
 
 @pytest.fixture(scope="module")
-def seed_text() -> str:
-    assert SEED_PAGE.exists(), f"the seed registry page is expected at {SEED_PAGE}"
-    return SEED_PAGE.read_text(encoding="utf-8")
+def seed_text(test_data: Path) -> str:
+    """The registry page of NCT04390152 as published (tests/data/README.md)."""
+    return (test_data / "seed" / "NCT04390152-registry-page.txt").read_text(encoding="utf-8")
 
 
 def facts_table(seed_text: str) -> dict[str, str]:

@@ -136,3 +136,57 @@ def test_missing_file_is_a_protocol_error(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError) as caught:
         load_protocol(tmp_path / "absent.toml")
     assert caught.value.issues[0].rule == "readable"
+
+
+# fixture, tomllib's words, what was opened and where (1-based line, column): tomllib only says
+# "at end of document", so the loader finds the opening itself.
+UNCLOSED = [
+    ("bad_unclosed_array.toml", "Unclosed array", "array '['", 142, 9),
+    ("bad_unclosed_inline_table.toml", "Unclosed inline table", "inline table '{'", 118, 9),
+    ("bad_unclosed_string.toml", "Unterminated string", "string '\"\"\"'", 134, 15),
+]
+
+
+@pytest.mark.parametrize(("fixture", "words", "opened", "line", "column"), UNCLOSED)
+def test_unclosed_construct_is_reported_where_it_was_opened(
+    fixture: str, words: str, opened: str, line: int, column: int
+) -> None:
+    (issue,) = errors_of(fixture)
+    assert (issue.rule, issue.path) == ("toml-syntax", "")
+    assert (issue.line, issue.column) == (line, column)
+    source_line = (FIXTURES / fixture).read_text(encoding="utf-8").splitlines()[line - 1]
+    opener = opened.split("'")[1]
+    assert source_line[column - 1 :].startswith(opener)  # the position really is the opener
+    assert words in issue.message
+    assert f"the {opened} opened at line {line}, column {column} is never closed" in issue.message
+    assert "end of document" not in issue.message
+    assert str(issue).startswith(f"{issue.file}:{line}:{column}: TOML syntax error")
+
+
+def test_unclosed_inline_table_followed_by_a_newline_points_at_its_brace(tmp_path: Path) -> None:
+    # Here tomllib names the end of the line, not the brace; the brace is what to fix.
+    bad = tmp_path / "brace.toml"
+    bad.write_text((FIXTURES / "bad_unclosed_inline_table.toml").read_text("utf-8") + "\n", "utf-8")
+    with pytest.raises(ProtocolError) as caught:
+        load_protocol(bad)
+    (issue,) = caught.value.issues
+    assert (issue.line, issue.column) == (118, 9)
+    assert "Unclosed inline table" in issue.message
+
+
+def test_unclosed_array_noticed_lines_later_points_at_its_bracket(tmp_path: Path) -> None:
+    text = (FIXTURES / "minimal.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bracket.toml"
+    bad.write_text(text.replace('forms = ["screening"]', 'forms = [["screening"]'), "utf-8")
+    line = line_containing("minimal.toml", 'forms = ["screening"]')
+    with pytest.raises(ProtocolError) as caught:
+        load_protocol(bad)
+    (issue,) = caught.value.issues
+    assert (issue.line, issue.column) == (line, 9)
+    assert "Unclosed array" in issue.message
+
+
+def test_other_syntax_errors_keep_tomllib_line_and_column() -> None:
+    (issue,) = errors_of("bad_toml_syntax.toml")
+    line = line_containing("bad_toml_syntax.toml", "target_enrollment =")
+    assert (issue.line, issue.column) == (line, len("target_enrollment = ") + 1)

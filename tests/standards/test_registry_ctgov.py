@@ -20,7 +20,6 @@ from trialdesk.standards.ctgov import (
 )
 from trialdesk.standards.ctgov.writer import study_to_dict
 
-EXAMPLE = Path("/work/shared/data/ctgov/example-study.json")
 EXAMPLE_DOC = {
     "protocolSection": {
         "identificationModule": {"nctId": "NCT99999999", "briefTitle": "Example"},
@@ -69,9 +68,10 @@ def test_export_writes_phases_as_two_codes_and_leaves_analyst_out_of_who_masked(
                                         "Biological: Mesenchymal stem cells (intravenous)"]
 
 
-def test_the_shared_example_study_reads_and_writes_back_unchanged() -> None:
-    [read] = read_files([EXAMPLE])
-    assert study_to_dict(read.study) == json.loads(EXAMPLE.read_text(encoding="utf-8"))
+def test_the_example_study_reads_and_writes_back_unchanged(test_data: Path) -> None:
+    example = test_data / "ctgov" / "example-study.json"  # sources in tests/data/README.md
+    [read] = read_files([example])
+    assert study_to_dict(read.study) == json.loads(example.read_text(encoding="utf-8"))
 
 
 def test_a_page_and_a_zip_of_studies_are_read(tmp_path: Path) -> None:

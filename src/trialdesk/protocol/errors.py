@@ -14,9 +14,12 @@ class ProtocolIssue:
     message: str
     file: str = "<protocol>"
     line: int | None = None
+    column: int | None = None  # known for TOML syntax errors only
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.line and self.column:
+            where += f":{self.column}"
         location = f" {self.path}:" if self.path else ""
         return f"{where}:{location} {self.message} [{self.rule}]"
 

@@ -12,11 +12,12 @@ from pydantic import ValidationError
 
 from trialdesk.protocol.checks import check_protocol
 from trialdesk.protocol.errors import ProtocolError, ProtocolIssue
-from trialdesk.protocol.locate import LineIndex
+from trialdesk.protocol.locate import LineIndex, unclosed_opening
 from trialdesk.protocol.schema import Protocol
 
 DEFAULT_PROTOCOL = "nct04390152.toml"
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_END = "(at end of document)"
 
 
 def default_protocol_path() -> Path:
@@ -50,12 +51,7 @@ def parse_protocol(text: str, *, file: str = "<protocol>") -> Protocol:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        match = _TOML_LINE.search(str(error))
-        line = int(match.group(1)) if match else None
-        message = _TOML_LINE.sub("", str(error)).strip()
-        raise ProtocolError(
-            [ProtocolIssue("", "toml-syntax", f"TOML syntax error: {message}", file, line)]
-        ) from error
+        raise ProtocolError([_syntax_issue(str(error), text, file)]) from error
     lines = LineIndex(text)
     try:
         protocol = Protocol.model_validate(data)
@@ -72,6 +68,43 @@ def parse_protocol(text: str, *, file: str = "<protocol>") -> Protocol:
             ]
         )
     return protocol
+
+
+def _syntax_issue(error: str, text: str, file: str) -> ProtocolIssue:
+    """A TOML syntax error at tomllib's line and column, or, for an array, inline table, string or
+    table header that is never closed, at the place it was opened.
+
+    tomllib reports where it gave up: "at end of document" (no line) or, for an unclosed array or
+    inline table, the line where it noticed, which may be far below the bracket that opened it.
+    """
+    match = _TOML_LINE.search(error)
+    line, column = (int(match.group(1)), int(match.group(2))) if match else (None, None)
+    message = _TOML_LINE.sub("", error).replace(_TOML_END, "").strip()
+    opening = None
+    if _TOML_END in error:
+        opening = unclosed_opening(text)
+    elif message.startswith("Unclosed ") and line is not None and column is not None:
+        opening = unclosed_opening(text[: _offset(text, line, column)])
+    if opening is not None:
+        line, column = opening.line, opening.column
+        message += (
+            f": the {opening.kind} {opening.delimiter!r} opened at line {line},"
+            f" column {column} is never closed"
+        )
+    elif _TOML_END in error:  # e.g. a key with no value on the last line: point just after it
+        message += f" {_TOML_END}"
+        written = text.rstrip()
+        line = written.count("\n") + 1
+        column = len(written) - (written.rfind("\n") + 1) + 1
+    return ProtocolIssue("", "toml-syntax", f"TOML syntax error: {message}", file, line, column)
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """The character offset of a 1-based line and column as tomllib counts them."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.index("\n", start) + 1
+    return start + column - 1
 
 
 def _issue_from_pydantic(item: dict, file: str, lines: LineIndex) -> ProtocolIssue:

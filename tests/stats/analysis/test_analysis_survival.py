@@ -26,11 +26,6 @@ AML = pd.DataFrame(
     }
 )
 
-ADTTE = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "cdiscpilot01" / "adam" / (
-    "adtte.xpt"
-)
-
-
 def _aml():
     return survival_analysis(
         AML, time="time", event="status", group="x", groups=["Nonmaintained", "Maintained"],
@@ -113,26 +108,22 @@ def test_median_follows_r_when_the_curve_sits_at_one_half():
     assert (result.b.median, result.b.median_lower, result.b.median_upper) == (4.0, 1.0, None)
 
 
-def _adtte() -> pd.DataFrame:
-    if not ADTTE.exists():
-        pytest.fail(
-            f"CDISC pilot ADTTE not found at {ADTTE.resolve()}: tests expect a copy of shared/ "
-            "beside the repository (<clone>/../shared/data/cdiscpilot01/adam/adtte.xpt)"
-        )
+@pytest.fixture
+def adtte(test_data: Path) -> pd.DataFrame:
+    """The CDISC pilot ADTTE (tests/data/README.md), with EVENT = 1 - CNSR."""
     import pyreadstat
 
-    frame, _ = pyreadstat.read_xport(str(ADTTE))
+    frame, _ = pyreadstat.read_xport(str(test_data / "cdiscpilot01" / "adam" / "adtte.xpt"))
     frame["EVENT"] = 1 - frame["CNSR"]
     return frame
 
 
-def test_cdisc_pilot_adtte_high_dose_vs_placebo_matches_r():
+def test_cdisc_pilot_adtte_high_dose_vs_placebo_matches_r(adtte):
     # Time to first dermatologic event, CDISC pilot (254 subjects, 3 arms). R, after dropping
     # Xanomeline Low Dose: survdiff Chisq 52.32700413; coxph coef 1.593352888, se 0.2383386612,
     # HR CI 3.083969900 to 7.849800204; survfit log-log: High Dose median 36 (23, 46), Placebo
     # median NA; survival at 30, 90, 180 days below.
-    frame = _adtte()
-    two = frame[frame["TRTA"] != "Xanomeline Low Dose"]
+    two = adtte[adtte["TRTA"] != "Xanomeline Low Dose"]
     result = survival_analysis(
         two, time="AVAL", event="EVENT", group="TRTA",
         groups=["Xanomeline High Dose", "Placebo"], at=[30, 90, 180],
@@ -163,18 +154,17 @@ def test_cdisc_pilot_adtte_high_dose_vs_placebo_matches_r():
             assert s.upper == pytest.approx(upper, abs=1e-7)
 
 
-def test_cdisc_pilot_adtte_with_three_arms_is_refused_naming_the_column():
+def test_cdisc_pilot_adtte_with_three_arms_is_refused_naming_the_column(adtte):
     with pytest.raises(AnalysisInputError) as error:
-        survival_analysis(_adtte(), time="AVAL", event="EVENT", group="TRTA")
+        survival_analysis(adtte, time="AVAL", event="EVENT", group="TRTA")
     assert error.value.column == "TRTA"
     assert "exactly two groups, found 3" in error.value.rule
 
 
-def test_km_plot_of_the_cdisc_pilot_is_written_and_not_blank(test_output_dir):
+def test_km_plot_of_the_cdisc_pilot_is_written_and_not_blank(adtte, test_output_dir):
     import matplotlib.image as mpimg
 
-    frame = _adtte()
-    two = frame[frame["TRTA"] != "Xanomeline Low Dose"]
+    two = adtte[adtte["TRTA"] != "Xanomeline Low Dose"]
     result = survival_analysis(
         two, time="AVAL", event="EVENT", group="TRTA", groups=["Xanomeline High Dose", "Placebo"]
     )

@@ -1,4 +1,4 @@
-"""The facts of the seed registry page (../shared/seed/), read from its text, and page text helpers.
+"""The facts of the seed registry page (tests/data/seed/), read from its text; page text helpers.
 
 Shared by the Django client tests and the browser test: both check that every fact appears.
 """
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-SEED_PAGE = Path("/work/shared/seed/NCT04390152-registry-page.txt")
 FACT_LABELS = ("NCT number", "Study type", "Source", "Contact", "Phone", "Email", "Status",
                "Phase", "Start date", "Completion date")
 STATUSES = ("Not yet recruiting", "Recruiting", "Completed", "Terminated", "Withdrawn",
@@ -47,9 +46,11 @@ def _paragraph_after(lines: list[str], heading: str) -> str:
     return lines[index].strip()
 
 
-def seed_facts(path: Path = SEED_PAGE) -> SeedFacts:
-    """Read the seed page's facts; fail loudly if its layout is not what we expect."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+def seed_facts(test_data: Path) -> SeedFacts:
+    """Read the seed page's facts from ``test_data`` (the fixture); fail loudly if its layout is
+    not what we expect."""
+    page = test_data / "seed" / "NCT04390152-registry-page.txt"
+    lines = page.read_text(encoding="utf-8").splitlines()
     description = _paragraph_after(lines, "Clinical Trial Description")
     description = re.sub(r"\s*;$", "", description)  # the page ends the text with a stray " ;"
     mesh = [line.split("•", 1)[1].strip() for line in lines if line.strip().startswith("•")]

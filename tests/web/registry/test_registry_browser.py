@@ -27,13 +27,13 @@ def serious(page) -> list[str]:
 
 @pytest.mark.browser
 def test_record_and_search_pages_in_chromium(live_server, test_output_dir: Path,
-                                             monkeypatch) -> None:
+                                             monkeypatch, test_data: Path) -> None:
     # Playwright's sync API runs an event loop in this thread; the ORM calls below are still
     # plain synchronous calls, made before and after the browser session.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not Study.objects.filter(nct_id="NCT04390152").exists():
         seed_registry(load_protocol())  # an earlier transactional test flushed the seed
-    expected = seed_facts().expected_texts()
+    expected = seed_facts(test_data).expected_texts()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:

@@ -16,11 +16,11 @@ __all__ = ["seeded_registry"]  # a fixture, used through usefixtures
 RECORD = "/registry/NCT04390152"
 
 
-def test_record_page_shows_every_fact_of_the_seed_page(client) -> None:
+def test_record_page_shows_every_fact_of_the_seed_page(client, test_data) -> None:
     response = client.get(RECORD)
     assert response.status_code == 200
     text = html_text(response.content.decode())
-    missing = [fact for fact in seed_facts().expected_texts() if fact not in text]
+    missing = [fact for fact in seed_facts(test_data).expected_texts() if fact not in text]
     assert missing == []
 
 

@@ -1,5 +1,5 @@
 # Reference values for tests/stats/analysis: run with
-#   python -c "import pyreadstat; d,_ = pyreadstat.read_xport('../shared/data/cdiscpilot01/adam/adtte.xpt'); d[['USUBJID','TRTA','AVAL','CNSR']].to_csv('/tmp/adtte.csv', index=False)"
+#   python -c "import pyreadstat; d,_ = pyreadstat.read_xport('tests/data/cdiscpilot01/adam/adtte.xpt'); d[['USUBJID','TRTA','AVAL','CNSR']].to_csv('/tmp/adtte.csv', index=False)"
 #   Rscript tests/stats/analysis/reference/r_reference.R /tmp/adtte.csv > tests/stats/analysis/reference/r_reference.out
 # Produced with R 4.x (Debian r-base-core), survival 3.x, nlme 3.1 (Debian r-cran-survival, r-cran-nlme).
 suppressMessages({library(survival); library(nlme)})
