@@ -2,9 +2,11 @@
 
 Each function returns a dataclass with ``to_text()``, ``to_dict()`` (JSON types only),
 ``effects()`` (rows for a forest plot) and ``plot(path)`` where a plot exists; each names the
-method it used. Group labels are used exactly as given, so coded labels stay coded. Of two groups,
-the first (``a``) is compared with the second (``b``, the reference): differences are a - b,
-ratios a / b. Rows with a missing value in a column an analysis needs are left out and counted.
+method it used. ``to_dict()`` and ``effects()`` come from :class:`AnalysisResult`, derived from
+the result's fields and its declared :class:`Effect` rows. Group labels are used exactly as given,
+so coded labels stay coded. Of two groups, the first (``a``) is compared with the second (``b``,
+the reference): differences are a - b, ratios a / b. Rows with a missing value in a column an
+analysis needs are left out and counted.
 
 - :func:`two_proportions`, :func:`two_proportions_from_frame` (28-day mortality, any SAE)
 - :func:`survival_analysis` (Kaplan-Meier, log-rank, Cox)
@@ -15,7 +17,7 @@ ratios a / b. Rows with a missing value in a column an analysis needs are left o
 - :func:`forest_plot`, :class:`ConsortCounts` (CONSORT 2010 flow diagram)
 """
 
-from ._base import AnalysisInputError, Missing
+from ._base import AnalysisInputError, AnalysisResult, Effect, Missing
 from .consort import ArmFlow, ConsortCounts, ConsortError
 from .continuous import change_from_baseline
 from .forest import forest_plot
@@ -38,9 +40,11 @@ from .vfd import (
 
 __all__ = [
     "AnalysisInputError",
+    "AnalysisResult",
     "ArmFlow",
     "ConsortCounts",
     "ConsortError",
+    "Effect",
     "Missing",
     "change_from_baseline",
     "conditional_odds_ratio",

@@ -1,11 +1,14 @@
-"""What every analysis shares: the input error, input checks, JSON conversion and text tables."""
+"""What every analysis shares: the input error, input checks, the result base, JSON conversion and
+text tables."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,16 +23,40 @@ class AnalysisInputError(ValueError):
         super().__init__(f"column {column!r}: {rule}")
 
 
+# Field metadata: leave the field out of to_dict() (curves kept for plotting, not for the JSON).
+NOT_IN_JSON = MappingProxyType({"json": False})
+
+
 def jsonable(value: Any) -> Any:
-    """Return ``value`` as plain JSON types: NaN and infinity become None, numpy scalars Python."""
+    """Return ``value`` as plain JSON types.
+
+    NaN and infinity become None, numpy scalars and arrays Python numbers and lists, tuples lists,
+    dates ISO text, a data frame a list of row records and a series a mapping of index to value.
+    An object with its own ``to_dict()`` (a nested result, :class:`Missing`) is converted by it;
+    any other dataclass field by field, leaving out fields marked with :data:`NOT_IN_JSON`.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, pd.DataFrame):
+        return [jsonable(row) for row in value.to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, pd.Index):
+        return [jsonable(v) for v in value]
+    if not isinstance(value, type) and callable(getattr(value, "to_dict", None)):
+        return jsonable(value.to_dict())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return _fields_as_json(value)
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
         return [jsonable(v) for v in value.tolist()]
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, (dt.date, dt.time)):  # datetime and pandas' Timestamp are dates too
+        return value.isoformat()
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -38,6 +65,87 @@ def jsonable(value: Any) -> Any:
         value = float(value)
         return value if math.isfinite(value) else None
     return value
+
+
+def _fields_as_json(value: Any) -> dict[str, Any]:
+    return {
+        f.name: jsonable(getattr(value, f.name))
+        for f in dataclasses.fields(value)
+        if f.metadata.get("json", True)
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Effect:
+    """Declares a field of a result as a forest-plot effect (one row, or one per item of a list).
+
+    ``label`` is a :meth:`str.format` template given ``outcome`` (the result's outcome, or its
+    ``OUTCOME_FALLBACK``) and ``item`` (the field's value, or each item of it). The row's
+    estimate is the item's attribute ``estimate``, its interval the item's ``lower`` and
+    ``upper``, and its method the attribute ``method`` of the item, or of the result itself with
+    ``method_from_result`` (one model behind every row).
+    """
+
+    field: str
+    label: str
+    scale: Literal["ratio", "difference"]
+    estimate: str = "estimate"
+    method: str = "method"
+    method_from_result: bool = False
+
+    def rows(self, result: Any, outcome: str) -> list[dict[str, Any]]:
+        value = getattr(result, self.field)
+        items = value if isinstance(value, (list, tuple)) else [value]
+        return [
+            {
+                "label": self.label.format(outcome=outcome, item=item),
+                "estimate": getattr(item, self.estimate),
+                "lower": item.lower,
+                "upper": item.upper,
+                "scale": self.scale,
+                "method": getattr(result if self.method_from_result else item, self.method),
+            }
+            for item in items
+        ]
+
+
+class AnalysisResult:
+    """Base of the analyses' results, which are frozen dataclasses; nothing here is hand-written
+    per class.
+
+    - ``to_dict()``: every field in declaration order (fields marked :data:`NOT_IN_JSON` left out),
+      converted by :func:`jsonable` (nested results and :class:`Missing` by their own
+      ``to_dict()``), then the attributes named in ``JSON_EXTRAS`` (by default ``comparison``).
+    - ``effects()``: the forest-plot rows (label, estimate, lower, upper, scale, method) of the
+      :class:`Effect` declarations in ``EFFECTS``, in order; values are left as they are (NaN
+      and infinity included) for the plot to judge.
+
+    Class attributes are assigned without annotation, so that they are not dataclass fields.
+    """
+
+    EFFECTS: ClassVar[tuple[Effect, ...]] = ()
+    # The outcome named in effect labels when the result's own ``outcome`` is empty.
+    OUTCOME_FALLBACK: ClassVar[str] = ""
+    JSON_EXTRAS: ClassVar[tuple[str, ...]] = ("comparison",)
+
+    @property
+    def comparison(self) -> str:
+        """The two groups compared, ``a`` against the reference ``b``."""
+        return f"{self.a.label} vs {self.b.label}"  # type: ignore[attr-defined]
+
+    def effects(self) -> list[dict[str, Any]]:
+        """The comparisons as forest-plot rows."""
+        outcome = getattr(self, "outcome", "") or self.OUTCOME_FALLBACK
+        return [row for effect in self.EFFECTS for row in effect.rows(self, outcome)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result in JSON types only: its fields, then ``JSON_EXTRAS``."""
+        if not dataclasses.is_dataclass(self):
+            raise TypeError(f"{type(self).__name__} must be a dataclass to derive to_dict()")
+        data = _fields_as_json(self)
+        for name in self.JSON_EXTRAS:
+            data[name] = jsonable(getattr(self, name))
+        return data
 
 
 def fmt(value: float | None, digits: int = 4) -> str:

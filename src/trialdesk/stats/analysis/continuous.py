@@ -16,12 +16,13 @@ import pandas as pd
 
 from ._base import (
     AnalysisInputError,
+    AnalysisResult,
+    Effect,
     Missing,
     complete_cases,
     fmt,
     fmt_ci,
     fmt_p,
-    jsonable,
     label,
     numeric_column,
     table,
@@ -57,7 +58,9 @@ class AdjustedDifference:
 
 
 @dataclass(frozen=True)
-class ChangeFromBaselineResult:
+class ChangeFromBaselineResult(AnalysisResult):
+    EFFECTS = (Effect("difference", "{outcome}: adjusted difference in change", "difference"),)
+
     outcome: str
     a: GroupChange
     b: GroupChange
@@ -65,25 +68,6 @@ class ChangeFromBaselineResult:
     level: float
     missing: Missing
     method: str = field(default="change from baseline, ANCOVA", init=False)
-
-    def effects(self) -> list[dict[str, Any]]:
-        d = self.difference
-        return [
-            {
-                "label": f"{self.outcome}: adjusted difference in change",
-                "estimate": d.estimate,
-                "lower": d.lower,
-                "upper": d.upper,
-                "scale": "difference",
-                "method": d.method,
-            }
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = jsonable(self)
-        data["missing"] = self.missing.to_dict()
-        data["comparison"] = f"{self.a.label} vs {self.b.label}"
-        return data
 
     def to_text(self) -> str:
         pct = round(self.level * 100)

@@ -8,11 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from ._base import Missing, complete_cases, jsonable, table
+from ._base import AnalysisResult, Missing, complete_cases, table
 
 TOTAL = "all sites"
 
@@ -31,19 +30,14 @@ class EnrollmentCurve:
 
 
 @dataclass(frozen=True)
-class EnrollmentResult:
+class EnrollmentResult(AnalysisResult):
+    JSON_EXTRAS = ()  # no groups are compared: no "comparison", and no effects
+
     sites: list[EnrollmentCurve]
     overall: EnrollmentCurve
     target: int | None
     missing: Missing
     method: str = field(default="cumulative count randomized by date", init=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = jsonable(self)
-        for curve in [*data["sites"], data["overall"]]:
-            curve["dates"] = [d.isoformat() for d in curve["dates"]]
-        data["missing"] = self.missing.to_dict()
-        return data
 
     def to_text(self) -> str:
         rows = [[c.label, c.total, c.dates[0].isoformat() if c.dates else "NA",

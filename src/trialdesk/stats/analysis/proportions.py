@@ -21,13 +21,14 @@ import pandas as pd
 from scipy.stats import chi2_contingency, fisher_exact
 
 from ._base import (
+    AnalysisResult,
+    Effect,
     Missing,
     binary_column,
     complete_cases,
     fmt,
     fmt_ci,
     fmt_p,
-    jsonable,
     label,
     table,
     two_groups,
@@ -69,8 +70,15 @@ class TestResult:
 
 
 @dataclass(frozen=True)
-class TwoProportionsResult:
+class TwoProportionsResult(AnalysisResult):
     """Counts, proportions and comparisons of two groups; ``a`` against ``b``."""
+
+    EFFECTS = (
+        Effect("risk_difference", "{outcome}: risk difference", "difference"),
+        Effect("relative_risk", "{outcome}: relative risk", "ratio"),
+        Effect("odds_ratio", "{outcome}: odds ratio", "ratio"),
+    )
+    OUTCOME_FALLBACK = "proportion"
 
     outcome: str
     a: GroupProportion
@@ -82,21 +90,6 @@ class TwoProportionsResult:
     level: float
     missing: Missing | None = None
     method: str = field(default="two proportions", init=False)
-
-    def effects(self) -> list[dict[str, Any]]:
-        """The comparisons as forest-plot rows."""
-        name = self.outcome or "proportion"
-        return [
-            _effect(f"{name}: risk difference", self.risk_difference, "difference"),
-            _effect(f"{name}: relative risk", self.relative_risk, "ratio"),
-            _effect(f"{name}: odds ratio", self.odds_ratio, "ratio"),
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = jsonable(self)
-        data["missing"] = self.missing.to_dict() if self.missing else None
-        data["comparison"] = f"{self.a.label} vs {self.b.label}"
-        return data
 
     def to_text(self) -> str:
         pct = round(self.level * 100)
@@ -152,17 +145,6 @@ class TwoProportionsResult:
         if self.missing is not None:
             lines.append(self.missing.to_text())
         return "\n".join(lines)
-
-
-def _effect(name: str, interval: Interval, scale: str) -> dict[str, Any]:
-    return {
-        "label": name,
-        "estimate": interval.estimate,
-        "lower": interval.lower,
-        "upper": interval.upper,
-        "scale": scale,
-        "method": interval.method,
-    }
 
 
 def _run_test(table_2x2: np.ndarray, test: str) -> TestResult:

@@ -36,11 +36,12 @@ from scipy.stats import t as t_dist
 
 from ._base import (
     AnalysisInputError,
+    AnalysisResult,
+    Effect,
     Missing,
     fmt,
     fmt_ci,
     fmt_p,
-    jsonable,
     label,
     require_columns,
     table,
@@ -89,7 +90,12 @@ class MixedFit:
 
 
 @dataclass(frozen=True)
-class RepeatedMeasuresResult:
+class RepeatedMeasuresResult(AnalysisResult):
+    EFFECTS = (
+        Effect("ratios", "{outcome}: geometric mean ratio, day {item.day:g}", "ratio",
+               estimate="ratio", method="model", method_from_result=True),
+    )
+
     outcome: str
     labels: tuple[str, str]
     days: list[float]
@@ -110,24 +116,9 @@ class RepeatedMeasuresResult:
     model: str = MODEL
     method: str = field(default="repeated measures, linear mixed model", init=False)
 
-    def effects(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "label": f"{self.outcome}: geometric mean ratio, day {r.day:g}",
-                "estimate": r.ratio,
-                "lower": r.lower,
-                "upper": r.upper,
-                "scale": "ratio",
-                "method": self.model,
-            }
-            for r in self.ratios
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = jsonable(self)
-        data["missing"] = self.missing.to_dict()
-        data["comparison"] = f"{self.labels[0]} vs {self.labels[1]}"
-        return data
+    @property
+    def comparison(self) -> str:
+        return f"{self.labels[0]} vs {self.labels[1]}"
 
     def to_text(self) -> str:
         pct = round(self.level * 100)

@@ -28,14 +28,16 @@ import numpy as np
 import pandas as pd
 
 from ._base import (
+    NOT_IN_JSON,
     AnalysisInputError,
+    AnalysisResult,
+    Effect,
     Missing,
     binary_column,
     complete_cases,
     fmt,
     fmt_ci,
     fmt_p,
-    jsonable,
     label,
     numeric_column,
     table,
@@ -70,12 +72,14 @@ class GroupSurvival:
     median_upper: float | None
     at_times: list[SurvivalAt]
     # The step curve: time, survival, lower and upper band, number at risk just before the time.
-    curve_time: list[float]
-    curve_survival: list[float]
-    curve_lower: list[float]
-    curve_upper: list[float]
-    censor_times: list[float]
-    durations: list[float]  # every follow-up time, for numbers at risk
+    # The curves are for plotting; the JSON keeps to the figures.
+    curve_time: list[float] = field(metadata=NOT_IN_JSON)
+    curve_survival: list[float] = field(metadata=NOT_IN_JSON)
+    curve_lower: list[float] = field(metadata=NOT_IN_JSON)
+    curve_upper: list[float] = field(metadata=NOT_IN_JSON)
+    censor_times: list[float] = field(metadata=NOT_IN_JSON)
+    # Every follow-up time, for the numbers at risk.
+    durations: list[float] = field(metadata=NOT_IN_JSON)
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,10 @@ class HazardRatio:
 
 
 @dataclass(frozen=True)
-class SurvivalResult:
+class SurvivalResult(AnalysisResult):
+    EFFECTS = (Effect("hazard_ratio", "{outcome}: hazard ratio", "ratio"),)
+    OUTCOME_FALLBACK = "time to event"
+
     outcome: str
     a: GroupSurvival
     b: GroupSurvival
@@ -110,30 +117,6 @@ class SurvivalResult:
     km_method: str = KM_METHOD
     median_method: str = MEDIAN_METHOD
     method: str = field(default="time to event", init=False)
-
-    def effects(self) -> list[dict[str, Any]]:
-        hr = self.hazard_ratio
-        return [
-            {
-                "label": f"{self.outcome or 'time to event'}: hazard ratio",
-                "estimate": hr.estimate,
-                "lower": hr.lower,
-                "upper": hr.upper,
-                "scale": "ratio",
-                "method": hr.method,
-            }
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = jsonable(self)
-        data["missing"] = self.missing.to_dict()
-        data["comparison"] = f"{self.a.label} vs {self.b.label}"
-        for key in ("a", "b"):  # the curves are for plotting; keep the JSON about the figures
-            for curve_key in ("curve_time", "curve_survival", "curve_lower", "curve_upper"):
-                data[key].pop(curve_key)
-            data[key].pop("censor_times")
-            data[key].pop("durations")
-        return data
 
     def to_text(self) -> str:
         pct = round(self.level * 100)

@@ -25,12 +25,13 @@ from scipy.stats import mannwhitneyu
 
 from ._base import (
     AnalysisInputError,
+    AnalysisResult,
+    Effect,
     Missing,
     complete_cases,
     fmt,
     fmt_ci,
     fmt_p,
-    jsonable,
     label,
     numeric_column,
     require_columns,
@@ -137,8 +138,13 @@ class MannWhitney:
 
 
 @dataclass(frozen=True)
-class RankComparisonResult:
+class RankComparisonResult(AnalysisResult):
     """Two groups compared by ranks: Mann-Whitney U, Hodges-Lehmann shift ``a - b``."""
+
+    EFFECTS = (
+        Effect("shift", "{outcome}: Hodges-Lehmann shift", "difference",
+               method="interval_method"),
+    )
 
     outcome: str
     a: GroupSummary
@@ -148,24 +154,6 @@ class RankComparisonResult:
     level: float
     missing: Missing
     method: str = field(default="Mann-Whitney test with Hodges-Lehmann shift", init=False)
-
-    def effects(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "label": f"{self.outcome}: Hodges-Lehmann shift",
-                "estimate": self.shift.estimate,
-                "lower": self.shift.lower,
-                "upper": self.shift.upper,
-                "scale": "difference",
-                "method": self.shift.interval_method,
-            }
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = jsonable(self)
-        data["missing"] = self.missing.to_dict()
-        data["comparison"] = f"{self.a.label} vs {self.b.label}"
-        return data
 
     def to_text(self) -> str:
         pct = round(self.level * 100)
