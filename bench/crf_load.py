@@ -108,30 +108,30 @@ def _build(n: int, rng: random.Random) -> dict:
     from trialdesk.eligibility import stratum_for
     from trialdesk.protocol.validation import validate_form
     from trialdesk.randomization import protocol_factors, stratum_key
+    from trialdesk.web.accounts import actions as account_actions
     from trialdesk.web.capture.actions.forms import warning_code
     from trialdesk.web.capture.models import FormInstance, Query, QueryMessage
+    from trialdesk.web.core.auditchain import GENESIS, record_hash
+    from trialdesk.web.core.models import AuditRecord, Site
+    from trialdesk.web.core.protocol import get_protocol
     from trialdesk.web.trials import actions
-    from trialdesk.web.trials.auditchain import GENESIS, record_hash
     from trialdesk.web.trials.models import (
         AllocationSlot,
-        AuditRecord,
         Consent,
         Participant,
         Randomization,
         ScreeningRecord,
-        Site,
         StratumCursor,
     )
-    from trialdesk.web.trials.protocol import get_protocol
 
     started = time.perf_counter()
     protocol = get_protocol()
     actions.do_load_sites(actor="bench")
     password = secrets.token_urlsafe(16)
     for site in SITES:
-        actions.do_create_user(actor="bench", username=f"coordinator-{site.lower()}",
+        account_actions.do_create_user(actor="bench", username=f"coordinator-{site.lower()}",
                                role="coordinator", site=site, password=password)
-    actions.do_create_user(actor="bench", username="data_manager", role="data_manager",
+    account_actions.do_create_user(actor="bench", username="data_manager", role="data_manager",
                            site=None, password=password)
     actions.do_commit_allocation_list(actor="bench", seed=secrets.token_bytes(32),
                                       slots_per_stratum=n // 6 + 20)
@@ -253,7 +253,7 @@ def _measure(saves: int, rng: random.Random) -> dict:
 
     from trialdesk.web.accounts.models import ApiToken
     from trialdesk.web.capture.models import FormInstance
-    from trialdesk.web.trials.protocol import get_protocol
+    from trialdesk.web.core.protocol import get_protocol
 
     protocol = get_protocol()
     users = {u.username: u for u in get_user_model().objects.all()}

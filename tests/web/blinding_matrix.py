@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from trialdesk.blinding import arm_revealing_texts, find_leaks
-from trialdesk.web.trials.protocol import get_policy, get_protocol
+from trialdesk.web.core.protocol import get_policy, get_protocol
 
 # The public registry record lists the arms by law (ClinicalTrials.gov); it must not show any
 # allocation, so there only kit codes and participant codes count as findings.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from trial_fixtures import ELIGIBLE_VALUES, enroll, screen
 
-from trialdesk.web.trials.models import AuditRecord, Consent, Participant, ScreeningRecord
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord
 
 
 def _fields(response) -> dict[str, str]:

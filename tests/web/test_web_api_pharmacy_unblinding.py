@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from trial_fixtures import enroll
 
-from trialdesk.web.trials.models import AllocationSlot, AuditRecord, Participant
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.trials.models import AllocationSlot, Participant
 
 
 def _randomized(trial, site="co-01"):

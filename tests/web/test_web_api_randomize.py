@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from trial_fixtures import ELIGIBLE_VALUES, enroll, screen
 
-from trialdesk.web.trials.models import AllocationSlot, AuditRecord, RestrictedAllocationLog
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.trials.models import AllocationSlot, RestrictedAllocationLog
 
 
 def test_randomize_returns_number_and_kit_code_but_no_arm(trial):

@@ -11,8 +11,8 @@ from django.db import DatabaseError, connection, transaction
 from trial_fixtures import enroll
 
 from trialdesk.commands.audit import command as audit_command
-from trialdesk.web.trials.auditchain import check_heads, parse_head
-from trialdesk.web.trials.models import AuditAnchor, AuditRecord
+from trialdesk.web.core.auditchain import check_heads, parse_head
+from trialdesk.web.core.models import AuditAnchor, AuditRecord
 
 AUDIT, ANCHORS = "trials_auditrecord", "trials_auditanchor"
 

@@ -11,8 +11,8 @@ from django.db import DatabaseError, connection, transaction
 from trial_fixtures import enroll
 
 from trialdesk.commands.audit import command as audit_command
-from trialdesk.web.trials.auditchain import GENESIS, record_hash, verify_chain
-from trialdesk.web.trials.models import AuditRecord
+from trialdesk.web.core.auditchain import GENESIS, record_hash, verify_chain
+from trialdesk.web.core.models import AuditRecord
 
 TABLE = "trials_auditrecord"
 

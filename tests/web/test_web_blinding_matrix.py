@@ -87,7 +87,7 @@ leaky_api = NinjaAPI(urls_namespace="leaky_api", auth=None)
 
 @leaky_api.get("/kit-labels/{kit_code}")
 def leaky_kit_labels(request: HttpRequest, kit_code: str) -> dict[str, str]:
-    from trialdesk.web.trials.protocol import get_protocol
+    from trialdesk.web.core.protocol import get_protocol
 
     slot = AllocationSlot.objects.get(kit_code=kit_code)
     return {"kit": slot.kit_code, "label": get_protocol().design.arm(slot.arm).label.text("en")}

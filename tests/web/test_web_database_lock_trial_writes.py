@@ -12,10 +12,10 @@ import pytest
 from django.test import Client
 from trial_fixtures import ELIGIBLE_VALUES, PASSWORD, enroll, screen
 
+from trialdesk.web.core.errors import DatabaseLocked
+from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials import actions
-from trialdesk.web.trials.errors import DatabaseLocked
 from trialdesk.web.trials.models import (
-    AuditRecord,
     Consent,
     Dispensing,
     Participant,

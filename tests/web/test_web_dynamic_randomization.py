@@ -25,7 +25,8 @@ from trial_fixtures import ELIGIBLE_VALUES, FAST_HASHERS, PASSWORD, Trial
 
 from trialdesk.protocol import default_protocol_path, load_protocol
 from trialdesk.randomization import DynamicAllocator, PriorAllocation, RandomSource
-from trialdesk.web.trials.protocol import get_policy, get_protocol
+from trialdesk.web.accounts import actions as account_actions
+from trialdesk.web.core.protocol import get_policy, get_protocol
 
 SEED = b"minimization-test-seed-0123456789"
 BLOCKS = 'method = "permuted-blocks"\nblock_sizes = [2, 4]\n'
@@ -55,7 +56,7 @@ def dyn_trial(minimization_protocol, db, settings):
 
     actions.do_load_sites(actor="test")
     for username, role, site in demo_usernames():
-        actions.do_create_user(actor="test", username=username, role=role, site=site,
+        account_actions.do_create_user(actor="test", username=username, role=role, site=site,
                                password=PASSWORD)
     actions.do_commit_allocation_list(actor="test", seed=SEED)
     yield Trial({user.username: user for user in get_user_model().objects.all()})
@@ -108,10 +109,10 @@ def _replay(protocol, seed: bytes, steps: list[tuple], kits: list[tuple]) -> Non
 
 
 def test_minimization_allocations_replay_from_the_revealed_seed(dyn_trial):
+    from trialdesk.web.core.models import AuditRecord
     from trialdesk.web.trials.models import (
         AllocationListRecord,
         AllocationSlot,
-        AuditRecord,
         DynamicAllocationStep,
     )
 

@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 from trial_fixtures import PASSWORD, enroll
 
-from trialdesk.web.trials.models import AllocationSlot, AuditRecord, FinalUnblinding
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.trials.models import AllocationSlot, FinalUnblinding
 
 REASON = "Database locked on 2026-03-01; final analysis per the SAP"
 

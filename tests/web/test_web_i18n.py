@@ -25,7 +25,7 @@ def test_a_user_sees_pages_in_spanish(trial):
 
 
 def test_the_users_chosen_language_applies_at_sign_in(trial):
-    from trialdesk.web.trials.models import Membership
+    from trialdesk.web.core.models import Membership
 
     Membership.objects.filter(user__username="monitor").update(language="es")
     client = Client()

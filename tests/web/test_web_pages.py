@@ -7,7 +7,8 @@ import re
 from django.test import Client
 from trial_fixtures import ELIGIBLE_VALUES, PASSWORD
 
-from trialdesk.web.trials.models import AllocationSlot, AuditRecord, Participant
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.trials.models import AllocationSlot, Participant
 
 
 def _login(username: str, language: str = "en") -> Client:

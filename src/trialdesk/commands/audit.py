@@ -33,7 +33,7 @@ def command() -> None:
 def _expect_head(ctx: click.Context, param: click.Parameter, value: str | None):
     if value is None:
         return None
-    from trialdesk.web.trials.auditchain import parse_head
+    from trialdesk.web.core.auditchain import parse_head
 
     try:
         return parse_head(value)
@@ -55,8 +55,8 @@ def verify(data_dir: str, database: str | None, as_json: bool,
     from trialdesk.web.bootstrap import setup_django
 
     setup_django(data_dir=data_dir, database=database)
-    from trialdesk.web.trials.auditchain import HASHED_FIELDS, check_heads, verify_chain
-    from trialdesk.web.trials.models import AuditAnchor, AuditRecord
+    from trialdesk.web.core.auditchain import HASHED_FIELDS, check_heads, verify_chain
+    from trialdesk.web.core.models import AuditAnchor, AuditRecord
 
     chain: dict[int, str] = {}
 
@@ -93,7 +93,7 @@ def head(data_dir: str, database: str | None, as_json: bool) -> None:
     from trialdesk.web.bootstrap import setup_django
 
     setup_django(data_dir=data_dir, database=database)
-    from trialdesk.web.trials.models import AuditRecord
+    from trialdesk.web.core.models import AuditRecord
 
     last = AuditRecord.objects.order_by("-seq").values("seq", "hash", "at").first()
     if last is None:

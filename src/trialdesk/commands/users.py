@@ -51,8 +51,8 @@ def create(username: str, role: str, site: str | None, password: str | None, lan
            as_json: bool, data_dir: str, database: str | None) -> None:
     """Create a user with a role (and a site, for site roles)."""
     _setup(data_dir, database)
-    from trialdesk.web.trials.actions import do_create_user
-    from trialdesk.web.trials.errors import InvalidInput
+    from trialdesk.web.accounts.actions import do_create_user
+    from trialdesk.web.core.errors import InvalidInput
 
     password = password or secrets.token_urlsafe(12)
     try:
@@ -74,7 +74,7 @@ def create(username: str, role: str, site: str | None, password: str | None, lan
 def list_users(as_json: bool, data_dir: str, database: str | None) -> None:
     """List users with their role and site."""
     _setup(data_dir, database)
-    from trialdesk.web.trials.models import Membership
+    from trialdesk.web.core.models import Membership
 
     rows = [
         {"username": m.user.username, "role": m.role, "site": m.site.code if m.site else None,

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "trialdesk.web.core",
     "trialdesk.web.accounts",
     "trialdesk.web.trials",
     "trialdesk.web.api",

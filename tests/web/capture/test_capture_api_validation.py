@@ -115,7 +115,7 @@ def test_cross_field_warning_needs_its_check_code_confirmed(ct, saved):
 
 
 def test_change_to_a_complete_form_needs_a_reason_and_is_audited_field_by_field(ct, saved):
-    from trialdesk.web.trials.models import AuditRecord
+    from trialdesk.web.core.models import AuditRecord
 
     assert _save(ct, saved, RESPIRATORY_OK, complete=True).status_code == 200
     before = stored(saved)

@@ -7,7 +7,7 @@ import json
 from capture_testkit import PASSWORD, RESPIRATORY_OK, form_path, login, page_path, stored
 
 from trialdesk.web.capture.models import Lock
-from trialdesk.web.trials.models import AuditRecord
+from trialdesk.web.core.models import AuditRecord
 
 COORD = "coordinator-co-01"
 

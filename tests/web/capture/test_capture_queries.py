@@ -5,8 +5,8 @@ from __future__ import annotations
 from capture_testkit import RESPIRATORY_OK, form_path, stored
 
 from trialdesk.web.capture.models import Query
-from trialdesk.web.trials.auditchain import verify_chain
-from trialdesk.web.trials.models import AuditRecord
+from trialdesk.web.core.auditchain import verify_chain
+from trialdesk.web.core.models import AuditRecord
 
 COORD = "coordinator-co-01"
 

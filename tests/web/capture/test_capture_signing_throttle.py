@@ -8,7 +8,7 @@ from capture_testkit import PASSWORD, RESPIRATORY_OK, form_path, login, page_pat
 
 from trialdesk.web.capture.actions import signatures
 from trialdesk.web.capture.models import Signature
-from trialdesk.web.trials.models import AuditRecord
+from trialdesk.web.core.models import AuditRecord
 
 INV = "investigator-co-01"
 

@@ -11,11 +11,12 @@ def make_users(roles: dict[str, str | None]) -> dict[str, object]:
     """Create ``{username: site}`` users whose username is their role; return them by name."""
     from django.contrib.auth import get_user_model
 
+    from trialdesk.web.accounts import actions as account_actions
     from trialdesk.web.trials import actions
 
     actions.do_load_sites(actor="test")
     for role, site in roles.items():
-        actions.do_create_user(actor="test", username=role, role=role, site=site,
+        account_actions.do_create_user(actor="test", username=role, role=role, site=site,
                                password="a long enough test password")
     return {user.username: user for user in get_user_model().objects.all()}
 
@@ -34,7 +35,7 @@ def make_trial_wide_users_without_audit(roles: list[str]) -> dict[str, object]:
     """
     from django.contrib.auth import get_user_model
 
-    from trialdesk.web.trials.models import Membership
+    from trialdesk.web.core.models import Membership
 
     users = {}
     for role in roles:

@@ -14,7 +14,7 @@ from django.test import Client
 PASSWORD = "integrity tests pass phrase"
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # the apps whose tables hold trial data, accounts and the audit trail
-DATA_APPS = ("trials", "capture", "accounts", "auth")
+DATA_APPS = ("core", "trials", "capture", "accounts", "auth")
 
 ELIGIBLE_VALUES: dict[str, Any] = {
     "age": 54, "sars_cov2_pcr": "positive", "onset_within_week": True,

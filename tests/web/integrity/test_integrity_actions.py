@@ -7,11 +7,13 @@ from __future__ import annotations
 import pytest
 from integrity_kit import dump_database
 
+from trialdesk.web.accounts import actions as account_actions
 from trialdesk.web.capture import actions as capture_actions
+from trialdesk.web.core import audit
+from trialdesk.web.core.errors import InvalidInput
+from trialdesk.web.core.models import AuditRecord, Membership, Site
 from trialdesk.web.trials import actions as trial_actions
-from trialdesk.web.trials import audit
-from trialdesk.web.trials.errors import InvalidInput
-from trialdesk.web.trials.models import AllocationListRecord, AuditRecord, Membership, Site
+from trialdesk.web.trials.models import AllocationListRecord
 
 THROUGH_THE_API = {
     "do_screen", "do_correct_screening", "do_consent", "do_randomize", "do_dispense",
@@ -34,12 +36,12 @@ class _Boom(RuntimeError):
 
 
 def _create_user(trial):
-    trial_actions.do_create_user(actor="cli", username="new-monitor", role="monitor", site=None,
+    account_actions.do_create_user(actor="cli", username="new-monitor", role="monitor", site=None,
                                  password="a long enough pass phrase", language="es")
 
 
 def _set_language(trial):
-    trial_actions.do_set_language(trial.users["monitor"], "es")
+    account_actions.do_set_language(trial.users["monitor"], "es")
 
 
 @pytest.mark.parametrize("call", [_create_user, _set_language])
@@ -101,7 +103,7 @@ def test_creating_a_user_with_a_bad_field_names_it_and_stores_nothing(trial):
         arguments = {"actor": "cli", "username": "new-monitor", "role": "monitor", "site": None,
                      "password": "a long enough pass phrase", **change}
         with pytest.raises(InvalidInput) as caught:
-            trial_actions.do_create_user(**arguments)
+            account_actions.do_create_user(**arguments)
         assert caught.value.field == field
     assert dump_database() == before
     assert not Membership.objects.filter(user__username="new-monitor").exists()

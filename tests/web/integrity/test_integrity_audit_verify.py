@@ -17,8 +17,8 @@ from integrity_kit import (
 )
 
 from trialdesk.commands.audit import command as audit_command
+from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials.demo import enroll_demo_participants
-from trialdesk.web.trials.models import AuditRecord
 
 # these lock the database: they run last, and only one of them can
 FINAL = ("/api/v1/final-unblinding", "/api/v1/final-unblinding/approve")

@@ -12,10 +12,10 @@ from integrity_kit import (
     form_path,
 )
 
+from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials.actions import randomize as randomize_module
 from trialdesk.web.trials.models import (
     AllocationSlot,
-    AuditRecord,
     Dispensing,
     RestrictedAllocationLog,
     UnblindingEvent,

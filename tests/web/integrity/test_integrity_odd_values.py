@@ -16,7 +16,8 @@ from integrity_kit import (
     form_path,
 )
 
-from trialdesk.web.trials.models import AuditRecord, ScreeningRecord
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.trials.models import ScreeningRecord
 
 
 @pytest.mark.parametrize(

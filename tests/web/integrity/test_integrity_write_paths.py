@@ -11,8 +11,8 @@ import datetime as dt
 import pytest
 from integrity_kit import BUILDERS, dump_database, write_operations
 
-from trialdesk.web.trials import audit
-from trialdesk.web.trials.models import AuditRecord
+from trialdesk.web.core import audit
+from trialdesk.web.core.models import AuditRecord
 
 OPERATIONS = write_operations()
 

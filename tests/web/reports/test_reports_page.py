@@ -18,8 +18,8 @@ from trialdesk.stats.analysis import (
     two_proportions_from_frame,
     ventilator_free_days_analysis,
 )
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.reports.sections import interval, num, p_value
-from trialdesk.web.trials.protocol import get_protocol
 
 GROUPS = ("group 1", "group 2")
 FORBIDDEN = ("investigator-co-01", "coordinator-co-01", "pharmacist-co-01", "monitor", "admin")

@@ -7,6 +7,7 @@ from typing import Any
 from django.test import Client
 from trial_fixtures import PASSWORD, ApiClient, enroll
 
+from trialdesk.web.accounts import actions as account_actions
 from trialdesk.web.trials.models import AllocationSlot
 
 
@@ -36,10 +37,9 @@ def signed_in(user: Any) -> Client:
 
 def second_investigator(trial: Any, site: str = "CO-01") -> ApiClient:
     """Add another investigator at ``site`` (``investigator2-co-01``); return its API client."""
-    from trialdesk.web.trials import actions
 
     username = f"investigator2-{site.lower()}"
-    actions.do_create_user(actor="test", username=username, role="investigator", site=site,
+    account_actions.do_create_user(actor="test", username=username, role="investigator", site=site,
                            password=PASSWORD)
     from django.contrib.auth import get_user_model
 

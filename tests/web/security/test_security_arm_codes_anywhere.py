@@ -16,8 +16,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from security_helpers import randomize_both_arms, second_investigator, signed_in
 
+from trialdesk.web.core.protocol import get_policy, get_protocol
 from trialdesk.web.trials.models import AllocationListRecord
-from trialdesk.web.trials.protocol import get_policy, get_protocol
 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\{(\w+)\}|\(\?P<(\w+)>[^)]*\)")
 # The public registry lists the arms by law; it is checked for allocations elsewhere.

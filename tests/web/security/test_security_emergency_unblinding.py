@@ -10,8 +10,8 @@ from __future__ import annotations
 from security_helpers import randomize_both_arms, second_investigator, signed_in
 
 from trialdesk.blinding import arm_revealing_texts, find_leaks
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import Participant
-from trialdesk.web.trials.protocol import get_protocol
 
 REASON = "Anaphylaxis during infusion; the physician must know"
 

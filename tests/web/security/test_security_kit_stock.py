@@ -16,8 +16,9 @@ from django.contrib.auth import get_user_model
 from trial_fixtures import ELIGIBLE_VALUES, FAST_HASHERS, PASSWORD, Trial, enroll
 
 from trialdesk.protocol import default_protocol_path
+from trialdesk.web.accounts import actions as account_actions
+from trialdesk.web.core.protocol import get_policy, get_protocol
 from trialdesk.web.trials.models import AllocationSlot
-from trialdesk.web.trials.protocol import get_policy, get_protocol
 
 BLOCKS = 'method = "permuted-blocks"\nblock_sizes = [2, 4]\n'
 MINIMIZATION = 'method = "minimization"\nparameters = { p = 0.8 }\n'
@@ -39,7 +40,7 @@ def minimization_trial(tmp_path: Path, db, settings):
 
     actions.do_load_sites(actor="test")
     for username, role, site in demo_usernames():
-        actions.do_create_user(actor="test", username=username, role=role, site=site,
+        account_actions.do_create_user(actor="test", username=username, role=role, site=site,
                                password=PASSWORD)
     actions.do_commit_allocation_list(actor="test", seed=b"stock-test-seed-0123456789abcdef",
                                       slots_per_stratum=KITS_PER_ARM)

@@ -12,7 +12,7 @@ import re
 from django.test import Client
 
 from trialdesk.blinding import arm_revealing_texts
-from trialdesk.web.trials.protocol import get_protocol
+from trialdesk.web.core.protocol import get_protocol
 
 
 def _strings(node):

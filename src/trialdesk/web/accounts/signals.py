@@ -8,7 +8,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import transaction
 from django.dispatch import receiver
 
-from trialdesk.web.trials.audit import append_audit
+from trialdesk.web.core.audit import append_audit
 
 
 def _client(request: Any) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from django.utils import translation
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from trialdesk.web.trials.actions import do_set_language
-from trialdesk.web.trials.models import Membership
+from trialdesk.web.accounts.actions import do_set_language
+from trialdesk.web.core.models import Membership
 
 
 class TrialLoginView(LoginView):

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput, NotFound
+from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 _RULES = {
     "missing": "is required",

@@ -13,6 +13,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, ValidationError
 
+from trialdesk.web.accounts.actions import do_issue_api_token
 from trialdesk.web.api.auth import AUTH
 from trialdesk.web.api.errors import install_error_handlers
 from trialdesk.web.api.schemas import (
@@ -29,18 +30,19 @@ from trialdesk.web.api.schemas import (
     TokenOut,
     UnblindIn,
 )
+from trialdesk.web.core.actor import Actor, actor_for, require
+from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access, actions, presenters
 from trialdesk.web.trials.actions.final_unblinding import current_final_unblinding
 from trialdesk.web.trials.analysis_groups import coded_group_labels
-from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput
 from trialdesk.web.trials.models import (
     AllocationListRecord,
-    AuditRecord,
     FinalUnblinding,
     Randomization,
     UnblindingEvent,
 )
-from trialdesk.web.trials.protocol import get_protocol
 from trialdesk.web.trials.screening_fields import clean_screening_values
 
 
@@ -62,8 +64,8 @@ install_error_handlers(api)
 __all__ = ["AuthenticationError", "ValidationError", "api"]
 
 
-def _actor(request: HttpRequest) -> access.Actor:
-    return access.actor_for(request.auth)
+def _actor(request: HttpRequest) -> Actor:
+    return actor_for(request.auth)
 
 
 def _lang(request: HttpRequest) -> str:
@@ -76,7 +78,7 @@ def create_token(request: HttpRequest, body: TokenIn) -> Status:
     user = authenticate(request, username=body.username, password=body.password)
     if user is None:
         raise Forbidden("wrong username or password")
-    _, secret = actions.do_issue_api_token(user, label="api")
+    _, secret = do_issue_api_token(user, label="api")
     return Status(201, {"token": secret})
 
 
@@ -111,7 +113,7 @@ def screen(request: HttpRequest, body: ScreenIn) -> Status:
 def eligibility(request: HttpRequest, body: EligibilityIn) -> dict[str, Any]:
     """Evaluate screening values without storing them (the form's live result)."""
     actor = _actor(request)
-    access.require(actor, "screen")
+    require(actor, "screen")
     values = clean_screening_values(get_protocol(), body.values)
     return presenters.eligibility_view(values, _lang(request))
 
@@ -167,7 +169,7 @@ def randomize(request: HttpRequest, code: str, body: RandomizeIn) -> Status:
 def list_kits(request: HttpRequest) -> list[dict[str, Any]]:
     """The kits whose arm the caller may see: the pharmacist's own site (empty for others)."""
     actor = _actor(request)
-    access.require(actor, "view_kit_arm")
+    require(actor, "view_kit_arm")
     return [presenters.kit_view(slot, _lang(request)) for slot in access.visible_kits(actor)]
 
 
@@ -203,7 +205,7 @@ def coded_groups(request: HttpRequest) -> list[dict[str, Any]]:
     The group-to-arm mapping is keyed by the server's secret and never sent.
     """
     actor = _actor(request)
-    access.require(actor, "blinded_analysis")
+    require(actor, "blinded_analysis")
     labels = coded_group_labels()
     randomizations = Randomization.objects.select_related("participant", "slot").order_by("pk")
     rows = [{"participant": r.participant.code, "group": labels[r.slot.arm]}
@@ -218,7 +220,7 @@ def coded_groups(request: HttpRequest) -> list[dict[str, Any]]:
 def coded_group_mapping(request: HttpRequest) -> dict[str, Any]:
     """Which coded group is which arm: answered only after the final unblinding (409 before)."""
     actor = _actor(request)
-    access.require(actor, "blinded_analysis")
+    require(actor, "blinded_analysis")
     if not access.trial_unblinded_for(actor):
         raise Conflict("trial_blinded", "the mapping opens with the final unblinding")
     labels = coded_group_labels()
@@ -237,7 +239,7 @@ def unblinding_events(request: HttpRequest) -> list[dict[str, Any]]:
              "reason": e.reason, "at": e.at.isoformat()} for e in events]
 
 
-def _final_unblinding_view(actor: access.Actor, record: FinalUnblinding | None) -> dict[str, Any]:
+def _final_unblinding_view(actor: Actor, record: FinalUnblinding | None) -> dict[str, Any]:
     if record is None:
         return {"state": "blinded"}
     view: dict[str, Any] = {

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 from trialdesk.protocol.capture import Form, Visit
 from trialdesk.web.capture.models import FormInstance, Lock, Query
-from trialdesk.web.trials.access import Actor, access_participant_by_code, visible_participants
-from trialdesk.web.trials.errors import NotFound
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.errors import NotFound
+from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.trials.access import access_participant_by_code, visible_participants
 from trialdesk.web.trials.models import Participant
-from trialdesk.web.trials.protocol import get_protocol
 
 # Repeating forms that no visit lists (adverse events, medications) are kept under this visit code.
 LOG_VISIT = "log"

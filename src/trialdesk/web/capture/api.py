@@ -39,18 +39,19 @@ from trialdesk.web.capture.schemas import (
     ReasonIn,
     SignIn,
 )
-from trialdesk.web.capture.state import database_locked
+from trialdesk.web.core.actor import Actor, actor_for, require
+from trialdesk.web.core.errors import Forbidden, InvalidInput, NotFound
+from trialdesk.web.core.locks import database_locked
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access
-from trialdesk.web.trials.errors import Forbidden, InvalidInput, NotFound
-from trialdesk.web.trials.protocol import get_protocol
 
 router = Router(tags=["capture"])
 
 FORM_PATH = "/participants/{code}/visits/{visit}/forms/{form}"
 
 
-def _actor(request: HttpRequest) -> access.Actor:
-    return access.actor_for(request.auth)
+def _actor(request: HttpRequest) -> Actor:
+    return actor_for(request.auth)
 
 
 def _lang(request: HttpRequest) -> str:
@@ -242,7 +243,7 @@ def reopen_query(request: HttpRequest, query_id: int, body: QueryNoteIn) -> dict
 def list_locks(request: HttpRequest, active: bool = True) -> list[dict[str, Any]]:
     """Locks (data manager), the ones in force unless ``active=false``."""
     actor = _actor(request)
-    access.require(actor, "lock")
+    require(actor, "lock")
     locks = Lock.objects.select_related("participant", "form_instance__participant", "locked_by",
                                         "unlocked_by").order_by("-locked_at")
     if active:
@@ -254,7 +255,7 @@ def list_locks(request: HttpRequest, active: bool = True) -> list[dict[str, Any]
 def lock(request: HttpRequest, body: LockIn) -> Status:
     """Lock a form, a participant's data or the whole database."""
     actor = _actor(request)
-    access.require(actor, "lock")
+    require(actor, "lock")
     participant = instance = None
     if body.scope != Lock.DATABASE:
         if not body.participant:
@@ -303,7 +304,7 @@ def completeness(request: HttpRequest, site: str | None = None) -> dict[str, Any
 def import_form_data(request: HttpRequest, body: ImportIn) -> dict[str, Any]:
     """Bulk import (CSV text or a JSON list): one row per form; errors by row number."""
     actor = _actor(request)
-    access.require(actor, "enter_forms")
+    require(actor, "enter_forms")
     result = import_rows(actor, parse_rows(body.format, body.data),
                          all_or_nothing=body.all_or_nothing)
     return {"rows": result.rows, "saved": result.saved, "rolled_back": result.rolled_back,

@@ -18,8 +18,8 @@ from django.db import transaction
 from trialdesk.web.capture.access import access_form_slot
 from trialdesk.web.capture.actions.forms import do_save_form
 from trialdesk.web.capture.errors import FormRejected
-from trialdesk.web.trials.access import Actor
-from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput, NotFound
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 META_COLUMNS = ("participant", "visit", "form", "seq", "complete", "confirm", "reason")
 MAX_ROWS = 10_000

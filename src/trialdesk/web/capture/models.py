@@ -11,7 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from trialdesk.web.trials.models import Participant, Site
+from trialdesk.web.core.models import Site
+from trialdesk.web.trials.models import Participant
 
 User = settings.AUTH_USER_MODEL
 

@@ -10,7 +10,8 @@ from typing import Any
 from trialdesk.web.capture.access import FormSlot
 from trialdesk.web.capture.models import Lock, Query
 from trialdesk.web.capture.schedule import VisitState, form_status
-from trialdesk.web.capture.state import database_locked, participant_locked
+from trialdesk.web.capture.state import participant_locked
+from trialdesk.web.core.locks import database_locked
 
 
 def _iso(value: Any) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from trialdesk.web.api.schemas import Strict
+from trialdesk.web.core.schemas import Strict
 
 
 class FormSaveIn(Strict):

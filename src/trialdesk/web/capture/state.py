@@ -1,20 +1,17 @@
-"""Whether data may still change: the database, participant and form locks."""
+"""Whether data may still change: the database (kept in core), participant and form locks."""
 
 from __future__ import annotations
 
 from trialdesk.web.capture.models import FormInstance, Lock
-from trialdesk.web.trials.errors import Conflict, DatabaseLocked
+from trialdesk.web.core.errors import Conflict
+from trialdesk.web.core.locks import database_lock_id, refuse_if_database_locked
 from trialdesk.web.trials.models import Participant
 
 
 def active_database_lock() -> Lock | None:
     """Return the database lock in force, if any."""
-    return Lock.objects.filter(scope=Lock.DATABASE, unlocked_at__isnull=True).first()
-
-
-def database_locked() -> bool:
-    """Return True once the database is locked: no clinical data may change."""
-    return Lock.objects.filter(scope=Lock.DATABASE, unlocked_at__isnull=True).exists()
+    lock_id = database_lock_id()
+    return Lock.objects.filter(pk=lock_id).first() if lock_id is not None else None
 
 
 def participant_locked(participant: Participant) -> bool:
@@ -22,12 +19,6 @@ def participant_locked(participant: Participant) -> bool:
     return Lock.objects.filter(
         scope=Lock.PARTICIPANT, participant=participant, unlocked_at__isnull=True
     ).exists()
-
-
-def refuse_if_database_locked() -> None:
-    """Raise Conflict after database lock; every clinical write calls this first."""
-    if database_locked():
-        raise DatabaseLocked
 
 
 def refuse_if_locked(participant: Participant, instance: FormInstance | None = None) -> None:

@@ -31,13 +31,13 @@ from trialdesk.web.capture.forms import (
 )
 from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.capture.schedule import participant_schedule
-from trialdesk.web.capture.state import database_locked
+from trialdesk.web.core.actor import Actor, require
+from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.locks import database_locked
+from trialdesk.web.core.pages import page
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access
-from trialdesk.web.trials.access import Actor
-from trialdesk.web.trials.errors import Conflict, InvalidInput
 from trialdesk.web.trials.models import Participant
-from trialdesk.web.trials.pages import page
-from trialdesk.web.trials.protocol import get_protocol
 
 
 def _lang() -> str:
@@ -163,7 +163,7 @@ def _visit_title(code: str) -> str:
 @require_http_methods(["GET", "POST"])
 def sign_form_page(request: HttpRequest, actor: Actor, code: str, visit: str,
                    form: str) -> HttpResponse:
-    access.require(actor, "sign_forms")
+    require(actor, "sign_forms")
     slot = access_form_slot(actor, code, visit, form, _seq(request))
     back = reverse("capture:form", args=[code, visit, form]) + f"?seq={slot.seq}"
     error, status = None, 200
@@ -190,7 +190,7 @@ def sign_form_page(request: HttpRequest, actor: Actor, code: str, visit: str,
 @page
 @require_http_methods(["GET", "POST"])
 def sign_visit_page(request: HttpRequest, actor: Actor, code: str, visit: str) -> HttpResponse:
-    access.require(actor, "sign_forms")
+    require(actor, "sign_forms")
     participant, visit_def = access_visit(actor, code, visit)
     back = reverse("capture:participant", args=[code])
     error, status = None, 200

@@ -29,12 +29,12 @@ from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
 from trialdesk.web.capture.schedule import visit_status
 from trialdesk.web.capture.state import active_database_lock
 from trialdesk.web.capture.views import refused
+from trialdesk.web.core.actor import Actor, require
+from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput
+from trialdesk.web.core.models import Site
+from trialdesk.web.core.pages import page
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access
-from trialdesk.web.trials.access import Actor
-from trialdesk.web.trials.errors import Conflict, Forbidden, InvalidInput
-from trialdesk.web.trials.models import Site
-from trialdesk.web.trials.pages import page
-from trialdesk.web.trials.protocol import get_protocol
 
 WORKLIST_PAGE = 50
 
@@ -217,7 +217,7 @@ def completeness(request: HttpRequest, actor: Actor) -> HttpResponse:
 @page
 @require_http_methods(["GET", "POST"])
 def locks(request: HttpRequest, actor: Actor) -> HttpResponse:
-    access.require(actor, "lock")
+    require(actor, "lock")
     if request.method == "POST":
         try:
             if request.POST.get("action") == "unlock":
@@ -256,7 +256,7 @@ def locks(request: HttpRequest, actor: Actor) -> HttpResponse:
 @page
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest, actor: Actor) -> HttpResponse:
-    access.require(actor, "enter_forms")
+    require(actor, "enter_forms")
     result, error, status = None, None, 200
     if request.method == "POST":
         upload = request.FILES.get("file")

@@ -14,9 +14,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from trialdesk.web.trials.access import Actor
-from trialdesk.web.trials.errors import Forbidden
-from trialdesk.web.trials.pages import page
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.errors import Forbidden
+from trialdesk.web.core.pages import page
 
 DESIGN_PERMISSIONS = ("design", "blinded_analysis", "unblinded_reports", "blinded_export")
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from trialdesk.stats.design.boundaries import GroupSequentialDesign, group_sequential_design
 from trialdesk.stats.design.spec import EXAMPLES
+from trialdesk.web.core.actor import Actor
 from trialdesk.web.design import jobs, plots, presenters
 from trialdesk.web.design.access import design_page
 from trialdesk.web.design.forms import (
@@ -23,7 +24,6 @@ from trialdesk.web.design.forms import (
     SurvivalForm,
 )
 from trialdesk.web.design.models import SimulationJob
-from trialdesk.web.trials.access import Actor
 
 
 def _bound_form(request: HttpRequest, form_class: type[forms.Form]) -> forms.Form:

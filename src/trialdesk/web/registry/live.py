@@ -47,9 +47,9 @@ def running_protocol() -> Protocol:
     return load_protocol(path) if path else load_protocol()
 
 
-def _model(name: str):
+def _model(name: str, app: str = "trials"):
     try:
-        return apps.get_model("trials", name)
+        return apps.get_model(app, name)
     except LookupError:
         return None
 
@@ -60,7 +60,7 @@ def live_figures(nct_id: str) -> LiveFigures | None:
     if protocol.registry.nct_id != nct_id:
         return None
     randomization, site, allocation_list = (
-        _model("Randomization"), _model("Site"), _model("AllocationListRecord"),
+        _model("Randomization"), _model("Site", "core"), _model("AllocationListRecord"),
     )
     if randomization is None:
         return None

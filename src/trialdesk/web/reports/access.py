@@ -14,9 +14,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from trialdesk.web.trials.access import Actor, sees_every_arm
-from trialdesk.web.trials.errors import Forbidden
-from trialdesk.web.trials.pages import page
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.errors import Forbidden
+from trialdesk.web.core.pages import page
+from trialdesk.web.trials.access import sees_every_arm
 
 REPORT_PERMISSIONS = ("blinded_analysis", "unblinded_reports", "blinded_export", "lock")
 

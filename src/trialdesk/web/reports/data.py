@@ -16,10 +16,10 @@ import pandas as pd
 
 from trialdesk.web.capture.access import LOG_VISIT
 from trialdesk.web.capture.models import COMPLETE, Discontinuation, FormInstance
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.analysis_groups import coded_group_labels
 from trialdesk.web.trials.models import Randomization, ScreeningRecord
 from trialdesk.web.trials.presenters import arm_label
-from trialdesk.web.trials.protocol import get_protocol
 
 HORIZON = 28
 CYTOKINES = ("il1b", "il6", "tnf_alpha", "il10")

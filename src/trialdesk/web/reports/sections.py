@@ -28,9 +28,9 @@ from trialdesk.stats.analysis import (
 )
 from trialdesk.stats.analysis.enrollment import enrollment_over_time
 from trialdesk.stats.analysis.repeated import plot_geometric_means
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.reports.data import CYTOKINES, HORIZON, ReportData
 from trialdesk.web.reports.svg import plot_svg
-from trialdesk.web.trials.protocol import get_protocol
 
 MIN_PER_GROUP = 2
 

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.reports.access import report_page, report_shows_arms
 from trialdesk.web.reports.data import load_report_data
 from trialdesk.web.reports.sections import build_sections
-from trialdesk.web.trials.access import Actor
-from trialdesk.web.trials.protocol import get_protocol
 
 
 def report_context(actor: Actor) -> dict[str, Any]:

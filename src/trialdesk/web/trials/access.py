@@ -6,58 +6,14 @@ and for one the user may not see alike, so an error never confirms that a record
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from trialdesk.blinding import BlindingPolicy
-from trialdesk.web.trials.errors import Forbidden, NotFound
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.errors import NotFound
 from trialdesk.web.trials.models import (
     AllocationSlot,
     FinalUnblinding,
-    Membership,
     Participant,
     UnblindingEvent,
 )
-from trialdesk.web.trials.protocol import get_policy
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: the user, the role and (for a site role) the site code."""
-
-    user: object
-    username: str
-    role: str
-    site: str | None
-    language: str
-    policy: BlindingPolicy
-
-    def can(self, permission: str) -> bool:
-        """Return True if the actor's role holds ``permission``."""
-        return self.policy.has_permission(self.role, permission)
-
-
-def actor_for(user: object) -> Actor:
-    """Return the Actor of an authenticated user; a user without a role may do nothing."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        raise Forbidden("not signed in")
-    try:
-        membership = Membership.objects.select_related("site").get(user=user)
-    except Membership.DoesNotExist:
-        raise Forbidden("this account has no role in the trial") from None
-    return Actor(
-        user=user,
-        username=user.get_username(),
-        role=membership.role,
-        site=membership.site.code if membership.site else None,
-        language=membership.language,
-        policy=get_policy(),
-    )
-
-
-def require(actor: Actor, permission: str) -> None:
-    """Raise Forbidden unless the actor's role holds ``permission``."""
-    if not actor.can(permission):
-        raise Forbidden(f"the role {actor.role} may not {permission.replace('_', ' ')}")
 
 
 def can_read_participants(actor: Actor) -> bool:

@@ -12,7 +12,7 @@ import hmac
 from django.conf import settings
 
 from trialdesk.blinding import coded_arm_labels
-from trialdesk.web.trials.protocol import get_protocol
+from trialdesk.web.core.protocol import get_protocol
 
 
 def coding_key() -> bytes:

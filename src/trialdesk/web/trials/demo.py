@@ -18,11 +18,13 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from trialdesk.randomization import read_or_create_seed
+from trialdesk.web.accounts import actions as account_actions
+from trialdesk.web.core.actor import actor_for
+from trialdesk.web.core.errors import Conflict
+from trialdesk.web.core.models import Membership, Site
+from trialdesk.web.core.protocol import get_policy, get_protocol
 from trialdesk.web.trials import actions
-from trialdesk.web.trials.access import actor_for
-from trialdesk.web.trials.errors import Conflict
-from trialdesk.web.trials.models import AllocationListRecord, Membership, Site
-from trialdesk.web.trials.protocol import get_policy, get_protocol
+from trialdesk.web.trials.models import AllocationListRecord
 
 
 def demo_usernames() -> list[tuple[str, str, str | None]]:
@@ -48,7 +50,7 @@ def create_demo_users(data_dir: Path) -> list[dict[str, Any]]:
         if username in known or Membership.objects.filter(user__username=username).exists():
             continue
         password = secrets.token_urlsafe(12)
-        actions.do_create_user(actor="demo", username=username, role=role, site=site,
+        account_actions.do_create_user(actor="demo", username=username, role=role, site=site,
                                password=password)
         created.append({"username": username, "password": password, "role": role, "site": site})
     entries = existing + created

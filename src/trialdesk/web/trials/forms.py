@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.protocol import FormField
-from trialdesk.web.trials.protocol import get_protocol
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.screening_fields import screening_fields
 
 YESNO = [("", "—"), ("yes", _("Yes")), ("no", _("No"))]

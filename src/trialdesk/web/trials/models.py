@@ -5,28 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from trialdesk.web.core.models import Site
+
 User = settings.AUTH_USER_MODEL
 
 
-class Site(models.Model):
-    code = models.CharField(max_length=5, unique=True)
-    name = models.CharField(max_length=200)
-
-    def __str__(self) -> str:
-        return self.code
-
-
-class Membership(models.Model):
-    """A user's role in the trial; site roles (investigator, pharmacist, ...) name one site."""
-
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
-    role = models.CharField(max_length=40)
-    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT)
-    # empty: follow the browser (Accept-Language) until the user picks a language
-    language = models.CharField(max_length=8, blank=True, default="")
-
-    def __str__(self) -> str:
-        return f"{self.user} as {self.role} at {self.site or 'all sites'}"
 
 
 class Participant(models.Model):
@@ -165,29 +148,6 @@ class UnblindingEvent(models.Model):
         return f"unblinding of {self.participant}"
 
 
-class AuditRecord(models.Model):
-    """One link of the hash-chained, append-only audit trail (triggers reject UPDATE/DELETE)."""
-
-    seq = models.PositiveBigIntegerField(unique=True)
-    at = models.DateTimeField()
-    actor = models.CharField(max_length=150)
-    action = models.CharField(max_length=40)
-    model = models.CharField(max_length=60, blank=True)
-    object_id = models.CharField(max_length=60, blank=True)
-    changes = models.JSONField(default=dict)
-    reason = models.TextField(blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
-
-    class Meta:
-        # one user's recent events of one kind (failed signatures are counted at every attempt)
-        indexes = (
-            models.Index(fields=["actor", "action", "at"], name="trials_audit_actor_action"),
-        )
-
-    def __str__(self) -> str:
-        return f"audit #{self.seq}"
-
 
 class RestrictedAllocationLog(models.Model):
     """Which slot (arm, kit) a randomization took: kept apart so the audit trail stays blinded."""
@@ -245,21 +205,3 @@ class DynamicAllocationStep(models.Model):
 
     def __str__(self) -> str:
         return f"dynamic allocation {self.index}"
-
-
-class AuditAnchor(models.Model):
-    """The head of the audit chain after each append, kept apart and append-only (triggers).
-
-    The chain alone cannot show that its newest records were cut off; the anchors can, unless
-    they are cut too, which is why ``trialdesk audit head`` is also published outside the server.
-    """
-
-    seq = models.PositiveBigIntegerField()
-    hash = models.CharField(max_length=64)
-    at = models.DateTimeField()
-
-    class Meta:
-        indexes = (models.Index(fields=["seq"], name="trials_anchor_seq"),)
-
-    def __str__(self) -> str:
-        return f"anchor #{self.seq}"

@@ -12,9 +12,10 @@ from typing import Any
 from django.utils import timezone
 
 from trialdesk.eligibility import evaluate_eligibility
-from trialdesk.web.trials.access import Actor, may_see_arm
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.trials.access import may_see_arm
 from trialdesk.web.trials.models import AllocationSlot, Participant
-from trialdesk.web.trials.protocol import get_protocol
 
 
 def participant_status(participant: Participant) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trialdesk.protocol import FormField, Protocol
-from trialdesk.web.trials.errors import InvalidInput
+from trialdesk.web.core.errors import InvalidInput
 
 
 def screening_fields(protocol: Protocol) -> list[FormField]:

@@ -12,14 +12,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from trialdesk.web.core.actor import Actor, require
+from trialdesk.web.core.errors import Conflict, DatabaseLocked, Forbidden, InvalidInput
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.core.pages import page
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access, actions, presenters
-from trialdesk.web.trials.access import Actor
 from trialdesk.web.trials.actions.final_unblinding import (
     APPROVE_PERMISSION,
     REQUEST_PERMISSION,
     current_final_unblinding,
 )
-from trialdesk.web.trials.errors import Conflict, DatabaseLocked, Forbidden, InvalidInput
 from trialdesk.web.trials.forms import (
     ConsentForm,
     DispenseForm,
@@ -28,9 +31,7 @@ from trialdesk.web.trials.forms import (
     ScreeningForm,
     UnblindForm,
 )
-from trialdesk.web.trials.models import AuditRecord, UnblindingEvent
-from trialdesk.web.trials.pages import page
-from trialdesk.web.trials.protocol import get_protocol
+from trialdesk.web.trials.models import UnblindingEvent
 
 
 def _lang() -> str:
@@ -98,7 +99,7 @@ def _labelled_values(values: dict) -> list[tuple[str, object]]:
 @page
 @require_http_methods(["GET", "POST"])
 def screen(request: HttpRequest, actor: Actor) -> HttpResponse:
-    access.require(actor, "screen")
+    require(actor, "screen")
     form = ScreeningForm(request.POST or None, language=_lang())
     if request.method == "POST" and form.is_valid():
         try:
@@ -115,7 +116,7 @@ def screen(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_POST
 def screen_check(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The live eligibility panel of the screening form (an HTML fragment, nothing stored)."""
-    access.require(actor, "screen")
+    require(actor, "screen")
     form = ScreeningForm(request.POST, language=_lang())
     values = {}
     if form.is_valid():
@@ -130,7 +131,7 @@ def screen_check(request: HttpRequest, actor: Actor) -> HttpResponse:
 @page
 @require_http_methods(["GET", "POST"])
 def randomize(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
-    access.require(actor, "randomize")
+    require(actor, "randomize")
     participant = access.access_participant_by_code(actor, code)
     form = RandomizeForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
     if request.method == "POST" and form.is_valid():
@@ -150,7 +151,7 @@ def randomize(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
 @page
 @require_http_methods(["GET", "POST"])
 def pharmacy(request: HttpRequest, actor: Actor) -> HttpResponse:
-    access.require(actor, "view_kit_arm")
+    require(actor, "view_kit_arm")
     form = DispenseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         slot = access.access_kit_by_code(actor, form.cleaned_data["kit_code"])
@@ -170,7 +171,7 @@ def pharmacy(request: HttpRequest, actor: Actor) -> HttpResponse:
 @page
 @require_http_methods(["GET", "POST"])
 def unblind(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
-    access.require(actor, "request_unblinding")
+    require(actor, "request_unblinding")
     participant = access.access_participant_by_code(actor, code)
     form = UnblindForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.protocol.capture import Form
@@ -15,9 +14,10 @@ from trialdesk.web.capture.access import FormSlot
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.models import COMPLETE, DRAFT, FormInstance, Query, QueryMessage
 from trialdesk.web.capture.state import refuse_if_locked
-from trialdesk.web.trials.access import Actor, require
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.trials.models import Participant
 
 AUTO_CLOSE_TEXT = "closed automatically: the value no longer breaks the rule"
@@ -88,7 +88,7 @@ def _field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
     }
 
 
-@transaction.atomic
+@action("enter_forms")
 def do_save_form(
     actor: Actor,
     slot: FormSlot,
@@ -106,8 +106,6 @@ def do_save_form(
     signed form voids the signature. Confirmed warnings raise automatic queries; an automatic
     query whose rule the new values no longer break is closed.
     """
-    require(actor, "enter_forms")
-    lock_writes()
     participant = slot.participant
     instance = None
     if slot.instance is not None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.web.capture.models import COMPLETE, FormInstance, Lock
 from trialdesk.web.capture.state import active_database_lock, participant_locked
-from trialdesk.web.trials.access import Actor, require
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.locks import record_database_lock
 from trialdesk.web.trials.models import FinalUnblinding, Participant
 
 
@@ -21,7 +22,7 @@ def _target(lock: Lock) -> str:
     return "database"
 
 
-@transaction.atomic
+@action("lock")
 def do_lock(
     actor: Actor,
     scope: str,
@@ -31,8 +32,6 @@ def do_lock(
     reason: str = "",
 ) -> Lock:
     """Lock a complete form, a participant's data, or the database (data manager)."""
-    require(actor, "lock")
-    lock_writes()
     if active_database_lock() is not None:
         raise Conflict("database_locked", "the database is locked already")
     fields: dict[str, object] = {}
@@ -58,21 +57,22 @@ def do_lock(
         raise InvalidInput("scope", "must be form, participant or database")
     lock = Lock.objects.create(scope=scope, locked_at=timezone.now(), locked_by=actor.user,
                                reason=reason.strip(), **fields)
+    if scope == Lock.DATABASE:
+        record_database_lock(lock.pk, lock.locked_at)
     append_audit(actor=actor.username, action="lock", model=f"{scope}_lock",
                  object_id=_target(lock), changes={"locked": {"old": False, "new": True}},
                  reason=lock.reason)
     return lock
 
 
-@transaction.atomic
+@action("lock")
 def do_unlock(actor: Actor, lock: Lock, *, reason: str) -> Lock:
     """Lift a lock; the reason is required and kept with the lock and in the audit trail."""
-    require(actor, "lock")
     reason = reason.strip()
     if not reason:
         raise InvalidInput("reason", "is required to unlock")
-    lock_writes()
-    lock = Lock.objects.select_for_update().select_related(
+    # the lock row alone: FOR UPDATE cannot take the nullable side of the joins (PostgreSQL)
+    lock = Lock.objects.select_for_update(of=("self",)).select_related(
         "participant", "form_instance__participant").get(pk=lock.pk)
     if lock.unlocked_at is not None:
         raise Conflict("not_locked", "this lock was lifted already")
@@ -87,6 +87,8 @@ def do_unlock(actor: Actor, lock: Lock, *, reason: str) -> Lock:
     lock.save(update_fields=["unlocked_at", "unlocked_by", "unlock_reason"])
     if lock.scope == Lock.FORM:
         FormInstance.objects.filter(pk=lock.form_instance_id).update(locked=False)
+    if lock.scope == Lock.DATABASE:
+        record_database_lock(None, lock.unlocked_at)
     append_audit(actor=actor.username, action="unlock", model=f"{lock.scope}_lock",
                  object_id=_target(lock), changes={"locked": {"old": True, "new": False}},
                  reason=reason)

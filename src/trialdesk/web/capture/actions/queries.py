@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.web.capture.access import FormSlot, protocol_form
 from trialdesk.web.capture.actions.forms import do_save_form, entered_values
 from trialdesk.web.capture.models import FormInstance, Query, QueryMessage
-from trialdesk.web.capture.state import refuse_if_database_locked
-from trialdesk.web.trials.access import Actor, require
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit, lock_writes
+from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.locks import refuse_if_database_locked
 
 
 def _text(text: str, name: str = "text") -> str:
@@ -49,13 +49,10 @@ def _locked_query(query: Query) -> Query:
     return Query.objects.select_for_update().select_related("participant__site").get(pk=query.pk)
 
 
-@transaction.atomic
+@action("raise_queries", refuse_when_locked=True)
 def do_raise_query(actor: Actor, instance: FormInstance, *, field: str, text: str) -> Query:
     """Raise a manual query on one field (or one check) of an entered form."""
-    require(actor, "raise_queries")
     text = _text(text)
-    lock_writes()
-    refuse_if_database_locked()
     form = protocol_form(instance.form)
     codes = {f.code for f in form.fields} | {c.code for c in form.checks}
     if field not in codes:
@@ -73,7 +70,7 @@ def do_raise_query(actor: Actor, instance: FormInstance, *, field: str, text: st
     return query
 
 
-@transaction.atomic
+@action("answer_queries")
 def do_answer_query(
     actor: Actor,
     query: Query,
@@ -89,7 +86,6 @@ def do_answer_query(
     The correction goes through :func:`do_save_form`, so it is validated, audited field by field,
     and voids a signature like any other change.
     """
-    require(actor, "answer_queries")
     text = _text(text)
     query = _locked_query(query)
     if query.status != Query.OPEN:
@@ -109,20 +105,18 @@ def do_answer_query(
     return _move(actor, query, to=Query.ANSWERED, action="answered", text=text)
 
 
-@transaction.atomic
+@action("close_queries")
 def do_close_query(actor: Actor, query: Query, *, text: str = "") -> Query:
     """Close a query (data manager), answered or not."""
-    require(actor, "close_queries")
     query = _locked_query(query)
     if query.status == Query.CLOSED:
         raise Conflict("query_closed", f"query {query.pk} is already closed")
     return _move(actor, query, to=Query.CLOSED, action="closed", text=text.strip())
 
 
-@transaction.atomic
+@action("close_queries")
 def do_reopen_query(actor: Actor, query: Query, *, text: str) -> Query:
     """Re-open an answered or closed query (data manager), saying why."""
-    require(actor, "close_queries")
     text = _text(text)
     query = _locked_query(query)
     if query.status == Query.OPEN:

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.web.capture.models import COMPLETE, FormInstance, Signature
 from trialdesk.web.capture.state import refuse_if_locked
-from trialdesk.web.trials.access import Actor, require
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict, InvalidInput
-from trialdesk.web.trials.models import AuditRecord, Participant
-from trialdesk.web.trials.txn import write_transaction
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.trials.models import Participant
 
 SIGNATURE_MEANING = _(
     "I am the investigator responsible for these data. By signing I confirm that I have reviewed "
@@ -51,7 +51,7 @@ def recent_signing_failures(username: str) -> int:
                                       at__gte=last_signed or since).count()
 
 
-@write_transaction
+@action(None)
 def _record_attempt(actor: Actor, action: str, target: str) -> None:
     # Its own transaction: the refusal that follows must not roll the record back.
     append_audit(actor=actor.username, action=action, model="signature", object_id=target)
@@ -88,39 +88,36 @@ def _sign(actor: Actor, instance: FormInstance, language: str) -> Signature:
     return signature
 
 
+def _check_form_password(actor: Actor, instance: FormInstance, *, password: str,
+                         **_: object) -> None:
+    _check_password(actor, password, instance.key)
+
+
+@action("sign_forms", before=_check_form_password)
 def do_sign(
     actor: Actor, instance: FormInstance, *, password: str, language: str = "en"
 ) -> Signature:
     """Sign one complete form (the password is checked, and throttled, before the transaction)."""
-    require(actor, "sign_forms")
-    _check_password(actor, password, instance.key)
-    return _sign_form(actor, instance, language)
-
-
-@transaction.atomic
-def _sign_form(actor: Actor, instance: FormInstance, language: str) -> Signature:
-    lock_writes()
     instance = FormInstance.objects.select_for_update().select_related("participant").get(
         pk=instance.pk)
     refuse_if_locked(instance.participant, instance)
     return _sign(actor, instance, language)
 
 
+def _check_visit_password(actor: Actor, participant: Participant, visit_code: str, *args: object,
+                          password: str, **_: object) -> None:
+    _check_password(actor, password, f"{participant.code}/{visit_code}")
+
+
+@action("sign_forms", before=_check_visit_password)
 def do_sign_visit(
     actor: Actor, participant: Participant, visit_code: str, form_codes: list[str], *,
     password: str, language: str = "en",
 ) -> list[Signature]:
-    """Sign every form of a visit; all must be complete. Forms already signed stay as they are."""
-    require(actor, "sign_forms")
-    _check_password(actor, password, f"{participant.code}/{visit_code}")
-    return _sign_visit(actor, participant, visit_code, form_codes, language)
+    """Sign every form of a visit; all must be complete. Forms already signed stay as they are.
 
-
-@transaction.atomic
-def _sign_visit(
-    actor: Actor, participant: Participant, visit_code: str, form_codes: list[str], language: str
-) -> list[Signature]:
-    lock_writes()
+    The password is checked, and throttled, before the transaction.
+    """
     refuse_if_locked(participant)
     instances = {
         i.form: i for i in FormInstance.objects.select_for_update().filter(

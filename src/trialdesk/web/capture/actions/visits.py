@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.web.capture.models import Discontinuation, VisitNotDone
 from trialdesk.web.capture.state import refuse_if_locked
-from trialdesk.web.trials.access import Actor, require
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.trials.models import Participant
 
 
-@transaction.atomic
+@action("enter_forms")
 def do_mark_visit_not_done(
     actor: Actor, participant: Participant, visit_code: str, *, reason: str
 ) -> VisitNotDone:
     """Record that a visit did not take place, and why; it is then no longer due or missed."""
-    require(actor, "enter_forms")
     reason = reason.strip()
     if not reason:
         raise InvalidInput("reason", "is required to mark a visit not done")
-    lock_writes()
     refuse_if_locked(participant)
     if VisitNotDone.objects.filter(participant=participant, visit=visit_code).exists():
         raise Conflict("already_not_done", f"visit {visit_code} is already marked not done")
@@ -36,17 +34,15 @@ def do_mark_visit_not_done(
     return record
 
 
-@transaction.atomic
+@action("enter_forms")
 def do_discontinue(
     actor: Actor, participant: Participant, *, kind: str, date: dt.date, reason: str = ""
 ) -> Discontinuation:
     """Record that the participant died or withdrew on ``date``: later visits are not expected."""
-    require(actor, "enter_forms")
     if kind not in (Discontinuation.DIED, Discontinuation.WITHDREW):
         raise InvalidInput("kind", "must be died or withdrew")
     if date > timezone.now().date():
         raise InvalidInput("date", "must not be in the future")
-    lock_writes()
     refuse_if_locked(participant)
     if Discontinuation.objects.filter(participant=participant).exists():
         raise Conflict("already_discontinued", f"{participant.code} has already left the study")

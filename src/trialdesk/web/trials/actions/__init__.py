@@ -13,15 +13,9 @@ from trialdesk.web.trials.actions.final_unblinding import (
 from trialdesk.web.trials.actions.pharmacy import do_dispense
 from trialdesk.web.trials.actions.randomize import RandomizationResult, do_randomize
 from trialdesk.web.trials.actions.unblinding import do_unblind
-from trialdesk.web.trials.actions.users import (
-    do_create_user,
-    do_issue_api_token,
-    do_set_language,
-)
 
 __all__ = [
     "RandomizationResult", "do_approve_final_unblinding", "do_commit_allocation_list",
-    "do_consent", "do_correct_screening", "do_create_user", "do_dispense", "do_issue_api_token",
-    "do_load_sites",
-    "do_randomize", "do_request_final_unblinding", "do_screen", "do_set_language", "do_unblind",
+    "do_consent", "do_correct_screening", "do_dispense", "do_load_sites", "do_randomize",
+    "do_request_final_unblinding", "do_screen", "do_unblind",
 ]

@@ -5,16 +5,15 @@ from __future__ import annotations
 from django.utils import timezone
 
 from trialdesk.randomization import commit_list, generate_allocation_list, procedure_from_protocol
-from trialdesk.web.capture.state import refuse_if_database_locked
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.actions.dynamic import commit_dynamic_scheme, kits_per_arm_per_site
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict
 from trialdesk.web.trials.models import AllocationListRecord, AllocationSlot, StratumCursor
-from trialdesk.web.trials.protocol import get_protocol
-from trialdesk.web.trials.txn import write_transaction
 
 
-@write_transaction
+@action(None, refuse_when_locked=True)
 def do_commit_allocation_list(
     *, actor: str, seed: bytes, slots_per_stratum: int | None = None
 ) -> AllocationListRecord:
@@ -23,8 +22,6 @@ def do_commit_allocation_list(
     For a dynamic procedure (minimization) store the commitment of procedure and seed and the
     kit inventory instead (``slots_per_stratum`` is then the stock per arm and site).
     """
-    lock_writes()
-    refuse_if_database_locked()
     if AllocationListRecord.objects.exists():
         raise Conflict("list_exists", "an allocation list is already loaded")
     protocol = get_protocol()
@@ -61,11 +58,10 @@ def do_commit_allocation_list(
     return record
 
 
-@write_transaction
+@action(None)
 def do_load_sites(*, actor: str) -> list[str]:
     """Create the protocol's sites that are not stored yet; return the codes created."""
-    lock_writes()
-    from trialdesk.web.trials.models import Site
+    from trialdesk.web.core.models import Site
 
     created = []
     for site in get_protocol().sites:

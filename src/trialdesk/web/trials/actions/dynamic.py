@@ -21,7 +21,8 @@ from trialdesk.randomization import (
     protocol_factors,
 )
 from trialdesk.randomization.kit_codes import generate_kit_codes
-from trialdesk.web.trials.errors import Conflict
+from trialdesk.web.core.errors import Conflict
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import (
     AllocationListRecord,
     AllocationSlot,
@@ -29,7 +30,6 @@ from trialdesk.web.trials.models import (
     Participant,
     ScreeningRecord,
 )
-from trialdesk.web.trials.protocol import get_protocol
 
 
 def kits_per_arm_per_site(protocol: object, requested: int | None) -> int:

@@ -9,14 +9,14 @@ from django.utils import timezone
 
 from trialdesk.eligibility import NoStratum, evaluate_eligibility, stratum_for
 from trialdesk.randomization import protocol_factors, stratum_key
-from trialdesk.web.capture.state import refuse_if_database_locked
-from trialdesk.web.trials.access import Actor, require
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict, InvalidInput, NotFound
-from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord, Site
-from trialdesk.web.trials.protocol import get_protocol
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
+from trialdesk.web.core.models import Site
+from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord
 from trialdesk.web.trials.screening_fields import clean_screening_values
-from trialdesk.web.trials.txn import write_transaction
 
 
 def _evaluate(site_code: str, values: dict[str, Any]) -> tuple[Any, str]:
@@ -39,15 +39,12 @@ def _criteria(result: Any) -> list[dict[str, Any]]:
     ]
 
 
-@write_transaction
+@action("screen", refuse_when_locked=True)
 def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = None) -> Participant:
     """Record a screening with each criterion's result; return the new participant.
 
     A site role screens at its own site; ``site_code`` is needed only for roles without one.
     """
-    require(actor, "screen")
-    lock_writes()
-    refuse_if_database_locked()
     protocol = get_protocol()
     cleaned = clean_screening_values(protocol, values)
     if actor.policy.is_site_scoped(actor.role):
@@ -78,7 +75,7 @@ def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = N
     return participant
 
 
-@write_transaction
+@action("screen", refuse_when_locked=True)
 def do_correct_screening(
     actor: Actor, participant: Participant, *, values: dict[str, Any], reason: str
 ) -> ScreeningRecord:
@@ -87,9 +84,6 @@ def do_correct_screening(
     Eligibility and stratum are re-evaluated. After randomization a correction may not change
     either: the allocation stands, so such a change is a protocol deviation to report, not an edit.
     """
-    require(actor, "screen")
-    lock_writes()
-    refuse_if_database_locked()
     reason = reason.strip()
     if len(reason) < 10:
         raise InvalidInput("reason", "must say why the data change, in at least 10 characters")
@@ -127,14 +121,11 @@ def do_correct_screening(
     return record
 
 
-@write_transaction
+@action("enroll", refuse_when_locked=True)
 def do_consent(
     actor: Actor, participant: Participant, *, consent_date: dt.date, form_version: str
 ) -> Consent:
     """Record the participant's informed consent (date and consent form version)."""
-    require(actor, "enroll")
-    lock_writes()
-    refuse_if_database_locked()
     if not form_version.strip():
         raise InvalidInput("form_version", "is required")
     if consent_date > timezone.now().date():

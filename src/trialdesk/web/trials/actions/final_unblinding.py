@@ -12,12 +12,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from trialdesk.web.capture.state import database_locked
-from trialdesk.web.trials.access import Actor, require
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.locks import database_locked
 from trialdesk.web.trials.models import FinalUnblinding
-from trialdesk.web.trials.txn import write_transaction
 
 REQUEST_PERMISSION = "lock"  # the data manager's: only who locks the data asks to open the arms
 APPROVE_PERMISSION = "unblinded_reports"  # the DSMB statistician's
@@ -49,12 +49,10 @@ def current_final_unblinding() -> FinalUnblinding | None:
             or FinalUnblinding.objects.order_by("-requested_at").first())
 
 
-@write_transaction
+@action(REQUEST_PERMISSION)
 def do_request_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding:
     """Ask to open the arms for the final analysis (data manager, after database lock)."""
-    require(actor, REQUEST_PERMISSION)
     reason = _reason(reason)
-    lock_writes()
     _refuse_unless_database_locked()
     if FinalUnblinding.trial_unblinded():
         raise Conflict("already_unblinded", "the trial is already unblinded")
@@ -73,12 +71,10 @@ def do_request_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding
     return request
 
 
-@write_transaction
+@action(APPROVE_PERMISSION)
 def do_approve_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding:
     """Approve the pending request (DSMB statistician, not the requester); the arms open."""
-    require(actor, APPROVE_PERMISSION)
     reason = _reason(reason)
-    lock_writes()
     _refuse_unless_database_locked()
     request = FinalUnblinding.objects.select_for_update().order_by("-requested_at").first()
     if request is None:

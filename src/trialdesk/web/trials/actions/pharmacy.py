@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from trialdesk.web.capture.state import refuse_if_database_locked
-from trialdesk.web.trials.access import Actor, require
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.trials.models import AllocationSlot, Dispensing
-from trialdesk.web.trials.txn import write_transaction
 
 
-@write_transaction
+@action("record_dispensing", refuse_when_locked=True)
 def do_dispense(actor: Actor, slot: AllocationSlot, *, lot: str) -> Dispensing:
     """Record that the kit was dispensed (who, when, which lot); a kit is dispensed once."""
-    require(actor, "record_dispensing")
-    lock_writes()
-    refuse_if_database_locked()
     lot = lot.strip()
     if not lot or len(lot) > 40:
         raise InvalidInput("lot", "is required, at most 40 characters")

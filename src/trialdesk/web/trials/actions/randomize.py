@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from trialdesk.web.capture.state import refuse_if_database_locked
-from trialdesk.web.trials.access import Actor, require
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.trials.actions.dynamic import allocate_dynamic
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict, InvalidInput
 from trialdesk.web.trials.models import (
     AllocationListRecord,
     AllocationSlot,
@@ -22,7 +22,6 @@ from trialdesk.web.trials.models import (
     ScreeningRecord,
     StratumCursor,
 )
-from trialdesk.web.trials.txn import write_transaction
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def _next_slot_of_the_list(stratum: str) -> AllocationSlot:
     return slot
 
 
-@write_transaction
+@action("randomize", refuse_when_locked=True)
 def do_randomize(
     actor: Actor, participant: Participant, *, idempotency_key: str | None = None
 ) -> RandomizationResult:
@@ -72,9 +71,6 @@ def do_randomize(
     again. Raises Conflict (with a reason code) for an ineligible, unconsented or already
     randomized participant and when the stratum's list is used up.
     """
-    require(actor, "randomize")
-    lock_writes()
-    refuse_if_database_locked()
     if idempotency_key is not None and not 8 <= len(idempotency_key) <= 100:
         raise InvalidInput("idempotency_key", "must be 8 to 100 characters")
     if idempotency_key:

@@ -7,12 +7,11 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from trialdesk.web.capture.state import refuse_if_database_locked
-from trialdesk.web.trials.access import Actor, require
-from trialdesk.web.trials.audit import append_audit, lock_writes
-from trialdesk.web.trials.errors import Conflict, InvalidInput
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.trials.models import Participant, Randomization, UnblindingEvent
-from trialdesk.web.trials.txn import write_transaction
 
 
 def _notify(participant_code: str, username: str, reason: str) -> None:
@@ -26,12 +25,9 @@ def _notify(participant_code: str, username: str, reason: str) -> None:
     )
 
 
-@write_transaction
+@action("request_unblinding", refuse_when_locked=True)
 def do_unblind(actor: Actor, participant: Participant, *, reason: str) -> str:
     """Reveal the participant's arm to this actor; flag, audit, notify; return the arm code."""
-    require(actor, "request_unblinding")
-    lock_writes()
-    refuse_if_database_locked()
     reason = reason.strip()
     if len(reason) < 10:
         raise InvalidInput("reason", "must say why, in at least 10 characters")

@@ -6,7 +6,7 @@ from django import template
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from trialdesk.web.trials.protocol import get_protocol
+from trialdesk.web.core.protocol import get_protocol
 
 register = template.Library()
 

@@ -1,4 +1,4 @@
-"""Creating users with their role (and site, for site roles)."""
+"""The only writers of accounts: users with their role (and site), language, API tokens."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from django.core.exceptions import ValidationError
 
 from trialdesk.blinding import UnknownRole
 from trialdesk.web.accounts.models import ApiToken
-from trialdesk.web.trials.audit import append_audit
-from trialdesk.web.trials.errors import InvalidInput
-from trialdesk.web.trials.models import Membership, Site
-from trialdesk.web.trials.protocol import get_policy
-from trialdesk.web.trials.txn import write_transaction
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import InvalidInput
+from trialdesk.web.core.models import Membership, Site
+from trialdesk.web.core.protocol import get_policy
 
 
-@write_transaction
+@action(None)
 def do_create_user(
     *, actor: str, username: str, role: str, site: str | None, password: str, language: str = ""
 ) -> Membership:
@@ -54,7 +54,7 @@ def do_create_user(
     return membership
 
 
-@write_transaction
+@action(None)
 def do_set_language(user: object, language: str) -> None:
     """Remember the user's language (en or es) for the next sign-in."""
     membership = Membership.objects.select_for_update().filter(user=user).first()
@@ -67,7 +67,7 @@ def do_set_language(user: object, language: str) -> None:
     membership.save(update_fields=["language"])
 
 
-@write_transaction
+@action(None)
 def do_issue_api_token(user: object, *, label: str = "") -> tuple[ApiToken, str]:
     """Issue an API token for ``user`` and audit it; return the token and its secret.
 

@@ -7,8 +7,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from trialdesk.web.trials.auditchain import GENESIS, record_hash
-from trialdesk.web.trials.models import AuditAnchor, AuditRecord
+from trialdesk.web.core.auditchain import GENESIS, record_hash
+from trialdesk.web.core.models import AuditAnchor, AuditRecord
 
 # Any constant works: it names the lock that serializes writers on PostgreSQL.
 WRITE_LOCK_KEY = 0x7472_6961_6C64

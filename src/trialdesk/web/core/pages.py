@@ -12,8 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from trialdesk.web.trials.access import actor_for
-from trialdesk.web.trials.errors import DatabaseLocked, Forbidden, NotFound
+from trialdesk.web.core.actor import actor_for
+from trialdesk.web.core.errors import DatabaseLocked, Forbidden, NotFound
 
 
 def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

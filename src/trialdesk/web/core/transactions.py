@@ -22,7 +22,7 @@ R = TypeVar("R")
 
 
 @contextmanager
-def _writer_turn() -> Iterator[None]:
+def writer_turn() -> Iterator[None]:
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
@@ -39,7 +39,7 @@ def write_transaction(function: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with _writer_turn(), transaction.atomic():
+        with writer_turn(), transaction.atomic():
             return function(*args, **kwargs)
 
     return wrapper

@@ -1,0 +1,60 @@
+"""Who is acting: the signed-in user, the role the protocol gives them, and their site.
+
+Every permission check goes through :func:`require` (or ``@action`` / ``@page``, which call it);
+the permission names come from the closed list in ``trialdesk.blinding``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trialdesk.blinding import BlindingPolicy
+from trialdesk.web.core.errors import Forbidden
+from trialdesk.web.core.models import Membership
+from trialdesk.web.core.protocol import get_policy
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the user, the role and (for a site role) the site code."""
+
+    user: object
+    username: str
+    role: str
+    site: str | None
+    language: str
+    policy: BlindingPolicy
+
+    def can(self, permission: str) -> bool:
+        """Return True if the actor's role holds ``permission``."""
+        return self.policy.has_permission(self.role, permission)
+
+    def can_any(self, permissions: tuple[str, ...]) -> bool:
+        """Return True if the actor's role holds at least one of ``permissions``."""
+        return any(self.can(permission) for permission in permissions)
+
+
+def actor_for(user: object) -> Actor:
+    """Return the Actor of an authenticated user; a user without a role may do nothing."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise Forbidden("not signed in")
+    try:
+        membership = Membership.objects.select_related("site").get(user=user)
+    except Membership.DoesNotExist:
+        raise Forbidden("this account has no role in the trial") from None
+    return Actor(
+        user=user,
+        username=user.get_username(),
+        role=membership.role,
+        site=membership.site.code if membership.site else None,
+        language=membership.language,
+        policy=get_policy(),
+    )
+
+
+def require(actor: Actor, permission: str | tuple[str, ...]) -> None:
+    """Raise Forbidden unless the actor's role holds ``permission`` (or one of a tuple of them)."""
+    wanted = (permission,) if isinstance(permission, str) else permission
+    if not actor.can_any(wanted):
+        names = " or ".join(name.replace("_", " ") for name in wanted)
+        raise Forbidden(f"the role {actor.role} may not {names}")

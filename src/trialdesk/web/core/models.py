@@ -1,0 +1,101 @@
+"""The records every app relies on: sites, who holds which role, the audit trail, the database lock.
+
+Site, Membership, AuditRecord and AuditAnchor were first created by the ``trials`` app; their
+tables keep those names so that moving them here changed no stored row.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+User = settings.AUTH_USER_MODEL
+
+
+class Site(models.Model):
+    code = models.CharField(max_length=5, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        db_table = "trials_site"
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Membership(models.Model):
+    """A user's role in the trial; site roles (investigator, pharmacist, ...) name one site."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField(max_length=40)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT)
+    # empty: follow the browser (Accept-Language) until the user picks a language
+    language = models.CharField(max_length=8, blank=True, default="")
+
+    class Meta:
+        db_table = "trials_membership"
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} at {self.site or 'all sites'}"
+
+
+class AuditRecord(models.Model):
+    """One link of the hash-chained, append-only audit trail (triggers reject UPDATE/DELETE)."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    action = models.CharField(max_length=40)
+    model = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=60, blank=True)
+    changes = models.JSONField(default=dict)
+    reason = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "trials_auditrecord"
+        # one user's recent events of one kind (failed signatures are counted at every attempt)
+        indexes = (
+            models.Index(fields=["actor", "action", "at"], name="trials_audit_actor_action"),
+        )
+
+    def __str__(self) -> str:
+        return f"audit #{self.seq}"
+
+
+class AuditAnchor(models.Model):
+    """The head of the audit chain after each append, kept apart and append-only (triggers).
+
+    The chain alone cannot show that its newest records were cut off; the anchors can, unless
+    they are cut too, which is why ``trialdesk audit head`` is also published outside the server.
+    """
+
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        db_table = "trials_auditanchor"
+        indexes = (models.Index(fields=["seq"], name="trials_anchor_seq"),)
+
+    def __str__(self) -> str:
+        return f"anchor #{self.seq}"
+
+
+class DatabaseLockState(models.Model):
+    """Whether the database is locked: one row, read by every clinical write.
+
+    The locks themselves (who, when, why, the unlock) are records of the data-capture app; this row
+    says which of them is in force, so the check needs no app and no scan of the lock history.
+    """
+
+    SINGLETON = 1
+
+    locked = models.BooleanField(default=False)
+    # the data-capture lock record in force (kept as a plain number: this layer knows no app)
+    lock_id = models.BigIntegerField(null=True, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "database locked" if self.locked else "database open"
