@@ -10,9 +10,10 @@ False
 
 from trialdesk.blinding.leaks import arm_revealing_texts, find_leaks
 from trialdesk.blinding.masking import coded_arm_labels, mask_arm
+from trialdesk.blinding.permissions import ALL_PERMISSIONS, Permission, UnknownPermission
 from trialdesk.blinding.policy import BlindingPolicy, UnknownRole
 
 __all__ = [
-    "BlindingPolicy", "UnknownRole", "arm_revealing_texts", "coded_arm_labels", "find_leaks",
-    "mask_arm",
+    "ALL_PERMISSIONS", "BlindingPolicy", "Permission", "UnknownPermission", "UnknownRole",
+    "arm_revealing_texts", "coded_arm_labels", "find_leaks", "mask_arm",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from trialdesk.blinding.permissions import Permission, to_permission
+
 
 class UnknownRole(LookupError):
     """A role code that the protocol does not define."""
@@ -15,7 +17,7 @@ class RoleInfo:
     code: str
     site_scoped: bool
     sees_arm: str
-    permissions: frozenset[str]
+    permissions: frozenset[Permission]
 
 
 class BlindingPolicy:
@@ -29,7 +31,10 @@ class BlindingPolicy:
     def __init__(self, protocol: Any) -> None:
         self._roles = {
             role.code: RoleInfo(
-                role.code, role.site_scoped, role.sees_arm, frozenset(role.permissions)
+                role.code,
+                role.site_scoped,
+                role.sees_arm,
+                frozenset(to_permission(name) for name in role.permissions),
             )
             for role in protocol.roles
         }
@@ -47,8 +52,12 @@ class BlindingPolicy:
             raise UnknownRole(f"unknown role {code!r}; known: {', '.join(self._roles)}") from None
 
     def has_permission(self, role: str, permission: str) -> bool:
-        """Return True if ``role`` holds ``permission``."""
-        return permission in self.role(role).permissions
+        """Return True if ``role`` holds ``permission``.
+
+        Raise UnknownPermission (a ValueError) if ``permission`` is not on the closed list: a
+        misspelt check must fail loudly, not deny quietly.
+        """
+        return to_permission(permission) in self.role(role).permissions
 
     def is_site_scoped(self, role: str) -> bool:
         """Return True if the role acts for one site only."""

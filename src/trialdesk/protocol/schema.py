@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+from trialdesk.blinding.permissions import ALL_PERMISSIONS, Permission, unknown_permission_message
 from trialdesk.protocol.base import Code, StrictModel
 from trialdesk.protocol.capture import Form, FormField, Visit
 from trialdesk.protocol.design import Design, MaskedRole, StratumLevel
@@ -56,13 +58,27 @@ class Outcome(StrictModel):
     ]
 
 
+def _known_permission(value: Any) -> Any:
+    # the rule gets its own name and a did-you-mean, rather than pydantic's generic enum error
+    name = value.strip() if isinstance(value, str) else value
+    if not isinstance(name, str) or name not in ALL_PERMISSIONS:
+        raise PydanticCustomError(
+            "permission-known", "{message}", {"message": unknown_permission_message(name)}
+        )
+    return name
+
+
+PermissionName = Annotated[Permission, BeforeValidator(_known_permission)]
+"""A permission on the closed list (trialdesk.blinding.permissions); anything else is refused."""
+
+
 class Role(StrictModel):
     code: Code
     name: LocalizedText
     site_scoped: bool
     sees_arm: Literal["never", "own_site", "all", "after_unblinding"]
     masked_as: list[MaskedRole] = Field(default_factory=list)
-    permissions: list[str]
+    permissions: list[PermissionName]
 
 
 class Site(StrictModel):
