@@ -13,9 +13,12 @@ from django.views.i18n import set_language
 
 from trialdesk.web.accounts.actions import do_set_language
 from trialdesk.web.core.models import Membership
+from trialdesk.web.core.pages import public
+from trialdesk.web.core.permissions import PUBLIC
 
 
 class TrialLoginView(LoginView):
+    permission = PUBLIC
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
@@ -29,6 +32,7 @@ class TrialLoginView(LoginView):
         return response
 
 
+@public
 @require_POST
 def set_language_view(request: HttpRequest) -> HttpResponse:
     """Switch the language (cookie) and remember it as the signed-in user's choice."""
@@ -39,6 +43,7 @@ def set_language_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@public
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)

@@ -30,12 +30,24 @@ from trialdesk.web.api.schemas import (
     TokenOut,
     UnblindIn,
 )
-from trialdesk.web.core.actor import Actor, actor_for, require
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput
 from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.core.permissions import (
+    ANY_ROLE,
+    PUBLIC,
+    READ_AUDIT,
+    READ_PARTICIPANTS,
+    READ_UNBLINDING_EVENTS,
+)
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access, actions, presenters
-from trialdesk.web.trials.actions.final_unblinding import current_final_unblinding
+from trialdesk.web.trials.actions.final_unblinding import (
+    APPROVE_PERMISSION,
+    REQUEST_PERMISSION,
+    current_final_unblinding,
+)
 from trialdesk.web.trials.analysis_groups import coded_group_labels
 from trialdesk.web.trials.models import (
     AllocationListRecord,
@@ -64,15 +76,12 @@ install_error_handlers(api)
 __all__ = ["AuthenticationError", "ValidationError", "api"]
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return actor_for(request.auth)
-
-
 def _lang(request: HttpRequest) -> str:
     return getattr(request, "LANGUAGE_CODE", "en")[:2]
 
 
 @api.post("/auth/token", auth=None, response={201: TokenOut}, tags=["auth"])
+@endpoint(PUBLIC)
 def create_token(request: HttpRequest, body: TokenIn) -> Status:
     """Exchange a username and password for an API token (login throttling applies)."""
     user = authenticate(request, username=body.username, password=body.password)
@@ -83,26 +92,27 @@ def create_token(request: HttpRequest, body: TokenIn) -> Status:
 
 
 @api.get("/me", tags=["auth"])
+@endpoint(ANY_ROLE)
 def me(request: HttpRequest) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = request_actor(request)
     return {"username": actor.username, "role": actor.role, "site": actor.site,
             "permissions": sorted(actor.policy.role(actor.role).permissions)}
 
 
 @api.get("/participants", tags=["participants"])
+@endpoint(READ_PARTICIPANTS)
 def list_participants(request: HttpRequest) -> list[dict[str, Any]]:
-    actor = _actor(request)
-    if not access.can_read_participants(actor):
-        raise Forbidden("this role does not read participant records")
+    actor = request_actor(request)
     participants = access.visible_participants(actor).select_related(
         "randomization__slot", "consent").order_by("code")
     return [presenters.participant_view(actor, p, _lang(request)) for p in participants]
 
 
 @api.post("/participants", response={201: dict}, tags=["participants"])
+@endpoint("screen")
 def screen(request: HttpRequest, body: ScreenIn) -> Status:
     """Screen a patient: the screening log keeps every patient, eligible or not."""
-    actor = _actor(request)
+    actor = request_actor(request)
     participant = actions.do_screen(actor, values=body.values, site_code=body.site)
     view = presenters.participant_view(actor, participant, _lang(request))
     view["eligibility"] = presenters.eligibility_view(participant.screening.values, _lang(request))
@@ -110,17 +120,17 @@ def screen(request: HttpRequest, body: ScreenIn) -> Status:
 
 
 @api.post("/eligibility", response=EligibilityOut, tags=["participants"])
+@endpoint("screen")
 def eligibility(request: HttpRequest, body: EligibilityIn) -> dict[str, Any]:
     """Evaluate screening values without storing them (the form's live result)."""
-    actor = _actor(request)
-    require(actor, "screen")
     values = clean_screening_values(get_protocol(), body.values)
     return presenters.eligibility_view(values, _lang(request))
 
 
 @api.get("/participants/{code}", tags=["participants"])
+@endpoint(READ_PARTICIPANTS)
 def participant_detail(request: HttpRequest, code: str) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
     view = presenters.participant_view(actor, participant, _lang(request))
     view["eligibility"] = presenters.eligibility_view(participant.screening.values, _lang(request))
@@ -128,9 +138,10 @@ def participant_detail(request: HttpRequest, code: str) -> dict[str, Any]:
 
 
 @api.patch("/participants/{code}/screening", tags=["participants"])
+@endpoint("screen")
 def correct_screening(request: HttpRequest, code: str, body: CorrectionIn) -> dict[str, Any]:
     """Correct screening values after their first save; the reason goes to the audit trail."""
-    actor = _actor(request)
+    actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
     record = actions.do_correct_screening(actor, participant, values=body.values,
                                           reason=body.reason)
@@ -140,8 +151,9 @@ def correct_screening(request: HttpRequest, code: str, body: CorrectionIn) -> di
 
 
 @api.post("/participants/{code}/consent", response={201: dict}, tags=["participants"])
+@endpoint("enroll")
 def consent(request: HttpRequest, code: str, body: ConsentIn) -> Status:
-    actor = _actor(request)
+    actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
     record = actions.do_consent(actor, participant, consent_date=body.consent_date,
                                 form_version=body.form_version)
@@ -152,13 +164,14 @@ def consent(request: HttpRequest, code: str, body: ConsentIn) -> Status:
 
 @api.post("/participants/{code}/randomize", response={200: RandomizeOut, 201: RandomizeOut},
           tags=["randomization"])
+@endpoint("randomize")
 def randomize(request: HttpRequest, code: str, body: RandomizeIn) -> Status:
     """Randomize: returns the randomization number and kit code, never the arm.
 
     Send an ``idempotency_key`` (or the ``Idempotency-Key`` header) so that a retry returns the
     first result; the answer is 200 for such a repeat and 201 for a new allocation.
     """
-    actor = _actor(request)
+    actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
     key = body.idempotency_key or request.headers.get("Idempotency-Key")
     result = actions.do_randomize(actor, participant, idempotency_key=key)
@@ -166,22 +179,24 @@ def randomize(request: HttpRequest, code: str, body: RandomizeIn) -> Status:
 
 
 @api.get("/kits", tags=["pharmacy"])
+@endpoint("view_kit_arm")
 def list_kits(request: HttpRequest) -> list[dict[str, Any]]:
     """The kits whose arm the caller may see: the pharmacist's own site (empty for others)."""
-    actor = _actor(request)
-    require(actor, "view_kit_arm")
+    actor = request_actor(request)
     return [presenters.kit_view(slot, _lang(request)) for slot in access.visible_kits(actor)]
 
 
 @api.get("/kits/{kit_code}", tags=["pharmacy"])
+@endpoint("view_kit_arm")
 def kit_detail(request: HttpRequest, kit_code: str) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = request_actor(request)
     return presenters.kit_view(access.access_kit_by_code(actor, kit_code), _lang(request))
 
 
 @api.post("/kits/{kit_code}/dispense", response={201: dict}, tags=["pharmacy"])
+@endpoint("record_dispensing")
 def dispense(request: HttpRequest, kit_code: str, body: DispenseIn) -> Status:
-    actor = _actor(request)
+    actor = request_actor(request)
     slot = access.access_kit_by_code(actor, kit_code)
     record = actions.do_dispense(actor, slot, lot=body.lot)
     return Status(201, {"kit_code": slot.kit_code, "lot": record.lot,
@@ -189,9 +204,10 @@ def dispense(request: HttpRequest, kit_code: str, body: DispenseIn) -> Status:
 
 
 @api.post("/participants/{code}/unblind", response={201: dict}, tags=["unblinding"])
+@endpoint("request_unblinding")
 def unblind(request: HttpRequest, code: str, body: UnblindIn) -> Status:
     """Emergency unblinding: the arm is shown to the requester, for this participant only."""
-    actor = _actor(request)
+    actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
     arm = actions.do_unblind(actor, participant, reason=body.reason)
     return Status(201, {"participant": participant.code, "arm": arm,
@@ -199,13 +215,13 @@ def unblind(request: HttpRequest, code: str, body: UnblindIn) -> Status:
 
 
 @api.get("/analysis/groups", tags=["analysis"])
+@endpoint("blinded_analysis")
 def coded_groups(request: HttpRequest) -> list[dict[str, Any]]:
     """Randomized participants with their coded group ("group 1", ...) for blinded analysis.
 
     The group-to-arm mapping is keyed by the server's secret and never sent.
     """
-    actor = _actor(request)
-    require(actor, "blinded_analysis")
+    actor = request_actor(request)
     labels = coded_group_labels()
     randomizations = Randomization.objects.select_related("participant", "slot").order_by("pk")
     rows = [{"participant": r.participant.code, "group": labels[r.slot.arm]}
@@ -217,10 +233,10 @@ def coded_groups(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @api.get("/analysis/group-mapping", tags=["analysis"])
+@endpoint("blinded_analysis")
 def coded_group_mapping(request: HttpRequest) -> dict[str, Any]:
     """Which coded group is which arm: answered only after the final unblinding (409 before)."""
-    actor = _actor(request)
-    require(actor, "blinded_analysis")
+    actor = request_actor(request)
     if not access.trial_unblinded_for(actor):
         raise Conflict("trial_blinded", "the mapping opens with the final unblinding")
     labels = coded_group_labels()
@@ -229,11 +245,9 @@ def coded_group_mapping(request: HttpRequest) -> dict[str, Any]:
 
 
 @api.get("/unblinding-events", tags=["unblinding"])
+@endpoint(READ_UNBLINDING_EVENTS)
 def unblinding_events(request: HttpRequest) -> list[dict[str, Any]]:
     """Emergency unblindings so far (for the DSMB and the administrator); no arms."""
-    actor = _actor(request)
-    if not (actor.can("unblinded_reports") or actor.can("read_audit")):
-        raise Forbidden("this role does not review unblindings")
     events = UnblindingEvent.objects.select_related("participant", "requested_by").order_by("at")
     return [{"participant": e.participant.code, "requested_by": e.requested_by.get_username(),
              "reason": e.reason, "at": e.at.isoformat()} for e in events]
@@ -260,33 +274,34 @@ def _final_unblinding_view(actor: Actor, record: FinalUnblinding | None) -> dict
 
 
 @api.get("/final-unblinding", tags=["final unblinding"])
+@endpoint(ANY_ROLE)
 def final_unblinding(request: HttpRequest) -> dict[str, Any]:
     """Whether the trial is unblinded for the final analysis: who asked, who approved, why."""
-    return _final_unblinding_view(_actor(request), current_final_unblinding())
+    return _final_unblinding_view(request_actor(request), current_final_unblinding())
 
 
 @api.post("/final-unblinding", response={201: dict}, tags=["final unblinding"])
+@endpoint(REQUEST_PERMISSION)
 def request_final_unblinding(request: HttpRequest, body: FinalUnblindingIn) -> Status:
     """Ask to unblind the trial (data manager, after database lock); the DSMB approves."""
-    actor = _actor(request)
+    actor = request_actor(request)
     record = actions.do_request_final_unblinding(actor, reason=body.reason)
     return Status(201, _final_unblinding_view(actor, record))
 
 
 @api.post("/final-unblinding/approve", tags=["final unblinding"])
+@endpoint(APPROVE_PERMISSION)
 def approve_final_unblinding(request: HttpRequest, body: FinalUnblindingIn) -> dict[str, Any]:
     """Approve the pending request (DSMB statistician, another person than the requester)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     record = actions.do_approve_final_unblinding(actor, reason=body.reason)
     return _final_unblinding_view(actor, record)
 
 
 @api.get("/audit", tags=["audit"])
+@endpoint(READ_AUDIT)
 def audit(request: HttpRequest, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
     """The audit trail (monitor, admin), oldest first, from record ``after``+1."""
-    actor = _actor(request)
-    if not access.can_read_audit(actor):
-        raise Forbidden("this role does not read the audit trail")
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit", "must be between 1 and 1000")
     records = AuditRecord.objects.filter(seq__gt=after).order_by("seq")[:limit]

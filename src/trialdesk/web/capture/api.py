@@ -39,19 +39,18 @@ from trialdesk.web.capture.schemas import (
     ReasonIn,
     SignIn,
 )
-from trialdesk.web.core.actor import Actor, actor_for, require
-from trialdesk.web.core.errors import Forbidden, InvalidInput, NotFound
+from trialdesk.web.core.endpoints import endpoint, request_actor
+from trialdesk.web.core.errors import InvalidInput, NotFound
 from trialdesk.web.core.locks import database_locked
+from trialdesk.web.core.permissions import (
+    READ_PARTICIPANTS,
+)
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access
 
 router = Router(tags=["capture"])
 
 FORM_PATH = "/participants/{code}/visits/{visit}/forms/{form}"
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return actor_for(request.auth)
 
 
 def _lang(request: HttpRequest) -> str:
@@ -65,9 +64,10 @@ def _rejected(error: FormRejected) -> Status:
 
 
 @router.get("/participants/{code}/schedule")
+@endpoint(READ_PARTICIPANTS)
 def schedule(request: HttpRequest, code: str) -> dict[str, Any]:
     """The visit schedule from the randomization date: windows, visit and form statuses."""
-    actor = _actor(request)
+    actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
     states = participant_schedule(participant, get_protocol().visits, today=timezone.now().date(),
                                   database_locked=database_locked())
@@ -76,24 +76,27 @@ def schedule(request: HttpRequest, code: str) -> dict[str, Any]:
 
 
 @router.get("/participants/{code}/visits/{visit}/forms")
+@endpoint(READ_PARTICIPANTS)
 def read_visit_forms(request: HttpRequest, code: str, visit: str) -> list[dict[str, Any]]:
     """Every form of one visit (the first of each), entered or not, with values and status."""
-    actor = _actor(request)
+    actor = request_actor(request)
     _, visit_def = access_visit(actor, code, visit)
     return [presenters.form_view(access_form_slot(actor, code, visit_def.code, form))
             for form in visit_def.forms]
 
 
 @router.get(FORM_PATH)
+@endpoint(READ_PARTICIPANTS)
 def read_form(request: HttpRequest, code: str, visit: str, form: str, seq: int = 1) -> dict:
     """One form's values (derived included), status, warnings, signatures and queries."""
-    slot = access_form_slot(_actor(request), code, visit, form, seq)
+    slot = access_form_slot(request_actor(request), code, visit, form, seq)
     view = presenters.form_view(slot)
     view["signature_meaning"] = signature_meaning(_lang(request))
     return view
 
 
 @router.put(FORM_PATH, response={200: dict, 201: dict, 422: dict})
+@endpoint("enter_forms")
 def save_form(request: HttpRequest, code: str, visit: str, form: str, body: FormSaveIn,
               seq: int = 1) -> Status:
     """Save all entered values of a form (as a draft, or ``complete``).
@@ -102,7 +105,7 @@ def save_form(request: HttpRequest, code: str, visit: str, form: str, body: Form
     and nothing is stored. Confirm a warning by sending its field (or check) code in ``confirm``.
     A change to a complete form needs a ``reason``.
     """
-    actor = _actor(request)
+    actor = request_actor(request)
     slot = access_form_slot(actor, code, visit, form, seq)
     created = slot.instance is None
     try:
@@ -116,10 +119,11 @@ def save_form(request: HttpRequest, code: str, visit: str, form: str, body: Form
 
 
 @router.post(FORM_PATH + "/sign", response={201: dict})
+@endpoint("sign_forms")
 def sign_form(request: HttpRequest, code: str, visit: str, form: str, body: SignIn,
               seq: int = 1) -> Status:
     """The investigator signs a complete form, re-entering the password."""
-    actor = _actor(request)
+    actor = request_actor(request)
     slot = access_form_slot(actor, code, visit, form, seq)
     if slot.instance is None:
         raise NotFound("nothing entered on this form")
@@ -130,9 +134,10 @@ def sign_form(request: HttpRequest, code: str, visit: str, form: str, body: Sign
 
 
 @router.post("/participants/{code}/visits/{visit}/sign", response={201: dict})
+@endpoint("sign_forms")
 def sign_visit(request: HttpRequest, code: str, visit: str, body: SignIn) -> Status:
     """The investigator signs every form of a visit at once."""
-    actor = _actor(request)
+    actor = request_actor(request)
     participant, visit_def = access_visit(actor, code, visit)
     signatures = actions.do_sign_visit(actor, participant, visit_def.code, visit_def.forms,
                                        password=body.password, language=_lang(request))
@@ -141,9 +146,10 @@ def sign_visit(request: HttpRequest, code: str, visit: str, body: SignIn) -> Sta
 
 
 @router.post("/participants/{code}/visits/{visit}/not-done", response={201: dict})
+@endpoint("enter_forms")
 def visit_not_done(request: HttpRequest, code: str, visit: str, body: ReasonIn) -> Status:
     """Mark a visit as not done, with the reason."""
-    actor = _actor(request)
+    actor = request_actor(request)
     participant, visit_def = access_visit(actor, code, visit)
     record = actions.do_mark_visit_not_done(actor, participant, visit_def.code, reason=body.reason)
     return Status(201, {"participant": participant.code, "visit": record.visit,
@@ -151,9 +157,10 @@ def visit_not_done(request: HttpRequest, code: str, visit: str, body: ReasonIn) 
 
 
 @router.post("/participants/{code}/discontinue", response={201: dict})
+@endpoint("enter_forms")
 def discontinue(request: HttpRequest, code: str, body: DiscontinueIn) -> Status:
     """Record that the participant died or withdrew: no later visit is due."""
-    actor = _actor(request)
+    actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
     record = actions.do_discontinue(actor, participant, kind=body.kind, date=body.date,
                                     reason=body.reason)
@@ -162,10 +169,11 @@ def discontinue(request: HttpRequest, code: str, body: DiscontinueIn) -> Status:
 
 
 @router.get("/queries")
+@endpoint(READ_PARTICIPANTS)
 def list_queries(request: HttpRequest, status: str | None = None, site: str | None = None,
                  participant: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Queries on the participants the caller may see, newest first."""
-    actor = _actor(request)
+    actor = request_actor(request)
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit", "must be between 1 and 1000")
     queries = visible_queries(actor)
@@ -180,9 +188,10 @@ def list_queries(request: HttpRequest, status: str | None = None, site: str | No
 
 
 @router.get("/queries/open-counts")
+@endpoint(READ_PARTICIPANTS)
 def open_query_counts(request: HttpRequest) -> dict[str, Any]:
     """Open queries per site and per participant (for the dashboards)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     queries = visible_queries(actor).filter(status=Query.OPEN)
     by_site = queries.values("site__code").annotate(n=Count("id")).order_by("site__code")
     by_participant = queries.values("participant__code").annotate(n=Count("id")).order_by(
@@ -192,15 +201,17 @@ def open_query_counts(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/queries/{query_id}")
+@endpoint(READ_PARTICIPANTS)
 def read_query(request: HttpRequest, query_id: int) -> dict[str, Any]:
-    return presenters.query_view(access_query_by_id(_actor(request), query_id))
+    return presenters.query_view(access_query_by_id(request_actor(request), query_id))
 
 
 @router.post(FORM_PATH + "/queries", response={201: dict})
+@endpoint("raise_queries")
 def raise_query(request: HttpRequest, code: str, visit: str, form: str, body: QueryIn,
                 seq: int = 1) -> Status:
     """A data manager or monitor raises a query on one field of an entered form."""
-    actor = _actor(request)
+    actor = request_actor(request)
     slot = access_form_slot(actor, code, visit, form, seq)
     if slot.instance is None:
         raise NotFound("nothing entered on this form")
@@ -209,9 +220,10 @@ def raise_query(request: HttpRequest, code: str, visit: str, form: str, body: Qu
 
 
 @router.post("/queries/{query_id}/answer", response={200: dict, 422: dict})
+@endpoint("answer_queries")
 def answer_query(request: HttpRequest, query_id: int, body: AnswerIn) -> Status:
     """The site answers; ``correction`` (field code -> value) changes the form, with ``reason``."""
-    actor = _actor(request)
+    actor = request_actor(request)
     query = access_query_by_id(actor, query_id)
     instance = query.form_instance
     slot = access_form_slot(actor, query.participant.code, instance.visit, instance.form,
@@ -226,24 +238,25 @@ def answer_query(request: HttpRequest, query_id: int, body: AnswerIn) -> Status:
 
 
 @router.post("/queries/{query_id}/close")
+@endpoint("close_queries")
 def close_query(request: HttpRequest, query_id: int, body: QueryNoteIn) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = request_actor(request)
     query = actions.do_close_query(actor, access_query_by_id(actor, query_id), text=body.text)
     return presenters.query_view(access_query_by_id(actor, query.pk))
 
 
 @router.post("/queries/{query_id}/reopen")
+@endpoint("close_queries")
 def reopen_query(request: HttpRequest, query_id: int, body: QueryNoteIn) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = request_actor(request)
     query = actions.do_reopen_query(actor, access_query_by_id(actor, query_id), text=body.text)
     return presenters.query_view(access_query_by_id(actor, query.pk))
 
 
 @router.get("/locks")
+@endpoint("lock")
 def list_locks(request: HttpRequest, active: bool = True) -> list[dict[str, Any]]:
     """Locks (data manager), the ones in force unless ``active=false``."""
-    actor = _actor(request)
-    require(actor, "lock")
     locks = Lock.objects.select_related("participant", "form_instance__participant", "locked_by",
                                         "unlocked_by").order_by("-locked_at")
     if active:
@@ -252,10 +265,10 @@ def list_locks(request: HttpRequest, active: bool = True) -> list[dict[str, Any]
 
 
 @router.post("/locks", response={201: dict})
+@endpoint("lock")
 def lock(request: HttpRequest, body: LockIn) -> Status:
     """Lock a form, a participant's data or the whole database."""
-    actor = _actor(request)
-    require(actor, "lock")
+    actor = request_actor(request)
     participant = instance = None
     if body.scope != Lock.DATABASE:
         if not body.participant:
@@ -274,19 +287,19 @@ def lock(request: HttpRequest, body: LockIn) -> Status:
 
 
 @router.post("/locks/{lock_id}/unlock")
+@endpoint("lock")
 def unlock(request: HttpRequest, lock_id: int, body: ReasonIn) -> dict[str, Any]:
     """Lift a lock; the reason is required."""
-    actor = _actor(request)
+    actor = request_actor(request)
     record = actions.do_unlock(actor, access_lock_by_id(actor, lock_id), reason=body.reason)
     return presenters.lock_view(record)
 
 
 @router.get("/completeness")
+@endpoint(READ_PARTICIPANTS)
 def completeness(request: HttpRequest, site: str | None = None) -> dict[str, Any]:
     """Forms expected by today and complete, per site and visit, with the missing ones."""
-    actor = _actor(request)
-    if not access.can_read_participants(actor):
-        raise Forbidden("this role does not read participant records")
+    actor = request_actor(request)
     participants = access.visible_participants(actor)
     if site:
         participants = participants.filter(site__code=site)
@@ -301,10 +314,10 @@ def completeness(request: HttpRequest, site: str | None = None) -> dict[str, Any
 
 
 @router.post("/form-data/import")
+@endpoint("enter_forms")
 def import_form_data(request: HttpRequest, body: ImportIn) -> dict[str, Any]:
     """Bulk import (CSV text or a JSON list): one row per form; errors by row number."""
-    actor = _actor(request)
-    require(actor, "enter_forms")
+    actor = request_actor(request)
     result = import_rows(actor, parse_rows(body.format, body.data),
                          all_or_nothing=body.all_or_nothing)
     return {"rows": result.rows, "saved": result.saved, "rolled_back": result.rolled_back,
@@ -312,12 +325,11 @@ def import_form_data(request: HttpRequest, body: ImportIn) -> dict[str, Any]:
 
 
 @router.get("/form-data")
+@endpoint(READ_PARTICIPANTS)
 def export_form_data(request: HttpRequest, form: str, visit: str | None = None,
                      after: int = 0, limit: int = 1000) -> dict[str, Any]:
     """Entered values of one form for every visible participant, in pages (``after`` = cursor)."""
-    actor = _actor(request)
-    if not access.can_read_participants(actor):
-        raise Forbidden("this role does not read participant records")
+    actor = request_actor(request)
     if protocol_form(form) is None:
         raise NotFound(f"no form {form}")
     if not 1 <= limit <= 5000:

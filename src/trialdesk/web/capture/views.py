@@ -31,10 +31,11 @@ from trialdesk.web.capture.forms import (
 )
 from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.capture.schedule import participant_schedule
-from trialdesk.web.core.actor import Actor, require
+from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.locks import database_locked
 from trialdesk.web.core.pages import page
+from trialdesk.web.core.permissions import READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access
 from trialdesk.web.trials.models import Participant
@@ -56,7 +57,7 @@ def refused(request: HttpRequest, actor: Actor, error: Conflict) -> HttpResponse
     return render(request, "capture/refused.html", {"actor": actor, "error": error}, status=409)
 
 
-@page
+@page(READ_PARTICIPANTS)
 def participant_page(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     participant = access.access_participant_by_code(actor, code)
     states = participant_schedule(participant, get_protocol().visits,
@@ -94,7 +95,7 @@ def _pending_warnings(slot: FormSlot, rejected: list | None) -> list[dict[str, s
              else w["field"], **w} for w in slot.instance.warnings if not w["confirmed"]]
 
 
-@page
+@page(READ_PARTICIPANTS)
 @require_http_methods(["GET", "POST"])
 def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: str) -> HttpResponse:
     slot = access_form_slot(actor, code, visit, form, _seq(request))
@@ -138,7 +139,7 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
     }, status=status)
 
 
-@page
+@page(READ_PARTICIPANTS)
 @require_POST
 def form_check(request: HttpRequest, actor: Actor, code: str, visit: str,
                form: str) -> HttpResponse:
@@ -159,11 +160,10 @@ def _visit_title(code: str) -> str:
     return visit.title.text(_lang()) if visit else code
 
 
-@page
+@page("sign_forms")
 @require_http_methods(["GET", "POST"])
 def sign_form_page(request: HttpRequest, actor: Actor, code: str, visit: str,
                    form: str) -> HttpResponse:
-    require(actor, "sign_forms")
     slot = access_form_slot(actor, code, visit, form, _seq(request))
     back = reverse("capture:form", args=[code, visit, form]) + f"?seq={slot.seq}"
     error, status = None, 200
@@ -187,10 +187,9 @@ def sign_form_page(request: HttpRequest, actor: Actor, code: str, visit: str,
     }, status=status)
 
 
-@page
+@page("sign_forms")
 @require_http_methods(["GET", "POST"])
 def sign_visit_page(request: HttpRequest, actor: Actor, code: str, visit: str) -> HttpResponse:
-    require(actor, "sign_forms")
     participant, visit_def = access_visit(actor, code, visit)
     back = reverse("capture:participant", args=[code])
     error, status = None, 200
@@ -211,7 +210,7 @@ def sign_visit_page(request: HttpRequest, actor: Actor, code: str, visit: str) -
     }, status=status)
 
 
-@page
+@page("enter_forms")
 @require_POST
 def visit_not_done(request: HttpRequest, actor: Actor, code: str, visit: str) -> HttpResponse:
     participant, visit_def = access_visit(actor, code, visit)
@@ -225,7 +224,7 @@ def visit_not_done(request: HttpRequest, actor: Actor, code: str, visit: str) ->
     return redirect("capture:participant", code=participant.code)
 
 
-@page
+@page("enter_forms")
 @require_POST
 def discontinue(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     participant = access.access_participant_by_code(actor, code)

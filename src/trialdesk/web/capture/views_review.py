@@ -29,10 +29,11 @@ from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
 from trialdesk.web.capture.schedule import visit_status
 from trialdesk.web.capture.state import active_database_lock
 from trialdesk.web.capture.views import refused
-from trialdesk.web.core.actor import Actor, require
+from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput
 from trialdesk.web.core.models import Site
 from trialdesk.web.core.pages import page
+from trialdesk.web.core.permissions import READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access
 
@@ -56,7 +57,7 @@ def _site_filter(request: HttpRequest, actor: Actor) -> str:
     return actor.site if actor.site else request.GET.get("site", "")
 
 
-@page
+@page(READ_PARTICIPANTS)
 def query_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     status = request.GET.get("status", Query.OPEN)
     site = _site_filter(request, actor)
@@ -74,7 +75,7 @@ def query_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     })
 
 
-@page
+@page(READ_PARTICIPANTS)
 @require_http_methods(["GET", "POST"])
 def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpResponse:
     query = access_query_by_id(actor, query_id)
@@ -119,7 +120,7 @@ def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpRespons
     }, status=status)
 
 
-@page
+@page("raise_queries")
 @require_POST
 def raise_query(request: HttpRequest, actor: Actor, code: str, visit: str,
                 form: str) -> HttpResponse:
@@ -156,11 +157,9 @@ def _next_visit(
     return "", "", ""
 
 
-@page
+@page(READ_PARTICIPANTS)
 def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The site's randomized participants with their next visit, drafts and open queries."""
-    if not access.can_read_participants(actor):
-        raise Forbidden("this role does not read participant records")
     site = _site_filter(request, actor)
     participants = access.visible_participants(actor).filter(randomization__isnull=False)
     if site:
@@ -198,10 +197,8 @@ def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
     })
 
 
-@page
+@page(READ_PARTICIPANTS)
 def completeness(request: HttpRequest, actor: Actor) -> HttpResponse:
-    if not access.can_read_participants(actor):
-        raise Forbidden("this role does not read participant records")
     site = _site_filter(request, actor)
     participants = access.visible_participants(actor)
     if site:
@@ -214,10 +211,9 @@ def completeness(request: HttpRequest, actor: Actor) -> HttpResponse:
     })
 
 
-@page
+@page("lock")
 @require_http_methods(["GET", "POST"])
 def locks(request: HttpRequest, actor: Actor) -> HttpResponse:
-    require(actor, "lock")
     if request.method == "POST":
         try:
             if request.POST.get("action") == "unlock":
@@ -253,10 +249,9 @@ def locks(request: HttpRequest, actor: Actor) -> HttpResponse:
     })
 
 
-@page
+@page("enter_forms")
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest, actor: Actor) -> HttpResponse:
-    require(actor, "enter_forms")
     result, error, status = None, None, 200
     if request.method == "POST":
         upload = request.FILES.get("file")

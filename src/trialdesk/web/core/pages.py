@@ -1,4 +1,5 @@
-"""The decorator every page goes through: sign-in, actor, and access errors as 403/404."""
+"""The decorator every page goes through: sign-in, actor, its declared permission, and access
+errors as 403/404."""
 
 from __future__ import annotations
 
@@ -12,17 +13,31 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from trialdesk.web.core.actor import actor_for
+from trialdesk.web.core.actor import actor_for, require
 from trialdesk.web.core.errors import DatabaseLocked, Forbidden, NotFound
+from trialdesk.web.core.permissions import PUBLIC, Requirement, names
 
 
-def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Require a signed-in user with a role; pass the Actor; map NotFound/Forbidden to 404/403.
+def page(requirement: Requirement) -> Callable[[Callable[..., HttpResponse]],
+                                            Callable[..., HttpResponse]]:
+    """Declare a page and what it asks of the role: a permission, a tuple (any of) or ANY_ROLE.
 
-    A write refused because the database is locked answers 409 with the reason, never a redirect
-    that could look like success.
+    The page requires a signed-in user with a role and that permission, gets the Actor, and has
+    NotFound/Forbidden answered as 404/403. A write refused because the database is locked
+    answers 409 with the reason, never a redirect that could look like success.
     """
+    accepted = names(requirement)
 
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        wrapper = _page(view, accepted)
+        wrapper.permission = requirement  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _page(view: Callable[..., HttpResponse],
+          accepted: tuple[str, ...]) -> Callable[..., HttpResponse]:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -35,13 +50,15 @@ def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                                           content_type="text/plain; charset=utf-8")
         try:
             actor = actor_for(request.user)
+            if accepted:
+                require(actor, accepted)
             response = view(request, actor, *args, **kwargs)
         except NotFound as error:
             raise Http404(str(error)) from None
         except Forbidden as error:
             raise PermissionDenied(str(error)) from None
         except DatabaseLocked as error:
-            response = render(request, "trials/refused.html", {"actor": actor, "error": error},
+            response = render(request, "core/refused.html", {"actor": actor, "error": error},
                               status=409)
         # Ward computers are shared: a page kept in the browser (Back, history) would show the
         # next user what the last one saw, such as the pharmacy's arms or an unblinding result.
@@ -50,3 +67,9 @@ def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         return response
 
     return wrapper
+
+
+def public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Declare a page anyone may open, signed in or not (the registry record, signing in)."""
+    view.permission = PUBLIC  # type: ignore[attr-defined]
+    return view

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from trialdesk.standards.fhir import FhirMappingError, research_study
+from trialdesk.web.core.pages import public
 from trialdesk.web.registry.forms import SearchForm
 from trialdesk.web.registry.language import with_language
 from trialdesk.web.registry.live import live_figures
@@ -17,6 +18,7 @@ from trialdesk.web.registry.presenters import parse, phases_text, record_context
 from trialdesk.web.registry.search import SearchParams, search_studies
 
 
+@public
 @require_safe
 @with_language
 def search(request: HttpRequest) -> HttpResponse:
@@ -41,6 +43,7 @@ def search(request: HttpRequest) -> HttpResponse:
     })
 
 
+@public
 @require_safe
 @with_language
 def record(request: HttpRequest, nct_id: str) -> HttpResponse:
@@ -49,12 +52,14 @@ def record(request: HttpRequest, nct_id: str) -> HttpResponse:
                   {**record_context(row), "live": live_figures(nct_id)})
 
 
+@public
 @require_safe
 def record_json(request: HttpRequest, nct_id: str) -> JsonResponse:
     row = get_object_or_404(Study, nct_id=nct_id)
     return JsonResponse(row.document, json_dumps_params={"indent": 2, "ensure_ascii": False})
 
 
+@public
 @require_safe
 def record_fhir(request: HttpRequest, nct_id: str) -> HttpResponse:
     row = get_object_or_404(Study, nct_id=nct_id)

@@ -12,16 +12,18 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.pages import page
+from trialdesk.web.core.permissions import READ_REPORT
 from trialdesk.web.core.protocol import get_protocol
-from trialdesk.web.reports.access import report_page, report_shows_arms
 from trialdesk.web.reports.data import load_report_data
 from trialdesk.web.reports.sections import build_sections
+from trialdesk.web.trials.access import sees_every_arm
 
 
 def report_context(actor: Actor) -> dict[str, Any]:
     """Everything the report shows, computed from the live database for this reader."""
     language = (get_language() or "en")[:2]
-    shows_arms = report_shows_arms(actor)
+    shows_arms = sees_every_arm(actor)
     data = load_report_data(show_arms=shows_arms, language=language)
     return {
         "actor": actor, "shows_arms": shows_arms, "groups": data.groups,
@@ -31,13 +33,13 @@ def report_context(actor: Actor) -> dict[str, Any]:
 
 
 @require_GET
-@report_page
+@page(READ_REPORT)
 def index(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "reports/index.html", report_context(actor))
 
 
 @require_GET
-@report_page
+@page(READ_REPORT)
 def download(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The report as one HTML file with its styles and figures inside, to keep or send."""
     context = report_context(actor)

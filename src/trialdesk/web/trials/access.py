@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import NotFound
+from trialdesk.web.core.permissions import READ_AUDIT, READ_PARTICIPANTS
 from trialdesk.web.trials.models import (
     AllocationSlot,
     FinalUnblinding,
@@ -18,7 +19,7 @@ from trialdesk.web.trials.models import (
 
 def can_read_participants(actor: Actor) -> bool:
     """Return True if the role reads participant records (the pharmacist does not)."""
-    return actor.can("screen") or actor.can("read")
+    return actor.can_any(READ_PARTICIPANTS)
 
 
 def visible_participants(actor: Actor):
@@ -90,7 +91,7 @@ def visible_kits(actor: Actor):
 
 def can_read_audit(actor: Actor) -> bool:
     """Return True for the roles that review the audit trail (monitor, admin)."""
-    return actor.can("read_audit") or actor.can("verify_source")
+    return actor.can_any(READ_AUDIT)
 
 
 def sees_every_arm(actor: Actor) -> bool:

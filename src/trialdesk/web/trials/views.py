@@ -12,10 +12,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from trialdesk.web.core.actor import Actor, require
+from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, DatabaseLocked, Forbidden, InvalidInput
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.core.pages import page
+from trialdesk.web.core.permissions import ANY_ROLE, READ_AUDIT, READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access, actions, presenters
 from trialdesk.web.trials.actions.final_unblinding import (
@@ -38,7 +39,7 @@ def _lang() -> str:
     return (get_language() or "en")[:2]
 
 
-@page
+@page(ANY_ROLE)
 def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
     if not access.can_read_participants(actor):
         if actor.can("view_kit_arm"):
@@ -67,7 +68,7 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
     })
 
 
-@page
+@page(READ_PARTICIPANTS)
 @require_http_methods(["GET", "POST"])
 def participant_detail(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     participant = access.access_participant_by_code(actor, code)
@@ -96,10 +97,9 @@ def _labelled_values(values: dict) -> list[tuple[str, object]]:
     return [(fields[k].label.text(_lang()) if k in fields else k, v) for k, v in values.items()]
 
 
-@page
+@page("screen")
 @require_http_methods(["GET", "POST"])
 def screen(request: HttpRequest, actor: Actor) -> HttpResponse:
-    require(actor, "screen")
     form = ScreeningForm(request.POST or None, language=_lang())
     if request.method == "POST" and form.is_valid():
         try:
@@ -112,11 +112,10 @@ def screen(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "trials/screen.html", {"actor": actor, "form": form})
 
 
-@page
+@page("screen")
 @require_POST
 def screen_check(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The live eligibility panel of the screening form (an HTML fragment, nothing stored)."""
-    require(actor, "screen")
     form = ScreeningForm(request.POST, language=_lang())
     values = {}
     if form.is_valid():
@@ -128,10 +127,9 @@ def screen_check(request: HttpRequest, actor: Actor) -> HttpResponse:
                   {"eligibility": presenters.eligibility_view(values, _lang())})
 
 
-@page
+@page("randomize")
 @require_http_methods(["GET", "POST"])
 def randomize(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
-    require(actor, "randomize")
     participant = access.access_participant_by_code(actor, code)
     form = RandomizeForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
     if request.method == "POST" and form.is_valid():
@@ -148,10 +146,9 @@ def randomize(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     return render(request, "trials/randomize.html", {"actor": actor, "p": view, "form": form})
 
 
-@page
+@page("view_kit_arm")
 @require_http_methods(["GET", "POST"])
 def pharmacy(request: HttpRequest, actor: Actor) -> HttpResponse:
-    require(actor, "view_kit_arm")
     form = DispenseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         slot = access.access_kit_by_code(actor, form.cleaned_data["kit_code"])
@@ -168,10 +165,9 @@ def pharmacy(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "trials/pharmacy.html", {"actor": actor, "kits": kits})
 
 
-@page
+@page("request_unblinding")
 @require_http_methods(["GET", "POST"])
 def unblind(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
-    require(actor, "request_unblinding")
     participant = access.access_participant_by_code(actor, code)
     form = UnblindForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -190,7 +186,7 @@ def unblind(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
                                                    "form": form})
 
 
-@page
+@page(ANY_ROLE)
 @require_http_methods(["GET", "POST"])
 def final_unblinding(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The final unblinding after database lock: the data manager asks, the DSMB approves."""
@@ -201,7 +197,7 @@ def final_unblinding(request: HttpRequest, actor: Actor) -> HttpResponse:
         try:
             write(actor, reason=form.cleaned_data["reason"])
         except Conflict as error:
-            return render(request, "trials/refused.html", {"actor": actor, "error": error},
+            return render(request, "core/refused.html", {"actor": actor, "error": error},
                           status=409)
         return redirect("trials:final_unblinding")
     record = current_final_unblinding()
@@ -213,10 +209,8 @@ def final_unblinding(request: HttpRequest, actor: Actor) -> HttpResponse:
     })
 
 
-@page
+@page(READ_AUDIT)
 def audit_trail(request: HttpRequest, actor: Actor) -> HttpResponse:
-    if not access.can_read_audit(actor):
-        raise Forbidden("this role does not read the audit trail")
     paginator = Paginator(AuditRecord.objects.order_by("-seq"), 50)
     records = paginator.get_page(request.GET.get("page"))
     return render(request, "trials/audit.html", {"actor": actor, "records": records})

@@ -52,9 +52,11 @@ def open_queries_summary(actor: Any) -> dict[str, Any]:
     from django.db.models import Count
 
     from trialdesk.web.capture.access import visible_queries
+    from trialdesk.web.core.permissions import READ_PARTICIPANTS
 
     counts = []
-    if actor and actor.policy.role(actor.role).permissions & {"screen", "read"}:
+    show = bool(actor) and actor.can_any(READ_PARTICIPANTS)
+    if show:
         counts = list(visible_queries(actor).filter(status="open").values_list("site__code")
                       .annotate(n=Count("id")).order_by("site__code"))
-    return {"counts": counts, "show": bool(actor) and (actor.can("screen") or actor.can("read"))}
+    return {"counts": counts, "show": show}

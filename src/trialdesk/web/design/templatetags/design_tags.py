@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from trialdesk.web.design.access import may_use_design
+from trialdesk.web.core.permissions import USE_DESIGN
 
 register = template.Library()
 
@@ -12,4 +12,4 @@ register = template.Library()
 @register.filter
 def may_design(actor: object) -> bool:
     """Return True if the actor may open the design pages (for showing the link only)."""
-    return bool(actor) and may_use_design(actor)  # type: ignore[arg-type]
+    return bool(actor) and actor.can_any(USE_DESIGN)  # type: ignore[attr-defined]

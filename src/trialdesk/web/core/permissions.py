@@ -1,0 +1,36 @@
+"""What each kind of page or endpoint asks of a role, named once.
+
+A page or endpoint declares one of these (or a single permission) where it is defined, through
+``@page(...)`` or ``@endpoint(...)``; a tuple means "any of". Nothing else checks roles.
+"""
+
+from __future__ import annotations
+
+from trialdesk.blinding import Permission
+
+Requirement = Permission | str | tuple[Permission | str, ...]
+
+# Any signed-in user with a role in the trial (their own account, the dashboard).
+ANY_ROLE: tuple[Permission, ...] = ()
+# Anyone, signed in or not (the public registry record, sign-in itself).
+PUBLIC = "public"
+
+READ_PARTICIPANTS = (Permission.SCREEN, Permission.READ)
+READ_AUDIT = (Permission.READ_AUDIT, Permission.VERIFY_SOURCE)
+READ_UNBLINDING_EVENTS = (Permission.UNBLINDED_REPORTS, Permission.READ_AUDIT)
+# The design pages read no trial data and reveal no allocation: any statistician-like role.
+USE_DESIGN = (Permission.DESIGN, Permission.BLINDED_ANALYSIS, Permission.UNBLINDED_REPORTS,
+              Permission.BLINDED_EXPORT)
+# The analysis report: the statisticians and whoever exports blinded data or locks the database.
+READ_REPORT = (Permission.BLINDED_ANALYSIS, Permission.UNBLINDED_REPORTS,
+               Permission.BLINDED_EXPORT, Permission.LOCK)
+FINAL_UNBLINDING = (Permission.LOCK, Permission.UNBLINDED_REPORTS, Permission.BLINDED_ANALYSIS)
+
+
+def names(requirement: Requirement) -> tuple[str, ...]:
+    """Return the permission names a requirement accepts (empty: any role, or public)."""
+    if requirement == PUBLIC:
+        return ()
+    if isinstance(requirement, str):
+        return (str(requirement),)
+    return tuple(str(permission) for permission in requirement)
