@@ -43,3 +43,23 @@ def postgres_url() -> str:
             "TRIALDESK_TEST_POSTGRES_URL is not set; scripts/test sets it to the local server"
         )
     return url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a server process group started by tests/web/live_server.py still runs
+    (after killing it): a leaked server loads the machine long after the run."""
+    import sys
+
+    live_server = sys.modules.get("live_server")
+    if live_server is None:  # no test imported the helper: it started nothing
+        return
+    left = live_server.kill_all()
+    if left:
+        message = f"server process groups still running at the end of the session (killed): {left}"
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write("\n")  # after the progress line, which may lack its newline
+            reporter.write_line(message, red=True)
+        else:
+            print(message, file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -63,52 +64,220 @@ def setup_demo(data_dir: Path, database: str | None = None, slots_per_stratum: i
               data_dir=data_dir, database=database, protocol=protocol)
 
 
+# --- the server process group -----------------------------------------------------------------
+#
+# Every server runs in its own session (so its own process group: the gunicorn master, which
+# ``trialdesk serve`` exec's into, and its workers). A group is always ended as a whole: when its
+# start fails or is interrupted, by ``stop()``/``kill()``, by the ``atexit`` handler, on SIGTERM,
+# and by the test session's leak check (tests/conftest.py), which fails the run if one is left.
+# Benchmarks (bench/) import this same module (they put tests/web on sys.path).
+
+START_TIMEOUT_VARIABLE = "TRIALDESK_TEST_SERVER_START_TIMEOUT"
+DEFAULT_START_TIMEOUT = 180.0  # seconds; a loaded 2-core machine needs well over a minute
+PROBE_TIMEOUT = 15.0  # one readiness request; a slow answer is retried, not fatal
+
+# pgid -> the master process, for every group started here that is not yet known to be gone
+GROUPS: dict[int, subprocess.Popen] = {}
+STARTED_PGIDS: list[int] = []  # every group ever started here, in order
+_groups_lock = threading.RLock()  # re-entrant: the SIGTERM handler may run while it is held
+
+
+def default_start_timeout() -> float:
+    """The readiness deadline: ``$TRIALDESK_TEST_SERVER_START_TIMEOUT`` seconds, else 180."""
+    value = os.environ.get(START_TIMEOUT_VARIABLE)
+    return float(value) if value else DEFAULT_START_TIMEOUT
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group ``pgid``."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return []
+    except PermissionError:
+        pass  # exists, but not ours to signal: look at /proc all the same
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # exited while we looked
+        # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses
+        state, _ppid, pgrp = stat[stat.rindex(")") + 2:].split()[:3]
+        if int(pgrp) == pgid and state != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def group_alive(pgid: int) -> bool:
+    """True while a process of group ``pgid`` runs (zombies, awaiting their reaper, do not)."""
+    process = GROUPS.get(pgid)
+    if process is not None:
+        process.poll()  # reap our own child: a zombie master still answers killpg(pgid, 0)
+    return bool(group_members(pgid))
+
+
+def end_group(pgid: int, *, graceful: float = 0.0, timeout: float = 60.0) -> None:
+    """End process group ``pgid``: SIGTERM and up to ``graceful`` seconds to exit (when
+    ``graceful`` > 0), then SIGKILL; reap the master; SIGKILL again for workers the master left
+    behind; wait until no process of the group runs. Raise if one still does after ``timeout``."""
+    process = GROUPS.get(pgid)
+    if graceful > 0 and process is not None and process.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=graceful)
+    with suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    if process is not None:
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        # the master is gone; its workers (now orphans) keep the group's id until they die
+        with suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        if not group_alive(pgid):
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"process group {pgid} still runs {timeout:.0f} s after SIGKILL: "
+                               f"{group_members(pgid)}")
+        time.sleep(0.05)
+    with _groups_lock:
+        GROUPS.pop(pgid, None)
+
+
+def live_groups() -> list[int]:
+    """The groups started here of which a process still runs."""
+    with _groups_lock:
+        pgids = list(GROUPS)
+    alive = [pgid for pgid in pgids if group_alive(pgid)]
+    with _groups_lock:
+        for pgid in set(pgids) - set(alive):
+            GROUPS.pop(pgid, None)
+    return alive
+
+
+def kill_all() -> list[int]:
+    """SIGKILL every group started here that still runs; return their process group ids."""
+    alive = live_groups()
+    for pgid in alive:
+        with suppress(RuntimeError):
+            end_group(pgid)
+    return alive
+
+
+@atexit.register
+def _kill_all_at_exit() -> None:
+    left = kill_all()
+    if left:
+        print(f"live_server: killed server process groups left running at exit: {left}",
+              file=sys.stderr)
+
+
+def _kill_all_on_sigterm(signum: int, frame: Any) -> None:
+    # SIGTERM's default action skips atexit: end our servers, then die of SIGTERM all the same
+    kill_all()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _handle_sigterm() -> None:
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+        signal.signal(signal.SIGTERM, _kill_all_on_sigterm)
+
+
+def _tail(path: Path, offset: int, limit: int = 4000) -> str:
+    with suppress(OSError), path.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")[-limit:]
+    return ""
+
+
 class Server:
-    """One ``trialdesk serve`` process group; ``kill()`` sends SIGKILL to all of it."""
+    """One ``trialdesk serve`` process group (gunicorn master and workers) on loopback.
+
+    The constructor returns once the login page answers 200 (``start_timeout`` seconds at most,
+    default ``default_start_timeout()``); if the server exits, misses the deadline or the start is
+    interrupted, the whole group is killed before the error propagates.
+    """
 
     def __init__(self, data_dir: Path, database: str | None = None, workers: int = 4,
-                 threads: int = 4, protocol: Path | None = None) -> None:
+                 threads: int = 4, protocol: Path | None = None,
+                 start_timeout: float | None = None) -> None:
         self.data_dir = data_dir
         self.database = database
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = (data_dir / "server.log").open("a")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "trialdesk.cli", "serve", "--data-dir", str(data_dir),
-             "--port", str(self.port), "--workers", str(workers), "--threads", str(threads)],
-            env=_env(data_dir, database, protocol), stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self._wait_ready()
+        self.log_path = data_dir / "server.log"
+        self.log = self.log_path.open("a")
+        self._log_start = self.log.tell()
+        _handle_sigterm()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "trialdesk.cli", "serve", "--data-dir", str(data_dir),
+                 "--port", str(self.port), "--workers", str(workers), "--threads", str(threads)],
+                env=_env(data_dir, database, protocol), stdout=self.log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, ended as a whole
+            )
+        except BaseException:
+            self.log.close()
+            raise
+        self.pgid = self.process.pid  # a session leader's pgid is its pid
+        with _groups_lock:
+            GROUPS[self.pgid] = self.process
+            STARTED_PGIDS.append(self.pgid)
+        try:
+            self._wait_ready(default_start_timeout() if start_timeout is None else start_timeout)
+        except BaseException:
+            self.kill()
+            raise
 
-    def _wait_ready(self, timeout: float = 60) -> None:
+    def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        failure = "no answer yet"
+        while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: see {self.data_dir / 'server.log'}")
+                raise RuntimeError(
+                    f"server exited with status {self.process.returncode} while starting; "
+                    f"{self.log_path} ends:\n{self.log_tail()}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RuntimeError(
+                    f"server did not answer within {timeout:.0f} s (last: {failure}; "
+                    f"${START_TIMEOUT_VARIABLE} sets the deadline); {self.log_path} ends:\n"
+                    f"{self.log_tail()}")
             try:
-                if requests.get(self.url + "/accounts/login/", timeout=10).status_code == 200:
+                response = requests.get(self.url + "/accounts/login/",
+                                        timeout=min(PROBE_TIMEOUT, max(remaining, 0.5)))
+                if response.status_code == 200:
                     return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start in time")
+                failure = f"HTTP {response.status_code}"
+            except Exception as error:
+                failure = f"{type(error).__name__}: {error}"
+            time.sleep(0.2)
+
+    def log_tail(self) -> str:
+        """What this server wrote to its log (the end of it)."""
+        self.log.flush()
+        return _tail(self.log_path, self._log_start)
 
     def kill(self) -> None:
         """SIGKILL the whole process group (gunicorn master and workers): a crash."""
-        with suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-        self.log.close()
+        try:
+            end_group(self.pgid)
+        finally:
+            self.log.close()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return
-        self.log.close()
+        """SIGTERM the group (a graceful shutdown), then SIGKILL whatever is left of it."""
+        try:
+            end_group(self.pgid, graceful=30)
+        finally:
+            self.log.close()
 
 
 @contextmanager
