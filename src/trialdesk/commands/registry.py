@@ -40,7 +40,9 @@ def import_(files: tuple[Path, ...], as_json: bool) -> None:
 
     Every file is validated before anything is stored: one bad record imports nothing, and each
     problem is listed with its file, record and JSON path (exit 2). An NCT number already in the
-    registry is updated and its earlier version kept.
+    registry is updated and its earlier version kept. Each study created or updated is audited
+    (actor "cli"); studies are stored in batches of 500, each batch with its audit records in one
+    transaction, so that a large import does not hold up the trial's own writes.
     """
     from trialdesk.standards.ctgov import RegistryImportError, read_files
 
@@ -54,12 +56,13 @@ def import_(files: tuple[Path, ...], as_json: bool) -> None:
     _django()
     from tqdm import tqdm
 
-    from trialdesk.web.registry.store import Incoming, store_studies
+    from trialdesk.web.registry.actions import import_studies
+    from trialdesk.web.registry.store import Incoming
 
     incoming = [Incoming(item.study, item.file) for item in found]
     with tqdm(total=len(incoming), unit="study", desc="importing", file=sys.stderr,
               disable=len(incoming) < 500) as bar:
-        summary = store_studies(incoming, progress=bar.update)
+        summary = import_studies(actor="cli", incoming=incoming, progress=bar.update)
     if as_json:
         click.echo(json.dumps(summary.as_dict()))
     else:

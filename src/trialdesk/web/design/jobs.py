@@ -4,6 +4,10 @@ The loop is :func:`trialdesk.stats.design.simulate.simulate`'s own (same seed tr
 so a job gives exactly the numbers of ``simulate(spec, sims, seed=seed, chunk=chunk)``; it only
 adds a progress update after each chunk. Work is bounded: at most ``MAX_SIMS`` trials per
 scenario, ``MAX_RUNNING`` jobs at a time, ``KEEP_PER_USER`` jobs kept per user.
+
+A job is started by :func:`~trialdesk.web.design.actions.do_start_simulation` and ended by
+:func:`~trialdesk.web.design.actions.do_finish_simulation`, both audited; in between, the thread
+only moves the row's progress (``_mark``).
 """
 
 from __future__ import annotations
@@ -11,37 +15,36 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import secrets
 import threading
 import time
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from django.db import OperationalError, close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, connection
 from django.utils import timezone
 
 from trialdesk.stats.design.simulate import (
-    DEFAULT_CHUNK,
     ScenarioResult,
     exact_oc,
     normal_approximation,
     simulate_chunk,
 )
 from trialdesk.stats.design.spec import SimulationSpec, parse_spec
+from trialdesk.web.core.actor import actor_for
+from trialdesk.web.design.actions import KEEP_PER_USER as KEEP_PER_USER  # the pages read it here
+from trialdesk.web.design.actions import chunk_sizes, do_finish_simulation, do_start_simulation
 from trialdesk.web.design.models import SimulationJob
 
 MAX_SIMS = 500_000
 MAX_SCENARIOS = 10
 MAX_PARTICIPANTS = 5_000
 MAX_RUNNING = 2
-KEEP_PER_USER = 10
 # A job whose row has not moved for this long lost its thread (a worker restart): show it failed.
 STALE_AFTER = dt.timedelta(minutes=10)
-# Arrays per chunk grow with chunk x participants; keep one chunk near 20 million cells.
-_CELLS_PER_CHUNK = 20_000_000
 # SQLite answers "database is locked" when another connection writes at that moment; a progress
-# update waits for its turn rather than losing the job.
+# update (or the job's end) waits for its turn rather than losing the job.
 _RETRIES, _RETRY_SECONDS = 100, 0.05
 log = logging.getLogger(__name__)
 
@@ -62,15 +65,6 @@ def load_spec_text(text: str) -> SimulationSpec:
     return spec
 
 
-def chunk_size(spec: SimulationSpec) -> int:
-    """The core's default chunk, smaller for large trials so that memory stays bounded."""
-    return max(1_000, min(DEFAULT_CHUNK, _CELLS_PER_CHUNK // max(spec.n_max, 1)))
-
-
-def _chunks(total: int, chunk: int) -> list[int]:
-    return [min(chunk, total - start) for start in range(0, total, chunk)]
-
-
 def running_jobs() -> int:
     """Return the number of jobs that are running now (stale ones excluded)."""
     fresh = timezone.now() - STALE_AFTER
@@ -86,23 +80,12 @@ def is_stale(job: SimulationJob) -> bool:
 
 def do_create_simulation_job(*, owner: Any, spec_text: str, spec: SimulationSpec, sims: int,
                              seed: int | None) -> SimulationJob:
-    """Store a new job (and forget the owner's oldest beyond ``KEEP_PER_USER``).
+    """Start a job for a user rather than an Actor: :func:`do_start_simulation`, audited.
 
-    No audit row: the job holds a design computation, not trial data.
+    Writes nothing itself; it resolves the user's role (which must allow the design pages).
     """
-    chunk = chunk_size(spec)
-    if seed is None:
-        # a seed is always recorded, so that every result on the page can be reproduced
-        seed = spec.seed if spec.seed is not None else secrets.randbelow(2**31)
-    with transaction.atomic():
-        job = SimulationJob.objects.create(
-            owner=owner, name=spec.name[:200], spec_toml=spec_text, sims=sims,
-            seed=seed, chunk=chunk,
-            chunks_total=len(spec.scenarios) * len(_chunks(sims, chunk)))
-        old = SimulationJob.objects.filter(owner=owner).values_list("pk", flat=True)[
-            KEEP_PER_USER:]
-        SimulationJob.objects.filter(pk__in=list(old)).delete()
-    return job
+    return do_start_simulation(actor_for(owner), spec_text=spec_text, spec=spec, sims=sims,
+                               seed=seed)
 
 
 def start(job: SimulationJob) -> threading.Thread:
@@ -148,40 +131,58 @@ def results_of(spec: SimulationSpec, tallies: list[Any], per: int) -> dict[str, 
 
 
 def run_job(job_id: Any) -> None:
-    """Simulate the job's SPEC chunk by chunk, saving progress; never raises."""
+    """Simulate the job's SPEC chunk by chunk, saving progress, then record its end; never raises.
+
+    The end (done or failed) is :func:`do_finish_simulation`, audited with the actor "system".
+    """
     close_old_connections()
     try:
-        job = SimulationJob.objects.get(pk=job_id)
-        spec = load_spec_text(job.spec_toml)
-        _mark(job_id, state=SimulationJob.RUNNING)
-        started = time.perf_counter()
-        sizes = _chunks(job.sims, job.chunk)
-        root = np.random.SeedSequence(job.seed)
-        tallies = []
-        for scenario, seeds in zip(spec.scenarios, root.spawn(len(spec.scenarios)), strict=True):
-            for size, child in zip(sizes, seeds.spawn(len(sizes)), strict=True):
-                tallies.append(simulate_chunk(spec, scenario, size, child))
-                _mark(job_id, chunks_done=len(tallies))
-        result = results_of(spec, tallies, len(sizes))
-        _mark(job_id, state=SimulationJob.DONE, result=result,
-              seconds=time.perf_counter() - started)
-    except Exception as error:  # the job row reports whatever went wrong
         try:
-            _mark(job_id, state=SimulationJob.FAILED, error=str(error)[:2000])
-        except OperationalError:
-            # the row cannot be written: it goes stale and is shown as failed after STALE_AFTER
-            log.exception("simulation %s failed and could not be marked", job_id)
+            job = SimulationJob.objects.get(pk=job_id)
+            spec = load_spec_text(job.spec_toml)
+            _mark(job_id, state=SimulationJob.RUNNING)
+            started = time.perf_counter()
+            sizes = chunk_sizes(job.sims, job.chunk)
+            root = np.random.SeedSequence(job.seed)
+            tallies = []
+            for scenario, seeds in zip(spec.scenarios, root.spawn(len(spec.scenarios)),
+                                       strict=True):
+                for size, child in zip(sizes, seeds.spawn(len(sizes)), strict=True):
+                    tallies.append(simulate_chunk(spec, scenario, size, child))
+                    _mark(job_id, chunks_done=len(tallies))
+            result = results_of(spec, tallies, len(sizes))
+            _retrying(do_finish_simulation, job_id, state=SimulationJob.DONE, result=result,
+                      seconds=time.perf_counter() - started)
+        except Exception as error:  # the job row reports whatever went wrong
+            _retrying(do_finish_simulation, job_id, state=SimulationJob.FAILED,
+                      error=str(error)[:2000])
+    except Exception:
+        # the end cannot be recorded: the row goes stale and is shown failed after STALE_AFTER
+        log.exception("simulation %s ended and could not be marked", job_id)
     finally:
         connection.close()
 
 
-def _mark(job_id: Any, **fields: Any) -> None:
+def _retrying(write: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``write(*args, **kwargs)``, again while SQLite answers that the database is locked."""
     for attempt in range(_RETRIES):
         try:
-            # update() skips auto_now, so the heartbeat is set here
-            SimulationJob.objects.filter(pk=job_id).update(updated_at=timezone.now(), **fields)
-            return
+            return write(*args, **kwargs)
         except OperationalError:
             if attempt == _RETRIES - 1:
                 raise
             time.sleep(_RETRY_SECONDS)
+    return None
+
+
+def _mark(job_id: Any, **fields: Any) -> None:
+    """Move the job's progress (running, chunks done): one UPDATE of this job's row only.
+
+    Not an action, and not audited: a progress tick is the server's bookkeeping of a computation
+    whose start and end are audited, not a change anyone made. Auditing it would add one record
+    per chunk and make the worker queue for the trial's write lock after every chunk; as one
+    UPDATE statement of one row it is atomic on its own and touches nothing else.
+    """
+    # update() skips auto_now, so the heartbeat is set here
+    _retrying(lambda: SimulationJob.objects.filter(pk=job_id).update(
+        updated_at=timezone.now(), **fields))

@@ -1,4 +1,10 @@
-"""Writing to the registry: import study records (keeping earlier versions) and the shipped seed."""
+"""Storing registry studies (keeping earlier versions) and the shipped seed.
+
+The lower level of the registry's writes: it neither locks nor audits. At run time studies are
+imported through :func:`trialdesk.web.registry.actions.do_import_studies`, which audits each
+study this module reports as created or updated; the migrations seeding the default trial call
+:func:`seed_registry` with their historical models.
+"""
 
 from __future__ import annotations
 
@@ -30,15 +36,58 @@ class Incoming:
     listed_related: Sequence[str] = ()
 
 
+@dataclass(frozen=True)
+class StudyChange:
+    """One study created or updated, as its audit record states it: ``{field: {old, new}}``."""
+
+    nct_id: str
+    changes: dict[str, dict[str, Any]]
+
+
 @dataclass
 class ImportSummary:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    changes: list[StudyChange] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"created": len(self.created), "updated": len(self.updated),
                 "unchanged": len(self.unchanged), "nct_ids": self.created + self.updated}
+
+    def extend(self, other: ImportSummary) -> None:
+        """Add a later batch's summary to this one."""
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.changes += other.changes
+
+
+def last_update(document: dict[str, Any]) -> str | None:
+    """The date ClinicalTrials.gov last posted (or, failing that, received) an update."""
+    status = document.get("protocolSection", {}).get("statusModule", {})
+    posted = status.get("lastUpdatePostDateStruct") or {}
+    return posted.get("date") or status.get("lastUpdateSubmitDate")
+
+
+def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The document's changed modules as dotted paths (``protocolSection.statusModule``).
+
+    Module level, not every leaf: it says what an update touched in a line of bounded length;
+    the document it replaced is kept whole as a StudyVersion.
+    """
+    paths = []
+    for section in sorted(set(old) | set(new)):
+        before, after = old.get(section), new.get(section)
+        if before == after:
+            continue
+        if isinstance(before, dict | None) and isinstance(after, dict | None):
+            before, after = before or {}, after or {}
+            paths += [f"{section}.{key}" for key in sorted(set(before) | set(after))
+                      if before.get(key) != after.get(key)]
+        else:
+            paths.append(section)
+    return paths
 
 
 def _join(parts: Iterable[str | None]) -> str:
@@ -104,7 +153,7 @@ def store_studies(
     version_model: type[StudyVersion] = StudyVersion,
     term_model: type[StudyTerm] = StudyTerm,
 ) -> ImportSummary:
-    """Create or update each study, all or nothing.
+    """Create or update each study, all or nothing; the summary lists each change to audit.
 
     An NCT number already in the registry is updated when its document differs; the document it
     replaces is kept as a StudyVersion. Inferred terms of the earlier version are kept only while
@@ -142,6 +191,14 @@ def store_studies(
                 continue
             version_model.objects.create(study=row, version=row.version, document=row.document,
                                          source=row.source, replaced_at=now)
+            change = {
+                "version": {"old": row.version, "new": row.version + 1},
+                "last_update": {"old": last_update(row.document),
+                                "new": last_update(columns["document"])},
+                "fields": {"old": None, "new": changed_fields(row.document, columns["document"])},
+            }
+            if row.source != item.source:
+                change["source"] = {"old": row.source, "new": item.source}
             for name, value in columns.items():
                 setattr(row, name, value)
             row.version += 1
@@ -153,7 +210,13 @@ def store_studies(
             term_model.objects.filter(study=row).delete()
             term_model.objects.bulk_create(_term_rows(row, terms[nct_id], term_model))
             summary.updated.append(nct_id)
+            summary.changes.append(StudyChange(nct_id, change))
         created = study_model.objects.bulk_create(new_rows.values())
+        summary.changes += [StudyChange(row.nct_id, {
+            "version": {"old": None, "new": row.version},
+            "last_update": {"old": None, "new": last_update(row.document)},
+            "source": {"old": None, "new": row.source},
+        }) for row in created]
         term_model.objects.bulk_create([
             term for row in created for term in _term_rows(row, terms[row.nct_id], term_model)
         ])
