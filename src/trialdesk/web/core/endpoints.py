@@ -14,14 +14,26 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest
 
-from trialdesk.web.core.actor import Actor, actor_for, require
-from trialdesk.web.core.permissions import PUBLIC, Requirement, names
+from trialdesk.web.core.actor import Actor, actor_for
+from trialdesk.web.core.permissions import (
+    PUBLIC,
+    READ_PARTICIPANTS,
+    Requirement,
+    names,
+    refuse,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def endpoint(requirement: Requirement) -> Callable[[F], F]:
-    """Declare an API operation and what it asks of the caller's role."""
+def endpoint(
+    requirement: Requirement, *, record_readers: tuple[str, ...] = READ_PARTICIPANTS
+) -> Callable[[F], F]:
+    """Declare an API operation and what it asks of the caller's role.
+
+    ``record_readers``: the roles that may read the kind of record the URL names (participants
+    by default, kits for the pharmacy); others are told "not found" rather than "forbidden".
+    """
     accepted = names(requirement)
 
     def decorate(function: F) -> F:
@@ -29,8 +41,9 @@ def endpoint(requirement: Requirement) -> Callable[[F], F]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             if requirement != PUBLIC:
                 actor = actor_for(request.auth)
-                if accepted:
-                    require(actor, accepted)
+                if accepted and not actor.can_any(accepted):
+                    raise refuse(actor, accepted, names_a_record=_names_a_record(request),
+                             record_readers=record_readers)
                 request.actor = actor
             return function(request, *args, **kwargs)
 
@@ -46,3 +59,8 @@ def endpoint(requirement: Requirement) -> Callable[[F], F]:
 def request_actor(request: HttpRequest) -> Actor:
     """Return the Actor that ``@endpoint`` resolved for this request."""
     return request.actor  # type: ignore[attr-defined]
+
+
+def _names_a_record(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return bool(match and match.kwargs)

@@ -13,13 +13,20 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from trialdesk.web.core.actor import actor_for, require
+from trialdesk.web.core.actor import actor_for
 from trialdesk.web.core.errors import DatabaseLocked, Forbidden, NotFound
-from trialdesk.web.core.permissions import PUBLIC, Requirement, names
+from trialdesk.web.core.permissions import (
+    PUBLIC,
+    READ_PARTICIPANTS,
+    Requirement,
+    names,
+    refuse,
+)
 
 
-def page(requirement: Requirement) -> Callable[[Callable[..., HttpResponse]],
-                                            Callable[..., HttpResponse]]:
+def page(
+    requirement: Requirement, *, record_readers: tuple[str, ...] = READ_PARTICIPANTS
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Declare a page and what it asks of the role: a permission, a tuple (any of) or ANY_ROLE.
 
     The page requires a signed-in user with a role and that permission, gets the Actor, and has
@@ -29,15 +36,15 @@ def page(requirement: Requirement) -> Callable[[Callable[..., HttpResponse]],
     accepted = names(requirement)
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        wrapper = _page(view, accepted)
+        wrapper = _page(view, accepted, record_readers)
         wrapper.permission = requirement  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
 
 
-def _page(view: Callable[..., HttpResponse],
-          accepted: tuple[str, ...]) -> Callable[..., HttpResponse]:
+def _page(view: Callable[..., HttpResponse], accepted: tuple[str, ...],
+          record_readers: tuple[str, ...]) -> Callable[..., HttpResponse]:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -50,8 +57,9 @@ def _page(view: Callable[..., HttpResponse],
                                           content_type="text/plain; charset=utf-8")
         try:
             actor = actor_for(request.user)
-            if accepted:
-                require(actor, accepted)
+            if accepted and not actor.can_any(accepted):
+                raise refuse(actor, accepted, names_a_record=_names_a_record(request),
+                             record_readers=record_readers)
             response = view(request, actor, *args, **kwargs)
         except NotFound as error:
             raise Http404(str(error)) from None
@@ -73,3 +81,8 @@ def public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Declare a page anyone may open, signed in or not (the registry record, signing in)."""
     view.permission = PUBLIC  # type: ignore[attr-defined]
     return view
+
+
+def _names_a_record(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return bool(match and match.kwargs)

@@ -7,6 +7,7 @@ A page or endpoint declares one of these (or a single permission) where it is de
 from __future__ import annotations
 
 from trialdesk.blinding import Permission
+from trialdesk.web.core.errors import Forbidden, NotFound
 
 Requirement = Permission | str | tuple[Permission | str, ...]
 
@@ -34,3 +35,19 @@ def names(requirement: Requirement) -> tuple[str, ...]:
     if isinstance(requirement, str):
         return (str(requirement),)
     return tuple(str(permission) for permission in requirement)
+
+
+
+def refuse(actor: object, requirement_names: tuple[str, ...], *, names_a_record: bool,
+           record_readers: tuple[str, ...]) -> Exception:
+    """Return the error for an actor whose role lacks the requirement.
+
+    On a URL that names a record (a participant, a kit, a query) a role that cannot read such
+    records at all is told "not found", as for a record it may not see, so that no answer says
+    which records exist; a role that reads them, and everyone elsewhere, is told "forbidden",
+    naming what is missing.
+    """
+    if names_a_record and not actor.can_any(record_readers):  # type: ignore[attr-defined]
+        return NotFound("not found")
+    wanted = " or ".join(name.replace("_", " ") for name in requirement_names)
+    return Forbidden(f"the role {actor.role} may not {wanted}")  # type: ignore[attr-defined]
