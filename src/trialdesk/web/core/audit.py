@@ -54,3 +54,11 @@ def append_audit(
     # The anchor of this head: the last one a transaction writes anchors what it committed.
     AuditAnchor.objects.create(seq=record.seq, hash=record.hash, at=record.at)
     return record
+
+
+def current_head() -> dict[str, Any] | None:
+    """Return the newest record's ``seq``, ``hash`` and ``at`` (None while the trail is empty).
+
+    Hashes and a number only: what may be published anywhere, the public registry page included.
+    """
+    return AuditRecord.objects.order_by("-seq").values("seq", "hash", "at").first()

@@ -88,3 +88,89 @@ def check_heads(
                               f"record {seq} {what}: {source} names it as a head of the chain "
                               "(records were removed or replaced)")
     return ChainCheck(True, len(chain))
+
+
+# --- heads published outside the database ----------------------------------------------------
+#
+# A copy of the database restored from before its newest writes (its records and anchors cut off
+# together) verifies on its own. A head kept where the rollback cannot reach (a file on another
+# disk, an e-mail, the public registry page) shows it: the database must still hold every head
+# ever published, with the same hash.
+
+
+@dataclass(frozen=True)
+class PublishedHead:
+    seq: int
+    hash: str
+    at: str = ""  # the time of the record, as published
+    published_at: str = ""
+    source: str = ""  # where it was read: "FILE line N"
+
+
+def head_line(*, seq: int, digest: str, at: datetime, published_at: datetime,
+              trial: str = "") -> str:
+    """The JSON line (no signature: its worth is where it is kept) that publishes a head."""
+    entry = {"trial": trial, "seq": seq, "hash": digest, "head": f"{seq}:{digest}",
+             "at": _canonical_time(at), "published_at": _canonical_time(published_at)}
+    return json.dumps(entry, sort_keys=False, separators=(", ", ": "))
+
+
+def read_published(lines: Iterable[str], source: str, trial: str = "") -> list[PublishedHead]:
+    """Return the heads of a published file's lines; raise ValueError naming a bad line.
+
+    Lines published for another trial (another ``trial`` value) are skipped, so one file can keep
+    the heads of several trials.
+    """
+    heads = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{source} line {number}"
+        try:
+            entry = json.loads(line)
+            if not isinstance(entry, dict):
+                raise ValueError("not a JSON object")
+            seq, digest = parse_head(f"{entry['seq']}:{entry['hash']}")
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{where}: not a published head ({error})") from None
+        if trial and entry.get("trial") and entry["trial"] != trial:
+            continue
+        heads.append(PublishedHead(seq, digest, str(entry.get("at", "")),
+                                   str(entry.get("published_at", "")), where))
+    return heads
+
+
+def _described(head: PublishedHead) -> str:
+    when = f", published {head.published_at}" if head.published_at else ""
+    return f"{head.seq}:{head.hash} ({head.source}{when})"
+
+
+def check_published(
+    chain: Mapping[int, str], last_seq: int, heads: Iterable[PublishedHead]
+) -> ChainCheck:
+    """Check published heads against the database's records ``seq -> hash`` (at least those at
+    the published numbers) whose newest is ``last_seq``.
+
+    "forked at SEQ": a published head names a record the database has, with another hash (the
+    database was replaced by another history). "cut off after SEQ": the database ends at SEQ,
+    before a published head (a rollback). The count is that of ``chain``.
+    """
+    ordered = sorted(set(heads), key=lambda head: (head.seq, head.hash, head.source))
+    for head in ordered:
+        if head.seq <= last_seq and chain.get(head.seq) != head.hash:
+            kept = [h.seq for h in ordered if h.seq < head.seq and chain.get(h.seq) == h.hash]
+            still = (f"; the newest published head it still has is record {kept[-1]}" if kept
+                     else "")
+            return ChainCheck(False, len(chain), head.seq,
+                              f"forked at {head.seq}: the published head {_described(head)} "
+                              f"names record {head.seq}, whose hash in the database is "
+                              f"{chain.get(head.seq, 'missing')}{still}")
+    beyond = [head for head in ordered if head.seq > last_seq]
+    if beyond:
+        newest = beyond[-1]
+        return ChainCheck(False, len(chain), last_seq + 1,
+                          f"cut off after {last_seq}: the published head {_described(newest)} "
+                          f"names record {newest.seq}, but the database's last record is "
+                          f"{last_seq} ({newest.seq - last_seq} records gone: restored from an "
+                          "older copy, or rolled back)")
+    return ChainCheck(True, len(chain))

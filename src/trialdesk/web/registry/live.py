@@ -2,9 +2,10 @@
 
 The trial server's models are read through the app registry, so this page works (showing no live
 figures) on a registry-only deployment or before the server's tables exist. What may be shown is
-listed here and nowhere else: the number randomized, the target, each site's recruiting status, and
-the allocation list's commitment hash. Counts per arm, allocations, kit codes and the list's salt
-are never read.
+listed here and nowhere else: the number randomized, the target, each site's recruiting status, the
+allocation list's commitment hash, and the audit trail's head (the newest record's number, hash and
+time: a copy kept by any reader shows a later rollback of the database). Counts per arm,
+allocations, kit codes, the list's salt and the audit records themselves are never read.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from trialdesk.protocol import Protocol, load_protocol
+from trialdesk.web.core.audit import current_head
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,27 @@ class SiteStatus:
 
 
 @dataclass(frozen=True)
+class AuditHead:
+    """The newest audit record's number, hash and time: hashes only, nothing about anyone."""
+
+    seq: int
+    hash: str
+    at: dt.datetime
+
+    @property
+    def text(self) -> str:
+        """The form ``trialdesk audit verify --expect-head`` reads."""
+        return f"{self.seq}:{self.hash}"
+
+
+@dataclass(frozen=True)
 class LiveFigures:
     enrolled: int
     target: int
     sites: list[SiteStatus]
     commitment: str | None
     committed_at: dt.datetime | None
+    audit_head: AuditHead | None = None
 
     @property
     def percent(self) -> int:
@@ -71,6 +88,7 @@ def live_figures(nct_id: str) -> LiveFigures | None:
         latest = (allocation_list.objects.order_by("-created_at")
                   .values("commitment", "created_at").first()
                   if allocation_list is not None else None)
+        head = current_head()
     except DatabaseError:  # the server's tables are not migrated yet
         return None
     recruiting = protocol.registry.overall_status == "RECRUITING"
@@ -81,4 +99,5 @@ def live_figures(nct_id: str) -> LiveFigures | None:
                for s in protocol.sites],
         commitment=latest["commitment"] if latest else None,
         committed_at=latest["created_at"] if latest else None,
+        audit_head=AuditHead(head["seq"], head["hash"], head["at"]) if head else None,
     )
