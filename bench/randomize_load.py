@@ -22,7 +22,8 @@ from pathlib import Path
 
 import requests
 
-# The live-server helpers are shared with the acceptance tests.
+# The live-server helpers are shared with the acceptance tests (and they use tests/helpers/).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "helpers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "web"))
 from live_server import (
     check_allocation_invariants,

@@ -7,11 +7,15 @@
 - ``test_data`` (``TEST_DATA``): ``tests/data/``, the reference files tests read (the registry page,
   the CDISC pilot ADTTE, a ClinicalTrials.gov example), each with its source and licence in
   ``tests/data/README.md``. Tests read no file outside the repository.
+- ``tests/helpers/`` (on ``sys.path``): the one copy of each test helper, imported by module name:
+  ``eligible`` (ELIGIBLE_VALUES), ``api_client`` (ApiClient), ``login`` (signed-in clients),
+  ``trial_factory`` (make_trial, Trial, PASSWORD), ``enrollment`` (screen, enroll, randomize).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +23,9 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_OUTPUT_ROOT = REPO_ROOT / "test-output"
 TEST_DATA = Path(__file__).resolve().parent / "data"
+TEST_HELPERS = Path(__file__).resolve().parent / "helpers"
+if str(TEST_HELPERS) not in sys.path:
+    sys.path.insert(0, str(TEST_HELPERS))
 
 
 @pytest.fixture

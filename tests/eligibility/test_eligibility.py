@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from eligible import ELIGIBLE_VALUES
 
 from trialdesk.eligibility import NoStratum, evaluate_eligibility, stratum_for
 from trialdesk.protocol import load_protocol
 
-ELIGIBLE = {
-    "age": 54, "sars_cov2_pcr": "positive", "onset_within_week": True,
-    "bilateral_opacities": True, "cardiac_failure_explains": False, "pao2": 120, "fio2": 0.8,
-    "peep": 10, "pregnant": False, "active_malignancy": False, "expected_death_24h": False,
-    "other_interventional_trial": False,
-}
+ELIGIBLE = {**ELIGIBLE_VALUES, "pao2": 120}  # P/F 150: moderate ARDS
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from login import signed_in_client
 
 from trialdesk.blinding import arm_revealing_texts, find_leaks
 from trialdesk.web.core.protocol import get_policy, get_protocol
@@ -126,7 +127,5 @@ def build_viewers(users: dict[str, Any]) -> dict[str, tuple[Client, str | None]]
     """Return a signed-in client per user (and an anonymous one), with the user's role."""
     viewers: dict[str, tuple[Client, str | None]] = {"anonymous": (Client(), None)}
     for username, user in users.items():
-        client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        viewers[username] = (client, user.membership.role)
+        viewers[username] = (signed_in_client(user), user.membership.role)
     return viewers

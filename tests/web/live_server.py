@@ -21,12 +21,8 @@ from urllib.parse import urlparse, urlunparse
 
 import requests
 
-ELIGIBLE = {
-    "age": 54, "sars_cov2_pcr": "positive", "onset_within_week": True,
-    "bilateral_opacities": True, "cardiac_failure_explains": False, "pregnant": False,
-    "active_malignancy": False, "expected_death_24h": False, "other_interventional_trial": False,
-    "pao2": 70, "fio2": 0.8, "peep": 10,
-}
+# tests/helpers/ is on sys.path: tests/conftest.py puts it there, benchmarks (bench/) too
+from eligible import ELIGIBLE_VALUES as ELIGIBLE
 
 
 def free_port() -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from django.test import Client
-from trial_fixtures import PASSWORD
+from login import signed_in_client
+from trial_factory import PASSWORD
 
 from trialdesk.web.accounts.models import ApiToken
 
@@ -38,9 +39,7 @@ def test_a_bad_token_is_401(trial):
 
 
 def test_session_auth_works_for_reads_and_needs_csrf_for_writes(trial):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(trial.users["investigator-co-01"],
-                       backend="django.contrib.auth.backends.ModelBackend")
+    client = signed_in_client(trial.users["investigator-co-01"], enforce_csrf_checks=True)
     assert client.get("/api/v1/participants").status_code == 200
     response = client.post("/api/v1/participants", {"values": {}},
                            content_type="application/json")
@@ -51,7 +50,6 @@ def test_a_user_without_a_role_can_do_nothing(trial):
     from django.contrib.auth import get_user_model
 
     stranger = get_user_model().objects.create_user("stranger", password=PASSWORD)
-    client = Client()
-    client.force_login(stranger, backend="django.contrib.auth.backends.ModelBackend")
+    client = signed_in_client(stranger)
     assert client.get("/").status_code == 403
     assert client.get("/api/v1/participants").status_code == 403

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from trial_fixtures import ELIGIBLE_VALUES, enroll, screen
+from eligible import ELIGIBLE_VALUES
+from enrollment import enroll, screen
 
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trial_fixtures import enroll
+from enrollment import enroll
 
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials.models import AllocationSlot, Participant

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from trial_fixtures import ELIGIBLE_VALUES, enroll, screen
+from eligible import ELIGIBLE_VALUES
+from enrollment import enroll, screen
 
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials.models import AllocationSlot, RestrictedAllocationLog

@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 from django.db import DatabaseError, connection, transaction
-from trial_fixtures import enroll
+from enrollment import enroll
 
 from trialdesk.commands.audit import command as audit_command
 from trialdesk.web.core.auditchain import GENESIS, record_hash, verify_chain

@@ -6,8 +6,8 @@ import pytest
 from blinding_matrix import build_viewers, run_matrix
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
+from enrollment import enroll
 from ninja import NinjaAPI
-from trial_fixtures import enroll
 
 from trialdesk.web.trials.models import AllocationSlot
 from trialdesk.web.urls import urlpatterns as real_urlpatterns

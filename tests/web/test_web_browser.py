@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from live_server import demo_users, running, setup_demo
-from playwright.sync_api import Page, expect, sync_playwright
+from login import sign_in_browser
+from playwright.sync_api import expect, sync_playwright
 
 from trialdesk.blinding import arm_revealing_texts
 from trialdesk.protocol import load_protocol
@@ -35,14 +36,6 @@ def server(tmp_path_factory):
         yield live, demo_users(folder)
 
 
-def _login(page: Page, url: str, user: dict) -> None:
-    page.goto(url + "/accounts/login/")
-    page.fill("#id_username", user["username"])
-    page.fill("#id_password", user["password"])
-    page.click("button[type=submit] >> nth=-1")
-    page.wait_for_url(lambda u: "/accounts/login/" not in u)
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_investigator_sees_kit_code_not_arm_and_pharmacist_sees_arm(server, language,
@@ -59,7 +52,7 @@ def test_investigator_sees_kit_code_not_arm_and_pharmacist_sees_arm(server, lang
             context = browser.new_context(locale=language,
                                           extra_http_headers={"Accept-Language": language})
             page = context.new_page()
-            _login(page, live.url, users["investigator-co-01"])
+            sign_in_browser(page, live.url, users["investigator-co-01"])
             page.goto(live.url + "/screen/")
             for field, value in SCREENING.items():
                 page.fill(f"#id_{field}", value)
@@ -92,7 +85,7 @@ def test_investigator_sees_kit_code_not_arm_and_pharmacist_sees_arm(server, lang
             context = browser.new_context(locale=language,
                                           extra_http_headers={"Accept-Language": language})
             page = context.new_page()
-            _login(page, live.url, users["pharmacist-co-01"])
+            sign_in_browser(page, live.url, users["pharmacist-co-01"])
             page.goto(live.url + "/pharmacy/")
             row = page.locator("tr", has=page.locator(f"td[data-kit='{kit}']"))
             arm_text = row.locator(".arm-cell").inner_text().strip()

@@ -10,7 +10,9 @@ import json
 
 import pytest
 from django.test import Client
-from trial_fixtures import ELIGIBLE_VALUES, PASSWORD, enroll, screen
+from eligible import ELIGIBLE_VALUES, screening_form_data
+from enrollment import enroll, screen
+from login import login_page_client
 
 from trialdesk.web.core.errors import DatabaseLocked
 from trialdesk.web.core.models import AuditRecord
@@ -95,19 +97,12 @@ def test_the_refused_writes_cover_every_trial_write_operation_of_the_schema(lock
     assert operations == tried
 
 
-def _login(username: str) -> Client:
-    client = Client()
-    response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
-
-
 def test_every_trial_write_of_the_pages_is_refused_with_409(locked):
     _, p = locked
-    investigator, pharmacist = _login("investigator-co-01"), _login("pharmacist-co-01")
+    investigator = login_page_client("investigator-co-01")
+    pharmacist = login_page_client("pharmacist-co-01")
     before = _state()
-    screening = {k: ("yes" if v is True else "no" if v is False else v)
-                 for k, v in ELIGIBLE_VALUES.items()}
+    screening = screening_form_data(ELIGIBLE_VALUES)
     writes = [
         (investigator, "/screen/", screening),
         (investigator, f"/participants/{p['screened']}/",

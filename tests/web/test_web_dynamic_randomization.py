@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from blinding_matrix import build_viewers, run_matrix
+from eligible import ELIGIBLE_VALUES
 from live_server import (
     create_database,
     demo_users,
@@ -21,47 +22,25 @@ from live_server import (
     setup_demo,
 )
 from live_server import trialdesk as run_trialdesk
-from trial_fixtures import ELIGIBLE_VALUES, FAST_HASHERS, PASSWORD, Trial
+from trial_factory import Trial, make_trial, protocol_in_use, write_minimization_protocol
 
-from trialdesk.protocol import default_protocol_path, load_protocol
+from trialdesk.protocol import load_protocol
 from trialdesk.randomization import DynamicAllocator, PriorAllocation, RandomSource
-from trialdesk.web.accounts import actions as account_actions
-from trialdesk.web.core.protocol import get_policy, get_protocol
+from trialdesk.web.core.protocol import get_protocol
 
 SEED = b"minimization-test-seed-0123456789"
-BLOCKS = 'method = "permuted-blocks"\nblock_sizes = [2, 4]\n'
-MINIMIZATION = 'method = "minimization"\nparameters = { p = 0.8 }\n'
 
 
 @pytest.fixture(scope="module")
 def minimization_protocol(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    text = default_protocol_path().read_text()
-    assert BLOCKS in text, "the bundled protocol's randomization section changed"
-    path = tmp_path_factory.mktemp("protocol") / "minimization.toml"
-    path.write_text(text.replace(BLOCKS, MINIMIZATION))
-    return path
+    return write_minimization_protocol(tmp_path_factory.mktemp("protocol"))
 
 
 @pytest.fixture
 def dyn_trial(minimization_protocol, db, settings):
     """The ``trial`` fixture on the minimization protocol, with 40 kits per arm and site."""
-    settings.PASSWORD_HASHERS = FAST_HASHERS
-    settings.TRIALDESK_PROTOCOL = str(minimization_protocol)
-    get_protocol.cache_clear()
-    get_policy.cache_clear()
-    from django.contrib.auth import get_user_model
-
-    from trialdesk.web.trials import actions
-    from trialdesk.web.trials.demo import demo_usernames
-
-    actions.do_load_sites(actor="test")
-    for username, role, site in demo_usernames():
-        account_actions.do_create_user(actor="test", username=username, role=role, site=site,
-                               password=PASSWORD)
-    actions.do_commit_allocation_list(actor="test", seed=SEED)
-    yield Trial({user.username: user for user in get_user_model().objects.all()})
-    get_protocol.cache_clear()
-    get_policy.cache_clear()
+    with protocol_in_use(settings, minimization_protocol):
+        yield make_trial(settings, seed=SEED)
 
 
 def _randomize(trial: Trial, count: int) -> list[dict]:

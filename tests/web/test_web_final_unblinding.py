@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
-from trial_fixtures import PASSWORD, enroll
+from enrollment import enroll
+from login import login_page_client
 
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials.models import AllocationSlot, FinalUnblinding
@@ -96,16 +96,10 @@ def test_approved_final_unblinding_opens_the_arms_to_the_analyst_only(
     assert again.status_code == 409 and again.json()["error"] == "already_unblinded"
 
 
-def _login(username: str) -> Client:
-    client = Client()
-    assert client.post("/accounts/login/",
-                       {"username": username, "password": PASSWORD}).status_code == 302
-    return client
-
-
 def test_the_pages_carry_the_request_and_the_approval(randomized):
     trial, _ = randomized
-    manager, dsmb = _login("data_manager"), _login("dsmb_statistician")
+    manager = login_page_client("data_manager")
+    dsmb = login_page_client("dsmb_statistician")
     refused = manager.post("/final-unblinding/", {"reason": REASON})
     assert refused.status_code == 409
     assert 'data-reason="database_not_locked"' in refused.content.decode()
@@ -115,7 +109,8 @@ def test_the_pages_carry_the_request_and_the_approval(randomized):
     assert 'data-state="requested"' in page and REASON in page
     approval = {"reason": "DSMB agrees: data are final"}
     assert dsmb.post("/final-unblinding/", approval).status_code == 302
-    assert 'data-state="unblinded"' in _login("analyst").get("/final-unblinding/").content.decode()
+    analyst = login_page_client("analyst")
+    assert 'data-state="unblinded"' in analyst.get("/final-unblinding/").content.decode()
 
 
 def test_the_database_stays_locked_after_the_final_unblinding(randomized):

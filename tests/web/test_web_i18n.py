@@ -10,7 +10,7 @@ from pathlib import Path
 
 from catalogues import gettext_tool
 from django.test import Client
-from trial_fixtures import PASSWORD
+from trial_factory import PASSWORD
 
 import trialdesk.web
 

@@ -5,25 +5,16 @@ from __future__ import annotations
 import re
 
 from django.test import Client
-from trial_fixtures import ELIGIBLE_VALUES, PASSWORD
+from eligible import ELIGIBLE_VALUES, screening_form_data
+from login import login_page_client
+from trial_factory import PASSWORD
 
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials.models import AllocationSlot, Participant
 
 
-def _login(username: str, language: str = "en") -> Client:
-    client = Client(headers={"Accept-Language": language})
-    response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    return client
-
-
-def _form_values(values: dict) -> dict:
-    return {k: ("yes" if v is True else "no" if v is False else v) for k, v in values.items()}
-
-
 def _screen_consent_randomize(client: Client) -> tuple[str, str]:
-    response = client.post("/screen/", _form_values(ELIGIBLE_VALUES))
+    response = client.post("/screen/", screening_form_data(ELIGIBLE_VALUES))
     assert response.status_code == 302, response.content.decode()
     code = response.url.rstrip("/").rsplit("/", 1)[-1]
     response = client.post(f"/participants/{code}/",
@@ -44,7 +35,7 @@ def test_anonymous_visitor_is_sent_to_login(trial):
 
 
 def test_investigator_randomizes_on_pages_and_sees_kit_code_but_no_arm(trial):
-    client = _login("investigator-co-01")
+    client = login_page_client("investigator-co-01")
     code, kit = _screen_consent_randomize(client)
     slot = AllocationSlot.objects.get(kit_code=kit)
     assert slot.randomization.participant.code == code
@@ -57,8 +48,8 @@ def test_investigator_randomizes_on_pages_and_sees_kit_code_but_no_arm(trial):
 
 
 def test_confirmation_is_required_to_randomize(trial):
-    client = _login("investigator-co-01")
-    response = client.post("/screen/", _form_values(ELIGIBLE_VALUES))
+    client = login_page_client("investigator-co-01")
+    response = client.post("/screen/", screening_form_data(ELIGIBLE_VALUES))
     code = response.url.rstrip("/").rsplit("/", 1)[-1]
     client.post(f"/participants/{code}/", {"consent_date": "2026-01-05", "form_version": "1.0"})
     response = client.post(f"/participants/{code}/randomize/", {"idempotency_key": "k" * 20})
@@ -67,26 +58,26 @@ def test_confirmation_is_required_to_randomize(trial):
 
 
 def test_pharmacist_page_shows_arm_of_own_site_kit_only(trial):
-    _, kit = _screen_consent_randomize(_login("investigator-co-01"))
+    _, kit = _screen_consent_randomize(login_page_client("investigator-co-01"))
     arm_label = {"msc": "Standard therapy plus MSC", "standard": "Standard therapy alone"}[
         AllocationSlot.objects.get(kit_code=kit).arm]
-    own = _login("pharmacist-co-01").get("/pharmacy/").content.decode()
-    other = _login("pharmacist-co-02").get("/pharmacy/").content.decode()
+    own = login_page_client("pharmacist-co-01").get("/pharmacy/").content.decode()
+    other = login_page_client("pharmacist-co-02").get("/pharmacy/").content.decode()
     assert kit in own and arm_label in own
     assert kit not in other and arm_label not in other
 
 
 def test_pharmacist_records_dispensing_on_the_page(trial):
-    _, kit = _screen_consent_randomize(_login("investigator-co-01"))
-    client = _login("pharmacist-co-01")
+    _, kit = _screen_consent_randomize(login_page_client("investigator-co-01"))
+    client = login_page_client("pharmacist-co-01")
     response = client.post("/pharmacy/", {"kit_code": kit, "lot": "LOT-7"})
     assert response.status_code == 302
     assert "LOT-7" in client.get("/pharmacy/").content.decode()
 
 
 def test_screening_log_keeps_ineligible_patients(trial):
-    client = _login("coordinator-co-02")
-    response = client.post("/screen/", _form_values({**ELIGIBLE_VALUES, "age": 16}))
+    client = login_page_client("coordinator-co-02")
+    response = client.post("/screen/", screening_form_data({**ELIGIBLE_VALUES, "age": 16}))
     assert response.status_code == 302
     participant = Participant.objects.get()
     assert not participant.eligible and participant.site.code == "CO-02"
@@ -94,8 +85,8 @@ def test_screening_log_keeps_ineligible_patients(trial):
 
 
 def test_live_eligibility_fragment_lists_each_criterion(trial):
-    client = _login("investigator-co-01")
-    body = client.post("/screen/check/", _form_values(ELIGIBLE_VALUES)).content.decode()
+    client = login_page_client("investigator-co-01")
+    body = client.post("/screen/check/", screening_form_data(ELIGIBLE_VALUES)).content.decode()
     assert "Eligible" in body and body.count("<li>") == 7
     body = client.post("/screen/check/", {"age": "12"}).content.decode()
     assert "not met" in body and "not decided" in body
@@ -105,7 +96,7 @@ def test_live_eligibility_fragment_lists_each_criterion(trial):
 def test_unblinding_page_shows_arm_and_notifies(
     trial, mailoutbox, django_capture_on_commit_callbacks
 ):
-    client = _login("investigator-co-01")
+    client = login_page_client("investigator-co-01")
     code, _ = _screen_consent_randomize(client)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/participants/{code}/unblind/",
@@ -113,18 +104,18 @@ def test_unblinding_page_shows_arm_and_notifies(
     assert response.status_code == 200
     assert 'id="arm"' in response.content.decode()
     assert len(mailoutbox) == 1
-    dsmb = _login("dsmb_statistician").get("/").content.decode()
+    dsmb = login_page_client("dsmb_statistician").get("/").content.decode()
     assert "Severe reaction" in dsmb
 
 
 def test_audit_viewer_for_monitor_not_for_investigator(trial):
-    _login("investigator-co-01")
-    assert _login("monitor").get("/audit/").status_code == 200
-    assert _login("investigator-co-01").get("/audit/").status_code == 403
+    login_page_client("investigator-co-01")
+    assert login_page_client("monitor").get("/audit/").status_code == 200
+    assert login_page_client("investigator-co-01").get("/audit/").status_code == 403
 
 
 def test_logins_logouts_and_failed_logins_are_audited(trial):
-    client = _login("monitor")
+    client = login_page_client("monitor")
     client.post("/accounts/logout/")
     Client().post("/accounts/login/", {"username": "monitor", "password": "wrong password!"})
     actions = list(AuditRecord.objects.filter(object_id="monitor").values_list("action", flat=True))
@@ -149,7 +140,7 @@ def test_passwords_are_hashed_with_argon2(trial, settings):
 
 
 def test_pages_carry_secure_headers(trial):
-    response = _login("monitor").get("/")
+    response = login_page_client("monitor").get("/")
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"

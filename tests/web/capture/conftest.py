@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from capture_testkit import PASSWORD, Api, randomize
+from api_client import ApiClient
+from enrollment import randomize
 
 
 class CaptureTrial:
@@ -13,21 +14,20 @@ class CaptureTrial:
 
     def __init__(self, users: dict[str, Any]) -> None:
         self.users = users
-        self._apis: dict[str, Api] = {}
+        self._apis: dict[str, ApiClient] = {}
 
-    def api(self, username: str) -> Api:
+    def api(self, username: str) -> ApiClient:
         if username not in self._apis:
-            self._apis[username] = Api(self.users[username])
+            self._apis[username] = ApiClient(self.users[username])
         return self._apis[username]
 
     def randomize(self, site: str = "co-01", *, days_ago: int = 0) -> str:
-        return randomize(self.api(f"investigator-{site}"), days_ago=days_ago)
+        """Screen, consent and randomize a patient at ``site``; return the participant code."""
+        code, _ = randomize(self.api(f"investigator-{site}"), days_ago=days_ago)
+        return code
 
 
 @pytest.fixture
 def ct(trial: Any) -> CaptureTrial:
-    """The trial, with every user's password set to the capture tests' one (fast hasher)."""
-    for user in trial.users.values():
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
+    """The trial (every user's password is ``trial_factory.PASSWORD``), API clients kept."""
     return CaptureTrial(trial.users)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from capture_testkit import PASSWORD, RESPIRATORY_OK, form_path
+from capture_testkit import RESPIRATORY_OK, form_path
+from trial_factory import PASSWORD
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: the matrix helpers
 from blinding_matrix import build_viewers, run_matrix

@@ -9,23 +9,16 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import demo_users, enroll, running, setup_demo, token
+from login import sign_in_browser
 
 pytestmark = pytest.mark.browser
 
 LAUNCH = {"executable_path": "/usr/bin/chromium",
           "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]}
-
-
-def _sign_in(page: Page, base: str, user: dict) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", user["username"])
-    page.fill("#id_password", user["password"])
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def _randomized_participant(url: str, investigator: dict) -> str:
@@ -46,7 +39,7 @@ def test_coordinator_confirms_a_soft_range_value_and_the_data_manager_sees_the_q
         browser = p.chromium.launch(**LAUNCH)
         try:
             coordinator = browser.new_context(locale="en-GB").new_page()
-            _sign_in(coordinator, server.url, users["coordinator-co-01"])
+            sign_in_browser(coordinator, server.url, users["coordinator-co-01"])
             coordinator.goto(f"{server.url}/capture/participants/{code}/")
             coordinator.click("#visit-day0 a[href$='/day0/respiratory/']")
             coordinator.fill("#id_pao2", "520")
@@ -71,7 +64,7 @@ def test_coordinator_confirms_a_soft_range_value_and_the_data_manager_sees_the_q
                                    full_page=True)
 
             manager = browser.new_context(locale="en-GB").new_page()
-            _sign_in(manager, server.url, users["data_manager"])
+            sign_in_browser(manager, server.url, users["data_manager"])
             manager.goto(f"{server.url}/capture/queries/")
             row = manager.locator("#query-list tbody tr").filter(has_text=code)
             expect(row).to_have_count(1)

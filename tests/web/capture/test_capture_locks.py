@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from capture_testkit import PASSWORD, RESPIRATORY_OK, form_path, login, page_path, stored
+from capture_testkit import RESPIRATORY_OK, form_path, page_path, stored
+from login import login_page_client
+from trial_factory import PASSWORD
 
 from trialdesk.web.capture.models import Lock
 from trialdesk.web.core.models import AuditRecord
@@ -103,11 +105,11 @@ def test_database_lock_refuses_every_clinical_write_through_the_api(ct):
 
 def test_database_lock_refuses_writes_through_the_pages(ct):
     code = _complete(ct)
-    manager = login("data_manager")
+    manager = login_page_client("data_manager")
     query = manager.post(page_path(code) + "query/", {"field": "pao2", "text": "?"})
     query_path = query.url
     ct.api("data_manager").post("/api/v1/locks", {"scope": "database"})
-    coord, inv = login(COORD), login("investigator-co-01")
+    coord, inv = login_page_client(COORD), login_page_client("investigator-co-01")
     assert coord.get(page_path(code)).status_code == 200  # reading still works
     vitals = {"heart_rate": "80", "systolic_bp": "120", "diastolic_bp": "70",
               "temperature": "37", "action": "draft"}

@@ -3,7 +3,8 @@ open-query counts added to the server's dashboard and participant page."""
 
 from __future__ import annotations
 
-from capture_testkit import RESPIRATORY_OK, form_path, login, page_path, stored
+from capture_testkit import RESPIRATORY_OK, form_path, page_path, stored
+from login import login_page_client
 
 from trialdesk.web.capture.models import Lock, Query
 
@@ -19,7 +20,7 @@ def _with_query(ct):
 
 def test_dashboard_and_participant_page_link_to_data_capture_with_open_query_counts(ct):
     code, _ = _with_query(ct)
-    client = login(COORD)
+    client = login_page_client(COORD)
     dashboard = client.get("/").content.decode()
     assert 'href="/capture/worklist/"' in dashboard
     assert '<span class="site-count" data-site="CO-01">CO-01: 1</span>' in dashboard
@@ -30,17 +31,18 @@ def test_dashboard_and_participant_page_link_to_data_capture_with_open_query_cou
 def test_worklist_shows_the_sites_participants_with_drafts_and_open_queries(ct):
     code, _ = _with_query(ct)
     other = ct.randomize("co-02")
-    body = login(COORD).get("/capture/worklist/").content.decode()
+    body = login_page_client(COORD).get("/capture/worklist/").content.decode()
     assert code in body and other not in body
     assert "0 forms in draft, 1 open queries." in body
-    manager = login("data_manager").get("/capture/worklist/?site=CO-02").content.decode()
+    manager = login_page_client("data_manager").get(
+        "/capture/worklist/?site=CO-02").content.decode()
     assert other in manager and code not in manager
 
 
 def test_site_answers_and_data_manager_closes_a_query_on_the_pages(ct):
     code, query = _with_query(ct)
     path = f"/capture/queries/{query.pk}/"
-    coord = login(COORD)
+    coord = login_page_client(COORD)
     assert coord.post(path, {"action": "answer", "text": "Checked",
                              "correction": "480"}).status_code == 422  # no reason
     response = coord.post(path, {"action": "answer", "text": "Re-read the gas",
@@ -49,7 +51,7 @@ def test_site_answers_and_data_manager_closes_a_query_on_the_pages(ct):
     assert stored(code)[0]["pao2"] == 480
     query.refresh_from_db()
     assert query.status == "closed"  # the corrected value no longer breaks the rule
-    manager = login("data_manager")
+    manager = login_page_client("data_manager")
     assert manager.post(path, {"action": "reopen", "text": "Source says 520"}).status_code == 302
     assert coord.post(path, {"action": "answer", "text": "Confirmed 520"}).status_code == 302
     assert manager.post(path, {"action": "close"}).status_code == 302
@@ -60,7 +62,7 @@ def test_site_answers_and_data_manager_closes_a_query_on_the_pages(ct):
 
 def test_data_manager_raises_a_query_from_the_form_page(ct):
     code, _ = _with_query(ct)
-    response = login("data_manager").post(page_path(code) + "query/",
+    response = login_page_client("data_manager").post(page_path(code) + "query/",
                                           {"field": "fio2", "text": "Is this 0.5?"})
     assert response.status_code == 302
     assert Query.objects.filter(field="fio2", kind="manual").count() == 1
@@ -68,7 +70,7 @@ def test_data_manager_raises_a_query_from_the_form_page(ct):
 
 def test_completeness_page_counts_expected_and_complete_forms_per_site_and_visit(ct):
     code, _ = _with_query(ct)
-    body = login("data_manager").get("/capture/completeness/").content.decode()
+    body = login_page_client("data_manager").get("/capture/completeness/").content.decode()
     # day 0 is due today: five forms expected, one complete; the screening visit as well
     assert "<td>CO-01</td><td>Day 0 (randomization)</td><td>5</td><td>1</td><td>20.0</td>" in body
     assert f"{code} · vital_signs" in body
@@ -76,18 +78,19 @@ def test_completeness_page_counts_expected_and_complete_forms_per_site_and_visit
 
 def test_locks_page_locks_and_unlocks_the_database_with_a_reason(ct):
     code, _ = _with_query(ct)
-    manager = login("data_manager")
+    manager = login_page_client("data_manager")
     assert manager.post("/capture/locks/", {"scope": "database", "reason": "final"}
                         ).status_code == 302
     assert 'id="database-locked"' in manager.get("/capture/locks/").content.decode()
     lock = Lock.objects.get(scope="database")
-    refused = login(COORD).post(page_path(code, form="vital_signs"), {"heart_rate": "80"})
+    refused = login_page_client(COORD).post(page_path(code, form="vital_signs"),
+                                            {"heart_rate": "80"})
     assert refused.status_code == 409
     manager.post("/capture/locks/", {"action": "unlock", "lock": lock.pk, "reason": ""})
     assert Lock.objects.get(pk=lock.pk).unlocked_at is None
     manager.post("/capture/locks/", {"action": "unlock", "lock": lock.pk, "reason": "SAE"})
     assert Lock.objects.get(pk=lock.pk).unlock_reason == "SAE"
-    assert login(COORD).get("/capture/locks/").status_code == 403
+    assert login_page_client(COORD).get("/capture/locks/").status_code == 403
 
 
 def test_import_page_reports_row_errors(ct):
@@ -95,7 +98,8 @@ def test_import_page_reports_row_errors(ct):
     csv_text = ("participant,visit,form,heart_rate,systolic_bp,diastolic_bp,temperature\n"
                 f"{code},day0,vital_signs,80,120,70,37.0\n"
                 f"{code},day1,vital_signs,80,120,130,37.0\n")
-    response = login(COORD).post("/capture/import/", {"format": "csv", "text": csv_text})
+    response = login_page_client(COORD).post("/capture/import/",
+                                             {"format": "csv", "text": csv_text})
     assert response.status_code == 422
     body = response.content.decode()
     assert "1 of 2 rows saved." in body
@@ -105,7 +109,7 @@ def test_import_page_reports_row_errors(ct):
 
 def test_repeating_log_forms_are_listed_and_entered_by_sequence_number(ct):
     code = ct.randomize()
-    client = login(COORD)
+    client = login_page_client(COORD)
     page = client.get(f"/capture/participants/{code}/").content.decode()
     assert f'href="/capture/participants/{code}/log/adverse_event/?seq=1"' in page
     entry = {"ae_term": "Rash", "ae_onset_date": "2026-01-10", "ae_grade": "1",

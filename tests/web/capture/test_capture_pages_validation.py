@@ -7,7 +7,8 @@ import html
 import re
 
 import pytest
-from capture_testkit import RESPIRATORY_OK, form_path, login, page_path, stored
+from capture_testkit import RESPIRATORY_OK, form_path, page_path, stored
+from login import login_page_client
 
 from trialdesk.web.capture.models import Query
 
@@ -23,7 +24,7 @@ def saved(ct):
 
 
 def _post(code, data, action="draft", visit="day0", form="respiratory", client=None):
-    client = client or login(COORD)
+    client = client or login_page_client(COORD)
     return client.post(page_path(code, visit, form), {**data, "action": action})
 
 
@@ -41,7 +42,7 @@ def _assert_rejected(response, code, before, field, rule, visit="day0", form="re
 
 
 def test_page_renders_units_choices_with_codes_help_and_required_marks(ct, saved):
-    body = login(COORD).get(page_path(saved)).content.decode()
+    body = login_page_client(COORD).get(page_path(saved)).content.decode()
     assert '<span class="unit">mmHg</span>' in body
     assert 'value="imv"' in body and "imv · Invasive mechanical ventilation" in body
     assert "As a fraction between 0.21 and 1.0" in body
@@ -67,7 +68,7 @@ def test_page_hard_range(ct, saved):
 
 
 def test_page_soft_range_needs_confirmation_then_raises_a_query(ct, saved):
-    client = login(COORD)
+    client = login_page_client(COORD)
     before = stored(saved)
     values = {**PAGE_OK, "pao2": "520"}
     response = _post(saved, values, action="complete", client=client)
@@ -80,7 +81,7 @@ def test_page_soft_range_needs_confirmation_then_raises_a_query(ct, saved):
 
 
 def test_page_shows_a_draft_warning_until_it_is_confirmed(ct, saved):
-    client = login(COORD)
+    client = login_page_client(COORD)
     response = _post(saved, {**PAGE_OK, "pao2": "520"}, client=client)
     assert response.status_code == 302
     body = client.get(page_path(saved)).content.decode()
@@ -106,7 +107,7 @@ def test_page_cross_field_check(ct):
 
 
 def test_page_change_to_complete_form_needs_a_reason(ct, saved):
-    client = login(COORD)
+    client = login_page_client(COORD)
     assert _post(saved, PAGE_OK, action="complete", client=client).status_code == 302
     before = stored(saved)
     response = _post(saved, {**PAGE_OK, "peep": "12"}, action="complete", client=client)
@@ -118,7 +119,7 @@ def test_page_change_to_complete_form_needs_a_reason(ct, saved):
 
 
 def test_visit_schedule_page_lists_visits_with_windows_and_form_statuses(ct, saved):
-    body = login(COORD).get(f"/capture/participants/{saved}/").content.decode()
+    body = login_page_client(COORD).get(f"/capture/participants/{saved}/").content.decode()
     assert 'id="visit-day0"' in body and 'id="visit-day28"' in body
     assert 'data-form="respiratory">draft<' in body
     assert 'data-form="vital_signs">not started<' in body
@@ -126,7 +127,7 @@ def test_visit_schedule_page_lists_visits_with_windows_and_form_statuses(ct, sav
 
 def test_signing_on_the_page_shows_the_meaning_and_needs_the_password(ct, saved):
     _post(saved, PAGE_OK, action="complete")
-    inv = login("investigator-co-01")
+    inv = login_page_client("investigator-co-01")
     sign = page_path(saved) + "sign/"
     page = inv.get(sign).content.decode()
     assert "By signing I confirm" in page
@@ -137,7 +138,7 @@ def test_signing_on_the_page_shows_the_meaning_and_needs_the_password(ct, saved)
 
 def test_live_check_computes_derived_values_and_names_problems_without_storing(ct, saved):
     before = stored(saved)
-    client = login(COORD)
+    client = login_page_client(COORD)
     response = client.post(page_path(saved) + "check/", {**PAGE_OK, "pao2": "520",
                                                          "fio2": "2"})
     body = response.json()

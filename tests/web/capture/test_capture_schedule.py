@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from capture_testkit import ELIGIBLE_VALUES, RESPIRATORY_OK, form_path
+from capture_testkit import RESPIRATORY_OK, form_path
 from django.utils import timezone
+from eligible import ELIGIBLE_VALUES
 
 from trialdesk.protocol import load_protocol
 from trialdesk.web.capture.schedule import visit_status

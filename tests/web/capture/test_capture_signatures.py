@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from capture_testkit import PASSWORD, RESPIRATORY_OK, form_path
+from capture_testkit import RESPIRATORY_OK, form_path
+from trial_factory import PASSWORD
 
 from trialdesk.web.capture.models import Signature
 

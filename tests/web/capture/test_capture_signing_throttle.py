@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from capture_testkit import PASSWORD, RESPIRATORY_OK, form_path, login, page_path
+from capture_testkit import RESPIRATORY_OK, form_path, page_path
+from login import login_page_client
+from trial_factory import PASSWORD
 
 from trialdesk.web.capture.actions import signatures
 from trialdesk.web.capture.models import Signature
@@ -71,7 +73,7 @@ def test_the_lock_is_per_signer_and_ends_after_the_window(ct, monkeypatch):
 def test_the_signature_page_is_throttled_too(ct):
     code = ct.randomize()
     _complete(ct, code)
-    page = login(INV)
+    page = login_page_client(INV)
     for _ in range(5):
         assert page.post(page_path(code) + "sign/", {"password": "a guess"}).status_code == 422
     refused = page.post(page_path(code) + "sign/", {"password": PASSWORD})

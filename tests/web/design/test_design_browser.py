@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from design_testkit import client_without_login_signal, make_trial_wide_users_without_audit
 from django.conf import settings
+from login import signed_in_client_without_login_signal
 from playwright.sync_api import sync_playwright
+from trial_factory import make_trial_wide_users_without_audit
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -26,7 +27,8 @@ def test_boundaries_and_a_simulation_with_its_progress_bar(live_server, test_out
                                                            monkeypatch) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     user = make_trial_wide_users_without_audit(["dsmb_statistician"])["dsmb_statistician"]
-    session = client_without_login_signal(user).cookies[settings.SESSION_COOKIE_NAME].value
+    cookies = signed_in_client_without_login_signal(user).cookies
+    session = cookies[settings.SESSION_COOKIE_NAME].value
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from design_testkit import FAST_HASHERS, client_for, make_users
+from login import signed_in_client
+from trial_factory import FAST_HASHERS, make_users
 
 from trialdesk.stats.design.boundaries import group_sequential_design
 from trialdesk.stats.design.means import means_sample_size
@@ -22,8 +23,9 @@ PAGES = ["/design/", "/design/sample-size/proportions/", "/design/sample-size/su
 
 @pytest.fixture
 def users(db, settings):
+    """One user per role, named by the role (``ROLES``: role -> site)."""
     settings.PASSWORD_HASHERS = FAST_HASHERS
-    return make_users(ROLES)
+    return make_users([(role, role, site) for role, site in ROLES.items()])
 
 
 def _cells(html: str, css_class: str) -> list[str]:
@@ -38,7 +40,7 @@ def _figure(html: str, key: str) -> str:
 
 def test_obf_type_three_looks_shows_the_rpact_boundaries(users):
     # rpact getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
-    html = client_for(users["analyst"]).get(
+    html = signed_in_client(users["analyst"]).get(
         "/design/boundaries/", {"looks": 3, "alpha": 0.025, "sided": 1, "spending": "obf",
                                 "gamma": -4, "rho": 3, "beta": 0.2, "futility": "none",
                                 "futility_gamma": -2, "futility_rho": 2}).content.decode()
@@ -50,7 +52,7 @@ def test_boundaries_with_futility_and_information_rates_match_the_core(users):
     query = {"looks": 3, "alpha": 0.025, "sided": 1, "spending": "hsd", "gamma": -4, "rho": 3,
              "information_rates": "0.2, 0.5, 0.7, 1", "beta": 0.2, "futility": "kd",
              "futility_gamma": -2, "futility_rho": 2, "n_fixed": 100}
-    html = client_for(users["dsmb_statistician"]).get("/design/boundaries/", query).content
+    html = signed_in_client(users["dsmb_statistician"]).get("/design/boundaries/", query).content
     core = group_sequential_design(4, alpha=0.025, sided=1, spending="hsd", gamma=-4,
                                    information_rates=[0.2, 0.5, 0.7, 1], beta=0.2,
                                    futility="kd", futility_rho=2)
@@ -59,7 +61,7 @@ def test_boundaries_with_futility_and_information_rates_match_the_core(users):
 
 
 def test_sample_sizes_are_the_cores(users):
-    client = client_for(users["data_manager"])
+    client = signed_in_client(users["data_manager"])
     html = client.get("/design/sample-size/proportions/", {
         "p_control": 0.4, "p_treatment": 0.2, "alpha": 0.05, "sided": 2, "power": 0.8,
         "ratio": 1, "dropout": 0.1, "looks": 3, "spending": "obf",
@@ -88,7 +90,7 @@ def test_sample_sizes_are_the_cores(users):
 
 
 def test_the_default_trials_report_is_the_cores_power_table(users):
-    html = client_for(users["analyst"]).get("/design/report/").content.decode()
+    html = signed_in_client(users["analyst"]).get("/design/report/").content.decode()
     table = power_table()
     first = table["settings"][0]["entries"][0]
     assert "40 participants (20 per arm)" in html
@@ -112,7 +114,7 @@ def test_the_default_trials_report_is_the_cores_power_table(users):
                          "settings": "0.05:2", "power": 0.8}, "n_total", "Participants (1:1)"),
 ])
 def test_bad_input_gives_a_form_error_naming_the_field(users, path, query, field, label):
-    response = client_for(users["analyst"]).get(path, query)
+    response = signed_in_client(users["analyst"]).get(path, query)
     assert response.status_code == 400
     html = response.content.decode()
     assert f'id="id_{field}-error"' in html
@@ -127,7 +129,7 @@ def test_anonymous_users_are_sent_to_sign_in(client, db):
 
 @pytest.mark.parametrize("role", ["monitor", "admin", "investigator", "pharmacist"])
 def test_roles_without_a_statistician_permission_are_refused(users, role):
-    client = client_for(users[role])
+    client = signed_in_client(users[role])
     assert [client.get(path).status_code for path in PAGES] == [403] * len(PAGES)
     assert client.post("/design/simulate/", {"spec": "x", "sims": 1000}).status_code == 403
     assert "/design/" not in client.get("/").content.decode()  # no nav link either
@@ -135,13 +137,13 @@ def test_roles_without_a_statistician_permission_are_refused(users, role):
 
 @pytest.mark.parametrize("role", ["analyst", "dsmb_statistician", "data_manager"])
 def test_statisticians_may_open_every_page_and_see_the_nav_link(users, role):
-    client = client_for(users[role])
+    client = signed_in_client(users[role])
     assert [client.get(path).status_code for path in PAGES] == [200] * len(PAGES)
     assert 'href="/design/"' in client.get("/").content.decode()
 
 
 def test_pages_speak_spanish(users):
-    html = client_for(users["analyst"], "es").get("/design/boundaries/", {
+    html = signed_in_client(users["analyst"], "es").get("/design/boundaries/", {
         "looks": 3, "alpha": 0.025, "sided": 1, "spending": "obf", "gamma": -4, "rho": 3,
         "beta": 0.2, "futility": "none", "futility_gamma": -2,
         "futility_rho": 2}).content.decode()

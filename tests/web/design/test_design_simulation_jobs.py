@@ -6,8 +6,8 @@ import re
 import time
 
 import pytest
-from design_testkit import client_without_login_signal as client_for
-from design_testkit import make_trial_wide_users_without_audit
+from login import signed_in_client_without_login_signal as client_for
+from trial_factory import make_trial_wide_users_without_audit
 
 from trialdesk.stats.design.simulate import simulate
 from trialdesk.stats.design.spec import EXAMPLES, load_spec

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from integrity_kit import PASSWORD, Scenarios
+from integrity_kit import Scenarios
 
 
 @pytest.fixture
 def scenarios(trial: Any) -> Scenarios:
-    """The trial with every user's password known (fast hasher), and one builder per write."""
-    for user in trial.users.values():
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
+    """The trial (every user's password is ``trial_factory.PASSWORD``), one builder per write."""
     return Scenarios(trial.users)

@@ -4,24 +4,18 @@ for each, and a dump of every stored trial table to compare before and after."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from api_client import ApiClient
 from django.apps import apps
-from django.test import Client
+from eligible import ELIGIBLE_VALUES
+from trial_factory import PASSWORD
 
-PASSWORD = "integrity tests pass phrase"
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # the apps whose tables hold trial data, accounts and the audit trail
 DATA_APPS = ("core", "trials", "capture", "accounts", "auth")
 
-ELIGIBLE_VALUES: dict[str, Any] = {
-    "age": 54, "sars_cov2_pcr": "positive", "onset_within_week": True,
-    "bilateral_opacities": True, "cardiac_failure_explains": False, "pregnant": False,
-    "active_malignancy": False, "expected_death_24h": False, "other_interventional_trial": False,
-    "pao2": 70, "fio2": 0.8, "peep": 10,
-}
 RESPIRATORY_OK = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
 VITALS_OK = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}
 INFUSION_OK = {"kit_code": "K1", "infusion_start": "2026-01-06T10:00",
@@ -53,29 +47,6 @@ def dump_database() -> dict[str, list[dict[str, Any]]]:
     return dump
 
 
-class Api:
-    """A JSON client signed in with an API token (or anonymous); server errors become 500s."""
-
-    def __init__(self, user: Any | None) -> None:
-        from trialdesk.web.accounts.models import ApiToken
-
-        self.client = Client(raise_request_exception=False)
-        self.headers: dict[str, str] = {}
-        if user is not None:
-            _, secret = ApiToken.issue(user)
-            self.headers = {"Authorization": f"Bearer {secret}"}
-
-    def send(self, method: str, path: str, body: Any = None) -> Any:
-        data = body if isinstance(body, str) else json.dumps({} if body is None else body)
-        return self.client.generic(method, path, data=data, content_type="application/json",
-                                   headers=self.headers)
-
-    def ok(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        response = self.send(method, path, body)
-        assert response.status_code < 300, (method, path, response.content)
-        return response.json()
-
-
 @dataclass
 class WriteRequest:
     """One valid request of a write operation, and what its audit record must hold."""
@@ -99,14 +70,16 @@ class Scenarios:
 
     def __init__(self, users: dict[str, Any]) -> None:
         self.users = users
-        self._apis: dict[str | None, Api] = {}
+        self._apis: dict[str | None, ApiClient] = {}
         # tokens first, so that a dump taken later is not changed by issuing one
         for username in CLIENT_USERS:
             self.api(username)
 
-    def api(self, username: str | None) -> Api:
+    def api(self, username: str | None) -> ApiClient:
+        """The user's API client (anonymous for ``None``); a server error is a 500 answer."""
         if username not in self._apis:
-            self._apis[username] = Api(None if username is None else self.users[username])
+            user = None if username is None else self.users[username]
+            self._apis[username] = ApiClient(user, raise_request_exception=False)
         return self._apis[username]
 
     # --- state -------------------------------------------------------------------------------
@@ -347,3 +320,64 @@ BUILDERS = {
     ("POST", "/api/v1/locks/{lock_id}/unlock"): _unlock,
     ("POST", "/api/v1/form-data/import"): _import,
 }
+
+
+# --- the administrator's and the DSMB's writes, and adverse-event reports (issue 11) ---------
+
+def _create_user(s: Scenarios) -> WriteRequest:
+    s.api("admin")  # the token first: issuing it later would change a dump taken before
+    return WriteRequest("admin", "POST", "/api/v1/users",
+                        {"username": "new-coordinator", "role": "coordinator", "site": "CO-02",
+                         "password": "a long enough pass phrase"}, ("create_user",),
+                        extra={"changes": {"role": {"old": None, "new": "coordinator"}}})
+
+
+def _deactivate_user(s: Scenarios) -> WriteRequest:
+    s.api("admin")
+    reason = "left the study team"
+    return WriteRequest("admin", "POST", "/api/v1/users/analyst/deactivate", {"reason": reason},
+                        ("deactivate_user",), reason=reason,
+                        extra={"changes": {"active": {"old": True, "new": False}}})
+
+
+def _sync_sites(s: Scenarios) -> WriteRequest:
+    from trialdesk.web.core.models import Membership, Site
+
+    s.api("admin")
+    # test set-up: a protocol site not stored yet (as after an amendment added it), made by
+    # removing a stored site that has no participant yet; with none, the sync writes nothing
+    site = Site.objects.filter(participants__isnull=True).order_by("-code").first()
+    if site is None:
+        return WriteRequest("admin", "POST", "/api/v1/sites/sync", {}, ())
+    Membership.objects.filter(site=site).delete()
+    name = site.name
+    site.delete()
+    return WriteRequest("admin", "POST", "/api/v1/sites/sync", {}, ("create_site",),
+                        extra={"changes": {"name": {"old": None, "new": name}}})
+
+
+def _record_recommendation(s: Scenarios) -> WriteRequest:
+    return WriteRequest("dsmb_statistician", "POST", "/api/v1/dsmb/recommendations",
+                        {"meeting_date": "2026-03-02", "decision": "continue",
+                         "rationale": "No safety signal at the first interim look."},
+                        ("record_recommendation",),
+                        extra={"changes": {"decision": {"old": None, "new": "continue"}}})
+
+
+def _report_adverse_event(s: Scenarios) -> WriteRequest:
+    code, _ = s.randomized()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/adverse-events",
+                        {"values": {"ae_term": "Fever", "ae_onset_date": today, "ae_grade": "2",
+                                    "ae_serious": "no", "ae_relatedness": "possible"}},
+                        ("save_form",),
+                        extra={"changes": {"ae_term": {"old": None, "new": "Fever"}}})
+
+
+BUILDERS.update({
+    ("POST", "/api/v1/users"): _create_user,
+    ("POST", "/api/v1/users/{username}/deactivate"): _deactivate_user,
+    ("POST", "/api/v1/sites/sync"): _sync_sites,
+    ("POST", "/api/v1/dsmb/recommendations"): _record_recommendation,
+    ("POST", "/api/v1/participants/{code}/adverse-events"): _report_adverse_event,
+})

@@ -11,10 +11,10 @@ from integrity_kit import (
     BUILDERS,
     COORDINATOR,
     INVESTIGATOR,
-    PASSWORD,
     RESPIRATORY_OK,
     form_path,
 )
+from trial_factory import PASSWORD
 
 from trialdesk.commands.audit import command as audit_command
 from trialdesk.web.core.models import AuditRecord

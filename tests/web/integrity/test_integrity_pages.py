@@ -13,8 +13,8 @@ import json
 import pytest
 from blinding_matrix import concrete_paths, url_routes
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from integrity_kit import dump_database
+from login import signed_in_client
 
 from trialdesk.web.capture.models import Lock
 
@@ -80,9 +80,7 @@ def test_a_bad_post_to_any_page_stores_nothing_and_is_no_server_error(scenarios,
     data = {"empty": {}, "garbage": GARBAGE, "nul": WITH_NUL}[payload]
     accepting, problems = set(), []
     for username in VIEWERS:
-        client = Client(raise_request_exception=False)
-        client.force_login(scenarios.users[username],
-                           backend="django.contrib.auth.backends.ModelBackend")
+        client = signed_in_client(scenarios.users[username], raise_request_exception=False)
         for path in _post_routes(code, kit):
             before = dump_database()
             response = client.post(path, data)
@@ -99,9 +97,7 @@ def test_a_bad_post_to_any_page_stores_nothing_and_is_no_server_error(scenarios,
 
 
 def test_a_lock_post_without_a_scope_locks_nothing(scenarios):
-    client = Client()
-    client.force_login(scenarios.users["data_manager"],
-                       backend="django.contrib.auth.backends.ModelBackend")
+    client = signed_in_client(scenarios.users["data_manager"])
     response = client.post("/capture/locks/", {"reason": "end of study"}, follow=True)
     assert response.status_code == 200
     assert not Lock.objects.exists()
@@ -112,9 +108,7 @@ def test_a_lock_post_without_a_scope_locks_nothing(scenarios):
 
 def test_an_uploaded_import_with_a_nul_character_stores_nothing(scenarios):
     code, _ = scenarios.randomized()
-    client = Client()
-    client.force_login(scenarios.users["coordinator-co-01"],
-                       backend="django.contrib.auth.backends.ModelBackend")
+    client = signed_in_client(scenarios.users["coordinator-co-01"])
     text = ("participant,visit,form,kit_code,infusion_start,infusion_end,infusion_reaction\n"
             f"{code},day1,infusion,K\x001,2026-01-06T10:00,2026-01-06T11:00,no\n")
     upload = SimpleUploadedFile("rows.csv", text.encode(), content_type="text/csv")

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.apps import apps
+from enrollment import randomize
 from registry_seed_page import html_text, seeded_registry
 
 from trialdesk.protocol import load_protocol
@@ -13,12 +14,6 @@ from trialdesk.protocol import load_protocol
 RECORD = "/registry/NCT04390152"
 pytestmark = pytest.mark.usefixtures("seeded_registry")
 __all__ = ["seeded_registry"]  # a fixture, used through usefixtures
-PATIENT = {
-    "age": 54, "sars_cov2_pcr": "positive", "onset_within_week": True,
-    "bilateral_opacities": True, "cardiac_failure_explains": False, "pregnant": False,
-    "active_malignancy": False, "expected_death_24h": False, "other_interventional_trial": False,
-    "pao2": 70, "fio2": 0.8, "peep": 10,
-}
 
 
 def live_section(html: str) -> str:
@@ -27,19 +22,10 @@ def live_section(html: str) -> str:
     return match.group(0)
 
 
-def randomize_one(api) -> str:
-    code = api.post("/api/v1/participants", {"values": PATIENT}).json()["code"]
-    api.post(f"/api/v1/participants/{code}/consent",
-             {"consent_date": "2026-01-05", "form_version": "1.0"})
-    response = api.post(f"/api/v1/participants/{code}/randomize", {})
-    assert response.status_code == 201, response.content
-    return response.json()["kit_code"]
-
-
 def test_live_figures_show_enrolment_sites_and_commitment_but_nothing_about_arms(
         trial, client) -> None:
     investigator = trial.api("investigator-co-01")
-    kits = [randomize_one(investigator) for _ in range(2)]
+    kits = [randomize(investigator)[1] for _ in range(2)]  # (code, kit code)
     allocation = apps.get_model("trials", "AllocationListRecord").objects.get()
 
     html = client.get(RECORD).content.decode()

@@ -12,9 +12,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.test import Client
 from django.utils import timezone
-from trial_fixtures import ELIGIBLE_VALUES, enroll, screen
+from eligible import ELIGIBLE_VALUES
+from enrollment import randomize, screen
 
 SITES = ("co-01", "co-02")
 CYTOKINE_DAYS = {"day0": 0, "day3": 3, "day7": 7, "day14": 14}
@@ -89,10 +89,7 @@ def build_trial(trial: Any, *, per_site: int = 7, seed: int = 7) -> Built:
         screen(investigator)  # eligible, never consented
         rows = []
         for i in range(per_site):
-            code = enroll(investigator)
-            response = investigator.post(f"/api/v1/participants/{code}/randomize", {})
-            assert response.status_code == 201, response.content
-            kit = response.json()["kit_code"]
+            code, kit = randomize(investigator)
             # Test set-up only: spread the randomizations over past weeks, as a real trial would.
             when = timezone.now() - dt.timedelta(days=60 - 4 * i - s)
             Randomization.objects.filter(participant__code=code).update(randomized_at=when)
@@ -106,8 +103,3 @@ def build_trial(trial: Any, *, per_site: int = 7, seed: int = 7) -> Built:
         assert body["errors"] == [] and body["saved"] == len(rows), body
     return built
 
-
-def signed_in(user: Any, language: str = "en") -> Client:
-    client = Client(headers={"Accept-Language": language})
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client

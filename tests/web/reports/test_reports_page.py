@@ -8,7 +8,8 @@ import re
 import pandas as pd
 import pytest
 from django.test import Client
-from reports_testkit import build_trial, signed_in
+from login import signed_in_client
+from reports_testkit import build_trial
 
 from trialdesk.blinding import arm_revealing_texts, find_leaks
 from trialdesk.stats.analysis import (
@@ -61,7 +62,7 @@ def _svg_texts(section: str) -> str:
 
 def test_analyst_reads_coded_groups_and_no_arm_anywhere(trial, test_output_dir):
     build_trial(trial)
-    client = signed_in(trial.users["analyst"])
+    client = signed_in_client(trial.users["analyst"])
     page = client.get("/reports/")
     assert page.status_code == 200
     body = page.content.decode()
@@ -79,21 +80,21 @@ def test_analyst_reads_coded_groups_and_no_arm_anywhere(trial, test_output_dir):
         assert "group 1" in _svg_texts(_section(text, "survival"))
         assert "Allocated to group 2" in _svg_texts(_section(text, "consort"))
     assert "<link" not in standalone and "src=" not in standalone  # nothing fetched from outside
-    spanish = signed_in(trial.users["analyst"], "es").get("/reports/").content.decode()
+    spanish = signed_in_client(trial.users["analyst"], "es").get("/reports/").content.decode()
     assert _arm_leaks(spanish) == []
     assert "Informe de análisis enmascarado" in spanish
 
 
 def test_data_manager_reads_coded_groups_too(trial):
     build_trial(trial, per_site=2)
-    body = signed_in(trial.users["data_manager"]).get("/reports/").content.decode()
+    body = signed_in_client(trial.users["data_manager"]).get("/reports/").content.decode()
     assert "group 1" in body
     assert _arm_leaks(body) == []
 
 
 def test_dsmb_statistician_reads_the_arm_labels(trial, test_output_dir):
     build_trial(trial)
-    body = signed_in(trial.users["dsmb_statistician"]).get("/reports/").content.decode()
+    body = signed_in_client(trial.users["dsmb_statistician"]).get("/reports/").content.decode()
     (test_output_dir / "dsmb_report.html").write_text(body, encoding="utf-8")
     labels = [arm.label.text("en") for arm in get_protocol().design.arms]
     for label in labels:
@@ -109,31 +110,32 @@ def test_analyst_reads_the_arms_after_the_final_unblinding(trial):
     assert trial.api("data_manager").post("/api/v1/final-unblinding", reason).status_code == 201
     assert trial.api("dsmb_statistician").post("/api/v1/final-unblinding/approve",
                                                reason).status_code == 200
-    body = signed_in(trial.users["analyst"]).get("/reports/").content.decode()
+    body = signed_in_client(trial.users["analyst"]).get("/reports/").content.decode()
     assert all(arm.label.text("en") in body for arm in get_protocol().design.arms)
     assert "group 1" not in body
     # the data manager stays blinded after the unblinding
-    assert _arm_leaks(signed_in(trial.users["data_manager"]).get("/reports/").content.decode()) \
-        == []
+    manager = signed_in_client(trial.users["data_manager"])
+    assert _arm_leaks(manager.get("/reports/").content.decode()) == []
 
 
 @pytest.mark.parametrize("path", ["/reports/", "/reports/download/"])
 def test_only_statisticians_and_the_data_manager_may_read_the_report(trial, path):
     for username in FORBIDDEN:
-        assert signed_in(trial.users[username]).get(path).status_code == 403, username
+        assert signed_in_client(trial.users[username]).get(path).status_code == 403, username
     for username in READERS:
-        assert signed_in(trial.users[username]).get(path).status_code == 200, username
+        assert signed_in_client(trial.users[username]).get(path).status_code == 200, username
     anonymous = Client().get(path)
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
 
 
 def test_nav_link_shows_for_readers_only(trial):
-    assert b'href="/reports/"' in signed_in(trial.users["analyst"]).get("/").content
-    assert b'href="/reports/"' not in signed_in(trial.users["investigator-co-01"]).get("/").content
+    assert b'href="/reports/"' in signed_in_client(trial.users["analyst"]).get("/").content
+    investigator = signed_in_client(trial.users["investigator-co-01"])
+    assert b'href="/reports/"' not in investigator.get("/").content
 
 
 def test_an_empty_trial_renders_and_says_the_data_are_too_few(trial):
-    response = signed_in(trial.users["analyst"]).get("/reports/")
+    response = signed_in_client(trial.users["analyst"]).get("/reports/")
     assert response.status_code == 200
     body = response.content.decode()
     assert "No participant has been randomized yet." in body
@@ -147,7 +149,7 @@ def test_report_figures_equal_the_core_functions_on_the_entered_data(trial):
     built = build_trial(trial)
     group_of = {row["participant"]: row["group"]
                 for row in trial.api("analyst").get("/api/v1/analysis/groups").json()}
-    body = signed_in(trial.users["analyst"]).get("/reports/").content.decode()
+    body = signed_in_client(trial.users["analyst"]).get("/reports/").content.decode()
     people = pd.DataFrame([{
         "group": group_of[code], "dead": e["dead"], "vfd": e["vfd"], "pf0": e["pf0"],
         "pf7": e["pf7"],

@@ -14,7 +14,8 @@ import re
 
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from security_helpers import randomize_both_arms, second_investigator, signed_in
+from login import signed_in_client
+from security_helpers import randomize_both_arms, second_investigator
 
 from trialdesk.web.core.protocol import get_policy, get_protocol
 from trialdesk.web.trials.models import AllocationListRecord
@@ -99,7 +100,7 @@ def test_no_blinded_role_meets_an_arm_code_or_arm_word_anywhere(trial):
         paths = _paths(values)
         assert len(paths) > 20, paths
         for name, user in blinded.items():
-            client = signed_in(user)
+            client = signed_in_client(user)
             for language in ("en", "es") if index == 0 else ("en",):
                 for path in paths:
                     response = client.get(path, HTTP_ACCEPT_LANGUAGE=language)

@@ -8,8 +8,9 @@ installation, and open only with the final unblinding.
 
 from __future__ import annotations
 
+from eligible import ELIGIBLE_VALUES
+from enrollment import enroll
 from security_helpers import randomize_both_arms
-from trial_fixtures import ELIGIBLE_VALUES, enroll
 
 from trialdesk.web.trials.models import Randomization
 

@@ -9,7 +9,8 @@ arms, often with the product's name in the lot number.
 
 from __future__ import annotations
 
-from security_helpers import randomize_both_arms, signed_in
+from login import signed_in_client
+from security_helpers import randomize_both_arms
 
 LOTS = {"msc": "CELLS-B2026-11", "standard": "VEHICLE-V2026-03"}
 
@@ -34,7 +35,7 @@ def test_blinded_audit_readers_do_not_see_arm_specific_lots(trial):
         page_text = ""
         page_number = 1
         while True:
-            page = signed_in(trial.users[reader]).get(f"/audit/?page={page_number}")
+            page = signed_in_client(trial.users[reader]).get(f"/audit/?page={page_number}")
             assert page.status_code == 200
             page_text += page.content.decode()
             if f"?page={page_number + 1}" not in page.content.decode():

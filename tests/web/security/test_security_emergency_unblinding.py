@@ -7,7 +7,8 @@ notification, or the requester uses the unblinding to read another participant's
 
 from __future__ import annotations
 
-from security_helpers import randomize_both_arms, second_investigator, signed_in
+from login import signed_in_client
+from security_helpers import randomize_both_arms, second_investigator
 
 from trialdesk.blinding import arm_revealing_texts, find_leaks
 from trialdesk.web.core.protocol import get_protocol
@@ -47,7 +48,7 @@ def test_only_the_requester_sees_the_arm_and_only_of_that_participant(
         assert detail.status_code == 200 and detail.json()["unblinded"] is True, username
         assert _leaks(detail.content.decode()) == [], username
         assert _leaks(api.get("/api/v1/participants").content.decode()) == [], username
-        client = signed_in(trial.users[username])
+        client = signed_in_client(trial.users[username])
         for path in ("/", f"/participants/{target['code']}/",
                      f"/capture/participants/{target['code']}/"):
             assert _leaks(client.get(path).content.decode()) == [], (username, path)
@@ -59,7 +60,7 @@ def test_only_the_requester_sees_the_arm_and_only_of_that_participant(
         audit = trial.api(reader).get("/api/v1/audit?limit=1000")
         assert "emergency_unblind" in audit.content.decode()
         assert _leaks(audit.content.decode()) == [], reader
-        assert _leaks(signed_in(trial.users[reader]).get("/audit/").content.decode()) == []
+        assert _leaks(signed_in_client(trial.users[reader]).get("/audit/").content.decode()) == []
     events = trial.api("admin").get("/api/v1/unblinding-events")
     assert _leaks(events.content.decode()) == []
     assert len(mailoutbox) == 1
@@ -70,7 +71,7 @@ def test_the_colleagues_own_unblinding_page_does_not_show_the_earlier_result(tri
     rows = randomize_both_arms(trial)
     requester = second_investigator(trial)
     requester.post(f"/api/v1/participants/{rows[0]['code']}/unblind", {"reason": REASON})
-    colleague = signed_in(trial.users["investigator-co-01"])
+    colleague = signed_in_client(trial.users["investigator-co-01"])
     page = colleague.get(f"/participants/{rows[0]['code']}/unblind/")
     assert page.status_code == 200 and _leaks(page.content.decode()) == []
 

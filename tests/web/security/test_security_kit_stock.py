@@ -12,41 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from trial_fixtures import ELIGIBLE_VALUES, FAST_HASHERS, PASSWORD, Trial, enroll
+from eligible import ELIGIBLE_VALUES
+from enrollment import enroll
+from trial_factory import make_trial, protocol_in_use, write_minimization_protocol
 
-from trialdesk.protocol import default_protocol_path
-from trialdesk.web.accounts import actions as account_actions
-from trialdesk.web.core.protocol import get_policy, get_protocol
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import AllocationSlot
 
-BLOCKS = 'method = "permuted-blocks"\nblock_sizes = [2, 4]\n'
-MINIMIZATION = 'method = "minimization"\nparameters = { p = 0.8 }\n'
 KITS_PER_ARM = 3
 
 
 @pytest.fixture
 def minimization_trial(tmp_path: Path, db, settings):
-    text = default_protocol_path().read_text()
-    assert BLOCKS in text
-    path = tmp_path / "minimization.toml"
-    path.write_text(text.replace(BLOCKS, MINIMIZATION))
-    settings.PASSWORD_HASHERS = FAST_HASHERS
-    settings.TRIALDESK_PROTOCOL = str(path)
-    get_protocol.cache_clear()
-    get_policy.cache_clear()
-    from trialdesk.web.trials import actions
-    from trialdesk.web.trials.demo import demo_usernames
-
-    actions.do_load_sites(actor="test")
-    for username, role, site in demo_usernames():
-        account_actions.do_create_user(actor="test", username=username, role=role, site=site,
-                               password=PASSWORD)
-    actions.do_commit_allocation_list(actor="test", seed=b"stock-test-seed-0123456789abcdef",
-                                      slots_per_stratum=KITS_PER_ARM)
-    yield Trial({user.username: user for user in get_user_model().objects.all()})
-    get_protocol.cache_clear()
-    get_policy.cache_clear()
+    with protocol_in_use(settings, write_minimization_protocol(tmp_path)):
+        yield make_trial(settings, seed=b"stock-test-seed-0123456789abcdef",
+                         slots_per_stratum=KITS_PER_ARM)
 
 
 def _stock(site: str) -> dict[str, int]:

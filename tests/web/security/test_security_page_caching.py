@@ -8,7 +8,8 @@ answers ``Cache-Control: no-store, private``.
 
 from __future__ import annotations
 
-from security_helpers import randomize_both_arms, signed_in
+from login import signed_in_client
+from security_helpers import randomize_both_arms
 
 
 def _uncacheable(response) -> bool:
@@ -19,12 +20,12 @@ def _uncacheable(response) -> bool:
 
 def test_pages_that_show_arms_are_not_stored(trial):
     rows = randomize_both_arms(trial, count=4)
-    pharmacist = signed_in(trial.users["pharmacist-co-01"])
+    pharmacist = signed_in_client(trial.users["pharmacist-co-01"])
     pharmacy = pharmacist.get("/pharmacy/")
     assert pharmacy.status_code == 200 and rows[0]["kit"] in pharmacy.content.decode()
     assert _uncacheable(pharmacy)
 
-    investigator = signed_in(trial.users["investigator-co-01"])
+    investigator = signed_in_client(trial.users["investigator-co-01"])
     code = rows[0]["code"]
     result = investigator.post(f"/participants/{code}/unblind/",
                                {"reason": "Severe reaction; treatment depends on the arm"})
@@ -46,7 +47,7 @@ def test_every_signed_in_page_is_not_stored(trial):
         "admin": ["/", "/audit/"],
     }
     for username, paths in pages.items():
-        client = signed_in(trial.users[username])
+        client = signed_in_client(trial.users[username])
         for path in paths:
             response = client.get(path)
             assert response.status_code == 200, (username, path, response.status_code)
@@ -64,6 +65,6 @@ def test_api_answers_that_carry_arms_are_not_stored(trial):
                                   {"reason": "Severe reaction; treatment depends on the arm"})
     assert unblinded.status_code == 201 and _uncacheable(unblinded)
     assert _uncacheable(investigator.get(f"/api/v1/participants/{rows[0]['code']}"))
-    session = signed_in(trial.users["pharmacist-co-01"])
+    session = signed_in_client(trial.users["pharmacist-co-01"])
     assert _uncacheable(session.get("/api/v1/kits"))
     assert _uncacheable(trial.api("analyst").get("/api/v1/analysis/groups"))

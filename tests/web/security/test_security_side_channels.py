@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from security_helpers import randomize_both_arms, signed_in
+from login import signed_in_client
+from security_helpers import randomize_both_arms
 
 BLINDED = ("investigator-co-01", "coordinator-co-01", "data_manager", "analyst", "monitor")
 _VOLATILE = [
@@ -36,7 +37,7 @@ def test_blinded_answers_about_a_participant_do_not_depend_on_the_arm(trial):
     one, other = _pair(randomize_both_arms(trial))
     for username in BLINDED:
         api = trial.api(username)
-        client = signed_in(trial.users[username])
+        client = signed_in_client(trial.users[username])
         for path in ("/api/v1/participants/{code}", "/api/v1/participants/{code}/schedule",
                      "/api/v1/participants/{code}/visits/day1/forms",
                      "/participants/{code}/", "/capture/participants/{code}/",
@@ -88,7 +89,7 @@ def test_the_pharmacist_reads_no_participant_or_outcome_data(trial):
     assert pharmacist.get("/api/v1/participants").status_code == 403
     assert pharmacist.get("/api/v1/completeness").status_code == 403
     assert pharmacist.get("/api/v1/queries").json() == []
-    client = signed_in(trial.users["pharmacist-co-01"])
+    client = signed_in_client(trial.users["pharmacist-co-01"])
     for path in (f"/participants/{code}/", f"/capture/participants/{code}/",
                  f"/capture/participants/{code}/day7/respiratory/"):
         assert client.get(path).status_code == 404, path
@@ -105,8 +106,8 @@ def test_a_pharmacist_sees_only_own_site_kits_by_list_or_code(trial):
     for row in elsewhere:
         for variant in (row["kit"], row["kit"].lower(), f" {row['kit']} "):
             assert pharmacist.get(f"/api/v1/kits/{variant}").status_code == 404
-    page = signed_in(trial.users["pharmacist-co-01"]).get("/pharmacy/").content.decode()
+    page = signed_in_client(trial.users["pharmacist-co-01"]).get("/pharmacy/").content.decode()
     assert all(r["kit"] not in page and r["code"] not in page for r in elsewhere)
-    refused = signed_in(trial.users["pharmacist-co-01"]).post(
+    refused = signed_in_client(trial.users["pharmacist-co-01"]).post(
         "/pharmacy/", {"kit_code": elsewhere[0]["kit"], "lot": "L-1"})
     assert refused.status_code == 404
