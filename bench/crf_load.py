@@ -38,6 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "helpers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "web"))
 COMMAND = ".venv/bin/python bench/crf_load.py --participants {n} [--postgres URL]"
 SITES = ("CO-01", "CO-02", "CO-03")
@@ -104,6 +105,7 @@ def _clean_values(form, day: dt.date, rng: random.Random) -> dict:
 def _build(n: int, rng: random.Random) -> dict:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
+    from eligible import ELIGIBLE_VALUES
 
     from trialdesk.eligibility import stratum_for
     from trialdesk.protocol.validation import validate_form
@@ -141,16 +143,12 @@ def _build(n: int, rng: random.Random) -> dict:
     free: dict[str, list] = {}
     for slot in AllocationSlot.objects.order_by("sequence"):
         free.setdefault(slot.stratum, []).append(slot)
-    eligible = {"age": 54, "sars_cov2_pcr": "positive", "onset_within_week": True,
-                "bilateral_opacities": True, "cardiac_failure_explains": False,
-                "pregnant": False, "active_malignancy": False, "expected_death_24h": False,
-                "other_interventional_trial": False, "fio2": 0.8, "peep": 10}
     now = timezone.now()
     today = now.date()
     people, screenings, consents, randomizations, used = [], [], [], [], []
     for index in range(n):
         site = SITES[index % 3]
-        values = {**eligible, "pao2": 70 if index % 2 else 150}
+        values = {**ELIGIBLE_VALUES, "pao2": 70 if index % 2 else 150}
         stratum = stratum_key(factors, stratum_for(protocol, site, values))
         person = Participant(code=f"{site}-{index // 3 + 1:05d}", site=sites[site], eligible=True,
                              created_at=now, created_by=users[f"coordinator-{site.lower()}"])
