@@ -249,13 +249,13 @@ def _measure(saves: int, rng: random.Random) -> dict:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from trialdesk.web.accounts.models import ApiToken
+    from trialdesk.web.accounts.actions import do_issue_api_token
     from trialdesk.web.capture.models import FormInstance
     from trialdesk.web.core.protocol import get_protocol
 
     protocol = get_protocol()
     users = {u.username: u for u in get_user_model().objects.all()}
-    _, secret = ApiToken.issue(users["coordinator-co-01"])
+    _, secret = do_issue_api_token(users["coordinator-co-01"], label="bench")
     api = Client(headers={"Authorization": f"Bearer {secret}"})
     completes = list(FormInstance.objects.filter(site__code="CO-01", status="complete",
                                                  form="vital_signs").select_related(
@@ -302,7 +302,7 @@ def _measure(saves: int, rng: random.Random) -> dict:
     participant = codes[0]
     start = time.perf_counter()
     rows, after = 0, 0
-    _, dm_secret = ApiToken.issue(users["data_manager"])
+    _, dm_secret = do_issue_api_token(users["data_manager"], label="bench")
     exporter = Client(headers={"Authorization": f"Bearer {dm_secret}"})
     while True:
         page = exporter.get("/api/v1/form-data", {"form": "respiratory", "after": after,

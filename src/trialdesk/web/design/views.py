@@ -13,8 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from trialdesk.stats.design.boundaries import GroupSequentialDesign, group_sequential_design
 from trialdesk.stats.design.spec import EXAMPLES
 from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.pages import page
+from trialdesk.web.core.permissions import USE_DESIGN
 from trialdesk.web.design import jobs, plots, presenters
-from trialdesk.web.design.access import design_page
+from trialdesk.web.design.actions import do_start_simulation
 from trialdesk.web.design.forms import (
     BoundariesForm,
     MeansForm,
@@ -32,7 +34,7 @@ def _bound_form(request: HttpRequest, form_class: type[forms.Form]) -> forms.For
 
 
 @require_GET
-@design_page
+@page(USE_DESIGN)
 def index(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "design/index.html", {"actor": actor})
 
@@ -78,7 +80,7 @@ SAMPLE_SIZE_FORMS = {"proportions": ProportionsForm, "survival": SurvivalForm,
 
 
 @require_GET
-@design_page
+@page(USE_DESIGN)
 def sample_size(request: HttpRequest, actor: Actor, kind: str) -> HttpResponse:
     if kind not in SAMPLE_SIZE_FORMS:
         raise Http404(kind)
@@ -107,7 +109,7 @@ def _design(data: dict[str, Any]) -> GroupSequentialDesign:
 
 
 @require_GET
-@design_page
+@page(USE_DESIGN)
 def boundaries(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = _bound_form(request, BoundariesForm)
     context: dict[str, Any] = {"actor": actor, "form": form}
@@ -127,7 +129,7 @@ def boundaries(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 @require_GET
-@design_page
+@page(USE_DESIGN)
 def report(request: HttpRequest, actor: Actor) -> HttpResponse:
     """What the default trial's 40 participants can detect (computed on first view)."""
     from trialdesk.stats.design.report import power_table
@@ -156,7 +158,7 @@ def examples() -> dict[str, str]:
 
 
 @require_http_methods(["GET", "POST"])
-@design_page
+@page(USE_DESIGN)
 def simulate(request: HttpRequest, actor: Actor) -> HttpResponse:
     shipped = examples()
     if request.method == "POST":
@@ -167,10 +169,9 @@ def simulate(request: HttpRequest, actor: Actor) -> HttpResponse:
                                        "a minute."))
             else:
                 data = form.cleaned_data
-                job = jobs.do_create_simulation_job(
-                    owner=request.user, spec_text=data["spec"], spec=data["parsed"],
-                    sims=data["sims"], seed=data["seed"])
-                jobs.start(job)
+                job = do_start_simulation(actor, spec_text=data["spec"], spec=data["parsed"],
+                                          sims=data["sims"], seed=data["seed"])
+                jobs.start(job)  # after the action: the thread reads the committed row
                 return redirect("design:simulation", job_id=job.pk)
     else:
         chosen = request.GET.get("example", "default_trial")
@@ -191,7 +192,7 @@ def _own_job(request: HttpRequest, job_id: str) -> SimulationJob:
 
 
 @require_GET
-@design_page
+@page(USE_DESIGN)
 def simulation(request: HttpRequest, actor: Actor, job_id: str) -> HttpResponse:
     job = _own_job(request, job_id)
     context: dict[str, Any] = {"actor": actor, "job": job, "stale": jobs.is_stale(job)}
@@ -204,7 +205,7 @@ def simulation(request: HttpRequest, actor: Actor, job_id: str) -> HttpResponse:
 
 
 @require_GET
-@design_page
+@page(USE_DESIGN)
 def simulation_status(request: HttpRequest, actor: Actor, job_id: str) -> JsonResponse:
     job = _own_job(request, job_id)
     state = SimulationJob.FAILED if jobs.is_stale(job) else job.state
