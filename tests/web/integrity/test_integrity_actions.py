@@ -20,7 +20,8 @@ THROUGH_THE_API = {
     "do_unblind", "do_request_final_unblinding", "do_approve_final_unblinding",
     "do_issue_api_token", "do_save_form", "do_lock", "do_unlock", "do_raise_query",
     "do_answer_query", "do_close_query", "do_reopen_query", "do_sign", "do_sign_visit",
-    "do_mark_visit_not_done", "do_discontinue",
+    "do_mark_visit_not_done", "do_discontinue", "do_create_user_as", "do_deactivate_user",
+    "do_sync_sites", "do_record_recommendation",
 }
 DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_set_language"}
 

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from trialdesk.blinding import UnknownRole
 from trialdesk.web.accounts.models import ApiToken
 from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
-from trialdesk.web.core.errors import InvalidInput
+from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
 from trialdesk.web.core.models import Membership, Site
 from trialdesk.web.core.protocol import get_policy
 
@@ -19,14 +20,36 @@ from trialdesk.web.core.protocol import get_policy
 def do_create_user(
     *, actor: str, username: str, role: str, site: str | None, password: str, language: str = ""
 ) -> Membership:
-    """Create a user with a role; a site role needs a site, a trial-wide role must not have one."""
+    """Create a user with a role; a site role needs a site, a trial-wide role must not have one.
+
+    For the server's operator (``trialdesk users create``, the demo, tests): ``actor`` names who
+    acts. An administrator creates users through :func:`do_create_user_as`, the same rules.
+    """
+    return _create_user(actor=actor, username=username, role=role, site=site, password=password,
+                        language=language)
+
+
+@action("manage_users")
+def do_create_user_as(
+    actor: Actor, *, username: str, role: str, site: str | None, password: str,
+    language: str = "",
+) -> Membership:
+    """Create a user as a trial administrator (``manage_users``); audited under their name."""
+    return _create_user(actor=actor.username, username=username, role=role, site=site,
+                        password=password, language=language)
+
+
+def _create_user(
+    *, actor: str, username: str, role: str, site: str | None, password: str, language: str
+) -> Membership:
+    """The body both writers share; runs inside their transaction."""
     policy = get_policy()
     try:
         scoped = policy.is_site_scoped(role)
     except UnknownRole as error:
         raise InvalidInput("role", str(error)) from None
     if scoped and not site:
-        raise InvalidInput("site", f"the role {role} works at one site; give --site")
+        raise InvalidInput("site", f"the role {role} works at one site; give its site")
     if not scoped and site:
         raise InvalidInput("site", f"the role {role} is trial-wide; give no site")
     if language not in ("", "en", "es"):
@@ -49,9 +72,37 @@ def do_create_user(
     )
     append_audit(
         actor=actor, action="create_user", model="user", object_id=username,
-        changes={"role": {"old": None, "new": role}, "site": {"old": None, "new": site}},
+        changes={"role": {"old": None, "new": role}, "site": {"old": None, "new": site},
+                 "active": {"old": None, "new": True}},
     )
     return membership
+
+
+@action("manage_users")
+def do_deactivate_user(actor: Actor, username: str, *, reason: str) -> object:
+    """Deactivate a user account, with the reason; return the user.
+
+    Nothing is deleted (the audit trail and the records keep naming the user); the account can no
+    longer sign in, and its API tokens and sessions stop working, because every request checks
+    ``is_active``. An administrator cannot deactivate their own account (someone must remain who
+    can manage users).
+    """
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise InvalidInput("reason", "must say why, in at least 10 characters")
+    user = get_user_model().objects.select_for_update().filter(username=username).first()
+    if user is None:
+        raise NotFound(f"no user {username}")
+    if user.pk == actor.user.pk:
+        raise Conflict("own_account", "an administrator cannot deactivate their own account")
+    if not user.is_active:
+        raise Conflict("already_inactive", f"{username} is already inactive")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    append_audit(actor=actor.username, action="deactivate_user", model="user",
+                 object_id=username, changes={"active": {"old": True, "new": False}},
+                 reason=reason)
+    return user
 
 
 @action(None)

@@ -311,3 +311,8 @@ def audit(request: HttpRequest, after: int = 0, limit: int = 100) -> list[dict[s
 
 
 api.add_router("", "trialdesk.web.capture.api.router")  # data capture (issue 7)
+api.add_router("", "trialdesk.web.accounts.api.router")  # users (manage_users)
+api.add_router("", "trialdesk.web.trials.api_sites.router")  # sites (manage_sites)
+api.add_router("", "trialdesk.web.trials.api_protocol.router")  # the running protocol
+api.add_router("", "trialdesk.web.trials.api_dsmb.router")  # DSMB recommendations
+api.add_router("", "trialdesk.web.capture.api_adverse_events.router")  # adverse events

@@ -205,3 +205,35 @@ class DynamicAllocationStep(models.Model):
 
     def __str__(self) -> str:
         return f"dynamic allocation {self.index}"
+
+
+class DsmbRecommendation(models.Model):
+    """A recommendation of the Data and Safety Monitoring Board after one of its meetings.
+
+    Recorded by the DSMB statistician. The decision is for the sponsor and every administrator to
+    act on; the rationale may speak of the arms, so only roles that see unblinded reports read it.
+    """
+
+    CONTINUE = "continue"
+    CONTINUE_WITH_MODIFICATIONS = "continue_with_modifications"
+    PAUSE_ENROLLMENT = "pause_enrollment"
+    STOP_FOR_SAFETY = "stop_for_safety"
+    STOP_FOR_EFFICACY = "stop_for_efficacy"
+    STOP_FOR_FUTILITY = "stop_for_futility"
+    DECISIONS = (
+        (CONTINUE, "Continue"),
+        (CONTINUE_WITH_MODIFICATIONS, "Continue with modifications"),
+        (PAUSE_ENROLLMENT, "Pause enrollment"),
+        (STOP_FOR_SAFETY, "Stop for safety"),
+        (STOP_FOR_EFFICACY, "Stop for efficacy"),
+        (STOP_FOR_FUTILITY, "Stop for futility"),
+    )
+
+    meeting_date = models.DateField()
+    decision = models.CharField(max_length=40, choices=DECISIONS)
+    rationale = models.TextField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"DSMB recommendation of {self.meeting_date}: {self.decision}"

@@ -1,6 +1,11 @@
 """The only writers of trial data. Each ``do_*`` runs in one transaction with its audit record."""
 
-from trialdesk.web.trials.actions.allocation import do_commit_allocation_list, do_load_sites
+from trialdesk.web.trials.actions.allocation import (
+    do_commit_allocation_list,
+    do_load_sites,
+    do_sync_sites,
+)
+from trialdesk.web.trials.actions.dsmb import do_record_recommendation
 from trialdesk.web.trials.actions.enrollment import (
     do_consent,
     do_correct_screening,
@@ -17,5 +22,6 @@ from trialdesk.web.trials.actions.unblinding import do_unblind
 __all__ = [
     "RandomizationResult", "do_approve_final_unblinding", "do_commit_allocation_list",
     "do_consent", "do_correct_screening", "do_dispense", "do_load_sites", "do_randomize",
-    "do_request_final_unblinding", "do_screen", "do_unblind",
+    "do_record_recommendation", "do_request_final_unblinding", "do_screen", "do_sync_sites",
+    "do_unblind",
 ]

@@ -6,8 +6,10 @@ from django.utils import timezone
 
 from trialdesk.randomization import commit_list, generate_allocation_list, procedure_from_protocol
 from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict
+from trialdesk.web.core.models import Site
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.actions.dynamic import commit_dynamic_scheme, kits_per_arm_per_site
 from trialdesk.web.trials.models import AllocationListRecord, AllocationSlot, StratumCursor
@@ -60,9 +62,25 @@ def do_commit_allocation_list(
 
 @action(None)
 def do_load_sites(*, actor: str) -> list[str]:
-    """Create the protocol's sites that are not stored yet; return the codes created."""
-    from trialdesk.web.core.models import Site
+    """Create the protocol's sites that are not stored yet; return the codes created.
 
+    For the server's operator (start-up, ``trialdesk users``); an administrator uses
+    :func:`do_sync_sites`, the same body.
+    """
+    return _create_missing_sites(actor)
+
+
+@action("manage_sites")
+def do_sync_sites(actor: Actor) -> list[str]:
+    """Create the protocol's sites that are not stored yet, as a trial administrator.
+
+    One audit record per site created (under the administrator's name); none when every site is
+    stored already. Return the codes created.
+    """
+    return _create_missing_sites(actor.username)
+
+
+def _create_missing_sites(actor: str) -> list[str]:
     created = []
     for site in get_protocol().sites:
         _, new = Site.objects.get_or_create(code=site.code, defaults={"name": site.name})

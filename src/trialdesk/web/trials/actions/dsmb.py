@@ -1,0 +1,68 @@
+"""The DSMB's recommendations: recorded by the DSMB statistician after a meeting, audited.
+
+The audit record names the decision and the meeting date, never the rationale: roles that read the
+audit trail (administrator, monitor) are blinded, and a rationale may speak of the arms. For the
+same reason the notification to the sponsor and the DSMB carries the decision only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import InvalidInput
+from trialdesk.web.trials.models import DsmbRecommendation
+
+RECORD_PERMISSION = "recommend"  # the DSMB statistician's
+DECISIONS = tuple(code for code, _ in DsmbRecommendation.DECISIONS)
+MIN_RATIONALE = 10
+
+
+def _notify(recommendation: DsmbRecommendation, username: str) -> None:
+    # Who, when and what was decided; never the rationale.
+    send_mail(
+        subject=f"[trialdesk] DSMB recommendation: {recommendation.get_decision_display()}",
+        message=(f"{username} recorded the DSMB's recommendation of the meeting of "
+                 f"{recommendation.meeting_date.isoformat()}: "
+                 f"{recommendation.get_decision_display()}.\n"
+                 "The rationale is available to the DSMB in the trial server.\n"),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=list(settings.TRIALDESK_NOTIFY_EMAILS), fail_silently=True)
+
+
+@action(RECORD_PERMISSION)
+def do_record_recommendation(
+    actor: Actor, *, meeting_date: dt.date, decision: str, rationale: str
+) -> DsmbRecommendation:
+    """Record the DSMB's recommendation of one meeting (continue, modify, pause or stop).
+
+    ``decision`` is one of :data:`DECISIONS`; ``rationale`` says why, in at least 10 characters;
+    the meeting cannot lie in the future (a day of leeway for time zones ahead of UTC).
+    """
+    if decision not in DECISIONS:
+        raise InvalidInput("decision", f"must be one of {', '.join(DECISIONS)}")
+    rationale = rationale.strip()
+    if len(rationale) < MIN_RATIONALE:
+        raise InvalidInput("rationale", f"must say why, in at least {MIN_RATIONALE} characters")
+    now = timezone.now()
+    if meeting_date > now.date() + dt.timedelta(days=1):
+        raise InvalidInput("meeting_date", "must not be in the future")
+    recommendation = DsmbRecommendation.objects.create(
+        meeting_date=meeting_date, decision=decision, rationale=rationale,
+        recorded_by=actor.user, recorded_at=now)
+    append_audit(
+        actor=actor.username, action="record_recommendation", model="dsmb_recommendation",
+        object_id=str(recommendation.pk),
+        changes={"decision": {"old": None, "new": decision},
+                 "meeting_date": {"old": None, "new": meeting_date.isoformat()}},
+    )
+    username = actor.username
+    transaction.on_commit(lambda: _notify(recommendation, username))
+    return recommendation
