@@ -42,6 +42,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # 400 for NUL, control or bidi/zero-width characters (or bytes not UTF-8) in a path, query
+    # string or form field, before any view or database sees them
+    "trialdesk.web.core.middleware.RefuseBadCharactersMiddleware",
     # gunicorn serves no files; WhiteNoise serves the apps' static files (CSS, the print stylesheet)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
