@@ -42,8 +42,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # 400 for NUL, control or bidi/zero-width characters (or bytes not UTF-8) in a path, query
-    # string or form field, before any view or database sees them
+    # 400 for NUL, control or bidi/zero-width characters in a path, query string or form field
+    # (or bytes not UTF-8 in the last two), before any view or database sees them
     "trialdesk.web.core.middleware.RefuseBadCharactersMiddleware",
     # gunicorn serves no files; WhiteNoise serves the apps' static files (CSS, the print stylesheet)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -147,6 +147,20 @@ STATICFILES_DIRS = [WEB_DIR / "static"]
 # collectstatic step and no STATIC_ROOT before `trialdesk serve`.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
+
+# Uploads: the form-data import is the only one. A file over the import limit is discarded as
+# it streams in (UploadLimitHandler, first) and answered 413, never read whole or parsed; files
+# over 1 MB are spooled to a temporary file, not kept in memory. Form fields and JSON bodies
+# (pasted or API imports among them) may take the import limit and 1 MB besides.
+TRIALDESK_IMPORT_MAX_BYTES = 5 * 2**20
+TRIALDESK_UPLOAD_MAX_BYTES = TRIALDESK_IMPORT_MAX_BYTES
+FILE_UPLOAD_HANDLERS = [
+    "trialdesk.web.core.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2**20
+DATA_UPLOAD_MAX_MEMORY_SIZE = TRIALDESK_IMPORT_MAX_BYTES + 2**20
 
 EMAIL_BACKEND = os.environ.get(
     "TRIALDESK_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"

@@ -13,6 +13,8 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from trialdesk.web.capture.access import access_form_slot
@@ -35,6 +37,43 @@ class ImportResult:
 
 class _RollBack(Exception):
     pass
+
+
+class ImportTooLarge(Exception):
+    """An import over the limit (``settings.TRIALDESK_IMPORT_MAX_BYTES``): answered 413."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.rule = f"must be at most {import_limit_text()} (the import limit)"
+        super().__init__(f"{field}: {self.rule}")
+
+
+def import_limit() -> int:
+    return settings.TRIALDESK_IMPORT_MAX_BYTES
+
+
+def import_limit_text() -> str:
+    limit = import_limit()
+    return f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit / 2**10:g} KB"
+
+
+def upload_text(upload: UploadedFile) -> str:
+    """The text of an uploaded import file: its size checked before a byte of it is read, then
+    decoded as UTF-8 (a byte-order mark dropped)."""
+    if upload.size is None or upload.size > import_limit():
+        raise ImportTooLarge("file")
+    raw = upload.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput("file", f"must be UTF-8 text (byte {error.start + 1} is not)") from None
+
+
+def pasted_text(text: str) -> str:
+    """Pasted import text, refused over the import limit like a file."""
+    if len(text.encode()) > import_limit():
+        raise ImportTooLarge("text")
+    return text
 
 
 def parse_rows(fmt: str, data: str | list[dict[str, Any]]) -> list[dict[str, Any]]:

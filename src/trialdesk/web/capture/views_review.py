@@ -24,7 +24,13 @@ from trialdesk.web.capture.access import (
 )
 from trialdesk.web.capture.completeness import completeness_report, totals
 from trialdesk.web.capture.errors import FormRejected
-from trialdesk.web.capture.importing import import_rows, parse_rows
+from trialdesk.web.capture.importing import (
+    ImportTooLarge,
+    import_rows,
+    parse_rows,
+    pasted_text,
+    upload_text,
+)
 from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
 from trialdesk.web.capture.schedule import visit_status
 from trialdesk.web.capture.state import active_database_lock
@@ -35,6 +41,7 @@ from trialdesk.web.core.models import Site
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.core.uploads import uploads_too_large
 from trialdesk.web.trials import access
 
 WORKLIST_PAGE = 50
@@ -254,13 +261,18 @@ def locks(request: HttpRequest, actor: Actor) -> HttpResponse:
 def import_page(request: HttpRequest, actor: Actor) -> HttpResponse:
     result, error, status = None, None, 200
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        text = upload.read().decode("utf-8-sig") if upload else request.POST.get("text", "")
         fmt = request.POST.get("format", "csv")
         try:
+            # a file over the limit was discarded as it streamed in (core.uploads)
+            if uploads_too_large(request):
+                raise ImportTooLarge("file")
+            upload = request.FILES.get("file")
+            text = upload_text(upload) if upload else pasted_text(request.POST.get("text", ""))
             data = json.loads(text) if fmt == "json" else text
             result = import_rows(actor, parse_rows(fmt, data),
                                  all_or_nothing=request.POST.get("all_or_nothing") == "on")
+        except ImportTooLarge as problem:
+            error, status = str(problem), 413
         except (ValueError, InvalidInput) as problem:
             error, status = str(problem), 422
         else:
