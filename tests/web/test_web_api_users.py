@@ -197,3 +197,14 @@ def test_no_answer_shows_the_administrator_an_arm(trial, admin):
                admin.post("/api/v1/users/ana.gomez/deactivate", REASON)]
     assert all(answer.status_code < 300 for answer in answers)
     assert [arm_leaks(trial.users["admin"], answer) for answer in answers] == [[], [], []]
+
+
+@pytest.mark.parametrize("role, site", [("pharmacist", "CO-02"), ("dsmb_statistician", None)])
+def test_the_blinded_administrator_cannot_create_an_account_that_sees_arms(admin, role, site):
+    """Else the administrator would choose its password, sign in as it and read the arms."""
+    before = _last_seq()
+    response = admin.post("/api/v1/users", {**NEW_USER, "role": role, "site": site})
+    assert response.status_code == 422
+    assert "command line" in _fields(response)["role"]
+    assert not Membership.objects.filter(user__username=NEW_USER["username"]).exists()
+    assert _new_records(before) == []

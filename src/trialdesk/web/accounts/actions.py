@@ -34,7 +34,19 @@ def do_create_user_as(
     actor: Actor, *, username: str, role: str, site: str | None, password: str,
     language: str = "",
 ) -> Membership:
-    """Create a user as a trial administrator (``manage_users``); audited under their name."""
+    """Create a user as a trial administrator (``manage_users``); audited under their name.
+
+    Not an account that sees arms (pharmacist, DSMB statistician): the administrator, who is
+    blinded, would choose its password and could sign in as it. Those accounts are created by the
+    server's operator at the command line (``trialdesk users create``).
+    """
+    try:
+        unblinded = actor.policy.sees_any_arm(role)
+    except UnknownRole as error:
+        raise InvalidInput("role", str(error)) from None
+    if unblinded:
+        raise InvalidInput("role", f"the role {role} sees arms: its accounts are created at the "
+                           "command line (trialdesk users create), not by the administrator")
     return _create_user(actor=actor.username, username=username, role=role, site=site,
                         password=password, language=language)
 
