@@ -27,7 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def endpoint(
-    requirement: Requirement, *, record_readers: tuple[str, ...] = READ_PARTICIPANTS
+    requirement: Requirement, *, record_readers: tuple[str, ...] | None = READ_PARTICIPANTS
 ) -> Callable[[F], F]:
     """Declare an API operation and what it asks of the caller's role.
 

@@ -25,7 +25,7 @@ from trialdesk.web.core.permissions import (
 
 
 def page(
-    requirement: Requirement, *, record_readers: tuple[str, ...] = READ_PARTICIPANTS
+    requirement: Requirement, *, record_readers: tuple[str, ...] | None = READ_PARTICIPANTS
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Declare a page and what it asks of the role: a permission, a tuple (any of) or ANY_ROLE.
 
@@ -44,7 +44,7 @@ def page(
 
 
 def _page(view: Callable[..., HttpResponse], accepted: tuple[str, ...],
-          record_readers: tuple[str, ...]) -> Callable[..., HttpResponse]:
+          record_readers: tuple[str, ...] | None) -> Callable[..., HttpResponse]:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:

@@ -39,15 +39,16 @@ def names(requirement: Requirement) -> tuple[str, ...]:
 
 
 def refuse(actor: object, requirement_names: tuple[str, ...], *, names_a_record: bool,
-           record_readers: tuple[str, ...]) -> Exception:
+           record_readers: tuple[str, ...] | None) -> Exception:
     """Return the error for an actor whose role lacks the requirement.
 
     On a URL that names a record (a participant, a kit, a query) a role that cannot read such
     records at all is told "not found", as for a record it may not see, so that no answer says
     which records exist; a role that reads them, and everyone elsewhere, is told "forbidden",
-    naming what is missing.
+    naming what is missing. ``record_readers`` None: the URL's parameters name no record.
     """
-    if names_a_record and not actor.can_any(record_readers):  # type: ignore[attr-defined]
+    readers_only = names_a_record and record_readers is not None
+    if readers_only and not actor.can_any(record_readers):  # type: ignore[attr-defined]
         return NotFound("not found")
     wanted = " or ".join(name.replace("_", " ") for name in requirement_names)
     return Forbidden(f"the role {actor.role} may not {wanted}")  # type: ignore[attr-defined]

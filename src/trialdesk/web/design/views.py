@@ -34,7 +34,7 @@ def _bound_form(request: HttpRequest, form_class: type[forms.Form]) -> forms.For
 
 
 @require_GET
-@page(USE_DESIGN)
+@page(USE_DESIGN, record_readers=None)
 def index(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "design/index.html", {"actor": actor})
 
@@ -80,7 +80,7 @@ SAMPLE_SIZE_FORMS = {"proportions": ProportionsForm, "survival": SurvivalForm,
 
 
 @require_GET
-@page(USE_DESIGN)
+@page(USE_DESIGN, record_readers=None)
 def sample_size(request: HttpRequest, actor: Actor, kind: str) -> HttpResponse:
     if kind not in SAMPLE_SIZE_FORMS:
         raise Http404(kind)
@@ -109,7 +109,7 @@ def _design(data: dict[str, Any]) -> GroupSequentialDesign:
 
 
 @require_GET
-@page(USE_DESIGN)
+@page(USE_DESIGN, record_readers=None)
 def boundaries(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = _bound_form(request, BoundariesForm)
     context: dict[str, Any] = {"actor": actor, "form": form}
@@ -129,7 +129,7 @@ def boundaries(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 @require_GET
-@page(USE_DESIGN)
+@page(USE_DESIGN, record_readers=None)
 def report(request: HttpRequest, actor: Actor) -> HttpResponse:
     """What the default trial's 40 participants can detect (computed on first view)."""
     from trialdesk.stats.design.report import power_table
@@ -158,7 +158,7 @@ def examples() -> dict[str, str]:
 
 
 @require_http_methods(["GET", "POST"])
-@page(USE_DESIGN)
+@page(USE_DESIGN, record_readers=None)
 def simulate(request: HttpRequest, actor: Actor) -> HttpResponse:
     shipped = examples()
     if request.method == "POST":
@@ -192,7 +192,7 @@ def _own_job(request: HttpRequest, job_id: str) -> SimulationJob:
 
 
 @require_GET
-@page(USE_DESIGN)
+@page(USE_DESIGN, record_readers=None)
 def simulation(request: HttpRequest, actor: Actor, job_id: str) -> HttpResponse:
     job = _own_job(request, job_id)
     context: dict[str, Any] = {"actor": actor, "job": job, "stale": jobs.is_stale(job)}
@@ -205,7 +205,7 @@ def simulation(request: HttpRequest, actor: Actor, job_id: str) -> HttpResponse:
 
 
 @require_GET
-@page(USE_DESIGN)
+@page(USE_DESIGN, record_readers=None)
 def simulation_status(request: HttpRequest, actor: Actor, job_id: str) -> JsonResponse:
     job = _own_job(request, job_id)
     state = SimulationJob.FAILED if jobs.is_stale(job) else job.state
