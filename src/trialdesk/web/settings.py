@@ -114,10 +114,23 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "trials:dashboard"
 
+# Sign-in lockout (trialdesk.web.accounts.lockout): five failures lock that account for the
+# cool-off, whatever the address; an address is locked out only past its own, much higher
+# threshold (any usernames), so one user's typos never lock out a ward behind one NAT address.
+# The account's owner and the administrators are e-mailed.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username"]
+TRIALDESK_LOGIN_ADDRESS_FAILURE_LIMIT = 50
+AXES_HANDLER = "trialdesk.web.accounts.lockout.TrialLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "trialdesk.web.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+# attempts refused during a lockout are not counted: the lockout ends one cool-off after the
+# last counted failure, and a locked-out user retrying the right password locks nothing more
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# axes.W006 asks for "ip_address" in AXES_LOCKOUT_PARAMETERS; the handler counts the address
+# itself, with its own threshold
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
