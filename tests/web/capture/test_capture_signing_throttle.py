@@ -10,6 +10,7 @@ from trial_factory import PASSWORD
 
 from trialdesk.web.capture.actions import signatures
 from trialdesk.web.capture.models import Signature
+from trialdesk.web.core import clock
 from trialdesk.web.core.models import AuditRecord
 
 INV = "investigator-co-01"
@@ -64,10 +65,9 @@ def test_the_lock_is_per_signer_and_ends_after_the_window(ct, monkeypatch):
     _fail(inv, code, 5)
     assert ct.api("investigator-co-02").post(form_path(other) + "/sign",
                                              {"password": PASSWORD}).status_code == 201
-    now = signatures.timezone.now
-    later = now() + signatures.FAILURE_WINDOW + dt.timedelta(seconds=1)
-    monkeypatch.setattr(signatures.timezone, "now", lambda: later)
-    assert inv.post(form_path(code) + "/sign", {"password": PASSWORD}).status_code == 201
+    later = clock.now() + signatures.FAILURE_WINDOW + dt.timedelta(seconds=1)
+    with clock.use_clock(clock.SimulatedClock(later)):
+        assert inv.post(form_path(code) + "/sign", {"password": PASSWORD}).status_code == 201
 
 
 def test_the_signature_page_is_throttled_too(ct):

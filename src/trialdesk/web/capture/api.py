@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db.models import Count
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router, Status
 
 from trialdesk.web.capture import actions, presenters
@@ -39,6 +38,7 @@ from trialdesk.web.capture.schemas import (
     ReasonIn,
     SignIn,
 )
+from trialdesk.web.core import clock
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import InvalidInput, NotFound
 from trialdesk.web.core.locks import database_locked
@@ -69,7 +69,7 @@ def schedule(request: HttpRequest, code: str) -> dict[str, Any]:
     """The visit schedule from the randomization date: windows, visit and form statuses."""
     actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
-    states = participant_schedule(participant, get_protocol().visits, today=timezone.now().date(),
+    states = participant_schedule(participant, get_protocol().visits, today=clock.today(),
                                   database_locked=database_locked())
     return {"participant": participant.code,
             "visits": presenters.schedule_view(states, _lang(request))}
@@ -303,7 +303,7 @@ def completeness(request: HttpRequest, site: str | None = None) -> dict[str, Any
     participants = access.visible_participants(actor)
     if site:
         participants = participants.filter(site__code=site)
-    rows = completeness_report(participants, get_protocol().visits, today=timezone.now().date())
+    rows = completeness_report(participants, get_protocol().visits, today=clock.today())
     return {
         "sites": totals(rows),
         "rows": [{"site": r.site, "visit": r.visit, "expected": r.expected,

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,6 +30,7 @@ from trialdesk.web.capture.forms import (
 )
 from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.capture.schedule import participant_schedule
+from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.locks import database_locked
@@ -61,14 +61,14 @@ def refused(request: HttpRequest, actor: Actor, error: Conflict) -> HttpResponse
 def participant_page(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     participant = access.access_participant_by_code(actor, code)
     states = participant_schedule(participant, get_protocol().visits,
-                                  today=timezone.now().date(), database_locked=database_locked())
+                                  today=clock.today(), database_locked=database_locked())
     forms = {f.code: f.title.text(_lang()) for f in get_protocol().forms}
     return render(request, "capture/participant.html", {
         "logs": _log_forms(participant) if states else [],
         "actor": actor, "participant": participant, "visits": states, "form_titles": forms,
         "open_queries": sum(f.open_queries for s in states for f in s.forms),
         "discontinuation": getattr(participant, "discontinuation", None),
-        "today": timezone.now().date(),
+        "today": clock.today(),
     })
 
 

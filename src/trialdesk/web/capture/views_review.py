@@ -10,7 +10,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -35,6 +34,7 @@ from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
 from trialdesk.web.capture.schedule import visit_status
 from trialdesk.web.capture.state import active_database_lock
 from trialdesk.web.capture.views import refused
+from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput
 from trialdesk.web.core.models import Site
@@ -180,7 +180,7 @@ def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
         drafts=Count("id", filter=Q(status=DRAFT)), total=Count("id"))}
     queries = dict(Query.objects.filter(participant_id__in=ids, status=Query.OPEN).values_list(
         "participant_id").annotate(n=Count("id")).order_by())
-    today = timezone.now().date()
+    today = clock.today()
     rows = []
     for participant in current:
         left = getattr(participant, "discontinuation", None)
@@ -210,7 +210,7 @@ def completeness(request: HttpRequest, actor: Actor) -> HttpResponse:
     participants = access.visible_participants(actor)
     if site:
         participants = participants.filter(site__code=site)
-    rows = completeness_report(participants, get_protocol().visits, today=timezone.now().date())
+    rows = completeness_report(participants, get_protocol().visits, today=clock.today())
     titles = {v.code: v.title.text(_lang()) for v in get_protocol().visits}
     return render(request, "capture/completeness.html", {
         "actor": actor, "rows": rows, "totals": totals(rows), "visit_titles": titles,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 
+from trialdesk.web.core import clock
 from trialdesk.web.core.auditchain import GENESIS, record_hash
 from trialdesk.web.core.models import AuditAnchor, AuditRecord
 
@@ -41,7 +41,7 @@ def append_audit(
     last = AuditRecord.objects.order_by("-seq").values("seq", "hash").first()
     fields: dict[str, Any] = {
         "seq": (last["seq"] + 1) if last else 1,
-        "at": timezone.now(),
+        "at": clock.now(),
         "actor": actor,
         "action": action,
         "model": model,

@@ -7,10 +7,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
+from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import READ_REPORT
@@ -28,7 +28,7 @@ def report_context(actor: Actor) -> dict[str, Any]:
     return {
         "actor": actor, "shows_arms": shows_arms, "groups": data.groups,
         "sections": build_sections(data, language),
-        "nct_id": get_protocol().registry.nct_id, "generated_at": timezone.now(),
+        "nct_id": get_protocol().registry.nct_id, "generated_at": clock.now(),
     }
 
 

@@ -14,11 +14,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
 from tqdm import tqdm
 
 from trialdesk.randomization import read_or_create_seed
 from trialdesk.web.accounts import actions as account_actions
+from trialdesk.web.core import clock
 from trialdesk.web.core.actor import actor_for
 from trialdesk.web.core.errors import Conflict
 from trialdesk.web.core.models import Membership, Site
@@ -120,7 +120,7 @@ def enroll_demo_participants(count: int, seed: int = 20200113) -> dict[str, int]
         if not participant.eligible:
             continue
         counts["eligible"] += 1
-        consent_date = timezone.now().date() - dt.timedelta(days=rng.randint(0, 3))
+        consent_date = clock.today() - dt.timedelta(days=rng.randint(0, 3))
         actions.do_consent(actor, participant, form_version="1.0", consent_date=consent_date)
         try:
             actions.do_randomize(actor, participant, idempotency_key=f"demo-{participant.code}")

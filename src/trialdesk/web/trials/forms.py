@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.protocol import FormField
+from trialdesk.web.core import clock
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.screening_fields import screening_fields
 
@@ -54,7 +54,7 @@ class ConsentForm(forms.Form):
 
     def clean_consent_date(self) -> dt.date:
         value = self.cleaned_data["consent_date"]
-        if value > timezone.now().date():
+        if value > clock.today():
             raise forms.ValidationError(_("The date of consent cannot be in the future."))
         return value
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
-
 from trialdesk.eligibility import evaluate_eligibility
+from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.access import may_see_arm
@@ -34,7 +33,7 @@ def next_visit_due(participant: Participant, today: dt.date | None = None) -> di
     if not hasattr(participant, "randomization"):
         return None
     day0 = participant.randomization.randomized_at.date()
-    today = today or timezone.now().date()
+    today = today or clock.today()
     for visit in sorted(get_protocol().visits, key=lambda v: v.day):
         due = day0 + dt.timedelta(days=visit.day)
         if visit.day > 0 and due + dt.timedelta(days=visit.window_after) >= today:

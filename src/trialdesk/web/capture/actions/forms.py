@@ -6,14 +6,13 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from django.utils import timezone
-
 from trialdesk.protocol.capture import Form
 from trialdesk.protocol.validation import FieldProblem, FormValidation, validate_form
 from trialdesk.web.capture.access import FormSlot
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.models import COMPLETE, DRAFT, FormInstance, Query, QueryMessage
 from trialdesk.web.capture.state import refuse_if_locked
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -137,7 +136,7 @@ def do_save_form(
     reason = reason.strip()
     if instance is not None and old_status == COMPLETE and changes and not reason:
         raise InvalidInput("reason", "is required to change a complete form")
-    now = timezone.now()
+    now = clock.now()
     if instance is None:
         instance = FormInstance(
             participant=participant, site_id=participant.site_id, visit=slot.visit_code,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
-
 from trialdesk.web.capture.models import COMPLETE, FormInstance, Lock
 from trialdesk.web.capture.state import active_database_lock, participant_locked
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -55,7 +54,7 @@ def do_lock(
         fields = {"participant": participant}
     elif scope != Lock.DATABASE:
         raise InvalidInput("scope", "must be form, participant or database")
-    lock = Lock.objects.create(scope=scope, locked_at=timezone.now(), locked_by=actor.user,
+    lock = Lock.objects.create(scope=scope, locked_at=clock.now(), locked_by=actor.user,
                                reason=reason.strip(), **fields)
     if scope == Lock.DATABASE:
         record_database_lock(lock.pk, lock.locked_at)
@@ -81,7 +80,7 @@ def do_unlock(actor: Actor, lock: Lock, *, reason: str) -> Lock:
     if lock.scope == Lock.DATABASE and FinalUnblinding.trial_unblinded():
         # data that changed after the arms are known could no longer be trusted
         raise Conflict("trial_unblinded", "the trial is unblinded: the database stays locked")
-    lock.unlocked_at = timezone.now()
+    lock.unlocked_at = clock.now()
     lock.unlocked_by = actor.user
     lock.unlock_reason = reason
     lock.save(update_fields=["unlocked_at", "unlocked_by", "unlock_reason"])

@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils import timezone
-
 from trialdesk.web.capture.access import FormSlot, protocol_form
 from trialdesk.web.capture.actions.forms import do_save_form, entered_values
 from trialdesk.web.capture.models import FormInstance, Query, QueryMessage
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit, lock_writes
@@ -28,7 +27,7 @@ def _text(text: str, name: str = "text") -> str:
 
 
 def _move(actor: Actor, query: Query, *, to: str, action: str, text: str) -> Query:
-    now = timezone.now()
+    now = clock.now()
     old = query.status
     query.status = to
     query.updated_at = now
@@ -57,7 +56,7 @@ def do_raise_query(actor: Actor, instance: FormInstance, *, field: str, text: st
     codes = {f.code for f in form.fields} | {c.code for c in form.checks}
     if field not in codes:
         raise InvalidInput("field", f"the form {instance.form} has no field {field}")
-    now = timezone.now()
+    now = clock.now()
     query = Query.objects.create(
         form_instance=instance, participant_id=instance.participant_id, site_id=instance.site_id,
         field=field, rule="manual", kind=Query.MANUAL, text=text, raised_at=now,

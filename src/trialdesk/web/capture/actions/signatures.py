@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.web.capture.models import COMPLETE, FormInstance, Signature
 from trialdesk.web.capture.state import refuse_if_locked
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -44,7 +45,7 @@ FAILED, REFUSED, SIGNED = "signature_password_failed", "signature_refused_locked
 
 def recent_signing_failures(username: str) -> int:
     """Return the signer's wrong passwords in the window, since the last signature."""
-    since = timezone.now() - FAILURE_WINDOW
+    since = clock.now() - FAILURE_WINDOW
     last_signed = (AuditRecord.objects.filter(actor=username, action=SIGNED, at__gte=since)
                    .order_by("-seq").values_list("at", flat=True).first())
     return AuditRecord.objects.filter(actor=username, action=FAILED,
@@ -74,7 +75,7 @@ def _sign(actor: Actor, instance: FormInstance, language: str) -> Signature:
         raise Conflict("not_complete", f"{instance.key} must be complete before it is signed")
     if instance.signed:
         raise Conflict("already_signed", f"{instance.key} is already signed")
-    now = timezone.now()
+    now = clock.now()
     signature = Signature.objects.create(
         form_instance=instance, signed_by=actor.user, signed_at=now,
         meaning=signature_meaning(language), language=language, form_version=instance.version,

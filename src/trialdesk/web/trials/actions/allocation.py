@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
-
 from trialdesk.randomization import commit_list, generate_allocation_list, procedure_from_protocol
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -41,7 +40,7 @@ def do_commit_allocation_list(
     commitment = commit_list(allocation_list)
     record = AllocationListRecord.objects.create(
         commitment=commitment.commitment, salt=commitment.salt,
-        metadata=allocation_list.metadata(), created_at=timezone.now(),
+        metadata=allocation_list.metadata(), created_at=clock.now(),
     )
     AllocationSlot.objects.bulk_create(
         AllocationSlot(

@@ -12,8 +12,8 @@ import datetime as dt
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -51,7 +51,7 @@ def do_record_recommendation(
     rationale = rationale.strip()
     if len(rationale) < MIN_RATIONALE:
         raise InvalidInput("rationale", f"must say why, in at least {MIN_RATIONALE} characters")
-    now = timezone.now()
+    now = clock.now()
     if meeting_date > now.date() + dt.timedelta(days=1):
         raise InvalidInput("meeting_date", "must not be in the future")
     recommendation = DsmbRecommendation.objects.create(

@@ -10,8 +10,6 @@ locked write transaction.
 
 from __future__ import annotations
 
-from django.utils import timezone
-
 from trialdesk.randomization import (
     DynamicAllocator,
     PriorAllocation,
@@ -21,6 +19,7 @@ from trialdesk.randomization import (
     protocol_factors,
 )
 from trialdesk.randomization.kit_codes import generate_kit_codes
+from trialdesk.web.core import clock
 from trialdesk.web.core.errors import Conflict
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import (
@@ -50,7 +49,7 @@ def commit_dynamic_scheme(seed: bytes, kits_per_arm: int) -> AllocationListRecor
     RandomSource(seed, "kit-order").shuffle(stock)
     codes = generate_kit_codes(len(stock), RandomSource(seed, "kit-codes"))
     record = AllocationListRecord.objects.create(
-        commitment=allocator.commitment, salt="", seed=seed.hex(), created_at=timezone.now(),
+        commitment=allocator.commitment, salt="", seed=seed.hex(), created_at=clock.now(),
         metadata={**allocator.specification(), "dynamic": True,
                   "kits_per_arm_per_site": kits_per_arm},
     )

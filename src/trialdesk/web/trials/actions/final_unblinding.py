@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -58,7 +58,7 @@ def do_request_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding
         raise Conflict("already_unblinded", "the trial is already unblinded")
     if FinalUnblinding.objects.exists():
         raise Conflict("request_pending", "a final unblinding request awaits approval")
-    request = FinalUnblinding.objects.create(requested_by=actor.user, requested_at=timezone.now(),
+    request = FinalUnblinding.objects.create(requested_by=actor.user, requested_at=clock.now(),
                                              reason=reason)
     append_audit(actor=actor.username, action="request_final_unblinding",
                  model="final_unblinding", object_id=str(request.pk),
@@ -83,7 +83,7 @@ def do_approve_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding
         raise Conflict("already_unblinded", "the trial is already unblinded")
     if request.requested_by_id == actor.user.pk:
         raise Conflict("same_person", "the approval must come from another person")
-    request.approved_by, request.approved_at = actor.user, timezone.now()
+    request.approved_by, request.approved_at = actor.user, clock.now()
     request.approval_reason = reason
     request.save(update_fields=["approved_by", "approved_at", "approval_reason"])
     append_audit(actor=actor.username, action="final_unblind", model="final_unblinding",

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
-
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -21,7 +20,7 @@ def do_dispense(actor: Actor, slot: AllocationSlot, *, lot: str) -> Dispensing:
     if Dispensing.objects.filter(slot=slot).exists():
         raise Conflict("already_dispensed", f"kit {slot.kit_code} is already dispensed")
     dispensing = Dispensing.objects.create(
-        slot=slot, lot=lot, dispensed_at=timezone.now(), dispensed_by=actor.user
+        slot=slot, lot=lot, dispensed_at=clock.now(), dispensed_by=actor.user
     )
     # The lot stays in the pharmacy's ledger (Dispensing), out of the audit trail that blinded
     # monitors and administrators read: product and placebo come from different lots, so the lot

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils import timezone
-
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -102,7 +101,7 @@ def do_randomize(
         slot = _next_slot_of_the_list(screening.stratum)
     slot.used = True
     slot.save(update_fields=["used"])
-    now = timezone.now()
+    now = clock.now()
     randomization = Randomization.objects.create(
         participant=participant, slot=slot, idempotency_key=idempotency_key or None,
         randomized_at=now, randomized_by=actor.user,

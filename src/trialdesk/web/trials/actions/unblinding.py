@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -38,7 +38,7 @@ def do_unblind(actor: Actor, participant: Participant, *, reason: str) -> str:
     if randomization is None:
         raise Conflict("not_randomized", f"{participant.code} is not randomized")
     UnblindingEvent.objects.create(
-        participant=participant, requested_by=actor.user, reason=reason, at=timezone.now()
+        participant=participant, requested_by=actor.user, reason=reason, at=clock.now()
     )
     was = participant.unblinded
     participant.unblinded = True
