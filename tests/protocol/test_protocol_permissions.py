@@ -77,3 +77,18 @@ def test_permissions_load_as_the_names_the_file_writes() -> None:
     assert investigator.permissions == [Permission.SCREEN, Permission.RANDOMIZE]
     assert investigator.permissions == ["screen", "randomize"]
     assert investigator.model_dump(mode="json")["permissions"] == ["screen", "randomize"]
+
+
+def test_a_form_may_name_the_permission_it_needs_and_it_must_be_on_the_list():
+    """The adverse-event log needs report_ae; a misspelt form permission is refused like a role's."""
+    from pydantic import ValidationError
+
+    from trialdesk.protocol.capture import Form
+
+    protocol = load_protocol()
+    assert {form.code: form.permission for form in protocol.forms if form.permission} == {
+        "adverse_event": "report_ae"}
+    base = {"code": "ae", "title": {"en": "AE"}, "repeating": True, "fields": []}
+    assert Form(**base, permission="report_ae").permission == "report_ae"
+    with pytest.raises(ValidationError, match="did you mean 'report_ae'"):
+        Form(**base, permission="report_ea")

@@ -5,6 +5,7 @@ cycle hidden inside a function body counts too."""
 from __future__ import annotations
 
 import ast
+from itertools import pairwise
 from pathlib import Path
 
 import trialdesk.web
@@ -77,7 +78,7 @@ def test_no_import_cycle_between_the_apps_of_the_server():
     cycles = _cycles(graph)
     assert cycles == [], "\n".join(
         " -> ".join(cycle) + ": " + "; ".join(
-            f"{a}->{b} in {sorted(graph[a][b])}" for a, b in zip(cycle, cycle[1:], strict=False))
+            f"{a}->{b} in {sorted(graph[a][b])}" for a, b in pairwise(cycle))
         for cycle in cycles)
 
 

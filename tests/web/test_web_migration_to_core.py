@@ -1,5 +1,5 @@
-"""Moving sites, memberships and the audit trail into the ``core`` app changes no stored row, and the
-database lock in force before the upgrade is still in force after it."""
+"""Moving sites, memberships and the audit trail into the ``core`` app changes no stored row, and
+the database lock in force before the upgrade is still in force after it."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field as PydanticField
 from pydantic import model_validator
 
-from trialdesk.protocol.base import Code, StrictModel
+from trialdesk.protocol.base import Code, PermissionName, StrictModel
 from trialdesk.protocol.expressions import Expression
 from trialdesk.protocol.text import LocalizedText
 
@@ -72,6 +72,9 @@ class Form(StrictModel):
     code: Code
     title: LocalizedText
     repeating: bool = False
+    # a permission needed to enter this form besides enter_forms (e.g. report_ae for the
+    # adverse-event log), so that the protocol says who reports what
+    permission: PermissionName | None = None
     fields: list[FormField]
     checks: list[CrossFieldCheck] = PydanticField(default_factory=list)
 

@@ -1,9 +1,10 @@
 """Adverse events in the JSON API, under /api/v1/participants/{code}/adverse-events.
 
-An adverse event is an entry of the protocol's repeating ``adverse_event`` form, kept under the
-log visit (``capture.access.LOG_VISIT``) like every repeating form that no visit lists. Reporting
-one creates the next entry (sequence = the next free number) through ``do_save_form``, so it is
-validated by the protocol's rules and audited exactly as the same form entered on its page.
+An adverse event is an entry of the protocol's repeating form that needs ``report_ae``, kept
+under the log visit (``capture.access.LOG_VISIT``) like every repeating form that no visit lists.
+Reporting one creates the next entry (sequence = the next free number) through ``do_save_form``,
+so it is validated by the protocol's rules and audited exactly as the same form entered on its
+page.
 """
 
 from __future__ import annotations
@@ -18,19 +19,19 @@ from pydantic import Field
 
 from trialdesk.blinding import Permission
 from trialdesk.web.capture import actions, presenters
-from trialdesk.web.capture.access import LOG_VISIT, access_form_slot, protocol_form
+from trialdesk.web.capture.access import LOG_VISIT, access_form_slot
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import Conflict, NotFound
 from trialdesk.web.core.permissions import READ_PARTICIPANTS
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.core.schemas import Strict
 from trialdesk.web.trials import access
 from trialdesk.web.trials.models import Participant
 
 router = Router(tags=["adverse events"])
 
-AE_FORM = "adverse_event"
 AE_PATH = "/participants/{code}/adverse-events"
 # Two reports for one participant at the same moment may both pick the same next number; the
 # one that finds it taken (or fails on the unique slot) retries with the number after it.
@@ -48,8 +49,10 @@ class AdverseEventIn(Strict):
 
 
 def _ae_form_code() -> str:
-    form = protocol_form(AE_FORM)
-    if form is None or not form.repeating:
+    # the protocol's repeating form that needs report_ae is its adverse-event log
+    form = next((form for form in get_protocol().forms
+                 if form.repeating and form.permission == Permission.REPORT_AE), None)
+    if form is None:
         raise NotFound("the protocol has no repeating adverse-event form")
     return form.code
 
@@ -92,7 +95,7 @@ def report_adverse_event(request: HttpRequest, code: str, body: AdverseEventIn) 
 
     Values are checked by the protocol's rules: a hard error, or an unconfirmed warning on a
     complete report, answers 422 naming each field and nothing is stored. The answer (201) is the
-    new entry: its key (participant/log/adverse_event/seq) and its values. The entry is saved by
+    new entry: its key (participant/log/form/seq) and its values. The entry is saved by
     ``do_save_form``, so the role needs ``enter_forms`` too (the bundled protocol's reporters,
     investigator and coordinator, hold both); once the database is locked the answer is 409.
     """

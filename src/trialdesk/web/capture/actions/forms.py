@@ -14,7 +14,7 @@ from trialdesk.web.capture.models import COMPLETE, DRAFT, FormInstance, Query, Q
 from trialdesk.web.capture.state import refuse_if_locked
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
-from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.actor import Actor, require
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.trials.models import Participant
@@ -103,8 +103,11 @@ def do_save_form(
     Raises FormRejected (nothing stored) for a hard error, or for warnings left unconfirmed when
     the form is marked complete. A change to a complete form needs a ``reason``; a change to a
     signed form voids the signature. Confirmed warnings raise automatic queries; an automatic
-    query whose rule the new values no longer break is closed.
+    query whose rule the new values no longer break is closed. A form the protocol gives a
+    permission of its own (the adverse-event log: report_ae) needs that permission too.
     """
+    if slot.form.permission is not None:
+        require(actor, slot.form.permission)
     participant = slot.participant
     instance = None
     if slot.instance is not None:
