@@ -80,7 +80,7 @@ def test_permissions_load_as_the_names_the_file_writes() -> None:
 
 
 def test_a_form_may_name_the_permission_it_needs_and_it_must_be_on_the_list():
-    """The adverse-event log needs report_ae; a misspelt form permission is refused like a role's."""
+    """The adverse-event log needs report_ae; a misspelt one is refused like a role's."""
     from pydantic import ValidationError
 
     from trialdesk.protocol.capture import Form
