@@ -42,9 +42,7 @@ from trialdesk.web.core import clock
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import InvalidInput, NotFound
 from trialdesk.web.core.locks import database_locked
-from trialdesk.web.core.permissions import (
-    READ_PARTICIPANTS,
-)
+from trialdesk.web.core.permissions import ANY_ROLE, READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access
 
@@ -169,7 +167,8 @@ def discontinue(request: HttpRequest, code: str, body: DiscontinueIn) -> Status:
 
 
 @router.get("/queries")
-@endpoint(READ_PARTICIPANTS)
+# any role: the list is filtered to the participants the role may see (none for the pharmacy)
+@endpoint(ANY_ROLE)
 def list_queries(request: HttpRequest, status: str | None = None, site: str | None = None,
                  participant: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Queries on the participants the caller may see, newest first."""
@@ -188,7 +187,7 @@ def list_queries(request: HttpRequest, status: str | None = None, site: str | No
 
 
 @router.get("/queries/open-counts")
-@endpoint(READ_PARTICIPANTS)
+@endpoint(ANY_ROLE)
 def open_query_counts(request: HttpRequest) -> dict[str, Any]:
     """Open queries per site and per participant (for the dashboards)."""
     actor = request_actor(request)
