@@ -11,7 +11,7 @@ from trial_factory import make_trial_wide_users_without_audit
 
 from trialdesk.stats.design.simulate import simulate
 from trialdesk.stats.design.spec import EXAMPLES, load_spec
-from trialdesk.web.design.jobs import KEEP_PER_USER, do_create_simulation_job, run_job
+from trialdesk.web.design.jobs import KEEP_PER_USER, create_simulation_job_for, run_job
 from trialdesk.web.design.models import SimulationJob
 
 SPEC = (EXAMPLES / "three_look_obf.toml").read_text(encoding="utf-8")
@@ -57,7 +57,7 @@ def test_a_simulation_runs_in_the_background_and_shows_the_cores_numbers(users):
 
 def test_progress_is_recorded_chunk_by_chunk(users):
     spec = load_spec(EXAMPLES / "default_trial.toml")
-    job = do_create_simulation_job(owner=users["analyst"], spec_text=(
+    job = create_simulation_job_for(owner=users["analyst"], spec_text=(
         EXAMPLES / "default_trial.toml").read_text(encoding="utf-8"), spec=spec, sims=2500,
         seed=None)
     assert (job.state, job.chunks_done, job.seed) == ("queued", 0, 40)  # the SPEC's seed
@@ -74,7 +74,7 @@ def test_progress_is_recorded_chunk_by_chunk(users):
 
 def test_another_users_job_is_not_found_and_a_bad_spec_names_the_field(users):
     owner, other = client_for(users["analyst"]), client_for(users["dsmb_statistician"])
-    job = do_create_simulation_job(owner=users["analyst"], spec_text=SPEC,
+    job = create_simulation_job_for(owner=users["analyst"], spec_text=SPEC,
                                    spec=load_spec(EXAMPLES / "three_look_obf.toml"), sims=1000,
                                    seed=1)
     assert owner.get(f"/design/simulate/{job.pk}/status").status_code == 200
@@ -93,7 +93,7 @@ def test_another_users_job_is_not_found_and_a_bad_spec_names_the_field(users):
 def test_each_user_keeps_only_the_latest_jobs(users):
     spec = load_spec(EXAMPLES / "three_look_obf.toml")
     for _ in range(KEEP_PER_USER + 3):
-        do_create_simulation_job(owner=users["analyst"], spec_text=SPEC, spec=spec, sims=1000,
+        create_simulation_job_for(owner=users["analyst"], spec_text=SPEC, spec=spec, sims=1000,
                                  seed=1)
     assert SimulationJob.objects.filter(owner=users["analyst"]).count() == KEEP_PER_USER
 
@@ -104,7 +104,7 @@ def test_a_job_whose_thread_stopped_reporting_is_shown_as_failed(users):
     from trialdesk.web.design.jobs import STALE_AFTER
 
     client = client_for(users["analyst"])
-    job = do_create_simulation_job(owner=users["analyst"], spec_text=SPEC,
+    job = create_simulation_job_for(owner=users["analyst"], spec_text=SPEC,
                                    spec=load_spec(EXAMPLES / "three_look_obf.toml"), sims=1000,
                                    seed=1)
     assert client.get(f"/design/simulate/{job.pk}/status").json()["state"] == "queued"

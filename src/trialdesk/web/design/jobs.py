@@ -78,7 +78,7 @@ def is_stale(job: SimulationJob) -> bool:
             and job.updated_at < timezone.now() - STALE_AFTER)
 
 
-def do_create_simulation_job(*, owner: Any, spec_text: str, spec: SimulationSpec, sims: int,
+def create_simulation_job_for(*, owner: Any, spec_text: str, spec: SimulationSpec, sims: int,
                              seed: int | None) -> SimulationJob:
     """Start a job for a user rather than an Actor: :func:`do_start_simulation`, audited.
 
