@@ -1,0 +1,54 @@
+"""Who acts in a simulated trial: the demo users, found by what their roles may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trialdesk.web.core.actor import Actor, actor_for
+from trialdesk.web.core.models import Membership
+
+
+@dataclass(frozen=True)
+class SiteTeam:
+    investigator: Actor  # screens, randomizes, signs
+    coordinator: Actor  # enters forms, answers queries
+    pharmacist: Actor | None  # dispenses
+
+
+@dataclass(frozen=True)
+class Cast:
+    sites: dict[str, SiteTeam]
+    data_manager: Actor  # raises and closes queries, locks, asks for the final unblinding
+    approver: Actor  # approves the final unblinding (sees arms already)
+    passwords: dict[str, str]
+
+
+def _first(actors: list[Actor], *permissions: str, without: str | None = None) -> Actor | None:
+    for actor in actors:
+        if all(actor.can(p) for p in permissions) and not (without and actor.can(without)):
+            return actor
+    return None
+
+
+def find_cast(passwords: dict[str, str]) -> Cast:
+    """One team per site and the trial-wide roles, by permission (not by role name)."""
+    memberships = Membership.objects.select_related("user", "site").order_by("user__username")
+    actors = [actor_for(m.user) for m in memberships if m.user.is_active]
+    by_site: dict[str, list[Actor]] = {}
+    for actor in actors:
+        if actor.site:
+            by_site.setdefault(actor.site, []).append(actor)
+    teams = {}
+    for site, people in sorted(by_site.items()):
+        investigator = _first(people, "randomize", "sign_forms")
+        coordinator = _first(people, "enter_forms", "answer_queries", without="sign_forms")
+        if investigator is None:
+            continue
+        teams[site] = SiteTeam(investigator, coordinator or investigator,
+                               _first(people, "record_dispensing"))
+    trial_wide = [actor for actor in actors if not actor.site]
+    data_manager = _first(trial_wide, "lock", "raise_queries", "close_queries")
+    approver = _first(trial_wide, "unblinded_reports")
+    if not teams or data_manager is None or approver is None:
+        raise RuntimeError("the demo users are incomplete: no site team, data manager or DSMB")
+    return Cast(teams, data_manager, approver, passwords)

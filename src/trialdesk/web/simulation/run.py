@@ -1,0 +1,174 @@
+"""``simulate_trial``: the stages of a whole simulated trial on a simulated clock.
+
+setup (sites, users, the committed list) -> enrollment (sites open at different dates, Poisson
+arrivals, follow-up running alongside) -> follow-up (to the last participant's last visit) ->
+lock (queries closed, database lock) -> final (the two-person final unblinding).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trialdesk.web.capture.actions import do_close_query, do_lock
+from trialdesk.web.capture.models import Lock, Query
+from trialdesk.web.core import clock
+from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.simulation.cast import find_cast
+from trialdesk.web.simulation.consort import consort_counts
+from trialdesk.web.simulation.flow import DAY, HOUR, Flow
+from trialdesk.web.simulation.outcomes import EFFECTS
+from trialdesk.web.simulation.timeline import Timeline
+from trialdesk.web.trials import actions as trial_actions
+from trialdesk.web.trials.demo import commit_allocation_list, create_demo_users
+from trialdesk.web.trials.models import Participant
+
+STAGES = ("setup", "enrollment", "follow-up", "lock", "final")
+STOPS = ("enrollment", "lock", "final")
+SCREENED_PER_RANDOMIZED = 1.45  # about 28% ineligible, 4% declining
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class SimulationResult:
+    data_dir: Path
+    stop_at: str
+    started: dt.datetime  # simulated time
+    ended: dt.datetime
+    first_randomization: dt.date | None
+    last_randomization: dt.date | None
+    not_randomized: int
+    counts: dict[str, Any]
+    users: list[dict[str, Any]]
+    commitment: str
+    seconds: dict[str, float] = field(default_factory=dict)  # wall-clock time per stage
+
+
+def _start_of_trial() -> dt.datetime:
+    parts = [int(part) for part in get_protocol().registry.start_date.split("-")]
+    year, month, day = [*parts, 1, 1][:3]
+    return dt.datetime(year, month, day, 8, 0, tzinfo=dt.UTC)
+
+
+def _enrollment_days(participants: int) -> float:
+    # months for a small trial; capped so that 10,000 participants end before the present day
+    return min(150.0 + participants * 0.5, 540.0)
+
+
+def simulate_trial(
+    *, data_dir: Path, participants: int = 40, seed: int = 20200113, effect: str = "realistic",
+    stop_at: str = "final", progress: Progress | None = None,
+) -> SimulationResult:
+    """Run a whole synthetic trial into the configured (empty) database through the actions."""
+    if effect not in EFFECTS:
+        raise ValueError(f"effect must be one of {', '.join(EFFECTS)}")
+    if stop_at not in STOPS:
+        raise ValueError(f"stop_at must be one of {', '.join(STOPS)}")
+    if Participant.objects.exists():
+        raise RuntimeError("the database already holds participants: simulate into a new one")
+    report = progress or (lambda stage, done, total: None)
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+    simulated = clock.SimulatedClock(_start_of_trial())
+    started = simulated.now()
+    seconds: dict[str, float] = {}
+    with clock.use_clock(simulated):
+        tick = time.perf_counter()
+        trial_actions.do_load_sites(actor="demo")
+        users = create_demo_users(data_dir)
+        size = None if participants <= get_protocol().design.target_enrollment else participants
+        commitment = commit_allocation_list(data_dir, size)
+        cast = find_cast({u["username"]: u["password"] for u in users})
+        report("setup", 1, 1)
+        seconds["setup"] = time.perf_counter() - tick
+
+        timeline = Timeline(simulated)
+        flow = Flow(timeline, rng, cast, effect=effect, target=participants)
+        _open_sites(timeline, flow, rng, participants)
+        tick = time.perf_counter()
+        timeline.run_until(done=lambda: _enrolled(flow, report))
+        seconds["enrollment"] = time.perf_counter() - tick
+        if stop_at == "enrollment":
+            timeline.drop()
+        else:
+            tick = time.perf_counter()
+            events = 0
+
+            def drained() -> bool:
+                nonlocal events
+                events += 1
+                if events % 50 == 0:
+                    report("follow-up", events, events + len(timeline))
+                return False
+
+            timeline.run_until(done=drained)
+            report("follow-up", events, events)
+            seconds["follow-up"] = time.perf_counter() - tick
+            tick = time.perf_counter()
+            _lock(simulated, cast, report)
+            seconds["lock"] = time.perf_counter() - tick
+            if stop_at == "final":
+                tick = time.perf_counter()
+                _unblind(simulated, cast)
+                report("final", 1, 1)
+                seconds["final"] = time.perf_counter() - tick
+        ended = simulated.now()
+    return SimulationResult(
+        data_dir=data_dir, stop_at=stop_at, started=started, ended=ended,
+        first_randomization=flow.tally.first_randomization,
+        last_randomization=flow.tally.last_randomization,
+        not_randomized=flow.tally.not_randomized,
+        counts=consort_counts(by_arm=stop_at == "final"), users=users, commitment=commitment,
+        seconds=seconds)
+
+
+def _enrolled(flow: Flow, report: Progress) -> bool:
+    tally = flow.tally
+    report("enrollment", tally.randomized, flow.target)
+    return not flow.enrollment_open() and tally.randomized + tally.not_randomized >= tally.committed
+
+
+def _open_sites(timeline: Timeline, flow: Flow, rng: random.Random, participants: int) -> None:
+    """Sites open weeks apart; each then screens patients arriving as a Poisson process."""
+    teams = list(flow.cast.sites.values())
+    days = _enrollment_days(participants)
+    openings = sorted([0.0] + [rng.uniform(10, days * 0.35) for _ in teams[1:]])
+    site_days = sum(days - opening for opening in openings)
+    rate = participants * SCREENED_PER_RANDOMIZED / site_days  # patients per site and day
+    start = timeline.clock.now()
+
+    def arrival(team: Any) -> None:
+        if not flow.enrollment_open():
+            return
+        flow.arrive(team)
+        timeline.after(DAY * rng.expovariate(rate), lambda: arrival(team))
+
+    for team, opening in zip(teams, openings, strict=True):
+        first = start + DAY * (opening + rng.expovariate(rate))
+        timeline.at(first, lambda t=team: arrival(t))
+
+
+def _lock(simulated: clock.SimulatedClock, cast: Any, report: Progress) -> None:
+    """Two weeks after the last visit: every query closed at review, then database lock."""
+    simulated.advance(DAY * 14)
+    pending = list(Query.objects.exclude(status=Query.CLOSED).order_by("pk"))
+    for index, query in enumerate(pending):
+        do_close_query(cast.data_manager, query, text="Closed at the final data review.")
+        report("lock", index, len(pending) + 1)
+    simulated.advance(HOUR * 3)
+    do_lock(cast.data_manager, Lock.DATABASE,
+            reason="All data entered and reviewed: database lock for the final analysis.")
+    report("lock", len(pending) + 1, len(pending) + 1)
+
+
+def _unblind(simulated: clock.SimulatedClock, cast: Any) -> None:
+    simulated.advance(DAY * 2)
+    trial_actions.do_request_final_unblinding(
+        cast.data_manager, reason="Database locked: the final analysis of the protocol is due.")
+    simulated.advance(DAY)
+    trial_actions.do_approve_final_unblinding(
+        cast.approver, reason="Lock verified; the DSMB approves the final unblinding.")
