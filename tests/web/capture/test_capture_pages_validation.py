@@ -9,6 +9,7 @@ import re
 import pytest
 from capture_testkit import RESPIRATORY_OK, form_path, page_path, stored
 from login import login_page_client
+from trial_factory import PASSWORD
 
 from trialdesk.web.capture.models import Query
 
@@ -132,7 +133,7 @@ def test_signing_on_the_page_shows_the_meaning_and_needs_the_password(ct, saved)
     page = inv.get(sign).content.decode()
     assert "By signing I confirm" in page
     assert inv.post(sign, {"password": "wrong"}).status_code == 422
-    assert inv.post(sign, {"password": __import__("capture_testkit").PASSWORD}).status_code == 302
+    assert inv.post(sign, {"password": PASSWORD}).status_code == 302
     assert 'id="form-status">signed<' in inv.get(page_path(saved)).content.decode()
 
 
