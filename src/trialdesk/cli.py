@@ -19,6 +19,7 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze", "The trial's statistical analyses on any data."),
     "registry": ("registry", "The public trial registry: import, export, search."),
     "serve": ("server", "Run the trial server."),
+    "demo": ("demo", "Simulate a whole trial through the server's actions (then serve it)."),
     "users": ("users", "Create and list users of the trial server."),
     "audit": ("audit", "Verify the tamper-evident audit trail."),
 }

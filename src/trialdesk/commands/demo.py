@@ -1,0 +1,149 @@
+"""``trialdesk demo``: a whole synthetic trial, simulated through the server's own actions.
+
+Sites open at different dates, patients arrive for months, are screened, consented, randomized and
+followed through every visit of the protocol; then the database is locked and the trial unblinded
+by two people (``--stop-at`` ends earlier). The clock is simulated, so a year of trial takes
+minutes. ``--serve`` then serves the result, with one user per role (passwords printed and saved).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from trialdesk.web.datadir import DEFAULT_DATA_DIR
+
+# as in trialdesk.web.simulation, repeated so that `--help` needs no Django
+STOPS = ("enrollment", "lock", "final")
+EFFECTS = ("realistic", "none")
+
+
+@click.command()
+@click.option("--participants", type=click.IntRange(2, 100000), default=40, show_default=True,
+              help="How many participants to randomize.")
+@click.option("--seed", type=int, default=20200113, show_default=True,
+              help="Seed of the simulation (the same seed gives the same trial).")
+@click.option("--effect", type=click.Choice(EFFECTS), default="realistic", show_default=True,
+              help="realistic: fewer deaths and less IL-6 with the cells; none: a null trial.")
+@click.option("--stop-at", type=click.Choice(STOPS), default="final", show_default=True,
+              help="enrollment: a trial in progress; lock: locked, still blinded; final: "
+                   "unblinded.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=DEFAULT_DATA_DIR,
+              show_default=True, help="Where the SQLite database, seed and demo users go.")
+@click.option("--serve", is_flag=True, help="Then serve the trial (as `trialdesk serve`).")
+@click.pass_context
+def command(ctx: click.Context, participants: int, seed: int, effect: str, stop_at: str,
+            data_dir: str, serve: bool) -> None:
+    """Simulate a whole trial through the real write path, then summarize (and serve) it."""
+    from trialdesk.web.bootstrap import migrate, setup_django
+
+    folder = Path(data_dir).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    setup_django(data_dir=folder)
+    migrate()
+    from django.db import connections
+
+    from trialdesk.web.trials.models import Participant
+
+    if Participant.objects.exists():
+        if not serve:
+            raise click.ClickException(f"{folder} already holds a trial: choose another "
+                                       "--data-dir, or delete it to simulate anew")
+        click.echo(f"{folder} already holds a trial: serving it as it is (delete the folder "
+                   "to simulate anew)", err=True)
+    else:
+        result = _simulate(folder, participants, seed, effect, stop_at)
+        _summary(result)
+    connections.close_all()
+    sys.stdout.flush()
+    if serve:
+        from trialdesk.commands.server import command as serve_command
+
+        ctx.invoke(serve_command, data_dir=str(folder))
+
+
+def _simulate(folder: Path, participants: int, seed: int, effect: str, stop_at: str) -> Any:
+    from tqdm import tqdm
+
+    from trialdesk.web.simulation import simulate_trial
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bar = bars[stage] = tqdm(total=total, desc=f"{stage:<10}", unit="",
+                                     position=0, leave=True, file=sys.stderr)
+        if (bar.n, bar.total) != (done, max(total, done)):  # called for every event
+            bar.total = max(total, done)
+            bar.n = done
+            bar.refresh()
+
+    try:
+        return simulate_trial(data_dir=folder, participants=participants, seed=seed,
+                              effect=effect, stop_at=stop_at, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def _primary_result() -> str:
+    from trialdesk.stats.analysis.proportions import two_proportions_from_frame
+    from trialdesk.web.reports.data import load_report_data
+
+    data = load_report_data(show_arms=True, language="en")
+    result = two_proportions_from_frame(data.participants, group="group", event="dead",
+                                        groups=data.groups, outcome="28-day mortality")
+    groups = "; ".join(f"{g.label}: {g.events}/{g.n} ({g.proportion.estimate:.0%})"
+                       for g in (result.a, result.b))
+    difference = result.risk_difference
+    return (f"28-day mortality: {groups}; risk difference {difference.estimate:+.3f} "
+            f"(95% CI {difference.lower:+.3f} to {difference.upper:+.3f}), "
+            f"{result.test.name} p = {result.test.p_value:.3g}")
+
+
+def _audit_status() -> str:
+    from trialdesk.web.core.auditchain import HASHED_FIELDS, verify_chain
+    from trialdesk.web.core.models import AuditRecord
+
+    check = verify_chain(AuditRecord.objects.order_by("seq").values(*HASHED_FIELDS, "hash")
+                         .iterator())
+    return (f"intact ({check.count} records)" if check.ok
+            else f"BROKEN at record {check.first_bad_seq}: {check.problem}")
+
+
+def _summary(result: Any) -> None:
+    counts = result.counts
+    echo = click.echo
+    echo(f"\nsimulated trial in {result.data_dir} (stopped at: {result.stop_at})")
+    echo(f"  simulated time: {result.started:%Y-%m-%d} to {result.ended:%Y-%m-%d}; "
+         f"randomizations {result.first_randomization} to {result.last_randomization}")
+    echo("  wall-clock time: " + ", ".join(f"{stage} {seconds:.1f} s"
+                                            for stage, seconds in result.seconds.items()))
+    echo(f"  allocation list commitment (SHA-256): {result.commitment}")
+    randomized = f"{counts['randomized']}"
+    if "randomized_by_arm" in counts:
+        randomized += " (" + ", ".join(f"{arm} {n}" for arm, n in
+                                       counts["randomized_by_arm"].items()) + ")"
+    else:
+        randomized += " (arms blinded until the final unblinding)"
+    echo("  CONSORT: screened {screened}, eligible {eligible}, consented {consented}, "
+         "randomized {randomized}".format(**{**counts, "randomized": randomized}))
+    echo("           completed {completed}, died {died}, withdrew {withdrew}, lost {lost}, "
+         "in follow-up {in_follow_up}".format(**counts))
+    if result.not_randomized:
+        echo(f"  consented but not randomized (a stratum's list used up): "
+             f"{result.not_randomized}")
+    if result.stop_at == "final":
+        echo(f"  primary result: {_primary_result()}")
+    echo(f"  audit trail: {_audit_status()} (check with: trialdesk audit verify --data-dir "
+         f"{result.data_dir})")
+    echo(f"  demo users (also in {result.data_dir / 'demo-users.json'}, mode 0600):")
+    for user in result.users:
+        echo(f"    {user['username']:<28} {user['password']:<20} {user['role']:<18} "
+             f"{user['site'] or '-'}")
