@@ -56,13 +56,29 @@ def command(
     click.echo(f"serving http://{host}:{port}/ (data: {folder})", err=True)
     sys.stderr.flush()
     # exec: the server is this process, so a supervisor's signal reaches gunicorn directly
-    os.execv(gunicorn, [  # noqa: S606 - fixed program, arguments from validated options
+    # (a fixed program, arguments from validated options)
+    os.execv(gunicorn, gunicorn_arguments(gunicorn, host, port, workers, threads))  # noqa: S606
+
+
+# Seconds an idle kept-alive connection stays open. gunicorn's default (2 s) is shorter than the
+# idle time of common client pools and proxies (a load balancer's 60 s, pools reusing a connection
+# seconds later), so a pooled connection was closed just as the client sent its next request on
+# it: a reset. 75 s outlasts them (nginx's own default); a gthread worker waits on idle
+# connections in its poller, not with a thread.
+KEEP_ALIVE_SECONDS = 75
+
+
+def gunicorn_arguments(gunicorn: str, host: str, port: int, workers: int,
+                       threads: int) -> list[str]:
+    """The command line that runs the trial server under gunicorn."""
+    return [
         gunicorn, "trialdesk.web.wsgi:application", "--bind", f"{host}:{port}",
         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
         "--access-logfile", "-", "--graceful-timeout", "10", "--timeout", "60",
+        "--keep-alive", str(KEEP_ALIVE_SECONDS),
         # the control socket lives at one path per user; several servers would fight over it
         "--no-control-socket",
-    ])
+    ]
 
 
 def _build_demo(folder: Path, participants: int, slots_per_stratum: int | None) -> None:

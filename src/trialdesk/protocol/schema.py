@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import datetime as dt
+from typing import Literal
 
-from pydantic import BeforeValidator, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, model_validator
 
-from trialdesk.blinding.permissions import ALL_PERMISSIONS, Permission, unknown_permission_message
-from trialdesk.protocol.base import Code, StrictModel
+from trialdesk.protocol.base import Code, PermissionName, StrictModel
 from trialdesk.protocol.capture import Form, FormField, Visit
 from trialdesk.protocol.design import Design, MaskedRole, StratumLevel
 from trialdesk.protocol.expressions import Expression
@@ -58,18 +57,6 @@ class Outcome(StrictModel):
     ]
 
 
-def _known_permission(value: Any) -> Any:
-    # the rule gets its own name and a did-you-mean, rather than pydantic's generic enum error
-    name = value.strip() if isinstance(value, str) else value
-    if not isinstance(name, str) or name not in ALL_PERMISSIONS:
-        raise PydanticCustomError(
-            "permission-known", "{message}", {"message": unknown_permission_message(name)}
-        )
-    return name
-
-
-PermissionName = Annotated[Permission, BeforeValidator(_known_permission)]
-"""A permission on the closed list (trialdesk.blinding.permissions); anything else is refused."""
 
 
 class Role(StrictModel):
@@ -108,6 +95,10 @@ class Protocol(StrictModel):
     forms: list[Form]
     outcomes: list[Outcome]
     assumptions: list[Assumption] = Field(default_factory=list)
+    # the earliest date a consent or a discontinuation may carry (earliest_date()); default: the
+    # registry's start date. Forms' dates are checked against it when their caller passes it
+    # (validation.validate_form); a trial whose forms record history sets it earlier.
+    earliest_data_date: dt.date | None = None
 
     @model_validator(mode="after")
     def _site_levels_come_from_sites(self) -> Protocol:
@@ -122,6 +113,15 @@ class Protocol(StrictModel):
                     for site in self.sites
                 ]
         return self
+
+    def earliest_date(self) -> dt.date:
+        """The earliest plausible date of trial data: ``earliest_data_date``, else the first day
+        of the registry's start date (``2020``, ``2020-01`` and ``2020-01-13`` all count)."""
+        if self.earliest_data_date is not None:
+            return self.earliest_data_date
+        parts = [int(part) for part in self.registry.start_date.split("-")]
+        year, month, day = [*parts, 1, 1][:3]
+        return dt.date(year, month, day)
 
     def form(self, code: str) -> Form:
         """Return the form with this code."""

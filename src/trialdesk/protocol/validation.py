@@ -55,6 +55,19 @@ class FormValidation:
 _TRUE = {"yes", "true", "1", "y", "si", "sí"}
 _FALSE = {"no", "false", "0", "n"}
 
+# No date a trial records (a birth included) lies before this: the floor when the caller gives
+# no protocol-defined earliest date.
+PLAUSIBLE_EARLIEST = dt.date(1900, 1, 1)
+
+
+def date_window_rule(value: dt.date, earliest: dt.date, today: dt.date) -> str | None:
+    """The rule ``value`` breaks if it lies before ``earliest`` or after ``today``, else None."""
+    if value < earliest:
+        return f"must not be before {earliest.isoformat()}"
+    if value > today:
+        return "must not be in the future"
+    return None
+
 
 def _coerce(form_field: FormField, raw: Any) -> Any:
     """Return the value in its Python type, or raise ValueError saying what was expected."""
@@ -76,16 +89,22 @@ def _coerce(form_field: FormField, raw: Any) -> Any:
         if isinstance(raw, bool):
             raise ValueError("expected a number, got yes/no")
         if isinstance(raw, float) and math.isfinite(raw):
-            return raw
-        try:
-            number = Decimal(str(raw).strip().replace(",", "."))
-        except InvalidOperation:
-            raise ValueError(f"expected a number, got {raw!r}") from None
-        # JSON has no NaN or Infinity (PostgreSQL's jsonb refuses them), and a huge integer
-        # becomes an infinite float
-        if not number.is_finite() or not math.isfinite(float(number)):
-            raise ValueError(f"expected a finite number, got {raw!r}")
-        return float(number)
+            value = raw
+        else:
+            try:
+                number = Decimal(str(raw).strip().replace(",", "."))
+            except InvalidOperation:
+                raise ValueError(f"expected a number, got {raw!r}") from None
+            # JSON has no NaN or Infinity (PostgreSQL's jsonb refuses them), and a huge integer
+            # becomes an infinite float
+            if not number.is_finite() or not math.isfinite(float(number)):
+                raise ValueError(f"expected a finite number, got {raw!r}")
+            value = float(number)
+        # a field the protocol shows with no decimals is a whole number (PaO2 in mmHg): 70.4 is
+        # refused rather than stored as something the CRF cannot show; 70.0 is 70
+        if form_field.decimals == 0 and not value.is_integer():
+            raise ValueError(f"expected a whole number, got {raw!r}")
+        return value
     if kind == "text":
         if not isinstance(raw, str):
             raise ValueError(f"expected text, got {type(raw).__name__}")
@@ -140,6 +159,8 @@ def validate_form(
     complete: bool = False,
     context: Mapping[str, Any] | None = None,
     confirmed: Collection[str] = (),
+    earliest_date: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> FormValidation:
     """Validate ``raw_values`` (field code -> entered value) for ``form``.
 
@@ -147,7 +168,11 @@ def validate_form(
     leave them empty). ``context``: facts the system supplies to checks (``randomization_date``).
     ``confirmed``: field codes or check codes whose soft warnings the user has confirmed.
     Derived fields are computed here; a value sent for one is an error.
+    A date (or a date and time) must lie between ``earliest_date`` (the protocol's
+    ``Protocol.earliest_date()``; default ``PLAUSIBLE_EARLIEST``) and ``today`` (default: the
+    date in UTC, the server's time zone), both included.
     """
+    window = (earliest_date or PLAUSIBLE_EARLIEST, today or dt.datetime.now(dt.UTC).date())
     result = FormValidation(values={})
     known = {form_field.code: form_field for form_field in form.fields}
     for code in raw_values:
@@ -174,6 +199,12 @@ def validate_form(
         except ValueError as error:
             result.errors.append(FieldProblem(form_field.code, "type", str(error)))
             continue
+        if form_field.type in ("date", "datetime"):
+            day = value.date() if isinstance(value, dt.datetime) else value
+            rule = date_window_rule(day, *window)
+            if rule is not None:
+                result.errors.append(FieldProblem(form_field.code, "date_window", rule))
+                continue
         result.values[form_field.code] = value
         if form_field.type in NUMERIC_TYPES:
             _check_ranges(form_field, value, result, confirmed)

@@ -14,3 +14,10 @@ urlpatterns = [
     path("design/", include("trialdesk.web.design.urls")),
     path("reports/", include("trialdesk.web.reports.urls")),
 ]
+
+# Django's error answers: the API's JSON error shape under /api/ (a URL no operation matches, a
+# body too large to read, a failure outside an operation), Django's own pages elsewhere.
+handler400 = "trialdesk.web.api.errors.bad_request_view"
+handler403 = "trialdesk.web.api.errors.permission_denied_view"
+handler404 = "trialdesk.web.api.errors.page_not_found_view"
+handler500 = "trialdesk.web.api.errors.server_error_view"

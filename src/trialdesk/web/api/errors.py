@@ -1,14 +1,39 @@
-"""Every API error is one small JSON shape: ``{"error": code, "detail": text, "fields": [...]}``."""
+"""Every API error is one small JSON shape: ``{"error": code, "detail": text, "fields": [...]}``.
+
+The shape is described as ``Error`` in the OpenAPI schema (``api/openapi.py``). It holds for every
+answer under ``/api/``: the operations' own errors, a body too large (413), an unexpected
+exception (500, logged, its text never sent), and the errors Django answers before or outside an
+operation (an unknown URL, a refused request, a failure in a middleware), through the handlers
+at the end of this module, which the root URL configuration names.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.core import signals
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.views import defaults
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from trialdesk.web.api.parser import DuplicateKey
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+API_PREFIX = "/api/"
+TOO_LARGE = "the request body is larger than the server accepts"
+SERVER_ERROR = "the server failed to answer; the error is logged"
+# Django's own logger of server errors: its handlers (a console, mail to the admins) see ours too
+request_logger = logging.getLogger("django.request")
 
 _RULES = {
     "missing": "is required",
@@ -83,11 +108,97 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         # ninja's own refusals, such as a body that is not JSON, in the same shape as ours
+        if exc.status_code == 400 and isinstance(exc.__cause__, DuplicateKey):
+            field = exc.__cause__.field
+            return respond(request, 400, "invalid", f"{field}: appears more than once",
+                           [{"field": field, "rule": "appears more than once in its object"}])
         if exc.status_code == 400:
             return respond(request, 400, "invalid", "the request body is not valid JSON",
                            [{"field": "body", "rule": "must be valid JSON"}])
         return respond(request, exc.status_code, "refused", str(exc))
 
+    @api.exception_handler(Http404)
+    def http_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return respond(request, 404, "not_found", "no such record")
+
+    @api.exception_handler(PermissionDenied)
+    def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return respond(request, 403, "forbidden", "not allowed")
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return respond(request, 413, "too_large", TOO_LARGE)
+
+    @api.exception_handler(BadRequest)
+    @api.exception_handler(SuspiciousOperation)
+    def bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return respond(request, 400, "invalid", "the request cannot be read")
+
+    @api.exception_handler(Exception)
+    def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # as Django does for a view's exception: signal it (error trackers, the test client) and
+        # log it with its traceback; the answer says nothing of it (no text, no type)
+        signals.got_request_exception.send(sender=None, request=request)
+        request_logger.error("Internal Server Error: %s", request.path, exc_info=exc,
+                             extra={"status_code": 500, "request": request})
+        return respond(request, 500, "server_error", SERVER_ERROR)
+
     @api.exception_handler(Conflict)
     def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
         return respond(request, 409, exc.reason, exc.message)
+
+
+def error_response(status: int, error: str, detail: str,
+                   fields: list[dict[str, str]] | None = None) -> HttpResponse:
+    """The API's error shape, for an answer made outside the API's own handlers."""
+    body: dict[str, Any] = {"error": error, "detail": detail}
+    if fields is not None:
+        body["fields"] = fields
+    response = HttpResponse(json.dumps(body), status=status,
+                            content_type="application/json; charset=utf-8")
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True)
+    return response
+
+
+def _on_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+# Django's error views (``handler400`` ... in ``trialdesk.web.urls``): the API's shape under /api/
+# (a URL no operation matches, a refusal before or outside an operation), Django's pages elsewhere.
+
+def bad_request_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not _on_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):  # Django answers it with its 400 handler
+        return error_response(413, "too_large", TOO_LARGE)
+    return error_response(400, "invalid", "the request cannot be read")
+
+
+def permission_denied_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not _on_api(request):
+        return defaults.permission_denied(request, exception)
+    return error_response(403, "forbidden", "not allowed")
+
+
+def page_not_found_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not _on_api(request):
+        return defaults.page_not_found(request, exception)
+    return error_response(404, "not_found", "no such API operation")
+
+
+def server_error_view(request: HttpRequest) -> HttpResponse:
+    if not _on_api(request):
+        return defaults.server_error(request)
+    return error_response(500, "server_error", SERVER_ERROR)
+
+
+def method_not_allowed(response: HttpResponse) -> HttpResponse:
+    """ninja's 405 (plain text) in the API's shape, keeping its ``Allow`` header."""
+    allowed = response.get("Allow", "")
+    shaped = error_response(405, "method_not_allowed",
+                            f"this URL answers {allowed}" if allowed else "method not allowed")
+    if allowed:
+        shaped["Allow"] = allowed
+    return shaped

@@ -5,17 +5,23 @@ Every operation requires authentication unless it says ``auth=None`` (only the t
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import URLPattern, URLResolver
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from trialdesk.web.accounts.actions import do_issue_api_token
 from trialdesk.web.api.auth import AUTH
-from trialdesk.web.api.errors import install_error_handlers
+from trialdesk.web.api.errors import install_error_handlers, method_not_allowed
+from trialdesk.web.api.openapi import document_errors
+from trialdesk.web.api.parser import StrictJSONParser
 from trialdesk.web.api.schemas import (
     ConsentIn,
     CorrectionIn,
@@ -69,8 +75,39 @@ class TrialAPI(NinjaAPI):
         patch_cache_control(response, private=True)
         return response
 
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        # every operation's error answers and their one shape, documented in one place
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_errors(schema)
+        return schema
 
-api = TrialAPI(title="trialdesk", version="1", urls_namespace="api", auth=AUTH)
+    @property
+    def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _json_method_not_allowed(pattern.callback)
+        return patterns, app_name, namespace
+
+
+def _json_method_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """``view`` answering a method its URL does not take (ninja: plain-text 405) in the API's
+    error shape."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and isinstance(response, HttpResponseNotAllowed):
+            return method_not_allowed(response)
+        return response
+
+    return wrapper
+
+
+# the parser refuses a body that gives a key twice (the last would silently win)
+api = TrialAPI(title="trialdesk", version="1", urls_namespace="api", auth=AUTH,
+               parser=StrictJSONParser())
 install_error_handlers(api)
 
 __all__ = ["AuthenticationError", "ValidationError", "api"]
@@ -108,15 +145,22 @@ def list_participants(request: HttpRequest) -> list[dict[str, Any]]:
     return [presenters.participant_view(actor, p, _lang(request)) for p in participants]
 
 
-@api.post("/participants", response={201: dict}, tags=["participants"])
+@api.post("/participants", response={200: dict, 201: dict}, tags=["participants"])
 @endpoint("screen")
 def screen(request: HttpRequest, body: ScreenIn) -> Status:
-    """Screen a patient: the screening log keeps every patient, eligible or not."""
+    """Screen a patient: the screening log keeps every patient, eligible or not.
+
+    Send an ``idempotency_key`` (or the ``Idempotency-Key`` header) so that a retry returns the
+    participant of the first screening (200) instead of screening the patient again (201); the
+    key with other values or at another site is refused (409).
+    """
     actor = request_actor(request)
-    participant = actions.do_screen(actor, values=body.values, site_code=body.site)
+    key = body.idempotency_key or request.headers.get("Idempotency-Key")
+    participant = actions.do_screen(actor, values=body.values, site_code=body.site,
+                                    idempotency_key=key)
     view = presenters.participant_view(actor, participant, _lang(request))
     view["eligibility"] = presenters.eligibility_view(participant.screening.values, _lang(request))
-    return Status(201, view)
+    return Status(200 if getattr(participant, "repeated", False) else 201, view)
 
 
 @api.post("/eligibility", response=EligibilityOut, tags=["participants"])
@@ -187,14 +231,14 @@ def list_kits(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @api.get("/kits/{kit_code}", tags=["pharmacy"])
-@endpoint("view_kit_arm")
+@endpoint("view_kit_arm", record_readers=("view_kit_arm",))
 def kit_detail(request: HttpRequest, kit_code: str) -> dict[str, Any]:
     actor = request_actor(request)
     return presenters.kit_view(access.access_kit_by_code(actor, kit_code), _lang(request))
 
 
 @api.post("/kits/{kit_code}/dispense", response={201: dict}, tags=["pharmacy"])
-@endpoint("record_dispensing")
+@endpoint("record_dispensing", record_readers=("view_kit_arm",))
 def dispense(request: HttpRequest, kit_code: str, body: DispenseIn) -> Status:
     actor = request_actor(request)
     slot = access.access_kit_by_code(actor, kit_code)

@@ -23,6 +23,8 @@ class TokenOut(Schema):
 class ScreenIn(Strict):
     values: dict[str, Any]
     site: str | None = None
+    # a retry with the same key returns the first screening's participant
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=100)
 
 
 class CorrectionIn(Strict):

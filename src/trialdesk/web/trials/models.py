@@ -37,6 +37,8 @@ class ScreeningRecord(models.Model):
     stratum = models.CharField(max_length=200, blank=True)
     screened_at = models.DateTimeField()
     screened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # the client's key of the screening request: a retry with it returns this participant
+    idempotency_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
 
     def __str__(self) -> str:
         return f"screening of {self.participant}"

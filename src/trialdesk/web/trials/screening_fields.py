@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from trialdesk.protocol import FormField, Protocol
@@ -43,9 +44,17 @@ def clean_value(field: FormField, value: Any) -> Any:
         if isinstance(value, bool):
             raise InvalidInput(field.code, f"must be a number ({field.type})")
         try:
-            number = float(value) if field.type == "decimal" else int(str(value))
-        except (TypeError, ValueError):
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
             raise InvalidInput(field.code, f"must be a number ({field.type})") from None
+        if not math.isfinite(number):  # NaN or Infinity: no JSON number, no PostgreSQL jsonb
+            raise InvalidInput(field.code, f"must be a number ({field.type})")
+        # an integer field, or one the protocol shows with no decimals (PaO2 in mmHg), takes a
+        # whole number: 70.4 is refused, 70.0 is 70
+        if (field.type == "integer" or field.decimals == 0) and not number.is_integer():
+            raise InvalidInput(field.code, "must be a whole number")
+        if field.type == "integer":
+            number = value if isinstance(value, int) else int(number)
         if field.range and not field.range.contains(number):
             low = "" if field.range.min is None else f"{field.range.min:g}"
             high = "" if field.range.max is None else f"{field.range.max:g}"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
-
 from trialdesk.eligibility import NoStratum, evaluate_eligibility, stratum_for
+from trialdesk.protocol.validation import date_window_rule
 from trialdesk.randomization import protocol_factors, stratum_key
+from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -39,12 +39,34 @@ def _criteria(result: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _earlier_screening(key: str, site: Site, cleaned: dict[str, Any]) -> Participant | None:
+    """The participant screened with idempotency key ``key``, if any; a key reused at another
+    site or with other values is a Conflict (a client's bug must not return another patient)."""
+    earlier = (ScreeningRecord.objects.select_related("participant__site")
+               .filter(idempotency_key=key).first())
+    if earlier is None:
+        return None
+    if earlier.participant.site_id != site.pk or earlier.values != cleaned:
+        raise Conflict("idempotency_key_reused",
+                       "this idempotency key was used for another screening")
+    participant = earlier.participant
+    participant.repeated = True  # type: ignore[attr-defined]
+    return participant
+
+
 @action("screen", refuse_when_locked=True)
-def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = None) -> Participant:
+def do_screen(
+    actor: Actor, *, values: dict[str, Any], site_code: str | None = None,
+    idempotency_key: str | None = None,
+) -> Participant:
     """Record a screening with each criterion's result; return the new participant.
 
     A site role screens at its own site; ``site_code`` is needed only for roles without one.
+    A retry with the same ``idempotency_key`` (same site, same values) returns the participant
+    of the first screening, with ``repeated`` set, and records nothing.
     """
+    if idempotency_key is not None and not 8 <= len(idempotency_key) <= 100:
+        raise InvalidInput("idempotency_key", "must be 8 to 100 characters")
     protocol = get_protocol()
     cleaned = clean_screening_values(protocol, values)
     if actor.policy.is_site_scoped(actor.role):
@@ -56,8 +78,13 @@ def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = N
     site = Site.objects.filter(code=site_code).first()
     if site is None:
         raise NotFound(f"no site {site_code}")
+    if idempotency_key:
+        # writers take turns (@action), so no other screening with this key can commit meanwhile
+        earlier = _earlier_screening(idempotency_key, site, cleaned)
+        if earlier is not None:
+            return earlier
     result, stratum = _evaluate(site.code, cleaned)
-    now = timezone.now()
+    now = clock.now()
     number = Participant.objects.filter(site=site).count() + 1
     participant = Participant.objects.create(
         code=f"{site.code}-{number:04d}", site=site, eligible=result.eligible,
@@ -66,6 +93,7 @@ def do_screen(actor: Actor, *, values: dict[str, Any], site_code: str | None = N
     ScreeningRecord.objects.create(
         participant=participant, values=cleaned, criteria=_criteria(result), reasons=result.reasons,
         eligible=result.eligible, stratum=stratum, screened_at=now, screened_by=actor.user,
+        idempotency_key=idempotency_key or None,
     )
     append_audit(
         actor=actor.username, action="screen", model="participant", object_id=participant.code,
@@ -128,14 +156,16 @@ def do_consent(
     """Record the participant's informed consent (date and consent form version)."""
     if not form_version.strip():
         raise InvalidInput("form_version", "is required")
-    if consent_date > timezone.now().date():
-        raise InvalidInput("consent_date", "must not be in the future")
+    # from the protocol's earliest date (the trial's start) to today: 0001-01-01 is a typo
+    rule = date_window_rule(consent_date, get_protocol().earliest_date(), clock.today())
+    if rule is not None:
+        raise InvalidInput("consent_date", rule)
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     if Consent.objects.filter(participant=participant).exists():
         raise Conflict("already_consented", f"{participant.code} has already given consent")
     consent = Consent.objects.create(
         participant=participant, consent_date=consent_date, form_version=form_version.strip(),
-        recorded_at=timezone.now(), recorded_by=actor.user,
+        recorded_at=clock.now(), recorded_by=actor.user,
     )
     append_audit(
         actor=actor.username, action="consent", model="participant", object_id=participant.code,
