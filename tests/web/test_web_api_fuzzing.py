@@ -1,0 +1,308 @@
+"""schemathesis over the API's own OpenAPI schema, signed in as each role, on both databases.
+
+Every operation of ``/api/v1/openapi.json`` gets a few generated requests, valid ones and
+invalid ones (schemathesis's positive and negative modes), as one user of each demo role and
+anonymously. Every answer must be no server error (no 5xx), have a status the schema documents
+for that operation, and match the schema of that status (body, content type, headers).
+
+- SQLite: in-process, through Django's WSGI application (schemathesis's WSGI transport), one test
+  per role inside pytest-django's rolled-back transaction: whatever the fuzzer changes (a database
+  lock, a final unblinding, a deactivated user) is undone when the role's test ends.
+- PostgreSQL: a real server (``trialdesk serve``) on a fresh database, over HTTP; after each
+  role every database lock left in force is lifted through the API, so the next role fuzzes an
+  open trial again (while it is locked, writes answer 409 ``database_locked``: documented).
+- The token exchange (``POST /auth/token``, the one anonymous operation) is fuzzed only by the
+  anonymous run: a signed-in role's fuzzer never posts wrong passwords for a real user, and the
+  fuzzing user never deactivates itself (a generated ``username`` equal to its own is skipped).
+
+The run is bounded (``EXAMPLES`` per operation and mode, derandomized: the same requests every
+run, no shrinking) so the suite stays within CI's time; failures are collected across every
+operation and reported together.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from live_server import (
+    create_database,
+    demo_users,
+    drop_database,
+    enroll,
+    postgres_database,
+    running,
+    setup_demo,
+    token,
+)
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+pytestmark = pytest.mark.slow
+
+SCHEMA_PATH = "/api/v1/openapi.json"
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance]
+MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
+EXAMPLES = 3  # per operation and mode, on SQLite (in-process)
+EXAMPLES_POSTGRES = 2  # per operation and mode, over HTTP to a live server
+TOKEN_EXCHANGE = "POST /api/v1/auth/token"
+TIMEOUT = 120  # seconds per request to the live server: a loaded 2-core machine
+
+# Known exceptions: (operation label, check name) -> the finding. Empty: none known.
+KNOWN: dict[tuple[str, str], str] = {}
+
+
+def _roles() -> dict[str, str]:
+    """One demo user per role (the first site's for a site role): role -> username."""
+    from trialdesk.web.trials.demo import demo_usernames
+
+    users: dict[str, str] = {}
+    for username, role, _site in demo_usernames():
+        users.setdefault(role, username)
+    return users
+
+
+def _settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,  # the same requests every run: a finding reproduces
+        database=None,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded time
+        suppress_health_check=list(HealthCheck),  # slow generation on a loaded machine
+    )
+
+
+def fuzz(schema: Any, call: Callable[[Any], Any], *, examples: int, skip: Callable[[Any], bool],
+         include: Callable[[str], bool]) -> tuple[list[str], int]:
+    """Fuzz every operation of ``schema`` that ``include`` accepts (by label); ``call`` sends a
+    case and returns the response. Return the failures (one entry per operation and check,
+    known exceptions left out) and the number of requests sent."""
+    failures: dict[tuple[str, str], str] = {}
+    sent = [0]
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if include(operation.label):
+            for mode in MODES:
+                _fuzz_operation(operation, mode, call, examples, skip, failures, sent)
+    return list(failures.values()), sent[0]
+
+
+def _fuzz_operation(operation: Any, mode: Any, call: Callable[[Any], Any], examples: int,
+                    skip: Callable[[Any], bool], failures: dict[tuple[str, str], str],
+                    sent: list[int]) -> None:
+    """``examples`` cases of ``operation`` in ``mode``; each failed check (not a known one) is
+    recorded once per operation in ``failures`` rather than raised, so one run finds them all."""
+
+    @_settings(examples)
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case: Any) -> None:
+        assume(not skip(case))
+        response = call(case)
+        sent[0] += 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except BaseExceptionGroup as group:
+            for failure in group.exceptions:
+                title = getattr(failure, "title", type(failure).__name__)
+                key = (operation.label, title)
+                if key not in failures and not _known(operation.label, title):
+                    failures[key] = (f"{operation.label} [{mode.value}]: {title}\n"
+                                     f"{group.message[:3000]}")
+
+    run()
+
+
+def _known(label: str, title: str) -> bool:
+    return any(label == known_label and known_title in title
+               for known_label, known_title in KNOWN)
+
+
+# --- SQLite: in-process, one rolled-back test per role ------------------------------------------
+
+@pytest.fixture
+def wsgi_app() -> Iterator[Any]:
+    """Django's WSGI application, keeping the test's connection: Django's handler closes the
+    connection at each request's start and end (which would end the test's transaction), so
+    that signal is disconnected for the test, as Django's test client does."""
+    from django.core import signals
+    from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def _seed_participant(trial: Any) -> dict[str, str]:
+    """One randomized participant at the first site, so lists and details have something;
+    return the path parameters that name it (``real`` below)."""
+    from enrollment import randomize
+
+    investigator = next(name for name in trial.users if name.startswith("investigator-"))
+    code, kit = randomize(trial.api(investigator))
+    return {"code": code, "kit_code": kit, **REAL_FORM}
+
+
+# the path parameters of a form that exists for every randomized participant
+REAL_FORM = {"visit": "day0", "form": "respiratory"}
+
+
+def _with_real_records(real: dict[str, str]) -> Callable[[Any], None]:
+    """Every other case that names a participant, kit or form gets the seeded one's (random
+    codes alone would only ever reach 404)."""
+    count = [0]
+
+    def prepare(case: Any) -> None:
+        parameters = case.path_parameters or {}
+        if not set(parameters) & set(real):
+            return
+        count[0] += 1
+        if count[0] % 2:
+            for name in set(parameters) & set(real):
+                parameters[name] = real[name]
+
+    return prepare
+
+
+ROLES = [*_roles(), "anonymous"]
+
+
+def _skip_own_user(username: str | None) -> Callable[[Any], bool]:
+    """Cases the fuzzer of ``username`` does not send: deactivating itself."""
+    def skip(case: Any) -> bool:
+        return username is not None and (case.path_parameters or {}).get("username") == username
+    return skip
+
+
+def _include(role: str) -> Callable[[str], bool]:
+    """The token exchange is fuzzed anonymously only (no wrong passwords for a real user)."""
+    return lambda label: role == "anonymous" or label != TOKEN_EXCHANGE
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_fuzzing_as_role_finds_no_server_error_or_schema_violation(
+        role: str, trial: Any, wsgi_app: Any) -> None:
+    prepare = _with_real_records(_seed_participant(trial))
+    username = _roles().get(role)
+    headers = {"Authorization": f"Bearer {_api_token(trial, username)}"} if username else {}
+    schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, wsgi_app)
+
+    def call(case: Any) -> Any:
+        prepare(case)
+        return case.call(headers=headers)
+
+    started = time.monotonic()
+    failures, sent = fuzz(schema, call, examples=EXAMPLES, skip=_skip_own_user(username),
+                          include=_include(role))
+    print(f"{role}: {sent} requests in {time.monotonic() - started:.1f} s (SQLite, in-process)")
+    assert sent > 0
+    assert not failures, "\n\n".join(failures)
+
+
+def _api_token(trial: Any, username: str) -> str:
+    from trialdesk.web.accounts.models import ApiToken
+
+    _, secret = ApiToken.issue(trial.users[username])
+    return secret
+
+
+def test_the_fuzzer_reports_an_undocumented_status(trial: Any, wsgi_app: Any) -> None:
+    """The harness is not vacuous: with 401 taken out of ``GET /me``'s documented answers, an
+    anonymous run reports it."""
+    import json
+
+    from django.test import Client
+
+    raw = json.loads(Client().get(SCHEMA_PATH).content)
+    del raw["paths"]["/api/v1/me"]["get"]["responses"]["401"]
+    schema = schemathesis.openapi.from_dict(raw)
+    schema.app = wsgi_app
+    failures, sent = fuzz(schema, lambda case: case.call(), examples=1, skip=lambda case: False,
+                          include=lambda label: label == "GET /api/v1/me")
+    assert sent > 0
+    assert failures and "Undocumented status code" in failures[0], failures
+
+
+# --- PostgreSQL: a live server over HTTP, the roles one after the other -------------------------
+
+@pytest.mark.postgres
+def test_api_fuzzing_on_postgres_as_each_role_finds_no_server_error_or_schema_violation(
+        postgres_url: str, tmp_path: Path) -> None:
+    admin_url, url = postgres_database(postgres_url)
+    create_database(admin_url, url)
+    try:
+        setup_demo(tmp_path, url, slots_per_stratum=8)
+        users = demo_users(tmp_path)
+        with running(tmp_path, url, workers=2, threads=2) as server:
+            _fuzz_live_server(server.url, users)
+    finally:
+        drop_database(admin_url, url)
+
+
+def _fuzz_live_server(base_url: str, users: dict[str, dict[str, Any]]) -> None:
+    roles = _roles()
+    # every token first: the anonymous run's wrong passwords come from the same address
+    tokens = {role: token(base_url, users[username]) for role, username in roles.items()}
+    prepare = _with_real_records(_seed_participant_over_http(base_url, tokens["investigator"]))
+    schema = schemathesis.openapi.from_url(base_url + SCHEMA_PATH)
+    report: list[str] = []
+    for role in ROLES:
+        session = requests.Session()
+        if role in tokens:
+            session.headers["Authorization"] = f"Bearer {tokens[role]}"
+
+        def call(case: Any, session: requests.Session = session) -> Any:
+            prepare(case)
+            return case.call(base_url=base_url, session=session, timeout=TIMEOUT)
+
+        started = time.monotonic()
+        failures, sent = fuzz(schema, call, examples=EXAMPLES_POSTGRES,
+                              skip=_skip_own_user(roles.get(role)), include=_include(role))
+        print(f"{role}: {sent} requests in {time.monotonic() - started:.1f} s "
+              f"(PostgreSQL, live server)")
+        report += [f"as {role}: {failure}" for failure in failures]
+        lifted = _lift_locks(base_url, tokens["data_manager"])
+        if lifted:
+            print(f"  lifted {lifted} lock(s) the fuzzer of {role} took")
+    assert not report, "\n\n".join(report)
+
+
+def _seed_participant_over_http(base_url: str, investigator_token: str) -> dict[str, str]:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {investigator_token}"
+    code = enroll(session, base_url, 0)
+    answer = session.post(f"{base_url}/api/v1/participants/{code}/randomize", json={},
+                          timeout=TIMEOUT)
+    assert answer.status_code == 201, answer.text
+    return {"code": code, "kit_code": answer.json()["kit_code"], **REAL_FORM}
+
+
+def _lift_locks(base_url: str, manager_token: str) -> int:
+    """Lift every lock in force (a database lock would refuse the next role's writes); return
+    how many were lifted."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {manager_token}"
+    answer = session.get(f"{base_url}/api/v1/locks", timeout=TIMEOUT)
+    assert answer.status_code == 200, answer.text
+    for lock in answer.json():
+        lifted = session.post(f"{base_url}/api/v1/locks/{lock['id']}/unlock", timeout=TIMEOUT,
+                              json={"reason": "undoing the fuzzer's lock"})
+        assert lifted.status_code == 200, lifted.text
+    return len(answer.json())
