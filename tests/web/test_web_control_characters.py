@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from api_client import ApiClient
 from django.test import Client
 from live_server import (
     create_database,
@@ -23,6 +24,7 @@ from live_server import (
     setup_demo,
     token,
 )
+from login import signed_in_client
 
 from trialdesk.web.core.characters import (
     CONTROL_RULE,
@@ -53,16 +55,12 @@ NOT_UTF8 = ("%FF", UTF8_RULE)
 
 
 def _api_client(user: Any) -> tuple[Client, dict[str, str]]:
-    from trialdesk.web.accounts.models import ApiToken
-
-    _, secret = ApiToken.issue(user)
-    return Client(raise_request_exception=False), {"Authorization": f"Bearer {secret}"}
+    api = ApiClient(user, raise_request_exception=False)
+    return api.client, api.headers
 
 
 def _page_client(user: Any) -> Client:
-    client = Client(raise_request_exception=False)
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
+    return signed_in_client(user, raise_request_exception=False)
 
 
 def _get(trial: Any, path: str, username: str) -> Any:

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
 from django.test import Client
+from login import signed_in_client
 
 from trialdesk.web import settings as server_settings
 from trialdesk.web.capture import importing, views_review
@@ -22,9 +23,7 @@ HEADER = "participant,visit,form,heart_rate,systolic_bp,diastolic_bp,temperature
 
 
 def _client(trial: Any) -> Client:
-    client = Client(raise_request_exception=False)
-    client.force_login(trial.users[COORD], backend="django.contrib.auth.backends.ModelBackend")
-    return client
+    return signed_in_client(trial.users[COORD], raise_request_exception=False)
 
 
 def _upload(client: Client, content: bytes, fmt: str = "csv") -> Any:
