@@ -8,20 +8,24 @@ for that operation, and match the schema of that status (body, content type, hea
 - SQLite: in-process, through Django's WSGI application (schemathesis's WSGI transport), one test
   per role inside pytest-django's rolled-back transaction: whatever the fuzzer changes (a database
   lock, a final unblinding, a deactivated user) is undone when the role's test ends.
-- PostgreSQL: a real server (``trialdesk serve``) on a fresh database, over HTTP; after each
-  role every database lock left in force is lifted through the API, so the next role fuzzes an
-  open trial again (while it is locked, writes answer 409 ``database_locked``: documented).
+- PostgreSQL: a real server (``trialdesk serve``) on a fresh database, over HTTP, the roles one
+  after the other; after each role every lock left in force is lifted through the API, so the
+  next role fuzzes an open trial again, and at the end a new participant is randomized.
+- The data manager's run starts by locking the whole database, so every write of its run meets
+  the lock (409 ``database_locked``, documented) until its own fuzzer happens to lift it.
 - The token exchange (``POST /auth/token``, the one anonymous operation) is fuzzed only by the
   anonymous run: a signed-in role's fuzzer never posts wrong passwords for a real user, and the
   fuzzing user never deactivates itself (a generated ``username`` equal to its own is skipped).
 
 The run is bounded (``EXAMPLES`` per operation and mode, derandomized: the same requests every
 run, no shrinking) so the suite stays within CI's time; failures are collected across every
-operation and reported together.
+operation and reported together. ``TRIALDESK_FUZZ_EXAMPLES=50`` runs a longer search (both
+databases) by hand.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -55,8 +59,9 @@ SCHEMA_PATH = "/api/v1/openapi.json"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
-EXAMPLES = 3  # per operation and mode, on SQLite (in-process)
-EXAMPLES_POSTGRES = 2  # per operation and mode, over HTTP to a live server
+_LONGER = os.environ.get("TRIALDESK_FUZZ_EXAMPLES")
+EXAMPLES = int(_LONGER or 3)  # per operation and mode, on SQLite (in-process)
+EXAMPLES_POSTGRES = int(_LONGER or 2)  # per operation and mode, over HTTP to a live server
 TOKEN_EXCHANGE = "POST /api/v1/auth/token"
 TIMEOUT = 120  # seconds per request to the live server: a loaded 2-core machine
 
@@ -182,6 +187,19 @@ def _with_real_records(real: dict[str, str]) -> Callable[[Any], None]:
 
 
 ROLES = [*_roles(), "anonymous"]
+# the role whose run starts by locking the whole database: every write of its run meets the
+# lock (409 database_locked, documented); the lock is undone after it (rollback / unlock)
+LOCKING_ROLE = "data_manager"
+
+
+def _lock_database(schema: Any, call: Callable[[Any], Any]) -> None:
+    """Lock the whole database through ``POST /locks``, checked like any fuzzed answer."""
+    case = schema["/api/v1/locks"]["POST"].Case(
+        body={"scope": "database", "reason": "fuzzing a locked trial"},
+        media_type="application/json")
+    response = call(case)
+    case.validate_response(response, checks=CHECKS)
+    assert response.status_code == 201, response.text
 
 
 def _skip_own_user(username: str | None) -> Callable[[Any], bool]:
@@ -208,6 +226,8 @@ def test_api_fuzzing_as_role_finds_no_server_error_or_schema_violation(
         prepare(case)
         return case.call(headers=headers)
 
+    if role == LOCKING_ROLE:
+        _lock_database(schema, call)  # undone by the test's rollback
     started = time.monotonic()
     failures, sent = fuzz(schema, call, examples=EXAMPLES, skip=_skip_own_user(username),
                           include=_include(role))
@@ -272,6 +292,8 @@ def _fuzz_live_server(base_url: str, users: dict[str, dict[str, Any]]) -> None:
             prepare(case)
             return case.call(base_url=base_url, session=session, timeout=TIMEOUT)
 
+        if role == LOCKING_ROLE:
+            _lock_database(schema, call)
         started = time.monotonic()
         failures, sent = fuzz(schema, call, examples=EXAMPLES_POSTGRES,
                               skip=_skip_own_user(roles.get(role)), include=_include(role))
@@ -281,6 +303,8 @@ def _fuzz_live_server(base_url: str, users: dict[str, dict[str, Any]]) -> None:
         lifted = _lift_locks(base_url, tokens["data_manager"])
         if lifted:
             print(f"  lifted {lifted} lock(s) the fuzzer of {role} took")
+    # nothing the fuzzers did leaves the trial shut: a new participant is randomized
+    _seed_participant_over_http(base_url, tokens["investigator"])
     assert not report, "\n\n".join(report)
 
 
@@ -305,4 +329,6 @@ def _lift_locks(base_url: str, manager_token: str) -> int:
         lifted = session.post(f"{base_url}/api/v1/locks/{lock['id']}/unlock", timeout=TIMEOUT,
                               json={"reason": "undoing the fuzzer's lock"})
         assert lifted.status_code == 200, lifted.text
+    left = session.get(f"{base_url}/api/v1/locks", timeout=TIMEOUT)
+    assert left.status_code == 200 and left.json() == [], left.text
     return len(answer.json())
