@@ -11,7 +11,9 @@ from trialdesk.web.accounts.models import ApiToken, hash_token
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: Any, token: str) -> Any:
-        record = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
+        # the user's role and site come in the same query: actor_for uses them (one query less)
+        record = (ApiToken.objects.select_related("user__membership__site")
+                  .filter(key_hash=hash_token(token)).first())
         if record is None or not record.user.is_active:
             return None
         request.user = record.user

@@ -38,10 +38,9 @@ def actor_for(user: object) -> Actor:
     """Return the Actor of an authenticated user; a user without a role may do nothing."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise Forbidden("not signed in")
-    try:
-        membership = Membership.objects.select_related("site").get(user=user)
-    except Membership.DoesNotExist:
-        raise Forbidden("this account has no role in the trial") from None
+    membership = _membership(user)
+    if membership is None:
+        raise Forbidden("this account has no role in the trial")
     return Actor(
         user=user,
         username=user.get_username(),
@@ -50,6 +49,15 @@ def actor_for(user: object) -> Actor:
         language=membership.language,
         policy=get_policy(),
     )
+
+
+def _membership(user: object) -> Membership | None:
+    """The user's membership (with its site): the one fetched with the user in the same request
+    (the API's token check selects it with the token), else from the database."""
+    cache = getattr(getattr(user, "_state", None), "fields_cache", {})
+    if "membership" in cache:  # fetched, and None when the user has none
+        return cache["membership"]
+    return Membership.objects.select_related("site").filter(user=user).first()
 
 
 def require(actor: Actor, permission: str | tuple[str, ...]) -> None:

@@ -73,11 +73,8 @@ def do_randomize(
     if idempotency_key is not None and not 8 <= len(idempotency_key) <= 100:
         raise InvalidInput("idempotency_key", "must be 8 to 100 characters")
     if idempotency_key:
-        earlier = (
-            Randomization.objects.select_related("participant", "slot")
-            .filter(idempotency_key=idempotency_key)
-            .first()
-        )
+        # no join: a repeat is rare, and _result reads its participant and slot only then
+        earlier = Randomization.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
             if earlier.participant_id != participant.pk:
                 raise Conflict("idempotency_key_reused",
