@@ -2,16 +2,54 @@
 
 For each database (SQLite in WAL mode; PostgreSQL when a URL is given) this starts
 ``trialdesk serve`` (gunicorn), enrolls the participants (not timed), then times the
-randomizations and prints randomizations per second, p50 and p99 latency, and the raw commit
-rate of the same database measured in the same run (a bare insert-and-commit loop), as a ratio.
+randomizations and prints randomizations per second, p50, p95 and p99 latency, the CPU time the
+server's processes (gunicorn master and workers, from /proc/<pid>/stat) spent per randomization,
+the CPU time of the bench's own HTTP clients per randomization (they share the machine's cores),
+and the durable commit rate of the same database measured in the same run (a bare
+insert-and-commit loop: SQLite in WAL mode with synchronous=FULL, as the server runs it), as a
+ratio. The machine's load average is printed with the figures: on a shared machine the rate
+and the latencies follow the load, the CPU per randomization much less.
 
+    .venv/bin/python bench/randomize_load.py --randomizations 300          # SQLite, 32 clients
     .venv/bin/python bench/randomize_load.py --clients 16 --randomizations 300 \
         --postgres postgresql://postgres@127.0.0.1:5432/test
+
+Figures (issue 12, finding 8; SQLite, 300 randomizations, 32 clients, 2 CPUs shared with other
+test runs, load average at the start of the timed run; gunicorn workers x threads; CPU ms: the
+server's CPU per randomization):
+
+    code                               gunicorn  rand/s  p50 ms  p95 ms  p99 ms  CPU ms  load
+    before: main at d42f3b0                 4x4    49.3   520.0  1315.3  1391.3    18.1  3.69
+      (+ others' work in progress)          4x4    42.9   450.7  1767.3  2102.0    17.9  3.26
+                                            4x4    52.5   501.1  1108.2  1196.9    17.4  4.90
+    after 23e9855: token check brings       4x4    49.5   353.0  1517.2  1716.2    17.5  4.65
+      the membership, idempotency           4x4    51.1   346.6  1591.4  1662.6    16.7  5.61
+      lookup without joins                  4x4    94.8   296.6   579.5   647.8    13.0  3.35
+                                            4x1    55.4   516.3  1262.6  1361.5    17.7  3.35
+    + persistent SQLite connections         4x4    49.3   617.9  1121.6  1317.4    15.9  4.75
+      (CONN_MAX_AGE=60 for SQLite in        4x4    69.4   295.2  1056.3  1092.0    12.5  5.69
+      settings.DATABASES; measured          4x4    82.0   305.4   732.4   778.6    10.7  2.97
+      from a copy of src/, not in           4x1   118.8   214.5   590.7   664.2    10.3  3.48
+      main)                                 4x1    94.0   287.8   694.7   766.1    13.5  3.48
+                                            2x4    89.9   338.6   573.7   613.5    12.2  2.92
+                                            8x1    85.9   263.5  1071.3  1336.2    13.5  3.33
+
+The durable commit rate measured alongside: 3,300-5,000 commits/s (ratio 0.012-0.029), down to
+~300/s while other runs hammered the disk. On this shared machine the same code varies by 2x
+from run to run (17.5 and 13.0 ms, 51 and 95 rand/s): compare CPU ms/rand over several runs.
+The goal (>= 400 randomizations/s, p99 < 250 ms) is not reached: in-process (Django's test
+client, no HTTP) one randomization costs 12-14 ms of CPU (loaded machine) and ~9,000 Python
+function calls for 18 SQL statements; two thirds of it is the ORM building and reading ~16
+queries (~450 calls each), the rest token auth, the access check, ninja and the middlewares
+(~5%). 400/s on 2 cores leaves 5 ms of CPU per randomization for server and clients together
+(the clients alone take ~2 ms here).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -32,6 +70,7 @@ from live_server import (
     demo_users,
     drop_database,
     enroll,
+    group_members,
     idempotency_key,
     postgres_database,
     running,
@@ -42,14 +81,39 @@ from live_server import (
 SITES = ("co-01", "co-02", "co-03")
 
 
-def raw_commit_rate(data_dir: Path, database: str | None, commits: int = 2000) -> float:
-    """Return bare insert-and-commit transactions per second on the same database."""
+def server_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the server's process group: the gunicorn
+    master and its workers (read from /proc/<pid>/stat; the workers live as long as the run)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in group_members(pgid):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue  # exited while we looked
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def client_cpu_seconds() -> float:
+    """CPU seconds used so far by this process (the HTTP clients), which shares the cores."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def durable_commit_rate(data_dir: Path, database: str | None, commits: int = 2000) -> float:
+    """Return bare insert-and-commit transactions per second on the same database, as durable as
+    the server's commits: SQLite in WAL mode with synchronous=FULL (what the server sets, see
+    trialdesk/web/settings.py), PostgreSQL with its defaults (fsync on, synchronous_commit on)."""
     connection = connect(data_dir, database)
     try:
         cursor = connection.cursor()
         if database is None:
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 2, "SQLite did not take synchronous=FULL"
         cursor.execute("CREATE TABLE bench_commit (id INTEGER PRIMARY KEY, payload TEXT)")
         connection.commit()
         placeholder = "%s" if database else "?"
@@ -71,7 +135,9 @@ def run(label: str, data_dir: Path, database: str | None, clients: int, count: i
         workers: int, threads: int) -> dict[str, float]:
     setup_demo(data_dir, database, slots_per_stratum=count // 3 + 8)
     users = demo_users(data_dir)
-    with running(data_dir, database, workers=workers, threads=threads) as server:
+    options = {key: value for key, value in (("workers", workers), ("threads", threads))
+               if value is not None}  # None: the server's own default
+    with running(data_dir, database, **options) as server:
         tokens = {site: token(server.url, users[f"investigator-{site}"]) for site in SITES}
         local = threading.local()
 
@@ -95,38 +161,54 @@ def run(label: str, data_dir: Path, database: str | None, clients: int, count: i
                                           json={"idempotency_key": idempotency_key()}, timeout=120)
             return response.status_code, time.perf_counter() - start
 
+        cpu_before, client_before = server_cpu_seconds(server.pgid), client_cpu_seconds()
         start = time.perf_counter()
         with ThreadPoolExecutor(clients) as pool:
             results = list(pool.map(randomize, enrolled))
         elapsed = time.perf_counter() - start
+        server_cpu = server_cpu_seconds(server.pgid) - cpu_before
+        client_cpu = client_cpu_seconds() - client_before
     failures = [status for status, _ in results if status != 201]
     if failures:
         raise SystemExit(f"{label}: {len(failures)} randomizations failed: {failures[:5]}")
     check_allocation_invariants(data_dir, database)
     latencies = sorted(seconds for _, seconds in results)
+
+    def percentile(fraction: float) -> float:
+        return 1000 * latencies[min(len(latencies) - 1, int(fraction * len(latencies)))]
+
     rate = count / elapsed
-    commits = raw_commit_rate(data_dir, database)
+    commits = durable_commit_rate(data_dir, database)
     return {
         "rate": rate,
         "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
-        "raw_commits": commits,
+        "p95_ms": percentile(0.95),
+        "p99_ms": percentile(0.99),
+        "cpu_ms": 1000 * server_cpu / count,
+        "client_cpu_ms": 1000 * client_cpu / count,
+        "durable_commits": commits,
         "ratio": rate / commits,
     }
 
 
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients")
     parser.add_argument("--randomizations", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default: trialdesk serve's default)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per gunicorn worker (default: trialdesk serve's default)")
     parser.add_argument("--postgres", default=None,
                         help="PostgreSQL server URL; a fresh database is created and dropped")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        rows.append(("SQLite (WAL)", run("sqlite", Path(folder), None, args.clients,
+        rows.append(("SQLite", run("sqlite", Path(folder), None, args.clients,
                                          args.randomizations, args.workers, args.threads)))
     if args.postgres:
         admin_url, url = postgres_database(args.postgres)
@@ -137,13 +219,21 @@ def main() -> None:
                                                args.randomizations, args.workers, args.threads)))
         finally:
             drop_database(admin_url, url)
+    shape = (f"gunicorn {args.workers or 'default'} workers x {args.threads or 'default'} "
+             "threads")
     print(f"{args.randomizations} randomizations, {args.clients} concurrent HTTP clients, "
-          f"gunicorn {args.workers} workers x {args.threads} threads, loopback")
-    print(f"{'database':<14}{'rand/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'raw commits/s':>15}"
-          f"{'ratio':>8}")
+          f"{shape}, loopback, {os.cpu_count()} CPUs, load average {load_average()}")
+    print(f"{'database':<14}{'rand/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+          f"{'CPU ms/rand':>13}{'client CPU ms':>15}{'durable commits/s':>19}{'ratio':>8}")
     for label, r in rows:
-        print(f"{label:<14}{r['rate']:>9.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
-              f"{r['raw_commits']:>15.0f}{r['ratio']:>8.3f}")
+        print(f"{label:<14}{r['rate']:>9.1f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}"
+              f"{r['p99_ms']:>9.1f}{r['cpu_ms']:>13.1f}{r['client_cpu_ms']:>15.1f}"
+              f"{r['durable_commits']:>19.0f}{r['ratio']:>8.3f}")
+    print("CPU ms/rand: CPU time of the server's processes (gunicorn master and workers) during "
+          "the timed randomizations, per randomization; client CPU ms: the same for this "
+          "process's HTTP clients, which share the cores. durable commits/s: a bare "
+          "insert-and-commit loop on the same database, SQLite in WAL mode with "
+          "synchronous=FULL like the server.")
     command = " ".join(["bench/randomize_load.py", *sys.argv[1:]])
     print(f"reproduce: .venv/bin/python {command}")
 
