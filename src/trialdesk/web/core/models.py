@@ -47,7 +47,7 @@ class AuditRecord(models.Model):
     actor = models.CharField(max_length=150)
     action = models.CharField(max_length=40)
     model = models.CharField(max_length=60, blank=True)
-    object_id = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=150, blank=True)  # a username, at most
     changes = models.JSONField(default=dict)
     reason = models.TextField(blank=True)
     prev_hash = models.CharField(max_length=64)
