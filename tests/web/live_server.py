@@ -421,6 +421,18 @@ def create_database(admin_url: str, url: str) -> None:
         connection.execute(f'CREATE DATABASE "{name}"')
 
 
+@contextmanager
+def fresh_postgres_database(server_url: str):
+    """Create a database of its own on the PostgreSQL server of ``server_url``; yield its URL and
+    drop it afterwards, whatever happens."""
+    admin_url, url = postgres_database(server_url)
+    create_database(admin_url, url)
+    try:
+        yield url
+    finally:
+        drop_database(admin_url, url)
+
+
 def drop_database(admin_url: str, url: str) -> None:
     import psycopg
 

@@ -36,11 +36,9 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from live_server import (
-    create_database,
     demo_users,
-    drop_database,
     enroll,
-    postgres_database,
+    fresh_postgres_database,
     running,
     setup_demo,
     token,
@@ -265,15 +263,11 @@ def test_the_fuzzer_reports_an_undocumented_status(trial: Any, wsgi_app: Any) ->
 @pytest.mark.postgres
 def test_api_fuzzing_on_postgres_as_each_role_finds_no_server_error_or_schema_violation(
         postgres_url: str, tmp_path: Path) -> None:
-    admin_url, url = postgres_database(postgres_url)
-    create_database(admin_url, url)
-    try:
+    with fresh_postgres_database(postgres_url) as url:
         setup_demo(tmp_path, url, slots_per_stratum=8)
         users = demo_users(tmp_path)
         with running(tmp_path, url, workers=2, threads=2) as server:
             _fuzz_live_server(server.url, users)
-    finally:
-        drop_database(admin_url, url)
 
 
 def _fuzz_live_server(base_url: str, users: dict[str, dict[str, Any]]) -> None:

@@ -16,10 +16,8 @@ import requests
 from api_client import ApiClient
 from django.test import Client
 from live_server import (
-    create_database,
     demo_users,
-    drop_database,
-    postgres_database,
+    fresh_postgres_database,
     running,
     setup_demo,
     token,
@@ -187,9 +185,7 @@ def test_json_strings_keep_tabs_and_line_breaks():
 
 @pytest.mark.postgres
 def test_no_server_error_for_refused_characters_on_postgresql(tmp_path, postgres_url):
-    admin_url, database = postgres_database(postgres_url)
-    create_database(admin_url, database)
-    try:
+    with fresh_postgres_database(postgres_url) as database:
         setup_demo(tmp_path, database, slots_per_stratum=4)
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=1, threads=4) as server:
@@ -217,5 +213,3 @@ def test_no_server_error_for_refused_characters_on_postgresql(tmp_path, postgres
             assert response.status_code == 422, response.text
         log = (tmp_path / "server.log").read_text()
         assert "Internal Server Error" not in log and "Traceback" not in log, log
-    finally:
-        drop_database(admin_url, database)

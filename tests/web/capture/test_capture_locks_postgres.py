@@ -16,12 +16,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
-    create_database,
     demo_users,
-    drop_database,
     enroll,
     fetch,
-    postgres_database,
+    fresh_postgres_database,
     running,
     setup_demo,
     token,
@@ -187,9 +185,7 @@ def _page_paths(url: str, users: dict, investigator: requests.Session,
 
 @pytest.mark.postgres
 def test_every_lock_and_unlock_path_works_on_postgresql(tmp_path, postgres_url):
-    admin_url, database = postgres_database(postgres_url)
-    create_database(admin_url, database)
-    try:
+    with fresh_postgres_database(postgres_url) as database:
         setup_demo(tmp_path, database, slots_per_stratum=8)
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=1, threads=4) as server:
@@ -215,5 +211,3 @@ def test_every_lock_and_unlock_path_works_on_postgresql(tmp_path, postgres_url):
             WHERE action IN ('lock', 'unlock') ORDER BY id""")
         assert len(audit) == 12
         assert fetch(tmp_path, database, "SELECT count(*) FROM trials_randomization") == [(3,)]
-    finally:
-        drop_database(admin_url, database)
