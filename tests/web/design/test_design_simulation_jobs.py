@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from django.db import OperationalError
 from login import signed_in_client_without_login_signal as client_for
 from trial_factory import make_trial_wide_users_without_audit
 
@@ -22,10 +23,27 @@ def users(transactional_db):
     return make_trial_wide_users_without_audit(["analyst", "dsmb_statistician"])
 
 
+def _get(client, url: str):
+    """GET while the job's thread may be writing.
+
+    The test database is SQLite in memory with a shared cache, where a reader is refused ("table is
+    locked") while another connection's write transaction is open, with no busy wait; the server's
+    file database in WAL mode lets readers through. So a refused read is tried again here.
+    """
+    for _ in range(200):
+        try:
+            return client.get(url)
+        except OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.05)
+    return client.get(url)
+
+
 def _wait(client, status_url: str, seen: list[dict]) -> dict:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        status = client.get(status_url).json()
+        status = _get(client, status_url).json()
         seen.append(status)
         if status["state"] in ("done", "failed"):
             return status
@@ -38,13 +56,13 @@ def test_a_simulation_runs_in_the_background_and_shows_the_cores_numbers(users):
     response = client.post("/design/simulate/", {"spec": SPEC, "sims": 30000, "seed": 7})
     assert response.status_code == 302
     job_url = response["Location"]
-    first = client.get(job_url).content.decode()
+    first = _get(client, job_url).content.decode()
     assert "<progress" in first or "P(reject), simulated" in first
     seen: list[dict] = []
     status = _wait(client, job_url + "status", seen)
     assert status == {"state": "done", "done": 3, "total": 3, "percent": 100}
     assert all(s["done"] <= s["total"] == 3 for s in seen)
-    html = client.get(job_url).content.decode()
+    html = _get(client, job_url).content.decode()
     job = SimulationJob.objects.get()
     core = simulate(load_spec(EXAMPLES / "three_look_obf.toml"), 30000, seed=7, chunk=job.chunk,
                     progress=False)
