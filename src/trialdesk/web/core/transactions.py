@@ -1,4 +1,4 @@
-"""The write transaction every action runs in.
+"""The writer's turn every action waits for before its transaction (``core.actions``).
 
 On SQLite, writers queue on a file lock before ``BEGIN IMMEDIATE``: SQLite's own busy handler
 polls with growing sleeps (up to 100 ms), which under 16 concurrent writers turns into second-long
@@ -9,20 +9,16 @@ queue: its row locks and the advisory lock in :func:`audit.lock_writes` block wi
 from __future__ import annotations
 
 import fcntl
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from django.db import connection
 
 
 @contextmanager
 def writer_turn() -> Iterator[None]:
+    """Wait for the SQLite writer's turn (nothing to wait for on PostgreSQL or when nested)."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
@@ -32,14 +28,3 @@ def writer_turn() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def write_transaction(function: Callable[P, R]) -> Callable[P, R]:
-    """Run ``function`` in one atomic write transaction, after waiting for the writer's turn."""
-
-    @functools.wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with writer_turn(), transaction.atomic():
-            return function(*args, **kwargs)
-
-    return wrapper

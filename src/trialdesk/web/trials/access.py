@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import NotFound
-from trialdesk.web.core.permissions import READ_AUDIT, READ_PARTICIPANTS
+from trialdesk.web.core.permissions import READ_PARTICIPANTS
 from trialdesk.web.trials.models import (
     AllocationSlot,
     FinalUnblinding,
@@ -87,11 +87,6 @@ def visible_kits(actor: Actor):
     if actor.policy.is_site_scoped(actor.role):
         queryset = queryset.filter(randomization__participant__site__code=actor.site)
     return queryset.order_by("sequence")
-
-
-def can_read_audit(actor: Actor) -> bool:
-    """Return True for the roles that review the audit trail (monitor, admin)."""
-    return actor.can_any(READ_AUDIT)
 
 
 def sees_every_arm(actor: Actor) -> bool:
