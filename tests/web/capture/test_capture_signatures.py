@@ -91,3 +91,53 @@ def test_investigator_signs_a_whole_visit_once_every_form_is_complete(ct):
     schedule = ct.api(INV).get(f"/api/v1/participants/{code}/schedule").json()
     day1 = next(v for v in schedule["visits"] if v["visit"] == "day1")
     assert {f["status"] for f in day1["forms"]} == {"signed"}
+
+
+def _complete_day1(ct, code):
+    vitals = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}
+    ct.api(COORD).put(form_path(code, "day1", "vital_signs"), {"values": vitals, "complete": True})
+    response = ct.api(COORD).put(form_path(code, "day1", "infusion"), {"values": {
+        "kit_code": "K1", "infusion_start": "2026-01-06T10:00", "infusion_end": "2026-01-06T11:00",
+        "infusion_reaction": "no"}, "complete": True})
+    assert response.status_code in (200, 201), response.content
+
+
+def test_investigator_signs_several_visits_with_one_password_all_or_none(ct):
+    from trialdesk.web.core.models import AuditRecord
+
+    first, second, incomplete = ct.randomize(), ct.randomize(), ct.randomize()
+    _complete_day1(ct, first)
+    _complete_day1(ct, second)
+    inv = ct.api(INV)
+    batch = [{"participant": first, "visit": "day1"}, {"participant": second, "visit": "day1"}]
+    # one visit not complete: nothing is signed, and the error names it
+    refused = inv.post("/api/v1/signatures", {
+        "password": PASSWORD, "visits": [*batch, {"participant": incomplete, "visit": "day1"}]})
+    assert refused.status_code == 409, refused.content
+    assert f"{incomplete}/day1" in refused.json()["detail"]
+    assert not Signature.objects.exists()
+    # a wrong password signs nothing and counts as a failed signing attempt
+    wrong = inv.post("/api/v1/signatures", {"password": "not the password", "visits": batch})
+    assert wrong.status_code == 422 and wrong.json()["fields"][0]["field"] == "password"
+    assert not Signature.objects.exists()
+    assert AuditRecord.objects.filter(action="signature_password_failed").count() == 1
+    # another site's participant is not found, as if it did not exist
+    other = inv.post("/api/v1/signatures", {"password": PASSWORD, "visits": [
+        *batch, {"participant": "CO-02-999", "visit": "day1"}]})
+    assert other.status_code == 404 and not Signature.objects.exists()
+    # the coordinator cannot sign
+    assert ct.api(COORD).post("/api/v1/signatures",
+                              {"password": PASSWORD, "visits": batch}).status_code == 403
+    signed = inv.post("/api/v1/signatures", {"password": PASSWORD, "visits": batch})
+    assert signed.status_code == 201, signed.content
+    assert signed.json()["signed"] == 4
+    assert signed.json()["visits"] == [f"{first}/day1", f"{second}/day1"]
+    # one signature and one audit record per form, as when signed one by one
+    assert Signature.objects.count() == 4
+    assert AuditRecord.objects.filter(action="sign_form").count() == 4
+    for code in (first, second):
+        schedule = inv.get(f"/api/v1/participants/{code}/schedule").json()
+        day1 = next(v for v in schedule["visits"] if v["visit"] == "day1")
+        assert {f["status"] for f in day1["forms"]} == {"signed"}
+    empty = inv.post("/api/v1/signatures", {"password": PASSWORD, "visits": []})
+    assert empty.status_code == 422

@@ -37,6 +37,7 @@ from trialdesk.web.capture.schemas import (
     QueryNoteIn,
     ReasonIn,
     SignIn,
+    SignVisitsIn,
 )
 from trialdesk.web.core import clock
 from trialdesk.web.core.endpoints import endpoint, request_actor
@@ -141,6 +142,21 @@ def sign_visit(request: HttpRequest, code: str, visit: str, body: SignIn) -> Sta
                                        password=body.password, language=_lang(request))
     return Status(201, {"visit": visit_def.code, "signed": len(signatures),
                         "meaning": signature_meaning(_lang(request))})
+
+
+@router.post("/signatures", response={201: dict})
+@endpoint("sign_forms")
+def sign_visits(request: HttpRequest, body: SignVisitsIn) -> Status:
+    """The investigator signs several visits with one password entry: all of them, or none."""
+    actor = request_actor(request)
+    visits = []
+    for ref in body.visits:
+        participant, visit_def = access_visit(actor, ref.participant, ref.visit)
+        visits.append((participant, visit_def.code, list(visit_def.forms)))
+    signatures = actions.do_sign_visits(actor, visits, password=body.password,
+                                        language=_lang(request))
+    return Status(201, {"visits": [f"{p.code}/{v}" for p, v, _ in visits],
+                        "signed": len(signatures), "meaning": signature_meaning(_lang(request))})
 
 
 @router.post("/participants/{code}/visits/{visit}/not-done", response={201: dict})

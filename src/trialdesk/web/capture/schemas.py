@@ -22,6 +22,16 @@ class SignIn(Strict):
     password: str = Field(min_length=1, max_length=200)
 
 
+class VisitRef(Strict):
+    participant: str = Field(min_length=1, max_length=40)
+    visit: str = Field(min_length=1, max_length=40)
+
+
+class SignVisitsIn(Strict):
+    password: str = Field(min_length=1, max_length=200)
+    visits: list[VisitRef] = Field(min_length=1, max_length=500)
+
+
 class ReasonIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 

@@ -4,7 +4,6 @@ of follow-up (completed, died, withdrew or lost). Every write is a ``do_*`` acti
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import random
 from dataclasses import dataclass, field
@@ -19,10 +18,10 @@ from trialdesk.web.capture.actions import (
     do_mark_visit_not_done,
     do_raise_query,
     do_save_form,
-    do_sign_visit,
+    do_sign_visits,
 )
 from trialdesk.web.capture.errors import FormRejected
-from trialdesk.web.capture.models import FormInstance, Query
+from trialdesk.web.capture.models import COMPLETE, FormInstance, Query
 from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict
@@ -76,6 +75,7 @@ class Flow:
         self.visits = sorted(protocol.visits, key=lambda visit: visit.day)
         self.last_visit = self.visits[-1]
         self.log_forms = [code for code in model.log_forms() if protocol_form(code) is not None]
+        self.to_sign: dict[int, list[tuple[Person, Visit]]] = {}  # by site team, in order
 
     # --- screening to randomization ------------------------------------------------------
     def enrollment_open(self) -> bool:
@@ -209,9 +209,7 @@ class Flow:
             actor = team.coordinator if self.rng.random() < 0.8 else team.investigator
             self._save(person, actor, visit.code, form_code, 1, values)
         if visit.day == 0 or visit is self.last_visit:
-            # a signature costs a deliberately slow password check (~0.3 s): the investigator
-            # signs the visits of the baseline and of the primary outcome
-            self.timeline.after(DAY * self.rng.uniform(1, 5), lambda: self._sign(person, visit))
+            self._queue_signature(person, visit)
 
     def _log_form(self, person: Person, form_code: str, values: dict[str, Any]) -> None:
         if form_code not in self.log_forms:
@@ -249,9 +247,30 @@ class Flow:
                 self.cast.data_manager, query, text="Answer accepted."))
         self.timeline.after(DAY * self.rng.uniform(1, 6), answer)
 
-    def _sign(self, person: Person, visit: Visit) -> None:
-        investigator = person.team.investigator
-        # a form of the visit missing (Conflict): left unsigned, as the review pages show
-        with contextlib.suppress(Conflict):
-            do_sign_visit(investigator, person.participant, visit.code, list(visit.forms),
-                          password=self.cast.passwords[investigator.username])
+    # --- signatures ------------------------------------------------------------------------
+    def _queue_signature(self, person: Person, visit: Visit) -> None:
+        """The investigator signs the baseline and primary-outcome visits in weekly sessions.
+
+        One password entry signs the session's whole worklist (``do_sign_visits``), as a signer
+        at the bedside would: a signature costs a deliberately slow password check.
+        """
+        pending = self.to_sign.setdefault(id(person.team), [])
+        if not pending:
+            self.timeline.after(DAY * self.rng.uniform(4, 8),
+                                lambda: self._sign_worklist(person.team))
+        pending.append((person, visit))
+
+    def _sign_worklist(self, team: SiteTeam) -> None:
+        pending = self.to_sign.pop(id(team), [])
+        ready = [(person.participant, visit.code, list(visit.forms)) for person, visit in pending
+                 if self._complete(person.participant, visit)]
+        if ready:  # a visit with a missing form stays unsigned, as the review pages show
+            investigator = team.investigator
+            do_sign_visits(investigator, ready,
+                           password=self.cast.passwords[investigator.username])
+
+    @staticmethod
+    def _complete(participant: Participant, visit: Visit) -> bool:
+        done = FormInstance.objects.filter(participant=participant, visit=visit.code, seq=1,
+                                           form__in=visit.forms, status=COMPLETE).count()
+        return done == len(visit.forms)
