@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from arm_crawl import arm_findings, arm_patterns, crawl_paths
 from click.testing import CliRunner
+from django.contrib.auth.models import User
+from login import signed_in_client
 from trial_factory import FAST_HASHERS
 
 from trialdesk.commands.audit import command as audit_command
 from trialdesk.web.capture.models import COMPLETE, Discontinuation, FormInstance, Signature
 from trialdesk.web.core.models import AuditRecord
-from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.core.protocol import get_policy, get_protocol
 from trialdesk.web.simulation import consort_counts, simulate_trial
 from trialdesk.web.trials.models import (
     Consent,
@@ -25,18 +28,56 @@ from trialdesk.web.trials.models import (
 pytestmark = pytest.mark.slow
 
 
+def _crawl_as_blinded_users() -> list[tuple]:
+    """Every page and API GET, as every demo user whose role sees no arm, for a participant of
+    each arm: what names an arm (as the attacker's crawl of the security tests looks for)."""
+    policy = get_policy()
+    patterns = arm_patterns()
+    blinded = [user for user in User.objects.filter(membership__isnull=False, is_active=True)
+               if not policy.sees_any_arm(user.membership.role)]
+    assert {"investigator", "coordinator", "data_manager", "analyst", "monitor"} <= {
+        user.membership.role for user in blinded}
+    one_per_arm = {}
+    for randomization in Randomization.objects.select_related("participant", "slot").filter(
+            participant__site__code="CO-01").order_by("pk"):
+        one_per_arm.setdefault(randomization.slot.arm, randomization.participant.code)
+    assert len(one_per_arm) == 2
+    findings = []
+    for code in one_per_arm.values():
+        paths = crawl_paths({"code": code, "nct_id": "NCT04390152", "visit": "day1",
+                             "form": "infusion"})
+        for user in blinded:
+            client = signed_in_client(user)
+            for path in paths:
+                response = client.get(path)
+                assert response.status_code < 500, (user.username, path)
+                found = arm_findings(response, patterns)
+                if found:
+                    findings.append((user.username, path, response.status_code, found))
+    return findings
+
+
 @pytest.fixture
 def simulated(db, settings, tmp_path):
     settings.PASSWORD_HASHERS = FAST_HASHERS
-    stages = []
+    stages, crawled = [], {}
+
+    def checkpoint(stage: str) -> None:
+        if stage == "lock":  # locked, still blinded: the last moment before the unblinding
+            crawled["findings"] = _crawl_as_blinded_users()
+
     result = simulate_trial(data_dir=tmp_path, participants=40, seed=7, stop_at="final",
-                            progress=lambda stage, done, total: stages.append(stage))
-    return result, stages
+                            progress=lambda stage, done, total: stages.append(stage),
+                            checkpoint=checkpoint)
+    return result, stages, crawled
 
 
 def test_a_simulated_trial_runs_to_the_final_unblinding(simulated, monkeypatch):
-    result, stages = simulated
-    assert list(dict.fromkeys(stages)) == ["setup", "enrollment", "follow-up", "lock", "final"]
+    result, stages, crawled = simulated
+    assert list(dict.fromkeys(stages)) == ["setup", "enrollment", "follow-up", "lock", "final",
+                                           "outputs"]
+    # no page or API answer showed a blinded user an arm before the final unblinding
+    assert crawled["findings"] == [], crawled["findings"][:10]
     counts = consort_counts(by_arm=True)
     assert counts == result.counts
     # the numbers add up, and equal the tables' counts
@@ -81,3 +122,74 @@ def test_a_simulated_trial_runs_to_the_final_unblinding(simulated, monkeypatch):
     assert verify.exit_code == 0, verify.output
     assert json.loads(verify.output)["ok"]
     assert AuditRecord.objects.order_by("seq").first().at.year == 2020
+    # one simulation for both (each takes most of a minute)
+    _check_outputs_and_that_the_final_report_equals_trialdesk_analyze_on_the_exports(result)
+
+
+def _analyze(*arguments: str) -> dict:
+    from trialdesk.commands.analyze import command as analyze_command
+
+    outcome = CliRunner().invoke(analyze_command, [*arguments, "--json"])
+    assert outcome.exit_code == 0, outcome.output
+    return json.loads(outcome.output)
+
+
+def _check_outputs_and_that_the_final_report_equals_trialdesk_analyze_on_the_exports(result):
+    from trialdesk.web.reports.views import report_context
+    from trialdesk.web.simulation.cast import find_cast
+
+    outputs = result.outputs
+    for name in ("report", "adsl", "adtte", "consort", "forms/end_of_study", "forms/cytokines"):
+        assert outputs[name].is_file() and outputs[name].stat().st_size > 0, name
+    assert {f"forms/{form.code}" for form in get_protocol().forms} <= set(outputs)
+    assert json.loads(outputs["consort"].read_text()) == json.loads(json.dumps(
+        result.counts, default=str))
+    # the report as the analyst reads it now (unblinded), as written to report.html
+    analyst = find_cast({}).analyst
+    sections = {s.key: s for s in report_context(analyst)["sections"]}
+    mortality, survival = sections["mortality"].result, sections["survival"].result
+    assert mortality is not None and survival is not None
+    first, second = mortality.a.label, mortality.b.label
+    assert first in outputs["report"].read_text() and second in outputs["report"].read_text()
+    groups = ["--groups", first, "--groups", second]
+    exported = _analyze("proportions", "--data", str(outputs["adsl"]), "--group", "TRT01A",
+                        "--event", "DTH28FN", *groups)
+    reported = mortality.to_dict()
+    # the same figures; only the outcome's name and the column named in the missing-data note
+    # (DTH28FN in the export, the report's own column) differ
+    for key in ("a", "b", "risk_difference", "relative_risk", "odds_ratio", "test"):
+        assert exported[key] == reported[key], key
+    assert exported["missing"]["rows_used"] == reported["missing"]["rows_used"]
+    by_time = _analyze("survival", "--data", str(outputs["adtte"]), "--time", "AVAL",
+                       "--censor", "CNSR", "--group", "TRT01P", "--at", "28", *groups)
+    assert by_time["logrank"]["statistic"] == pytest.approx(survival.logrank.statistic, rel=1e-9)
+    assert by_time["logrank"]["p_value"] == pytest.approx(survival.logrank.p_value, rel=1e-9)
+    assert by_time["hazard_ratio"]["estimate"] == pytest.approx(survival.hazard_ratio.estimate,
+                                                               rel=1e-6)
+
+
+def test_the_blinded_report_of_a_trial_in_progress_shows_every_section_with_real_figures(
+        db, settings, tmp_path):
+    from django.utils import translation
+
+    from trialdesk.web.reports.views import report_context
+    from trialdesk.web.simulation.cast import find_cast
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    result = simulate_trial(data_dir=tmp_path, participants=40, seed=11, stop_at="enrollment")
+    assert result.counts["in_follow_up"] > 0 and "randomized_by_arm" not in result.counts
+    assert not FinalUnblinding.trial_unblinded()
+    assert "adsl" not in result.outputs  # no analysis dataset with arms before the unblinding
+    with translation.override("en"):
+        context = report_context(find_cast({}).analyst)
+    assert not context["shows_arms"]
+    sections = context["sections"]
+    assert len(sections) >= 11
+    for section in sections:
+        assert "Too few data" not in section.note, (section.key, section.note)
+        assert "could not be computed" not in section.note, (section.key, section.note)
+        assert section.tables or section.svg, section.key
+        if section.key not in ("consort", "enrollment", "adverse_events"):
+            assert section.result is not None, section.key
+    report = result.outputs["report"].read_text()
+    assert "Too few data" not in report and "group 1" in report.lower()

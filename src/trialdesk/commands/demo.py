@@ -141,6 +141,13 @@ def _summary(result: Any) -> None:
              f"{result.not_randomized}")
     if result.stop_at == "final":
         echo(f"  primary result: {_primary_result()}")
+    outputs = result.outputs
+    forms = sorted(path for name, path in outputs.items() if name.startswith("forms/"))
+    echo(f"  analysis report: {outputs['report']}")
+    echo(f"  exports: {forms[0].parent if forms else '-'} ({len(forms)} forms as CSV)"
+         + (f"; analysis datasets {outputs['adsl']}, {outputs['adtte']}" if "adsl" in outputs
+            else "; analysis datasets after the final unblinding"))
+    echo(f"  CONSORT numbers: {outputs['consort']}")
     echo(f"  audit trail: {_audit_status()} (check with: trialdesk audit verify --data-dir "
          f"{result.data_dir})")
     echo(f"  demo users (also in {result.data_dir / 'demo-users.json'}, mode 0600):")

@@ -20,6 +20,7 @@ class Cast:
     sites: dict[str, SiteTeam]
     data_manager: Actor  # raises and closes queries, locks, asks for the final unblinding
     approver: Actor  # approves the final unblinding (sees arms already)
+    analyst: Actor  # reads the analysis report (blinded until the final unblinding)
     passwords: dict[str, str]
 
 
@@ -49,6 +50,8 @@ def find_cast(passwords: dict[str, str]) -> Cast:
     trial_wide = [actor for actor in actors if not actor.site]
     data_manager = _first(trial_wide, "lock", "raise_queries", "close_queries")
     approver = _first(trial_wide, "unblinded_reports")
-    if not teams or data_manager is None or approver is None:
-        raise RuntimeError("the demo users are incomplete: no site team, data manager or DSMB")
-    return Cast(teams, data_manager, approver, passwords)
+    analyst = _first(trial_wide, "blinded_analysis", without="unblinded_reports")
+    if not teams or data_manager is None or approver is None or analyst is None:
+        raise RuntimeError("the demo users are incomplete: no site team, data manager, DSMB or "
+                           "analyst")
+    return Cast(teams, data_manager, approver, analyst, passwords)

@@ -23,15 +23,17 @@ from trialdesk.web.simulation.cast import find_cast
 from trialdesk.web.simulation.consort import consort_counts
 from trialdesk.web.simulation.flow import DAY, HOUR, Flow
 from trialdesk.web.simulation.outcomes import EFFECTS
+from trialdesk.web.simulation.outputs import write_outputs
 from trialdesk.web.simulation.timeline import Timeline
 from trialdesk.web.trials import actions as trial_actions
 from trialdesk.web.trials.demo import commit_allocation_list, create_demo_users
 from trialdesk.web.trials.models import Participant
 
-STAGES = ("setup", "enrollment", "follow-up", "lock", "final")
+STAGES = ("setup", "enrollment", "follow-up", "lock", "final", "outputs")
 STOPS = ("enrollment", "lock", "final")
 SCREENED_PER_RANDOMIZED = 1.45  # about 28% ineligible, 4% declining
 Progress = Callable[[str, int, int], None]
+Checkpoint = Callable[[str], None]
 
 
 @dataclass
@@ -47,6 +49,7 @@ class SimulationResult:
     users: list[dict[str, Any]]
     commitment: str
     seconds: dict[str, float] = field(default_factory=dict)  # wall-clock time per stage
+    outputs: dict[str, Path] = field(default_factory=dict)  # report, exports, CONSORT numbers
 
 
 def _start_of_trial() -> dt.datetime:
@@ -62,9 +65,13 @@ def _enrollment_days(participants: int) -> float:
 
 def simulate_trial(
     *, data_dir: Path, participants: int = 40, seed: int = 20200113, effect: str = "realistic",
-    stop_at: str = "final", progress: Progress | None = None,
+    stop_at: str = "final", progress: Progress | None = None, checkpoint: Checkpoint | None = None,
 ) -> SimulationResult:
-    """Run a whole synthetic trial into the configured (empty) database through the actions."""
+    """Run a whole synthetic trial into the configured (empty) database through the actions.
+
+    ``checkpoint(stage)`` is called as each stage ends, on the simulated clock: a caller can look
+    at the trial as it is then (the blinding tests crawl the pages of the locked, blinded trial).
+    """
     if effect not in EFFECTS:
         raise ValueError(f"effect must be one of {', '.join(EFFECTS)}")
     if stop_at not in STOPS:
@@ -72,6 +79,7 @@ def simulate_trial(
     if Participant.objects.exists():
         raise RuntimeError("the database already holds participants: simulate into a new one")
     report = progress or (lambda stage, done, total: None)
+    reached = checkpoint or (lambda stage: None)
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     simulated = clock.SimulatedClock(_start_of_trial())
     started = simulated.now()
@@ -92,6 +100,7 @@ def simulate_trial(
         tick = time.perf_counter()
         timeline.run_until(done=lambda: _enrolled(flow, report))
         seconds["enrollment"] = time.perf_counter() - tick
+        reached("enrollment")
         if stop_at == "enrollment":
             timeline.drop()
         else:
@@ -108,14 +117,21 @@ def simulate_trial(
             timeline.run_until(done=drained)
             report("follow-up", events, events)
             seconds["follow-up"] = time.perf_counter() - tick
+            reached("follow-up")
             tick = time.perf_counter()
             _lock(simulated, cast, report)
             seconds["lock"] = time.perf_counter() - tick
+            reached("lock")
             if stop_at == "final":
                 tick = time.perf_counter()
                 _unblind(simulated, cast)
                 report("final", 1, 1)
                 seconds["final"] = time.perf_counter() - tick
+                reached("final")
+        tick = time.perf_counter()
+        outputs = write_outputs(data_dir, cast.analyst)
+        report("outputs", 1, 1)
+        seconds["outputs"] = time.perf_counter() - tick
         ended = simulated.now()
     return SimulationResult(
         data_dir=data_dir, stop_at=stop_at, started=started, ended=ended,
@@ -123,7 +139,7 @@ def simulate_trial(
         last_randomization=flow.tally.last_randomization,
         not_randomized=flow.tally.not_randomized,
         counts=consort_counts(by_arm=stop_at == "final"), users=users, commitment=commitment,
-        seconds=seconds)
+        seconds=seconds, outputs=outputs)
 
 
 def _enrolled(flow: Flow, report: Progress) -> bool:
