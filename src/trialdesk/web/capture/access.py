@@ -63,11 +63,11 @@ def access_form_slot(
         raise NotFound(f"no form {form_code} at visit {visit_code}")
     if seq < 1 or (seq > 1 and not form.repeating):
         raise NotFound(f"no form {form_code} number {seq}")
-    instance = (
-        FormInstance.objects.select_related("participant__site")
-        .filter(participant=participant, visit=visit_code, form=form_code, seq=seq)
-        .first()
-    )
+    # at most one row (a unique key): no ordering, no join; the participant is the one in hand
+    instance = next(iter(FormInstance.objects.filter(
+        participant=participant, visit=visit_code, form=form_code, seq=seq)[:1]), None)
+    if instance is not None:
+        instance.participant = participant
     return FormSlot(participant, visit_code, form, seq, instance)
 
 

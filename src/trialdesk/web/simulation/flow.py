@@ -228,8 +228,9 @@ class Flow:
         except FormRejected:  # a perturbed value broke a check: enter the clean values
             instance = do_save_form(actor, slot, complete=True, confirm=codes, values=finish(
                 slot.form, values, self.rng, now, allow_outlier=False))
-        for query in Query.objects.filter(form_instance=instance, status=Query.OPEN):
-            self._schedule_answer(person, query)
+        if any(warning["confirmed"] for warning in instance.warnings):  # auto queries opened
+            for query in Query.objects.filter(form_instance=instance, status=Query.OPEN):
+                self._schedule_answer(person, query)
         if self.rng.random() < MANUAL_QUERY and instance.values:
             self.timeline.after(DAY * self.rng.uniform(3, 10),
                                 lambda: self._raise(person, instance))

@@ -53,6 +53,11 @@ def _snapshot(form: Form, code: str, values: Mapping[str, Any]) -> Any:
     return {name: values.get(name) for name in sorted(check.rule.names())}
 
 
+def _uses_randomization_date(form: Form) -> bool:
+    # the participant's randomization is a query of its own: asked only where a check needs it
+    return any("randomization_date" in check.rule.names() for check in form.checks)
+
+
 def validate_slot(
     slot: FormSlot,
     raw_values: Mapping[str, Any],
@@ -64,8 +69,10 @@ def validate_slot(
 
     A confirmation given earlier still counts while the values it was given for are unchanged.
     """
-    context = {"randomization_date": randomization_date(slot.participant)}
-    context = {k: v for k, v in context.items() if v is not None}
+    context = {}
+    if _uses_randomization_date(slot.form):
+        context = {"randomization_date": randomization_date(slot.participant)}
+        context = {k: v for k, v in context.items() if v is not None}
     first = validate_form(slot.form, raw_values, complete=complete, context=context,
                           confirmed=set(confirm))
     stored_values = {code: _json(value) for code, value in first.values.items()}
@@ -160,7 +167,9 @@ def do_save_form(
         changes=changes or {"confirmed": {"old": old_confirmed, "new": sorted(confirmed)}},
         reason=reason,
     )
-    _sync_auto_queries(actor, instance, [w for w in result.warnings if w.confirmed], now)
+    confirmed_warnings = [w for w in result.warnings if w.confirmed]
+    if confirmed_warnings or old_status is not None:  # a new form has no queries to close yet
+        _sync_auto_queries(actor, instance, confirmed_warnings, now)
     return instance
 
 
