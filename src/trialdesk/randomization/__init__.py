@@ -37,6 +37,7 @@ from .base import (
 )
 from .commitment import Commitment, Verification, canonical_form, commit_list, new_salt, verify_list
 from .csv_io import AllocationImportError, RowError, read_allocation_csv, write_allocation_csv
+from .dummy import Randomized, dummy_arms, dummy_sequence
 from .dynamic import (
     AllocationStep,
     DynamicAllocator,
@@ -73,6 +74,7 @@ __all__ = [
     "Procedure",
     "ProcedureError",
     "RandomSource",
+    "Randomized",
     "ReplayResult",
     "RowError",
     "SequenceProcedure",
@@ -85,6 +87,8 @@ __all__ = [
     "chain_step",
     "check_character",
     "commit_list",
+    "dummy_arms",
+    "dummy_sequence",
     "format_kit_code",
     "generate_allocation_list",
     "generate_sequences",

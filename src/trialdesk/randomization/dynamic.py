@@ -191,6 +191,22 @@ class DynamicAllocator:
             return ReplayResult(False, head, None, "the arms replay but the chain head differs")
         return ReplayResult(True, head, message=f"{len(allocations)} allocations replay exactly")
 
+    def allocate_in_order(self, levels: Sequence[Mapping[str, str]]) -> list[str]:
+        """Allocate participants with these levels one after another; return their arms.
+
+        What the dummy allocation does with the trial's participants and a seed of its own.
+        """
+        head = self.commitment
+        state = self.procedure.new_state([len(f.levels) for f in self.factors])
+        arms = []
+        for index, participant in enumerate(levels):
+            step = self._step(state, index, participant, head)
+            head = step.head
+            state.add(self._level_indices(participant, f"levels[{index}]"),
+                      self._arm_index(step.arm))
+            arms.append(step.arm)
+        return arms
+
     def _arm_index(self, arm: str) -> int:
         try:
             return self.arms.index(arm)
