@@ -95,6 +95,34 @@ def test_commit_then_verify_matches_and_tampering_names_the_row(runner, tmp_path
     }
 
 
+def test_a_list_committed_before_issue_14_still_verifies(runner, test_data, tmp_path):
+    # its kit codes are 0-9A-Z with the MOD 37,36 check (tests/data/allocation-list-v1/)
+    folder = test_data / "allocation-list-v1"
+    committed = json.loads((folder / "commitment.json").read_text())
+    verify = ["randomization", "verify", str(folder / "list.csv"), "--salt", committed["salt"],
+              "--commitment", committed["commitment"], "--receipt", str(folder / "receipt.json")]
+    ok = runner.invoke(main, verify)
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.startswith("MATCH")
+    again = runner.invoke(main, ["randomization", "commit", str(folder / "list.csv"),
+                                 "--salt", committed["salt"], "--json"])
+    assert json.loads(again.stdout)["commitment"] == committed["commitment"]
+    tampered = tmp_path / "list.csv"
+    tampered.write_text((folder / "list.csv").read_text().replace(",msc,", ",standard,", 1))
+    bad = runner.invoke(main, [*verify[:2], str(tampered), *verify[3:]])
+    assert bad.exit_code == 1
+    assert "sequence 1" in bad.stdout
+
+
+def test_generated_kit_codes_use_crockford_base32(runner, tmp_path):
+    assert _generate(runner, tmp_path, "--slots-per-stratum", "40").exit_code == 0
+    codes = [line.rsplit(",", 1)[1] for line in
+             (tmp_path / "list.csv").read_text().splitlines()[1:]]
+    assert set("".join(codes).replace("-", "")) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    metadata = json.loads((tmp_path / "list.meta.json").read_text())
+    assert metadata["kit_code_scheme"] == "crockford32-gf32"
+
+
 def test_verify_rejects_a_short_salt_with_exit_2(runner, tmp_path):
     assert _generate(runner, tmp_path, "--slots-per-stratum", "2").exit_code == 0
     result = runner.invoke(

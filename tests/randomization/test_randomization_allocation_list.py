@@ -18,21 +18,30 @@ from trialdesk.randomization import (
     stratum_for,
     write_allocation_csv,
 )
+from trialdesk.randomization.kit_codes import CROCKFORD, LEGACY
 from trialdesk.randomization.strata import Factor, StratumError, all_strata, parse_stratum_key
 
 GOLDEN_SEED = bytes(range(32))
 FACTORS = [Factor("site", ("CO-01", "CO-02")), Factor("ards_severity", ("moderate", "severe"))]
 
 
-def _golden(name: str, **parameters) -> str:
+def _golden(name: str, scheme=CROCKFORD, **parameters) -> str:
     allocation_list = generate_sequences(
-        get_procedure(name, **parameters), ["msc", "standard"], all_strata(FACTORS), GOLDEN_SEED, 12
+        get_procedure(name, **parameters),
+        ["msc", "standard"],
+        all_strata(FACTORS),
+        GOLDEN_SEED,
+        12,
+        scheme,
     )
     return hashlib.sha256(write_allocation_csv(allocation_list).encode()).hexdigest()
 
 
-# The hashes pin the output of procedure version 1 with derivation trialdesk-rng-v1 (PCG64).
-# If one changes, the procedure's `version` must change too: old lists must stay re-derivable.
+# The hashes pin the output of procedure version 1 with derivation trialdesk-rng-v1 (PCG64) and
+# the kit codes of before issue 14 (kit code scheme iso7064-mod37-36): they are the hashes pinned
+# before that change, unchanged, so a list made then is still re-derived byte for byte from its
+# seed. If one changes, the procedure's `version` must change too: old lists must stay
+# re-derivable.
 @pytest.mark.parametrize(
     ("name", "parameters", "expected"),
     [
@@ -55,19 +64,59 @@ def _golden(name: str, **parameters) -> str:
         ),
     ],
 )
+def test_fixed_seed_gives_fixed_list_with_the_old_kit_codes(name, parameters, expected):
+    assert _golden(name, LEGACY, **parameters) == expected
+
+
+# The same lists with the kit codes of issue 14 (Crockford base32): only the kit code column
+# differs from the hashes above.
+@pytest.mark.parametrize(
+    ("name", "parameters", "expected"),
+    [
+        (
+            "permuted-blocks",
+            {"block_sizes": [2, 4]},
+            "ab7b8735c9852b35c320b3bb3c7882330a5d778dc6bde27de3f15fa530c312d1",
+        ),
+        ("complete", {}, "61d63171c12a2be31cb9662a8ee20f99c2adbe5ea1367fe9238197bd7bd43ddd"),
+        ("efron", {"p": 2 / 3}, "303752139e648e3624e8407284afb6276c2cc93a1215f91728ce32dab40d5e2e"),
+        (
+            "big-stick",
+            {"bound": 2},
+            "d1e83d65baa684ca52288edab4a53f6004b3b3f0abcd94b43b87b2d02af4b1a3",
+        ),
+        (
+            "maximal",
+            {"bound": 2},
+            "822a270ee29119d075cd85070a1d9ba9abd50c54e19e6d0c12338f3d51d076fe",
+        ),
+    ],
+)
 def test_fixed_seed_gives_fixed_list(name, parameters, expected):
     assert _golden(name, **parameters) == expected
 
 
-def test_golden_list_starts_as_recorded():
+def _golden_start(*scheme) -> list[str]:
     allocation_list = generate_sequences(
         get_procedure("permuted-blocks", block_sizes=[2, 4]),
         ["msc", "standard"],
         all_strata(FACTORS),
         GOLDEN_SEED,
         12,
+        *scheme,
     )
-    assert write_allocation_csv(allocation_list).splitlines()[:4] == [
+    return write_allocation_csv(allocation_list).splitlines()[:4]
+
+
+def test_golden_list_starts_as_recorded():
+    assert _golden_start() == [
+        "sequence,stratum,arm,block,block_size,kit_code",
+        "1,site=CO-01|ards_severity=moderate,msc,1,4,Z7DQ-KC5V",
+        "2,site=CO-01|ards_severity=moderate,standard,1,4,664J-JNAW",
+        "3,site=CO-01|ards_severity=moderate,msc,1,4,HGC7-6V5R",
+    ]
+    # before issue 14: the same arms, kit codes with O, I and U
+    assert _golden_start(LEGACY) == [
         "sequence,stratum,arm,block,block_size,kit_code",
         "1,site=CO-01|ards_severity=moderate,msc,1,4,BFPN-JOXN",
         "2,site=CO-01|ards_severity=moderate,standard,1,4,AQOA-QDUV",
@@ -106,6 +155,9 @@ def test_list_records_its_provenance():
         == hashlib.sha256(b"trialdesk-seed-v1\x00" + GOLDEN_SEED).hexdigest()
     )
     assert metadata["seed_commitment"] == seed_commitment(GOLDEN_SEED)
+    # which alphabet and check made the kit codes, so the list can be re-derived and its codes
+    # read by the right rules
+    assert metadata["kit_code_scheme"] == "crockford32-gf32"
 
 
 def test_same_seed_same_list_and_other_seed_other_list():

@@ -122,11 +122,18 @@ def test_minimization_allocations_replay_from_the_revealed_seed(dyn_trial):
 
 def test_the_kit_inventory_is_labelled_per_site_and_arm_in_shuffled_order(dyn_trial):
     from trialdesk.randomization import is_valid_kit_code
-    from trialdesk.web.trials.models import AllocationSlot
+    from trialdesk.randomization.kit_codes import ALPHABET, CROCKFORD
+    from trialdesk.web.trials.models import AllocationListRecord, AllocationSlot
 
     kits = list(AllocationSlot.objects.order_by("sequence").values_list("stratum", "arm",
                                                                          "kit_code"))
     assert all(is_valid_kit_code(code) for _, _, code in kits)
+    # Crockford base32 (issue 14), recorded beside the specification that the commitment covers
+    assert set("".join(code for _, _, code in kits).replace("-", "")) <= set(ALPHABET)
+    record = AllocationListRecord.objects.get()
+    assert record.metadata["kit_code_scheme"] == CROCKFORD.name
+    assert "kit_code_scheme" not in DynamicAllocator.from_protocol(get_protocol(), SEED
+                                                                   ).specification()
     assert len({code for _, _, code in kits}) == len(kits)
     for site in ("CO-01", "CO-02", "CO-03"):
         arms = [arm for kit_site, arm, _ in kits if kit_site == site]

@@ -18,7 +18,7 @@ import numpy as np
 
 from .base import Procedure, ProcedureError, SequenceProcedure
 from .from_protocol import procedure_from_protocol, protocol_arms
-from .kit_codes import generate_kit_codes
+from .kit_codes import CURRENT, METADATA_KEY, KitCodeScheme
 from .random_source import BIT_GENERATOR, DERIVATION, RandomSource
 from .strata import all_strata, protocol_factors
 
@@ -50,6 +50,9 @@ class AllocationList:
     numpy_version: str | None = None
     bit_generator: str | None = None
     seed_commitment: str | None = None
+    # the kit codes' alphabet and check (kit_codes.SCHEMES); None: not recorded, a list made
+    # before issue 14, whose codes are read with the old alphabet
+    kit_code_scheme: str | None = None
 
     def __iter__(self) -> Iterator[Allocation]:
         return iter(self.rows)
@@ -79,6 +82,7 @@ class AllocationList:
             "bit_generator": self.bit_generator,
             "rng_derivation": DERIVATION,
             "seed_commitment": self.seed_commitment,
+            METADATA_KEY: self.kit_code_scheme,
             "rows": len(self.rows),
         }
 
@@ -97,11 +101,14 @@ def generate_sequences(
     strata: Sequence[str],
     seed: bytes,
     slots_per_stratum: int,
+    kit_code_scheme: KitCodeScheme = CURRENT,
 ) -> AllocationList:
     """Return a list of ``slots_per_stratum`` (rounded up as the procedure needs) slots per stratum.
 
     Each stratum's arms come from the stream ``("arms", stratum)`` of the seed and the kit codes
-    from the stream ``("kit-codes",)``, so kit codes are independent of the arms.
+    from the stream ``("kit-codes",)``, so kit codes are independent of the arms. New lists use
+    the current kit code scheme; re-deriving a list made earlier needs the scheme it recorded
+    (``kit_codes.scheme_named(metadata.get("kit_code_scheme"))``).
     """
     if slots_per_stratum < 1:
         raise ProcedureError(f"slots_per_stratum must be at least 1, got {slots_per_stratum}")
@@ -113,7 +120,7 @@ def generate_sequences(
         for stratum in strata
     ]
     total = sum(len(slots) for _, slots in slots_by_stratum)
-    kit_codes = iter(generate_kit_codes(total, RandomSource(seed, "kit-codes")))
+    kit_codes = iter(kit_code_scheme.generate(total, RandomSource(seed, "kit-codes")))
     rows = []
     for stratum, slots in slots_by_stratum:
         for slot in slots:
@@ -137,11 +144,15 @@ def generate_sequences(
         numpy_version=np.__version__,
         bit_generator=BIT_GENERATOR,
         seed_commitment=seed_commitment(seed),
+        kit_code_scheme=kit_code_scheme.name,
     )
 
 
 def generate_allocation_list(
-    protocol: Any, seed: bytes, slots_per_stratum: int | None = None
+    protocol: Any,
+    seed: bytes,
+    slots_per_stratum: int | None = None,
+    kit_code_scheme: KitCodeScheme = CURRENT,
 ) -> AllocationList:
     """Return the protocol's allocation list generated from the secret ``seed``.
 
@@ -159,4 +170,4 @@ def generate_allocation_list(
         slots_per_stratum = int(configured or protocol.design.target_enrollment)
     arms, _ = protocol_arms(protocol)
     strata = all_strata(protocol_factors(protocol))
-    return generate_sequences(procedure, arms, strata, seed, slots_per_stratum)
+    return generate_sequences(procedure, arms, strata, seed, slots_per_stratum, kit_code_scheme)

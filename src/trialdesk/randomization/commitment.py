@@ -7,7 +7,9 @@ Canonical serialization (version 1), UTF-8, every line ending in ``\\n``::
     <sequence>,<stratum>,<arm>,<kit code>      one line per row, rows sorted by sequence number
 
 ``sequence`` is a decimal integer without leading zeros, the kit code is upper case as
-``ABCD-EFGH``. Block numbers and sizes are descriptive and not committed; the file's column order,
+``ABCD-EFGH``, whatever its scheme (``kit_codes``): look-alikes are never replaced here (in a list
+made before issue 14, O and 0 are different characters), so such a list keeps its commitment.
+Block numbers and sizes are descriptive and not committed; the file's column order,
 line endings and surrounding spaces do not change the form. The commitment is the SHA-256 of
 these bytes, so anyone can recompute it with ``sha256sum``.
 

@@ -7,6 +7,10 @@ factor code; a ``site`` factor may also come as ``redcap_data_access_group``). R
 the protocol's codes or their 1-based positions (REDCap's raw coded values); REDCap allocates rows
 top to bottom, so row order gives the sequence, and kit codes are generated from a seed.
 
+A CSV file does not say which kit code scheme (``kit_codes``) made its codes: a list is checked
+by the scheme all its codes belong to, so one made before issue 14 (0-9A-Z, MOD 37,36) imports,
+commits and verifies as before, and a new one (Crockford base32) too.
+
 Every problem found is reported with its line number (the header is line 1), all at once.
 """
 
@@ -21,7 +25,7 @@ from typing import Any
 
 from .allocation_list import Allocation, AllocationList
 from .from_protocol import protocol_arms
-from .kit_codes import format_kit_code, generate_kit_codes, is_valid_kit_code
+from .kit_codes import CURRENT, SCHEMES, KitCodeScheme, format_kit_code, scheme_of_codes
 from .random_source import RandomSource
 from .strata import (
     Factor,
@@ -79,12 +83,33 @@ def write_allocation_csv(allocation_list: AllocationList | Sequence[Allocation])
     return buffer.getvalue()
 
 
-def parse_allocation_rows(text: str) -> list[Allocation]:
+def parse_allocation_rows(
+    text: str, kit_code_scheme: KitCodeScheme | None = None
+) -> list[Allocation]:
     """Return the rows of a trialdesk-format CSV, checking only the format (not the protocol).
 
     Checks the header, integers, kit code check characters and duplicate sequence numbers or
-    kit codes. Enough for computing or verifying a commitment.
+    kit codes. Enough for computing or verifying a commitment. Kit codes are checked by
+    ``kit_code_scheme``, or, if None, by the scheme all of them belong to
+    (:func:`kit_code_scheme_of`).
     """
+    return _parse_rows(text, kit_code_scheme)[0]
+
+
+def kit_code_scheme_of(codes: Sequence[str]) -> KitCodeScheme:
+    """Return the scheme all ``codes`` belong to; if none, the one most of them belong to (its
+    error messages then name the few rows that are wrong), the current one on a tie."""
+    scheme = scheme_of_codes(codes)
+    if scheme is not None:
+        return scheme
+    ranked = sorted(SCHEMES.values(),
+                    key=lambda s: (-sum(s.is_valid(code) for code in codes), s is not CURRENT))
+    return ranked[0]
+
+
+def _parse_rows(
+    text: str, kit_code_scheme: KitCodeScheme | None
+) -> tuple[list[Allocation], KitCodeScheme]:
     header, records = _read(text)
     errors: list[RowError] = []
     missing = [column for column in REQUIRED if column not in header]
@@ -99,6 +124,7 @@ def parse_allocation_rows(text: str) -> list[Allocation]:
         errors.append(RowError(1, None, f"unknown column(s) {', '.join(unknown)}"))
     if errors:
         raise AllocationImportError(errors)
+    scheme = kit_code_scheme or kit_code_scheme_of([r.get("kit_code", "") for _, r in records])
     rows: list[Allocation] = []
     seen_sequence: dict[int, int] = {}
     seen_kit: dict[str, int] = {}
@@ -107,13 +133,13 @@ def parse_allocation_rows(text: str) -> list[Allocation]:
         block = _integer(record.get("block", ""), line, "block", errors)
         block_size = _integer(record.get("block_size", ""), line, "block_size", errors)
         kit_code = record.get("kit_code", "")
-        if not is_valid_kit_code(kit_code):
+        if not scheme.is_valid(kit_code):
             errors.append(
                 RowError(
                     line,
                     "kit_code",
                     f"{kit_code!r} is not a valid kit code "
-                    "(8 characters 0-9/A-Z ending in the ISO 7064 MOD 37,36 check)",
+                    f"(8 characters, {scheme.description}: the list's scheme)",
                 )
             )
         else:
@@ -155,7 +181,7 @@ def parse_allocation_rows(text: str) -> list[Allocation]:
         errors.append(RowError(1, None, "the list has no rows"))
     if errors:
         raise AllocationImportError(errors)
-    return rows
+    return rows, scheme
 
 
 def read_allocation_csv(
@@ -181,8 +207,9 @@ def read_allocation_csv(
             )
         rows, line_of = _redcap_rows(text, arms, factors, kit_code_seed)
         procedure = "imported-redcap"
+        scheme = CURRENT  # the codes are made here
     else:
-        rows = parse_allocation_rows(text)
+        rows, scheme = _parse_rows(text, None)
         _, records = _read(text)
         line_of = {row.sequence: line for row, (line, _) in zip(rows, records, strict=True)}
         _check_protocol(rows, arms, factors, line_of)
@@ -193,6 +220,7 @@ def read_allocation_csv(
         arms=tuple(arms),
         strata=tuple(all_strata(factors)),
         procedure=procedure,
+        kit_code_scheme=scheme.name,
     )
 
 
@@ -320,7 +348,7 @@ def _redcap_rows(
         errors.append(RowError(1, None, "the table has no rows"))
     if errors:
         raise AllocationImportError(errors)
-    codes = generate_kit_codes(len(parsed), RandomSource(seed, "kit-codes"))
+    codes = CURRENT.generate(len(parsed), RandomSource(seed, "kit-codes"))
     rows = [Allocation(i + 1, stratum, arm, codes[i]) for i, (_, arm, stratum) in enumerate(parsed)]
     return rows, {i + 1: line for i, (line, _, _) in enumerate(parsed)}
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from trialdesk.protocol import FormField
 from trialdesk.web.core import clock
 from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.trials.kits import typed_kit_code
 from trialdesk.web.trials.screening_fields import screening_fields
 
 YESNO = [("", "—"), ("yes", _("Yes")), ("no", _("No"))]
@@ -69,6 +70,10 @@ class RandomizeForm(forms.Form):
 class DispenseForm(forms.Form):
     kit_code = forms.CharField(widget=forms.HiddenInput, max_length=20)
     lot = forms.CharField(label=_("Lot number"), max_length=40)
+
+    def clean_kit_code(self) -> str:
+        # a code typed with a look-alike (O for 0, I or L for 1) is read as meant (issue 14)
+        return typed_kit_code(self.cleaned_data["kit_code"])
 
 
 class UnblindForm(forms.Form):

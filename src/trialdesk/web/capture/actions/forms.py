@@ -17,9 +17,15 @@ from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor, require
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.trials.kits import typed_kit_code
 from trialdesk.web.trials.models import Participant
 
 AUTO_CLOSE_TEXT = "closed automatically: the value no longer breaks the rule"
+# The field that holds a kit code copied from the bag (the infusion form's): kept as the kit's
+# printed form when it reads as a kit code, so that a code typed with a look-alike (O for 0, I or
+# L for 1 in a Crockford list) is stored as the code on the kit (issue 14). Other text is kept as
+# typed: whether it names the participant's kit is for a query, not for a refusal.
+KIT_CODE_FIELD = "kit_code"
 
 
 def randomization_date(participant: Participant) -> dt.date | None:
@@ -53,6 +59,15 @@ def _snapshot(form: Form, code: str, values: Mapping[str, Any]) -> Any:
     return {name: values.get(name) for name in sorted(check.rule.names())}
 
 
+def _read_kit_code(form: Form, raw_values: Mapping[str, Any]) -> Mapping[str, Any]:
+    typed = raw_values.get(KIT_CODE_FIELD)
+    if not isinstance(typed, str) or not typed.strip():
+        return raw_values
+    if not any(f.code == KIT_CODE_FIELD and f.type == "text" for f in form.fields):
+        return raw_values
+    return {**raw_values, KIT_CODE_FIELD: typed_kit_code(typed)}
+
+
 def _uses_randomization_date(form: Form) -> bool:
     # the participant's randomization is a query of its own: asked only where a check needs it
     return any("randomization_date" in check.rule.names() for check in form.checks)
@@ -69,6 +84,7 @@ def validate_slot(
 
     A confirmation given earlier still counts while the values it was given for are unchanged.
     """
+    raw_values = _read_kit_code(slot.form, raw_values)
     context = {}
     if _uses_randomization_date(slot.form):
         context = {"randomization_date": randomization_date(slot.participant)}

@@ -18,7 +18,7 @@ from trialdesk.randomization import (
     protocol_arms,
     protocol_factors,
 )
-from trialdesk.randomization.kit_codes import generate_kit_codes
+from trialdesk.randomization.kit_codes import CURRENT, METADATA_KEY
 from trialdesk.web.core import clock
 from trialdesk.web.core.errors import Conflict
 from trialdesk.web.core.protocol import get_protocol
@@ -47,11 +47,13 @@ def commit_dynamic_scheme(seed: bytes, kits_per_arm: int) -> AllocationListRecor
     stock = [(site.code, arm) for site in protocol.sites for arm in arms
              for _ in range(kits_per_arm)]
     RandomSource(seed, "kit-order").shuffle(stock)
-    codes = generate_kit_codes(len(stock), RandomSource(seed, "kit-codes"))
+    codes = CURRENT.generate(len(stock), RandomSource(seed, "kit-codes"))
+    # The scheme is recorded beside the specification, not in it: the commitment (the chain's
+    # first head) covers the specification only, so it is the same as before issue 14.
     record = AllocationListRecord.objects.create(
         commitment=allocator.commitment, salt="", seed=seed.hex(), created_at=clock.now(),
         metadata={**allocator.specification(), "dynamic": True,
-                  "kits_per_arm_per_site": kits_per_arm},
+                  "kits_per_arm_per_site": kits_per_arm, METADATA_KEY: CURRENT.name},
     )
     AllocationSlot.objects.bulk_create(
         AllocationSlot(allocation_list=record, sequence=number, stratum=site, arm=arm,
