@@ -223,6 +223,20 @@ def _sign_visit(s: Scenarios) -> WriteRequest:
                         {"password": PASSWORD}, ("sign_form", "sign_form"))
 
 
+def _sign_visits(s: Scenarios) -> WriteRequest:
+    visits = []
+    for _ in range(2):
+        code, _ = s.randomized()
+        coordinator = s.api(COORDINATOR)
+        coordinator.ok("PUT", form_path(code, "day1", "vital_signs"),
+                       {"values": VITALS_OK, "complete": True})
+        coordinator.ok("PUT", form_path(code, "day1", "infusion"),
+                       {"values": INFUSION_OK, "complete": True})
+        visits.append({"participant": code, "visit": "day1"})
+    return WriteRequest(INVESTIGATOR, "POST", "/api/v1/signatures",
+                        {"password": PASSWORD, "visits": visits}, ("sign_form",) * 4)
+
+
 def _not_done(s: Scenarios) -> WriteRequest:
     code, _ = s.randomized()
     reason = "transferred to another hospital"
@@ -310,6 +324,7 @@ BUILDERS = {
     ("PUT", "/api/v1/participants/{code}/visits/{visit}/forms/{form}"): _save_form,
     ("POST", "/api/v1/participants/{code}/visits/{visit}/forms/{form}/sign"): _sign_form,
     ("POST", "/api/v1/participants/{code}/visits/{visit}/sign"): _sign_visit,
+    ("POST", "/api/v1/signatures"): _sign_visits,
     ("POST", "/api/v1/participants/{code}/visits/{visit}/not-done"): _not_done,
     ("POST", "/api/v1/participants/{code}/discontinue"): _discontinue,
     ("POST", "/api/v1/participants/{code}/visits/{visit}/forms/{form}/queries"): _raise_query,

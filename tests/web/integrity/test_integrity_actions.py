@@ -22,10 +22,12 @@ THROUGH_THE_API = {
     "do_unblind", "do_request_final_unblinding", "do_approve_final_unblinding",
     "do_issue_api_token", "do_save_form", "do_lock", "do_unlock", "do_raise_query",
     "do_answer_query", "do_close_query", "do_reopen_query", "do_sign", "do_sign_visit",
+    "do_sign_visits",
     "do_mark_visit_not_done", "do_discontinue", "do_create_user_as", "do_deactivate_user",
     "do_sync_sites", "do_record_recommendation",
 }
 DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_set_language",
+          "do_create_dummy_allocation",
           # tests/web/registry/test_registry_import_audited.py
           "do_import_studies",
           # tests/web/design/test_design_jobs_audited.py
@@ -119,3 +121,25 @@ def test_creating_a_user_with_a_bad_field_names_it_and_stores_nothing(trial):
         assert caught.value.field == field
     assert dump_database() == before
     assert not Membership.objects.filter(user__username="new-monitor").exists()
+
+
+def test_creating_the_dummy_allocation_on_first_use_is_all_or_nothing_and_once(trial, monkeypatch):
+    from trialdesk.web.trials.models import DummyAllocation
+
+    DummyAllocation.objects.all().delete()  # a trial set up before dummy allocations existed
+    before = dump_database()
+    original = audit.AuditAnchor.objects.create
+
+    def create(**fields):
+        original(**fields)
+        raise _Boom("after the audit record")
+
+    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    with pytest.raises(_Boom):
+        trial_actions.do_create_dummy_allocation(actor="system")
+    monkeypatch.undo()
+    assert dump_database() == before
+    first = trial_actions.do_create_dummy_allocation(actor="system")
+    assert AuditRecord.objects.order_by("-seq").first().action == "create_dummy_allocation"
+    assert trial_actions.do_create_dummy_allocation(actor="system") == first  # only once
+    assert DummyAllocation.objects.count() == 1

@@ -3,7 +3,8 @@
 Attack: if "group 1" were always the protocol's first arm, or the first arm code in sorted order,
 the analyst would read the arms straight off the coded labels. The mapping must depend on the
 server's secret (so that across installations both mappings occur), stay stable within one
-installation, and open only with the final unblinding.
+installation, and open only with the final unblinding. Before it the analyst's per-participant
+groups are the dummy allocation's (tests/web/security/test_security_dummy_allocation.py).
 """
 
 from __future__ import annotations
@@ -15,17 +16,10 @@ from security_helpers import randomize_both_arms
 from trialdesk.web.trials.models import Randomization
 
 
-def _group_of_arm(trial) -> dict[str, str]:
-    response = trial.api("analyst").get("/api/v1/analysis/groups")
-    assert response.status_code == 200
-    arm_of = {r.participant.code: r.slot.arm
-              for r in Randomization.objects.select_related("participant", "slot")}
-    mapping: dict[str, str] = {}
-    for row in response.json():
-        assert set(row) == {"participant", "group"}, row  # no arm before the final unblinding
-        previous = mapping.setdefault(arm_of[row["participant"]], row["group"])
-        assert previous == row["group"], "one arm shown under two group labels"
-    return mapping
+def _group_of_arm() -> dict[str, str]:
+    from trialdesk.web.trials.analysis_groups import coded_group_labels
+
+    return coded_group_labels()
 
 
 def test_the_mapping_depends_on_the_servers_secret_only(trial, settings):
@@ -33,9 +27,9 @@ def test_the_mapping_depends_on_the_servers_secret_only(trial, settings):
     seen = set()
     for index in range(16):
         settings.SECRET_KEY = f"installation-{index}-" + "x" * 40
-        mapping = _group_of_arm(trial)
+        mapping = _group_of_arm()
         assert sorted(mapping.values()) == ["group 1", "group 2"]
-        assert mapping == _group_of_arm(trial)  # stable within one installation
+        assert mapping == _group_of_arm()  # stable within one installation
         seen.add(mapping["msc"])
     # "group 1" is the experimental arm on some installations and the control on others:
     # neither protocol order nor alphabetical order gives it away

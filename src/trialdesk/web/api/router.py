@@ -54,7 +54,7 @@ from trialdesk.web.trials.actions.final_unblinding import (
     REQUEST_PERMISSION,
     current_final_unblinding,
 )
-from trialdesk.web.trials.analysis_groups import coded_group_labels
+from trialdesk.web.trials.analysis_groups import analysis_arm_by_participant, coded_group_labels
 from trialdesk.web.trials.models import (
     AllocationListRecord,
     FinalUnblinding,
@@ -263,16 +263,21 @@ def unblind(request: HttpRequest, code: str, body: UnblindIn) -> Status:
 def coded_groups(request: HttpRequest) -> list[dict[str, Any]]:
     """Randomized participants with their coded group ("group 1", ...) for blinded analysis.
 
-    The group-to-arm mapping is keyed by the server's secret and never sent.
+    Until the final unblinding the groups are those of the dummy allocation (``allocation``:
+    "dummy"): programs are written and checked on them; afterwards the real ones ("real", with the
+    arm). The group-to-arm mapping is keyed by the server's secret and never sent.
     """
     actor = request_actor(request)
     labels = coded_group_labels()
-    randomizations = Randomization.objects.select_related("participant", "slot").order_by("pk")
-    rows = [{"participant": r.participant.code, "group": labels[r.slot.arm]}
-            for r in randomizations]
-    if access.trial_unblinded_for(actor):  # after the final unblinding the arms are open
-        for row, randomization in zip(rows, randomizations, strict=True):
-            row["arm"] = randomization.slot.arm
+    unblinded = access.trial_unblinded_for(actor)
+    arm_of = analysis_arm_by_participant(real=unblinded)
+    codes = Randomization.objects.order_by("pk").values_list("participant__code", flat=True)
+    allocation = "real" if unblinded else "dummy"
+    rows = [{"participant": code, "group": labels[arm_of[code]], "allocation": allocation}
+            for code in codes]
+    if unblinded:  # after the final unblinding the arms are open
+        for row in rows:
+            row["arm"] = arm_of[row["participant"]]
     return rows
 
 

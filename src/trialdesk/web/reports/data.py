@@ -1,8 +1,9 @@
 """The report's data, read from the live database into plain frames for the core's analyses.
 
-Each randomized participant gets a group label: the coded group of the server's mapping
-(``trials.analysis_groups``) for a blinded reader, the arm's label for a reader who may see arms.
-Nothing else in the frames depends on the arm. Only complete forms count (drafts are unfinished).
+Each randomized participant gets a group label: for a blinded reader the coded group
+(``trials.analysis_groups``) of the dummy allocation until the final unblinding, of the real one
+after it; the arm's label for a reader who may see arms. Nothing else in the frames depends on the
+arm. Only complete forms count (drafts are unfinished).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import pandas as pd
 from trialdesk.web.capture.access import LOG_VISIT
 from trialdesk.web.capture.models import COMPLETE, Discontinuation, FormInstance
 from trialdesk.web.core.protocol import get_protocol
-from trialdesk.web.trials.analysis_groups import coded_group_labels
-from trialdesk.web.trials.models import Randomization, ScreeningRecord
+from trialdesk.web.trials.analysis_groups import analysis_arm_by_participant, coded_group_labels
+from trialdesk.web.trials.models import FinalUnblinding, Randomization, ScreeningRecord
 from trialdesk.web.trials.presenters import arm_label
 
 HORIZON = 28
@@ -41,6 +42,7 @@ class ReportData:
     """What the report analyses: groups in analysis order and one frame per kind of data."""
 
     groups: tuple[str, ...]
+    dummy: bool  # the groups are the dummy allocation's, not the trial's
     screening: list[ScreeningRow]
     participants: pd.DataFrame  # one row per randomized participant
     cytokines: pd.DataFrame  # one row per participant and visit with a cytokines form
@@ -56,6 +58,12 @@ def _group_labels(show_arms: bool, language: str) -> tuple[dict[str, str], tuple
         return labels, tuple(labels[arm] for arm in arms)  # protocol order: control last
     labels = coded_group_labels()
     return labels, tuple(sorted(labels.values()))
+
+
+def on_dummy_allocation(show_arms: bool) -> bool:
+    """Return True while a reader's groups come from the dummy allocation: a reader who may not
+    see arms, before the final unblinding."""
+    return not show_arms and not FinalUnblinding.trial_unblinded()
 
 
 def _number(value: Any) -> float:
@@ -130,15 +138,17 @@ def _survival(eos: dict[str, Any], randomized: dt.date) -> tuple[float, float]:
 def load_report_data(*, show_arms: bool, language: str) -> ReportData:
     """Read screening, randomizations and forms; label groups for this reader."""
     labels, order = _group_labels(show_arms, language)
+    dummy = on_dummy_allocation(show_arms)
+    arm_of = analysis_arm_by_participant(real=not dummy)
     forms = _forms()
     cytokine_visits = [(visit.code, visit.day) for visit in get_protocol().visits
                        if "cytokines" in visit.forms and 0 <= visit.day <= CYTOKINE_LAST_DAY]
-    randomizations = Randomization.objects.select_related("participant__site", "slot").order_by(
+    randomizations = Randomization.objects.select_related("participant__site").order_by(
         "pk")
     people, cytokine_rows, ae_rows = [], [], []
     for r in randomizations:
         code = r.participant.code
-        group = labels[r.slot.arm]
+        group = labels[arm_of[code]]
         randomized = r.randomized_at.date()
         eos = (forms.get((code, "day28", "end_of_study")) or [None])[0]
         time, event = _survival(eos, randomized) if eos else (np.nan, np.nan)
@@ -173,6 +183,7 @@ def load_report_data(*, show_arms: bool, language: str) -> ReportData:
         "participant__code", flat=True))
     return ReportData(
         groups=order,
+        dummy=dummy,
         screening=_screening(),
         participants=pd.DataFrame(people, columns=columns),
         cytokines=pd.DataFrame(cytokine_rows,

@@ -26,7 +26,7 @@ def report_context(actor: Actor) -> dict[str, Any]:
     shows_arms = sees_every_arm(actor)
     data = load_report_data(show_arms=shows_arms, language=language)
     return {
-        "actor": actor, "shows_arms": shows_arms, "groups": data.groups,
+        "actor": actor, "shows_arms": shows_arms, "dummy": data.dummy, "groups": data.groups,
         "sections": build_sections(data, language),
         "nct_id": get_protocol().registry.nct_id, "generated_at": clock.now(),
     }

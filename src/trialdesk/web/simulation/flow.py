@@ -125,7 +125,10 @@ class Flow:
         tally.last_randomization = today
         if team.pharmacist is not None:
             slot, arm = randomization.slot, randomization.slot.arm
-            self.timeline.after(HOUR * self.rng.uniform(1, 3), lambda: trial_actions.do_dispense(
+            # cells are thawed, washed and counted: they take longer to prepare than the placebo,
+            # and their lots are their own; a side channel the blinding tests must find closed
+            hours = self.rng.uniform(3, 5) if arm != self.control else self.rng.uniform(0.5, 2)
+            self.timeline.after(HOUR * hours, lambda: trial_actions.do_dispense(
                 team.pharmacist, slot, lot=f"{arm[:3].upper()}-{today:%Y%m}"))
         self._schedule_follow_up(person)
 

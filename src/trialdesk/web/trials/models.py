@@ -189,6 +189,21 @@ class FinalUnblinding(models.Model):
         return cls.objects.filter(approved_at__isnull=False).exists()
 
 
+class DummyAllocation(models.Model):
+    """The seed of the dummy allocation blinded people analyse until the final unblinding.
+
+    One row, made with the allocation list and apart from its secret seed (which is a file in the
+    data directory): the dummy reveals nothing about the real allocation, see
+    ``trialdesk.randomization.dummy``.
+    """
+
+    seed = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return "dummy allocation"
+
+
 class DynamicAllocationStep(models.Model):
     """One allocation of a dynamic procedure, a link of its hash chain (restricted: it has the arm).
 

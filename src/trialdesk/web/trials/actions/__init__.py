@@ -6,6 +6,7 @@ from trialdesk.web.trials.actions.allocation import (
     do_sync_sites,
 )
 from trialdesk.web.trials.actions.dsmb import do_record_recommendation
+from trialdesk.web.trials.actions.dummy import do_create_dummy_allocation
 from trialdesk.web.trials.actions.enrollment import (
     do_consent,
     do_correct_screening,
@@ -21,7 +22,7 @@ from trialdesk.web.trials.actions.unblinding import do_unblind
 
 __all__ = [
     "RandomizationResult", "do_approve_final_unblinding", "do_commit_allocation_list",
-    "do_consent", "do_correct_screening", "do_dispense", "do_load_sites", "do_randomize",
-    "do_record_recommendation", "do_request_final_unblinding", "do_screen", "do_sync_sites",
-    "do_unblind",
+    "do_consent", "do_correct_screening", "do_create_dummy_allocation", "do_dispense",
+    "do_load_sites", "do_randomize", "do_record_recommendation", "do_request_final_unblinding",
+    "do_screen", "do_sync_sites", "do_unblind",
 ]

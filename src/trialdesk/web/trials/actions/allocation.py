@@ -10,6 +10,7 @@ from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict
 from trialdesk.web.core.models import Site
 from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.trials.actions.dummy import create_dummy_allocation
 from trialdesk.web.trials.actions.dynamic import commit_dynamic_scheme, kits_per_arm_per_site
 from trialdesk.web.trials.models import AllocationListRecord, AllocationSlot, StratumCursor
 
@@ -25,6 +26,7 @@ def do_commit_allocation_list(
     """
     if AllocationListRecord.objects.exists():
         raise Conflict("list_exists", "an allocation list is already loaded")
+    create_dummy_allocation(actor)  # blinded analyses run on it until the final unblinding
     protocol = get_protocol()
     if procedure_from_protocol(protocol).dynamic:
         kits = kits_per_arm_per_site(protocol, slots_per_stratum)
