@@ -57,3 +57,31 @@ def test_every_command_has_help() -> None:
                  ["protocol", "show", "--help"]):
         result = runner.invoke(main, args)
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_show_never_prints_the_block_sizes() -> None:
+    """What `show` prints may go to the sites: the block sizes stay out (ICH E9)."""
+    for language in ("en", "es"):
+        result = CliRunner().invoke(main, ["protocol", "show", "--language", language])
+        assert result.exit_code == 0, result.output
+        assert "Randomization: permuted-blocks, block sizes confidential" in result.output
+        assert "2, 4" not in result.output and "2 and 4" not in result.output
+
+
+def test_check_and_show_take_the_confidential_file(tmp_path: Path) -> None:
+    from trialdesk.protocol import default_protocol_path
+
+    text = default_protocol_path().read_text(encoding="utf-8")
+    published = tmp_path / "protocol.toml"
+    published.write_text(text.replace('block_sizes = [2, 4]\n', 'confidential = true\n', 1),
+                         encoding="utf-8")
+    secret = tmp_path / "randomization.confidential.toml"
+    secret.write_text("[randomization]\nblock_sizes = [3]\n", encoding="utf-8")
+    assert CliRunner().invoke(main, ["protocol", "check", str(published)]).exit_code == 0
+    refused = CliRunner().invoke(main, ["protocol", "check", str(published),
+                                        "--confidential", str(secret)])
+    assert refused.exit_code == 1 and f"{secret}:2" in refused.output
+    secret.write_text("[randomization]\nblock_sizes = [4, 6]\n", encoding="utf-8")
+    shown = CliRunner().invoke(main, ["protocol", "show", str(published),
+                                      "--confidential", str(secret)])
+    assert shown.exit_code == 0 and "4, 6" not in shown.output

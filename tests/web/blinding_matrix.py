@@ -3,17 +3,21 @@
 Routes come from the URL configuration and operations from every OpenAPI schema it serves, so a new
 page or endpoint is checked without editing the tests. A finding is a response that a role may not
 see: an arm label, arm description, arm-specific intervention name, or a field naming the arm,
-for a blinded role; another site's kit or participant for a site's unblinded pharmacist.
+for a blinded role; another site's kit or participant for a site's unblinded pharmacist; and any
+``Secret`` passed to ``run_matrix`` (``blinding_secrets``: which participant was emergency-
+unblinded, the pharmacy's times in the audit trail, the block sizes) for a viewer its rule does not
+admit.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from blinding_secrets import Secret
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from login import signed_in_client
@@ -93,11 +97,13 @@ def _findings_in(body: str, who: str, role: str | None, path: str, other_site: d
 
 
 def run_matrix(viewers: dict[str, tuple[Client, str | None]], samples: dict[str, list[str]],
-               other_site: dict[str, list[str]], *, trial_unblinded: bool = False) -> list[Finding]:
+               other_site: dict[str, list[str]], *, trial_unblinded: bool = False,
+               secrets: Sequence[Secret] = ()) -> list[Finding]:
     """Request every route (GET) and every API operation (its method, empty JSON) as each viewer.
 
     ``trial_unblinded``: the final unblinding was approved, so roles that see arms "after
-    unblinding" may; every other blinded role must still see none.
+    unblinding" may; every other blinded role must still see none. ``secrets``: facts besides
+    the arms, each found in a response by its own rule and allowed to the viewers it names.
     """
     texts = arm_revealing_texts(get_protocol(), ["en", "es"])
     anonymous = Client()
@@ -118,6 +124,8 @@ def run_matrix(viewers: dict[str, tuple[Client, str | None]], samples: dict[str,
                 findings.append(Finding(who, method, path, response.status_code, ["server error"]))
                 continue
             what = _findings_in(body, who, role, path, other_site, texts, trial_unblinded)
+            what += [f"{secret.name}: {shown}" for secret in secrets
+                     if not secret.may_see(who, role) for shown in secret.found(body)]
             if what:
                 findings.append(Finding(who, method, path, response.status_code, what))
     return findings

@@ -93,7 +93,7 @@ def test_the_dsmb_reads_the_rationale_and_the_administrator_the_decision_only(tr
 def test_a_role_holding_unblinded_reports_reads_the_rationale(trial, dsmb, settings, tmp_path):
     """The rationale goes with recommend or unblinded_reports, not with the role's name."""
     text = default_protocol_path().read_text(encoding="utf-8")
-    old = 'permissions = ["unblinded_reports", "recommend", "read"]'
+    old = 'permissions = ["unblinded_reports", "recommend", "read", "read_unblinding_events"]'
     assert old in text
     text = text.replace(old, old + '\n[[roles]]\ncode = "sponsor_safety"\n'
                         'name = { en = "Sponsor safety physician", es = "Médico de seguridad" }\n'

@@ -42,9 +42,9 @@ def test_admin_reads_the_bundled_protocols_identity(trial):
     assert body["file_matches_running"] is True
     assert (body["version"], body["schema_version"]) == ("1.0", 1)
     assert body["languages"] == ["en", "es"]
-    assert body["counts"] == {"roles": 8, "forms": len(protocol.forms),
+    assert body["counts"] == {"roles": 9, "forms": len(protocol.forms),
                               "visits": len(protocol.visits), "sites": 3}
-    assert "admin" in body["roles"] and len(body["roles"]) == 8
+    assert "admin" in body["roles"] and len(body["roles"]) == 9
     validation = body["validation"]
     assert validation["valid"] is True and validation["errors"] == []
     assert validation["missing_translations"] == [
@@ -94,3 +94,24 @@ def test_the_answer_holds_no_allocation_secret_and_no_arm(trial):
 
 def test_every_other_role_is_refused(trial):
     assert refused_to_all(trial.users, ("manage_protocol",), "GET", "/api/v1/protocol") == []
+
+
+def test_the_server_reads_confidential_block_sizes_beside_the_seed_and_never_shows_them(
+        trial, settings, tmp_path):
+    """A published protocol file (``confidential = true``) and its block sizes in the data
+    directory's randomization.confidential.toml: the server runs on them, shows none of them."""
+    text = default_protocol_path().read_text(encoding="utf-8")
+    published = tmp_path / "published.toml"
+    published.write_text(text.replace("block_sizes = [2, 4]\n", "confidential = true\n", 1),
+                         encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "randomization.confidential.toml").write_text(
+        "[randomization]\nblock_sizes = [4, 6]\n", encoding="utf-8")
+    settings.DATA_DIR = data
+    with protocol_in_use(settings, published):
+        assert get_protocol().design.randomization.block_sizes == [4, 6]
+        response = trial.api("admin").get("/api/v1/protocol")
+    body = response.json()
+    assert body["file_matches_running"] is True and body["validation"]["valid"] is True
+    assert "block" not in response.content.decode()

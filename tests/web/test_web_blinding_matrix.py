@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from api_client import ApiClient
 from blinding_matrix import build_viewers, run_matrix
+from blinding_secrets import block_sizes, emergency_unblinding, pharmacy_times
+from days import days_later
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from enrollment import enroll
 from ninja import NinjaAPI
+from trial_factory import create_user
 
 from trialdesk.web.trials.models import AllocationSlot
 from trialdesk.web.urls import urlpatterns as real_urlpatterns
@@ -38,6 +44,39 @@ def test_every_role_on_every_route_and_operation_sees_no_arm_it_may_not(allocate
     users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
     findings = run_matrix(build_viewers(users), samples, other_site)
     assert findings == []
+
+
+REASON = "Severe anaphylaxis after the infusion so the physician must know the arm"
+
+
+def test_unblindings_pharmacy_times_and_block_sizes_reach_only_who_may_see_them(allocated):
+    """Issue 14: which participant was emergency-unblinded (the requester, the DSMB, the safety
+    contact, the auditor only), the pharmacy's times in the audit trail (the day at most, for
+    blinded readers) and the block sizes (no blinded role, not the public), on every route."""
+    trial, samples, other_site = allocated
+    for code, kit in zip(samples["code"], samples["kit_code"], strict=True):
+        site = "co-01" if code in other_site["pharmacist-co-02"] else "co-02"
+        assert trial.api(f"pharmacist-{site}").post(f"/api/v1/kits/{kit}/dispense",
+                                                    {"lot": "LOT-2026-01"}).status_code == 201
+    target = samples["code"][0]
+    # the requester sees the arm too: kept out of the arm matrix, checked on its own below
+    requester = create_user("investigator2-co-01", "investigator", "CO-01")
+    assert ApiClient(requester).post(f"/api/v1/participants/{target}/unblind",
+                                     {"reason": REASON}).status_code == 201
+    users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
+    pharmacists = [name for name, user in users.items() if user.membership.role == "pharmacist"]
+    secrets = [emergency_unblinding(target, REASON, requester.username),
+               pharmacy_times(pharmacists), block_sizes()]
+    with days_later():  # a day's pharmacy records reach blinded readers once the day is over
+        findings = run_matrix(build_viewers(users), samples, other_site, secrets=secrets)
+        assert findings == []
+        # the rule has teeth: the requester and the auditor do see it, where it is shown
+        judged_as_if_barred = replace(emergency_unblinding(target, REASON, "nobody"),
+                                      may_see=lambda who, role: False)
+        shown = run_matrix(build_viewers({"requester": requester, "admin": users["admin"]}),
+                           samples, other_site, secrets=[judged_as_if_barred])
+    told = {f.who for f in shown if any(w.startswith("emergency unblinding") for w in f.what)}
+    assert told == {"requester", "admin"}
 
 
 def _unblind_the_trial(trial) -> None:

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     MANAGE_SITES = "manage_sites"
     MANAGE_PROTOCOL = "manage_protocol"
     READ_AUDIT = "read_audit"
+    READ_UNBLINDING_EVENTS = "read_unblinding_events"
 
     @property
     def description(self) -> str:
@@ -88,7 +89,9 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.MANAGE_USERS: "Create, change and deactivate user accounts and assign their roles.",
     Permission.MANAGE_SITES: "Add the trial's sites and change their details.",
     Permission.MANAGE_PROTOCOL: "Load and activate protocol versions.",
-    Permission.READ_AUDIT: "Read the audit trail and the list of emergency unblindings.",
+    Permission.READ_AUDIT: "Read the audit trail (without the emergency unblindings).",
+    Permission.READ_UNBLINDING_EVENTS:
+        "See which participants were emergency-unblinded, by whom, when and why (never the arm).",
 }
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(permission.value for permission in Permission)

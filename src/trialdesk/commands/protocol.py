@@ -14,6 +14,10 @@ from trialdesk.protocol.translations import missing_translations
 PATH_ARGUMENT = click.argument(
     "path", required=False, type=click.Path(dir_okay=False, path_type=Path)
 )
+CONFIDENTIAL_OPTION = click.option(
+    "--confidential", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="randomization.confidential.toml to check with the protocol (block sizes kept apart).",
+)
 
 
 @click.group(name="protocol")
@@ -23,13 +27,14 @@ def command() -> None:
 
 @command.command()
 @PATH_ARGUMENT
-def check(path: Path | None) -> None:
+@CONFIDENTIAL_OPTION
+def check(path: Path | None, confidential: Path | None) -> None:
     """Validate PATH; list every error at once and the texts lacking a translation.
 
     Exit 0 when the protocol is valid, 1 when it is not.
     """
     try:
-        protocol = load_protocol(path)
+        protocol = load_protocol(path, confidential=confidential)
     except ProtocolError as error:
         click.echo(str(error), err=True)
         sys.exit(1)
@@ -46,11 +51,15 @@ def check(path: Path | None) -> None:
 
 @command.command()
 @PATH_ARGUMENT
+@CONFIDENTIAL_OPTION
 @click.option("--language", default="en", show_default=True, help="Language of the texts shown.")
-def show(path: Path | None, language: str) -> None:
-    """Print arms, masking, strata, the visit x form matrix and outcomes of PATH."""
+def show(path: Path | None, confidential: Path | None, language: str) -> None:
+    """Print arms, masking, strata, the visit x form matrix and outcomes of PATH.
+
+    What it prints may go to the sites: block sizes show as "confidential".
+    """
     try:
-        protocol = load_protocol(path)
+        protocol = load_protocol(path, confidential=confidential)
     except ProtocolError as error:
         click.echo(str(error), err=True)
         sys.exit(1)

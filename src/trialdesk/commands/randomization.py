@@ -25,11 +25,14 @@ def command() -> None:
     """Generate, commit, verify and assess allocation lists."""
 
 
-def _load_protocol(path: Path | None) -> Any:
+def _load_protocol(path: Path | None, seed_file: Path | None = None) -> Any:
+    """Load the protocol, completed by the confidential randomization file beside the seed."""
     from trialdesk.protocol import ProtocolError, load_protocol
+    from trialdesk.protocol.confidential import confidential_beside
 
+    secret = confidential_beside(seed_file.parent) if seed_file is not None else None
     try:
-        return load_protocol(path)
+        return load_protocol(path, confidential=secret)
     except ProtocolError as error:
         raise click.BadParameter(str(error), param_hint="--protocol") from None
 
@@ -93,7 +96,8 @@ def generate(
     """Generate the allocation list from the secret seed; write OUT and OUT's .meta.json.
 
     The seed is read from a file, never from the command line, where it would land in the
-    shell history.
+    shell history. A randomization.confidential.toml beside the seed file gives the block sizes
+    of a protocol that keeps them confidential.
     """
     from trialdesk.randomization import (
         ProcedureError,
@@ -106,7 +110,7 @@ def generate(
             f"{out} exists; a list may already be committed (use --force to overwrite)",
             param_hint="--out",
         )
-    protocol = _load_protocol(protocol_path)
+    protocol = _load_protocol(protocol_path, seed_file)
     seed = _seed(seed_file)
     try:
         allocation_list = generate_allocation_list(protocol, seed, slots_per_stratum)
@@ -120,7 +124,8 @@ def generate(
     _write_private(out, write_allocation_csv(allocation_list))
     meta_path = out.with_suffix(".meta.json")
     metadata = allocation_list.metadata()
-    meta_path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    # private like the list: its parameters name the block sizes, which sites must not learn
+    _write_private(meta_path, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     _emit(
         {**metadata, "out": str(out), "meta": str(meta_path)},
         as_json,
@@ -158,7 +163,7 @@ def import_(
         write_allocation_csv,
     )
 
-    protocol = _load_protocol(protocol_path)
+    protocol = _load_protocol(protocol_path, seed_file)
     seed = _seed(seed_file) if seed_file else None
     try:
         allocation_list = read_allocation_csv(
@@ -268,7 +273,7 @@ def commit_seed(protocol_path: Path | None, seed_file: Path, as_json: bool) -> N
     """
     from trialdesk.randomization import DynamicAllocator, procedure_from_protocol, seed_commitment
 
-    protocol = _load_protocol(protocol_path)
+    protocol = _load_protocol(protocol_path, seed_file)
     seed = _seed(seed_file)
     procedure = procedure_from_protocol(protocol)
     data: dict[str, Any] = {"procedure": procedure.name, "seed_commitment": seed_commitment(seed)}
@@ -305,7 +310,7 @@ def replay(
 
     from trialdesk.randomization import DynamicAllocator, PriorAllocation, ProcedureError
 
-    protocol = _load_protocol(protocol_path)
+    protocol = _load_protocol(protocol_path, seed_file)
     try:
         allocator = DynamicAllocator.from_protocol(protocol, _seed(seed_file))
     except ProcedureError as error:

@@ -118,7 +118,8 @@ def _block_sizes(protocol: Protocol) -> Iterator[Finding]:
     if set(protocol.design.allocation_ratio) != {arm.code for arm in protocol.design.arms}:
         return  # the ratio itself is wrong; that error is reported on its own
     total = sum(protocol.design.allocation_ratio.values())
-    if randomization.method == "permuted-blocks" and not randomization.block_sizes:
+    if (randomization.method == "permuted-blocks" and not randomization.block_sizes
+            and not randomization.confidential):  # confidential: given beside the seed
         yield "design.randomization.block_sizes", "block-sizes", "permuted blocks need block sizes"
     for position, size in enumerate(randomization.block_sizes):
         if total and size % total:

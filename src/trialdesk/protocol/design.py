@@ -67,6 +67,9 @@ class Randomization(StrictModel):
     block_sizes: list[PositiveInt] = Field(default_factory=list)
     strata: list[StratumFactor] = Field(default_factory=list)
     parameters: dict[str, Any] = Field(default_factory=dict)
+    # true: block sizes (and secret parameters) live in randomization.confidential.toml beside
+    # the seed, so that the protocol file can go to the sites and be published (ICH E9)
+    confidential: bool = False
 
 
 class Design(StrictModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -11,6 +12,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from trialdesk.protocol.checks import check_protocol
+from trialdesk.protocol.confidential import (
+    CONFIDENTIAL_FILE,
+    Confidential,
+    kept_in_file,
+    merge,
+    read_confidential,
+)
 from trialdesk.protocol.errors import ProtocolError, ProtocolIssue
 from trialdesk.protocol.locate import LineIndex, unclosed_opening
 from trialdesk.protocol.schema import Protocol
@@ -25,19 +33,24 @@ def default_protocol_path() -> Path:
     return Path(str(resources.files("trialdesk.protocol") / "protocols" / DEFAULT_PROTOCOL))
 
 
-def load_protocol(path: str | Path | None = None) -> Protocol:
+def load_protocol(
+    path: str | Path | None = None, *, confidential: str | Path | None = None
+) -> Protocol:
     """Load and validate a protocol file (default: the bundled NCT04390152).
 
+    ``confidential``: a ``randomization.confidential.toml`` (see ``protocol.confidential``) whose
+    values complete or override the protocol's randomization section.
     Raise ProtocolError listing every problem, each with the file, dotted path, line and rule.
     """
-    if path is None:
+    secret = read_confidential(Path(confidential)) if confidential is not None else None
+    if path is None and secret is None:
         return _load_default()
-    path = Path(path)
+    path = Path(path) if path is not None else default_protocol_path()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ProtocolError([ProtocolIssue("", "readable", str(error), file=str(path))]) from error
-    return parse_protocol(text, file=str(path))
+    return parse_protocol(text, file=str(path), confidential=secret)
 
 
 @cache
@@ -46,27 +59,44 @@ def _load_default() -> Protocol:
     return parse_protocol(path.read_text(encoding="utf-8"), file=str(path))
 
 
-def parse_protocol(text: str, *, file: str = "<protocol>") -> Protocol:
+def parse_protocol(
+    text: str, *, file: str = "<protocol>", confidential: Confidential | None = None
+) -> Protocol:
     """Validate protocol TOML text; see load_protocol."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ProtocolError([_syntax_issue(str(error), text, file)]) from error
     lines = LineIndex(text)
+    # a protocol that says its randomization is confidential must not print it for the sites
+    leaked = [
+        ProtocolIssue(f"design.randomization.{key}", "confidential-in-file",
+                      f"the randomization is confidential: keep {key} in {CONFIDENTIAL_FILE} "
+                      "beside the seed, not in the protocol file", file,
+                      lines.line_of(f"design.randomization.{key}"))
+        for key in kept_in_file(data)
+    ]
+    if leaked:
+        raise ProtocolError(leaked)
+    if confidential is not None:
+        data = merge(data, confidential)
+
+    def issue(path: str, rule: str, message: str) -> ProtocolIssue:
+        # a value that came from the confidential file is reported at its line there
+        line = confidential.line_of(path) if confidential is not None else None
+        if line is not None:
+            return ProtocolIssue(path, rule, message, confidential.file, line)
+        return ProtocolIssue(path, rule, message, file, lines.line_of(path))
+
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as error:
         raise ProtocolError(
-            [_issue_from_pydantic(item, file, lines) for item in error.errors()]
+            [_issue_from_pydantic(item, issue) for item in error.errors()]
         ) from error
     findings = check_protocol(protocol)
     if findings:
-        raise ProtocolError(
-            [
-                ProtocolIssue(path, rule, message, file, lines.line_of(path))
-                for path, rule, message in findings
-            ]
-        )
+        raise ProtocolError([issue(path, rule, message) for path, rule, message in findings])
     return protocol
 
 
@@ -107,7 +137,8 @@ def _offset(text: str, line: int, column: int) -> int:
     return start + column - 1
 
 
-def _issue_from_pydantic(item: dict, file: str, lines: LineIndex) -> ProtocolIssue:
+def _issue_from_pydantic(item: dict, issue: Callable[[str, str, str], ProtocolIssue]
+                         ) -> ProtocolIssue:
     path = _dotted(item["loc"])
     rule = item["type"]
     message = item["msg"]
@@ -120,7 +151,7 @@ def _issue_from_pydantic(item: dict, file: str, lines: LineIndex) -> ProtocolIss
     elif rule == "missing":
         message = "required key is missing"
     message = message.removeprefix("Value error, ")
-    return ProtocolIssue(path, rule, message, file, lines.line_of(path))
+    return issue(path, rule, message)
 
 
 def _dotted(loc: tuple) -> str:

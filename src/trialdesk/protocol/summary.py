@@ -28,6 +28,19 @@ def visit_form_matrix(protocol: Protocol, language: str = "en") -> str:
     return "\n".join([*lines, "", f"Visits: {days}", "· = log form, entered whenever it occurs"])
 
 
+def randomization_line(protocol: Protocol) -> str:
+    """Return the method, and "block sizes confidential" where there are block sizes.
+
+    The summary is what sites and the public read: the block sizes are never in it (ICH E9), even
+    for a protocol that keeps them in its own file; the allocation list's maker reads them there.
+    """
+    randomization = protocol.design.randomization
+    line = randomization.method
+    if randomization.block_sizes or randomization.method == "permuted-blocks":
+        line += ", block sizes confidential"
+    return line
+
+
 def summarize(protocol: Protocol, language: str = "en") -> str:
     """Return a multi-section text summary of ``protocol``."""
     registry, design = protocol.registry, protocol.design
@@ -46,8 +59,7 @@ def summarize(protocol: Protocol, language: str = "en") -> str:
     who = ", ".join(design.masking.who)
     out.append(f"Masking: {design.masking.level} ({who})")
     randomization = design.randomization
-    sizes = ", ".join(str(size) for size in randomization.block_sizes) or "-"
-    out.append(f"Randomization: {randomization.method}, block sizes {sizes}")
+    out.append(f"Randomization: {randomization_line(protocol)}")
     for factor in randomization.strata:
         levels = ", ".join(level.code for level in factor.levels)
         out.append(f"  stratum {factor.code} ({factor.source}): {levels}")

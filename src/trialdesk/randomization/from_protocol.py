@@ -30,6 +30,12 @@ def procedure_from_protocol(protocol: Any) -> Procedure:
     may be a table keyed by factor code; missing factors weigh 1.
     """
     randomization = protocol.design.randomization
+    if getattr(randomization, "confidential", False) and not (
+            randomization.block_sizes or randomization.parameters):
+        # the procedure's defaults would stand in silently for the trial's secret parameters
+        raise ProcedureError(
+            "the protocol's randomization is confidential and its parameters were not loaded: "
+            "put randomization.confidential.toml beside the seed")
     _, ratio = protocol_arms(protocol)
     cls = get_procedure_class(randomization.method)
     parameters = {

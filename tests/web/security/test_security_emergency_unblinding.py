@@ -1,8 +1,9 @@
 """Emergency unblinding opens one participant's arm to the one investigator who asked, only.
 
 Attack: a colleague at the same site (or another site's investigator, a coordinator, the monitor)
-reads the arm afterwards from the participant page, the API, the dashboard, the audit trail or the
-notification, or the requester uses the unblinding to read another participant's arm.
+reads the arm afterwards (or, without ``read_unblinding_events``, that the participant was
+unblinded) from the participant page, the API, the dashboard, the audit trail or the notification,
+or the requester uses the unblinding to read another participant's arm.
 """
 
 from __future__ import annotations
@@ -40,12 +41,17 @@ def test_only_the_requester_sees_the_arm_and_only_of_that_participant(
     listed = {p["code"]: p for p in requester.get("/api/v1/participants").json()}
     assert [code for code, p in listed.items() if "arm" in p] == [target["code"]]
 
-    # everyone else who reads the participant: the flag, never the arm
+    # the requester is told the participant is unblinded; the DSMB too (read_unblinding_events)
+    assert requester.get(f"/api/v1/participants/{target['code']}").json()["unblinded"] is True
+    assert trial.api("dsmb_statistician").get(
+        f"/api/v1/participants/{target['code']}").json()["unblinded"] is True
+    # everyone else who reads the participant: neither the arm nor that it was unblinded (one
+    # known arm unblinds, for a blinded analyst, everyone in the same coded group)
     for username in ("investigator-co-01", "coordinator-co-01", "monitor", "data_manager",
                      "analyst"):
         api = trial.api(username)
         detail = api.get(f"/api/v1/participants/{target['code']}")
-        assert detail.status_code == 200 and detail.json()["unblinded"] is True, username
+        assert detail.status_code == 200 and "unblinded" not in detail.json(), username
         assert _leaks(detail.content.decode()) == [], username
         assert _leaks(api.get("/api/v1/participants").content.decode()) == [], username
         client = signed_in_client(trial.users[username])
@@ -55,10 +61,11 @@ def test_only_the_requester_sees_the_arm_and_only_of_that_participant(
     assert trial.api("investigator-co-02").get(
         f"/api/v1/participants/{target['code']}").status_code == 404
 
-    # the record of it: who, when, why; no arm in the audit trail, the events or the e-mail
+    # the record of it: who, when, why; no arm in the audit trail, the events or the e-mail; the
+    # record itself only for a reader with read_unblinding_events (the admin, not the monitor)
     for reader in ("monitor", "admin"):
         audit = trial.api(reader).get("/api/v1/audit?limit=1000")
-        assert "emergency_unblind" in audit.content.decode()
+        assert ("emergency_unblind" in audit.content.decode()) is (reader == "admin")
         assert _leaks(audit.content.decode()) == [], reader
         assert _leaks(signed_in_client(trial.users[reader]).get("/audit/").content.decode()) == []
     events = trial.api("admin").get("/api/v1/unblinding-events")

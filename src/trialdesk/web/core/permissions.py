@@ -18,7 +18,9 @@ PUBLIC = "public"
 
 READ_PARTICIPANTS = (Permission.SCREEN, Permission.READ)
 READ_AUDIT = (Permission.READ_AUDIT, Permission.VERIFY_SOURCE)
-READ_UNBLINDING_EVENTS = (Permission.UNBLINDED_REPORTS, Permission.READ_AUDIT)
+# Which participant was emergency-unblinded is itself a disclosure (one known arm, in a blinded
+# analyst's hands, unblinds every participant who shares it): only roles granted this right.
+READ_UNBLINDING_EVENTS = (Permission.READ_UNBLINDING_EVENTS,)
 # The design pages read no trial data and reveal no allocation: any statistician-like role.
 USE_DESIGN = (Permission.DESIGN, Permission.BLINDED_ANALYSIS, Permission.UNBLINDED_REPORTS,
               Permission.BLINDED_EXPORT)

@@ -4,7 +4,7 @@ Which protocol file the server runs, with the SHA-256 of its bytes, so that an a
 check it against the approved version; what it declares (version, counts of roles, forms, visits
 and sites) and what ``trialdesk protocol check`` says of it. Errors would have stopped the server
 at start-up, so the check here lists the texts that lack a translation and counts the assumptions.
-Nothing about the allocation (seed, list, arms of kits) is part of it.
+Nothing about the allocation (seed, list, arms of kits, block sizes) is part of it.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from ninja import Router
 from trialdesk.blinding import Permission
 from trialdesk.protocol import Protocol, ProtocolError, default_protocol_path, parse_protocol
 from trialdesk.protocol.checks import check_protocol
+from trialdesk.protocol.confidential import read_confidential
 from trialdesk.protocol.translations import missing_translations
 from trialdesk.web.core.endpoints import endpoint
-from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.core.protocol import confidential_file, get_protocol
 
 router = Router(tags=["protocol"])
 
@@ -44,8 +45,10 @@ def file_identity(path: Path, running: Protocol) -> tuple[str | None, bool]:
         data = path.read_bytes()
     except OSError:
         return None, False
+    secret = confidential_file()  # the running protocol was completed by it
     try:
-        same = parse_protocol(data.decode("utf-8"), file=str(path)) == running
+        same = parse_protocol(data.decode("utf-8"), file=str(path), confidential=(
+            read_confidential(secret) if secret is not None else None)) == running
     except (ProtocolError, UnicodeDecodeError):
         same = False
     return hashlib.sha256(data).hexdigest(), same

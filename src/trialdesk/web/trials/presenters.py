@@ -15,6 +15,7 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.access import may_see_arm
 from trialdesk.web.trials.models import AllocationSlot, Participant
+from trialdesk.web.trials.unblinding_visibility import unblinded_flag
 
 
 def participant_status(participant: Participant) -> str:
@@ -56,11 +57,13 @@ def participant_view(
         "status": participant_status(participant),
         "eligible": participant.eligible,
         "consented": hasattr(participant, "consent"),
-        "unblinded": participant.unblinded,
         "screened_at": participant.created_at.isoformat(),
         "randomization_number": None,
         "kit_code": None,
     }
+    flag = unblinded_flag(actor, participant)
+    if flag is not None:  # left out for whoever may not know which participant was unblinded
+        view["unblinded"] = flag
     if hasattr(participant, "randomization"):
         randomization = participant.randomization
         view["randomization_number"] = randomization.number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -14,11 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, DatabaseLocked, Forbidden, InvalidInput
-from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import ANY_ROLE, READ_AUDIT, READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access, actions, presenters
+from trialdesk.web.trials import audit_trail as trail
 from trialdesk.web.trials.actions.final_unblinding import (
     APPROVE_PERMISSION,
     REQUEST_PERMISSION,
@@ -33,10 +34,19 @@ from trialdesk.web.trials.forms import (
     UnblindForm,
 )
 from trialdesk.web.trials.models import UnblindingEvent
+from trialdesk.web.trials.unblinding_visibility import sees_unblinding_events
 
 
 def _lang() -> str:
     return (get_language() or "en")[:2]
+
+
+def _unblindings(actor: Actor) -> list[UnblindingEvent]:
+    """The emergency unblindings, for roles allowed to know which participants they concern."""
+    if not sees_unblinding_events(actor):
+        return []
+    return list(UnblindingEvent.objects.select_related("participant", "requested_by")
+                .order_by("at"))
 
 
 @page(ANY_ROLE)
@@ -44,7 +54,9 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
     if not access.can_read_participants(actor):
         if actor.can("view_kit_arm"):
             return redirect("trials:pharmacy")
-        return render(request, "trials/dashboard.html", {"actor": actor, "rows": []})
+        # the sponsor's safety contact reads no participant but follows the unblindings
+        return render(request, "trials/dashboard.html", {"actor": actor, "rows": [],
+                                                         "unblindings": _unblindings(actor)})
     participants = access.visible_participants(actor).select_related(
         "randomization__slot", "consent").order_by("-created_at")
     rows = []
@@ -59,11 +71,8 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
         "eligible": sum(r["eligible"] for r in rows),
         "randomized": sum(r["status"] == "randomized" for r in rows),
     }
-    unblindings = []
-    if actor.can("unblinded_reports") or actor.can("read_audit"):
-        unblindings = UnblindingEvent.objects.select_related("participant", "requested_by")
     return render(request, "trials/dashboard.html", {
-        "actor": actor, "rows": rows, "counts": counts, "unblindings": unblindings,
+        "actor": actor, "rows": rows, "counts": counts, "unblindings": _unblindings(actor),
         "trial": get_protocol().registry,
     })
 
@@ -211,6 +220,13 @@ def final_unblinding(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 @page(READ_AUDIT)
 def audit_trail(request: HttpRequest, actor: Actor) -> HttpResponse:
-    paginator = Paginator(AuditRecord.objects.order_by("-seq"), 50)
+    """The audit trail, newest first: as stored, or redacted for a blinded reader."""
+    full = trail.reads_full_trail(actor)
+    paginator = Paginator(trail.readable_records(actor, newest_first=True), 50)
     records = paginator.get_page(request.GET.get("page"))
-    return render(request, "trials/audit.html", {"actor": actor, "records": records})
+    rows = [trail.record_view(record, full=full) for record in records]
+    for row in rows:  # a timed record to the second; a pharmacy record of a blinded view: its day
+        row["when"] = (row["at"] if len(row["at"]) == 10
+                       else dt.datetime.fromisoformat(row["at"]).strftime("%Y-%m-%d %H:%M:%S"))
+    return render(request, "trials/audit.html", {"actor": actor, "records": records,
+                                                 "rows": rows, "full": full})
