@@ -1,5 +1,9 @@
-"""The public record shows the audit trail's head (number, hash, time) so that anyone can keep a
-copy a rollback of the database cannot reach (issue 12, finding 6); nothing about participants."""
+"""The public record shows the audit trail's head (number, hash, day) so that anyone can keep a
+copy a rollback of the database cannot reach (issue 12, finding 6); nothing about participants.
+
+The head is the newest record written before today (UTC), dated to its day (issue 14): a reader
+polling the page would otherwise see the number move at the minute of each dispensing, which the
+blinded audit trail leaves out because the pharmacy's timings sort participants by arm."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from days import days_later
 from enrollment import enroll, randomize
 from registry_seed_page import html_text, seeded_registry
 
@@ -33,18 +38,25 @@ def shown_head(html: str) -> str:
     return match.group(1)
 
 
+def without_head(text: str) -> str:
+    """The text without its SEQ:HASH line (whose digits could pass for a time)."""
+    return re.sub(r"\d+:[0-9a-f]{64}", "", text)
+
+
 def test_the_record_shows_the_newest_audit_head_and_nothing_about_participants(trial, client):
     investigator = trial.api("investigator-co-01")
     randomized = [randomize(investigator) for _ in range(2)]  # (participant code, kit code)
     consented = enroll(investigator)
     head = AuditRecord.objects.order_by("-seq").first()
 
-    html = client.get(RECORD).content.decode()
+    with days_later():  # today's records join the head tomorrow
+        html = client.get(RECORD).content.decode()
     section = head_section(html)
     text = html_text(section)
     assert shown_head(html) == f"{head.seq}:{head.hash}"
-    written = f"{head.at:%B} {head.at.day}, {head.at:%Y, %H:%M}"
-    assert f"The newest record, number {head.seq}, was written on {written} (UTC)" in text
+    day = f"{head.at:%B} {head.at.day}, {head.at:%Y}"
+    assert f"The newest record written before today is number {head.seq}, of {day} (UTC" in text
+    assert not re.search(r"\d\d:\d\d", without_head(text))  # no time of day
     assert "trialdesk audit verify --expect-head" in text
 
     protocol = load_protocol()
@@ -63,9 +75,11 @@ def test_the_head_moves_with_the_trial_and_a_copy_of_it_checks_the_database(
         trial, client, monkeypatch, tmp_path):
     investigator = trial.api("investigator-co-01")
     randomize(investigator)
-    kept = shown_head(client.get(RECORD).content.decode())  # a reader keeps a copy
+    with days_later():
+        kept = shown_head(client.get(RECORD).content.decode())  # a reader keeps a copy
     randomize(investigator)
-    now = shown_head(client.get(RECORD).content.decode())
+    with days_later():
+        now = shown_head(client.get(RECORD).content.decode())
     assert int(now.split(":")[0]) > int(kept.split(":")[0])
     last = AuditRecord.objects.order_by("-seq").first()
     assert now == f"{last.seq}:{last.hash}"
@@ -80,9 +94,28 @@ def test_the_head_moves_with_the_trial_and_a_copy_of_it_checks_the_database(
 def test_the_audit_head_in_spanish(trial, client):
     randomize(trial.api("investigator-co-01"))
     head = AuditRecord.objects.order_by("-seq").first()
-    html = client.get(RECORD, {"lang": "es"}).content.decode()
+    with days_later():
+        html = client.get(RECORD, {"lang": "es"}).content.decode()
     text = html_text(head_section(html))
     assert ">Cabeza del registro de auditoría</h3>" in html
-    assert f"La entrada más reciente, número {head.seq}, se escribió el {head.at.day} de " in text
-    assert f"{head.at:%Y, %H:%M} (UTC)" in text
+    assert (f"La entrada más reciente escrita antes de hoy es la número {head.seq}, "
+            f"del {head.at.day} de ") in text
+    assert f"{head.at:%Y} (UTC;" in text
     assert shown_head(html) == f"{head.seq}:{head.hash}"
+
+
+def test_polling_the_head_dates_no_record_of_today(trial, client):
+    """A dispensing at 10:03 must not move the public head at 10:03: today's records are not in
+    it, and a head shows its day, never its time."""
+    investigator = trial.api("investigator-co-01")
+    _, kit = randomize(investigator)
+    assert 'id="audit-head-heading"' not in client.get(RECORD).content.decode()  # all today
+    with days_later():
+        before = shown_head(client.get(RECORD).content.decode())
+    assert trial.api("pharmacist-co-01").post(f"/api/v1/kits/{kit}/dispense",
+                                              {"lot": "L1"}).status_code == 201
+    assert 'id="audit-head-heading"' not in client.get(RECORD).content.decode()
+    with days_later():
+        html = client.get(RECORD).content.decode()
+    assert shown_head(html) != before  # tomorrow, the dispensing is in the head: dated, untimed
+    assert not re.search(r"\d\d:\d\d", without_head(html_text(head_section(html))))

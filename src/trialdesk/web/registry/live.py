@@ -3,9 +3,15 @@
 The trial server's models are read through the app registry, so this page works (showing no live
 figures) on a registry-only deployment or before the server's tables exist. What may be shown is
 listed here and nowhere else: the number randomized, the target, each site's recruiting status, the
-allocation list's commitment hash, and the audit trail's head (the newest record's number, hash and
-time: a copy kept by any reader shows a later rollback of the database). Counts per arm,
-allocations, kit codes, the list's salt and the audit records themselves are never read.
+allocation list's commitment hash, and the audit trail's head (the number and hash of the newest
+record written before today, UTC, with its day: a copy kept by any reader shows a later rollback of
+the database). Counts per arm, allocations, kit codes, the list's salt and the audit records
+themselves are never read.
+
+Why the head of the day before and not the newest record: a reader polling the page would see the
+number move at the minute of every record, a dispensing included, and the blinded audit trail
+(``trials.audit_trail``) leaves out exactly those minutes, because the pharmacy's timings sort
+participants by arm.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from trialdesk.protocol import Protocol, load_protocol
-from trialdesk.web.core.audit import current_head
+from trialdesk.web.core import clock
 
 
 @dataclass(frozen=True)
@@ -32,11 +38,12 @@ class SiteStatus:
 
 @dataclass(frozen=True)
 class AuditHead:
-    """The newest audit record's number, hash and time: hashes only, nothing about anyone."""
+    """The number and hash of the newest audit record before today, and its day: nothing about
+    anyone, and no time of day."""
 
     seq: int
     hash: str
-    at: dt.datetime
+    day: dt.date
 
     @property
     def text(self) -> str:
@@ -71,6 +78,17 @@ def _model(name: str, app: str = "trials"):
         return None
 
 
+def published_head() -> dict | None:
+    """Return ``seq``, ``hash`` and ``at`` of the newest audit record written before today (UTC),
+    or None while there is none."""
+    record = _model("AuditRecord", "core")
+    if record is None:
+        return None
+    today = dt.datetime.combine(clock.now().astimezone(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
+    return (record.objects.filter(at__lt=today).order_by("-seq")
+            .values("seq", "hash", "at").first())
+
+
 def live_figures(nct_id: str) -> LiveFigures | None:
     """Return the live figures when ``nct_id`` is the trial this server runs, else None."""
     protocol = running_protocol()
@@ -88,7 +106,7 @@ def live_figures(nct_id: str) -> LiveFigures | None:
         latest = (allocation_list.objects.order_by("-created_at")
                   .values("commitment", "created_at").first()
                   if allocation_list is not None else None)
-        head = current_head()
+        head = published_head()
     except DatabaseError:  # the server's tables are not migrated yet
         return None
     recruiting = protocol.registry.overall_status == "RECRUITING"
@@ -99,5 +117,6 @@ def live_figures(nct_id: str) -> LiveFigures | None:
                for s in protocol.sites],
         commitment=latest["commitment"] if latest else None,
         committed_at=latest["created_at"] if latest else None,
-        audit_head=AuditHead(head["seq"], head["hash"], head["at"]) if head else None,
+        audit_head=(AuditHead(head["seq"], head["hash"], head["at"].astimezone(dt.UTC).date())
+                    if head else None),
     )
