@@ -38,14 +38,11 @@ from trialdesk.web.api.schemas import (
 )
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.endpoints import endpoint, request_actor
-from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput
-from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.core.errors import Conflict, Forbidden
 from trialdesk.web.core.permissions import (
     ANY_ROLE,
     PUBLIC,
-    READ_AUDIT,
     READ_PARTICIPANTS,
-    READ_UNBLINDING_EVENTS,
 )
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access, actions, presenters
@@ -59,7 +56,6 @@ from trialdesk.web.trials.models import (
     AllocationListRecord,
     FinalUnblinding,
     Randomization,
-    UnblindingEvent,
 )
 from trialdesk.web.trials.screening_fields import clean_screening_values
 
@@ -293,15 +289,6 @@ def coded_group_mapping(request: HttpRequest) -> dict[str, Any]:
         request))} for arm, group in sorted(labels.items(), key=lambda item: item[1])]}
 
 
-@api.get("/unblinding-events", tags=["unblinding"])
-@endpoint(READ_UNBLINDING_EVENTS)
-def unblinding_events(request: HttpRequest) -> list[dict[str, Any]]:
-    """Emergency unblindings so far (for the DSMB and the administrator); no arms."""
-    events = UnblindingEvent.objects.select_related("participant", "requested_by").order_by("at")
-    return [{"participant": e.participant.code, "requested_by": e.requested_by.get_username(),
-             "reason": e.reason, "at": e.at.isoformat()} for e in events]
-
-
 def _final_unblinding_view(actor: Actor, record: FinalUnblinding | None) -> dict[str, Any]:
     if record is None:
         return {"state": "blinded"}
@@ -347,21 +334,10 @@ def approve_final_unblinding(request: HttpRequest, body: FinalUnblindingIn) -> d
     return _final_unblinding_view(actor, record)
 
 
-@api.get("/audit", tags=["audit"])
-@endpoint(READ_AUDIT)
-def audit(request: HttpRequest, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-    """The audit trail (monitor, admin), oldest first, from record ``after``+1."""
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit", "must be between 1 and 1000")
-    records = AuditRecord.objects.filter(seq__gt=after).order_by("seq")[:limit]
-    return [{"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
-             "model": r.model, "object_id": r.object_id, "changes": r.changes,
-             "reason": r.reason, "hash": r.hash} for r in records]
-
-
 api.add_router("", "trialdesk.web.capture.api.router")  # data capture (issue 7)
 api.add_router("", "trialdesk.web.accounts.api.router")  # users (manage_users)
 api.add_router("", "trialdesk.web.trials.api_sites.router")  # sites (manage_sites)
 api.add_router("", "trialdesk.web.trials.api_protocol.router")  # the running protocol
 api.add_router("", "trialdesk.web.trials.api_dsmb.router")  # DSMB recommendations
 api.add_router("", "trialdesk.web.capture.api_adverse_events.router")  # adverse events
+api.add_router("", "trialdesk.web.trials.api_audit.router")  # audit trail, unblinding events
