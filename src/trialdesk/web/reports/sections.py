@@ -51,6 +51,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     svg: str = ""
     result: Any = None  # the core's result object, for whoever wants the exact figures
+    by_group: bool = True  # False: a figure over everyone (pooled, or per site)
 
 
 def num(value: float | None, digits: int = 2) -> str:
@@ -172,7 +173,7 @@ def enrollment_section(data: ReportData) -> Section:
                         c.dates[0].isoformat() if c.dates else "–",
                         c.dates[-1].isoformat() if c.dates else "–"]
                        for c in [*result.sites, result.overall]])],
-        result=result)
+        result=result, by_group=False)
     if not result.overall.dates:
         section.note = _("No participant has been randomized yet.")
         return section
@@ -387,9 +388,12 @@ def adverse_event_section(data: ReportData) -> Section:
 
 def build_sections(data: ReportData, language: str) -> list[Section]:
     """Every section of the report, in reading order."""
+    from trialdesk.web.reports.pooled import pooled_section  # it builds on this module
+
     return [
         consort_section(data, language),
         enrollment_section(data),
+        pooled_section(data),
         mortality_section(data),
         survival_section(data),
         vfd_section(data),
