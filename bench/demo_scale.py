@@ -1,8 +1,9 @@
 """Time and peak memory of each stage of `trialdesk demo` (the simulated trial) at given sizes.
 
 Each size runs in a fresh data directory (SQLite, as the demo) through ``simulate_trial``, the
-same code path as ``trialdesk demo``; prints wall-clock seconds per stage and the process's peak
-resident memory at the end of each stage. Goals (issue 13): 40 participants end to end in < 60 s
+same code path as ``trialdesk demo``; prints wall-clock and CPU seconds per stage (CPU: on a
+shared machine the wall clock also counts other work) and the process's peak resident memory at
+the end of each stage. Goals (issue 13): 40 participants end to end in < 60 s
 on 2 cores; 10,000 in < 30 min and < 2 GB.
 
     python bench/demo_scale.py [--sizes 40,1000] [--stop-at final] [--seed 1]
@@ -13,6 +14,7 @@ One process per size: each size needs its own Django set-up (the data directory 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -39,9 +41,11 @@ def _one(size: int, stop_at: str, seed: int, folder: str) -> None:
                             seed=seed, stop_at=stop_at, progress=progress)
     total = time.perf_counter() - started
     for stage, seconds in result.seconds.items():
-        print(f"{size:>7} {stage:<11} {seconds:9.1f} s {peaks.get(stage, float('nan')):9.0f} MB")
-    print(f"{size:>7} {'total':<11} {total:9.1f} s; screened {result.counts['screened']}, "
-          f"randomized {result.counts['randomized']}")
+        print(f"{size:>7} {stage:<11} {seconds:9.1f} s {result.cpu_seconds[stage]:9.1f} s "
+              f"{peaks.get(stage, float('nan')):9.0f} MB", flush=True)
+    print(f"{size:>7} {'total':<11} {total:9.1f} s {sum(result.cpu_seconds.values()):9.1f} s; "
+          f"screened {result.counts['screened']}, randomized {result.counts['randomized']}; "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
 
 
 def main() -> None:
@@ -55,7 +59,7 @@ def main() -> None:
     if args.one:
         _one(args.one, args.stop_at, args.seed, args.folder)
         return
-    print(f"{'size':>7} {'stage':<11} {'time':>11} {'peak RSS':>12}")
+    print(f"{'size':>7} {'stage':<11} {'wall':>11} {'CPU':>11} {'peak RSS':>12}", flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as folder:
             subprocess.run([sys.executable, __file__, "--one", str(size), "--stop-at",

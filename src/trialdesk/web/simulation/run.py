@@ -52,6 +52,7 @@ class SimulationResult:
     users: list[dict[str, Any]]
     commitment: str
     seconds: dict[str, float] = field(default_factory=dict)  # wall-clock time per stage
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # this process's CPU per stage
     outputs: dict[str, Path] = field(default_factory=dict)  # report, exports, CONSORT numbers
 
 
@@ -87,27 +88,28 @@ def simulate_trial(
     simulated = clock.SimulatedClock(_start_of_trial())
     started = simulated.now()
     seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     with clock.use_clock(simulated), _batch_commits():
-        tick = time.perf_counter()
+        tick, cpu_tick = time.perf_counter(), time.process_time()
         trial_actions.do_load_sites(actor="demo")
         users = create_demo_users(data_dir)
         size = None if participants <= get_protocol().design.target_enrollment else participants
         commitment = commit_allocation_list(data_dir, size)
         cast = find_cast({u["username"]: u["password"] for u in users})
         report("setup", 1, 1)
-        seconds["setup"] = time.perf_counter() - tick
+        seconds["setup"], cpu["setup"] = _since(tick, cpu_tick)
 
         timeline = Timeline(simulated)
         flow = Flow(timeline, rng, cast, effect=effect, target=participants)
         _open_sites(timeline, flow, rng, participants)
-        tick = time.perf_counter()
+        tick, cpu_tick = time.perf_counter(), time.process_time()
         timeline.run_until(done=lambda: _enrolled(flow, report))
-        seconds["enrollment"] = time.perf_counter() - tick
+        seconds["enrollment"], cpu["enrollment"] = _since(tick, cpu_tick)
         reached("enrollment")
         if stop_at == "enrollment":
             timeline.drop()
         else:
-            tick = time.perf_counter()
+            tick, cpu_tick = time.perf_counter(), time.process_time()
             events = 0
 
             def drained() -> bool:
@@ -119,22 +121,22 @@ def simulate_trial(
 
             timeline.run_until(done=drained)
             report("follow-up", events, events)
-            seconds["follow-up"] = time.perf_counter() - tick
+            seconds["follow-up"], cpu["follow-up"] = _since(tick, cpu_tick)
             reached("follow-up")
-            tick = time.perf_counter()
+            tick, cpu_tick = time.perf_counter(), time.process_time()
             _lock(simulated, cast, report)
-            seconds["lock"] = time.perf_counter() - tick
+            seconds["lock"], cpu["lock"] = _since(tick, cpu_tick)
             reached("lock")
             if stop_at == "final":
-                tick = time.perf_counter()
+                tick, cpu_tick = time.perf_counter(), time.process_time()
                 _unblind(simulated, cast)
                 report("final", 1, 1)
-                seconds["final"] = time.perf_counter() - tick
+                seconds["final"], cpu["final"] = _since(tick, cpu_tick)
                 reached("final")
-        tick = time.perf_counter()
+        tick, cpu_tick = time.perf_counter(), time.process_time()
         outputs = write_outputs(data_dir, cast.analyst)
         report("outputs", 1, 1)
-        seconds["outputs"] = time.perf_counter() - tick
+        seconds["outputs"], cpu["outputs"] = _since(tick, cpu_tick)
         ended = simulated.now()
     return SimulationResult(
         data_dir=data_dir, stop_at=stop_at, started=started, ended=ended,
@@ -142,7 +144,11 @@ def simulate_trial(
         last_randomization=flow.tally.last_randomization,
         not_randomized=flow.tally.not_randomized,
         counts=consort_counts(by_arm=stop_at == "final"), users=users, commitment=commitment,
-        seconds=seconds, outputs=outputs)
+        seconds=seconds, cpu_seconds=cpu, outputs=outputs)
+
+
+def _since(wall: float, cpu: float) -> tuple[float, float]:
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 @contextlib.contextmanager
