@@ -1,4 +1,5 @@
-"""The core (protocol, randomization, blinding, eligibility, stats, standards) imports no Django."""
+"""The core (protocol, randomization, blinding, eligibility, stats, standards, safety) imports no
+Django."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ import pytest
 
 import trialdesk
 
-CORE_PACKAGES = ("protocol", "randomization", "blinding", "eligibility", "stats", "standards")
+CORE_PACKAGES = (
+    "protocol",
+    "randomization",
+    "blinding",
+    "eligibility",
+    "stats",
+    "standards",
+    "safety",
+)
 FORBIDDEN = ("django", "trialdesk.web", "trialdesk.cli", "trialdesk.commands")
 
 
