@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from trialdesk.protocol.base import Code, PermissionName, StrictModel
 from trialdesk.protocol.capture import Form, FormField, Visit
@@ -73,6 +73,20 @@ class Site(StrictModel):
     name: str
     city: str
     country: str
+    # the IANA zone the site's clocks are shown in (reporting due dates); times are kept in UTC
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as "
+                             "'America/Bogota')") from None
+        return value
 
 
 class Assumption(StrictModel):
