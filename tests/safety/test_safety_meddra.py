@@ -20,18 +20,21 @@ from trialdesk.safety.meddra import (
     load_meddra,
 )
 
-SYNTHETIC = Path(__file__).resolve().parent.parent / "data" / "meddra-synthetic"
+
+@pytest.fixture(scope="module")
+def synthetic(test_data: Path) -> Path:
+    return test_data / "meddra-synthetic"
 
 
 @pytest.fixture(scope="module")
-def meddra():
-    return load_meddra(SYNTHETIC)
+def meddra(synthetic: Path):
+    return load_meddra(synthetic)
 
 
 @pytest.fixture
-def copy(tmp_path: Path) -> Path:
+def copy(tmp_path: Path, synthetic: Path) -> Path:
     folder = tmp_path / "MedAscii"
-    shutil.copytree(SYNTHETIC, folder)
+    shutil.copytree(synthetic, folder)
     return folder
 
 
