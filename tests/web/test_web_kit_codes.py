@@ -74,3 +74,11 @@ def test_a_list_loaded_before_issue_14_keeps_its_codes_and_rules(trial):
     response = client.post("/pharmacy/", {"kit_code": kit.lower(), "lot": "LOT-OLD"})
     assert response.status_code == 302
     assert Dispensing.objects.get().slot.kit_code == kit
+
+
+def test_a_code_copied_as_printed_costs_no_statement(trial, django_assert_num_queries):
+    kit = AllocationSlot.objects.values_list("kit_code", flat=True).first()
+    with django_assert_num_queries(0):
+        assert typed_kit_code(kit) == kit
+    with django_assert_num_queries(1):  # a look-alike or lower case asks the list's scheme
+        assert typed_kit_code(kit.lower()) == kit

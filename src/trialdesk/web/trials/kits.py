@@ -11,6 +11,7 @@ from trialdesk.randomization.kit_codes import (
     CURRENT,
     METADATA_KEY,
     KitCodeScheme,
+    format_kit_code,
     scheme_named,
 )
 from trialdesk.web.trials.models import AllocationListRecord
@@ -33,4 +34,8 @@ def typed_kit_code(typed: str) -> str:
     Text that is no valid code is returned stripped, so a lookup by it finds nothing; nothing
     here depends on which kits exist, so an answer never tells whether a kit exists.
     """
+    if CURRENT.is_valid(typed) and typed == format_kit_code(typed):
+        # already a stored form without look-alikes: every scheme reads it as itself, so the
+        # list need not be asked (a copied code, as the demo and most API clients send)
+        return typed
     return loaded_kit_code_scheme().read(typed) or typed.strip()
