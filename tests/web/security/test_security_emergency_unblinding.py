@@ -51,7 +51,7 @@ def test_only_the_requester_sees_the_arm_and_only_of_that_participant(
                      "analyst"):
         api = trial.api(username)
         detail = api.get(f"/api/v1/participants/{target['code']}")
-        assert detail.status_code == 200 and "unblinded" not in detail.json(), username
+        assert detail.status_code == 200 and detail.json()["unblinded"] is False, username
         assert _leaks(detail.content.decode()) == [], username
         assert _leaks(api.get("/api/v1/participants").content.decode()) == [], username
         client = signed_in_client(trial.users[username])

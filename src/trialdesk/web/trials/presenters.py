@@ -61,9 +61,8 @@ def participant_view(
         "randomization_number": None,
         "kit_code": None,
     }
-    flag = unblinded_flag(actor, participant)
-    if flag is not None:  # left out for whoever may not know which participant was unblinded
-        view["unblinded"] = flag
+    # true only where the actor may know of the emergency unblinding (requester, DSMB, ...)
+    view["unblinded"] = unblinded_flag(actor, participant)
     if hasattr(participant, "randomization"):
         randomization = participant.randomization
         view["randomization_number"] = randomization.number

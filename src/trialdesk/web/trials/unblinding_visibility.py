@@ -22,16 +22,15 @@ def sees_unblinding_events(actor: Actor) -> bool:
     return actor.can(Permission.READ_UNBLINDING_EVENTS)
 
 
-def unblinded_flag(actor: Actor, participant: Participant) -> bool | None:
-    """Return the participant's "unblinded in an emergency" flag as this actor may see it.
+def unblinded_flag(actor: Actor, participant: Participant) -> bool:
+    """Return True if the participant was emergency-unblinded and this actor may know it.
 
-    ``None``: the actor may not know, and the caller leaves the flag out for every participant
-    alike (a ``False`` would be a lie, a flag present for some participants only a tell).
+    For everyone else the flag reads False for every participant alike: the answer keeps its
+    shape, and a flag that some participants carry and others lack would itself be the tell.
     """
     if sees_unblinding_events(actor):
         return participant.unblinded
     # the requester knows already: the arm is on their page
-    requested = (participant.unblinded and actor.can(Permission.REQUEST_UNBLINDING)
-                 and UnblindingEvent.objects.filter(participant=participant,
-                                                    requested_by=actor.user).exists())
-    return True if requested else None
+    return bool(participant.unblinded and actor.can(Permission.REQUEST_UNBLINDING)
+                and UnblindingEvent.objects.filter(participant=participant,
+                                                   requested_by=actor.user).exists())
