@@ -17,6 +17,7 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "randomization": ("randomization", "Generate, commit, verify and assess allocation lists."),
     "design": ("design", "Sample size, group-sequential boundaries, simulation."),
     "analyze": ("analyze", "The trial's statistical analyses on any data."),
+    "safety": ("safety", "Safety stopping-rule tables, incidence intervals, report deadlines."),
     "registry": ("registry", "The public trial registry: import, export, search."),
     "serve": ("server", "Run the trial server."),
     "demo": ("demo", "Simulate a whole trial through the server's actions (then serve it)."),
