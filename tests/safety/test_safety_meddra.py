@@ -66,12 +66,14 @@ def test_loads_every_level(meddra):
     # the multiaxial PT sits under two HLTs
     assert meddra.hlts_of_pt[99300002] == (99200001, 99200002)
     assert meddra.llts[99400009].name == "Glimmer flicker, Zürich type"  # read as UTF-8
+    # as in MedDRA, the LLT that repeats a PT shares its code: each level keeps its own codes
+    assert meddra.llts[99300002].pt_code == 99300002 == meddra.pts[99300002].code
 
 
 def test_hierarchy_follows_the_primary_soc(meddra):
-    llt, pt, hlt, hlgt, soc = meddra.hierarchy(99400001)
+    llt, pt, hlt, hlgt, soc = meddra.hierarchy(99300001)
     assert (llt.code, pt.code, hlt.code, hlgt.code, soc.code) == (
-        99400001,
+        99300001,
         99300001,
         99200001,
         99100001,
@@ -121,7 +123,7 @@ def test_search_case_insensitive_current_first(meddra):
 
 def test_search_limit_code_and_no_match(meddra):
     assert len(meddra.search("g", limit=2)) == 2
-    assert meddra.search("99400007")[0].name == "Grey fog"
+    assert meddra.search("99300003")[0].name == "Grey fog"
     assert meddra.search("  grey   FOG ")[0].name == "Grey fog"
     assert meddra.search("volcano") == []
     with pytest.raises(ValueError, match="text"):
@@ -137,8 +139,8 @@ def test_latin1_release_read(copy):
     path.write_bytes(text.replace("Zürich", "Zurich").encode("latin-1"))
     assert b"\xe9" in path.read_bytes()
     meddra = load_meddra(copy)
-    assert meddra.llts[99400007].name == "Brouillard gris léger"
-    assert meddra.search("LÉGER")[0].code == 99400007
+    assert meddra.llts[99300003].name == "Brouillard gris léger"
+    assert meddra.search("LÉGER")[0].code == 99300003
 
 
 def test_crlf_upper_case_names_and_trailing_blank_lines(copy):
@@ -157,17 +159,17 @@ def test_crlf_upper_case_names_and_trailing_blank_lines(copy):
         (
             "llt.asc",
             4,
-            "99400004$Humour surge$99399999$$$$$$$Y$$",
+            "99300002$Humour surge$99399999$$$$$$$Y$$",
             r"llt\.asc line 4: pt_code 99399999",
         ),
         ("llt.asc", 5, "99400005$Sudden$99300002$$$$$$$maybe$$", r"llt\.asc line 5: llt_currency"),
         (
             "llt.asc",
             6,
-            "99400001$Again$99300002$$$$$$$Y$$",
-            r"llt\.asc line 6: llt_code 99400001 .*twice",
+            "99300001$Again$99300002$$$$$$$Y$$",
+            r"llt\.asc line 6: llt_code 99300001 .*twice",
         ),
-        ("llt.asc", 7, "99400007$ $99300003$$$$$$$Y$$", r"llt\.asc line 7: llt_name is empty"),
+        ("llt.asc", 7, "99300003$ $99300003$$$$$$$Y$$", r"llt\.asc line 7: llt_name is empty"),
         ("pt.asc", 1, "99300001$Glimmer flicker$$99000009$$$$$$$$", r"pt\.asc line 1: pt_soc_code"),
         ("soc.asc", 2, "99000002$Synthetic humour disorders", r"soc\.asc line 2: .*fields"),
         ("hlt_pt.asc", 2, "99200002$99300099$", r"hlt_pt\.asc line 2: pt_code 99300099"),
