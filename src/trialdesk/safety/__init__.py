@@ -8,4 +8,5 @@ script and on paper.
 - :mod:`.incidence` — proportions with Clopper-Pearson intervals; risk differences (Newcombe).
 - :mod:`.clocks` — SAE and SUSAR reporting deadlines (ICH E2A; EU Regulation 536/2014).
 - :mod:`.meddra` — a reader for the MedDRA ASCII distribution files the sponsor licenses.
+- :mod:`.rules` — seriousness, SUSAR, alert reasons and next required actions of one event.
 """
