@@ -42,6 +42,7 @@ class Permission(StrEnum):
     BLINDED_ANALYSIS = "blinded_analysis"
     UNBLINDED_REPORTS = "unblinded_reports"
     RECOMMEND = "recommend"
+    RESPOND_RECOMMENDATION = "respond_recommendation"
     DESIGN = "design"
     # administration
     MANAGE_USERS = "manage_users"
@@ -84,6 +85,8 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.UNBLINDED_REPORTS:
         "Read unblinded safety and efficacy reports and approve the final unblinding.",
     Permission.RECOMMEND: "Record the DSMB's recommendation to continue, modify or stop the trial.",
+    Permission.RESPOND_RECOMMENDATION:
+        "Record the sponsor's response to a DSMB recommendation and read the open DSMB report.",
     Permission.DESIGN:
         "Use the design pages: sample sizes, group-sequential boundaries, simulations.",
     Permission.MANAGE_USERS: "Create, change and deactivate user accounts and assign their roles.",

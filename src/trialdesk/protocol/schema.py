@@ -12,6 +12,7 @@ from trialdesk.protocol.capture import Form, FormField, Visit
 from trialdesk.protocol.design import Design, MaskedRole, StratumLevel
 from trialdesk.protocol.expressions import Expression
 from trialdesk.protocol.registry import Registry
+from trialdesk.protocol.safety_monitoring import SafetyMonitoring
 from trialdesk.protocol.text import LocalizedText
 
 
@@ -113,6 +114,15 @@ class Protocol(StrictModel):
     # registry's start date. Forms' dates are checked against it when their caller passes it
     # (validation.validate_form); a trial whose forms record history sets it earlier.
     earliest_data_date: dt.date | None = None
+    # the Bayesian safety stopping rule the DSMB watches (issue 15); optional
+    safety_monitoring: SafetyMonitoring | None = None
+
+    @model_validator(mode="after")
+    def _safety_monitoring_arm(self) -> Protocol:
+        rule = self.safety_monitoring
+        if rule is not None and rule.arm not in {arm.code for arm in self.design.arms}:
+            raise ValueError(f"safety_monitoring.arm: {rule.arm!r} is not an arm of the design")
+        return self
 
     @model_validator(mode="after")
     def _site_levels_come_from_sites(self) -> Protocol:
