@@ -31,10 +31,14 @@ def test_randomization_failing_after_its_audit_record_uses_no_slot(scenarios, mo
     code = scenarios.consented()
     before = dump_database()
 
-    def fail(**fields):
-        raise _Boom("restricted log unavailable")
+    insert = randomize_module.insert  # the action's rows, each one INSERT (core.sql)
 
-    monkeypatch.setattr(randomize_module.RestrictedAllocationLog.objects, "create", fail)
+    def fail(model, /, **fields):
+        if model is RestrictedAllocationLog:
+            raise _Boom("restricted log unavailable")
+        return insert(model, **fields)
+
+    monkeypatch.setattr(randomize_module, "insert", fail)
     response = scenarios.api(INVESTIGATOR).send("POST", f"/api/v1/participants/{code}/randomize")
     assert response.status_code == 500
     monkeypatch.undo()

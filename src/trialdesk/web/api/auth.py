@@ -2,22 +2,56 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from ninja.security import HttpBearer, django_auth
 
 from trialdesk.web.accounts.models import ApiToken, hash_token
+from trialdesk.web.core import sql
+from trialdesk.web.core.models import Membership, Site
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: Any, token: str) -> Any:
-        # the user's role and site come in the same query: actor_for uses them (one query less)
-        record = (ApiToken.objects.select_related("user__membership__site")
-                  .filter(key_hash=hash_token(token)).first())
-        if record is None or not record.user.is_active:
+        user = token_user(hash_token(token))
+        if user is None or not user.is_active:
             return None
-        request.user = record.user
-        return record.user
+        request.user = user
+        return user
+
+
+def token_user(key_hash: str) -> Any:
+    """The user of the token whose hash is ``key_hash`` (None: no such token), with their role
+    and site loaded (``actor_for`` uses them): one statement, in plain SQL (``core.sql``),
+    since every API request asks it."""
+    row = sql.fetch_one(_token_sql(), (key_hash,))
+    if row is None:
+        return None
+    user, membership, site = sql.instances(row, get_user_model(), Membership, Site)
+    if membership is not None:
+        membership._state.fields_cache["site"] = site
+        membership._state.fields_cache["user"] = user
+    user._state.fields_cache["membership"] = membership  # None: the user has no role
+    return user
+
+
+@cache
+def _token_sql() -> str:
+    user_model = get_user_model()
+    token, membership = ApiToken, Membership
+    return (
+        f"SELECT {sql.columns(user_model, 'u')}, {sql.columns(membership, 'm')}, "  # noqa: S608
+        f"{sql.columns(Site, 's')} FROM {sql.table(token)} t "
+        f"JOIN {sql.table(user_model)} u ON u.{sql.column(user_model, 'id')} = "
+        f"t.{sql.column(token, 'user')} "
+        f"LEFT JOIN {sql.table(membership)} m ON m.{sql.column(membership, 'user')} = "
+        f"u.{sql.column(user_model, 'id')} "
+        f"LEFT JOIN {sql.table(Site)} s ON s.{sql.column(Site, 'id')} = "
+        f"m.{sql.column(membership, 'site')} "
+        f"WHERE t.{sql.column(token, 'key_hash')} = %s"
+    )
 
 
 AUTH = [TokenAuth(), django_auth]

@@ -7,14 +7,26 @@ one is in force, so every app's writers can refuse without importing data captur
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
+from trialdesk.web.core import sql
 from trialdesk.web.core.errors import DatabaseLocked
 from trialdesk.web.core.models import DatabaseLockState
 
 
 def database_locked() -> bool:
-    """Return True once the database is locked: no clinical data may change."""
-    return DatabaseLockState.objects.filter(pk=DatabaseLockState.SINGLETON, locked=True).exists()
+    """Return True once the database is locked: no clinical data may change.
+
+    Plain SQL (``core.sql``): every clinical write asks this first.
+    """
+    return sql.fetch_one(_locked_sql(), (DatabaseLockState.SINGLETON, True)) is not None
+
+
+@cache
+def _locked_sql() -> str:
+    model = DatabaseLockState
+    return (f"SELECT 1 FROM {sql.table(model)} WHERE {sql.column(model, 'id')} = %s "  # noqa: S608
+            f"AND {sql.column(model, 'locked')} = %s")
 
 
 def database_lock_id() -> int | None:

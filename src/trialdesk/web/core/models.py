@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from trialdesk.web.core.sql import AppendOnlyManager
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -53,6 +55,8 @@ class AuditRecord(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
+    objects = AppendOnlyManager()  # create: one INSERT in plain SQL (every write appends here)
+
     class Meta:
         db_table = "trials_auditrecord"
         # one user's recent events of one kind (failed signatures are counted at every attempt)
@@ -74,6 +78,8 @@ class AuditAnchor(models.Model):
     seq = models.PositiveBigIntegerField()
     hash = models.CharField(max_length=64)
     at = models.DateTimeField()
+
+    objects = AppendOnlyManager()  # create: one INSERT in plain SQL (every write appends here)
 
     class Meta:
         db_table = "trials_auditanchor"

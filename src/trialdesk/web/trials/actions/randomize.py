@@ -10,16 +10,15 @@ from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.sql import insert
 from trialdesk.web.trials.actions.dynamic import allocate_dynamic
+from trialdesk.web.trials.actions.slots import TakenSlot, mark_used, read_state, take_next_slot
 from trialdesk.web.trials.models import (
     AllocationListRecord,
-    AllocationSlot,
-    Consent,
     Participant,
     Randomization,
     RestrictedAllocationLog,
     ScreeningRecord,
-    StratumCursor,
 )
 
 
@@ -44,21 +43,6 @@ def _result(randomization: Randomization, *, repeated: bool) -> RandomizationRes
     )
 
 
-def _next_slot_of_the_list(stratum: str) -> AllocationSlot:
-    cursor = StratumCursor.objects.select_for_update().filter(stratum=stratum).first()
-    slot = (
-        AllocationSlot.objects.select_for_update()
-        .filter(stratum=stratum, used=False)
-        .order_by("sequence")
-        .first()
-    )
-    if cursor is None or slot is None:
-        raise Conflict("list_exhausted", f"no free slot left in stratum {stratum}")
-    cursor.allocated += 1
-    cursor.save(update_fields=["allocated"])
-    return slot
-
-
 @action("randomize", refuse_when_locked=True)
 def do_randomize(
     actor: Actor, participant: Participant, *, idempotency_key: str | None = None
@@ -69,47 +53,60 @@ def do_randomize(
     A retry with the same ``idempotency_key`` returns the first result instead of allocating
     again. Raises Conflict (with a reason code) for an ineligible, unconsented or already
     randomized participant and when the stratum's list is used up.
+
+    Every check reads inside the write transaction, which holds the one write lock (SQLite's
+    from BEGIN IMMEDIATE, PostgreSQL's advisory lock, ``core.audit.lock_writes``): no other
+    writer runs between a check and the allocation, so no row lock is needed. A list
+    randomization is five statements in plain SQL (``slots.py``, ``core.sql``) besides the
+    database lock check and the audit record's three: tests/web/test_web_randomize_statements.py
+    pins the count.
     """
     if idempotency_key is not None and not 8 <= len(idempotency_key) <= 100:
         raise InvalidInput("idempotency_key", "must be 8 to 100 characters")
-    if idempotency_key:
-        # no join: a repeat is rare, and _result reads its participant and slot only then
-        earlier = Randomization.objects.filter(idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            if earlier.participant_id != participant.pk:
-                raise Conflict("idempotency_key_reused",
-                               "this idempotency key was used for another participant")
-            return _result(earlier, repeated=True)
-    participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    if Randomization.objects.filter(participant=participant).exists():
+    state = read_state(participant.pk, idempotency_key or None)
+    if state.earlier_participant_id is not None:
+        if state.earlier_participant_id != participant.pk:
+            raise Conflict("idempotency_key_reused",
+                           "this idempotency key was used for another participant")
+        # a repeat is rare: read the first result with its participant and slot only now
+        earlier = Randomization.objects.select_related("participant", "slot").get(
+            idempotency_key=idempotency_key)
+        return _result(earlier, repeated=True)
+    if state.randomized:
         raise Conflict("already_randomized", f"{participant.code} is already randomized")
-    screening = ScreeningRecord.objects.get(participant=participant)
-    if not screening.eligible:
+    if not state.eligible:
         raise Conflict("ineligible", f"{participant.code} is not eligible: "
-                       + "; ".join(screening.reasons))
-    if not Consent.objects.filter(participant=participant).exists():
+                       + "; ".join(state.reasons()))
+    if not state.consented:
         raise Conflict("unconsented", f"{participant.code} has no recorded consent")
-    scheme = AllocationListRecord.objects.select_for_update().first()
-    if scheme is None:
+    if state.list_id is None:
         raise Conflict("no_allocation_list", "no allocation list is loaded")
-    if scheme.dynamic:
-        slot = allocate_dynamic(scheme, participant, screening)
+    if state.dynamic:
+        slot = _allocate_dynamic(state.list_id, participant)
     else:
-        slot = _next_slot_of_the_list(screening.stratum)
-    slot.used = True
-    slot.save(update_fields=["used"])
+        slot = take_next_slot(state.stratum)
     now = clock.now()
-    randomization = Randomization.objects.create(
-        participant=participant, slot=slot, idempotency_key=idempotency_key or None,
-        randomized_at=now, randomized_by=actor.user,
-    )
+    randomization = insert(Randomization, participant_id=participant.pk, slot_id=slot.id,
+                           idempotency_key=idempotency_key or None, randomized_at=now,
+                           randomized_by_id=actor.user.pk)
     append_audit(
         actor=actor.username, action="randomize", model="participant", object_id=participant.code,
         changes={"randomization_number": {"old": None, "new": randomization.number},
                  "kit_code": {"old": None, "new": slot.kit_code}},
     )
-    RestrictedAllocationLog.objects.create(
-        at=now, actor=actor.username, participant_code=participant.code, sequence=slot.sequence,
-        stratum=slot.stratum, arm=slot.arm, kit_code=slot.kit_code,
+    insert(RestrictedAllocationLog, at=now, actor=actor.username,
+           participant_code=participant.code, sequence=slot.sequence, stratum=slot.stratum,
+           arm=slot.arm, kit_code=slot.kit_code)
+    return RandomizationResult(
+        participant=participant.code, randomization_number=randomization.number,
+        kit_code=slot.kit_code, randomized_at=now.isoformat(), repeated=False,
     )
-    return _result(randomization, repeated=False)
+
+
+def _allocate_dynamic(list_id: int, participant: Participant) -> TakenSlot:
+    """Minimization: the procedure over everyone allocated before, then a kit of its arm."""
+    scheme = AllocationListRecord.objects.get(pk=list_id)
+    screening = ScreeningRecord.objects.get(participant=participant)
+    kit = allocate_dynamic(scheme, participant, screening)
+    mark_used(kit.pk)
+    return TakenSlot(kit.pk, kit.sequence, kit.stratum, kit.arm, kit.kit_code)
