@@ -1,0 +1,214 @@
+"""The DSMB's writes: meetings, report generations, signed recommendations, the sponsor's
+response, and the stopping rule's signals; each one transaction with its audit record.
+
+Audit records are read by blinded roles (the administrator, the monitor): none names an arm, a
+count by arm, a closed report's hash or a rationale. A closed report's existence, kind and
+cut-off are audited: they do not depend on the allocation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from trialdesk.blinding import Permission
+from trialdesk.web.capture.actions.signatures import _check_password
+from trialdesk.web.core import clock
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.dsmb import data, render
+from trialdesk.web.dsmb.models import (
+    Meeting,
+    Report,
+    SafetySignal,
+    SignalAlert,
+    SignedRecommendation,
+    SponsorResponse,
+)
+from trialdesk.web.trials.actions.dsmb import DECISIONS, MIN_RATIONALE, _notify
+from trialdesk.web.trials.models import DsmbRecommendation
+
+KINDS = tuple(code for code, _label in Meeting.KINDS)
+REPORT_KINDS = tuple(code for code, _label in Report.KINDS)
+RESPONSES = tuple(code for code, _label in SponsorResponse.RESPONSES)
+ATTENDEES_MAX = 4000
+TEXT_MAX = 10000
+
+RECOMMENDATION_MEANING = _(
+    "I sign this recommendation on behalf of the Data and Safety Monitoring Board. By signing I "
+    "confirm that it is the Board's recommendation of this meeting. This electronic signature is "
+    "the legally binding equivalent of my handwritten signature."
+)
+
+
+def recommendation_meaning(language: str) -> str:
+    with translation.override(language):
+        return str(RECOMMENDATION_MEANING)
+
+
+def _text(name: str, value: str, limit: int, minimum: int = 0) -> str:
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise InvalidInput(name, "must not contain the NUL character")
+    if len(value) > limit:
+        raise InvalidInput(name, f"at most {limit} characters")
+    if len(value) < minimum:
+        raise InvalidInput(name, f"must say it in at least {minimum} characters")
+    return value
+
+
+@action(Permission.RECOMMEND)
+def do_create_meeting(actor: Actor, *, date: dt.date, kind: str, cutoff: dt.date,
+                      attendees: str = "") -> Meeting:
+    """Record a DSMB meeting: its date, kind (scheduled or ad hoc), data cut-off, attendees."""
+    if kind not in KINDS:
+        raise InvalidInput("kind", f"must be one of {', '.join(KINDS)}")
+    if cutoff > date:
+        raise InvalidInput("cutoff", "the data cut-off cannot be after the meeting")
+    now = clock.now()
+    if cutoff > now.date() + dt.timedelta(days=1):
+        raise InvalidInput("cutoff", "must not be in the future")
+    attendees = _text("attendees", attendees, ATTENDEES_MAX)
+    meeting = Meeting.objects.create(date=date, kind=kind, cutoff=cutoff, attendees=attendees,
+                                     created_by=actor.user, created_at=now)
+    append_audit(actor=actor.username, action="create_dsmb_meeting", model="dsmb_meeting",
+                 object_id=str(meeting.pk),
+                 changes={"date": {"old": None, "new": date.isoformat()},
+                          "kind": {"old": None, "new": kind},
+                          "cutoff": {"old": None, "new": cutoff.isoformat()}})
+    return meeting
+
+
+@action(Permission.UNBLINDED_REPORTS)
+def do_generate_report(actor: Actor, meeting: Meeting, *, kind: str) -> Report:
+    """Generate and store the open (pooled) or closed (by arm) report of a meeting, as the data
+    stood at the meeting's cut-off; the HTML is stored with its SHA-256."""
+    if kind not in REPORT_KINDS:
+        raise InvalidInput("kind", f"must be one of {', '.join(REPORT_KINDS)}")
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    now = clock.now()
+    if kind == Report.OPEN:
+        html = render.open_html(meeting, data.open_figures(meeting.cutoff), actor.username, now)
+    else:
+        html = render.closed_html(meeting, data.closed_figures(meeting.cutoff), actor.username,
+                                  now)
+    digest = render.sha256(html)
+    report = Report.objects.create(meeting=meeting, kind=kind, cutoff=meeting.cutoff, html=html,
+                                   sha256=digest, generated_by=actor.user, generated_at=now)
+    changes = {"meeting": {"old": None, "new": meeting.pk}, "kind": {"old": None, "new": kind},
+               "cutoff": {"old": None, "new": meeting.cutoff.isoformat()}}
+    if kind == Report.OPEN:  # a closed report's hash stays with the DSMB
+        changes["sha256"] = {"old": None, "new": digest}
+    append_audit(actor=actor.username, action="generate_dsmb_report", model="dsmb_report",
+                 object_id=str(report.pk), changes=changes)
+    return report
+
+
+def _check_signing_password(actor: Actor, meeting: Meeting, *, password: str,
+                            **_: object) -> None:
+    _check_password(actor, password, f"dsmb_meeting {meeting.pk}")
+
+
+@action(Permission.RECOMMEND, before=_check_signing_password)
+def do_sign_recommendation(actor: Actor, meeting: Meeting, *, decision: str, rationale: str,
+                           password: str, language: str = "en") -> SignedRecommendation:
+    """Record the DSMB's recommendation of a meeting, signed electronically (the password is
+    checked, and throttled as for investigators' signatures, before the transaction)."""
+    if decision not in DECISIONS:
+        raise InvalidInput("decision", f"must be one of {', '.join(DECISIONS)}")
+    rationale = _text("rationale", rationale, TEXT_MAX, MIN_RATIONALE)
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    now = clock.now()
+    if meeting.date > now.date() + dt.timedelta(days=1):
+        raise Conflict("meeting_not_held", "a recommendation is signed after its meeting")
+    recommendation = DsmbRecommendation.objects.create(
+        meeting_date=meeting.date, decision=decision, rationale=rationale,
+        recorded_by=actor.user, recorded_at=now)
+    signed = SignedRecommendation.objects.create(
+        recommendation=recommendation, meeting=meeting, signed_by=actor.user, signed_at=now,
+        meaning=recommendation_meaning(language), language=language)
+    # the decision and the meeting, never the rationale (it may speak of the arms)
+    append_audit(actor=actor.username, action="sign_dsmb_recommendation",
+                 model="dsmb_recommendation", object_id=str(recommendation.pk),
+                 changes={"decision": {"old": None, "new": decision},
+                          "meeting": {"old": None, "new": meeting.pk},
+                          "meaning": {"old": None, "new": signed.meaning}})
+    username = actor.username
+    transaction.on_commit(lambda: _notify(recommendation, username))
+    return signed
+
+
+@action(Permission.RESPOND_RECOMMENDATION)
+def do_respond_recommendation(actor: Actor, recommendation_id: int, *, response: str,
+                              text: str) -> SponsorResponse:
+    """Record the sponsor's response to a signed DSMB recommendation (once)."""
+    if response not in RESPONSES:
+        raise InvalidInput("response", f"must be one of {', '.join(RESPONSES)}")
+    text = _text("text", text, TEXT_MAX, MIN_RATIONALE)
+    recommendation = DsmbRecommendation.objects.filter(pk=recommendation_id).first()
+    if recommendation is None:
+        raise InvalidInput("recommendation", f"no DSMB recommendation {recommendation_id}")
+    if SponsorResponse.objects.filter(recommendation=recommendation).exists():
+        raise Conflict("already_answered", "the sponsor has already responded to it")
+    answer = SponsorResponse.objects.create(
+        recommendation=recommendation, response=response, text=text, responded_by=actor.user,
+        responded_at=clock.now())
+    append_audit(actor=actor.username, action="respond_dsmb_recommendation",
+                 model="dsmb_recommendation", object_id=str(recommendation.pk),
+                 changes={"response": {"old": None, "new": response},
+                          "text": {"old": None, "new": text}})
+    return answer
+
+
+@action(None)
+def do_check_stopping_rule(*, actor: str = "system") -> SafetySignal | None:
+    """Evaluate the protocol's stopping rule on all data now; when it trips with more events
+    than the last signal, record a signal and one pending alert per DSMB recipient (sent after
+    the transaction commits). The audit record names neither counts nor arm."""
+    from trialdesk.web.dsmb import alerts
+
+    status = data.rule_status()
+    if status is None or not status.tripped:
+        return None
+    last = SafetySignal.objects.order_by("-events").first()
+    if last is not None and last.events >= status.events:
+        return None
+    now = clock.now()
+    signal = SafetySignal.objects.create(at=now, treated=status.treated, events=status.events,
+                                         probability=status.probability)
+    made = alerts.create_alerts(signal, now)
+    append_audit(actor=actor, action="dsmb_safety_signal", model="dsmb_safety_signal",
+                 object_id=str(signal.pk),
+                 changes={"alerts": {"old": None, "new": len(made)}},
+                 reason="the protocol's safety stopping rule: the DSMB is alerted")
+    ids = [alert.pk for alert in made]
+    transaction.on_commit(lambda: alerts.deliver(ids))
+    return signal
+
+
+@action(None)
+def do_record_signal_delivery(*, actor: str, alert_id: int, error: str, tries: int
+                              ) -> SignalAlert:
+    """Record one delivery round of a signal's alert (``error`` empty: sent)."""
+    alert = SignalAlert.objects.select_for_update().get(pk=alert_id)
+    if alert.status == SignalAlert.SENT:
+        return alert
+    old = alert.status
+    alert.attempts += tries
+    if error:
+        alert.status, alert.last_error = SignalAlert.FAILED, error[:2000]
+    else:
+        alert.status, alert.sent_at = SignalAlert.SENT, clock.now()
+    alert.save()
+    changes = {"status": {"old": old, "new": alert.status},
+               "attempts": {"old": alert.attempts - tries, "new": alert.attempts}}
+    if error:
+        changes["last_error"] = {"old": None, "new": error[:500]}
+    append_audit(actor=actor, action="dsmb_signal_alert_" + ("failed" if error else "sent"),
+                 model="dsmb_signal_alert", object_id=str(alert.pk), changes=changes)
+    return alert

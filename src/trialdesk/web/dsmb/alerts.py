@@ -1,0 +1,107 @@
+"""The stopping rule's alerts to the DSMB: e-mail through Django's backend, retried, logged.
+
+The message gives the watched arm's counts, so it goes to the unblinded DSMB only: the active
+users whose role holds ``unblinded_reports`` and ``settings.TRIALDESK_DSMB_EMAILS``. Each send is
+tried ``ATTEMPTS`` times with the safety alerts' pauses; a failure is recorded (audited), logged
+as an error and tried again by :func:`deliver` (the DSMB's pages call it), never dropped.
+Blinded roles see only that the DSMB was alerted, and when (``api``/``views``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+
+from trialdesk.blinding import Permission
+from trialdesk.web.core.protocol import get_policy, get_protocol
+from trialdesk.web.dsmb.models import SafetySignal, SignalAlert
+from trialdesk.web.trials.presenters import arm_label
+
+log = logging.getLogger("trialdesk.dsmb.alerts")
+ATTEMPTS = 3
+DEFAULT_BACKOFF = (1.0, 2.0)
+
+
+def recipients() -> list[str]:
+    policy = get_policy()
+    roles = [code for code in policy.role_codes
+             if policy.has_permission(code, Permission.UNBLINDED_REPORTS)]
+    users = get_user_model().objects.filter(
+        is_active=True, membership__role__in=roles).exclude(email="")
+    addresses = [*getattr(settings, "TRIALDESK_DSMB_EMAILS", ()),
+                 *sorted(users.values_list("email", flat=True))]
+    return list(dict.fromkeys(a.strip() for a in addresses if a.strip()))
+
+
+def compose(signal: SafetySignal) -> tuple[str, str]:
+    rule = get_protocol().safety_monitoring
+    arm = arm_label(rule.arm, "en")
+    subject = "[trialdesk] DSMB: the safety stopping rule was met (unblinded, DSMB only)"
+    body = "\n".join([
+        "The protocol's Bayesian safety stopping rule was met.",
+        "",
+        f"Watched arm: {arm}",
+        f"Participants treated (infusion recorded): {signal.treated}",
+        f"With the defined serious toxicity: {signal.events}",
+        f"P(rate > {rule.threshold} | data) = {signal.probability:.4f} "
+        f"(cutoff {rule.cutoff}; prior Beta({rule.prior[0]:g}, {rule.prior[1]:g}))",
+        "",
+        "Unblinded information for the DSMB only: do not forward. The closed report is in the "
+        "trial server under DSMB.",
+        "",
+    ])
+    return subject, body
+
+
+def create_alerts(signal: SafetySignal, now: dt.datetime) -> list[SignalAlert]:
+    subject, body = compose(signal)
+    addresses = recipients()
+    if not addresses:
+        log.error("DSMB safety signal %s has no recipient: give the DSMB users e-mail addresses "
+                  "or set TRIALDESK_DSMB_EMAILS", signal.pk)
+    return [SignalAlert.objects.create(signal=signal, recipient=address, subject=subject,
+                                       body=body, created_at=now) for address in addresses]
+
+
+def _send(alert: SignalAlert) -> tuple[str, int]:
+    pauses = tuple(getattr(settings, "TRIALDESK_SAFETY_ALERT_BACKOFF", DEFAULT_BACKOFF))
+    error = ""
+    for attempt in range(ATTEMPTS):
+        try:
+            if send_mail(subject=alert.subject, message=alert.body,
+                         from_email=settings.DEFAULT_FROM_EMAIL,
+                         recipient_list=[alert.recipient], fail_silently=False):
+                return "", attempt + 1
+            error = "the mail backend sent nothing"
+        except Exception as failure:  # any backend failure: keep it, retry, never drop
+            error = f"{type(failure).__name__}: {failure}"[:2000]
+        log.warning("DSMB alert %s: attempt %d of %d failed: %s", alert.pk, attempt + 1,
+                    ATTEMPTS, error)
+        if attempt + 1 < ATTEMPTS and pauses:
+            time.sleep(pauses[min(attempt, len(pauses) - 1)])
+    return error, ATTEMPTS
+
+
+def deliver(alert_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """Send the pending and failed alerts (those of ``alert_ids``, else all); outside any
+    transaction. Returns ``{"sent": n, "failed": m}``."""
+    from trialdesk.web.dsmb.actions import do_record_signal_delivery
+
+    due = SignalAlert.objects.exclude(status=SignalAlert.SENT).order_by("pk")
+    if alert_ids is not None:
+        due = due.filter(pk__in=list(alert_ids))
+    counts = {"sent": 0, "failed": 0}
+    for alert in list(due):
+        error, tries = _send(alert)
+        do_record_signal_delivery(actor="system", alert_id=alert.pk, error=error, tries=tries)
+        if error:
+            log.error("DSMB alert %s to %s could not be sent: %s", alert.pk, alert.recipient,
+                      error)
+        counts["failed" if error else "sent"] += 1
+    return counts

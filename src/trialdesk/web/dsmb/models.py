@@ -1,0 +1,115 @@
+"""What the DSMB part stores. Only the actions in ``dsmb.actions`` write these tables.
+
+- :class:`Meeting`: a DSMB meeting (scheduled or ad hoc) with the data cut-off of its reports.
+- :class:`Report`: one generation of a meeting's open (pooled) or closed (by arm) report: the
+  HTML as generated, its SHA-256, who made it and when, and the cut-off. A closed report is read
+  by the unblinded DSMB only; blinded roles cannot even list it.
+- :class:`SignedRecommendation`: the e-signature of a recommendation (``trials.DsmbRecommendation``,
+  reused) made at a meeting; :class:`SponsorResponse`: the sponsor's answer to it.
+- :class:`SafetySignal` and :class:`SignalAlert`: the protocol's Bayesian stopping rule tripped,
+  and the e-mails that told the DSMB (with their delivery attempts).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from trialdesk.web.trials.models import DsmbRecommendation
+
+User = settings.AUTH_USER_MODEL
+
+
+class Meeting(models.Model):
+    SCHEDULED, AD_HOC = "scheduled", "ad_hoc"
+    KINDS = ((SCHEDULED, "Scheduled"), (AD_HOC, "Ad hoc"))
+
+    date = models.DateField()
+    kind = models.CharField(max_length=12, choices=KINDS)
+    cutoff = models.DateField()
+    attendees = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"DSMB meeting {self.pk} of {self.date}"
+
+
+class Report(models.Model):
+    OPEN, CLOSED = "open", "closed"
+    KINDS = ((OPEN, "Open session"), (CLOSED, "Closed session"))
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="reports")
+    kind = models.CharField(max_length=8, choices=KINDS)
+    cutoff = models.DateField()
+    html = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    generated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = (models.Index(fields=["kind", "meeting"], name="dsmb_report_kind"),)
+
+    def __str__(self) -> str:
+        return f"DSMB {self.kind} report {self.pk}"
+
+
+class SignedRecommendation(models.Model):
+    """The DSMB's e-signature of one recommendation (password re-entered), at a meeting."""
+
+    recommendation = models.OneToOneField(DsmbRecommendation, on_delete=models.PROTECT,
+                                          related_name="signature")
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="recommendations")
+    signed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    meaning = models.TextField()
+    language = models.CharField(max_length=8, default="en")
+
+    def __str__(self) -> str:
+        return f"signature of DSMB recommendation {self.recommendation_id}"
+
+
+class SponsorResponse(models.Model):
+    ACCEPTED, ACCEPTED_WITH_CHANGES, NOT_ACCEPTED = (
+        "accepted", "accepted_with_changes", "not_accepted")
+    RESPONSES = ((ACCEPTED, "Accepted"), (ACCEPTED_WITH_CHANGES, "Accepted with changes"),
+                 (NOT_ACCEPTED, "Not accepted"))
+
+    recommendation = models.OneToOneField(DsmbRecommendation, on_delete=models.PROTECT,
+                                          related_name="sponsor_response")
+    response = models.CharField(max_length=24, choices=RESPONSES)
+    text = models.TextField()
+    responded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    responded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"sponsor's response to DSMB recommendation {self.recommendation_id}"
+
+
+class SafetySignal(models.Model):
+    """The stopping rule tripped: ``events`` of ``treated`` in the watched arm (DSMB only)."""
+
+    at = models.DateTimeField()
+    treated = models.PositiveIntegerField()
+    events = models.PositiveIntegerField()
+    probability = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"safety signal {self.pk}"
+
+
+class SignalAlert(models.Model):
+    PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+    signal = models.ForeignKey(SafetySignal, on_delete=models.PROTECT, related_name="alerts")
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    status = models.CharField(max_length=10, default=PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"DSMB alert {self.pk} to {self.recipient}"

@@ -1,0 +1,137 @@
+"""DSMB pages: meetings with their reports and recommendations, a report as HTML or PDF, and the
+stopping rule's boundary table (every role; the signals' counts for the DSMB only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from trialdesk.blinding import Permission
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.pages import page
+from trialdesk.web.core.permissions import ANY_ROLE
+from trialdesk.web.dsmb import actions, alerts, presenters
+from trialdesk.web.dsmb import render as documents
+from trialdesk.web.dsmb.models import Meeting
+from trialdesk.web.dsmb.presenters import MEETING_READERS
+from trialdesk.web.trials.models import DsmbRecommendation
+
+
+def _date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(name, "expected a date, YYYY-MM-DD") from None
+
+
+@page(MEETING_READERS, record_readers=None)
+@require_http_methods(["GET", "POST"])
+def meetings(request: HttpRequest, actor: Actor) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        try:
+            meeting = actions.do_create_meeting(
+                actor, date=_date(request.POST.get("date", ""), "date"),
+                kind=request.POST.get("kind", ""),
+                cutoff=_date(request.POST.get("cutoff", ""), "cutoff"),
+                attendees=request.POST.get("attendees", ""))
+        except InvalidInput as refused:
+            error = f"{refused.field}: {refused.rule}"
+        else:
+            return redirect("dsmb:meeting", meeting.pk)
+    listed = [presenters.meeting_view(actor, m) for m in Meeting.objects.order_by("-date", "-pk")]
+    return render(request, "dsmb/meetings.html", {
+        "actor": actor, "meetings": listed, "error": error,
+        "may_create": actor.can(Permission.RECOMMEND)}, status=422 if error else 200)
+
+
+@page(MEETING_READERS, record_readers=None)
+@require_GET
+def meeting(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse:
+    found = presenters.access_meeting(meeting_id)
+    return render(request, "dsmb/meeting.html", {
+        "actor": actor, "meeting": presenters.meeting_view(actor, found),
+        "may_generate": actor.can(Permission.UNBLINDED_REPORTS),
+        "may_sign": actor.can(Permission.RECOMMEND),
+        "may_respond": actor.can(Permission.RESPOND_RECOMMENDATION),
+        "decisions": DsmbRecommendation.DECISIONS, "meaning": actions.recommendation_meaning(
+            request.LANGUAGE_CODE or "en")})
+
+
+@page(Permission.UNBLINDED_REPORTS, record_readers=None)
+@require_POST
+def generate(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse:
+    found = presenters.access_meeting(meeting_id)
+    try:
+        report = actions.do_generate_report(actor, found, kind=request.POST.get("kind", ""))
+    except InvalidInput as refused:
+        messages.error(request, f"{refused.field}: {refused.rule}")
+        return redirect("dsmb:meeting", found.pk)
+    return redirect("dsmb:report", report.pk)
+
+
+@page(Permission.RECOMMEND, record_readers=None)
+@require_POST
+def sign(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse:
+    found = presenters.access_meeting(meeting_id)
+    try:
+        actions.do_sign_recommendation(
+            actor, found, decision=request.POST.get("decision", ""),
+            rationale=request.POST.get("rationale", ""),
+            password=request.POST.get("password", ""),
+            language=request.LANGUAGE_CODE or "en")
+    except (InvalidInput, Conflict) as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Recommendation signed.")
+    return redirect("dsmb:meeting", found.pk)
+
+
+@page(Permission.RESPOND_RECOMMENDATION, record_readers=None)
+@require_POST
+def respond(request: HttpRequest, actor: Actor, recommendation_id: int) -> HttpResponse:
+    answer = None
+    try:
+        answer = actions.do_respond_recommendation(
+            actor, recommendation_id, response=request.POST.get("response", ""),
+            text=request.POST.get("text", ""))
+    except (InvalidInput, Conflict) as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Response recorded.")
+    if answer is not None:
+        return redirect("dsmb:meeting", answer.recommendation.signature.meeting_id)
+    return redirect("dsmb:meetings")
+
+
+@page(MEETING_READERS, record_readers=None)
+@require_GET
+def report(request: HttpRequest, actor: Actor, report_id: int) -> HttpResponse:
+    found = presenters.access_report(actor, report_id)
+    response = HttpResponse(found.html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@page(MEETING_READERS, record_readers=None)
+@require_GET
+def report_pdf(request: HttpRequest, actor: Actor, report_id: int) -> HttpResponse:
+    found = presenters.access_report(actor, report_id)
+    response = HttpResponse(documents.pdf(found.html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="dsmb-report-{found.pk}.pdf"'
+    return response
+
+
+@page(ANY_ROLE, record_readers=None)
+@require_GET
+def stopping_rule(request: HttpRequest, actor: Actor) -> HttpResponse:
+    if presenters.sees_closed(actor):
+        alerts.deliver()  # alerts not sent yet are tried again when the DSMB looks
+    return render(request, "dsmb/boundary.html", {
+        "actor": actor, "rule": presenters.boundary_view(),
+        "signals": presenters.signals_view(actor), "dsmb": presenters.sees_closed(actor)})
