@@ -1,0 +1,98 @@
+"""Issue 15, DSMB: the protocol's Bayesian safety stopping rule. The boundary table is shown in
+advance to every role (no trial data in it); the rule is evaluated on every new event and trips
+at the table's count, alerting the DSMB by e-mail (with the counts) and in a record; blinded
+roles only see that the DSMB was alerted."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from dsmb_kit import DSMB, SPONSOR, add_event, add_infusion, days_ago, participants
+from scipy.stats import beta
+
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.dsmb import data
+from trialdesk.web.dsmb.models import SafetySignal, SignalAlert
+
+BOUNDARY = "/api/v1/dsmb/boundary"
+SIGNALS = "/api/v1/dsmb/signals"
+
+
+def test_the_boundary_table_is_the_protocols_and_independent_of_data(trial):
+    rule = get_protocol().safety_monitoring
+    assert (rule.arm, rule.prior, rule.threshold, rule.cutoff) == ("msc", (1.0, 1.0), 0.3, 0.9)
+    table = trial.api("investigator-co-01").ok("GET", BOUNDARY)
+    assert table["declared"] and len(table["table"]) == rule.max_n == 20
+    for row in table["table"]:
+        n = row["n"]
+        # independent: the smallest x with P(p > 0.3 | Beta(1 + x, 1 + n - x)) > 0.9
+        above = [x for x in range(n + 1) if beta.sf(0.3, 1 + x, 1 + n - x) > 0.9]
+        assert row["min_events"] == (above[0] if above else None)
+    # every role reads the same table
+    for username in (DSMB, SPONSOR, "admin", "analyst", "monitor", "pharmacist-co-01"):
+        assert trial.api(username).ok("GET", BOUNDARY) == table
+
+
+def test_the_rule_trips_at_the_tables_count_and_alerts_the_dsmb(
+        trial, django_capture_on_commit_callbacks):
+    arms = participants(trial, 8)
+    watched = sorted(code for code, arm in arms.items() if arm == "msc")[:3]
+    other = next(code for code, arm in arms.items() if arm != "msc")
+    for code in watched:
+        add_infusion(trial, code, on=days_ago(20))
+    add_infusion(trial, other, on=days_ago(20))
+    needed = trial.api(DSMB).ok("GET", BOUNDARY)["table"][len(watched) - 1]["min_events"]
+    assert needed == 2
+    # a toxicity in the other arm, and a mild one in the watched arm: nothing
+    add_event(trial, other, onset=days_ago(10), grade=4, life_threatening=True)
+    add_event(trial, watched[0], onset=days_ago(10), grade=2, relatedness="possible")
+    assert not SafetySignal.objects.exists()
+    # the defined toxicity: grade >= 4, or serious and related
+    add_event(trial, watched[0], onset=days_ago(9), grade=4, life_threatening=True)
+    assert not SafetySignal.objects.exists()
+    assert data.rule_status().events == needed - 1
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):  # sent once the event is stored
+        add_event(trial, watched[1], onset=days_ago(8), grade=3, hospitalization=True,
+                  relatedness="probable")
+    [signal] = SafetySignal.objects.all()
+    assert (signal.treated, signal.events) == (3, needed)
+    assert signal.probability == pytest.approx(beta.sf(0.3, 1 + needed, 1 + 3 - needed))
+    # e-mail to the DSMB only, with the counts
+    recipients = sorted(address for message in mail.outbox for address in message.to)
+    assert "dsmb@example.org" in recipients
+    assert "sponsor-safety@example.org" not in recipients
+    assert "With the defined serious toxicity: 2" in mail.outbox[0].body
+    assert set(SignalAlert.objects.values_list("status", flat=True)) == {"sent"}
+    record = AuditRecord.objects.get(action="dsmb_safety_signal")
+    assert "treated" not in str(record.changes) and "msc" not in str(record.changes).lower()
+    # the same events again (an update) do not alert twice; one more event does
+    add_event(trial, watched[1], onset=days_ago(7), grade=4, life_threatening=True)
+    assert SafetySignal.objects.count() == 1
+    add_event(trial, watched[2], onset=days_ago(6), grade=5, death=True)
+    assert SafetySignal.objects.count() == 2
+    # the DSMB sees the counts; a blinded role that the DSMB was alerted, and when
+    dsmb = trial.api(DSMB).ok("GET", SIGNALS)
+    assert dsmb[0]["events"] == 2 and dsmb[0]["treated"] == 3
+    for username in (SPONSOR, "admin", "investigator-co-01", "analyst"):
+        seen = trial.api(username).ok("GET", SIGNALS)
+        assert seen == [{"alerted_on": days_ago(0).isoformat()}] * 2, username
+
+
+def test_a_failing_mail_server_is_retried_and_recorded(
+        trial, settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "dsmb_failing_backend.FailingBackend"
+    arms = participants(trial, 4)
+    watched = next(code for code, arm in arms.items() if arm == "msc")
+    add_infusion(trial, watched, on=days_ago(5))
+    with django_capture_on_commit_callbacks(execute=True):
+        add_event(trial, watched, onset=days_ago(4), grade=4, life_threatening=True)
+    alerts = list(SignalAlert.objects.all())
+    assert alerts and all(a.status == "failed" and a.attempts == 3 for a in alerts)
+    assert "mail server down" in alerts[0].last_error
+    assert AuditRecord.objects.filter(action="dsmb_signal_alert_failed").count() == len(alerts)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from trialdesk.web.dsmb.alerts import deliver
+
+    assert deliver() == {"sent": len(alerts), "failed": 0}
