@@ -13,6 +13,8 @@ urlpatterns = [
     path("capture/", include("trialdesk.web.capture.urls")),
     path("design/", include("trialdesk.web.design.urls")),
     path("reports/", include("trialdesk.web.reports.urls")),
+    path("safety/", include("trialdesk.web.safety.urls")),
+    path("dsmb/", include("trialdesk.web.dsmb.urls")),
 ]
 
 # Django's error answers: the API's JSON error shape under /api/ (a URL no operation matches, a

@@ -14,7 +14,7 @@ from trial_factory import PASSWORD
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # the apps whose tables hold trial data, accounts and the audit trail
-DATA_APPS = ("core", "trials", "capture", "accounts", "auth")
+DATA_APPS = ("core", "trials", "capture", "accounts", "auth", "safety")
 
 RESPIRATORY_OK = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
 VITALS_OK = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}
@@ -395,4 +395,63 @@ BUILDERS.update({
     ("POST", "/api/v1/sites/sync"): _sync_sites,
     ("POST", "/api/v1/dsmb/recommendations"): _record_recommendation,
     ("POST", "/api/v1/participants/{code}/adverse-events"): _report_adverse_event,
+})
+
+
+# --- adverse events as records and their coding (issue 15) -------------------------------------
+
+SAFETY_EVENTS = "/api/v1/safety/adverse-events"
+
+
+def _safety_event(s: Scenarios, **values: Any) -> dict[str, Any]:
+    code, _ = s.randomized()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    body = {"participant": code, "term": "Pneumonia", "onset_date": today, "grade": 3,
+            "hospitalization": True, "relatedness": "unlikely", **values}
+    return s.api(INVESTIGATOR).ok("POST", SAFETY_EVENTS, body)
+
+
+def _report_safety_event(s: Scenarios) -> WriteRequest:
+    code, _ = s.randomized()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    return WriteRequest(INVESTIGATOR, "POST", SAFETY_EVENTS,
+                        {"participant": code, "term": "Pneumonia", "onset_date": today,
+                         "grade": 3, "hospitalization": True, "relatedness": "possible",
+                         "expectedness": "expected"}, ("report_adverse_event",),
+                        extra={"changes": {"term": {"old": None, "new": "Pneumonia"},
+                                           "participant": {"old": None, "new": code}}})
+
+
+def _update_safety_event(s: Scenarios) -> WriteRequest:
+    event = _safety_event(s)
+    reason = "grade 4 on the ICU chart"
+    return WriteRequest(INVESTIGATOR, "PATCH", f"{SAFETY_EVENTS}/{event['id']}",
+                        {"grade": 4, "reason": reason}, ("update_adverse_event",),
+                        reason=reason, extra={"changes": {"grade": {"old": 3, "new": 4}}})
+
+
+def _follow_up_safety_event(s: Scenarios) -> WriteRequest:
+    event = _safety_event(s)
+    text = "Antibiotics started; afebrile"
+    return WriteRequest(INVESTIGATOR, "POST", f"{SAFETY_EVENTS}/{event['id']}/follow-ups",
+                        {"text": text, "outcome": "recovering", "resolved": False},
+                        ("follow_up_adverse_event",), reason=text,
+                        extra={"changes": {"outcome": {"old": "unknown", "new": "recovering"}}})
+
+
+def _code_safety_event(s: Scenarios) -> WriteRequest:
+    event = _safety_event(s)
+    s.api("data_manager")
+    return WriteRequest("data_manager", "POST", f"{SAFETY_EVENTS}/{event['id']}/code",
+                        {"llt_code": "10035664", "llt_name": "Pneumonia", "pt_code": "10035664",
+                         "pt_name": "Pneumonia", "soc_code": "10021881",
+                         "soc_name": "Infections and infestations"}, ("code_adverse_event",),
+                        extra={"changes": {"pt_code": {"old": "", "new": "10035664"}}})
+
+
+BUILDERS.update({
+    ("POST", SAFETY_EVENTS): _report_safety_event,
+    ("PATCH", "/api/v1/safety/adverse-events/{ae_id}"): _update_safety_event,
+    ("POST", "/api/v1/safety/adverse-events/{ae_id}/follow-ups"): _follow_up_safety_event,
+    ("POST", "/api/v1/safety/adverse-events/{ae_id}/code"): _code_safety_event,
 })

@@ -25,13 +25,20 @@ THROUGH_THE_API = {
     "do_sign_visits",
     "do_mark_visit_not_done", "do_discontinue", "do_create_user_as", "do_deactivate_user",
     "do_sync_sites", "do_record_recommendation",
+    # adverse events as records (issue 15)
+    "do_report_adverse_event", "do_update_adverse_event", "do_record_follow_up",
+    "do_code_adverse_event",
 }
 DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_set_language",
           "do_create_dummy_allocation",
           # tests/web/registry/test_registry_import_audited.py
           "do_import_studies",
           # tests/web/design/test_design_jobs_audited.py
-          "do_start_simulation", "do_finish_simulation"}
+          "do_start_simulation", "do_finish_simulation",
+          # tests/web/safety/test_safety_alert_delivery.py (after the reporting transaction)
+          "do_record_alert_delivery",
+          # tests/web/safety/test_safety_dictionary.py (the command line's)
+          "do_load_dictionary"}
 
 
 def test_every_action_is_covered_by_an_integrity_test():

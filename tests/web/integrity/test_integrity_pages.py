@@ -32,6 +32,8 @@ POST_PAGES = {
     "/capture/worklist/", "/design/simulate/", "/final-unblinding/", "/i18n/setlang/",
     "/participants/{code}/", "/participants/{code}/randomize/", "/participants/{code}/unblind/",
     "/pharmacy/", "/screen/", "/screen/check/",
+    # adverse events (issue 15)
+    "/safety/report/", "/safety/coding/", "/safety/events/1/edit/", "/safety/events/1/follow-up/",
 }
 # signing with a wrong (here: empty) password is audited, so that guessing is throttled
 AUDITED_REFUSALS = {"signature_password_failed"}

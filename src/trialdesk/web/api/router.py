@@ -341,3 +341,5 @@ api.add_router("", "trialdesk.web.trials.api_protocol.router")  # the running pr
 api.add_router("", "trialdesk.web.trials.api_dsmb.router")  # DSMB recommendations
 api.add_router("", "trialdesk.web.capture.api_adverse_events.router")  # adverse events
 api.add_router("", "trialdesk.web.trials.api_audit.router")  # audit trail, unblinding events
+api.add_router("", "trialdesk.web.safety.api.router")  # adverse events as records (issue 15)
+api.add_router("", "trialdesk.web.dsmb.api.router")  # DSMB meetings, reports, stopping rule
