@@ -149,3 +149,89 @@ def test_matrix_fails_when_an_endpoint_leaks(allocated):
     assert ("investigator-co-01", "debug/kits") in leaked
     assert ("analyst", "api/leaky") in leaked
     assert all(f.path.startswith(("/debug/", "/api/leaky/")) for f in findings), findings
+
+
+# --- issue 15: the DSMB's meetings, reports, recommendations and stopping rule -------------------
+
+def _dsmb_records(trial, samples) -> dict[str, list[str]]:
+    """A meeting with an open and a closed report, a signed recommendation with the sponsor's
+    response, and a tripped stopping rule (an infusion and a grade 4 event in the watched arm)."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from trial_factory import PASSWORD
+
+    from trialdesk.web.capture.models import FormInstance
+    from trialdesk.web.safety.models import AdverseEvent
+    from trialdesk.web.trials.models import Participant, Randomization
+
+    watched = Randomization.objects.filter(participant__code__in=samples["code"],
+                                           slot__arm="msc").first().participant
+    user, now = trial.users["investigator-co-01"], timezone.now()
+    FormInstance.objects.create(participant=watched, site=watched.site, visit="day1",
+                                form="infusion", values={"infusion_start": "2026-01-01T10:00"},
+                                created_at=now, created_by=user, updated_at=now, updated_by=user)
+    for code in samples["code"]:
+        participant = Participant.objects.get(code=code)
+        AdverseEvent.objects.create(
+            participant=participant, site=participant.site, term="Hypotension", grade=4,
+            onset_date=now.date(), life_threatening=True, relatedness="possible",
+            investigator_aware_at=now, created_at=now, created_by=user, updated_at=now,
+            updated_by=user)
+    dsmb = trial.api("dsmb_statistician")
+    today = timezone.now().date()
+    meeting = dsmb.ok("POST", "/api/v1/dsmb/meetings", {
+        "date": today.isoformat(), "kind": "ad_hoc",
+        "cutoff": (today + dt.timedelta(days=0)).isoformat()})
+    reports = [dsmb.ok("POST", f"/api/v1/dsmb/meetings/{meeting['id']}/reports",
+                       {"kind": kind})["id"] for kind in ("open", "closed")]
+    signed = dsmb.ok("POST", f"/api/v1/dsmb/meetings/{meeting['id']}/recommendation", {
+        "decision": "continue", "rationale": "No safety concern in either arm at this cut.",
+        "password": PASSWORD})
+    trial.api("safety_contact").ok("POST", f"/api/v1/dsmb/recommendations/{signed['id']}/response",
+                                   {"response": "accepted", "text": "Noted; the trial goes on."})
+    return {"meeting_id": [str(meeting["id"])], "report_id": [str(r) for r in reports],
+            "recommendation_id": [str(signed["id"])]}
+
+
+def test_dsmb_pages_and_operations_show_no_arm_to_blinded_roles(allocated):
+    from trialdesk.web.dsmb.models import Report, SafetySignal
+
+    trial, samples, other_site = allocated
+    samples = {**samples, **_dsmb_records(trial, samples)}
+    assert SafetySignal.objects.exists() and Report.objects.filter(kind="closed").exists()
+    users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
+    assert run_matrix(build_viewers(users), samples, other_site) == []
+    # the matrix has teeth here: the closed report, judged as if blinded, is a finding
+    client, _ = build_viewers({"dsmb": users["dsmb_statistician"]})["dsmb"]
+    shown = {f.path for f in run_matrix({"dsmb": (client, None)}, samples, other_site)}
+    closed = Report.objects.get(kind="closed").pk
+    assert f"/api/v1/dsmb/reports/{closed}" in shown and f"/dsmb/reports/{closed}/" in shown
+
+
+def test_a_closed_reports_metadata_is_the_same_as_no_report_for_blinded_roles(allocated):
+    """Blinded roles cannot list a closed report, and asking for one (its HTML, its PDF, its
+    page) answers exactly as for a report that does not exist: same status, same body, same size
+    once the number asked for is taken out."""
+    from trialdesk.web.dsmb.models import Report
+
+    trial, samples, _other_site = allocated
+    _dsmb_records(trial, samples)
+    closed = Report.objects.get(kind="closed").pk
+    missing = Report.objects.order_by("-pk").first().pk + 1000
+    policy_blinded = [name for name, user in trial.users.items()
+                      if not name.endswith("co-03") and user.membership.role not in
+                      ("dsmb_statistician", "pharmacist")]
+    for name in policy_blinded:
+        client = build_viewers({name: trial.users[name]})[name][0]
+        for template in ("/api/v1/dsmb/reports/{}", "/api/v1/dsmb/reports/{}/pdf",
+                         "/dsmb/reports/{}/", "/dsmb/reports/{}/pdf/"):
+            real = client.get(template.format(closed))
+            none = client.get(template.format(missing))
+            assert real.status_code == none.status_code in (403, 404), (name, template)
+            assert (real.content.replace(str(closed).encode(), b"#")
+                    == none.content.replace(str(missing).encode(), b"#")), (name, template)
+        listed = client.get("/api/v1/dsmb/meetings")
+        if listed.status_code == 200:
+            kinds = {r["kind"] for m in listed.json() for r in m["reports"]}
+            assert kinds <= {"open"}, name

@@ -29,9 +29,11 @@ def test_the_boundary_table_is_the_protocols_and_independent_of_data(trial):
         # independent: the smallest x with P(p > 0.3 | Beta(1 + x, 1 + n - x)) > 0.9
         above = [x for x in range(n + 1) if beta.sf(0.3, 1 + x, 1 + n - x) > 0.9]
         assert row["min_events"] == (above[0] if above else None)
-    # every role reads the same table
+    # every role reads the same table; only roles that see arms are told which arm it watches
+    assert "watched_arm" not in table
+    assert trial.api(DSMB).ok("GET", BOUNDARY)["watched_arm"] == "msc"
     for username in (DSMB, SPONSOR, "admin", "analyst", "monitor", "pharmacist-co-01"):
-        assert trial.api(username).ok("GET", BOUNDARY) == table
+        assert trial.api(username).ok("GET", BOUNDARY)["table"] == table["table"]
 
 
 def test_the_rule_trips_at_the_tables_count_and_alerts_the_dsmb(

@@ -53,7 +53,7 @@ class ResponseIn(Strict):
 def stopping_rule(request: HttpRequest) -> dict[str, Any]:
     """The protocol's Bayesian safety stopping rule and its boundary table (for each number
     treated in the watched arm, the smallest event count that trips it): no trial data."""
-    return presenters.boundary_view()
+    return presenters.boundary_view(request_actor(request))
 
 
 @router.get("/dsmb/signals")

@@ -86,18 +86,22 @@ def meeting_view(actor: Actor, meeting: Meeting) -> dict[str, Any]:
             "recommendations": [recommendation_view(actor, r) for r in recommendations]}
 
 
-def boundary_view() -> dict[str, Any]:
-    """The protocol's rule and its table, fixed in advance: no trial data, for every role."""
+def boundary_view(actor: Actor) -> dict[str, Any]:
+    """The protocol's rule and its table, fixed in advance: no trial data, for every role; the
+    watched arm is named to roles that see arms only (to the others: "the experimental arm")."""
     rule = get_protocol().safety_monitoring
     if rule is None:
         return {"declared": False}
     a, b = rule.prior
     table = boundary.boundary_table(a, b, rule.threshold, rule.cutoff, rule.max_n)
-    return {"declared": True, "arm": rule.arm, "prior": [a, b], "threshold": rule.threshold,
+    view: dict[str, Any] = {"declared": True, "prior": [a, b], "threshold": rule.threshold,
             "cutoff": rule.cutoff, "max_n": rule.max_n,
             "toxicity": {"min_grade": rule.toxicity.min_grade,
                          "serious_related": rule.toxicity.serious_related},
             "table": [row.to_dict() for row in table]}
+    if actor.policy.sees_any_arm(actor.role):
+        view["watched_arm"] = rule.arm
+    return view
 
 
 def signals_view(actor: Actor) -> list[dict[str, Any]]:

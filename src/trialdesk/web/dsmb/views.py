@@ -133,5 +133,5 @@ def stopping_rule(request: HttpRequest, actor: Actor) -> HttpResponse:
     if presenters.sees_closed(actor):
         alerts.deliver()  # alerts not sent yet are tried again when the DSMB looks
     return render(request, "dsmb/boundary.html", {
-        "actor": actor, "rule": presenters.boundary_view(),
+        "actor": actor, "rule": presenters.boundary_view(actor),
         "signals": presenters.signals_view(actor), "dsmb": presenters.sees_closed(actor)})
