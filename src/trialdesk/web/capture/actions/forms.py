@@ -17,7 +17,7 @@ from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor, require
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
-from trialdesk.web.safety.infusion import link_infusion_reaction
+from trialdesk.web.safety.reactions import link_reaction
 from trialdesk.web.trials.kits import typed_kit_code
 from trialdesk.web.trials.models import Participant
 
@@ -184,8 +184,8 @@ def do_save_form(
         changes=changes or {"confirmed": {"old": old_confirmed, "new": sorted(confirmed)}},
         reason=reason,
     )
-    # an infusion reaction recorded here is an adverse event too (created once, linked)
-    link_infusion_reaction(actor, instance)
+    # a reaction recorded on a form is an adverse event too (safety.reactions: once, linked)
+    link_reaction(actor, instance)
     confirmed_warnings = [w for w in result.warnings if w.confirmed]
     if confirmed_warnings or old_status is not None:  # a new form has no queries to close yet
         _sync_auto_queries(actor, instance, confirmed_warnings, now)

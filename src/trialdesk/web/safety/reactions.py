@@ -1,6 +1,6 @@
 """Infusion reactions recorded on the infusion form become adverse events.
 
-Data capture's ``do_save_form`` calls :func:`link_infusion_reaction` inside its own transaction
+Data capture's ``do_save_form`` calls :func:`link_reaction` inside its own transaction
 after saving a form: an infusion form whose reaction field says yes gets one adverse event,
 linked to the form entry (``source_form``) and created once; later saves of the same entry find
 it linked. The event starts as a possibly related, grade 1 event of unknown expectedness, with
@@ -35,7 +35,7 @@ def _onset(values: dict[str, Any]) -> dt.date:
         return clock.now().date()
 
 
-def link_infusion_reaction(actor: Actor, instance: Any) -> AdverseEvent | None:
+def link_reaction(actor: Actor, instance: Any) -> AdverseEvent | None:
     """Create (once) the adverse event of an infusion reaction recorded on ``instance`` (a saved
     form entry); return it, or None when the entry records no reaction. Runs inside the caller's
     write transaction, so the form and its event are stored together or not at all."""
