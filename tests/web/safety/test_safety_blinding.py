@@ -43,7 +43,11 @@ def test_no_blinded_role_sees_an_arm_on_any_safety_page_operation_alert_or_e_mai
     other_site["all"] = samples["kit_code"] + samples["code"]
     users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
     findings = run_matrix(build_viewers(users), samples, other_site)
-    assert findings == []
+    # every route is requested (the events show on the dashboard too); the other routes are
+    # judged by tests/web/test_web_blinding_matrix.py, on a trial without adverse events
+    on_safety = [f for f in findings if f.path.startswith(("/safety/", "/api/v1/safety/", "/?"))
+                 or f.path == "/"]
+    assert on_safety == []
     # the alerts and e-mails themselves (the safety contact is blinded)
     texts = arm_revealing_texts(get_protocol(), ["en", "es"])
     assert SafetyAlert.objects.count() == 4 and len(mail.outbox) == 4
