@@ -36,7 +36,7 @@ class Toxicity(StrictModel):
 
 
 class SafetyMonitoring(StrictModel):
-    """The stopping rule: the arm watched, the toxicity, the Beta prior, threshold, cutoff, max_n."""
+    """The stopping rule: watched arm, toxicity, Beta prior, threshold, cutoff, max_n."""
 
     arm: Code
     toxicity: Toxicity

@@ -14,7 +14,7 @@ from trial_factory import PASSWORD
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # the apps whose tables hold trial data, accounts and the audit trail
-DATA_APPS = ("core", "trials", "capture", "accounts", "auth", "safety")
+DATA_APPS = ("core", "trials", "capture", "accounts", "auth", "safety", "dsmb")
 
 RESPIRATORY_OK = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
 VITALS_OK = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}
@@ -454,4 +454,67 @@ BUILDERS.update({
     ("PATCH", "/api/v1/safety/adverse-events/{ae_id}"): _update_safety_event,
     ("POST", "/api/v1/safety/adverse-events/{ae_id}/follow-ups"): _follow_up_safety_event,
     ("POST", "/api/v1/safety/adverse-events/{ae_id}/code"): _code_safety_event,
+})
+
+
+# --- the DSMB: meetings, reports, signed recommendations, the sponsor's response (issue 15) ----
+
+DSMB_MEETINGS = "/api/v1/dsmb/meetings"
+
+
+def _dsmb_meeting(s: Scenarios) -> int:
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    return s.api("dsmb_statistician").ok("POST", DSMB_MEETINGS, {
+        "date": today, "kind": "scheduled", "cutoff": today})["id"]
+
+
+def _create_dsmb_meeting(s: Scenarios) -> WriteRequest:
+    s.api("dsmb_statistician")
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    return WriteRequest("dsmb_statistician", "POST", DSMB_MEETINGS,
+                        {"date": today, "kind": "ad_hoc", "cutoff": today,
+                         "attendees": "Chair; DSMB statistician"}, ("create_dsmb_meeting",),
+                        extra={"changes": {"kind": {"old": None, "new": "ad_hoc"}}})
+
+
+def _generate_dsmb_report(s: Scenarios) -> WriteRequest:
+    s.randomized()
+    meeting = _dsmb_meeting(s)
+    return WriteRequest("dsmb_statistician", "POST", f"{DSMB_MEETINGS}/{meeting}/reports",
+                        {"kind": "closed"}, ("generate_dsmb_report",),
+                        extra={"changes": {"kind": {"old": None, "new": "closed"}}})
+
+
+def _sign_dsmb_recommendation(s: Scenarios) -> WriteRequest:
+    from trial_factory import PASSWORD
+
+    meeting = _dsmb_meeting(s)
+    return WriteRequest("dsmb_statistician", "POST", f"{DSMB_MEETINGS}/{meeting}/recommendation",
+                        {"decision": "continue", "password": PASSWORD,
+                         "rationale": "No safety signal at this data cut-off."},
+                        ("sign_dsmb_recommendation",),
+                        extra={"changes": {"decision": {"old": None, "new": "continue"}}})
+
+
+def _respond_dsmb_recommendation(s: Scenarios) -> WriteRequest:
+    from trial_factory import PASSWORD
+
+    meeting = _dsmb_meeting(s)
+    signed = s.api("dsmb_statistician").ok("POST", f"{DSMB_MEETINGS}/{meeting}/recommendation", {
+        "decision": "pause_enrollment", "password": PASSWORD,
+        "rationale": "Pause while two events are reviewed."})
+    s.api("safety_contact")
+    return WriteRequest("safety_contact", "POST",
+                        f"/api/v1/dsmb/recommendations/{signed['id']}/response",
+                        {"response": "accepted", "text": "Enrollment paused at every site."},
+                        ("respond_dsmb_recommendation",),
+                        extra={"changes": {"response": {"old": None, "new": "accepted"}}})
+
+
+BUILDERS.update({
+    ("POST", DSMB_MEETINGS): _create_dsmb_meeting,
+    ("POST", "/api/v1/dsmb/meetings/{meeting_id}/reports"): _generate_dsmb_report,
+    ("POST", "/api/v1/dsmb/meetings/{meeting_id}/recommendation"): _sign_dsmb_recommendation,
+    ("POST", "/api/v1/dsmb/recommendations/{recommendation_id}/response"):
+        _respond_dsmb_recommendation,
 })

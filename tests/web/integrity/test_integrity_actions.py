@@ -28,6 +28,9 @@ THROUGH_THE_API = {
     # adverse events as records (issue 15)
     "do_report_adverse_event", "do_update_adverse_event", "do_record_follow_up",
     "do_code_adverse_event",
+    # the DSMB (issue 15)
+    "do_create_meeting", "do_generate_report", "do_sign_recommendation",
+    "do_respond_recommendation",
 }
 DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_set_language",
           "do_create_dummy_allocation",
@@ -38,7 +41,9 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           # tests/web/safety/test_safety_alert_delivery.py (after the reporting transaction)
           "do_record_alert_delivery",
           # tests/web/safety/test_safety_dictionary.py (the command line's)
-          "do_load_dictionary"}
+          "do_load_dictionary",
+          # tests/web/dsmb/test_dsmb_stopping_rule.py (run by the receivers of a saved event)
+          "do_check_stopping_rule", "do_record_signal_delivery"}
 
 
 def test_every_action_is_covered_by_an_integrity_test():

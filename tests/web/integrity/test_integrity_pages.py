@@ -34,6 +34,9 @@ POST_PAGES = {
     "/pharmacy/", "/screen/", "/screen/check/",
     # adverse events (issue 15)
     "/safety/report/", "/safety/coding/", "/safety/events/1/edit/", "/safety/events/1/follow-up/",
+    # the DSMB (issue 15)
+    "/dsmb/", "/dsmb/meetings/1/reports/", "/dsmb/meetings/1/recommendation/",
+    "/dsmb/recommendations/1/response/",
 }
 # signing with a wrong (here: empty) password is audited, so that guessing is throttled
 AUDITED_REFUSALS = {"signature_password_failed"}

@@ -50,8 +50,8 @@ def meetings(request: HttpRequest, actor: Actor) -> HttpResponse:
         "may_create": actor.can(Permission.RECOMMEND)}, status=422 if error else 200)
 
 
+@require_GET  # 405 to every role, before the permission
 @page(MEETING_READERS, record_readers=None)
-@require_GET
 def meeting(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse:
     found = presenters.access_meeting(meeting_id)
     return render(request, "dsmb/meeting.html", {
@@ -109,8 +109,8 @@ def respond(request: HttpRequest, actor: Actor, recommendation_id: int) -> HttpR
     return redirect("dsmb:meetings")
 
 
+@require_GET  # 405 to every role, before the permission
 @page(MEETING_READERS, record_readers=None)
-@require_GET
 def report(request: HttpRequest, actor: Actor, report_id: int) -> HttpResponse:
     found = presenters.access_report(actor, report_id)
     response = HttpResponse(found.html, content_type="text/html; charset=utf-8")
@@ -118,8 +118,8 @@ def report(request: HttpRequest, actor: Actor, report_id: int) -> HttpResponse:
     return response
 
 
+@require_GET  # 405 to every role, before the permission
 @page(MEETING_READERS, record_readers=None)
-@require_GET
 def report_pdf(request: HttpRequest, actor: Actor, report_id: int) -> HttpResponse:
     found = presenters.access_report(actor, report_id)
     response = HttpResponse(documents.pdf(found.html), content_type="application/pdf")
@@ -127,8 +127,8 @@ def report_pdf(request: HttpRequest, actor: Actor, report_id: int) -> HttpRespon
     return response
 
 
+@require_GET  # 405 to every role, before the permission
 @page(ANY_ROLE, record_readers=None)
-@require_GET
 def stopping_rule(request: HttpRequest, actor: Actor) -> HttpResponse:
     if presenters.sees_closed(actor):
         alerts.deliver()  # alerts not sent yet are tried again when the DSMB looks
