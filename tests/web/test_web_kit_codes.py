@@ -82,3 +82,22 @@ def test_a_code_copied_as_printed_costs_no_statement(trial, django_assert_num_qu
         assert typed_kit_code(kit) == kit
     with django_assert_num_queries(1):  # a look-alike or lower case asks the list's scheme
         assert typed_kit_code(kit.lower()) == kit
+
+
+def test_the_api_finds_a_kit_typed_with_look_alikes(trial):
+    investigator = trial.api("investigator-co-01")
+    kit = ""
+    for _ in range(12):
+        _, kit = randomize(investigator)
+        if {"0", "1"} & set(kit):
+            break
+    typed = kit.replace("-", "").replace("0", "o").replace("1", "I")
+    pharmacist = trial.api("pharmacist-co-01")
+    response = pharmacist.get(f"/api/v1/kits/{typed}")
+    assert response.status_code == 200, response.content
+    assert response.json()["kit_code"] == kit
+    dispensed = pharmacist.post(f"/api/v1/kits/{typed}/dispense", {"lot": "LOT-API"})
+    assert dispensed.status_code == 201, dispensed.content
+    assert dispensed.json()["kit_code"] == kit
+    # the other site's pharmacist gets the same 404 as for a kit that does not exist
+    assert trial.api("pharmacist-co-02").get(f"/api/v1/kits/{typed}").status_code == 404

@@ -13,6 +13,7 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import NotFound
 from trialdesk.web.core.models import Site
 from trialdesk.web.core.permissions import READ_PARTICIPANTS
+from trialdesk.web.trials.kits import typed_kit_code
 from trialdesk.web.trials.models import (
     AllocationSlot,
     FinalUnblinding,
@@ -91,7 +92,7 @@ def access_kit_by_code(actor: Actor, kit_code: str) -> AllocationSlot:
     """Return an allocated kit the actor may see the arm of (pharmacist: own site only)."""
     slot = (
         AllocationSlot.objects.select_related("randomization__participant__site")
-        .filter(kit_code=kit_code.strip().upper(), used=True)
+        .filter(kit_code=typed_kit_code(kit_code), used=True)  # look-alikes read as meant
         .first()
     )
     if slot is None:
