@@ -37,12 +37,33 @@ server's CPU per randomization):
 The durable commit rate measured alongside: 3,300-5,000 commits/s (ratio 0.012-0.029), down to
 ~300/s while other runs hammered the disk. On this shared machine the same code varies by 2x
 from run to run (17.5 and 13.0 ms, 51 and 95 rand/s): compare CPU ms/rand over several runs.
-The goal (>= 400 randomizations/s, p99 < 250 ms) is not reached: in-process (Django's test
-client, no HTTP) one randomization costs 12-14 ms of CPU (loaded machine) and ~9,000 Python
-function calls for 18 SQL statements; two thirds of it is the ORM building and reading ~16
-queries (~450 calls each), the rest token auth, the access check, ninja and the middlewares
-(~5%). 400/s on 2 cores leaves 5 ms of CPU per randomization for server and clients together
-(the clients alone take ~2 ms here).
+
+After 26e9762 (issue 12, finding 8: 11 SQL statements instead of 18, each in plain SQL through
+trialdesk/web/core/sql.py, and persistent SQLite connections, CONN_MAX_AGE=60). In-process
+(the WSGI application called directly, one randomization after another, quiet machine) a
+randomization costs ~2 ms of CPU and ~3,100 Python calls (12.6 ms and ~16,000 before). Through
+gunicorn, with another session's test suite taking one core and the disk (load 4-9), the
+old and new code run alternately, 1,000 randomizations each:
+
+    code                        gunicorn  rand/s  p50 ms  p95 ms  p99 ms  CPU ms  load  commits/s
+    before 26e9762 (its parent)      4x4    19.1  1478.5  3626.9  4239.8    17.0  6.62        211
+                                     4x4    29.9   922.3  2048.0  2486.9    14.0  5.85        354
+    after 26e9762                    4x4   103.6   230.4   704.6   930.6     4.6  6.17        239
+                                     4x4    98.0   280.2   650.3   832.4     5.2  6.27        276
+      (less load, 300 rand.)         4x4   190.4   143.4   325.7   379.5     4.2  3.80       3989
+      (1,000 randomizations)         4x4   194.7   122.8   334.5   368.4     5.7  3.45       1781
+                                     2x2   185.3   180.7   264.6   296.5     4.7  4.28       4184
+                                     4x1   256.6   119.4   263.7   312.3     4.5  3.83       3646
+                                     2x4   209.8   161.7   278.0   343.9     5.1  3.73       4075
+
+The server's CPU per randomization fell from 12-17 ms to 4.2-5.7 ms (the rest: gunicorn ~0.6 ms
+a request with its access log, measured with a bare WSGI application, and contention among
+16 threads on a loaded machine). No gunicorn shape stood out beyond the noise (2x2, 2x4, 4x1,
+4x2, 3x2 against 4x4, several rounds), so the default stays 4x4. The goal (>= 400/s, p99 <
+250 ms) is not reached here: 400/s on 2 cores leaves 5 ms of CPU per randomization for server
+and clients together, the clients take ~1.7 ms, so the server must stay under ~3.3 ms on a
+machine nobody else is using; and while the disk is this busy (a fsync of 3-5 ms, the
+commits/s column) the one serialized writer caps the rate at 200-350/s whatever the CPU.
 """
 
 from __future__ import annotations
