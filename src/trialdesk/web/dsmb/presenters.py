@@ -88,7 +88,7 @@ def meeting_view(actor: Actor, meeting: Meeting) -> dict[str, Any]:
 
 def boundary_view(actor: Actor) -> dict[str, Any]:
     """The protocol's rule and its table, fixed in advance: no trial data, for every role; the
-    watched arm is named to roles that see arms only (to the others: "the experimental arm")."""
+    watched arm is named to roles that see arms only."""
     rule = get_protocol().safety_monitoring
     if rule is None:
         return {"declared": False}
