@@ -17,7 +17,7 @@ from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import ANY_ROLE
 from trialdesk.web.dsmb import actions, alerts, presenters
 from trialdesk.web.dsmb import render as documents
-from trialdesk.web.dsmb.models import Meeting
+from trialdesk.web.dsmb.models import Meeting, SignalAlert
 from trialdesk.web.dsmb.presenters import MEETING_READERS
 from trialdesk.web.trials.models import DsmbRecommendation
 
@@ -132,6 +132,8 @@ def report_pdf(request: HttpRequest, actor: Actor, report_id: int) -> HttpRespon
 def stopping_rule(request: HttpRequest, actor: Actor) -> HttpResponse:
     if presenters.sees_closed(actor):
         alerts.deliver()  # alerts not sent yet are tried again when the DSMB looks
+    undelivered = (SignalAlert.objects.exclude(status=SignalAlert.SENT).order_by("pk")
+                   if presenters.sees_closed(actor) else [])
     return render(request, "dsmb/boundary.html", {
-        "actor": actor, "rule": presenters.boundary_view(actor),
+        "actor": actor, "rule": presenters.boundary_view(actor), "undelivered": undelivered,
         "signals": presenters.signals_view(actor), "dsmb": presenters.sees_closed(actor)})
