@@ -8,6 +8,7 @@ import datetime as dt
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trialdesk.blinding import Permission
@@ -88,7 +89,7 @@ def sign(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse:
     except (InvalidInput, Conflict) as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(request, "Recommendation signed.")
+        messages.success(request, _("Recommendation signed."))
     return redirect("dsmb:meeting", found.pk)
 
 
@@ -103,7 +104,7 @@ def respond(request: HttpRequest, actor: Actor, recommendation_id: int) -> HttpR
     except (InvalidInput, Conflict) as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(request, "Response recorded.")
+        messages.success(request, _("Response recorded."))
     if answer is not None:
         return redirect("dsmb:meeting", answer.recommendation.signature.meeting_id)
     return redirect("dsmb:meetings")
