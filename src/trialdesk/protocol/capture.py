@@ -47,6 +47,9 @@ class FormField(StrictModel):
     choices: list[Choice] = PydanticField(default_factory=list)
     derived: Expression | None = None
     help: LocalizedText | None = None
+    # a kit code copied from the kit's label: stored as printed on the kit when it reads as one,
+    # so that a look-alike typed (O for 0, I or L for 1) finds the kit
+    kit_label: bool = False
 
     @model_validator(mode="after")
     def _options_fit_the_type(self) -> FormField:
@@ -58,6 +61,8 @@ class FormField(StrictModel):
             raise ValueError(f"ranges apply to integer and decimal fields, not {self.type} fields")
         if self.derived is not None and self.type not in NUMERIC_TYPES:
             raise ValueError("a derived field must be integer or decimal")
+        if self.kit_label and self.type != "text":
+            raise ValueError(f"a kit code field is a text field, not a {self.type} field")
         return self
 
 

@@ -22,11 +22,6 @@ from trialdesk.web.trials.kits import typed_kit_code
 from trialdesk.web.trials.models import Participant
 
 AUTO_CLOSE_TEXT = "closed automatically: the value no longer breaks the rule"
-# The field that holds a kit code copied from the bag (the infusion form's): kept as the kit's
-# printed form when it reads as a kit code, so that a code typed with a look-alike (O for 0, I or
-# L for 1 in a Crockford list) is stored as the code on the kit (issue 14). Other text is kept as
-# typed: whether it names the participant's kit is for a query, not for a refusal.
-KIT_CODE_FIELD = "kit_code"
 
 
 def randomization_date(participant: Participant) -> dt.date | None:
@@ -61,12 +56,16 @@ def _snapshot(form: Form, code: str, values: Mapping[str, Any]) -> Any:
 
 
 def _read_kit_code(form: Form, raw_values: Mapping[str, Any]) -> Mapping[str, Any]:
-    typed = raw_values.get(KIT_CODE_FIELD)
-    if not isinstance(typed, str) or not typed.strip():
-        return raw_values
-    if not any(f.code == KIT_CODE_FIELD and f.type == "text" for f in form.fields):
-        return raw_values
-    return {**raw_values, KIT_CODE_FIELD: typed_kit_code(typed)}
+    """A field the protocol marks ``kit_label`` (a kit code copied from the kit's label) is kept
+    as the kit's printed code when it reads as one, so that a code typed with a look-alike (O for
+    0, I or L for 1 in a Crockford list) is stored as the code on the kit (issue 14). Other text
+    is kept as typed: whether it names the participant's kit is for a query, not a refusal."""
+    read = dict(raw_values)
+    for form_field in form.fields:
+        typed = raw_values.get(form_field.code)
+        if form_field.kit_label and isinstance(typed, str) and typed.strip():
+            read[form_field.code] = typed_kit_code(typed)
+    return read
 
 
 def _uses_randomization_date(form: Form) -> bool:
