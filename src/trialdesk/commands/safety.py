@@ -259,6 +259,32 @@ def deadlines(
 
 
 # -- load-dictionary ----------------------------------------------------------------------------
-# Added by the web layer (issue 15): `trialdesk safety load-dictionary --meddra DIR` reads the
-# release with trialdesk.safety.meddra.load_meddra and stores it. Register it on `command` here,
-# importing Django inside the function body.
+
+
+@command.command("load-dictionary")
+@click.option("--meddra", "folder", required=True,
+              type=click.Path(exists=True, file_okay=False),
+              help="The MedAscii folder of the sponsor's licensed MedDRA release.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="The server's data directory (default: as `trialdesk serve`).")
+@click.option("--database", default=None, envvar="DATABASE_URL", help="Database URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def load_dictionary(folder: str, data_dir: str | None, database: str | None,
+                    as_json: bool) -> None:
+    """Make a MedDRA release the coding dictionary (terms stay verbatim without one)."""
+    from trialdesk.web.bootstrap import migrate, setup_django
+    from trialdesk.web.datadir import DEFAULT_DATA_DIR
+
+    setup_django(data_dir=data_dir or DEFAULT_DATA_DIR, database=database)
+    migrate()
+    from trialdesk.web.core.errors import InvalidInput
+    from trialdesk.web.safety.dictionary import load_dictionary_from_command_line
+
+    try:
+        loaded = load_dictionary_from_command_line(folder)
+    except InvalidInput as error:
+        raise click.UsageError(f"--meddra: {error.rule}") from None
+    if as_json:
+        _emit(dict(loaded))
+        return
+    click.echo("MedDRA release loaded: " + ", ".join(f"{k} {v}" for k, v in loaded.items()))
