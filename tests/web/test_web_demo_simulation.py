@@ -115,6 +115,18 @@ def test_a_simulated_trial_runs_to_the_final_unblinding(simulated, monkeypatch):
     assert AuditRecord.objects.filter(action="raise_query").exists()
     assert AuditRecord.objects.filter(action="answer_query").exists()
     assert AuditRecord.objects.filter(action="lock").exists()
+    # adverse events reported to the safety database too, serious ones followed up, deaths with
+    # their death report; the DSMB met at half and at full enrollment
+    from trialdesk.web.dsmb.models import Meeting, Report, SignedRecommendation, SponsorResponse
+    from trialdesk.web.safety.models import AdverseEvent, AdverseEventFollowUp
+
+    # (an infusion reaction on the infusion form makes an event of its own)
+    assert AdverseEvent.objects.filter(source=AdverseEvent.REPORTED).count() == (
+        FormInstance.objects.filter(form="adverse_event").count()) > 0
+    assert AdverseEvent.objects.filter(death=True).count() == counts["died"]
+    assert AdverseEventFollowUp.objects.filter(kind="death_report").count() == counts["died"]
+    assert Meeting.objects.count() == 2 == SignedRecommendation.objects.count()
+    assert Report.objects.count() == 4 and SponsorResponse.objects.count() == 2
     # the audit trail verifies, as `trialdesk audit verify` checks it
     for name in ("TRIALDESK_DATA_DIR", "DATABASE_URL", "TRIALDESK_PROTOCOL"):
         monkeypatch.delenv(name, raising=False)

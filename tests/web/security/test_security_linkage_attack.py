@@ -269,4 +269,6 @@ def test_no_blinded_role_links_participants_to_arms_and_the_attack_has_teeth(
     teeth = _attacks([leaky["analyst"], leaky["data_manager"]], real)
     assert teeth[("analyst", "analysis groups")][0] < 1e-20
     assert teeth[("analyst", "token scan")][0] < 1e-6  # "group 1" now tells the arm
-    assert teeth[("data_manager", "KM death steps")][0] < ALPHA
+    # every death the steps place is placed right (p of n right out of n, either labelling)
+    p, placed = teeth[("data_manager", "KM death steps")]
+    assert placed >= 8 and p <= 2 * 0.5 ** placed + 1e-12, (p, placed)

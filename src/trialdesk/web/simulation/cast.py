@@ -22,6 +22,7 @@ class Cast:
     approver: Actor  # approves the final unblinding (sees arms already)
     analyst: Actor  # reads the analysis report (blinded until the final unblinding)
     passwords: dict[str, str]
+    sponsor: Actor | None = None  # answers the DSMB's recommendations
 
 
 def _first(actors: list[Actor], *permissions: str, without: str | None = None) -> Actor | None:
@@ -54,4 +55,5 @@ def find_cast(passwords: dict[str, str]) -> Cast:
     if not teams or data_manager is None or approver is None or analyst is None:
         raise RuntimeError("the demo users are incomplete: no site team, data manager, DSMB or "
                            "analyst")
-    return Cast(teams, data_manager, approver, analyst, passwords)
+    return Cast(teams, data_manager, approver, analyst, passwords,
+                _first(trial_wide, "respond_recommendation"))

@@ -27,6 +27,7 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.simulation import nct04390152_model as model
+from trialdesk.web.simulation import safety
 from trialdesk.web.simulation.cast import Cast, SiteTeam
 from trialdesk.web.simulation.outcomes import control_arm, draw_course
 from trialdesk.web.simulation.timeline import Timeline
@@ -120,6 +121,10 @@ class Flow:
         person.randomized_at, person.kit_code = clock.now(), result.kit_code
         tally = self.tally
         tally.randomized += 1
+        if tally.randomized in {max(self.target // 2, 1), self.target}:  # the DSMB's looks
+            label = ("Interim review at half enrollment" if tally.randomized < self.target
+                     else "Review at the end of enrollment")
+            self.timeline.after(DAY * 10, lambda: self._dsmb_meeting(label))
         today = clock.today()
         tally.first_randomization = tally.first_randomization or today
         tally.last_randomization = today
@@ -219,6 +224,16 @@ class Flow:
             return
         seq = person.log_seq[form_code] = person.log_seq.get(form_code, 0) + 1
         self._save(person, person.team.coordinator, LOG_VISIT, form_code, seq, values)
+        if form_code == "adverse_event":
+            self._report_safety(person, values)
+
+    def _report_safety(self, person: Person, values: dict[str, Any]) -> None:
+        reporter = person.team.coordinator
+        event, due = safety.report_event(reporter, person.participant, values)
+        if due is not None:
+            when = dt.datetime.combine(due, dt.time(10), tzinfo=dt.UTC)
+            self.timeline.at(max(when, clock.now() + HOUR),
+                             lambda: safety.follow_up(reporter, event, values))
 
     def _save(self, person: Person, actor: Actor, visit_code: str, form_code: str, seq: int,
               values: dict[str, Any]) -> None:
@@ -250,6 +265,11 @@ class Flow:
             self.timeline.after(DAY * self.rng.uniform(1, 4), lambda: do_close_query(
                 self.cast.data_manager, query, text="Answer accepted."))
         self.timeline.after(DAY * self.rng.uniform(1, 6), answer)
+
+    def _dsmb_meeting(self, label: str) -> None:
+        dsmb = self.cast.approver
+        safety.hold_meeting(dsmb, self.cast.sponsor, self.cast.passwords[dsmb.username],
+                            label=label)
 
     # --- signatures ------------------------------------------------------------------------
     def _queue_signature(self, person: Person, visit: Visit) -> None:

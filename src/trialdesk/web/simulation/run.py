@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import os
 import random
 import time
 from collections.abc import Callable
@@ -94,6 +96,7 @@ def simulate_trial(
         trial_actions.do_load_sites(actor="demo")
         users = create_demo_users(data_dir)
         size = None if participants <= get_protocol().design.target_enrollment else participants
+        _demo_allocation_seed(data_dir, seed)
         commitment = commit_allocation_list(data_dir, size)
         cast = find_cast({u["username"]: u["password"] for u in users})
         report("setup", 1, 1)
@@ -145,6 +148,18 @@ def simulate_trial(
         not_randomized=flow.tally.not_randomized,
         counts=consort_counts(by_arm=stop_at == "final"), users=users, commitment=commitment,
         seconds=seconds, cpu_seconds=cpu, outputs=outputs)
+
+
+def _demo_allocation_seed(data_dir: Path, seed: int) -> None:
+    """The demo's allocation seed comes from ``--seed``, so that the same seed gives the same
+    trial (arms and kit codes included). A real trial's seed is 256 random bits made once
+    (``trialdesk serve``): whoever knows a demo's ``--seed`` can re-derive its arms."""
+    path = data_dir / "allocation-seed"
+    if not path.exists():
+        digest = hashlib.sha256(f"trialdesk-demo-allocation\n{seed}".encode()).hexdigest()
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(digest + "\n")
 
 
 def _since(wall: float, cpu: float) -> tuple[float, float]:
