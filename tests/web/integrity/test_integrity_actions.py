@@ -61,6 +61,17 @@ class _Boom(RuntimeError):
     pass
 
 
+def _fail_after_the_audit_record(monkeypatch) -> None:
+    """Make the next audit anchor raise once written: the action's transaction must roll back."""
+    original = audit.AuditAnchor.objects.create
+
+    def create(**fields):
+        original(**fields)
+        raise _Boom("after the audit record")
+
+    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+
+
 def _create_user(trial):
     account_actions.do_create_user(actor="cli", username="new-monitor", role="monitor", site=None,
                                  password="a long enough pass phrase", language="es")
@@ -74,13 +85,7 @@ def _set_language(trial):
 def test_a_direct_action_that_fails_after_its_audit_record_stores_nothing(trial, monkeypatch,
                                                                           call):
     before = dump_database()
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise _Boom("after the audit record")
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    _fail_after_the_audit_record(monkeypatch)
     with pytest.raises(_Boom):
         call(trial)
     monkeypatch.undo()
@@ -93,13 +98,7 @@ def test_a_direct_action_that_fails_after_its_audit_record_stores_nothing(trial,
 
 def test_loading_sites_and_committing_the_list_are_all_or_nothing(db, monkeypatch):
     before = dump_database()
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise _Boom("after the audit record")
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    _fail_after_the_audit_record(monkeypatch)
     with pytest.raises(_Boom):
         trial_actions.do_load_sites(actor="cli")
     assert dump_database() == before
@@ -107,7 +106,7 @@ def test_loading_sites_and_committing_the_list_are_all_or_nothing(db, monkeypatc
     trial_actions.do_load_sites(actor="cli")
     assert Site.objects.exists()
     before = dump_database()
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    _fail_after_the_audit_record(monkeypatch)
     with pytest.raises(_Boom):
         trial_actions.do_commit_allocation_list(actor="cli", seed=b"integrity-seed-0123456789")
     monkeypatch.undo()
@@ -140,13 +139,7 @@ def test_creating_the_dummy_allocation_on_first_use_is_all_or_nothing_and_once(t
 
     DummyAllocation.objects.all().delete()  # a trial set up before dummy allocations existed
     before = dump_database()
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise _Boom("after the audit record")
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    _fail_after_the_audit_record(monkeypatch)
     with pytest.raises(_Boom):
         trial_actions.do_create_dummy_allocation(actor="system")
     monkeypatch.undo()
