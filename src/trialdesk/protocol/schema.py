@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from trialdesk.protocol.base import Code, PermissionName, StrictModel
 from trialdesk.protocol.capture import Form, FormField, Visit
 from trialdesk.protocol.design import Design, MaskedRole, StratumLevel
+from trialdesk.protocol.deviations import DeviationRules
 from trialdesk.protocol.expressions import Expression
 from trialdesk.protocol.registry import Registry
 from trialdesk.protocol.safety_monitoring import SafetyMonitoring
@@ -116,6 +117,8 @@ class Protocol(StrictModel):
     earliest_data_date: dt.date | None = None
     # the Bayesian safety stopping rule the DSMB watches (issue 15); optional
     safety_monitoring: SafetyMonitoring | None = None
+    # the protocol deviations' categories, severities and ethics reporting window (issue 16)
+    deviations: DeviationRules | None = None
 
     @model_validator(mode="after")
     def _safety_monitoring_arm(self) -> Protocol:
