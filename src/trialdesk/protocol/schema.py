@@ -12,6 +12,7 @@ from trialdesk.protocol.capture import Form, FormField, Visit
 from trialdesk.protocol.design import Design, MaskedRole, StratumLevel
 from trialdesk.protocol.deviations import DeviationRules
 from trialdesk.protocol.expressions import Expression
+from trialdesk.protocol.monitoring import Monitoring
 from trialdesk.protocol.registry import Registry
 from trialdesk.protocol.safety_monitoring import SafetyMonitoring
 from trialdesk.protocol.text import LocalizedText
@@ -117,6 +118,17 @@ class Protocol(StrictModel):
     earliest_data_date: dt.date | None = None
     # the Bayesian safety stopping rule the DSMB watches (issue 15); optional
     safety_monitoring: SafetyMonitoring | None = None
+    # the source data verification plan (issue 16); optional
+    monitoring: Monitoring | None = None
+
+    @model_validator(mode="after")
+    def _monitoring_names_forms(self) -> Protocol:
+        if self.monitoring is not None:
+            fields = {form.code: {field.code for field in form.fields} for form in self.forms}
+            errors = self.monitoring.unknown_references(fields)
+            if errors:
+                raise ValueError("; ".join(errors))
+        return self
     # the protocol deviations' categories, severities and ethics reporting window (issue 16)
     deviations: DeviationRules | None = None
 
