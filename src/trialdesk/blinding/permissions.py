@@ -36,6 +36,7 @@ class Permission(StrEnum):
     RAISE_QUERIES = "raise_queries"
     CLOSE_QUERIES = "close_queries"
     LOCK = "lock"
+    CONFIRM_LOCK_OVERRIDE = "confirm_lock_override"
     VERIFY_SOURCE = "verify_source"
     # statistics
     BLINDED_EXPORT = "blinded_export"
@@ -76,6 +77,8 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.CLOSE_QUERIES: "Close an answered data query.",
     Permission.LOCK:
         "Lock and unlock forms and the database, and request the final unblinding after lock.",
+    Permission.CONFIRM_LOCK_OVERRIDE:
+        "Confirm a lock the data manager requested despite outstanding checklist items (PI).",
     Permission.VERIFY_SOURCE:
         "Verify entered data against source documents, with the audit trail to hand.",
     Permission.BLINDED_EXPORT:
