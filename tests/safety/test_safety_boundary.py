@@ -20,6 +20,7 @@ from scipy import stats
 from trialdesk.safety.boundary import (
     BoundaryRow,
     boundary_table,
+    min_events,
     posterior_probability_above,
     trips,
 )
@@ -165,3 +166,18 @@ def test_reuses_the_design_function():
 def test_inputs_refused_naming_the_argument(call, message):
     with pytest.raises(ValueError, match=f"^{message}:"):
         call()
+
+
+@pytest.mark.parametrize("n", [1, 7, 20, 333, 5000])
+def test_one_row_equals_the_tables_row_and_scipy(n):
+    """``min_events`` gives the table's row n alone (the live rule asks for it at n = 5,000
+    treated in a large trial, where the whole table would cost seconds)."""
+    a, b, threshold, cutoff = 1.0, 1.0, 0.30, 0.90
+    x = min_events(n, a, b, threshold, cutoff)
+    if n <= 333:
+        assert x == boundary_table(a, b, threshold, cutoff, n)[-1].min_events
+    # independent: the tripping count is where scipy's Beta tail crosses the cutoff
+    assert stats.beta(a + x, b + n - x).sf(threshold) > cutoff
+    assert stats.beta(a + x - 1, b + n - x + 1).sf(threshold) <= cutoff
+    with pytest.raises(ValueError, match="n"):
+        min_events(0, a, b, threshold, cutoff)

@@ -94,6 +94,17 @@ def trips(x: int, n: int, prior_a: float, prior_b: float, threshold: float, cuto
     return posterior_probability_above(x, n, prior_a, prior_b, threshold) > cutoff
 
 
+def min_events(
+    n: int, prior_a: float, prior_b: float, threshold: float, cutoff: float
+) -> int | None:
+    """The smallest event count among ``n`` treated that trips the rule (None if none does):
+    one row of :func:`boundary_table`, without computing the rows before it."""
+    _check_rule(prior_a, prior_b, threshold, cutoff)
+    n = _check_count(n, "n", minimum=1)
+    [(_, x)] = posterior_boundary_table([n], threshold, cutoff, a=prior_a, b=prior_b)
+    return x
+
+
 def boundary_table(
     prior_a: float, prior_b: float, threshold: float, cutoff: float, max_n: int
 ) -> list[BoundaryRow]:

@@ -98,3 +98,60 @@ def test_a_failing_mail_server_is_retried_and_recorded(
     from trialdesk.web.dsmb.alerts import deliver
 
     assert deliver() == {"sent": len(alerts), "failed": 0}
+
+
+def test_an_infusion_after_the_toxicity_trips_the_rule(trial):
+    """The event came first, the infusion record later: the infusion raises both counts, so it
+    is the write that must evaluate the rule."""
+    arms = participants(trial, 6)
+    watched = sorted(code for code, arm in arms.items() if arm == "msc")[:2]
+    for code in watched:
+        add_event(trial, code, onset=days_ago(10), grade=4, life_threatening=True)
+    assert not SafetySignal.objects.exists()  # nobody treated yet
+    add_infusion(trial, watched[0], on=days_ago(12))
+    [signal] = SafetySignal.objects.all()  # 1 of 1: P(p > 0.3 | Beta(2, 1)) = 0.91 > 0.9
+    assert (signal.treated, signal.events) == (1, 1)
+
+
+def test_the_counts_now_equal_the_counts_at_a_cutoff_after_every_record(trial):
+    """Two ways to count (by the database now, record by record at a cut-off) give one result,
+    on events that test every branch of the toxicity definition."""
+    arms = participants(trial, 10)
+    codes = sorted(arms)
+    for code in codes[:8]:
+        add_infusion(trial, code, on=days_ago(20))
+    add_event(trial, codes[0], onset=days_ago(9), grade=4, life_threatening=True)
+    add_event(trial, codes[1], onset=days_ago(9), grade=3, hospitalization=True,
+              relatedness="definite")
+    add_event(trial, codes[2], onset=days_ago(9), grade=3, relatedness="definite")  # not serious
+    add_event(trial, codes[3], onset=days_ago(9), grade=2, hospitalization=True,
+              relatedness="unlikely")  # serious, not related
+    add_event(trial, codes[4], onset=days_ago(9), grade=5, death=True)
+    add_event(trial, codes[4], onset=days_ago(8), grade=4, life_threatening=True)  # counted once
+    add_event(trial, codes[9], onset=days_ago(9), grade=4, life_threatening=True)  # not treated
+    now, later = data.rule_status(), data.rule_status(days_ago(-30))
+    assert (now.treated, now.events, now.min_events, now.probability) == (
+        later.treated, later.events, later.min_events, later.probability)
+    watched = {code for code in codes[:8] if arms[code] == "msc"}
+    assert now.treated == len(watched)
+    assert now.events == len(watched & {codes[0], codes[1], codes[4]})
+
+
+def test_only_a_write_that_can_raise_the_count_evaluates_the_rule(trial, monkeypatch):
+    """Mild events, and events that are not the toxicity, do no work for the rule; the choice
+    uses no arm (the same events in both arms make the same calls)."""
+    calls: list[str] = []
+    original = data.rule_status
+    monkeypatch.setattr(data, "rule_status", lambda *a, **k: calls.append("x") or original(*a, **k))
+    arms = participants(trial, 8)
+    by_arm = {arm: sorted(code for code, given in arms.items() if given == arm)
+              for arm in set(arms.values())}
+    for arm, codes in sorted(by_arm.items()):
+        add_infusion(trial, codes[0], on=days_ago(20))
+        calls.clear()
+        add_event(trial, codes[0], onset=days_ago(9), grade=2, relatedness="possible")
+        add_event(trial, codes[0], onset=days_ago(9), grade=3, hospitalization=True,
+                  relatedness="unlikely")
+        assert calls == [], arm
+        add_event(trial, codes[0], onset=days_ago(8), grade=4, life_threatening=True)
+        assert calls == ["x"], arm
