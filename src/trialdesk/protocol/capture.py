@@ -95,3 +95,14 @@ class Visit(StrictModel):
     window_before: int = PydanticField(default=0, ge=0)
     window_after: int = PydanticField(default=0, ge=0)
     forms: list[str]
+    # forms of this visit shown prefilled with the screening record's values of the same field
+    # codes, saved only when the user submits them (issue 16): screening data are not retyped
+    prefill_from_screening: list[str] = PydanticField(default_factory=list)
+
+    @model_validator(mode="after")
+    def _prefilled_forms_belong_to_the_visit(self) -> Visit:
+        unknown = [code for code in self.prefill_from_screening if code not in self.forms]
+        if unknown:
+            raise ValueError(f"prefill_from_screening names {', '.join(unknown)}, not a form of "
+                             f"visit {self.code!r}")
+        return self
