@@ -41,6 +41,11 @@ def test_users_create_checks_role_and_site(tmp_path):
     unknown = trialdesk("users", "create", "--username", "ana", "--role", "sponsor",
                         "--data-dir", str(tmp_path), data_dir=tmp_path, check=False)
     assert unknown.returncode == 2 and "--role" in unknown.stderr
+    no_address = trialdesk("users", "create", "--username", "ana", "--role", "dsmb_statistician",
+                           "--email", "ana", "--data-dir", str(tmp_path), data_dir=tmp_path,
+                           check=False)
+    assert no_address.returncode == 2 and "--email" in no_address.stderr
     created = trialdesk("users", "create", "--username", "ana", "--role", "investigator",
-                        "--site", "CO-02", "--json", "--data-dir", str(tmp_path), data_dir=tmp_path)
+                        "--site", "CO-02", "--email", "ana@example.org", "--json",
+                        "--data-dir", str(tmp_path), data_dir=tmp_path)
     assert json.loads(created.stdout)["site"] == "CO-02"

@@ -11,7 +11,8 @@ from trial_factory import PASSWORD
 from trialdesk.web.core.models import AuditRecord, Membership
 
 NEW_USER = {"username": "ana.gomez", "role": "coordinator", "site": "CO-02",
-            "password": "a long enough pass phrase", "language": "es"}
+            "password": "a long enough pass phrase", "language": "es",
+            "email": "ana.gomez@example.org"}
 REASON = {"reason": "left the study team on 2026-02-01"}
 
 
@@ -37,9 +38,11 @@ def test_admin_lists_every_account_with_role_site_language_and_state(trial, admi
     assert response.status_code == 200
     rows = {row["username"]: row for row in response.json()}
     assert set(rows) == set(trial.users)
-    assert rows["investigator-co-02"] | {"last_login": None, "date_joined": None} == {
+    row = rows["investigator-co-02"] | {"last_login": None, "date_joined": None}
+    assert row == {
         "username": "investigator-co-02", "role": "investigator", "site": "CO-02",
-        "language": "", "active": True, "last_login": None, "date_joined": None}
+        "language": "", "email": trial.users["investigator-co-02"].email, "active": True,
+        "last_login": None, "date_joined": None}
     assert rows["dsmb_statistician"]["site"] is None
     assert list(rows) == sorted(rows)
 
@@ -64,15 +67,16 @@ def test_admin_creates_a_user_who_can_then_sign_in_with_the_role(admin):
     response = admin.post("/api/v1/users", NEW_USER)
     assert response.status_code == 201, response.content
     body = response.json()
-    assert {k: body[k] for k in ("username", "role", "site", "language", "active")} == {
+    assert {k: body[k] for k in ("username", "role", "site", "language", "email", "active")} == {
         "username": "ana.gomez", "role": "coordinator", "site": "CO-02", "language": "es",
-        "active": True}
+        "email": "ana.gomez@example.org", "active": True}
     assert NEW_USER["password"] not in response.content.decode()
     [record] = _new_records(before)
     assert (record.actor, record.action, record.object_id) == ("admin", "create_user",
                                                                "ana.gomez")
     assert record.changes == {"role": {"old": None, "new": "coordinator"},
                               "site": {"old": None, "new": "CO-02"},
+                              "email": {"old": None, "new": "ana.gomez@example.org"},
                               "active": {"old": None, "new": True}}
     token = ApiClient(None).post("/api/v1/auth/token", {"username": "ana.gomez",
                                                         "password": NEW_USER["password"]})
@@ -89,6 +93,7 @@ def test_admin_creates_a_user_who_can_then_sign_in_with_the_role(admin):
     ({"role": "monitor"}, "site"),                  # a trial-wide role has none
     ({"site": "ZZ-99"}, "site"),
     ({"language": "fr"}, "language"),
+    ({"email": "ana at example.org"}, "email"),
     ({"username": "monitor"}, "username"),          # taken
     ({"username": "ana gomez"}, "username"),        # a space
     ({"username": ""}, "username"),

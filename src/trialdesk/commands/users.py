@@ -45,10 +45,12 @@ def command() -> None:
               help="Password (default: a random one, printed once). At least 12 characters.")
 @click.option("--language", type=click.Choice(["en", "es"]), default=None,
               help="Interface language (default: the browser's).")
+@click.option("--email", default="",
+              help="Where safety alerts and DSMB signals reach this user.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @_with_db
 def create(username: str, role: str, site: str | None, password: str | None, language: str | None,
-           as_json: bool, data_dir: str, database: str | None) -> None:
+           email: str, as_json: bool, data_dir: str, database: str | None) -> None:
     """Create a user with a role (and a site, for site roles)."""
     _setup(data_dir, database)
     from trialdesk.web.accounts.actions import do_create_user
@@ -57,7 +59,7 @@ def create(username: str, role: str, site: str | None, password: str | None, lan
     password = password or secrets.token_urlsafe(12)
     try:
         do_create_user(actor="cli", username=username, role=role, site=site, password=password,
-                       language=language or "")
+                       language=language or "", email=email)
     except InvalidInput as error:
         raise click.BadParameter(error.rule, param_hint=f"--{error.field}") from None
     result = {"username": username, "role": role, "site": site, "password": password}

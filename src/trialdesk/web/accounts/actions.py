@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from trialdesk.blinding import UnknownRole
 from trialdesk.web.accounts.models import ApiToken
@@ -18,7 +19,8 @@ from trialdesk.web.core.protocol import get_policy
 
 @action(None)
 def do_create_user(
-    *, actor: str, username: str, role: str, site: str | None, password: str, language: str = ""
+    *, actor: str, username: str, role: str, site: str | None, password: str, language: str = "",
+    email: str = "",
 ) -> Membership:
     """Create a user with a role; a site role needs a site, a trial-wide role must not have one.
 
@@ -26,13 +28,13 @@ def do_create_user(
     acts. An administrator creates users through :func:`do_create_user_as`, the same rules.
     """
     return _create_user(actor=actor, username=username, role=role, site=site, password=password,
-                        language=language)
+                        language=language, email=email)
 
 
 @action("manage_users")
 def do_create_user_as(
     actor: Actor, *, username: str, role: str, site: str | None, password: str,
-    language: str = "",
+    language: str = "", email: str = "",
 ) -> Membership:
     """Create a user as a trial administrator (``manage_users``); audited under their name.
 
@@ -48,11 +50,12 @@ def do_create_user_as(
         raise InvalidInput("role", f"the role {role} sees arms: its accounts are created at the "
                            "command line (trialdesk users create), not by the administrator")
     return _create_user(actor=actor.username, username=username, role=role, site=site,
-                        password=password, language=language)
+                        password=password, language=language, email=email)
 
 
 def _create_user(
-    *, actor: str, username: str, role: str, site: str | None, password: str, language: str
+    *, actor: str, username: str, role: str, site: str | None, password: str, language: str,
+    email: str = "",
 ) -> Membership:
     """The body both writers share; runs inside their transaction."""
     policy = get_policy()
@@ -66,6 +69,12 @@ def _create_user(
         raise InvalidInput("site", f"the role {role} is trial-wide; give no site")
     if language not in ("", "en", "es"):
         raise InvalidInput("language", "must be en or es")
+    email = email.strip()
+    if email:
+        try:  # where safety alerts and DSMB signals are sent
+            validate_email(email)
+        except ValidationError:
+            raise InvalidInput("email", "must be an e-mail address (name@domain)") from None
     User = get_user_model()
     if User.objects.filter(username=username).exists():
         raise InvalidInput("username", f"{username!r} is taken")
@@ -78,13 +87,14 @@ def _create_user(
         site_record = Site.objects.filter(code=site).first()
         if site_record is None:
             raise InvalidInput("site", f"no site {site!r}")
-    user = User.objects.create_user(username=username, password=password)
+    user = User.objects.create_user(username=username, password=password, email=email)
     membership = Membership.objects.create(
         user=user, role=role, site=site_record, language=language
     )
     append_audit(
         actor=actor, action="create_user", model="user", object_id=username,
         changes={"role": {"old": None, "new": role}, "site": {"old": None, "new": site},
+                 "email": {"old": None, "new": email},
                  "active": {"old": None, "new": True}},
     )
     return membership

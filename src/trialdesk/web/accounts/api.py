@@ -29,6 +29,7 @@ class UserIn(Strict):
     site: str | None = Field(default=None, max_length=5)
     password: str = Field(min_length=1, max_length=200)
     language: str = Field(default="", max_length=8)
+    email: str = Field(default="", max_length=254)
 
 
 class DeactivateIn(Strict):
@@ -47,6 +48,7 @@ def user_view(user: Any) -> dict[str, Any]:
         "role": membership.role if membership else None,
         "site": membership.site.code if membership and membership.site else None,
         "language": membership.language if membership else "",
+        "email": user.email,
         "active": user.is_active,
         "last_login": _iso(user.last_login),
         "date_joined": _iso(user.date_joined),
@@ -75,7 +77,7 @@ def create_user(request: HttpRequest, body: UserIn) -> Status:
     """
     actor = request_actor(request)
     do_create_user_as(actor, username=body.username, role=body.role, site=body.site or None,
-                      password=body.password, language=body.language)
+                      password=body.password, language=body.language, email=body.email)
     return Status(201, user_view(_user(body.username)))
 
 

@@ -50,8 +50,9 @@ def create_demo_users(data_dir: Path) -> list[dict[str, Any]]:
         if username in known or Membership.objects.filter(user__username=username).exists():
             continue
         password = secrets.token_urlsafe(12)
+        # the demo's alerts go to the data directory's mail folder (file-based e-mail backend)
         account_actions.do_create_user(actor="demo", username=username, role=role, site=site,
-                               password=password)
+                                       password=password, email=f"{username}@demo.invalid")
         created.append({"username": username, "password": password, "role": role, "site": site})
     entries = existing + created
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
