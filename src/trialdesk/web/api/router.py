@@ -36,6 +36,7 @@ from trialdesk.web.api.schemas import (
     TokenOut,
     UnblindIn,
 )
+from trialdesk.web.capture.api_locks import install_lock_refusal
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import Conflict, Forbidden
@@ -335,6 +336,8 @@ def approve_final_unblinding(request: HttpRequest, body: FinalUnblindingIn) -> d
 
 
 api.add_router("", "trialdesk.web.capture.api.router")  # data capture (issue 7)
+api.add_router("", "trialdesk.web.capture.api_locks.router")  # lock checklist, overrides
+install_lock_refusal(api)  # a lock refused by its checklist: 409 with the list
 api.add_router("", "trialdesk.web.accounts.api.router")  # users (manage_users)
 api.add_router("", "trialdesk.web.trials.api_sites.router")  # sites (manage_sites)
 api.add_router("", "trialdesk.web.trials.api_protocol.router")  # the running protocol

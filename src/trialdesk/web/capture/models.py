@@ -130,12 +130,47 @@ class Lock(models.Model):
     unlocked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     unlock_reason = models.TextField(blank=True)
+    # what the lock checklist found outstanding when it was applied (counts and items): empty
+    # lists for a clean lock, the overridden items for a lock the PI confirmed
+    checklist = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = (models.Index(fields=["scope", "unlocked_at"], name="capture_lock_active"),)
 
     def __str__(self) -> str:
         return f"{self.scope} lock {self.pk}"
+
+
+class LockOverride(models.Model):
+    """A lock despite outstanding checklist items: requested by the data manager, confirmed (or
+    declined) by the principal investigator, each with their own password; the checklist as each
+    saw it is kept, and the lock it produced."""
+
+    PENDING, APPLIED, DECLINED, WITHDRAWN = "pending", "applied", "declined", "withdrawn"
+
+    scope = models.CharField(max_length=12)
+    participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    form_instance = models.ForeignKey(FormInstance, null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    status = models.CharField(max_length=12, default=PENDING)
+    requested_checklist = models.JSONField(default=dict)
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    confirmed_checklist = models.JSONField(default=dict, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decision_note = models.TextField(blank=True)
+    lock = models.OneToOneField(Lock, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="override")
+
+    class Meta:
+        indexes = (models.Index(fields=["status"], name="capture_override_status"),)
+
+    def __str__(self) -> str:
+        return f"{self.scope} lock override {self.pk}"
 
 
 class VisitNotDone(models.Model):

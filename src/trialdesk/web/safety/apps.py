@@ -7,3 +7,9 @@ class SafetyConfig(AppConfig):
     label = "safety"
     verbose_name = _("Safety")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # what this app's data must settle before a lock (core.lock_checklist)
+        from trialdesk.web.safety import lock_checks
+
+        lock_checks.register()
