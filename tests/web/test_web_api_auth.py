@@ -43,7 +43,17 @@ def test_session_auth_works_for_reads_and_needs_csrf_for_writes(trial):
     assert client.get("/api/v1/participants").status_code == 200
     response = client.post("/api/v1/participants", {"values": {}},
                            content_type="application/json")
-    assert response.status_code in (401, 403)
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+
+
+def test_a_write_with_neither_token_nor_session_is_told_to_sign_in(trial):
+    """401, not the CSRF check's 403: there is no session a forged request could ride on."""
+    anonymous = Client(enforce_csrf_checks=True)
+    for path, body in (("/api/v1/participants", {"values": {}}),
+                       ("/api/v1/participants/CO-01-001/randomize", {}),
+                       ("/api/v1/signatures", {})):
+        response = anonymous.post(path, body, content_type="application/json")
+        assert response.status_code == 401, (path, response.content)
 
 
 def test_a_user_without_a_role_can_do_nothing(trial):

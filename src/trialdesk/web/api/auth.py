@@ -6,7 +6,8 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
 
 from trialdesk.web.accounts.models import ApiToken, hash_token
 from trialdesk.web.core import sql
@@ -54,4 +55,15 @@ def _token_sql() -> str:
     )
 
 
-AUTH = [TokenAuth(), django_auth]
+class SessionAuth(NinjaSessionAuth):
+    """The browser's session, its CSRF token checked once someone is signed in: a request with
+    neither a token nor a session is answered 401 (sign in), not 403 (CSRF), since there is no
+    one whose session a forged request could use."""
+
+    def __call__(self, request: Any) -> Any:
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
+AUTH = [TokenAuth(), SessionAuth()]
