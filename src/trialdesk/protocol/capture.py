@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
+from pydantic import Discriminator, Tag, model_validator
 from pydantic import Field as PydanticField
-from pydantic import model_validator
 
 from trialdesk.protocol.base import Code, PermissionName, StrictModel
+from trialdesk.protocol.derivations import VentilatorFreeDaysRule
 from trialdesk.protocol.expressions import Expression
 from trialdesk.protocol.text import LocalizedText
 
 FieldType = Literal["integer", "decimal", "text", "date", "datetime", "choice", "yesno"]
 NUMERIC_TYPES = ("integer", "decimal")
+
+
+def _derivation_kind(value: Any) -> str:
+    # a table names a rule; anything else is read (and its errors reported) as an expression
+    return "rule" if isinstance(value, dict | VentilatorFreeDaysRule) else "expression"
+
+
+Derivation = Annotated[
+    Annotated[VentilatorFreeDaysRule, Tag("rule")] | Annotated[Expression, Tag("expression")],
+    Discriminator(_derivation_kind),
+]
 
 
 class Range(StrictModel):
@@ -45,8 +57,16 @@ class FormField(StrictModel):
     soft_range: Range | None = None
     decimals: int | None = None
     choices: list[Choice] = PydanticField(default_factory=list)
-    derived: Expression | None = None
+    # an expression over this form's fields, or a named rule reading other forms
+    # (protocol.derivations: ventilator-free days from the ventilation record)
+    derived: Derivation | None = None
     help: LocalizedText | None = None
+    # the assay's limits of quantification: a result beyond one is entered as "<5" / ">5000"
+    # and stored censored with the limit (protocol.censored); lloq_rule: what an analysis
+    # substitutes below the LLOQ (half: LLOQ/2, lod: the LLOQ, sqrt2: LLOQ/sqrt 2)
+    lloq: float | None = PydanticField(default=None, gt=0)
+    uloq: float | None = PydanticField(default=None, gt=0)
+    lloq_rule: Literal["half", "lod", "sqrt2"] | None = None
     # a kit code copied from the kit's label: stored as printed on the kit when it reads as one,
     # so that a look-alike typed (O for 0, I or L for 1) finds the kit
     kit_label: bool = False
@@ -61,9 +81,23 @@ class FormField(StrictModel):
             raise ValueError(f"ranges apply to integer and decimal fields, not {self.type} fields")
         if self.derived is not None and self.type not in NUMERIC_TYPES:
             raise ValueError("a derived field must be integer or decimal")
+        limits = self.lloq is not None or self.uloq is not None
+        if limits and (self.type not in NUMERIC_TYPES or self.derived is not None):
+            raise ValueError("limits of quantification apply to entered integer and decimal "
+                             "fields")
+        if self.lloq is not None and self.uloq is not None and self.lloq >= self.uloq:
+            raise ValueError(f"lloq ({self.lloq:g}) must be below uloq ({self.uloq:g})")
+        if self.lloq_rule is not None and self.lloq is None:
+            raise ValueError("lloq_rule needs an lloq")
         if self.kit_label and self.type != "text":
             raise ValueError(f"a kit code field is a text field, not a {self.type} field")
         return self
+
+
+    @property
+    def substitution_rule(self) -> str:
+        """The rule an analysis replaces a value below the LLOQ by (LLOQ/2 unless declared)."""
+        return self.lloq_rule or "half"
 
 
 class CrossFieldCheck(StrictModel):

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from trialdesk.protocol.capture import NUMERIC_TYPES, FormField
+from trialdesk.protocol.derivations import VentilatorFreeDaysRule
 from trialdesk.protocol.expressions import Expression, Interval
 from trialdesk.protocol.schema import Protocol
 
@@ -26,7 +27,7 @@ def check_protocol(protocol: Protocol) -> list[Finding]:
     for check in (
         _duplicate_codes, _arms_and_ratio, _interventions_of_arms, _masking_and_roles,
         _block_sizes, _strata, _eligibility_fields, _visit_forms, _form_rules,
-        _assumption_paths,
+        _derivation_rules, _assumption_paths,
     ):
         findings.extend(check(protocol))
     return findings
@@ -243,6 +244,40 @@ def _form_rules(protocol: Protocol) -> Iterator[Finding]:
                     f"check {check.code!r} reads {', '.join(unknown)}, "
                     f"which form {form.code!r} does not have",
                 )
+
+
+def _derivation_rules(protocol: Protocol) -> Iterator[Finding]:
+    """A named derivation (ventilator-free days) reads fields that exist, of the right type."""
+    forms = {form.code: form for form in protocol.forms}
+    for form_index, form in enumerate(protocol.forms):
+        own = {field.code: field for field in form.fields}
+        for field_index, field in enumerate(form.fields):
+            rule = field.derived
+            if not isinstance(rule, VentilatorFreeDaysRule):
+                continue
+            path = f"forms[{form_index}].fields[{field_index}].derived"
+            episodes = forms.get(rule.episodes)
+            if episodes is None or not episodes.repeating:
+                yield (path, "derivation-form",
+                       f"rule {rule.rule!r} reads episodes from {rule.episodes!r}, which is no "
+                       "repeating form")
+                continue
+            theirs = {f.code: f for f in episodes.fields}
+            wanted = [(theirs, rule.start, ("datetime",)), (theirs, rule.stop, ("datetime",)),
+                      (own, rule.status, ("choice",)), (own, rule.death_date, ("date",))]
+            if rule.mode is not None:
+                wanted.append((theirs, rule.mode, ("choice",)))
+            for fields, code, types in wanted:
+                if code not in fields or fields[code].type not in types:
+                    yield (path, "derivation-field",
+                           f"rule {rule.rule!r} needs a {' or '.join(types)} field {code!r}")
+            mode = theirs.get(rule.mode or "")
+            known = {choice.code for choice in mode.choices} if mode is not None else set()
+            for code in rule.invasive:
+                if code not in known:
+                    yield (path, "derivation-choice",
+                           f"rule {rule.rule!r} counts mode {code!r}, which is no choice of "
+                           f"{rule.mode!r}")
 
 
 def _assumption_paths(protocol: Protocol) -> Iterator[Finding]:

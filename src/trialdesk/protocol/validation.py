@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from trialdesk.protocol.capture import NUMERIC_TYPES, Form, FormField
+from trialdesk.protocol.censored import is_censored, parse_censored
 from trialdesk.protocol.expressions import MissingValue
 
 Severity = Literal["error", "warning"]
@@ -72,6 +73,10 @@ def date_window_rule(value: dt.date, earliest: dt.date, today: dt.date) -> str |
 def _coerce(form_field: FormField, raw: Any) -> Any:
     """Return the value in its Python type, or raise ValueError saying what was expected."""
     kind = form_field.type
+    if kind in NUMERIC_TYPES and (form_field.lloq is not None or form_field.uloq is not None):
+        beyond = parse_censored(form_field, raw)  # "<5": below the assay's limit, kept so
+        if beyond is not None:
+            return beyond
     if kind == "integer":
         if isinstance(raw, bool):
             raise ValueError("expected a whole number, got yes/no")
@@ -206,9 +211,10 @@ def validate_form(
                 result.errors.append(FieldProblem(form_field.code, "date_window", rule))
                 continue
         result.values[form_field.code] = value
-        if form_field.type in NUMERIC_TYPES:
+        numeric = form_field.type in NUMERIC_TYPES and not is_censored(value)
+        if numeric and _check_limits(form_field, value, result):
             _check_ranges(form_field, value, result, confirmed)
-    _derive(form, result)
+    _derive(form, result, context or {})
     _run_checks(form, result, context or {}, confirmed)
     return result
 
@@ -237,12 +243,37 @@ def _check_ranges(
         ))
 
 
-def _derive(form: Form, result: FormValidation) -> None:
+def _check_limits(form_field: FormField, value: float, result: FormValidation) -> bool:
+    """Refuse a number beyond the assay's limits of quantification: it is no measurement (the
+    assay cannot tell it from the limit), so it is entered as "<LLOQ" / ">ULOQ" instead."""
+    unit = f" {form_field.unit}" if form_field.unit else ""
+    if form_field.lloq is not None and value < form_field.lloq:
+        limit = f"{form_field.lloq:g}"
+        result.errors.append(FieldProblem(
+            form_field.code, "below_lloq",
+            f"{value:g}{unit} is below the assay's lower limit of quantification ({limit}{unit});"
+            f" enter <{limit}",
+        ))
+    elif form_field.uloq is not None and value > form_field.uloq:
+        limit = f"{form_field.uloq:g}"
+        result.errors.append(FieldProblem(
+            form_field.code, "above_uloq",
+            f"{value:g}{unit} is above the assay's upper limit of quantification ({limit}{unit});"
+            f" enter >{limit}",
+        ))
+    else:
+        return True
+    del result.values[form_field.code]
+    return False
+
+
+def _derive(form: Form, result: FormValidation, context: Mapping[str, Any]) -> None:
+    # a named rule (ventilator-free days) reads the context the caller supplies (other forms)
     for form_field in form.fields:
         if form_field.derived is None:
             continue
         try:
-            value = form_field.derived.evaluate(result.values)
+            value = form_field.derived.evaluate({**context, **result.values})
         except MissingValue:
             continue
         if form_field.type == "integer":

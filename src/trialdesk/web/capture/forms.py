@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.protocol.capture import Form, FormField
+from trialdesk.protocol.censored import censored_text, is_censored
 from trialdesk.protocol.validation import FieldProblem
 
 
@@ -52,7 +53,10 @@ def build_form_class(form: Form, language: str) -> type[forms.Form]:
 
 
 def display_number(definition: FormField, value: Any) -> Any:
-    """Return a number as the protocol's decimals show it (160.0 with 0 decimals is 160)."""
+    """Return a number as the protocol's decimals show it (160.0 with 0 decimals is 160); a
+    result beyond the assay's limit as it is typed and exported ("<5")."""
+    if is_censored(value):
+        return censored_text(value)
     if isinstance(value, float) and definition.decimals is not None:
         return f"{value:.{definition.decimals}f}"
     return value

@@ -160,6 +160,10 @@ class Flow:
                 self.timeline.at(start + DAY * (onset_day + rng.randint(1, 3)),
                                  lambda o=onset: self._log_form(
                                      person, "adverse_event", model.adverse_event_values(rng, o)))
+        # the ventilation record, entered once each episode ends (or follow-up does)
+        for when, values in model.ventilation_episodes(rng, person.patient, start):
+            self.timeline.at(when.replace(tzinfo=start.tzinfo), lambda v=values: self._log_form(
+                person, "ventilation_episode", v))
         if course.death_day is not None:
             self.timeline.at(start + DAY * course.death_day + HOUR * rng.uniform(2, 20),
                              lambda: self._end(person, "died", course.death_day))
@@ -241,8 +245,10 @@ class Flow:
         now = clock.now()
         codes = [f.code for f in slot.form.fields] + [c.code for c in slot.form.checks]
         try:
-            instance = do_save_form(actor, slot, values=finish(slot.form, values, self.rng, now),
-                                    complete=True, confirm=codes)
+            instance = do_save_form(actor, slot, values=finish(
+                slot.form, values, self.rng, now,
+                allow_missing=form_code not in model.NOTHING_LEFT_OUT), complete=True,
+                confirm=codes)
         except FormRejected:  # a perturbed value broke a check: enter the clean values
             instance = do_save_form(actor, slot, complete=True, confirm=codes, values=finish(
                 slot.form, values, self.rng, now, allow_outlier=False))

@@ -2,7 +2,9 @@
 
 The one module of the simulator that names the protocol's field codes: a latent patient (age, sex,
 body size, baseline PaO2/FiO2) whose P/F ratio, ventilation, SOFA, laboratory values and cytokines
-(log-normal, zero below the assay's limit of quantification, as the form's help asks) evolve
+(log-normal; below the assay's lower limit of quantification entered as "<LLOQ", stored censored)
+and its invasive ventilation episodes (intubated before randomization, extubated as the course
+says, now and then reintubated; the end-of-study form derives the ventilator-free days) evolve
 over the visits, better with a real cell effect and worse towards a death. Forms and fields it does
 not know get values from the protocol's types and ranges (``values.py``).
 """
@@ -15,14 +17,18 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.simulation.outcomes import Course
 
 INELIGIBLE_SHARE = 0.28
 # (criterion spoiled, weight): why screened ICU patients fail, roughly as often as in ARDS trials
 SPOILERS = [("pf", 4), ("pcr", 3), ("cardiac", 2), ("malignancy", 2), ("other_trial", 2),
             ("moribund", 1), ("age", 1), ("pregnant", 1)]
-# limits of quantification (pg/mL): below, the site enters 0
-LOQ = {"il1b": 0.5, "il6": 1.5, "tnf_alpha": 1.0, "il10": 0.8}
+# the cytokines the model draws; their limits of quantification are the protocol's (lloq)
+LOQ_FIELDS = ("il1b", "il6", "tnf_alpha", "il10")
+# forms whose empty fields mean something (an empty stop: ongoing): never left out at random
+NOTHING_LEFT_OUT = ("ventilation_episode",)
+REINTUBATION = 0.12  # survivors extubated, then reintubated two days later
 CYTOKINE_MEDIAN_DAY0 = {"il1b": 2.0, "il6": 60.0, "tnf_alpha": 12.0, "il10": 14.0}
 CYTOKINE_EFFECT = {"il1b": 0.6, "il6": 0.5, "tnf_alpha": 0.6, "il10": 1.5}  # treated, from day 3
 AE_TERMS = [("Hypotension", "2"), ("Acute kidney injury", "3"), ("Ventilator-associated pneumonia",
@@ -65,7 +71,7 @@ def new_patient(rng: random.Random) -> Patient:
         age=max(18, min(92, int(rng.gauss(60, 13)))), sex=sex,
         weight=round(max(45.0, bmi * (height / 100) ** 2), 1), height=height,
         pao2=float(round(pf * fio2)), fio2=fio2, peep=float(rng.randint(8, 16)),
-        cytokine_scale={code: math.exp(rng.gauss(0, 0.8)) for code in LOQ},
+        cytokine_scale={code: math.exp(rng.gauss(0, 0.8)) for code in LOQ_FIELDS},
     )
 
 
@@ -137,7 +143,8 @@ def _cytokines(rng: random.Random, patient: Patient, day: int) -> dict[str, Any]
         if day >= 3 and course is not None and course.treated:
             level *= CYTOKINE_EFFECT[code]
         level *= math.exp(rng.gauss(0, 0.35))
-        values[code] = 0 if level < LOQ[code] else round(level, 2)
+        lloq = get_protocol().all_fields()[code].lloq
+        values[code] = "<LLOQ" if lloq is not None and round(level, 2) < lloq else round(level, 2)
     return values
 
 
@@ -208,15 +215,54 @@ def end_of_study_values(patient: Patient, randomized: dt.date, *, last_contact: 
     if course.death_day is not None:
         death = randomized + dt.timedelta(days=course.death_day)
         return {"vital_status_day28": "dead", "death_date": death.isoformat(),
-                "last_contact_date": death.isoformat(), "ventilator_free_days": 0}
+                "last_contact_date": death.isoformat()}
     if course.withdrawal_day is not None or course.lost_after_day is not None:
         return {"vital_status_day28": "unknown", "last_contact_date": last_contact.isoformat(),
-                "death_date": None, "ventilator_free_days": None, "icu_discharge_date": None}
+                "death_date": None, "icu_discharge_date": None}
     discharge = randomized + dt.timedelta(days=min(27, course.ventilation_days + 3))
     return {"vital_status_day28": "alive", "death_date": None,
             "last_contact_date": last_contact.isoformat(),
-            "ventilator_free_days": course.ventilator_free_days,
             "icu_discharge_date": discharge.isoformat()}
+
+
+def ventilation_episodes(rng: random.Random, patient: Patient, randomized_at: dt.datetime
+                         ) -> list[tuple[dt.datetime, dict[str, Any]]]:
+    """The invasive ventilation episodes of the course: (when entered, values), in order.
+
+    Intubated 6 to 48 hours before randomization; extubated on study day ventilation_days - 1
+    (so the derived ventilator-free days are 28 - ventilation_days), or ventilated until death
+    or the end of follow-up (the episode then stays ongoing); a few survivors are extubated
+    earlier and reintubated two days later for the rest of the course."""
+    course = patient.course
+    if course is None:
+        return []
+    local = randomized_at.replace(tzinfo=None, second=0, microsecond=0)
+    day0 = dt.datetime.combine(local.date(), dt.time())
+
+    def at(day: int) -> dt.datetime:
+        return day0 + dt.timedelta(days=day, hours=rng.randint(7, 20), minutes=rng.choice(
+            [0, 15, 30, 45]))
+
+    def entry(start: dt.datetime, stop: dt.datetime | None) -> dict[str, Any]:
+        return {"ventilation_start": start.isoformat(timespec="minutes"),
+                "ventilation_stop": stop.isoformat(timespec="minutes") if stop else None,
+                "ventilation_episode_mode": "ett"}
+
+    start = local - dt.timedelta(hours=rng.randint(6, 48))
+    end = course.death_day or course.withdrawal_day or course.lost_after_day
+    last = course.ventilation_days - 1
+    if course.death_day is not None:
+        death = at(course.death_day)
+        return [(death + dt.timedelta(hours=2), entry(start, death))]
+    if end is not None and last >= end:  # still ventilated when follow-up ended
+        return [(at(end), entry(start, None))]
+    if last >= 5 and rng.random() < REINTUBATION:
+        first_stop, again = at(last - 3), at(last - 1)
+        stop = max(at(last), again + dt.timedelta(hours=2))
+        return [(first_stop + dt.timedelta(hours=3), entry(start, first_stop)),
+                (stop + dt.timedelta(hours=3), entry(again, stop))]
+    stop = at(max(last, 0))
+    return [(stop + dt.timedelta(hours=3), entry(start, stop))]
 
 
 def adverse_event_values(rng: random.Random, onset: dt.date, *, fatal: bool = False
@@ -242,8 +288,8 @@ def medication_values(rng: random.Random, start: dt.date, index: int) -> dict[st
 
 
 def log_forms() -> tuple[str, str]:
-    """The repeating forms the model fills: adverse events and medications."""
-    return "adverse_event", "concomitant_medication"
+    """The repeating forms the model fills: adverse events, medications, ventilation."""
+    return "adverse_event", "concomitant_medication", "ventilation_episode"
 
 
 # where the vital status at the end of follow-up is recorded: (visit, form, field)

@@ -58,6 +58,11 @@ def _outlier(field: FormField) -> float | None:
     return soft.max + (hard.max - soft.max) * 0.05 + (1 if field.type == "integer" else 0.1)
 
 
+def _beyond_limit(value: Any) -> bool:
+    # "<LLOQ" (or the stored {"censored": ...}): a result beyond the assay's limit, kept as such
+    return isinstance(value, dict) or (isinstance(value, str) and value.strip()[:1] in ("<", ">"))
+
+
 def finish(form: Form, values: dict[str, Any], rng: random.Random, when: dt.datetime,
            *, allow_missing: bool = True, allow_outlier: bool = True) -> dict[str, Any]:
     """Complete, round and perturb ``values`` for ``form``; derived fields are left out."""
@@ -70,7 +75,7 @@ def finish(form: Form, values: dict[str, Any], rng: random.Random, when: dt.date
             continue
         if not field.required and allow_missing and rng.random() < MISSING_OPTIONAL:
             continue
-        if field.type in ("integer", "decimal"):
+        if field.type in ("integer", "decimal") and not _beyond_limit(value):
             value = _number(field, float(value))
         done[field.code] = value
     if allow_outlier and rng.random() < OUTLIER_FORMS:

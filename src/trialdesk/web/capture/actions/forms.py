@@ -9,6 +9,7 @@ from typing import Any
 from trialdesk.protocol.capture import Form
 from trialdesk.protocol.validation import FieldProblem, FormValidation, validate_form
 from trialdesk.web.capture.access import FormSlot
+from trialdesk.web.capture.derived import derivation_context, refresh_derived
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.models import COMPLETE, DRAFT, FormInstance, Query, QueryMessage
 from trialdesk.web.capture.state import refuse_if_locked
@@ -89,6 +90,8 @@ def validate_slot(
     if _uses_randomization_date(slot.form):
         context = {"randomization_date": randomization_date(slot.participant)}
         context = {k: v for k, v in context.items() if v is not None}
+    # a field derived from other forms (ventilator-free days from the ventilation episodes)
+    context.update(derivation_context(slot.participant, slot.form))
     first = validate_form(slot.form, raw_values, complete=complete, context=context,
                           confirmed=set(confirm))
     stored_values = {code: _json(value) for code, value in first.values.items()}
@@ -185,6 +188,8 @@ def do_save_form(
     )
     # a reaction recorded on a form is an adverse event too (safety.reactions: once, linked)
     link_reaction(actor, instance)
+    # a form other forms derive from (a ventilation episode) updates their stored value
+    refresh_derived(actor, instance, _void_signatures)
     confirmed_warnings = [w for w in result.warnings if w.confirmed]
     if confirmed_warnings or old_status is not None:  # a new form has no queries to close yet
         _sync_auto_queries(actor, instance, confirmed_warnings, now)
