@@ -38,6 +38,7 @@ class Permission(StrEnum):
     LOCK = "lock"
     CONFIRM_LOCK_OVERRIDE = "confirm_lock_override"
     VERIFY_SOURCE = "verify_source"
+    REPORT_DEVIATIONS = "report_deviations"
     # statistics
     BLINDED_EXPORT = "blinded_export"
     BLINDED_ANALYSIS = "blinded_analysis"
@@ -81,6 +82,8 @@ DESCRIPTIONS: dict[Permission, str] = {
         "Confirm a lock the data manager requested despite outstanding checklist items (PI).",
     Permission.VERIFY_SOURCE:
         "Verify entered data against source documents, with the audit trail to hand.",
+    Permission.REPORT_DEVIATIONS:
+        "Report protocol deviations (site staff: at their own site) and follow up their CAPA.",
     Permission.BLINDED_EXPORT:
         "Export trial data and read the analysis report with arms shown as coded groups.",
     Permission.BLINDED_ANALYSIS:
