@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "trialdesk.web.reports",
     "trialdesk.web.safety",
     "trialdesk.web.dsmb",
+    "trialdesk.web.monitoring",
     "trialdesk.web.deviations",
 ]
 

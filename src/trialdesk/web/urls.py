@@ -15,6 +15,7 @@ urlpatterns = [
     path("reports/", include("trialdesk.web.reports.urls")),
     path("safety/", include("trialdesk.web.safety.urls")),
     path("dsmb/", include("trialdesk.web.dsmb.urls")),
+    path("monitoring/", include("trialdesk.web.monitoring.urls")),
     path("deviations/", include("trialdesk.web.deviations.urls")),
 ]
 

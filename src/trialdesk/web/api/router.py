@@ -347,3 +347,4 @@ api.add_router("", "trialdesk.web.trials.api_audit.router")  # audit trail, unbl
 api.add_router("", "trialdesk.web.safety.api.router")  # adverse events as records (issue 15)
 api.add_router("", "trialdesk.web.dsmb.api.router")  # DSMB meetings, reports, stopping rule
 api.add_router("", "trialdesk.web.deviations.api.router")  # protocol deviations (issue 16)
+api.add_router("", "trialdesk.web.monitoring.api.router")  # source data verification, visits

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MonitoringConfig(AppConfig):
+    name = "trialdesk.web.monitoring"
+    label = "monitoring"
+    verbose_name = _("Monitoring")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # a lock asks whether the source data it freezes were verified (the lock engineer's
+        # checklist shows and enforces it; this app only says what is outstanding)
+        from trialdesk.web.core.lock_checklist import register_lock_check
+        from trialdesk.web.monitoring.lock_check import find_unverified
+
+        register_lock_check("unverified_sdv", "Source data not verified", find_unverified)

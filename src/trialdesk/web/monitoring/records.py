@@ -1,0 +1,145 @@
+"""The records a monitor verifies, read from the tables of the apps that own them.
+
+Three sources: a form entry (``capture.FormInstance``: the protocol form's fields, derived ones
+left out: they are computed, not transcribed), a consent (``trials.Consent``), and an adverse
+event of the safety database (``safety.AdverseEvent``). Each becomes a :class:`Record`: the core's
+:class:`~trialdesk.monitoring.sdv_plan.Item`, the fields to verify, and their values now.
+
+Only records that exist are verified; an expected form never entered is another lock check's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from trialdesk.monitoring.sdv_plan import (
+    CONSENT,
+    FORM,
+    SAFETY_EVENT,
+    Item,
+    PlannedItem,
+    site_shares,
+)
+from trialdesk.monitoring.sdv_plan import build_plan as core_plan
+from trialdesk.protocol.monitoring import Monitoring
+from trialdesk.safety import rules
+from trialdesk.web.capture.models import FormInstance, Query
+from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.safety.models import AdverseEvent
+from trialdesk.web.trials.models import Consent, Participant
+
+SOURCES = (FORM, CONSENT, SAFETY_EVENT)
+CONSENT_FIELDS = ("consent_date", "form_version")
+EVENT_FIELDS = ("term", "onset_date", "end_date", "grade", *rules.SERIOUSNESS_CRITERIA,
+                "relatedness", "expectedness", "action_taken", "outcome")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One verifiable record: its plan item, the fields to verify, their values, and ``ref``,
+    what its URL names (a form entry's or an event's number, a participant's code)."""
+
+    item: Item
+    fields: tuple[str, ...]
+    values: dict[str, Any]
+    ref: str
+    participant_id: int
+    site_id: int
+
+
+def _plain(value: Any) -> Any:
+    # dates as the API writes them, so that a value's hash is the same however it was read
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+def form_fields(form_code: str) -> tuple[str, ...]:
+    form = next((f for f in get_protocol().forms if f.code == form_code), None)
+    if form is None:
+        return ()
+    return tuple(field.code for field in form.fields if field.derived is None)
+
+
+def _form_record(instance: FormInstance) -> Record:
+    participant = instance.participant
+    item = Item(FORM, participant.code, participant.site.code, instance.visit, instance.form,
+                instance.seq, values=dict(instance.values))
+    fields = form_fields(instance.form)
+    return Record(item, fields, {name: instance.values.get(name) for name in fields},
+                  str(instance.pk), participant.pk, participant.site_id)
+
+
+def _consent_record(consent: Consent) -> Record:
+    participant = consent.participant
+    values = {name: _plain(getattr(consent, name)) for name in CONSENT_FIELDS}
+    return Record(Item(CONSENT, participant.code, participant.site.code), CONSENT_FIELDS, values,
+                  participant.code, participant.pk, participant.site_id)
+
+
+def _event_record(event: AdverseEvent) -> Record:
+    participant = event.participant
+    values = {name: _plain(getattr(event, name)) for name in EVENT_FIELDS}
+    item = Item(SAFETY_EVENT, participant.code, participant.site.code, seq=event.pk,
+                values=values, serious=rules.is_serious(event.criteria), death=event.death)
+    return Record(item, EVENT_FIELDS, values, str(event.pk), participant.pk, participant.site_id)
+
+
+def records(*, participant: Participant | None = None, form_instance: FormInstance | None = None,
+            site_code: str | None = None) -> list[Record]:
+    """Every verifiable record, or those of one participant, one form entry, or one site."""
+    forms = FormInstance.objects.select_related("participant__site")
+    consents = Consent.objects.select_related("participant__site")
+    events = AdverseEvent.objects.select_related("participant__site")
+    if form_instance is not None:
+        return [_form_record(forms.get(pk=form_instance.pk))]
+    if participant is not None:
+        forms, consents, events = (forms.filter(participant=participant),
+                                   consents.filter(participant=participant),
+                                   events.filter(participant=participant))
+    if site_code is not None:
+        forms, consents, events = (forms.filter(participant__site__code=site_code),
+                                   consents.filter(participant__site__code=site_code),
+                                   events.filter(participant__site__code=site_code))
+    found = [_consent_record(c) for c in consents]
+    found += [_form_record(f) for f in forms]
+    found += [_event_record(e) for e in events]
+    return sorted(found, key=lambda record: (record.item.participant, record.item.key))
+
+
+def record(source: str, ref: str) -> Record | None:
+    """The record ``source``/``ref`` names, or None (no such record, or a malformed name)."""
+    if source == CONSENT:
+        consent = Consent.objects.select_related("participant__site").filter(
+            participant__code=ref).first()
+        return _consent_record(consent) if consent is not None else None
+    if not ref.isdigit() or len(ref) > 18:
+        return None
+    if source == FORM:
+        instance = FormInstance.objects.select_related("participant__site").filter(
+            pk=int(ref)).first()
+        return _form_record(instance) if instance is not None else None
+    if source == SAFETY_EVENT:
+        event = AdverseEvent.objects.select_related("participant__site").filter(
+            pk=int(ref)).first()
+        return _event_record(event) if event is not None else None
+    return None
+
+
+def current_shares(plan: Monitoring) -> dict[str, float]:
+    """Each site's sampled share now: queries raised per entered form decide the risk share."""
+    forms = Counter(FormInstance.objects.values_list("site__code", flat=True))
+    queries = Counter(Query.objects.values_list("site__code", flat=True))
+    return site_shares(plan, forms, queries)
+
+
+def planned(found: list[Record]) -> list[tuple[PlannedItem, Record]]:
+    """The records of ``found`` that the protocol's plan verifies, with why (none without a
+    ``[monitoring]`` section: a protocol without a plan asks for no verification)."""
+    plan = get_protocol().monitoring
+    if plan is None:
+        return []
+    by_key = {rec.item.key: rec for rec in found}
+    chosen = core_plan(plan, [rec.item for rec in found], shares=current_shares(plan))
+    return [(item, by_key[item.item.key]) for item in chosen]

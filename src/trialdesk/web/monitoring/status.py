@@ -1,0 +1,59 @@
+"""Where each planned record's verification stands, judged now against the stored values.
+
+The last :class:`~trialdesk.web.monitoring.models.Verification` of a field holds only while the
+field's value has the hash it was verified on (``trialdesk.monitoring.verification``). This is
+decided here, when read, rather than by a ``post_save`` receiver on form entries: a receiver sees
+only the writes that call ``save()`` on that one model (not ``QuerySet.update``, not raw SQL, not
+consents or safety events, not a write path added later), and a missed write would leave a changed
+value shown as verified. A hash compared on every read cannot be bypassed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from trialdesk.monitoring.sdv_plan import PlannedItem
+from trialdesk.monitoring.verification import Mark, field_states, item_state
+from trialdesk.web.monitoring.models import Verification
+from trialdesk.web.monitoring.records import Record, planned
+
+
+@dataclass(frozen=True)
+class RecordState:
+    """A record with its place in the plan (None: not in it), each field's state, the record's."""
+
+    record: Record
+    planned: PlannedItem | None
+    fields: dict[str, str]
+    state: str
+    last: dict[str, Verification]
+
+
+def last_verifications(keys: Iterable[str]) -> dict[str, dict[str, Verification]]:
+    """Item key -> field -> its last verification."""
+    keys = list(keys)
+    found: dict[str, dict[str, Verification]] = defaultdict(dict)
+    # in chunks: a database's whole plan can exceed SQLite's limit of bound parameters
+    for start in range(0, len(keys), 500):
+        rows = (Verification.objects.filter(item__in=keys[start:start + 500])
+                .select_related("verified_by", "visit").order_by("pk"))
+        for row in rows:
+            found[row.item][row.field] = row  # later rows replace earlier ones
+    return found
+
+
+def states(found: list[Record], *, only_planned: bool = True) -> list[RecordState]:
+    """The state of each record of ``found`` (only those in the plan, unless told otherwise)."""
+    plan = {item.item.key: item for item, _record in planned(found)}
+    chosen = [rec for rec in found if rec.item.key in plan or not only_planned]
+    last = last_verifications(rec.item.key for rec in chosen)
+    result = []
+    for rec in chosen:
+        rows = last.get(rec.item.key, {})
+        marks = {name: Mark(row.status, row.value_hash) for name, row in rows.items()}
+        fields = field_states(rec.fields, rec.values, marks)
+        result.append(RecordState(rec, plan.get(rec.item.key), fields,
+                                  item_state(fields.values()), rows))
+    return result
