@@ -23,7 +23,7 @@ def lock(requester: ApiClient, confirmer: ApiClient, body: dict[str, Any]) -> An
         return answer
     request = {key: value for key, value in body.items() if key != "reason"}
     override = requester.ok("POST", "/api/v1/locks/overrides",
-                            {**request, "reason": body.get("reason") or REASON,
+                            {**request, "reason": REASON,
                              "password": PASSWORD})
     return confirmer.post(f"/api/v1/locks/overrides/{override['id']}/confirm",
                           {"password": PASSWORD})

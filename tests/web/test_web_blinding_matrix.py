@@ -12,6 +12,7 @@ from days import days_later
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from enrollment import enroll
+from lock_override import lock_database
 from ninja import NinjaAPI
 from trial_factory import create_user
 
@@ -82,7 +83,7 @@ def test_unblindings_pharmacy_times_and_block_sizes_reach_only_who_may_see_them(
 def _unblind_the_trial(trial) -> None:
     """Database lock, then the final unblinding: requested by the data manager, DSMB approves."""
     reason = {"reason": "Database locked; final analysis per the SAP"}
-    assert trial.api("data_manager").post("/api/v1/locks", {"scope": "database"}).status_code == 201
+    assert lock_database(trial.users).status_code == 201
     assert trial.api("data_manager").post("/api/v1/final-unblinding", reason).status_code == 201
     assert trial.api("dsmb_statistician").post("/api/v1/final-unblinding/approve",
                                                reason).status_code == 200

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from eligible import ELIGIBLE_VALUES, screening_form_data
 from enrollment import enroll, screen
+from lock_override import lock_database
 from login import login_page_client
 
 from trialdesk.web.core.errors import DatabaseLocked
@@ -37,8 +38,7 @@ def locked(trial):
     consented = enroll(investigator)
     randomized = enroll(investigator)
     kit = investigator.post(f"/api/v1/participants/{randomized}/randomize", {}).json()["kit_code"]
-    response = trial.api("data_manager").post("/api/v1/locks",
-                                              {"scope": "database", "reason": "final"})
+    response = lock_database(trial.users)
     assert response.status_code == 201, response.content
     return trial, {"screened": screened, "consented": consented, "randomized": randomized,
                    "kit": kit}

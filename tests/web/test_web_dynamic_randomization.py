@@ -22,6 +22,7 @@ from live_server import (
     setup_demo,
 )
 from live_server import trialdesk as run_trialdesk
+from lock_override import lock_database
 from trial_factory import Trial, make_trial, protocol_in_use, write_minimization_protocol
 
 from trialdesk.protocol import load_protocol
@@ -60,7 +61,7 @@ def _randomize(trial: Trial, count: int) -> list[dict]:
 
 def _unblind(trial: Trial) -> dict:
     reason = {"reason": "Database locked; final analysis per the SAP"}
-    trial.api("data_manager").post("/api/v1/locks", {"scope": "database"})
+    lock_database(trial.users)
     trial.api("data_manager").post("/api/v1/final-unblinding", reason)
     trial.api("dsmb_statistician").post("/api/v1/final-unblinding/approve", reason)
     return trial.api("analyst").get("/api/v1/final-unblinding").json()

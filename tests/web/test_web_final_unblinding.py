@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from enrollment import enroll
+from lock_override import lock_database
 from login import login_page_client
 
 from trialdesk.web.core.models import AuditRecord
@@ -24,7 +25,7 @@ def randomized(trial):
 
 
 def _lock(trial):
-    response = trial.api("data_manager").post("/api/v1/locks", {"scope": "database"})
+    response = lock_database(trial.users)
     assert response.status_code == 201, response.content
 
 

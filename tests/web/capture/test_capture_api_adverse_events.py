@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from api_client import ApiClient
+from lock_override import lock_database
 from role_checks import arm_leaks, refused_to_all
 
 from trialdesk.web.capture import api_adverse_events
@@ -196,7 +197,7 @@ def test_another_sites_participant_is_not_found(ct):
 
 def test_no_report_once_the_database_is_locked(ct):
     code = ct.randomize()
-    assert ct.api("data_manager").post("/api/v1/locks", {"scope": "database"}).status_code == 201
+    assert lock_database(ct.users).status_code == 201
     before = _last_seq()
     response = ct.api(INVESTIGATOR).post(_path(code), _event())
     assert response.status_code == 409

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from capture_testkit import RESPIRATORY_OK, form_path
+from lock_override import lock as lock_with_override
 from trial_factory import PASSWORD
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: the matrix helpers
@@ -16,7 +17,8 @@ from blinding_matrix import build_viewers, run_matrix
 
 def test_no_role_sees_an_arm_it_may_not_on_any_capture_route_or_operation(ct):
     samples = {"code": [], "kit_code": [], "visit": ["day0", "day1"],
-               "form": ["respiratory", "infusion"], "query_id": [], "lock_id": []}
+               "form": ["respiratory", "infusion"], "query_id": [], "lock_id": [],
+               "override_id": [], "participant": []}
     by_site: dict[str, list[str]] = {}
     for site in ("co-01", "co-02"):
         code = ct.randomize(site)
@@ -35,9 +37,12 @@ def test_no_role_sees_an_arm_it_may_not_on_any_capture_route_or_operation(ct):
         assert infusion.status_code == 201, infusion.content
         assert inv.post(form_path(code) + "/sign", {"password": PASSWORD}).status_code == 201
         samples["query_id"].append(str(saved.json()["queries"][0]["id"]))
-        lock = ct.api("data_manager").post("/api/v1/locks", {"scope": "participant",
-                                                             "participant": code})
+        # locked through the override (the query is open): its pages and operations are crawled
+        lock = lock_with_override(ct.api("data_manager"), ct.api("principal_investigator"),
+                                  {"scope": "participant", "participant": code})
         samples["lock_id"].append(str(lock.json()["id"]))
+        samples["override_id"].append(str(lock.json()["override"]))
+        samples["participant"].append(code)
     other_site = {f"pharmacist-{s}": [x for t, v in by_site.items() if t != s for x in v]
                   for s in ("co-01", "co-02", "co-03")}
     other_site["all"] = samples["kit_code"] + samples["code"]

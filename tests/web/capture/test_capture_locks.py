@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from capture_testkit import RESPIRATORY_OK, form_path, page_path, stored
+from lock_override import lock
 from login import login_page_client
 from trial_factory import PASSWORD
 
@@ -23,6 +24,8 @@ def _complete(ct):
 
 def test_form_lock_refuses_changes_until_unlocked_with_a_reason(ct):
     code = _complete(ct)
+    signed = ct.api("investigator-co-01").post(form_path(code) + "/sign", {"password": PASSWORD})
+    assert signed.status_code < 300, signed.content  # signed: nothing outstanding on the form
     dm = ct.api("data_manager")
     locked = dm.post("/api/v1/locks", {"scope": "form", "participant": code, "visit": "day0",
                                        "form": "respiratory", "reason": "cleaned"})
@@ -60,7 +63,8 @@ def test_a_draft_form_cannot_be_locked(ct):
 def test_participant_lock_refuses_every_form_of_the_participant(ct):
     code = _complete(ct)
     other = _complete(ct)
-    ct.api("data_manager").post("/api/v1/locks", {"scope": "participant", "participant": code})
+    assert lock(ct.api("data_manager"), ct.api("principal_investigator"),
+                {"scope": "participant", "participant": code}).status_code == 201
     vitals = {"heart_rate": 80, "systolic_bp": 120, "diastolic_bp": 70, "temperature": 37}
     refused = ct.api(COORD).put(form_path(code, form="vital_signs"), {"values": vitals})
     assert refused.status_code == 409 and refused.json()["error"] == "participant_locked"
@@ -72,7 +76,8 @@ def test_database_lock_refuses_every_clinical_write_through_the_api(ct):
     code = _complete(ct)
     dm = ct.api("data_manager")
     query_id = dm.post(form_path(code) + "/queries", {"field": "pao2", "text": "?"}).json()["id"]
-    lock_id = dm.post("/api/v1/locks", {"scope": "database", "reason": "final"}).json()["id"]
+    lock_id = lock(dm, ct.api("principal_investigator"),
+                   {"scope": "database", "reason": "final"}).json()["id"]
     before = stored(code)
     coord, inv = ct.api(COORD), ct.api("investigator-co-01")
     vitals = {"heart_rate": 80, "systolic_bp": 120, "diastolic_bp": 70, "temperature": 37}
@@ -108,7 +113,8 @@ def test_database_lock_refuses_writes_through_the_pages(ct):
     manager = login_page_client("data_manager")
     query = manager.post(page_path(code) + "query/", {"field": "pao2", "text": "?"})
     query_path = query.url
-    ct.api("data_manager").post("/api/v1/locks", {"scope": "database"})
+    assert lock(ct.api("data_manager"), ct.api("principal_investigator"),
+                {"scope": "database"}).status_code == 201
     coord, inv = login_page_client(COORD), login_page_client("investigator-co-01")
     assert coord.get(page_path(code)).status_code == 200  # reading still works
     vitals = {"heart_rate": "80", "systolic_bp": "120", "diastolic_bp": "70",

@@ -4,6 +4,7 @@ open-query counts added to the server's dashboard and participant page."""
 from __future__ import annotations
 
 from capture_testkit import RESPIRATORY_OK, form_path, page_path, stored
+from lock_override import lock as lock_with_override
 from login import login_page_client
 
 from trialdesk.web.capture.models import Lock, Query
@@ -79,8 +80,13 @@ def test_completeness_page_counts_expected_and_complete_forms_per_site_and_visit
 def test_locks_page_locks_and_unlocks_the_database_with_a_reason(ct):
     code, _ = _with_query(ct)
     manager = login_page_client("data_manager")
-    assert manager.post("/capture/locks/", {"scope": "database", "reason": "final"}
-                        ).status_code == 302
+    # the open query, the missing and unsigned forms: refused with the list
+    refusal = manager.post("/capture/locks/", {"scope": "database", "reason": "final"})
+    assert refusal.status_code == 409
+    assert 'data-reason="checklist_outstanding"' in refusal.content.decode()
+    assert not Lock.objects.exists()
+    assert lock_with_override(ct.api("data_manager"), ct.api("principal_investigator"),
+                              {"scope": "database", "reason": "final"}).status_code == 201
     assert 'id="database-locked"' in manager.get("/capture/locks/").content.decode()
     lock = Lock.objects.get(scope="database")
     refused = login_page_client(COORD).post(page_path(code, form="vital_signs"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trialdesk.web.capture import views, views_review
+from trialdesk.web.capture import views, views_locks, views_review
 
 app_name = "capture"
 
@@ -22,5 +22,6 @@ urlpatterns = [
     path("worklist/", views_review.worklist, name="worklist"),
     path("completeness/", views_review.completeness, name="completeness"),
     path("locks/", views_review.locks, name="locks"),
+    path("locks/readiness/", views_locks.lock_readiness, name="lock_readiness"),
     path("import/", views_review.import_page, name="import"),
 ]

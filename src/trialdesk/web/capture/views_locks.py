@@ -1,0 +1,155 @@
+"""The lock readiness page: the checklist of a scope, a lock, and the two-person override.
+
+The data manager picks a scope (the database, or one participant), sees what is outstanding with
+counts and links, locks when nothing is, or requests an override with a reason and their password;
+the principal investigator confirms (their password) or declines the pending requests on the same
+page. A refused lock re-renders the page with the list (409); bad input with the problem (422).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from trialdesk.web.capture import actions
+from trialdesk.web.capture.lock_readiness import (
+    SEES_CHECKLIST,
+    LockRefused,
+    access_override,
+    checklist_snapshot,
+    lock_scope,
+    override_view,
+    resolve_target,
+    target_name,
+)
+from trialdesk.web.capture.models import Lock, LockOverride
+from trialdesk.web.capture.state import active_database_lock
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.pages import page
+
+SHOWN_ITEMS = 50  # per check; the count says how many there are
+# where each check's items are worked on (checks of other apps: no link unless named here)
+CHECK_PAGES = {
+    "open_queries": "capture:queries", "missing_forms": "capture:completeness",
+    "incomplete_forms": "capture:worklist", "unsigned_forms": "capture:worklist",
+    "unresolved_saes": "safety:events", "uncoded_terms": "safety:coding",
+}
+
+STATUS_LABELS = {
+    LockOverride.PENDING: gettext_lazy("awaiting confirmation"),
+    LockOverride.APPLIED: gettext_lazy("confirmed and locked"),
+    LockOverride.DECLINED: gettext_lazy("declined"),
+    LockOverride.WITHDRAWN: gettext_lazy("withdrawn"),
+}
+
+
+def _whole(text: str | None) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        return 0
+
+
+def _item_link(subject: str) -> str:
+    """A form's page for an item naming one (participant/visit/form/seq), else nothing."""
+    parts = subject.split(" ")[0].split("/")
+    if len(parts) != 4:
+        return ""
+    try:
+        return reverse("capture:form", args=parts[:3]) + f"?seq={parts[3]}"
+    except NoReverseMatch:
+        return ""
+
+
+def _shown(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    checks = []
+    for check in snapshot["checks"]:
+        try:
+            link = reverse(CHECK_PAGES[check["code"]]) if check["code"] in CHECK_PAGES else ""
+        except NoReverseMatch:
+            link = ""
+        items = [{**item, "link": _item_link(item["subject"])}
+                 for item in check["items"][:SHOWN_ITEMS]]
+        checks.append({**check, "label": _(check["label"]), "link": link, "items": items,
+                       "more": max(0, check["count"] - SHOWN_ITEMS)})
+    return checks
+
+
+def _scope(request: HttpRequest) -> tuple[str, str]:
+    data = request.POST if request.method == "POST" else request.GET
+    code = data.get("participant", "").strip()
+    return (Lock.PARTICIPANT, code) if code else (Lock.DATABASE, "")
+
+
+def _back(code: str) -> HttpResponse:
+    url = reverse("capture:lock_readiness")
+    return redirect(f"{url}?{urlencode({'participant': code})}" if code else url)
+
+
+def _post(request: HttpRequest, actor: Actor, scope: str, code: str) -> None:
+    """Run the posted step; errors propagate to the page."""
+    step = request.POST.get("action", "")
+    if step in ("confirm", "close"):
+        override = access_override(actor, _whole(request.POST.get("override")))
+        if step == "confirm":
+            actions.do_confirm_lock_override(actor, override,
+                                             password=request.POST.get("password", ""))
+        else:
+            actions.do_close_lock_override(actor, override,
+                                           reason=request.POST.get("reason", ""))
+        return
+    participant, _instance = resolve_target(actor, scope, code)
+    if step == "lock":
+        actions.do_lock(actor, scope, participant=participant,
+                        reason=request.POST.get("reason", ""))
+    elif step == "request":
+        actions.do_request_lock_override(actor, scope, participant=participant,
+                                         reason=request.POST.get("reason", ""),
+                                         password=request.POST.get("password", ""))
+    else:
+        raise InvalidInput("action", "must be lock, request, confirm or close")
+
+
+@page(SEES_CHECKLIST)
+@require_http_methods(["GET", "POST"])
+def lock_readiness(request: HttpRequest, actor: Actor) -> HttpResponse:
+    scope, code = _scope(request)
+    error, status, refusal = None, 200, None
+    if request.method == "POST":
+        try:
+            _post(request, actor, scope, code)
+        except LockRefused as refused:
+            refusal, status = refused, 409
+        except Conflict as problem:
+            error, status = {"reason": problem.reason, "message": problem.message}, 409
+        except InvalidInput as problem:
+            error, status = {"reason": "invalid",
+                             "message": f"{problem.field}: {problem.rule}"}, 422
+        else:
+            messages.success(request, _("Done."))
+            return _back(code)
+    participant, _instance = resolve_target(actor, scope, code)
+    snapshot = refusal.checklist if refusal else checklist_snapshot(lock_scope(scope, participant))
+    pending = LockOverride.objects.filter(status=LockOverride.PENDING).select_related(
+        "participant", "form_instance__participant", "requested_by").order_by("requested_at")
+    recent = LockOverride.objects.exclude(status=LockOverride.PENDING).select_related(
+        "participant", "form_instance__participant", "requested_by", "decided_by").order_by(
+        "-decided_at", "-pk")[:20]
+    return render(request, "capture/lock_readiness.html", {
+        "actor": actor, "scope": scope, "code": code,
+        "target": target_name(scope, participant, None), "snapshot": snapshot,
+        "checks": _shown(snapshot), "refusal": refusal, "error": error,
+        "database_lock": active_database_lock(),
+        "pending": [override_view(o) for o in pending],
+        "recent": [{**override_view(o), "status_label": STATUS_LABELS.get(o.status, o.status)}
+                   for o in recent],
+    }, status=status)
