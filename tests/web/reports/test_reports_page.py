@@ -8,6 +8,7 @@ import re
 import pandas as pd
 import pytest
 from django.test import Client
+from lock_override import lock_database
 from login import signed_in_client
 from reports_testkit import build_trial
 
@@ -106,7 +107,7 @@ def test_dsmb_statistician_reads_the_arm_labels(trial, test_output_dir):
 def test_analyst_reads_the_arms_after_the_final_unblinding(trial):
     build_trial(trial, per_site=2)
     reason = {"reason": "Database locked; final analysis per the SAP"}
-    assert trial.api("data_manager").post("/api/v1/locks", {"scope": "database"}).status_code == 201
+    assert lock_database(trial.users).status_code == 201
     assert trial.api("data_manager").post("/api/v1/final-unblinding", reason).status_code == 201
     assert trial.api("dsmb_statistician").post("/api/v1/final-unblinding/approve",
                                                reason).status_code == 200
