@@ -9,7 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trialdesk.monitoring import sdv_plan
-from trialdesk.monitoring.sdv_plan import CONSENT, FORM, SAFETY_EVENT, Item, build_plan, draw
+from trialdesk.monitoring.sdv_plan import (
+    CONSENT,
+    FORM,
+    SAFETY_EVENT,
+    SCREENING,
+    Item,
+    build_plan,
+    draw,
+)
 from trialdesk.protocol.loader import load_protocol
 from trialdesk.protocol.monitoring import Monitoring
 
@@ -21,7 +29,7 @@ OTHER_FORMS = [("day0", "vital_signs"), ("day0", "laboratory"), ("day3", "respir
 
 def _participant_items(code: str, site: str, *, dead: bool = False,
                        serious: bool = False) -> list[Item]:
-    items = [Item(CONSENT, code, site),
+    items = [Item(CONSENT, code, site), Item(SCREENING, code, site),
              Item(FORM, code, site, "screening", "eligibility", values={"pregnant": False}),
              Item(FORM, code, site, "day28", "end_of_study",
                   values={"vital_status_day28": "dead" if dead else "alive"}),
@@ -51,6 +59,7 @@ def test_the_default_protocol_verifies_consent_eligibility_outcomes_saes_and_dea
     reasons = {key: p.reason for key, p in planned.items() if p.full}
     assert reasons == {
         "CO01-0007/consent": "consent",
+        "CO01-0007/screening": "eligibility",
         "CO01-0007/screening/eligibility/1": "eligibility",
         "CO01-0007/day28/end_of_study/1": "death",
         "CO01-0007/day3/adverse_event/1": "serious_adverse_event",

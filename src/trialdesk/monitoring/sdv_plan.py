@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from trialdesk.protocol.monitoring import FieldMark, Monitoring
 
-FORM, CONSENT, SAFETY_EVENT = "form", "consent", "adverse_event"
+FORM, CONSENT, SCREENING, SAFETY_EVENT = "form", "consent", "screening", "adverse_event"
 
 # why an item is in the plan; the first five are the 100% categories
 CONSENT_REASON = "consent"
@@ -41,7 +41,8 @@ _DRAW_SCALE = 2**64
 class Item:
     """One record a monitor may verify.
 
-    ``source``: FORM (``visit``/``form``/``seq`` name the entry), CONSENT, or SAFETY_EVENT
+    ``source``: FORM (``visit``/``form``/``seq`` name the entry), CONSENT, SCREENING (the
+    screening record eligibility was decided on), or SAFETY_EVENT
     (``seq`` is the event's number). ``values``: what the record holds, field by field (read to
     find serious events and deaths). ``serious``/``death``: for a safety-database event.
     """
@@ -61,8 +62,8 @@ class Item:
         """The item's identity, stable for its life: what its draw and its records are keyed by."""
         if self.source == FORM:
             return f"{self.participant}/{self.visit}/{self.form}/{self.seq}"
-        if self.source == CONSENT:
-            return f"{self.participant}/consent"
+        if self.source in (CONSENT, SCREENING):
+            return f"{self.participant}/{self.source}"
         return f"{self.participant}/adverse_event/{self.seq}"
 
 
@@ -103,6 +104,8 @@ def full_reason(plan: Monitoring, item: Item) -> str | None:
     full = plan.full
     if item.source == CONSENT:
         return CONSENT_REASON if full.consent else None
+    if item.source == SCREENING:
+        return ELIGIBILITY if full.screening else None
     if item.source == SAFETY_EVENT:
         if not full.safety_database:
             return None

@@ -32,6 +32,8 @@ class FullVerification(StrictModel):
 
     # each participant's consent record (date, form version)
     consent: bool = True
+    # each participant's screening record (the values eligibility was decided on)
+    screening: bool = True
     # the forms that hold eligibility and the primary outcome(s)
     eligibility: list[Code] = Field(default_factory=list)
     primary_outcome: list[Code] = Field(default_factory=list)

@@ -1,8 +1,9 @@
 """The records a monitor verifies, read from the tables of the apps that own them.
 
-Three sources: a form entry (``capture.FormInstance``: the protocol form's fields, derived ones
-left out: they are computed, not transcribed), a consent (``trials.Consent``), and an adverse
-event of the safety database (``safety.AdverseEvent``). Each becomes a :class:`Record`: the core's
+Four sources: a form entry (``capture.FormInstance``: the protocol form's fields, derived ones
+left out: they are computed, not transcribed), a consent (``trials.Consent``), a screening record
+(``trials.ScreeningRecord``: the values eligibility was decided on) and an adverse event of the
+safety database (``safety.AdverseEvent``). Each becomes a :class:`Record`: the core's
 :class:`~trialdesk.monitoring.sdv_plan.Item`, the fields to verify, and their values now.
 
 Only records that exist are verified; an expected form never entered is another lock check's.
@@ -19,6 +20,7 @@ from trialdesk.monitoring.sdv_plan import (
     CONSENT,
     FORM,
     SAFETY_EVENT,
+    SCREENING,
     Item,
     PlannedItem,
     site_shares,
@@ -29,9 +31,9 @@ from trialdesk.safety import rules
 from trialdesk.web.capture.models import FormInstance, Query
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.safety.models import AdverseEvent
-from trialdesk.web.trials.models import Consent, Participant
+from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord
 
-SOURCES = (FORM, CONSENT, SAFETY_EVENT)
+SOURCES = (FORM, CONSENT, SCREENING, SAFETY_EVENT)
 CONSENT_FIELDS = ("consent_date", "form_version")
 EVENT_FIELDS = ("term", "onset_date", "end_date", "grade", *rules.SERIOUSNESS_CRITERIA,
                 "relatedness", "expectedness", "action_taken", "outcome")
@@ -78,6 +80,14 @@ def _consent_record(consent: Consent) -> Record:
                   participant.code, participant.pk, participant.site_id)
 
 
+def _screening_record(screening: ScreeningRecord) -> Record:
+    participant = screening.participant
+    fields = tuple(sorted(screening.values))
+    return Record(Item(SCREENING, participant.code, participant.site.code), fields,
+                  {name: screening.values.get(name) for name in fields}, participant.code,
+                  participant.pk, participant.site_id)
+
+
 def _event_record(event: AdverseEvent) -> Record:
     participant = event.participant
     values = {name: _plain(getattr(event, name)) for name in EVENT_FIELDS}
@@ -92,17 +102,21 @@ def records(*, participant: Participant | None = None, form_instance: FormInstan
     forms = FormInstance.objects.select_related("participant__site")
     consents = Consent.objects.select_related("participant__site")
     events = AdverseEvent.objects.select_related("participant__site")
+    screenings = ScreeningRecord.objects.select_related("participant__site")
     if form_instance is not None:
         return [_form_record(forms.get(pk=form_instance.pk))]
     if participant is not None:
         forms, consents, events = (forms.filter(participant=participant),
                                    consents.filter(participant=participant),
                                    events.filter(participant=participant))
+        screenings = screenings.filter(participant=participant)
     if site_code is not None:
         forms, consents, events = (forms.filter(participant__site__code=site_code),
                                    consents.filter(participant__site__code=site_code),
                                    events.filter(participant__site__code=site_code))
+        screenings = screenings.filter(participant__site__code=site_code)
     found = [_consent_record(c) for c in consents]
+    found += [_screening_record(s) for s in screenings]
     found += [_form_record(f) for f in forms]
     found += [_event_record(e) for e in events]
     return sorted(found, key=lambda record: (record.item.participant, record.item.key))
@@ -114,6 +128,10 @@ def record(source: str, ref: str) -> Record | None:
         consent = Consent.objects.select_related("participant__site").filter(
             participant__code=ref).first()
         return _consent_record(consent) if consent is not None else None
+    if source == SCREENING:
+        screening = ScreeningRecord.objects.select_related("participant__site").filter(
+            participant__code=ref).first()
+        return _screening_record(screening) if screening is not None else None
     if not ref.isdigit() or len(ref) > 18:
         return None
     if source == FORM:

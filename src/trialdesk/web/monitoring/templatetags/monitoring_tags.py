@@ -26,7 +26,7 @@ LABELS = {
     "data_quality": _("data quality"), "facilities": _("facilities"), "other": _("other"),
     "minor": _("minor"), "major": _("major"), "critical": _("critical"),
     # sources
-    "form": _("form"), "adverse_event": _("adverse event"),
+    "form": _("form"), "adverse_event": _("adverse event"), "screening": _("screening"),
 }
 # "consent" and "eligibility" are both a reason and a finding's category
 CATEGORY_LABELS = {"consent": _("consent"), "eligibility": _("eligibility")}
