@@ -11,7 +11,7 @@ from django.utils import timezone
 from eligible import ELIGIBLE_VALUES
 
 from trialdesk.protocol import load_protocol
-from trialdesk.web.capture.schedule import visit_status
+from trialdesk.protocol.visit_state import VisitRecord, visit_status
 
 COORD = "coordinator-co-01"
 D = dt.date(2026, 3, 10)
@@ -25,16 +25,16 @@ D = dt.date(2026, 3, 10)
     (D + dt.timedelta(days=5), "missed"),    # the next visit's window has opened
 ])
 def test_visit_status_follows_the_window(today, expected):
-    status = visit_status(forms_done=False, window_start=D - dt.timedelta(days=1),
+    status = visit_status(record=VisitRecord(), window_start=D - dt.timedelta(days=1),
                           window_end=D + dt.timedelta(days=1), today=today,
-                          next_window_start=D + dt.timedelta(days=5), not_done=False,
-                          left_on=None)
+                          next_window_start=D + dt.timedelta(days=5), left_on=None,
+                          took_place_on=None)
     assert status == expected
 
 
 def test_last_visit_is_missed_a_week_after_its_window():
-    common = {"forms_done": False, "window_start": D, "window_end": D,
-              "next_window_start": None, "not_done": False, "left_on": None}
+    common = {"record": VisitRecord(), "window_start": D, "window_end": D,
+              "next_window_start": None, "left_on": None, "took_place_on": None}
     assert visit_status(today=D + dt.timedelta(days=6), **common) == "overdue"
     assert visit_status(today=D + dt.timedelta(days=7), **common) == "missed"
 

@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from trialdesk.protocol.visit_state import next_visit
 from trialdesk.web.capture import actions, presenters
 from trialdesk.web.capture.access import (
     access_form_slot,
@@ -65,13 +66,16 @@ def _rejected(error: FormRejected) -> Status:
 @router.get("/participants/{code}/schedule")
 @endpoint(READ_PARTICIPANTS)
 def schedule(request: HttpRequest, code: str) -> dict[str, Any]:
-    """The visit schedule from the randomization date: windows, visit and form statuses."""
+    """The visit schedule from the randomization date: windows, visit and form statuses, and the
+    next visit (the same rule as the dashboard's and the worklist's)."""
     actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
     states = participant_schedule(participant, get_protocol().visits, today=clock.today(),
                                   database_locked=database_locked())
+    following = next_visit([s.scheduled for s in states])
     return {"participant": participant.code,
-            "visits": presenters.schedule_view(states, _lang(request))}
+            "visits": presenters.schedule_view(states, _lang(request)),
+            "next_visit": presenters.next_visit_view(following, _lang(request))}
 
 
 @router.get("/participants/{code}/visits/{visit}/forms")

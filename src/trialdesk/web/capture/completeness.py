@@ -1,7 +1,9 @@
 """The missing-forms report: per site and visit, the forms expected by today and those complete.
 
-A form is expected once its visit's window has opened, unless the visit was marked not done or
-falls after the participant died or withdrew. Signed and locked forms count as complete.
+A visit's forms are expected when the schedule's one rule (``capture.schedule``, from
+``protocol.visit_state``) puts the visit in a state that expects data: due, overdue, missed or
+done; not when it is upcoming, marked not done or falls after the participant died or withdrew.
+Signed and locked forms count as complete.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from trialdesk.protocol.capture import Visit
-from trialdesk.web.capture.models import COMPLETE, Discontinuation, FormInstance, VisitNotDone
+from trialdesk.protocol.visit_state import EXPECTED_STATUSES
+from trialdesk.web.capture.models import COMPLETE, FormInstance
+from trialdesk.web.capture.schedule import schedules_for
 from trialdesk.web.trials.models import Participant
 
 
@@ -35,32 +39,26 @@ def completeness_report(
 ) -> list[CompletenessRow]:
     """Return one row per site and visit for the given (randomized) participants."""
     people = list(participants.filter(randomization__isnull=False).select_related(
-        "site", "randomization").order_by("code"))
+        "site").order_by("code"))
     ids = [p.pk for p in people]
     done = set(FormInstance.objects.filter(participant_id__in=ids, seq=1, status=COMPLETE)
                .values_list("participant_id", "visit", "form"))
-    not_done = set(VisitNotDone.objects.filter(participant_id__in=ids)
-                   .values_list("participant_id", "visit"))
-    left = dict(Discontinuation.objects.filter(participant_id__in=ids)
-                .values_list("participant_id", "date"))
+    schedules = schedules_for(ids, visits, today=today)
+    by_code = {visit.code: visit for visit in visits}
     rows: dict[tuple[str, str], CompletenessRow] = {}
-    ordered = sorted(visits, key=lambda v: v.day)
     for person in people:
-        randomized_on = person.randomization.randomized_at.date()
-        for visit in ordered:
-            opens = randomized_on + dt.timedelta(days=visit.day - visit.window_before)
-            if opens > today or (person.pk, visit.code) in not_done:
+        for scheduled in schedules.get(person.pk, []):
+            if scheduled.status not in EXPECTED_STATUSES:
                 continue
-            if person.pk in left and opens > left[person.pk]:
-                continue
-            row = rows.setdefault((person.site.code, visit.code),
-                                  CompletenessRow(person.site.code, visit.code))
-            for form in visit.forms:
+            row = rows.setdefault((person.site.code, scheduled.code),
+                                  CompletenessRow(person.site.code, scheduled.code))
+            for form in by_code[scheduled.code].forms:
                 row.expected += 1
-                if (person.pk, visit.code, form) in done:
+                if (person.pk, scheduled.code, form) in done:
                     row.complete += 1
                 else:
                     row.missing.append((person.code, form))
+    ordered = sorted(visits, key=lambda v: v.day)
     order = {v.code: i for i, v in enumerate(ordered)}
     return sorted(rows.values(), key=lambda r: (r.site, order[r.visit]))
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from trialdesk.protocol.visit_state import ScheduledVisit
 from trialdesk.web.capture.access import FormSlot
 from trialdesk.web.capture.models import Lock, Query
 from trialdesk.web.capture.schedule import VisitState, form_status
 from trialdesk.web.capture.state import participant_locked
 from trialdesk.web.core.locks import database_locked
+from trialdesk.web.core.protocol import get_protocol
 
 
 def _iso(value: Any) -> str | None:
@@ -67,11 +69,22 @@ def schedule_view(states: list[VisitState], language: str) -> list[dict[str, Any
         {"visit": s.code, "title": s.visit.title.text(language), "day": s.visit.day,
          "target_date": s.target.isoformat(), "window_start": s.window_start.isoformat(),
          "window_end": s.window_end.isoformat(), "status": s.status,
-         "not_done_reason": s.not_done_reason,
+         "took_place": s.scheduled.took_place, "not_done_reason": s.not_done_reason,
          "forms": [{"form": f.code, "status": f.status, "version": f.version,
                     "open_queries": f.open_queries} for f in s.forms]}
         for s in states
     ]
+
+
+def next_visit_view(scheduled: ScheduledVisit | None, language: str) -> dict[str, Any] | None:
+    """Return a participant's next visit (the schedule's one rule) as pages and the API show it."""
+    if scheduled is None:
+        return None
+    title = next(v.title for v in get_protocol().visits if v.code == scheduled.code)
+    return {"visit": scheduled.code, "title": title.text(language), "status": scheduled.status,
+            "target_date": scheduled.target.isoformat(),
+            "window_start": scheduled.window_start.isoformat(),
+            "window_end": scheduled.window_end.isoformat()}
 
 
 def lock_view(lock: Lock) -> dict[str, Any]:

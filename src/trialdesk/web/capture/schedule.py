@@ -1,28 +1,35 @@
-"""A participant's visit schedule from the randomization date, with visit and form statuses.
+"""Visit schedules as data capture stores them: the records read, the core's rule applied.
 
-Visit status: ``upcoming`` before its window opens, ``due`` within the window, ``overdue`` after
-the window while data can still reasonably be entered (until the next visit's window opens),
-``missed`` after that (for the last visit: ``MISSED_AFTER_DAYS`` after its window), ``done`` once
-every form is complete, ``not_done`` when marked so, ``not_expected`` when it falls after the
-participant died or withdrew. Form status: not_started, draft, complete, signed, locked.
+Which state a visit is in, and which is a participant's next visit, is decided in one place,
+:mod:`trialdesk.protocol.visit_state`. This module only reads what that rule needs (the days the
+participant was screened, randomized and left follow-up, the forms entered and complete, visits
+marked not done) and adds each form's status. The participant's schedule page, the API, the
+worklist, the dashboard and the completeness report all go through :func:`schedules_for` or
+:func:`participant_schedule`.
+
+Form status: not_started, draft, complete, signed, locked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
 from trialdesk.protocol.capture import Visit
+from trialdesk.protocol.visit_state import (
+    ParticipantDates,
+    ScheduledVisit,
+    VisitRecord,
+    next_visit,
+    visit_states,
+)
 from trialdesk.web.capture import state
-from trialdesk.web.capture.actions.forms import randomization_date
 from trialdesk.web.capture.models import COMPLETE, Discontinuation, FormInstance, VisitNotDone
-from trialdesk.web.trials.models import Participant
-
-MISSED_AFTER_DAYS = 7
-DONE_FORM_STATES = ("complete", "signed", "locked")
+from trialdesk.web.trials.models import Participant, Randomization, ScreeningRecord
 
 
 @dataclass
@@ -36,16 +43,29 @@ class FormState:
 @dataclass
 class VisitState:
     visit: Visit
-    target: dt.date
-    window_start: dt.date
-    window_end: dt.date
-    status: str
+    scheduled: ScheduledVisit
     forms: list[FormState] = field(default_factory=list)
     not_done_reason: str = ""
 
     @property
     def code(self) -> str:
         return self.visit.code
+
+    @property
+    def status(self) -> str:
+        return self.scheduled.status
+
+    @property
+    def target(self) -> dt.date:
+        return self.scheduled.target
+
+    @property
+    def window_start(self) -> dt.date:
+        return self.scheduled.window_start
+
+    @property
+    def window_end(self) -> dt.date:
+        return self.scheduled.window_end
 
 
 def form_status(instance: FormInstance | None, *, participant_locked: bool = False,
@@ -60,88 +80,85 @@ def form_status(instance: FormInstance | None, *, participant_locked: bool = Fal
     return "complete" if instance.status == COMPLETE else "draft"
 
 
-def _window(visit: Visit, randomized_on: dt.date) -> tuple[dt.date, dt.date, dt.date]:
-    target = randomized_on + dt.timedelta(days=visit.day)
-    return (target, target - dt.timedelta(days=visit.window_before),
-            target + dt.timedelta(days=visit.window_after))
+def visit_records(
+    visits: Iterable[Visit], forms: Iterable[tuple[str, str, str]], not_done: Iterable[str]
+) -> dict[str, VisitRecord]:
+    """Return each visit's record from (visit, form, status) of the entered first forms."""
+    status = {(visit, form): stored for visit, form, stored in forms}
+    marked = set(not_done)
+    records = {}
+    for visit in visits:
+        slots = [status.get((visit.code, code)) for code in visit.forms]
+        records[visit.code] = VisitRecord(
+            entered=any(s is not None for s in slots),
+            complete=all(s == COMPLETE for s in slots),
+            not_done=visit.code in marked,
+        )
+    return records
 
 
-def visit_status(
-    *, forms_done: bool, window_start: dt.date, window_end: dt.date, today: dt.date,
-    next_window_start: dt.date | None, not_done: bool, left_on: dt.date | None,
-) -> str:
-    """Return the status of one visit (see the module's docstring)."""
-    if not_done:
-        return "not_done"
-    if forms_done:
-        return "done"
-    if left_on is not None and window_start > left_on:
-        return "not_expected"
-    if today < window_start:
-        return "upcoming"
-    if today <= window_end:
-        return "due"
-    missed_from = next_window_start or window_end + dt.timedelta(days=MISSED_AFTER_DAYS)
-    return "missed" if today >= missed_from else "overdue"
+def schedules_for(
+    participant_ids: Sequence[int], visits: Sequence[Visit], *, today: dt.date
+) -> dict[int, list[ScheduledVisit]]:
+    """Return the schedule of each randomized participant among ``participant_ids`` (five queries
+    whatever their number); participants not randomized have none."""
+    ids = list(participant_ids)
+    randomized = dict(Randomization.objects.filter(participant_id__in=ids).values_list(
+        "participant_id", "randomized_at"))
+    screened = dict(ScreeningRecord.objects.filter(participant_id__in=ids).values_list(
+        "participant_id", "screened_at"))
+    left = dict(Discontinuation.objects.filter(participant_id__in=ids).values_list(
+        "participant_id", "date"))
+    forms: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for pid, visit, form, status in FormInstance.objects.filter(
+            participant_id__in=ids, seq=1).values_list("participant_id", "visit", "form", "status"):
+        forms[pid].append((visit, form, status))
+    not_done: dict[int, list[str]] = defaultdict(list)
+    for pid, visit in VisitNotDone.objects.filter(participant_id__in=ids).values_list(
+            "participant_id", "visit"):
+        not_done[pid].append(visit)
+    return {
+        pid: visit_states(visits, ParticipantDates(
+            randomized_on=randomized_at.date(),
+            screened_on=screened[pid].date() if pid in screened else None,
+            left_on=left.get(pid)), visit_records(visits, forms[pid], not_done[pid]), today=today)
+        for pid, randomized_at in randomized.items()
+    }
 
 
-def build_schedule(
-    visits: Iterable[Visit],
-    randomized_on: dt.date,
-    instances: Iterable[FormInstance],
-    *,
-    today: dt.date,
-    not_done: dict[str, str] | None = None,
-    left_on: dt.date | None = None,
-    open_queries: dict[int, int] | None = None,
-    participant_locked: bool = False,
-    database_locked: bool = False,
-) -> list[VisitState]:
-    """Return each visit's window and status, and its forms' statuses."""
-    by_slot = {(i.visit, i.form): i for i in instances if i.seq == 1}
-    not_done = not_done or {}
-    open_queries = open_queries or {}
-    ordered = sorted(visits, key=lambda v: v.day)
-    states = []
-    for index, visit in enumerate(ordered):
-        target, start, end = _window(visit, randomized_on)
-        following = ordered[index + 1] if index + 1 < len(ordered) else None
-        next_start = _window(following, randomized_on)[1] if following is not None else None
+def next_visits(
+    participant_ids: Sequence[int], visits: Sequence[Visit], *, today: dt.date
+) -> dict[int, ScheduledVisit | None]:
+    """Return each randomized participant's next visit (None when none is left)."""
+    return {pid: next_visit(states)
+            for pid, states in schedules_for(participant_ids, visits, today=today).items()}
+
+
+def participant_schedule(participant: Participant, visits: Sequence[Visit], *, today: dt.date,
+                         database_locked: bool = False) -> list[VisitState]:
+    """Return one participant's schedule with each form's status and open queries."""
+    states = schedules_for([participant.pk], visits, today=today).get(participant.pk)
+    if states is None:
+        return []
+    is_locked = state.participant_locked(participant)
+    by_slot = {(i.visit, i.form): i for i in FormInstance.objects.filter(
+        participant=participant, seq=1).annotate(
+        open_count=Count("queries", filter=Q(queries__status="open")))}
+    reasons = dict(VisitNotDone.objects.filter(participant=participant).values_list(
+        "visit", "reason"))
+    by_code = {visit.code: visit for visit in visits}
+    result = []
+    for scheduled in states:
+        visit = by_code[scheduled.code]
         forms = []
         for code in visit.forms:
             instance = by_slot.get((visit.code, code))
             forms.append(FormState(
                 code=code,
-                status=form_status(instance, participant_locked=participant_locked,
+                status=form_status(instance, participant_locked=is_locked,
                                    database_locked=database_locked),
                 version=instance.version if instance else 0,
-                open_queries=open_queries.get(instance.pk, 0) if instance else 0,
+                open_queries=instance.open_count if instance else 0,
             ))
-        status = visit_status(
-            forms_done=all(f.status in DONE_FORM_STATES for f in forms),
-            window_start=start, window_end=end, today=today, next_window_start=next_start,
-            not_done=visit.code in not_done, left_on=left_on,
-        )
-        states.append(VisitState(visit, target, start, end, status, forms,
-                                 not_done.get(visit.code, "")))
-    return states
-
-
-def participant_schedule(participant: Participant, visits: Iterable[Visit], *, today: dt.date,
-                         database_locked: bool = False) -> list[VisitState]:
-    """Load what the schedule needs for one participant (four queries) and build it."""
-    randomized_on = randomization_date(participant)
-    if randomized_on is None:
-        return []
-    is_locked = state.participant_locked(participant)
-    instances = list(FormInstance.objects.filter(participant=participant).annotate(
-        open_count=Count("queries", filter=Q(queries__status="open"))))
-    not_done = dict(VisitNotDone.objects.filter(participant=participant).values_list(
-        "visit", "reason"))
-    left = Discontinuation.objects.filter(participant=participant).values_list(
-        "date", flat=True).first()
-    return build_schedule(
-        visits, randomized_on, instances, today=today, not_done=not_done, left_on=left,
-        open_queries={i.pk: i.open_count for i in instances},
-        participant_locked=is_locked, database_locked=database_locked,
-    )
+        result.append(VisitState(visit, scheduled, forms, reasons.get(visit.code, "")))
+    return result

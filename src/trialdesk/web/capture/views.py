@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from trialdesk.protocol.visit_state import next_visit
 from trialdesk.web.capture import actions, presenters
 from trialdesk.web.capture.access import LOG_VISIT, FormSlot, access_form_slot, access_visit
 from trialdesk.web.capture.actions.forms import validate_slot, warning_code
@@ -63,7 +64,9 @@ def participant_page(request: HttpRequest, actor: Actor, code: str) -> HttpRespo
     states = participant_schedule(participant, get_protocol().visits,
                                   today=clock.today(), database_locked=database_locked())
     forms = {f.code: f.title.text(_lang()) for f in get_protocol().forms}
+    following = next_visit([state.scheduled for state in states])
     return render(request, "capture/participant.html", {
+        "next_visit": presenters.next_visit_view(following, _lang()),
         "logs": _log_forms(participant) if states else [],
         "actor": actor, "participant": participant, "visits": states, "form_titles": forms,
         "open_queries": sum(f.open_queries for s in states for f in s.forms),

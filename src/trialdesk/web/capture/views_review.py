@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from django.contrib import messages
@@ -31,7 +30,7 @@ from trialdesk.web.capture.importing import (
     upload_text,
 )
 from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
-from trialdesk.web.capture.schedule import visit_status
+from trialdesk.web.capture.schedule import next_visits
 from trialdesk.web.capture.state import active_database_lock
 from trialdesk.web.capture.views import refused
 from trialdesk.web.core import clock
@@ -145,25 +144,6 @@ def raise_query(request: HttpRequest, actor: Actor, code: str, visit: str,
     return redirect("capture:query", query_id=query.pk)
 
 
-def _next_visit(
-    randomized_on: dt.date, left_on: dt.date | None, today: dt.date
-) -> tuple[str, str, str]:
-    """Return (visit code, status, target date) of the first visit not yet past its window."""
-    visits = sorted(get_protocol().visits, key=lambda v: v.day)
-    for index, visit in enumerate(visits):
-        target = randomized_on + dt.timedelta(days=visit.day)
-        start = target - dt.timedelta(days=visit.window_before)
-        end = target + dt.timedelta(days=visit.window_after)
-        following = visits[index + 1] if index + 1 < len(visits) else None
-        next_start = (randomized_on + dt.timedelta(days=following.day - following.window_before)
-                      if following else None)
-        status = visit_status(forms_done=False, window_start=start, window_end=end, today=today,
-                              next_window_start=next_start, not_done=False, left_on=left_on)
-        if status in ("upcoming", "due", "overdue"):
-            return visit.code, status, target.isoformat()
-    return "", "", ""
-
-
 @page(READ_PARTICIPANTS)
 def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The site's randomized participants with their next visit, drafts and open queries."""
@@ -171,8 +151,7 @@ def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
     participants = access.visible_participants(actor).filter(randomization__isnull=False)
     if site:
         participants = participants.filter(site__code=site)
-    paginator = Paginator(participants.select_related("randomization", "discontinuation")
-                          .order_by("code"), WORKLIST_PAGE)
+    paginator = Paginator(participants.select_related("site").order_by("code"), WORKLIST_PAGE)
     current = paginator.get_page(request.GET.get("page"))
     ids = [p.pk for p in current]
     forms = {row["participant_id"]: row for row in FormInstance.objects.filter(
@@ -180,14 +159,15 @@ def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
         drafts=Count("id", filter=Q(status=DRAFT)), total=Count("id"))}
     queries = dict(Query.objects.filter(participant_id__in=ids, status=Query.OPEN).values_list(
         "participant_id").annotate(n=Count("id")).order_by())
-    today = clock.today()
+    following = next_visits(ids, get_protocol().visits, today=clock.today())
     rows = []
     for participant in current:
-        left = getattr(participant, "discontinuation", None)
-        visit, status, target = _next_visit(participant.randomization.randomized_at.date(),
-                                            left.date if left else None, today)
+        upcoming = presenters.next_visit_view(following.get(participant.pk), _lang())
         rows.append({"code": participant.code, "site": participant.site.code,
-                     "next_visit": visit, "next_status": status, "next_date": target,
+                     "next_code": upcoming["visit"] if upcoming else "",
+                     "next_visit": upcoming["title"] if upcoming else "",
+                     "next_status": upcoming["status"] if upcoming else "",
+                     "next_date": upcoming["target_date"] if upcoming else "",
                      "drafts": forms.get(participant.pk, {}).get("drafts", 0),
                      "forms": forms.get(participant.pk, {}).get("total", 0),
                      "open_queries": queries.get(participant.pk, 0)})

@@ -6,11 +6,9 @@ JSON cannot carry it by accident.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from trialdesk.eligibility import evaluate_eligibility
-from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.access import may_see_arm
@@ -27,19 +25,6 @@ def participant_status(participant: Participant) -> str:
     if hasattr(participant, "consent"):
         return "consented"
     return "eligible"
-
-
-def next_visit_due(participant: Participant, today: dt.date | None = None) -> dict[str, Any] | None:
-    """Return the next scheduled visit after randomization (code, title, date), if any."""
-    if not hasattr(participant, "randomization"):
-        return None
-    day0 = participant.randomization.randomized_at.date()
-    today = today or clock.today()
-    for visit in sorted(get_protocol().visits, key=lambda v: v.day):
-        due = day0 + dt.timedelta(days=visit.day)
-        if visit.day > 0 and due + dt.timedelta(days=visit.window_after) >= today:
-            return {"code": visit.code, "title": visit.title, "date": due}
-    return None
 
 
 def arm_label(arm_code: str, language: str) -> str:

@@ -59,13 +59,9 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
                                                          "unblindings": _unblindings(actor)})
     participants = access.visible_participants(actor).select_related(
         "randomization__slot", "consent").order_by("-created_at")
-    rows = []
-    for participant in participants:
-        view = presenters.participant_view(actor, participant, _lang())
-        view["next_visit"] = presenters.next_visit_due(participant)
-        if view["next_visit"]:
-            view["next_visit"]["title"] = view["next_visit"]["title"].text(_lang())
-        rows.append(view)
+    # each row's next visit comes from data capture's schedule (the template's next_visits_of)
+    rows = [presenters.participant_view(actor, participant, _lang())
+            for participant in participants]
     counts = {
         "screened": len(rows),
         "eligible": sum(r["eligible"] for r in rows),

@@ -60,3 +60,33 @@ def open_queries_summary(actor: Any) -> dict[str, Any]:
         counts = list(visible_queries(actor).filter(status="open").values_list("site__code")
                       .annotate(n=Count("id")).order_by("site__code"))
     return {"counts": counts, "show": show}
+
+
+@register.simple_tag
+def next_visits_of(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any] | None]:
+    """Each randomized participant's next visit among a dashboard's rows, by code.
+
+    The schedule's one rule (``capture.schedule``, ``protocol.visit_state``) decides it, so the
+    dashboard names the visit the worklist and the API name. The rows were filtered by the page's
+    access rules already; a visit says nothing of an arm.
+    """
+    import datetime as dt
+
+    from trialdesk.web.capture.presenters import next_visit_view
+    from trialdesk.web.capture.schedule import next_visits
+    from trialdesk.web.core import clock
+    from trialdesk.web.core.protocol import get_protocol
+    from trialdesk.web.trials.models import Participant
+
+    codes = [row["code"] for row in rows if row.get("randomization_number")]
+    ids = dict(Participant.objects.filter(code__in=codes).values_list("pk", "code"))
+    language = (get_language() or "en")[:2]
+    views = {}
+    for pid, scheduled in next_visits(list(ids), get_protocol().visits,
+                                      today=clock.today()).items():
+        view = next_visit_view(scheduled, language)
+        if view is not None:
+            view["date"] = dt.date.fromisoformat(view["target_date"])
+        views[ids[pid]] = view
+    return views
+
