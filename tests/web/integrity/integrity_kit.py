@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import lock_override
 from api_client import ApiClient
 from django.apps import apps
 from eligible import ELIGIBLE_VALUES
@@ -22,7 +23,7 @@ INFUSION_OK = {"kit_code": "K1", "infusion_start": "2026-01-06T10:00",
                "infusion_end": "2026-01-06T11:00", "infusion_reaction": "no"}
 INVESTIGATOR, COORDINATOR = "investigator-co-01", "coordinator-co-01"
 CLIENT_USERS = (None, INVESTIGATOR, COORDINATOR, "pharmacist-co-01", "data_manager",
-                "dsmb_statistician", "monitor")
+                "dsmb_statistician", "monitor", "principal_investigator")
 
 
 def openapi_schema() -> dict[str, Any]:
@@ -112,8 +113,25 @@ class Scenarios:
         return code, query["id"]
 
     def database_locked(self) -> None:
-        self.api("data_manager").ok("POST", "/api/v1/locks",
+        # the trial's forms are not all in: locked through the two-person override
+        answer = lock_override.lock(self.api("data_manager"), self.api("principal_investigator"),
                                     {"scope": "database", "reason": "last visit done"})
+        assert answer.status_code == 201, answer.content
+
+    def signed_form(self) -> str:
+        code = self.completed_form()
+        self.api(INVESTIGATOR).ok("POST", form_path(code) + "/sign", {"password": PASSWORD})
+        return code
+
+    def override_requested(self) -> tuple[str, int, str]:
+        """A participant with forms missing, and the data manager's request to lock anyway."""
+        code = self.completed_form()
+        reason = "site closed; the missing forms cannot be obtained"
+        override = self.api("data_manager").ok(
+            "POST", "/api/v1/locks/overrides",
+            {"scope": "participant", "participant": code, "reason": reason,
+             "password": PASSWORD})
+        return code, override["id"], reason
 
     # --- one valid request per operation -------------------------------------------------------
     def build(self, method: str, path: str) -> WriteRequest:
@@ -286,19 +304,43 @@ def _reopen_query(s: Scenarios) -> WriteRequest:
 
 
 def _lock(s: Scenarios) -> WriteRequest:
-    code = s.completed_form()
+    code = s.signed_form()  # nothing outstanding on it
     return WriteRequest("data_manager", "POST", "/api/v1/locks",
                         {"scope": "form", "participant": code, "visit": "day0",
                          "form": "respiratory", "reason": "cleaned"}, ("lock",), reason="cleaned")
 
 
 def _unlock(s: Scenarios) -> WriteRequest:
-    code = s.completed_form()
+    code = s.signed_form()
     lock = s.api("data_manager").ok("POST", "/api/v1/locks",
-                                    {"scope": "participant", "participant": code})
+                                    {"scope": "form", "participant": code, "visit": "day0",
+                                     "form": "respiratory"})
     reason = "a late laboratory value arrived"
     return WriteRequest("data_manager", "POST", f"/api/v1/locks/{lock['id']}/unlock",
                         {"reason": reason}, ("unlock",), reason=reason)
+
+
+def _request_override(s: Scenarios) -> WriteRequest:
+    code = s.completed_form()
+    reason = "site closed; the missing forms cannot be obtained"
+    return WriteRequest("data_manager", "POST", "/api/v1/locks/overrides",
+                        {"scope": "participant", "participant": code, "reason": reason,
+                         "password": PASSWORD}, ("request_lock_override",), reason=reason)
+
+
+def _confirm_override(s: Scenarios) -> WriteRequest:
+    _, override_id, reason = s.override_requested()
+    return WriteRequest("principal_investigator", "POST",
+                        f"/api/v1/locks/overrides/{override_id}/confirm", {"password": PASSWORD},
+                        ("lock", "confirm_lock_override"), reason=reason)
+
+
+def _close_override(s: Scenarios) -> WriteRequest:
+    _, override_id, _ = s.override_requested()
+    reason = "the missing forms must be chased first"
+    return WriteRequest("principal_investigator", "POST",
+                        f"/api/v1/locks/overrides/{override_id}/close", {"reason": reason},
+                        ("declined_lock_override",), reason=reason)
 
 
 def _import(s: Scenarios) -> WriteRequest:
@@ -333,6 +375,9 @@ BUILDERS = {
     ("POST", "/api/v1/queries/{query_id}/reopen"): _reopen_query,
     ("POST", "/api/v1/locks"): _lock,
     ("POST", "/api/v1/locks/{lock_id}/unlock"): _unlock,
+    ("POST", "/api/v1/locks/overrides"): _request_override,
+    ("POST", "/api/v1/locks/overrides/{override_id}/confirm"): _confirm_override,
+    ("POST", "/api/v1/locks/overrides/{override_id}/close"): _close_override,
     ("POST", "/api/v1/form-data/import"): _import,
 }
 

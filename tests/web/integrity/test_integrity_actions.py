@@ -21,6 +21,7 @@ THROUGH_THE_API = {
     "do_screen", "do_correct_screening", "do_consent", "do_randomize", "do_dispense",
     "do_unblind", "do_request_final_unblinding", "do_approve_final_unblinding",
     "do_issue_api_token", "do_save_form", "do_lock", "do_unlock", "do_raise_query",
+    "do_request_lock_override", "do_confirm_lock_override", "do_close_lock_override",
     "do_answer_query", "do_close_query", "do_reopen_query", "do_sign", "do_sign_visit",
     "do_sign_visits",
     "do_mark_visit_not_done", "do_discontinue", "do_create_user_as", "do_deactivate_user",

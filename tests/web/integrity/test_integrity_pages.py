@@ -22,7 +22,8 @@ from trialdesk.web.capture.models import Lock
 # as the API operations (test_integrity_write_paths.py); here: that bad posts write nothing.
 POST_PAGES = {
     "/", "/accounts/language/", "/accounts/login/", "/audit/", "/capture/completeness/",
-    "/capture/import/", "/capture/locks/", "/capture/participants/{code}/",
+    "/capture/import/", "/capture/locks/", "/capture/locks/readiness/",
+    "/capture/participants/{code}/",
     "/capture/participants/{code}/day0/respiratory/",
     "/capture/participants/{code}/day0/respiratory/check/",
     "/capture/participants/{code}/day0/respiratory/query/",

@@ -35,10 +35,10 @@ router = Router(tags=["capture"])
 
 class OverrideIn(Strict):
     scope: Literal["form", "participant", "database"]
-    participant: str | None = None
-    visit: str | None = None
-    form: str | None = None
-    seq: int = 1
+    participant: str | None = Field(default=None, max_length=40)
+    visit: str | None = Field(default=None, max_length=40)
+    form: str | None = Field(default=None, max_length=40)
+    seq: int = Field(default=1, ge=1, le=10_000)
     reason: str = Field(max_length=2000)
     password: str = Field(max_length=200)
 
