@@ -50,19 +50,26 @@ def _forms(rng: random.Random, code: str, kit: str, randomized: dt.date, index: 
         values = {"il1b": round(rng.uniform(1, 40), 2), "il6": round(rng.uniform(5, 400), 2),
                   "tnf_alpha": round(rng.uniform(2, 60), 2), "il10": round(rng.uniform(1, 90), 2)}
         if index == 2 and visit == "day3":
-            values["il6"] = 0  # below the limit of detection
+            values["il6"] = "<LLOQ"  # below the assay's limit: stored censored at 1.5 pg/mL
         cytokines[offset] = values
         rows.append({"visit": visit, "form": "cytokines", **values})
     death_day = rng.randint(3, 20) if dead else None
     vfd = 0 if dead else rng.randint(5, 26)
+    # the ventilation record the end-of-study form derives ventilator-free days from: intubated
+    # the day before randomization, extubated on day 27 - vfd (days 0 to 27 - vfd ventilated)
+    stop_day = death_day if dead else 12 if lost else 27 - vfd
+    rows.append({"visit": "log", "form": "ventilation_episode", "seq": 1,
+                 "ventilation_start": f"{randomized - dt.timedelta(days=1)}T08:00",
+                 "ventilation_stop": f"{randomized + dt.timedelta(days=stop_day)}T10:00",
+                 "ventilation_episode_mode": "ett"})
     if lost:
         eos = {"vital_status_day28": "unknown",
                "last_contact_date": (randomized + dt.timedelta(days=12)).isoformat()}
     elif dead:
-        eos = {"vital_status_day28": "dead", "ventilator_free_days": 0,
+        eos = {"vital_status_day28": "dead",
                "death_date": (randomized + dt.timedelta(days=death_day)).isoformat()}
     else:
-        eos = {"vital_status_day28": "alive", "ventilator_free_days": vfd}
+        eos = {"vital_status_day28": "alive"}
     rows.append({"visit": "day28", "form": "end_of_study", **eos})
     if index % 3 == 0:
         rows.append({"visit": "log", "form": "adverse_event", "ae_term": "Fever",

@@ -189,13 +189,14 @@ def test_report_figures_equal_the_core_functions_on_the_entered_data(trial):
                          "il6": values["il6"]}
                         for code, e in built.entered.items()
                         for day, values in e["cytokines"].items()])
-    lod = float(il6.loc[il6["il6"] > 0, "il6"].min())
+    # the protocol's assay limit and rule: "<LLOQ" entered is "<1.5" replaced by 1.5 / 2
+    il6["il6"] = il6["il6"].replace("<LLOQ", "<1.5")
     model = repeated_measures(il6, participant="participant", group="group", day="day",
-                              value="il6", groups=GROUPS, lod=lod)
+                              value="il6", groups=GROUPS, lod=1.5, lod_rule="half")
     rows = _rows(_section(body, "cytokine_il6"))
     expected = [[g.group, f"{g.day:g}", str(g.n), str(g.below_lod), num(g.geometric_mean),
                  interval(g.lower, g.upper)] for g in model.geometric_means]
     assert rows[:len(expected)] == expected
-    assert model.below_lod_total == 2  # the two zeros entered, replaced by LOD / 2
+    assert model.below_lod_total == 2  # the two "<LLOQ" entered, replaced by LLOQ / 2
     assert rows[len(expected):] == [[f"{r.day:g}", num(r.ratio), interval(r.lower, r.upper),
                                      p_value(r.p_value)] for r in model.ratios]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trialdesk.protocol.censored import censored_text, is_censored
 from trialdesk.web.capture.access import LOG_VISIT
 from trialdesk.web.capture.models import COMPLETE, Discontinuation, FormInstance
 from trialdesk.web.core.protocol import get_protocol
@@ -71,6 +72,12 @@ def _number(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return np.nan
+
+
+def _measured(value: Any) -> float | str:
+    """A cytokine as the analysis reads it: a number, or "<1.5" for a result below the assay's
+    limit (the core's repeated-measures analysis replaces it by the protocol's rule)."""
+    return censored_text(value) if is_censored(value) else _number(value)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -161,6 +168,7 @@ def load_report_data(*, show_arms: bool, language: str) -> ReportData:
             "vital_status": status,
             "dead": {"dead": 1.0, "alive": 0.0}.get(status or "", np.nan),
             "time": time, "event": event if not np.isnan(time) else np.nan,
+            # derived from the ventilation episodes and stored with the form (capture.derived)
             "vfd": _number(eos.get("ventilator_free_days")) if eos else np.nan,
             "pf_day0": _pf((forms.get((code, "day0", "respiratory")) or [None])[0]),
             "pf_day7": _pf((forms.get((code, "day7", "respiratory")) or [None])[0]),
@@ -169,7 +177,7 @@ def load_report_data(*, show_arms: bool, language: str) -> ReportData:
             values = (forms.get((code, visit, "cytokines")) or [None])[0]
             if values is not None:
                 cytokine_rows.append({"participant": code, "group": group, "day": day,
-                                      **{c: _number(values.get(c)) for c in CYTOKINES}})
+                                      **{c: _measured(values.get(c)) for c in CYTOKINES}})
         for values in forms.get((code, LOG_VISIT, "adverse_event"), []):
             ae_rows.append({
                 "participant": code, "group": group,

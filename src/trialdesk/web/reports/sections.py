@@ -255,9 +255,11 @@ def vfd_section(data: ReportData) -> Section:
     people = data.participants
     section = Section(
         "vfd", _("Ventilator-free days to day 28"),
-        method=_("Ventilator-free days as recorded on the end-of-study form (0 for a death "
-                 "before day 28). Mann-Whitney test (exact without ties, else normal "
-                 "approximation) and Hodges-Lehmann shift with its interval."))
+        method=_("Ventilator-free days derived from the recorded invasive ventilation episodes "
+                 "by the protocol's rule (Schoenfeld and Bernard 2002): whole days 0 to 27 "
+                 "without invasive ventilation, 0 for a death by day 28. Mann-Whitney test "
+                 "(exact without ties, else normal approximation) and Hodges-Lehmann shift "
+                 "with its interval."))
     result = _analyse(section, people, ["vfd"], data.groups, lambda: ventilator_free_days_analysis(
         people, vfd="vfd", group="group", groups=data.groups))
     if result is None:
@@ -305,20 +307,37 @@ def pf_section(data: ReportData) -> Section:
     return section
 
 
+def _limit(values: pd.Series, lloq: float | None) -> float | None:
+    """The limit below which a value is censored: the assay's LLOQ the protocol declares; for a
+    field without one (older protocols entered 0), the smallest positive value measured."""
+    if lloq is not None:
+        return lloq
+    numbers = pd.to_numeric(values, errors="coerce")
+    positive = numbers[numbers > 0]
+    return None if positive.empty else float(positive.min())
+
+
 def cytokine_sections(data: ReportData, language: str) -> list[Section]:
     fields = get_protocol().all_fields()
     return [_cytokine(data, code, fields[code].label.text(language)) for code in CYTOKINES]
 
 
+RULE_TEXT = {"half": "LLOQ/2", "lod": "LLOQ", "sqrt2": "LLOQ/√2"}
+
+
 def _cytokine(data: ReportData, code: str, name: str) -> Section:
     frame = data.cytokines.dropna(subset=[code])
+    definition = get_protocol().all_fields()[code]
     section = Section(
         f"cytokine_{code}", _("%(name)s trajectory to day 14") % {"name": name},
         method=_("Geometric means by day with t intervals; linear mixed model of the log value "
                  "on group, day and their interaction with a random intercept per participant "
                  "(REML), geometric mean ratios of the first group to the second by day. Values "
-                 "entered as 0 are below the limit of detection, taken as the smallest value "
-                 "measured, and replaced by half of it."))
+                 "below the assay's lower limit of quantification (%(lloq)s, stored as "
+                 "censored) are replaced by %(rule)s, the protocol's rule.") % {
+            "lloq": "—" if definition.lloq is None else
+            f"{definition.lloq:g} {definition.unit or ''}".strip(),
+            "rule": RULE_TEXT[definition.substitution_rule]})
     without = len(set(data.participants["participant"]) - set(frame["participant"]))
     section.missing = _("Values measured: %(n)d (%(groups)s); randomized participants without "
                         "any value: %(without)d.") % {
@@ -329,8 +348,8 @@ def _cytokine(data: ReportData, code: str, name: str) -> Section:
             if all(((frame["day"] == d) & (frame["group"] == g)).any() for g in data.groups)]
     frame = frame[frame["day"].isin(days)]
     per_group = {g: frame.loc[frame["group"] == g, "participant"].nunique() for g in data.groups}
-    positive = frame.loc[frame[code] > 0, code]
-    if min(per_group.values(), default=0) < MIN_PER_GROUP or positive.empty:
+    lod = _limit(frame[code], definition.lloq)
+    if min(per_group.values(), default=0) < MIN_PER_GROUP or lod is None:
         shown = ", ".join(f"{g}: {n}" for g, n in per_group.items())
         section.note = _("Too few data for this analysis: it needs at least %(min)d participants "
                          "with values in each group (%(counts)s).") % {
@@ -338,8 +357,8 @@ def _cytokine(data: ReportData, code: str, name: str) -> Section:
         return section
     try:
         result = repeated_measures(frame, participant="participant", group="group", day="day",
-                                   value=code, groups=data.groups, lod=float(positive.min()),
-                                   outcome=name)
+                                   value=code, groups=data.groups, lod=lod,
+                                   lod_rule=definition.substitution_rule, outcome=name)
     except (AnalysisInputError, ValueError, np.linalg.LinAlgError) as error:
         section.note = _failed(error)
         return section
