@@ -18,7 +18,8 @@ from django.http import HttpRequest, HttpResponse
 log = logging.getLogger("trialdesk.safety.alerts")
 DEFAULT_INTERVAL = 30.0
 
-_last_check = 0.0
+# None until the first check: the monotonic clock may start near 0 (a machine just booted)
+_last_check: float | None = None
 _lock = threading.Lock()
 
 
@@ -27,7 +28,7 @@ def _due_for_a_check() -> bool:
     interval = float(getattr(settings, "TRIALDESK_SAFETY_ALERT_RETRY_SECONDS", DEFAULT_INTERVAL))
     with _lock:
         now = time.monotonic()
-        if now - _last_check < interval:
+        if _last_check is not None and now - _last_check < interval:
             return False
         _last_check = now
         return True

@@ -3,6 +3,7 @@ correcting, the coding queue, and the blinded (pooled) safety view. No arm on an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -24,9 +25,20 @@ from trialdesk.web.safety.models import AdverseEvent
 from trialdesk.web.trials.access import visible_participants
 
 
-def _refused(form: Any, error: InvalidInput) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.rule if field else f"{error.field}: {error.rule}")
+def _attempt(form: Any, run: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run an action for a page's form: (True, its result), or (False, None) with the refusal
+    on the form (the field it names, or the whole form). A locked database is not the form's
+    fault: its own page answers it."""
+    try:
+        return True, run()
+    except InvalidInput as error:
+        field = error.field if error.field in form.fields else None
+        form.add_error(field, error.rule if field else f"{error.field}: {error.rule}")
+    except DatabaseLocked:
+        raise
+    except Conflict as error:
+        form.add_error(None, error.message)
+    return False, None
 
 
 def _rows(events: list[AdverseEvent]) -> list[dict[str, Any]]:
@@ -62,15 +74,9 @@ def report(request: HttpRequest, actor: Actor) -> HttpResponse:
         from trialdesk.web.trials.access import access_participant_by_code
 
         participant = access_participant_by_code(actor, form.cleaned_data["participant"])
-        try:
-            event = actions.do_report_adverse_event(actor, participant, values_in=form.values())
-        except InvalidInput as error:
-            _refused(form, error)
-        except DatabaseLocked:
-            raise
-        except Conflict as error:
-            form.add_error(None, error.message)
-        else:
+        done, event = _attempt(form, lambda: actions.do_report_adverse_event(
+            actor, participant, values_in=form.values()))
+        if done:
             messages.success(request, _("Adverse event %(key)s reported.") % {"key": event.key})
             return redirect("safety:event", ae_id=event.pk)
     status = 422 if request.method == "POST" else 200
@@ -104,16 +110,9 @@ def event_edit(request: HttpRequest, actor: Actor, ae_id: int) -> HttpResponse:
                if hasattr(event, name)}
     form = UpdateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_update_adverse_event(actor, event, values_in=form.values(),
-                                            reason=form.cleaned_data["reason"])
-        except InvalidInput as error:
-            _refused(form, error)
-        except DatabaseLocked:
-            raise
-        except Conflict as error:
-            form.add_error(None, error.message)
-        else:
+        done, _changed = _attempt(form, lambda: actions.do_update_adverse_event(
+            actor, event, values_in=form.values(), reason=form.cleaned_data["reason"]))
+        if done:
             messages.success(request, _("Adverse event %(key)s changed.") % {"key": event.key})
             return redirect("safety:event", ae_id=event.pk)
     status = 422 if request.method == "POST" else 200
@@ -127,15 +126,9 @@ def follow_up(request: HttpRequest, actor: Actor, ae_id: int) -> HttpResponse:
     event = access.access_event(actor, ae_id)
     form = FollowUpForm(request.POST)
     if form.is_valid():
-        try:
-            actions.do_record_follow_up(actor, event, **form.cleaned_data)
-        except InvalidInput as error:
-            _refused(form, error)
-        except DatabaseLocked:
-            raise
-        except Conflict as error:
-            form.add_error(None, error.message)
-        else:
+        done, _recorded = _attempt(form, lambda: actions.do_record_follow_up(
+            actor, event, **form.cleaned_data))
+        if done:
             messages.success(request, _("Follow-up recorded."))
             return redirect("safety:event", ae_id=event.pk)
     return _detail(request, actor, access.access_event(actor, ae_id), form, status=422)
@@ -153,14 +146,9 @@ def coding_queue(request: HttpRequest, actor: Actor) -> HttpResponse:
         event = access.access_event(actor, event_id)
         if form.is_valid():
             coded = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
-            try:
-                actions.do_code_adverse_event(actor, event, coded=coded,
-                                              reason=form.cleaned_data["reason"])
-            except InvalidInput as error:
-                _refused(form, error)
-            except DatabaseLocked:
-                raise
-            else:
+            done, _coded = _attempt(form, lambda: actions.do_code_adverse_event(
+                actor, event, coded=coded, reason=form.cleaned_data["reason"]))
+            if done:
                 messages.success(request, _("%(key)s coded.") % {"key": event.key})
                 return redirect("safety:coding")
     queue = list(access.visible_events(actor).filter(llt_code="").order_by("created_at", "pk")
