@@ -54,7 +54,10 @@ def test_an_sae_on_postgresql_alerts_by_mail_through_the_real_server(tmp_path, p
             assert follow.status_code == 201, follow.text
             alerts = session.get(f"{server.url}/api/v1/safety/alerts", timeout=60).json()
         # the server's mail backend (in memory, live_server.py) took them after the commit
-        assert {a["recipient"] for a in alerts} == {"sponsor@localhost", "dsmb@localhost"}
+        # the configured addresses and the demo's safety contact and DSMB statistician
+        assert {a["recipient"] for a in alerts} == {
+            "sponsor@localhost", "dsmb@localhost", "safety_contact@demo.invalid",
+            "dsmb_statistician@demo.invalid"}
         assert {a["status"] for a in alerts} == {"sent"}
     finally:
         drop_database(admin_url, database)
