@@ -3,10 +3,17 @@ exports and the CONSORT numbers.
 
 - ``report.html``: the standalone analysis report as the trial's analyst reads it then (coded
   groups while blinded, arm labels once the trial is unblinded);
-- ``exports/forms/<form>.csv``: every form's entered values, one row per form instance;
-- ``exports/adsl.csv`` and ``exports/adtte.csv`` (after the final unblinding only): the
-  subject-level and time-to-event analysis datasets in CDISC ADaM's naming, derived from the
+- ``exports/forms/<form>.csv``: every form's entered values, one row per form instance; a result
+  beyond an assay's limit as CDISC writes it (``<1.5``);
+- ``exports/lb.csv``: the assay results of forms whose fields declare limits of quantification
+  (the cytokines) in CDISC SDTM LB's naming: below the LLOQ, LBORRES and LBSTRESC ``<1.5`` and
+  LBSTRESN empty, the limit in LBLLOQ (no arm in it: written while blinded too);
+- ``exports/adsl.csv``, ``exports/adtte.csv`` and ``exports/adlb.csv`` (after the final
+  unblinding only): the subject-level (with VFD28, the derived ventilator-free days),
+  time-to-event and laboratory analysis datasets in CDISC ADaM's naming, derived from the
   records on their own (not from the report), so that ``trialdesk analyze`` on them checks it;
+  in ADLB a result below the LLOQ has AVALC ``<1.5``, AVAL the protocol's substitute (LLOQ/2)
+  and BLQFL ``Y``;
 - ``consort.json``: the CONSORT numbers.
 """
 
@@ -21,6 +28,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from trialdesk.protocol.capture import FormField
+from trialdesk.protocol.censored import censored_text, is_censored, substitute
 from trialdesk.web.capture.models import COMPLETE, FormInstance
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.protocol import get_protocol
@@ -38,10 +47,12 @@ def write_outputs(data_dir: Path, analyst: Actor) -> dict[str, Path]:
     exports = data_dir / "exports"
     written = {"report": _write_report(data_dir / "report.html", analyst)}
     written.update(_write_forms(exports / "forms"))
+    written["lb"] = _write_csv(exports / "lb.csv", assay_results(), LB_COLUMNS)
     if unblinded:
         subjects = analysis_subjects()
         written["adsl"] = _write_csv(exports / "adsl.csv", subjects)
         written["adtte"] = _write_csv(exports / "adtte.csv", [_time_to_death(s) for s in subjects])
+        written["adlb"] = _write_csv(exports / "adlb.csv", lab_analysis(subjects), ADLB_COLUMNS)
     consort = data_dir / "consort.json"
     consort.write_text(json.dumps(consort_counts(by_arm=unblinded), indent=2, default=str) + "\n")
     written["consort"] = consort
@@ -67,6 +78,8 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str] | None
 
 
 def _cell(value: Any) -> Any:
+    if is_censored(value):  # beyond an assay's limit: "<1.5", as CDISC's LBORRES writes it
+        return censored_text(value)
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return "" if value is None else value
@@ -137,6 +150,100 @@ def analysis_subjects() -> list[dict[str, Any]]:
                 "dead", "alive") else "",
             "DTH28FL": "" if dead_28 is None else ("Y" if dead_28 else "N"),
             "DTH28FN": "" if dead_28 is None else int(dead_28),
+            # derived from the ventilation episodes by the protocol's rule (capture.derived)
+            "VFD28": _cell(eos.get("ventilator_free_days")),
+        })
+    return rows
+
+
+LB_COLUMNS = ["STUDYID", "DOMAIN", "USUBJID", "LBSEQ", "LBTESTCD", "LBTEST", "LBORRES",
+              "LBORRESU", "LBSTRESC", "LBSTRESN", "LBSTRESU", "LBLLOQ", "LBULOQ", "VISIT",
+              "LBDY"]
+ADLB_COLUMNS = ["STUDYID", "USUBJID", "SITEID", "TRT01P", "PARAMCD", "PARAM", "AVISIT", "ADY",
+                "AVAL", "AVALC", "BLQFL", "LLOQ", "DTYPE"]
+
+
+def _assay_fields() -> list[tuple[str, FormField]]:
+    """(form, field) of every entered number on a form where some field declares an assay
+    limit: those forms hold assay results (the cytokines)."""
+    found = []
+    for form in get_protocol().forms:
+        if any(f.lloq is not None or f.uloq is not None for f in form.fields):
+            found += [(form.code, f) for f in form.fields
+                      if f.type in ("integer", "decimal") and f.derived is None]
+    return found
+
+
+def _assay_rows() -> list[tuple[str, str, dt.date, FormField, Any]]:
+    """(participant, visit, randomization date, field, stored value) of complete assay forms,
+    in participant, visit-day and field order."""
+    fields = _assay_fields()
+    days = {visit.code: visit.day for visit in get_protocol().visits}
+    randomized = dict(Randomization.objects.values_list("participant__code", "randomized_at"))
+    rows = []
+    for form in dict.fromkeys(code for code, _ in fields):
+        instances = FormInstance.objects.filter(form=form, status=COMPLETE).values_list(
+            "participant__code", "visit", "values")
+        for code, visit, values in instances:
+            for form_code, field in fields:
+                value = (values or {}).get(field.code)
+                if form_code == form and value is not None and code in randomized:
+                    rows.append((code, visit, randomized[code].date(), field, value))
+    rows.sort(key=lambda row: (row[0], days.get(row[1], 0), row[3].code))
+    return rows
+
+
+def _plain(number: float) -> str:
+    return f"{number:g}"
+
+
+def assay_results() -> list[dict[str, Any]]:
+    """SDTM LB: one row per assay result of a randomized participant. A result beyond a limit
+    is character only (LBORRES = LBSTRESC = "<1.5", LBSTRESN empty), as SDTMIG asks."""
+    study = get_protocol().registry.nct_id
+    days = {visit.code: visit.day for visit in get_protocol().visits}
+    rows, seq = [], {}
+    for code, visit, _randomized, field, value in _assay_rows():
+        seq[code] = seq.get(code, 0) + 1
+        text = censored_text(value) if is_censored(value) else _plain(float(value))
+        rows.append({
+            "STUDYID": study, "DOMAIN": "LB", "USUBJID": f"{study}-{code}", "LBSEQ": seq[code],
+            "LBTESTCD": field.code.upper()[:8], "LBTEST": field.label.text("en"),
+            "LBORRES": text, "LBORRESU": field.unit or "", "LBSTRESC": text,
+            "LBSTRESN": "" if is_censored(value) else float(value),
+            "LBSTRESU": field.unit or "", "LBLLOQ": "" if field.lloq is None else field.lloq,
+            "LBULOQ": "" if field.uloq is None else field.uloq, "VISIT": visit,
+            "LBDY": days.get(visit, ""),
+        })
+    return rows
+
+
+def lab_analysis(subjects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ADLB: the assay results for analysis. AVAL is what the analysis uses (below the LLOQ the
+    protocol's substitute, LLOQ/2 by default, flagged BLQFL = "Y" and DTYPE = "LLOQ/2"), AVALC
+    the result as reported."""
+    arms = {s["SUBJID"]: s for s in subjects}
+    days = {visit.code: visit.day for visit in get_protocol().visits}
+    rows = []
+    for code, visit, _randomized, field, value in _assay_rows():
+        subject = arms.get(code)
+        if subject is None:
+            continue
+        below = is_censored(value) and value["censored"] == "<"
+        rule = field.substitution_rule
+        rows.append({
+            "STUDYID": subject["STUDYID"], "USUBJID": subject["USUBJID"],
+            "SITEID": subject["SITEID"], "TRT01P": subject["TRT01P"],
+            "PARAMCD": field.code.upper()[:8],
+            "PARAM": f"{field.label.text('en')} ({field.unit})" if field.unit else
+            field.label.text("en"),
+            "AVISIT": visit, "ADY": days.get(visit, ""),
+            "AVAL": substitute(value, rule),
+            "AVALC": censored_text(value) if is_censored(value) else _plain(float(value)),
+            "BLQFL": "Y" if below else "",
+            "LLOQ": "" if field.lloq is None else field.lloq,
+            "DTYPE": {"half": "LLOQ/2", "lod": "LLOQ", "sqrt2": "LLOQ/SQRT2"}[rule] if below
+            else "",
         })
     return rows
 
