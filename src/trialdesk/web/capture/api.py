@@ -106,7 +106,8 @@ def save_form(request: HttpRequest, code: str, visit: str, form: str, body: Form
 
     Hard errors and, when completing, unconfirmed warnings give 422 naming each field and rule,
     and nothing is stored. Confirm a warning by sending its field (or check) code in ``confirm``.
-    A change to a complete form needs a ``reason``.
+    A change to a complete form needs a ``reason``. Values saved from the form's offer (its GET's
+    ``prefilled``) say so with ``prefilled_from``: the audit record then names them.
     """
     actor = request_actor(request)
     slot = access_form_slot(actor, code, visit, form, seq)
@@ -114,7 +115,8 @@ def save_form(request: HttpRequest, code: str, visit: str, form: str, body: Form
     try:
         actions.do_save_form(actor, slot, values=body.values, complete=body.complete,
                              confirm=body.confirm, reason=body.reason,
-                             expected_version=body.expected_version)
+                             expected_version=body.expected_version,
+                             prefilled_from=body.prefilled_from)
     except FormRejected as error:
         return _rejected(error)
     view = presenters.form_view(access_form_slot(actor, code, visit, form, seq))

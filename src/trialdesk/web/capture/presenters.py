@@ -10,6 +10,7 @@ from typing import Any
 from trialdesk.protocol.visit_state import ScheduledVisit
 from trialdesk.web.capture.access import FormSlot
 from trialdesk.web.capture.models import Lock, Query
+from trialdesk.web.capture.prefill import prefill_for
 from trialdesk.web.capture.schedule import VisitState, form_status
 from trialdesk.web.capture.state import participant_locked
 from trialdesk.web.core.locks import database_locked
@@ -38,7 +39,8 @@ def query_view(query: Query, *, with_messages: bool = True) -> dict[str, Any]:
 
 
 def form_view(slot: FormSlot) -> dict[str, Any]:
-    """Return one form slot: status, values (derived included), warnings, signatures, queries."""
+    """Return one form slot: status, values (derived included), warnings, signatures, queries;
+    before a first save, the values offered from the ScreeningRecord (``prefilled``)."""
     instance = slot.instance
     view: dict[str, Any] = {
         "participant": slot.participant.code, "visit": slot.visit_code, "form": slot.form.code,
@@ -48,6 +50,9 @@ def form_view(slot: FormSlot) -> dict[str, Any]:
         "version": 0, "values": {}, "warnings": [], "signatures": [], "queries": [],
     }
     if instance is None:
+        offer = prefill_for(slot)
+        if offer is not None:  # offered, not stored: ``values`` stays empty until a save
+            view["prefilled"] = offer.as_json()
         return view
     view.update(
         version=instance.version, values=instance.values, warnings=instance.warnings,

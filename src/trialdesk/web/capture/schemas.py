@@ -16,6 +16,8 @@ class FormSaveIn(Strict):
     confirm: list[str] = Field(default_factory=list)
     reason: str = Field(default="", max_length=2000)
     expected_version: int | None = None
+    # "screening_record" when the values come from the form's offer (GET: ``prefilled``)
+    prefilled_from: str = Field(default="", max_length=40)
 
 
 class SignIn(Strict):

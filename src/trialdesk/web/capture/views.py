@@ -30,6 +30,7 @@ from trialdesk.web.capture.forms import (
     initial_values,
 )
 from trialdesk.web.capture.models import FormInstance
+from trialdesk.web.capture.prefill import prefill_for
 from trialdesk.web.capture.schedule import participant_schedule
 from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
@@ -114,6 +115,7 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
                 complete=request.POST.get("action") == "complete",
                 confirm=request.POST.getlist("confirm"), reason=request.POST.get("reason", ""),
                 expected_version=int(version) if version.isdigit() else None,
+                prefilled_from=request.POST.get("prefilled_from", ""),
             )
         except FormRejected as problem:
             attach_problems(django_form, problem.problems)
@@ -126,18 +128,25 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
         else:
             messages.success(request, _("The form was saved."))
             return redirect(request.get_full_path())
-    else:
-        stored = slot.instance.values if slot.instance else {}
+    # before a first save the form may be offered values from the ScreeningRecord: shown marked,
+    # stored only when the user submits them
+    offer = prefill_for(slot)
+    if request.method != "POST":
+        stored = slot.instance.values if slot.instance else (offer.values if offer else {})
         django_form = form_class(initial=initial_values(slot.form, stored))
     view = presenters.form_view(slot)
+    shown = view["values"]
+    if offer is not None and request.method != "POST":  # the offer's derived values (P/F ratio)
+        shown = validate_slot(slot, offer.values, complete=False)[0].values
     return render(request, "capture/form.html", {
         "actor": actor, "slot": slot, "view": view, "django_form": django_form,
         "form_title": slot.form.title.text(_lang()),
         "visit_title": _visit_title(slot.visit_code),
         "pending_warnings": _pending_warnings(slot, rejected), "error": error,
         "needs_reason": slot.instance is not None and slot.instance.status == "complete",
+        "prefill": offer, "prefilled": set(offer.values) if offer else set(),
         "field_codes": [f.code for f in slot.form.fields] + [c.code for c in slot.form.checks],
-        "derived": {f.code: display_number(f, view["values"].get(f.code))
+        "derived": {f.code: display_number(f, shown.get(f.code))
                     for f in slot.form.fields if f.derived is not None},
     }, status=status)
 

@@ -7,11 +7,14 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from trialdesk.protocol.capture import Form
+from trialdesk.protocol.prefill import provenance
 from trialdesk.protocol.validation import FieldProblem, FormValidation, validate_form
 from trialdesk.web.capture.access import FormSlot
 from trialdesk.web.capture.derived import derivation_context, refresh_derived
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.models import COMPLETE, DRAFT, FormInstance, Query, QueryMessage
+from trialdesk.web.capture.prefill import SOURCE as PREFILL_SOURCE
+from trialdesk.web.capture.prefill import prefill_for
 from trialdesk.web.capture.state import refuse_if_locked
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
@@ -123,6 +126,7 @@ def do_save_form(
     confirm: Collection[str] = (),
     reason: str = "",
     expected_version: int | None = None,
+    prefilled_from: str = "",
 ) -> FormInstance:
     """Store a form's entered values (all of them: a field left out is emptied).
 
@@ -130,10 +134,15 @@ def do_save_form(
     the form is marked complete. A change to a complete form needs a ``reason``; a change to a
     signed form voids the signature. Confirmed warnings raise automatic queries; an automatic
     query whose rule the new values no longer break is closed. A form the protocol gives a
-    permission of its own (the adverse-event log: report_ae) needs that permission too.
+    permission of its own (the adverse-event log: report_ae) needs that permission too. A form
+    saved as offered from the participant's ScreeningRecord (``prefilled_from``, see
+    ``capture.prefill``) says in its audit record which offered values the user kept and which
+    they corrected.
     """
     if slot.form.permission is not None:
         require(actor, slot.form.permission)
+    if prefilled_from not in ("", PREFILL_SOURCE):
+        raise InvalidInput("prefilled_from", f"must be {PREFILL_SOURCE} or empty")
     participant = slot.participant
     instance = None
     if slot.instance is not None:
@@ -144,6 +153,8 @@ def do_save_form(
         raise Conflict("stale", f"{slot.key} was changed by someone else (version "
                                 f"{instance.version}); reload it")
     slot = FormSlot(participant, slot.visit_code, slot.form, slot.seq, instance)
+    # what the user was offered, read again here: the client only says it used the offer
+    offer = prefill_for(slot) if prefilled_from else None
     result, stored_values = validate_slot(slot, values, complete=complete, confirm=confirm)
     if result.errors:
         raise FormRejected(result.errors)
@@ -163,6 +174,12 @@ def do_save_form(
         return instance
     old_confirmed = sorted(instance.confirmed) if instance is not None else None
     reason = reason.strip()
+    if offer is not None:
+        kept, corrected = provenance(offer.values, stored_values)
+        changes["prefilled_from"] = {"old": None, "new": {
+            "source": offer.source, "recorded_on": offer.recorded_on.isoformat(),
+            "kept": kept, "corrected": corrected}}
+        reason = reason or f"prefilled values confirmed by the user (source: {offer.source})"
     if instance is not None and old_status == COMPLETE and changes and not reason:
         raise InvalidInput("reason", "is required to change a complete form")
     now = clock.now()
