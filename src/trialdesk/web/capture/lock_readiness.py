@@ -42,10 +42,11 @@ def checklist_snapshot(scope: LockScope) -> dict[str, Any]:
     }
 
 
-def item_keys(snapshot: dict[str, Any]) -> set[tuple[str, str]]:
-    """(check, subject) of each outstanding item: what an override was asked for (a changed
-    detail, such as a query answered since, is the same item)."""
-    return {(check["code"], item["subject"])
+def item_keys(snapshot: dict[str, Any]) -> dict[str, str]:
+    """Subject -> check of each outstanding item: what an override was asked for. A subject
+    listed before is the same item even if its detail or check changed since (a query answered,
+    a missing form begun as a draft): progress, not a new problem."""
+    return {item["subject"]: check["code"]
             for check in snapshot.get("checks", []) for item in check["items"]}
 
 

@@ -177,9 +177,10 @@ def do_confirm_lock_override(actor: Actor, override: LockOverride, *, password: 
     participant, instance = _lockable(override.scope, override.participant,
                                       override.form_instance)
     snapshot = checklist_snapshot(lock_scope(override.scope, participant, instance))
-    new = item_keys(snapshot) - item_keys(override.requested_checklist)
+    now, asked = item_keys(snapshot), item_keys(override.requested_checklist)
+    new = sorted((check, subject) for subject, check in now.items() if subject not in asked)
     if new:
-        listed = ", ".join(f"{check}: {subject}" for check, subject in sorted(new)[:5])
+        listed = ", ".join(f"{check}: {subject}" for check, subject in new[:5])
         raise Conflict("checklist_changed", f"{len(new)} items are outstanding that the request "
                        f"did not list ({listed}): the data manager must request again")
     now = clock.now()
