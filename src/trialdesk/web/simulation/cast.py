@@ -23,6 +23,7 @@ class Cast:
     analyst: Actor  # reads the analysis report (blinded until the final unblinding)
     passwords: dict[str, str]
     sponsor: Actor | None = None  # answers the DSMB's recommendations
+    principal_investigator: Actor | None = None  # confirms a lock despite outstanding items
 
 
 def _first(actors: list[Actor], *permissions: str, without: str | None = None) -> Actor | None:
@@ -56,4 +57,5 @@ def find_cast(passwords: dict[str, str]) -> Cast:
         raise RuntimeError("the demo users are incomplete: no site team, data manager, DSMB or "
                            "analyst")
     return Cast(teams, data_manager, approver, analyst, passwords,
-                _first(trial_wide, "respond_recommendation"))
+                _first(trial_wide, "respond_recommendation"),
+                _first(trial_wide, "confirm_lock_override"))

@@ -20,13 +20,12 @@ from typing import Any
 
 from django.db import connection
 
-from trialdesk.web.capture.actions import do_close_query, do_lock
-from trialdesk.web.capture.models import Lock, Query
 from trialdesk.web.core import clock
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.simulation.cast import find_cast
 from trialdesk.web.simulation.consort import consort_counts
-from trialdesk.web.simulation.flow import DAY, HOUR, Flow
+from trialdesk.web.simulation.flow import DAY, Flow
+from trialdesk.web.simulation.lock_review import final_review_and_lock
 from trialdesk.web.simulation.outcomes import EFFECTS
 from trialdesk.web.simulation.outputs import write_outputs
 from trialdesk.web.simulation.timeline import Timeline
@@ -213,16 +212,9 @@ def _open_sites(timeline: Timeline, flow: Flow, rng: random.Random, participants
 
 
 def _lock(simulated: clock.SimulatedClock, cast: Any, report: Progress) -> None:
-    """Two weeks after the last visit: every query closed at review, then database lock."""
+    """Two weeks after the last visit: the final data review, then database lock."""
     simulated.advance(DAY * 14)
-    pending = list(Query.objects.exclude(status=Query.CLOSED).order_by("pk"))
-    for index, query in enumerate(pending):
-        do_close_query(cast.data_manager, query, text="Closed at the final data review.")
-        report("lock", index, len(pending) + 1)
-    simulated.advance(HOUR * 3)
-    do_lock(cast.data_manager, Lock.DATABASE,
-            reason="All data entered and reviewed: database lock for the final analysis.")
-    report("lock", len(pending) + 1, len(pending) + 1)
+    final_review_and_lock(simulated, cast, report)
 
 
 def _unblind(simulated: clock.SimulatedClock, cast: Any) -> None:
