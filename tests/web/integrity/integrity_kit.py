@@ -15,7 +15,7 @@ from trial_factory import PASSWORD
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # the apps whose tables hold trial data, accounts and the audit trail
-DATA_APPS = ("core", "trials", "capture", "accounts", "auth", "safety", "dsmb")
+DATA_APPS = ("core", "trials", "capture", "accounts", "auth", "safety", "dsmb", "monitoring")
 
 RESPIRATORY_OK = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
 VITALS_OK = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}
@@ -562,4 +562,82 @@ BUILDERS.update({
     ("POST", "/api/v1/dsmb/meetings/{meeting_id}/recommendation"): _sign_dsmb_recommendation,
     ("POST", "/api/v1/dsmb/recommendations/{recommendation_id}/response"):
         _respond_dsmb_recommendation,
+})
+
+
+# --- monitoring: visits, findings, action items, source data verification (issue 16) ------------
+
+MONITORING_VISITS = "/api/v1/monitoring/visits"
+
+
+def _monitoring_visit(s: Scenarios) -> int:
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    return s.api("monitor").ok("POST", MONITORING_VISITS, {
+        "site": "CO-01", "kind": "on_site", "planned_date": today})["id"]
+
+
+def _plan_monitoring_visit(s: Scenarios) -> WriteRequest:
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    return WriteRequest("monitor", "POST", MONITORING_VISITS,
+                        {"site": "CO-02", "kind": "remote", "planned_date": today},
+                        ("plan_monitoring_visit",),
+                        extra={"changes": {"site": {"old": None, "new": "CO-02"}}})
+
+
+def _update_monitoring_visit(s: Scenarios) -> WriteRequest:
+    visit = _monitoring_visit(s)
+    return WriteRequest("monitor", "PATCH", f"{MONITORING_VISITS}/{visit}",
+                        {"status": "done", "summary": "Consent files and ICU charts reviewed."},
+                        ("update_monitoring_visit",),
+                        extra={"changes": {"status": {"old": "planned", "new": "done"}}})
+
+
+def _add_monitoring_finding(s: Scenarios) -> WriteRequest:
+    visit = _monitoring_visit(s)
+    return WriteRequest("monitor", "POST", f"{MONITORING_VISITS}/{visit}/findings",
+                        {"category": "consent", "severity": "major",
+                         "text": "A consent form lacks the witness's signature."},
+                        ("add_monitoring_finding",),
+                        extra={"changes": {"severity": {"old": None, "new": "major"}}})
+
+
+def _add_monitoring_action_item(s: Scenarios) -> WriteRequest:
+    visit = _monitoring_visit(s)
+    due = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=14)).isoformat()
+    return WriteRequest("monitor", "POST", f"{MONITORING_VISITS}/{visit}/action-items",
+                        {"text": "Obtain the witness signature.", "owner": "Site PI",
+                         "due_date": due}, ("add_monitoring_action_item",),
+                        extra={"changes": {"owner": {"old": None, "new": "Site PI"}}})
+
+
+def _update_monitoring_action_item(s: Scenarios) -> WriteRequest:
+    visit = _monitoring_visit(s)
+    due = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=14)).isoformat()
+    item = s.api("monitor").ok("POST", f"{MONITORING_VISITS}/{visit}/action-items", {
+        "text": "Obtain the witness signature.", "owner": "Site PI", "due_date": due})
+    return WriteRequest("monitor", "PATCH", f"/api/v1/monitoring/action-items/{item['id']}",
+                        {"status": "done", "note": "Signed on re-consent."},
+                        ("update_monitoring_action_item",),
+                        extra={"changes": {"status": {"old": "open", "new": "done"}}})
+
+
+def _verify_source_data(s: Scenarios) -> WriteRequest:
+    code = s.consented()
+    visit = _monitoring_visit(s)
+    return WriteRequest("monitor", "POST",
+                        f"/api/v1/monitoring/records/consent/{code}/verification",
+                        {"visit": visit, "status": "needs_correction", "fields": ["consent_date"],
+                         "comment": "The signed form is dated a day later."},
+                        ("verify_source_data",), reason="The signed form is dated a day later.",
+                        extra={"changes": {"consent_date": {"old": "not_verified",
+                                                            "new": "needs_correction"}}})
+
+
+BUILDERS.update({
+    ("POST", MONITORING_VISITS): _plan_monitoring_visit,
+    ("PATCH", "/api/v1/monitoring/visits/{visit_id}"): _update_monitoring_visit,
+    ("POST", "/api/v1/monitoring/visits/{visit_id}/findings"): _add_monitoring_finding,
+    ("POST", "/api/v1/monitoring/visits/{visit_id}/action-items"): _add_monitoring_action_item,
+    ("PATCH", "/api/v1/monitoring/action-items/{item_id}"): _update_monitoring_action_item,
+    ("POST", "/api/v1/monitoring/records/{source}/{ref}/verification"): _verify_source_data,
 })

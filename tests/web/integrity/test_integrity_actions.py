@@ -32,6 +32,9 @@ THROUGH_THE_API = {
     # the DSMB (issue 15)
     "do_create_meeting", "do_generate_report", "do_sign_recommendation",
     "do_respond_recommendation",
+    # monitoring (issue 16)
+    "do_plan_visit", "do_update_visit", "do_add_finding", "do_add_action_item",
+    "do_update_action_item", "do_verify",
 }
 DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_set_language",
           "do_create_dummy_allocation",

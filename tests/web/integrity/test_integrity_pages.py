@@ -38,6 +38,10 @@ POST_PAGES = {
     # the DSMB (issue 15)
     "/dsmb/", "/dsmb/meetings/1/reports/", "/dsmb/meetings/1/recommendation/",
     "/dsmb/recommendations/1/response/",
+    # monitoring (issue 16)
+    "/monitoring/", "/monitoring/records/1/1/", "/monitoring/visits/1/",
+    "/monitoring/visits/1/findings/", "/monitoring/visits/1/action-items/",
+    "/monitoring/action-items/1/",
 }
 # signing with a wrong (here: empty) password is audited, so that guessing is throttled
 AUDITED_REFUSALS = {"signature_password_failed"}
