@@ -10,6 +10,7 @@ No check reads an allocation, a kit or a dispensing record, so no item depends o
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_noop
 
 from trialdesk.web.capture.completeness import completeness_report
 from trialdesk.web.capture.models import COMPLETE, DRAFT, FormInstance, Query
@@ -79,7 +80,9 @@ def unsigned_forms(scope: LockScope) -> list[ChecklistItem]:
 
 
 def register() -> None:
-    register_lock_check(OPEN_QUERIES, "Open queries", open_queries)
-    register_lock_check(MISSING_FORMS, "Missing expected forms", missing_forms)
-    register_lock_check(INCOMPLETE_FORMS, "Incomplete (draft) forms", incomplete_forms)
-    register_lock_check(UNSIGNED_FORMS, "Unsigned forms", unsigned_forms)
+    # labels in English (stored in snapshots and audit records); the pages translate them
+    register_lock_check(OPEN_QUERIES, gettext_noop("Open queries"), open_queries)
+    register_lock_check(MISSING_FORMS, gettext_noop("Missing expected forms"), missing_forms)
+    register_lock_check(INCOMPLETE_FORMS, gettext_noop("Incomplete (draft) forms"),
+                        incomplete_forms)
+    register_lock_check(UNSIGNED_FORMS, gettext_noop("Unsigned forms"), unsigned_forms)

@@ -11,6 +11,7 @@ report, follow-up until resolved. Nothing here reads an arm.
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_noop
 
 from trialdesk.safety import rules
 from trialdesk.web.core.lock_checklist import (
@@ -53,6 +54,9 @@ def uncoded_terms(scope: LockScope) -> list[ChecklistItem]:
 
 
 def register() -> None:
-    register_lock_check(UNRESOLVED_SAES, "Serious adverse events not resolved or not reported",
+    # labels in English (stored in snapshots and audit records); the pages translate them
+    register_lock_check(UNRESOLVED_SAES,
+                        gettext_noop("Serious adverse events not resolved or not reported"),
                         unresolved_saes)
-    register_lock_check(UNCODED_TERMS, "Adverse event terms not coded (MedDRA)", uncoded_terms)
+    register_lock_check(UNCODED_TERMS, gettext_noop("Adverse event terms not coded (MedDRA)"),
+                        uncoded_terms)
