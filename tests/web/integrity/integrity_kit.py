@@ -15,7 +15,8 @@ from trial_factory import PASSWORD
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # the apps whose tables hold trial data, accounts and the audit trail
-DATA_APPS = ("core", "trials", "capture", "accounts", "auth", "safety", "dsmb", "monitoring")
+DATA_APPS = ("core", "trials", "capture", "accounts", "auth", "safety", "dsmb", "monitoring",
+             "deviations")
 
 RESPIRATORY_OK = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
 VITALS_OK = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}
@@ -640,4 +641,77 @@ BUILDERS.update({
     ("POST", "/api/v1/monitoring/visits/{visit_id}/action-items"): _add_monitoring_action_item,
     ("PATCH", "/api/v1/monitoring/action-items/{item_id}"): _update_monitoring_action_item,
     ("POST", "/api/v1/monitoring/records/{source}/{ref}/verification"): _verify_source_data,
+})
+
+
+# --- the protocol deviation log (issue 16) ------------------------------------------------------
+
+DEVIATIONS = "/api/v1/deviations"
+
+
+def _deviation(s: Scenarios, **values: Any) -> dict[str, Any]:
+    code, _ = s.randomized()
+    body = {"participant": code, "category": "visit_window", "severity": "minor",
+            "description": "Day 7 visit done on day 10", "occurred_on": _days_ago(2),
+            "discovery_method": "site_self_report", **values}
+    return s.api(COORDINATOR).ok("POST", DEVIATIONS, body)
+
+
+def _days_ago(days: int) -> str:
+    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
+
+
+def _capa_done() -> dict[str, Any]:
+    return {"corrective_action": "Visit window explained to the site staff",
+            "preventive_action": "Visit reminders in the ward calendar",
+            "capa_completed_on": _days_ago(0)}
+
+
+def _report_deviation(s: Scenarios) -> WriteRequest:
+    code, _ = s.randomized()
+    return WriteRequest(COORDINATOR, "POST", DEVIATIONS,
+                        {"participant": code, "category": "study_treatment",
+                         "severity": "major", "description": "Infusion started 3 h late",
+                         "occurred_on": _days_ago(1), "discovery_method": "site_self_report",
+                         "unblinding_details": "Two kits were swapped at the pharmacy"},
+                        ("report_deviation",),
+                        extra={"changes": {"category": {"old": None, "new": "study_treatment"},
+                                           "participant": {"old": None, "new": code}}})
+
+
+def _update_deviation(s: Scenarios) -> WriteRequest:
+    deviation = _deviation(s)
+    reason = "CAPA agreed with the monitor"
+    return WriteRequest(COORDINATOR, "PATCH", f"{DEVIATIONS}/{deviation['id']}",
+                        {"corrective_action": "Staff retrained on the visit windows",
+                         "reason": reason}, ("update_deviation",), reason=reason,
+                        extra={"changes": {"status": {"old": "open",
+                                                      "new": "capa_in_progress"}}})
+
+
+def _close_deviation(s: Scenarios) -> WriteRequest:
+    deviation = _deviation(s, **_capa_done())
+    reason = "CAPA verified at the visit"
+    return WriteRequest("monitor", "POST", f"{DEVIATIONS}/{deviation['id']}/close",
+                        {"reason": reason}, ("close_deviation",), reason=reason,
+                        extra={"changes": {"status": {"old": "capa_in_progress",
+                                                      "new": "closed"}}})
+
+
+def _reopen_deviation(s: Scenarios) -> WriteRequest:
+    deviation = _deviation(s, **_capa_done())
+    s.api("monitor").ok("POST", f"{DEVIATIONS}/{deviation['id']}/close",
+                        {"reason": "CAPA verified at the visit"})
+    reason = "The reminders were not set up"
+    return WriteRequest("monitor", "POST", f"{DEVIATIONS}/{deviation['id']}/reopen",
+                        {"reason": reason}, ("reopen_deviation",), reason=reason,
+                        extra={"changes": {"status": {"old": "closed",
+                                                      "new": "capa_in_progress"}}})
+
+
+BUILDERS.update({
+    ("POST", DEVIATIONS): _report_deviation,
+    ("PATCH", "/api/v1/deviations/{deviation_id}"): _update_deviation,
+    ("POST", "/api/v1/deviations/{deviation_id}/close"): _close_deviation,
+    ("POST", "/api/v1/deviations/{deviation_id}/reopen"): _reopen_deviation,
 })

@@ -32,6 +32,8 @@ THROUGH_THE_API = {
     # the DSMB (issue 15)
     "do_create_meeting", "do_generate_report", "do_sign_recommendation",
     "do_respond_recommendation",
+    # the protocol deviation log (issue 16)
+    "do_report_deviation", "do_update_deviation", "do_close_deviation", "do_reopen_deviation",
     # monitoring (issue 16)
     "do_plan_visit", "do_update_visit", "do_add_finding", "do_add_action_item",
     "do_update_action_item", "do_verify",

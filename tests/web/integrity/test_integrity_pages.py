@@ -38,6 +38,9 @@ POST_PAGES = {
     # the DSMB (issue 15)
     "/dsmb/", "/dsmb/meetings/1/reports/", "/dsmb/meetings/1/recommendation/",
     "/dsmb/recommendations/1/response/",
+    # the protocol deviation log (issue 16)
+    "/deviations/report/", "/deviations/1/edit/", "/deviations/1/close/",
+    "/deviations/1/reopen/",
     # monitoring (issue 16)
     "/monitoring/", "/monitoring/records/1/1/", "/monitoring/visits/1/",
     "/monitoring/visits/1/findings/", "/monitoring/visits/1/action-items/",
