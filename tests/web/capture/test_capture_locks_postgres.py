@@ -56,6 +56,23 @@ def _page_post(session: requests.Session, url: str, data: dict) -> requests.Resp
                         timeout=TIMEOUT, allow_redirects=False)
 
 
+def _lock(url: str, users: dict, body: dict) -> requests.Response:
+    """Lock through the API; when the lock checklist refuses (forms missing, unsigned...), through
+    the two-person override: the data manager requests, the principal investigator confirms."""
+    manager = _api(url, users["data_manager"])
+    answer = manager.post(f"{url}/api/v1/locks", json=body, timeout=TIMEOUT)
+    if answer.status_code != 409 or answer.json()["error"] != "checklist_outstanding":
+        return answer
+    asked = manager.post(f"{url}/api/v1/locks/overrides", timeout=TIMEOUT, json={
+        **body, "reason": "locked for the test despite outstanding items",
+        "password": users["data_manager"]["password"]})
+    assert asked.status_code == 201, asked.text
+    confirmer = _api(url, users["principal_investigator"])
+    return confirmer.post(f"{url}/api/v1/locks/overrides/{asked.json()['id']}/confirm",
+                          json={"password": users["principal_investigator"]["password"]},
+                          timeout=TIMEOUT)
+
+
 def _active(manager: requests.Session, url: str) -> list[dict]:
     answer = manager.get(f"{url}/api/v1/locks", timeout=TIMEOUT)
     assert answer.status_code == 200, answer.text
@@ -85,12 +102,11 @@ def _change(coordinator: requests.Session, url: str, code: str, peep: int) -> re
 def _api_paths(url: str, users: dict, investigator: requests.Session,
                coordinator: requests.Session, code: str, waiting: list[str]) -> None:
     manager = _api(url, users["data_manager"])
-    locks, unlock = f"{url}/api/v1/locks", f"{url}/api/v1/locks/{{}}/unlock"
+    unlock = f"{url}/api/v1/locks/{{}}/unlock"
 
     # form
-    locked = manager.post(locks, timeout=TIMEOUT, json={
-        "scope": "form", "participant": code, "visit": "day0", "form": "respiratory",
-        "reason": "cleaned"})
+    locked = _lock(url, users, {"scope": "form", "participant": code, "visit": "day0",
+                                "form": "respiratory", "reason": "cleaned"})
     assert locked.status_code == 201, locked.text
     refused = _change(coordinator, url, code, 11)
     assert refused.status_code == 409 and refused.json()["error"] == "form_locked"
@@ -102,8 +118,7 @@ def _api_paths(url: str, users: dict, investigator: requests.Session,
     assert _active(manager, url) == []
 
     # participant
-    locked = manager.post(locks, json={"scope": "participant", "participant": code},
-                          timeout=TIMEOUT)
+    locked = _lock(url, users, {"scope": "participant", "participant": code})
     assert locked.status_code == 201, locked.text
     vitals = coordinator.put(_form(url, code, "vital_signs"), json={"values": VITALS},
                              timeout=TIMEOUT)
@@ -115,8 +130,7 @@ def _api_paths(url: str, users: dict, investigator: requests.Session,
                            timeout=TIMEOUT).status_code == 201
 
     # database: every write refused, randomization included, until it is lifted
-    locked = manager.post(locks, json={"scope": "database", "reason": "interim"},
-                          timeout=TIMEOUT)
+    locked = _lock(url, users, {"scope": "database", "reason": "interim"})
     assert locked.status_code == 201, locked.text
     refused = _randomize(investigator, url, waiting[0])
     assert refused.status_code == 409 and refused.json()["error"] == "database_locked"
@@ -141,7 +155,13 @@ def _page_paths(url: str, users: dict, investigator: requests.Session,
 
     def lock_then_unlock(data: dict, scope: str) -> dict:
         answer = _page_post(manager, url, {**data, "scope": scope, "reason": f"{scope} (page)"})
-        assert answer.status_code == 302, answer.text
+        if answer.status_code == 409:  # refused with the checklist: the override
+            assert 'data-reason="checklist_outstanding"' in answer.text
+            answer = _lock(url, users, {**{k: v for k, v in data.items() if k != "seq"},
+                                        "scope": scope})
+            assert answer.status_code == 201, answer.text
+        else:
+            assert answer.status_code == 302, answer.text
         [lock] = _active(manager_api, url)
         assert lock["scope"] == scope
         return lock
