@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from trialdesk.monitoring import sdv_plan
 from trialdesk.monitoring.sdv_plan import (
     CONSENT,
+    DISCONTINUATION,
     FORM,
     SAFETY_EVENT,
     SCREENING,
@@ -37,6 +38,8 @@ def _participant_items(code: str, site: str, *, dead: bool = False,
                   values={"ae_term": "Fever", "ae_serious": serious})]
     items += [Item(FORM, code, site, visit, form) for visit, form in OTHER_FORMS]
     items.append(Item(SAFETY_EVENT, code, site, seq=int(code[-4:]), serious=serious, death=dead))
+    if dead:
+        items.append(Item(DISCONTINUATION, code, site, death=True))
     return items
 
 
@@ -64,7 +67,15 @@ def test_the_default_protocol_verifies_consent_eligibility_outcomes_saes_and_dea
         "CO01-0007/day28/end_of_study/1": "death",
         "CO01-0007/day3/adverse_event/1": "serious_adverse_event",
         "CO01-0007/adverse_event/7": "death",
+        "CO01-0007/discontinuation": "death",
     }
+
+
+def test_a_withdrawal_is_sampled_and_a_death_verified_in_full():
+    withdrawn = Item(DISCONTINUATION, "CO01-0002", "CO-01", values={"kind": "withdrew"})
+    died = Item(DISCONTINUATION, "CO01-0003", "CO-01", death=True)
+    assert sdv_plan.full_reason(PLAN, withdrawn) is None
+    assert sdv_plan.full_reason(PLAN, died) == "death"
 
 
 def test_a_non_serious_event_form_is_in_as_primary_outcome_and_a_non_serious_record_is_not():

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from trialdesk.protocol.monitoring import FieldMark, Monitoring
 
 FORM, CONSENT, SCREENING, SAFETY_EVENT = "form", "consent", "screening", "adverse_event"
+DISCONTINUATION = "discontinuation"
 
 # why an item is in the plan; the first five are the 100% categories
 CONSENT_REASON = "consent"
@@ -42,7 +43,8 @@ class Item:
     """One record a monitor may verify.
 
     ``source``: FORM (``visit``/``form``/``seq`` name the entry), CONSENT, SCREENING (the
-    screening record eligibility was decided on), or SAFETY_EVENT
+    screening record eligibility was decided on), DISCONTINUATION (a death or a withdrawal:
+    ``death`` says which), or SAFETY_EVENT
     (``seq`` is the event's number). ``values``: what the record holds, field by field (read to
     find serious events and deaths). ``serious``/``death``: for a safety-database event.
     """
@@ -62,7 +64,7 @@ class Item:
         """The item's identity, stable for its life: what its draw and its records are keyed by."""
         if self.source == FORM:
             return f"{self.participant}/{self.visit}/{self.form}/{self.seq}"
-        if self.source in (CONSENT, SCREENING):
+        if self.source in (CONSENT, SCREENING, DISCONTINUATION):
             return f"{self.participant}/{self.source}"
         return f"{self.participant}/adverse_event/{self.seq}"
 
@@ -106,6 +108,9 @@ def full_reason(plan: Monitoring, item: Item) -> str | None:
         return CONSENT_REASON if full.consent else None
     if item.source == SCREENING:
         return ELIGIBILITY if full.screening else None
+    if item.source == DISCONTINUATION:
+        # a death is verified in full; a withdrawal is sampled as any other record
+        return DEATH if item.death and (full.deaths or full.safety_database) else None
     if item.source == SAFETY_EVENT:
         if not full.safety_database:
             return None

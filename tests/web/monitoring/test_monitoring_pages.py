@@ -3,10 +3,23 @@ report on the pages, in English and in Spanish; other roles read or are refused.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from catalogues import marked_strings_of_app, msgids
 from login import signed_in_client
 from monitoring_kit import MONITOR, form_ref, participant_with_forms
 
+import trialdesk.web.monitoring
 from trialdesk.web.monitoring.models import Finding, MonitoringVisit, Verification
+
+APP = Path(trialdesk.web.monitoring.__file__).parent
+PO = APP / "locale" / "es" / "LC_MESSAGES" / "django.po"
+
+
+def test_every_marked_string_of_the_app_is_in_the_catalogue(tmp_path, monkeypatch, settings):
+    marked = marked_strings_of_app(APP, tmp_path, monkeypatch, settings)
+    assert marked, "makemessages found no strings"
+    assert marked <= msgids(PO), sorted(marked - msgids(PO))
 
 
 def test_the_monitor_works_through_the_pages(trial):

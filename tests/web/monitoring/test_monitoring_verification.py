@@ -159,3 +159,19 @@ def test_the_lock_check_names_unverified_planned_records_by_scope(trial):
         found = lock_checklist(LockScope(FORM, participant, instance))["unverified_sdv"]
         assert {i.subject for i in found} <= subjects
         assert all(i.check == "unverified_sdv" for i in found)
+
+
+def test_a_death_is_verified_in_full_and_its_record_is_verifiable(trial):
+    import datetime as dt
+
+    code = participant_with_forms(trial)
+    answer = trial.api("investigator-co-01").post(f"/api/v1/participants/{code}/discontinue", {
+        "kind": "died", "date": dt.datetime.now(dt.UTC).date().isoformat(),
+        "reason": "Refractory hypoxaemia"})
+    assert answer.status_code == 201, answer.content
+    plan = trial.api(MONITOR).get("/api/v1/monitoring/plan", participant=code).json()["items"]
+    reasons = {item["key"]: item["reason"] for item in plan}
+    assert reasons[f"{code}/discontinuation"] == "death"
+    visit = plan_visit(trial)
+    assert _verify(trial, code, visit, source="discontinuation").status_code == 201
+    assert _fields(trial, "discontinuation", code)[0] == "verified"

@@ -3,7 +3,7 @@ or changed since their verification, within what a lock covers. Names records, n
 
 from __future__ import annotations
 
-from trialdesk.monitoring.sdv_plan import CONSENT, FORM, SCREENING
+from trialdesk.monitoring.sdv_plan import CONSENT, DISCONTINUATION, FORM, SCREENING
 from trialdesk.monitoring.verification import VERIFIED
 from trialdesk.web.core.lock_checklist import FORM as FORM_SCOPE
 from trialdesk.web.core.lock_checklist import PARTICIPANT, ChecklistItem, LockScope
@@ -19,7 +19,7 @@ def subject(rec: Record) -> str:
     if item.source == FORM:
         seq = f" #{item.seq}" if item.seq != 1 else ""
         return f"{item.participant} {item.visit} {item.form}{seq}"
-    if item.source in (CONSENT, SCREENING):
+    if item.source in (CONSENT, SCREENING, DISCONTINUATION):
         return f"{item.participant} {item.source}"
     return f"{item.participant} AE-{item.seq}"
 

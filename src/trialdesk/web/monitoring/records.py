@@ -1,9 +1,10 @@
 """The records a monitor verifies, read from the tables of the apps that own them.
 
-Four sources: a form entry (``capture.FormInstance``: the protocol form's fields, derived ones
+Five sources: a form entry (``capture.FormInstance``: the protocol form's fields, derived ones
 left out: they are computed, not transcribed), a consent (``trials.Consent``), a screening record
-(``trials.ScreeningRecord``: the values eligibility was decided on) and an adverse event of the
-safety database (``safety.AdverseEvent``). Each becomes a :class:`Record`: the core's
+(``trials.ScreeningRecord``: the values eligibility was decided on), a death or withdrawal
+(``capture.Discontinuation``) and an adverse event of the safety database
+(``safety.AdverseEvent``). Each becomes a :class:`Record`: the core's
 :class:`~trialdesk.monitoring.sdv_plan.Item`, the fields to verify, and their values now.
 
 Only records that exist are verified; an expected form never entered is another lock check's.
@@ -18,6 +19,7 @@ from typing import Any
 
 from trialdesk.monitoring.sdv_plan import (
     CONSENT,
+    DISCONTINUATION,
     FORM,
     SAFETY_EVENT,
     SCREENING,
@@ -28,12 +30,13 @@ from trialdesk.monitoring.sdv_plan import (
 from trialdesk.monitoring.sdv_plan import build_plan as core_plan
 from trialdesk.protocol.monitoring import Monitoring
 from trialdesk.safety import rules
-from trialdesk.web.capture.models import FormInstance, Query
+from trialdesk.web.capture.models import Discontinuation, FormInstance, Query
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.safety.models import AdverseEvent
 from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord
 
-SOURCES = (FORM, CONSENT, SCREENING, SAFETY_EVENT)
+SOURCES = (FORM, CONSENT, SCREENING, DISCONTINUATION, SAFETY_EVENT)
+DISCONTINUATION_FIELDS = ("kind", "date", "reason")
 CONSENT_FIELDS = ("consent_date", "form_version")
 EVENT_FIELDS = ("term", "onset_date", "end_date", "grade", *rules.SERIOUSNESS_CRITERIA,
                 "relatedness", "expectedness", "action_taken", "outcome")
@@ -88,6 +91,15 @@ def _screening_record(screening: ScreeningRecord) -> Record:
                   participant.pk, participant.site_id)
 
 
+def _discontinuation_record(ended: Discontinuation) -> Record:
+    participant = ended.participant
+    values = {name: _plain(getattr(ended, name)) for name in DISCONTINUATION_FIELDS}
+    item = Item(DISCONTINUATION, participant.code, participant.site.code, values=values,
+                death=ended.kind == Discontinuation.DIED)
+    return Record(item, DISCONTINUATION_FIELDS, values, participant.code, participant.pk,
+                  participant.site_id)
+
+
 def _event_record(event: AdverseEvent) -> Record:
     participant = event.participant
     values = {name: _plain(getattr(event, name)) for name in EVENT_FIELDS}
@@ -103,6 +115,7 @@ def records(*, participant: Participant | None = None, form_instance: FormInstan
     consents = Consent.objects.select_related("participant__site")
     events = AdverseEvent.objects.select_related("participant__site")
     screenings = ScreeningRecord.objects.select_related("participant__site")
+    endings = Discontinuation.objects.select_related("participant__site")
     if form_instance is not None:
         return [_form_record(forms.get(pk=form_instance.pk))]
     if participant is not None:
@@ -110,13 +123,16 @@ def records(*, participant: Participant | None = None, form_instance: FormInstan
                                    consents.filter(participant=participant),
                                    events.filter(participant=participant))
         screenings = screenings.filter(participant=participant)
+        endings = endings.filter(participant=participant)
     if site_code is not None:
         forms, consents, events = (forms.filter(participant__site__code=site_code),
                                    consents.filter(participant__site__code=site_code),
                                    events.filter(participant__site__code=site_code))
         screenings = screenings.filter(participant__site__code=site_code)
+        endings = endings.filter(participant__site__code=site_code)
     found = [_consent_record(c) for c in consents]
     found += [_screening_record(s) for s in screenings]
+    found += [_discontinuation_record(d) for d in endings]
     found += [_form_record(f) for f in forms]
     found += [_event_record(e) for e in events]
     return sorted(found, key=lambda record: (record.item.participant, record.item.key))
@@ -132,6 +148,10 @@ def record(source: str, ref: str) -> Record | None:
         screening = ScreeningRecord.objects.select_related("participant__site").filter(
             participant__code=ref).first()
         return _screening_record(screening) if screening is not None else None
+    if source == DISCONTINUATION:
+        ended = Discontinuation.objects.select_related("participant__site").filter(
+            participant__code=ref).first()
+        return _discontinuation_record(ended) if ended is not None else None
     if not ref.isdigit() or len(ref) > 18:
         return None
     if source == FORM:

@@ -27,6 +27,7 @@ LABELS = {
     "minor": _("minor"), "major": _("major"), "critical": _("critical"),
     # sources
     "form": _("form"), "adverse_event": _("adverse event"), "screening": _("screening"),
+    "discontinuation": _("death or withdrawal"),
 }
 # "consent" and "eligibility" are both a reason and a finding's category
 CATEGORY_LABELS = {"consent": _("consent"), "eligibility": _("eligibility")}
