@@ -175,3 +175,37 @@ def test_a_death_is_verified_in_full_and_its_record_is_verifiable(trial):
     visit = plan_visit(trial)
     assert _verify(trial, code, visit, source="discontinuation").status_code == 201
     assert _fields(trial, "discontinuation", code)[0] == "verified"
+
+
+def test_a_site_raising_many_queries_gets_the_risk_share_and_keeps_its_sample(trial):
+    """The default protocol: 20% of other forms, 50% at a site with >= 10 forms and >= 0.5
+    queries per form. Which forms are in follows from each form's draw alone."""
+    from trialdesk.monitoring.sdv_plan import draw, full_reason
+    from trialdesk.web.core.protocol import get_protocol
+    from trialdesk.web.monitoring.records import records
+
+    plan = get_protocol().monitoring
+    codes = [participant_with_forms(trial, "co-02") for _ in range(5)]
+
+    def expected(share: float) -> set[str]:
+        found = [r.item for r in records(site_code="CO-02")]
+        return {item.key for item in found if full_reason(plan, item) is not None
+                or draw(plan.seed, item.key) < share}
+
+    def shown() -> tuple[float, set[str]]:
+        monitor = trial.api(MONITOR)
+        [site] = [s for s in monitor.get("/api/v1/monitoring/progress").json()["sites"]
+                  if s["site"] == "CO-02"]
+        items = monitor.get("/api/v1/monitoring/plan", site="CO-02").json()["items"]
+        return site["share"], {item["key"] for item in items}
+
+    share, before = shown()
+    assert share == 0.2 and before == expected(0.2)
+    manager = trial.api("data_manager")
+    for code in codes:
+        raised = manager.post(form_path(code) + "/queries",
+                              {"field": "pao2", "text": "Please check the PaO2 on the chart"})
+        assert raised.status_code == 201, raised.content
+    share, after = shown()
+    assert share == 0.5 and after == expected(0.5)
+    assert before <= after

@@ -26,7 +26,7 @@ from trialdesk.web.core.models import Site
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.monitoring.lock_check import subject
 from trialdesk.web.monitoring.models import ActionItem, Finding, MonitoringVisit
-from trialdesk.web.monitoring.records import SOURCES, Record, record, records
+from trialdesk.web.monitoring.records import SOURCES, Record, current_shares, record, records
 from trialdesk.web.monitoring.status import RecordState, states
 
 MONITORING_READERS = (Permission.VERIFY_SOURCE, Permission.LOCK, Permission.READ)
@@ -168,10 +168,14 @@ def progress_view(actor: Actor) -> dict[str, Any]:
         by_participant.setdefault(s.record.item.participant, []).append(s)
     sites = Site.objects.order_by("code").values_list("code", flat=True)
     own = actor_site(actor)
+    plan = get_protocol().monitoring
+    # the share sampled at each site now (raised at a site whose forms raise many queries)
+    shares = current_shares(plan) if plan is not None else {}
+    base = plan.share if plan is not None else None
     return {
         "total": _counts(found),
-        "sites": [{"site": code, **_counts(by_site.get(code, []))} for code in sites
-                  if own in (None, code)],
+        "sites": [{"site": code, "share": shares.get(code, base), **_counts(by_site.get(code, []))}
+                  for code in sites if own in (None, code)],
         "participants": [{"participant": code, "site": group[0].record.item.site,
                           **_counts(group)} for code, group in sorted(by_participant.items())],
     }
