@@ -78,6 +78,26 @@ def test_a_form_date_is_checked_against_the_earliest_date_given(protocol):
                          earliest_date=protocol.earliest_date(), today=TODAY).ok
 
 
+def test_a_date_of_history_may_precede_the_trial_but_not_any_plausible_date(protocol):
+    """A concomitant medication started years before the trial is data; a death is not."""
+    form = next(f for f in protocol.forms if any(x.code == "cm_start_date" for x in f.fields))
+    assert form.field("cm_start_date").history and not form.field("cm_stop_date").history
+    window = {"earliest_date": protocol.earliest_date(), "today": TODAY}
+    assert "cm_start_date" in validate_form(form, {"cm_start_date": "2015-06-01"},
+                                            **window).values
+    assert _problems(validate_form(form, {"cm_start_date": "1899-12-31"}, **window))[
+        "cm_start_date"] == ("date_window", f"must not be before {PLAUSIBLE_EARLIEST}")
+    assert _problems(validate_form(form, {"cm_stop_date": "2015-06-01"}, **window))[
+        "cm_stop_date"] == ("date_window", "must not be before 2020-01-13")
+
+
+def test_only_a_date_field_records_history(protocol):
+    from trialdesk.protocol.capture import FormField
+
+    with pytest.raises(ValueError, match="history marks a date field"):
+        FormField(code="weight", label={"en": "Weight"}, type="integer", history=True)
+
+
 def test_a_form_date_in_the_future_is_refused(protocol):
     result = validate_form(protocol.form("end_of_study"), {"death_date": "2024-06-02"},
                            today=TODAY)

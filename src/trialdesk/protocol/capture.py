@@ -70,6 +70,9 @@ class FormField(StrictModel):
     # a kit code copied from the kit's label: stored as printed on the kit when it reads as one,
     # so that a look-alike typed (O for 0, I or L for 1) finds the kit
     kit_label: bool = False
+    # a date of the participant's history (a medication started years ago): held to the
+    # plausible window only, not to the protocol's earliest date of trial data
+    history: bool = False
 
     @model_validator(mode="after")
     def _options_fit_the_type(self) -> FormField:
@@ -91,6 +94,8 @@ class FormField(StrictModel):
             raise ValueError("lloq_rule needs an lloq")
         if self.kit_label and self.type != "text":
             raise ValueError(f"a kit code field is a text field, not a {self.type} field")
+        if self.history and self.type not in ("date", "datetime"):
+            raise ValueError(f"history marks a date field, not a {self.type} field")
         return self
 
 

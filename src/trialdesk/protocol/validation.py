@@ -175,7 +175,8 @@ def validate_form(
     Derived fields are computed here; a value sent for one is an error.
     A date (or a date and time) must lie between ``earliest_date`` (the protocol's
     ``Protocol.earliest_date()``; default ``PLAUSIBLE_EARLIEST``) and ``today`` (default: the
-    date in UTC, the server's time zone), both included.
+    date in UTC, the server's time zone), both included; a field marked ``history`` (a date of
+    the participant's past) between ``PLAUSIBLE_EARLIEST`` and ``today``.
     """
     window = (earliest_date or PLAUSIBLE_EARLIEST, today or dt.datetime.now(dt.UTC).date())
     result = FormValidation(values={})
@@ -206,7 +207,8 @@ def validate_form(
             continue
         if form_field.type in ("date", "datetime"):
             day = value.date() if isinstance(value, dt.datetime) else value
-            rule = date_window_rule(day, *window)
+            earliest = PLAUSIBLE_EARLIEST if form_field.history else window[0]
+            rule = date_window_rule(day, earliest, window[1])
             if rule is not None:
                 result.errors.append(FieldProblem(form_field.code, "date_window", rule))
                 continue

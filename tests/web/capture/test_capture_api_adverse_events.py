@@ -157,7 +157,7 @@ def test_a_resolution_before_the_onset_is_refused_by_the_protocols_check(ct):
 
 def test_an_onset_before_randomization_needs_confirming_and_then_raises_a_query(ct):
     code = ct.randomize()
-    earlier = _event(ae_onset_date="2020-01-01")
+    earlier = _event(ae_onset_date="2020-02-01")
     refused = ct.api(INVESTIGATOR).post(_path(code), earlier)
     assert refused.status_code == 422
     assert [p["severity"] for p in refused.json()["fields"]] == ["warning"]

@@ -97,7 +97,7 @@ def test_cross_field_error_check_rejects_the_save(ct):
 
 def test_date_of_death_before_randomization_is_rejected(ct):
     code = ct.randomize(days_ago=30)
-    response = _save(ct, code, {"vital_status_day28": "dead", "death_date": "2020-01-01"},
+    response = _save(ct, code, {"vital_status_day28": "dead", "death_date": "2020-02-01"},
                      visit="day28", form="end_of_study")
     _assert_rejected(response, code, (None, None), "death_date",
                      "check:death_not_before_randomization", visit="day28", form="end_of_study")
@@ -160,3 +160,14 @@ def test_roles_without_entry_permission_cannot_save(ct, saved):
     assert ct.api("coordinator-co-02").put(
         form_path(saved), {"values": RESPIRATORY_OK}).status_code == 404
     assert stored(saved) == before
+
+
+def test_a_date_before_the_trial_is_refused_unless_the_field_records_history(ct):
+    """Trial data cannot predate the protocol's earliest date (the registry's start date,
+    2020-01-13); a concomitant medication's start date is history and may."""
+    code = ct.randomize(days_ago=30)
+    response = _save(ct, code, {"vital_status_day28": "dead", "death_date": "2019-12-31"},
+                     visit="day28", form="end_of_study")
+    _assert_rejected(response, code, (None, None), "death_date", "date_window",
+                     visit="day28", form="end_of_study")
+    assert "2020-01-13" in response.content.decode()

@@ -21,6 +21,7 @@ from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor, require
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.safety.reactions import link_reaction
 from trialdesk.web.trials.kits import typed_kit_code
 from trialdesk.web.trials.models import Participant
@@ -95,8 +96,10 @@ def validate_slot(
         context = {k: v for k, v in context.items() if v is not None}
     # a field derived from other forms (ventilator-free days from the ventilation episodes)
     context.update(derivation_context(slot.participant, slot.form))
+    # dates of trial data from the protocol's earliest date to today on the trial's clock
+    window = {"earliest_date": get_protocol().earliest_date(), "today": clock.today()}
     first = validate_form(slot.form, raw_values, complete=complete, context=context,
-                          confirmed=set(confirm))
+                          confirmed=set(confirm), **window)
     stored_values = {code: _json(value) for code, value in first.values.items()}
     earlier = slot.instance.confirmed if slot.instance is not None else {}
     still_valid = {code for code, snap in earlier.items()
@@ -104,7 +107,7 @@ def validate_slot(
     if not still_valid - set(confirm):
         return first, stored_values
     result = validate_form(slot.form, raw_values, complete=complete, context=context,
-                           confirmed=set(confirm) | still_valid)
+                           confirmed=set(confirm) | still_valid, **window)
     return result, stored_values
 
 
