@@ -8,6 +8,7 @@ monitor's comment as the reason), never a value: the values are in the records' 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from trialdesk.blinding import Permission
 from trialdesk.monitoring.verification import MARKS, NEEDS_CORRECTION, value_hash
@@ -55,7 +56,7 @@ def _date_near_today(name: str, value: dt.date) -> dt.date:
     return value
 
 
-def _monitor(actor: Actor, username: str | None):
+def _monitor(actor: Actor, username: str | None) -> Any:
     """The visit's monitor: the actor, or another user whose role verifies source data."""
     if not username or username == actor.username:
         return actor.user

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django.db.models import QuerySet
+
 from trialdesk.blinding import Permission
 from trialdesk.monitoring.sdv_plan import FULL_REASONS
 from trialdesk.monitoring.verification import (
@@ -64,7 +66,7 @@ def access_record(actor: Actor, source: str, ref: str) -> Record:
     return found
 
 
-def visible_visits(actor: Actor):
+def visible_visits(actor: Actor) -> QuerySet[MonitoringVisit]:
     visits = MonitoringVisit.objects.select_related("site", "monitor")
     own = actor_site(actor)
     return visits.filter(site__code=own) if own is not None else visits
