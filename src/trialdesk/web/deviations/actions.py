@@ -114,8 +114,10 @@ def do_report_deviation(actor: Actor, site: Site, participant: Participant | Non
 
 
 def _locked(deviation: Deviation) -> Deviation:
-    return Deviation.objects.select_for_update().select_related("site", "participant").get(
-        pk=deviation.pk)
+    # of=("self",): PostgreSQL locks no row of the nullable side of an outer join (a site-level
+    # deviation has no participant)
+    return Deviation.objects.select_for_update(of=("self",)).select_related(
+        "site", "participant").get(pk=deviation.pk)
 
 
 @action(REPORT)
