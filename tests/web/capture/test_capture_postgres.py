@@ -63,8 +63,17 @@ def test_capture_on_postgresql_through_the_real_server(tmp_path, postgres_url):
             assert statuses == [200, 409, 409, 409]
 
             manager = _session(server.url, users["data_manager"])
-            locked = manager.post(f"{server.url}/api/v1/locks", json={"scope": "database"},
-                                  timeout=60)
+            refused = manager.post(f"{server.url}/api/v1/locks", json={"scope": "database"},
+                                   timeout=60)  # the query is open, forms are missing
+            assert refused.status_code == 409, refused.text
+            asked = manager.post(f"{server.url}/api/v1/locks/overrides", timeout=60, json={
+                "scope": "database", "reason": "interim analysis despite the open items",
+                "password": users["data_manager"]["password"]})
+            assert asked.status_code == 201, asked.text
+            pi = _session(server.url, users["principal_investigator"])
+            locked = pi.post(f"{server.url}/api/v1/locks/overrides/{asked.json()['id']}/confirm",
+                             json={"password": users["principal_investigator"]["password"]},
+                             timeout=60)
             assert locked.status_code == 201, locked.text
             refused = coordinator.put(form, json={"values": RESPIRATORY, "reason": "x"},
                                       timeout=60)
