@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from trialdesk.protocol.base import Code, PermissionName, StrictModel
 from trialdesk.protocol.capture import Form, FormField, Visit
+from trialdesk.protocol.consent import ConsentRules
 from trialdesk.protocol.design import Design, MaskedRole, StratumLevel
 from trialdesk.protocol.deviations import DeviationRules
 from trialdesk.protocol.expressions import Expression
@@ -131,6 +132,19 @@ class Protocol(StrictModel):
         return self
     # the protocol deviations' categories, severities and ethics reporting window (issue 16)
     deviations: DeviationRules | None = None
+    # consent document versions per site, LAR and witness rules, refusal's data rule (issue 17)
+    consent: ConsentRules | None = None
+
+    @model_validator(mode="after")
+    def _consent_names_sites_and_forms(self) -> Protocol:
+        if self.consent is not None:
+            errors = self.consent.unknown_sites({site.code for site in self.sites})
+            forms = {form.code for form in self.forms}
+            errors += [f"consent.treatment_forms: no form {code!r}"
+                       for code in self.consent.treatment_forms if code not in forms]
+            if errors:
+                raise ValueError("; ".join(errors))
+        return self
 
     @model_validator(mode="after")
     def _safety_monitoring_arm(self) -> Protocol:
