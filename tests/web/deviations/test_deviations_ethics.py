@@ -9,6 +9,7 @@ import datetime as dt
 from deviation_kit import LOG, body, days_ago, today
 from django.utils import timezone
 from enrollment import randomize
+from lock_override import lock_database
 
 from trialdesk.web.core.clock import SimulatedClock, use_clock
 from trialdesk.web.core.lock_checklist import (
@@ -93,3 +94,17 @@ def test_the_lock_checklist_lists_major_deviations_not_reported_to_ethics(trial)
     trial.api("monitor").ok("PATCH", f"{LOG}/{of_first['id']}", {
         "ethics_reported_on": today(), "reason": "Reported to the CEI"})
     assert items(LockScope(DATABASE)) == [f"{site_level['key']} (CO-02)"]
+
+
+def test_a_database_lock_is_held_up_by_it_and_the_log_stays_open_after_the_lock(trial):
+    created = _major(trial, None, site="CO-01")
+    refused = trial.api("data_manager").post("/api/v1/locks", {"scope": "database"})
+    assert refused.status_code == 409
+    assert "open_deviations" in refused.content.decode()
+    assert created["key"] in refused.content.decode()
+    assert lock_database(trial.users).status_code == 201  # the two-person override
+    # deviations are the trial's quality record: found at lock review, reported after the lock
+    after = trial.api("monitor").post(LOG, body(None, site="CO-02"))
+    assert after.status_code == 201, after.content
+    trial.api("monitor").ok("PATCH", f"{LOG}/{created['id']}", {
+        "ethics_reported_on": today(), "reason": "Reported to the CEI after the lock"})
