@@ -148,18 +148,22 @@ class Flow:
                 shift = rng.randint(-visit.window_before, visit.window_after)
             when = start + DAY * (visit.day + shift) + HOUR * rng.uniform(1, 6)
             self.timeline.at(when, lambda v=visit, d=visit.day + shift: self._visit(person, v, d))
+        # a form holds no date after the day it is entered (the trial's clock): a medication is
+        # entered once stopped, an event's resolution lies between its onset and its entry
         for index in range(rng.randint(2, 4)):
-            when = start + HOUR * rng.uniform(2, 30)
-            self.timeline.at(when, lambda i=index: self._log_form(
-                person, "concomitant_medication", model.medication_values(
-                    rng, person.randomized_at.date(), i)))
+            values = model.medication_values(rng, start.date(), index)
+            stopped = dt.date.fromisoformat(values["cm_stop_date"])
+            when = dt.datetime.combine(stopped, dt.time(), tzinfo=start.tzinfo)
+            self.timeline.at(when + HOUR * rng.uniform(10, 30), lambda v=values: self._log_form(
+                person, "concomitant_medication", v))
         for _ in range(rng.choice([0, 0, 1, 1, 1, 2, 2, 3])):
             onset_day = rng.randint(1, 20)
             if not course.ended_by(onset_day + 1):
-                onset = start.date() + DAY * onset_day
-                self.timeline.at(start + DAY * (onset_day + rng.randint(1, 3)),
-                                 lambda o=onset: self._log_form(
-                                     person, "adverse_event", model.adverse_event_values(rng, o)))
+                onset, delay = start.date() + DAY * onset_day, rng.randint(1, 3)
+                self.timeline.at(start + DAY * (onset_day + delay),
+                                 lambda o=onset, d=delay: self._log_form(
+                                     person, "adverse_event",
+                                     model.adverse_event_values(rng, o, within=d)))
         # the ventilation record, entered once each episode ends (or follow-up does)
         for when, values in model.ventilation_episodes(rng, person.patient, start):
             self.timeline.at(when.replace(tzinfo=start.tzinfo), lambda v=values: self._log_form(

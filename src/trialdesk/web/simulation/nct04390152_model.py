@@ -197,11 +197,13 @@ def visit_values(rng: random.Random, patient: Patient, form: str, day: int,
     if form == "vital_signs":
         return _vitals(rng, improving)
     if form == "infusion":
-        start = when.replace(tzinfo=None, second=0, microsecond=0)
+        # entered once the infusion has ended: no time on the form lies after its entry
+        end = when.replace(tzinfo=None, second=0, microsecond=0) - dt.timedelta(
+            minutes=rng.randint(10, 60))
+        start = end - dt.timedelta(minutes=rng.randint(40, 90))
         reaction = rng.random() < 0.05
         return {"kit_code": kit_code, "infusion_start": start.isoformat(timespec="minutes"),
-                "infusion_end": (start + dt.timedelta(minutes=rng.randint(40, 90))).isoformat(
-                    timespec="minutes"),
+                "infusion_end": end.isoformat(timespec="minutes"),
                 "volume_infused": float(rng.randint(90, 110)), "infusion_reaction": reaction,
                 "reaction_description": "Transient fever and chills" if reaction else None}
     return {}
@@ -265,14 +267,15 @@ def ventilation_episodes(rng: random.Random, patient: Patient, randomized_at: dt
     return [(stop + dt.timedelta(hours=3), entry(start, stop))]
 
 
-def adverse_event_values(rng: random.Random, onset: dt.date, *, fatal: bool = False
-                         ) -> dict[str, Any]:
+def adverse_event_values(rng: random.Random, onset: dt.date, *, fatal: bool = False,
+                         within: int = 6) -> dict[str, Any]:
+    """An event's values; a non-fatal one resolves 1 to ``within`` days after its onset."""
     if fatal:
         return {"ae_term": "Progressive respiratory failure", "ae_onset_date": onset.isoformat(),
                 "ae_resolution_date": onset.isoformat(), "ae_grade": "5", "ae_serious": True,
                 "ae_relatedness": rng.choice(["unrelated", "unlikely"]), "ae_outcome": "fatal"}
     term, grade = rng.choice(AE_TERMS)
-    resolved = onset + dt.timedelta(days=rng.randint(1, 6))
+    resolved = onset + dt.timedelta(days=rng.randint(1, max(within, 1)))
     return {"ae_term": term, "ae_onset_date": onset.isoformat(),
             "ae_resolution_date": resolved.isoformat(), "ae_grade": grade,
             "ae_serious": grade == "3" and rng.random() < 0.4,
@@ -287,7 +290,7 @@ def medication_values(rng: random.Random, start: dt.date, index: int) -> dict[st
             "cm_stop_date": (start + dt.timedelta(days=rng.randint(3, 10))).isoformat()}
 
 
-def log_forms() -> tuple[str, str]:
+def log_forms() -> tuple[str, ...]:
     """The repeating forms the model fills: adverse events, medications, ventilation."""
     return "adverse_event", "concomitant_medication", "ventilation_episode"
 
