@@ -130,3 +130,21 @@ def test_the_blinding_matrix_over_deviations_with_unblinding_details(trial):
     one = samples["deviation_id"][0]
     assert {f"/api/v1/deviations/{one}", f"/deviations/{one}/", "/api/v1/deviations",
             "/deviations/export.csv"} <= shown
+
+
+def test_a_blinded_writer_cannot_test_a_guess_against_the_details(trial):
+    """Writing the recorded text again and writing another must look the same to a blinded
+    writer: a new version and an audit record both times, the same answer otherwise."""
+    code, _ = randomize(trial.api("investigator-co-01"))
+    created = _treatment_deviation(trial, code)
+    path = f"{LOG}/{created['id']}"
+    coordinator = trial.api("coordinator-co-01")
+    answers = []
+    for guess in (DETAILS, f"Kit of the {ARM_WORDS.replace('MSC', 'placebo')} arm given"):
+        before = AuditRecord.objects.filter(object_id=created["key"]).count()
+        answer = coordinator.ok("PATCH", path, {"unblinding_details": guess,
+                                                "reason": "Checking what was recorded"})
+        after = AuditRecord.objects.filter(object_id=created["key"]).count()
+        answers.append((after - before, sorted(answer), answer["has_unblinding_details"]))
+    assert answers[0] == answers[1] == (1, answers[0][1], True)
+    assert coordinator.ok("GET", path)["version"] == 3

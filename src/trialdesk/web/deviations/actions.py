@@ -54,10 +54,12 @@ def _derive(deviation: Deviation) -> None:
         deviation.severity, deviation.discovered_on, values.deviation_rules().ethics_report_days)
 
 
-def _write_note(actor: Actor, deviation: Deviation, text: str) -> dict[str, Any] | None:
-    """Add a version of the unblinding details if ``text`` differs; return its audit change."""
+def _write_note(actor: Actor, deviation: Deviation, text: str, *,
+                force: bool = False) -> dict[str, Any] | None:
+    """Add a version of the unblinding details if ``text`` differs (or ``force``); return its
+    audit change."""
     last = deviation.notes.order_by("-seq").first()
-    if (last.text if last else "") == text:
+    if (last.text if last else "") == text and not force:
         return None
     salt = secrets.token_hex(16)
     note = UnblindingNote.objects.create(
@@ -140,12 +142,14 @@ def do_update_deviation(actor: Actor, deviation: Deviation, *, values_in: Mappin
     changes = _changes(old, cleaned)
     if unblinding_details is not None or changes.get("category"):
         current = deviation.notes.order_by("-seq").first()
-        text = unblinding_details if unblinding_details is not None else (
-            current.text if current else "")
-        text = values.unblinding_details(text, cleaned["category"])
-        note_change = _write_note(actor, deviation, text)
-        if note_change:
-            changes["unblinding_details"] = note_change
+        kept = current.text if current else ""
+        text = values.unblinding_details(
+            kept if unblinding_details is None else unblinding_details, cleaned["category"])
+        # a writer who cannot read the details gets a new version even for the same text:
+        # "nothing changed" would tell a guess from a miss
+        if unblinding_details is not None and (
+                text != kept or not access.sees_unblinding_details(actor, deviation)):
+            changes["unblinding_details"] = _write_note(actor, deviation, text, force=True)
     if not changes:
         return deviation
     reason = values.reason(reason)

@@ -36,6 +36,8 @@ class DeviationForm(forms.Form):
     occurred_on = forms.DateField(label=_("Date it happened"), **DATE)
     discovered_on = forms.DateField(label=_("Date discovered"), required=False,
                                     help_text=_("Default: today."), **DATE)
+    discovered_by = forms.CharField(label=_("Discovered by (username)"), required=False,
+                                    max_length=150, help_text=_("Default: you."))
     discovery_method = forms.ChoiceField(label=_("How it was discovered"),
                                          choices=_choices(rules.DISCOVERY_METHODS))
     corrective_action = forms.CharField(label=_("Corrective action"), required=False,
