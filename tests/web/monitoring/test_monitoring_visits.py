@@ -104,3 +104,33 @@ def test_who_reads_and_who_writes_visits(trial):
             "category": "other", "severity": "minor", "text": "Not theirs to say"})
         assert response.status_code == 403, writer
     assert not Finding.objects.exists()
+
+
+def test_the_next_visit_is_due_by_the_protocols_interval(trial):
+    """56 days (the default protocol) after the last visit done, else after the site's first
+    participant; overdue once past unless a visit is planned by then."""
+    from monitoring_kit import participant_with_forms
+
+    from trialdesk.web.trials.models import Participant
+
+    def co01() -> dict:
+        sites = trial.api(MONITOR).get("/api/v1/monitoring/progress").json()["sites"]
+        return next(site for site in sites if site["site"] == "CO-01")
+
+    assert co01()["next_due"] is None  # no participant yet: nothing to monitor
+    code = participant_with_forms(trial)
+    today = _today()
+    assert co01()["next_due"] == (today + dt.timedelta(days=56)).isoformat()
+    Participant.objects.filter(code=code).update(
+        created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=100))
+    site = co01()
+    assert site["next_due"] == (today - dt.timedelta(days=44)).isoformat()
+    assert site["visit_overdue"]
+    visit = plan_visit(trial, "CO-01", days=-50)
+    assert not co01()["visit_overdue"] and co01()["next_planned"] == (
+        today - dt.timedelta(days=50)).isoformat()
+    trial.api(MONITOR).ok("PATCH", f"{VISITS}/{visit}", {"status": "done"})
+    site = co01()
+    assert site["last_visit"] == today.isoformat()
+    assert site["next_due"] == (today + dt.timedelta(days=56)).isoformat()
+    assert not site["visit_overdue"]

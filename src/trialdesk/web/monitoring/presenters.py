@@ -8,6 +8,7 @@ every list is ordered by names that do not depend on one (participant code, reco
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -22,6 +23,8 @@ from trialdesk.monitoring.verification import (
     PARTLY_VERIFIED,
     VERIFIED,
 )
+from trialdesk.protocol.monitoring import Monitoring
+from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import NotFound
 from trialdesk.web.core.models import Site
@@ -30,6 +33,7 @@ from trialdesk.web.monitoring.lock_check import subject
 from trialdesk.web.monitoring.models import ActionItem, Finding, MonitoringVisit
 from trialdesk.web.monitoring.records import SOURCES, Record, current_shares, record, records
 from trialdesk.web.monitoring.status import RecordState, states
+from trialdesk.web.trials.models import Participant
 
 MONITORING_READERS = (Permission.VERIFY_SOURCE, Permission.LOCK, Permission.READ)
 ITEM_STATES = (NOT_VERIFIED, PARTLY_VERIFIED, VERIFIED, NEEDS_CORRECTION, CHANGED)
@@ -176,11 +180,34 @@ def progress_view(actor: Actor) -> dict[str, Any]:
     base = plan.share if plan is not None else None
     return {
         "total": _counts(found),
-        "sites": [{"site": code, "share": shares.get(code, base), **_counts(by_site.get(code, []))}
+        "sites": [{"site": code, "share": shares.get(code, base), **visit_rhythm(code, plan),
+                   **_counts(by_site.get(code, []))}
                   for code in sites if own in (None, code)],
         "participants": [{"participant": code, "site": group[0].record.item.site,
                           **_counts(group)} for code, group in sorted(by_participant.items())],
     }
+
+
+def visit_rhythm(site: str, plan: Monitoring | None) -> dict[str, Any]:
+    """A site's last visit done, its next planned one, and when the next is due by the
+    protocol's interval: from the last visit done, else from the site's first participant."""
+    visits = MonitoringVisit.objects.filter(site__code=site)
+    last = (visits.filter(status=MonitoringVisit.DONE).order_by("-done_date", "-pk")
+            .values_list("done_date", flat=True).first())
+    planned = (visits.filter(status=MonitoringVisit.PLANNED).order_by("planned_date", "pk")
+               .values_list("planned_date", flat=True).first())
+    due = None
+    if plan is not None:
+        start = last
+        if start is None:
+            first = (Participant.objects.filter(site__code=site).order_by("created_at")
+                     .values_list("created_at", flat=True).first())
+            start = first.date() if first is not None else None
+        if start is not None:
+            due = start + dt.timedelta(days=plan.visit_interval_days)
+    return {"last_visit": _iso(last), "next_planned": _iso(planned), "next_due": _iso(due),
+            "visit_overdue": bool(due and due < clock.today()
+                                  and (planned is None or planned > due))}
 
 
 def finding_view(finding: Finding) -> dict[str, Any]:
