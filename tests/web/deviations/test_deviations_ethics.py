@@ -108,3 +108,18 @@ def test_a_database_lock_is_held_up_by_it_and_the_log_stays_open_after_the_lock(
     assert after.status_code == 201, after.content
     trial.api("monitor").ok("PATCH", f"{LOG}/{created['id']}", {
         "ethics_reported_on": today(), "reason": "Reported to the CEI after the lock"})
+
+
+def test_a_capa_past_its_due_date_is_overdue_until_completed(trial):
+    monitor = trial.api("monitor")
+    created = monitor.ok("POST", LOG, body(None, site="CO-01", corrective_action="Retrain",
+                                           capa_owner="investigator-co-01",
+                                           capa_due_on=today()))
+    path = f"{LOG}/{created['id']}"
+    assert created["capa_overdue"] is False and created["capa_owner"] == "investigator-co-01"
+    with use_clock(SimulatedClock(timezone.now() + dt.timedelta(days=2))) as clock:
+        assert monitor.ok("GET", path)["capa_overdue"] is True
+        done = monitor.ok("PATCH", path, {"capa_completed_on": clock.now().date().isoformat(),
+                                          "preventive_action": "Checklist",
+                                          "reason": "Training held"})
+        assert done["capa_overdue"] is False
