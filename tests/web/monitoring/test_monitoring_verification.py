@@ -82,7 +82,12 @@ def test_per_field_verification_and_needs_correction_with_a_comment(trial):
     marked = _verify(trial, ref, visit, fields=["fio2"], status="needs_correction",
                      comment="Source says FiO2 0.45")
     assert marked.status_code == 201
-    assert _fields(trial, "form", ref) [0] == "needs_correction"
+    assert _fields(trial, "form", ref)[0] == "needs_correction"
+    # the site sees it as a data query on the field, with the monitor's comment
+    queries = trial.api("investigator-co-01").get(
+        "/api/v1/queries", status="open").json()
+    [query] = [q for q in queries if q["field"] == "fio2"]
+    assert query["text"] == "Source data verification: Source says FiO2 0.45"
     trial.api("investigator-co-01").put(form_path(code), {
         "values": {"pao2": 80, "fio2": 0.45, "peep": 10, "ventilation_mode": "imv"},
         "reason": "corrected from the source"})
@@ -127,6 +132,9 @@ def test_a_verification_is_audited_with_states_and_the_comment_never_the_values(
     _verify(trial, ref, visit, fields=["pao2"], status="needs_correction",
             comment="The chart says 78 mmHg")
     record = AuditRecord.objects.filter(action="verify_source_data").get()
+    # then the query the correction raised for the site, in the same transaction
+    assert list(AuditRecord.objects.filter(seq__gt=record.seq).values_list(
+        "action", flat=True)) == ["raise_query"]
     assert record.actor == MONITOR
     assert record.object_id == f"{code}/day0/respiratory/1"
     assert record.changes == {"pao2": {"old": "not_verified", "new": "needs_correction"},

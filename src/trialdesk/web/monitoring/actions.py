@@ -11,7 +11,10 @@ import datetime as dt
 from typing import Any
 
 from trialdesk.blinding import Permission
+from trialdesk.monitoring.sdv_plan import FORM
 from trialdesk.monitoring.verification import MARKS, NEEDS_CORRECTION, value_hash
+from trialdesk.web.capture.actions.queries import do_raise_query
+from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
@@ -225,7 +228,11 @@ def do_update_action_item(actor: Actor, item: ActionItem, *, status: str | None 
 def do_verify(actor: Actor, visit: MonitoringVisit, rec: Record, *, status: str,
               fields: list[str] | None = None, comment: str = "") -> list[Verification]:
     """Verify fields of a record against the source at a visit of its site: ``verified``, or
-    ``needs_correction`` with a comment. No ``fields``: every field of the record."""
+    ``needs_correction`` with a comment. No ``fields``: every field of the record.
+
+    A form field that needs correction also gets a data query with the comment (when the
+    monitor's role raises queries), so that the site sees it where it answers queries and
+    corrects the value through the query's own audited path."""
     visit = _open_visit(visit)
     # the values as they are now, inside the transaction: the hashes are of what was verified
     rec = record(rec.item.source, rec.ref) or rec
@@ -250,6 +257,12 @@ def do_verify(actor: Actor, visit: MonitoringVisit, rec: Record, *, status: str,
                  changes={name: {"old": before.fields[name], "new": status} for name in chosen}
                  | {"visit": {"old": None, "new": visit.pk}},
                  reason=comment)
+    if (status == NEEDS_CORRECTION and rec.item.source == FORM
+            and actor.can(Permission.RAISE_QUERIES)):
+        instance = FormInstance.objects.select_related("participant").get(pk=int(rec.ref))
+        for name in chosen:
+            do_raise_query(actor, instance, field=name,
+                           text=f"Source data verification: {comment}"[:4000])
     return made
 
 
