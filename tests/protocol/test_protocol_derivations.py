@@ -115,3 +115,26 @@ def test_rule_is_missing_when_status_unknown_or_context_absent():
         rule.evaluate({"vital_status_day28": "alive", "randomization_date": DAY0})
     assert rule.evaluate({**base, "vital_status_day28": "dead",
                           "death_date": "2026-03-15"}) == 0
+
+
+def _bundled_text() -> str:
+    from trialdesk.protocol.loader import default_protocol_path
+
+    return default_protocol_path().read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", [
+    ('episodes = "ventilation_episode"', 'episodes = "demographics"'),
+    ('start = "ventilation_start"', 'start = "ventilation_stop_typo"'),
+    ('death_date = "death_date"', 'death_date = "vital_status_day28"'),
+    ('invasive = ["ett", "tracheostomy"]', 'invasive = ["ett", "helmet"]'),
+])
+def test_a_rule_naming_a_wrong_form_field_or_mode_is_refused_with_its_path(change):
+    from trialdesk.protocol.errors import ProtocolError
+    from trialdesk.protocol.loader import parse_protocol
+
+    text = _bundled_text()
+    assert change[0] in text
+    with pytest.raises(ProtocolError) as error:
+        parse_protocol(text.replace(change[0], change[1]), file="changed.toml")
+    assert "fields[3].derived" in str(error.value) and "derivation-" in str(error.value)
