@@ -77,3 +77,11 @@ def test_other_roles_on_the_pages(trial):
     assert manager.post("/monitoring/", {"site": "CO-01", "kind": "remote",
                                          "planned_date": "2026-12-01"}).status_code == 403
     assert not MonitoringVisit.objects.exists()
+
+
+def test_the_navigation_links_monitoring_for_its_readers_only(trial):
+    link = 'href="/monitoring/"'
+    for name, shown in (("monitor", True), ("data_manager", True),
+                        ("investigator-co-01", False), ("pharmacist-co-01", False)):
+        page = signed_in_client(trial.users[name]).get("/").content.decode()
+        assert (link in page) is shown, name

@@ -42,3 +42,11 @@ def monitoring_label(code: object) -> str:
 @register.filter
 def category_label(code: object) -> str:
     return str(CATEGORY_LABELS.get(str(code), LABELS.get(str(code), code)))
+
+
+@register.inclusion_tag("monitoring/_nav_link.html")
+def monitoring_link(actor: object) -> dict[str, bool]:
+    """The Monitoring link of the navigation, for the roles that read monitoring."""
+    from trialdesk.web.monitoring.presenters import MONITORING_READERS
+
+    return {"show": bool(actor) and actor.can_any(MONITORING_READERS)}  # type: ignore[attr-defined]
