@@ -217,3 +217,28 @@ def test_a_site_raising_many_queries_gets_the_risk_share_and_keeps_its_sample(tr
     share, after = shown()
     assert share == 0.5 and after == expected(0.5)
     assert before <= after
+
+
+def test_a_serious_event_of_the_safety_database_is_verified_in_full(trial):
+    from django.utils import timezone
+
+    from trialdesk.web.safety.models import AdverseEvent
+    from trialdesk.web.trials.models import Participant
+
+    code = participant_with_forms(trial)
+    participant = Participant.objects.get(code=code)
+    user, now = trial.users["investigator-co-01"], timezone.now()
+    event = AdverseEvent.objects.create(
+        participant=participant, site=participant.site, term="Pneumothorax", grade=3,
+        onset_date=now.date(), hospitalization=True, relatedness="unlikely",
+        investigator_aware_at=now, created_at=now, created_by=user, updated_at=now,
+        updated_by=user)
+    plan = trial.api(MONITOR).get("/api/v1/monitoring/plan", participant=code).json()["items"]
+    reasons = {item["key"]: (item["reason"], item["full"]) for item in plan}
+    assert reasons[f"{code}/adverse_event/{event.pk}"] == ("serious_adverse_event", True)
+    visit = plan_visit(trial)
+    assert _verify(trial, str(event.pk), visit, source="adverse_event").status_code == 201
+    AdverseEvent.objects.filter(pk=event.pk).update(grade=4)
+    state, fields = _fields(trial, "adverse_event", str(event.pk))
+    assert state == "changed" and fields["grade"] == "changed"
+    assert fields["term"] == "verified"
