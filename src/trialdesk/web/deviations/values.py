@@ -123,7 +123,9 @@ def clean(values: Mapping[str, Any], *, site: Site, today: dt.date,
                                       required=field == "description")
     for field in DATES:
         cleaned[field] = date(field, merged.get(field))
-    cleaned["discovered_on"] = cleaned["discovered_on"] or today
+    # a report without it: discovered today; an update that clears it keeps the stored day
+    cleaned["discovered_on"] = (cleaned["discovered_on"] or (current or {}).get("discovered_on")
+                                or today)
     for field in USERS:
         cleaned[field] = trial_user(field, merged.get(field), site)
     _check_dates(cleaned, today)
