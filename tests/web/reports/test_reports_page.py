@@ -20,6 +20,7 @@ from trialdesk.stats.analysis import (
     two_proportions_from_frame,
     ventilator_free_days_analysis,
 )
+from trialdesk.stats.analysis.censored import censored_geometric_means
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.reports.sections import interval, num, p_value
 
@@ -198,5 +199,13 @@ def test_report_figures_equal_the_core_functions_on_the_entered_data(trial):
                  interval(g.lower, g.upper)] for g in model.geometric_means]
     assert rows[:len(expected)] == expected
     assert model.below_lod_total == 2  # the two "<LLOQ" entered, replaced by LLOQ / 2
-    assert rows[len(expected):] == [[f"{r.day:g}", num(r.ratio), interval(r.lower, r.upper),
-                                     p_value(r.p_value)] for r in model.ratios]
+    ratios = [[f"{r.day:g}", num(r.ratio), interval(r.lower, r.upper), p_value(r.p_value)]
+              for r in model.ratios]
+    assert rows[len(expected):len(expected) + len(ratios)] == ratios
+    # the censored-likelihood sensitivity table: the core's figures, the censored counted
+    tobit = censored_geometric_means(il6, group="group", day="day", value="il6", lod=1.5,
+                                     groups=GROUPS)
+    assert rows[len(expected) + len(ratios):] == [
+        [g.group, f"{g.day:g}", str(g.n), str(g.below), num(g.geometric_mean),
+         interval(g.lower, g.upper)] for g in tobit]
+    assert sum(g.below for g in tobit) == 2
