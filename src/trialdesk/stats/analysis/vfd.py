@@ -4,7 +4,10 @@ Derivation (Schoenfeld and Bernard 2002): a participant who dies on or before th
 (day 28; the deaths that count toward 28-day mortality) has 0 ventilator-free days; a survivor has
 ``horizon`` minus the days on mechanical ventilation between day 0 and the horizon. Ventilation is
 given as periods with a start day and a stop day (days since randomization, day 0); a period with
-no stop day lasts to the horizon; overlapping periods count once.
+no stop day lasts to the horizon; overlapping periods count once. This is the rule for day
+numbers given as data (``trialdesk analyze vfd``); a trial's own forms derive the value by the
+protocol's declared rule (:mod:`trialdesk.protocol.derivations`: whole calendar days from the
+recorded episodes' dates and times), and the analysis then takes it as given (``--vfd``).
 
 Test: Mann-Whitney (Wilcoxon rank-sum), two-sided, with the choice R's ``wilcox.test`` makes: the
 exact distribution when there are no ties and both groups have fewer than 50 values, otherwise the
