@@ -6,6 +6,7 @@ arm of its participant (of its site, for a site-level deviation)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from trialdesk.blinding import Permission
 from trialdesk.web.core import clock
@@ -14,7 +15,8 @@ from trialdesk.web.core.errors import Forbidden, NotFound
 from trialdesk.web.core.models import Site
 from trialdesk.web.deviations.models import Deviation
 from trialdesk.web.safety.clocks import local
-from trialdesk.web.trials.access import may_see_arm, trial_unblinded_for
+from trialdesk.web.trials.access import trial_unblinded_for
+from trialdesk.web.trials.models import UnblindingEvent
 
 REPORT = Permission.REPORT_DEVIATIONS
 # who reads the log: those who report deviations, and every role that reads the trial's records
@@ -57,13 +59,27 @@ def may_close(actor: Actor) -> bool:
     return actor.can(REPORT) and not actor.policy.is_site_scoped(actor.role)
 
 
+def details_reader(actor: Actor) -> Callable[[Deviation], bool]:
+    """Whether the actor may read what a deviation says about an arm, for many deviations: the
+    blinding policy's rule for the deviation's participant (an emergency unblinding the actor
+    requested included), or for its site when it has none; the actor's facts are read once."""
+    unblinded = set(UnblindingEvent.objects.filter(requested_by=actor.user)
+                    .values_list("participant_id", flat=True))
+    trial_unblinded = trial_unblinded_for(actor)
+
+    def sees(deviation: Deviation) -> bool:
+        return actor.policy.may_see_arm(
+            actor.role, viewer_site=actor.site, participant_site=deviation.site.code,
+            emergency_unblinded_for_viewer=(deviation.participant_id is not None
+                                            and deviation.participant_id in unblinded),
+            trial_unblinded=trial_unblinded)
+
+    return sees
+
+
 def sees_unblinding_details(actor: Actor, deviation: Deviation) -> bool:
     """True if the actor may read what the deviation says about an arm."""
-    if deviation.participant is not None:
-        return may_see_arm(actor, deviation.participant)
-    return actor.policy.may_see_arm(actor.role, viewer_site=actor.site,
-                                    participant_site=deviation.site.code,
-                                    trial_unblinded=trial_unblinded_for(actor))
+    return details_reader(actor)(deviation)
 
 
 def site_today(site_code: str) -> dt.date:

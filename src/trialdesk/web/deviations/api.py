@@ -88,7 +88,7 @@ def list_deviations(request: HttpRequest, status: str = "", severity: str = "",
     found = listing.filtered(actor, {"status": status, "severity": severity,
                                      "category": category, "site": site,
                                      "participant": participant, "ethics": ethics})
-    return [presenters.deviation_view(actor, d, _lang(request)) for d in found]
+    return presenters.deviation_views(actor, found, _lang(request))
 
 
 @router.get("/deviations.csv")

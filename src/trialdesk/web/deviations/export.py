@@ -40,8 +40,7 @@ def rows(actor: Actor, deviations: list[Deviation], language: str) -> list[list[
     details = actor.policy.sees_any_arm(actor.role) or trial_unblinded_for(actor)
     header = [*COLUMNS, DETAILS] if details else list(COLUMNS)
     table = [header]
-    for deviation in deviations:
-        view = presenters.deviation_view(actor, deviation, language)
+    for view in presenters.deviation_views(actor, deviations, language):
         ethics = view.pop("ethics_report")
         view.update({f"ethics_{key}": value for key, value in ethics.items()})
         row = [_cell(view.get(column)) for column in COLUMNS]

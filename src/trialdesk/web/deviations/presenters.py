@@ -6,6 +6,7 @@ participant (or site); for everyone else the key is absent, whatever the deviati
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from trialdesk import deviations as rules
@@ -37,8 +38,10 @@ def current_details(deviation: Deviation) -> str:
     return note.text if note else ""
 
 
-def deviation_view(actor: Actor, deviation: Deviation, language: str = "en") -> dict[str, Any]:
-    """One deviation as ``actor`` may read it."""
+def deviation_view(actor: Actor, deviation: Deviation, language: str = "en", *,
+                   sees: Callable[[Deviation], bool] | None = None) -> dict[str, Any]:
+    """One deviation as ``actor`` may read it (``sees``: ``access.details_reader(actor)``, made
+    once for a list)."""
     found = values.deviation_rules().category(deviation.category)
     view: dict[str, Any] = {
         "id": deviation.pk, "key": deviation.key, "site": deviation.site.code,
@@ -72,6 +75,13 @@ def deviation_view(actor: Actor, deviation: Deviation, language: str = "en") -> 
         "closed_at": values.as_json(deviation.closed_at),
         "closed_by": values.as_json(deviation.closed_by),
     }
-    if access.sees_unblinding_details(actor, deviation):
+    if (sees or access.details_reader(actor))(deviation):
         view["unblinding_details"] = current_details(deviation)
     return view
+
+
+def deviation_views(actor: Actor, deviations: list[Deviation],
+                    language: str = "en") -> list[dict[str, Any]]:
+    """Many deviations as ``actor`` may read them (a list, the CSV)."""
+    sees = access.details_reader(actor)
+    return [deviation_view(actor, deviation, language, sees=sees) for deviation in deviations]

@@ -43,7 +43,7 @@ def deviation_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         error = None
     except InvalidInput as refused:
         found, error = [], f"{refused.field}: {refused.rule}"
-    rows = [presenters.deviation_view(actor, d, _language()) for d in found[:500]]
+    rows = presenters.deviation_views(actor, found[:500], _language())
     return render(request, "deviations/list.html", {
         "actor": actor, "rows": rows, "params": params, "error": error,
         "categories": [(c.code, c.label.text(_language()))
