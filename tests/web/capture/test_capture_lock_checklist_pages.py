@@ -104,3 +104,20 @@ def test_only_the_data_manager_and_the_principal_investigator_open_it(ct):
         assert login_page_client(username).get(READINESS).status_code == 403, username
     for username in (DM, PI):
         assert login_page_client(username).get(READINESS).status_code == 200, username
+
+
+def test_the_locks_page_shows_a_refusal_with_the_list(ct):
+    code = _participant_with_items(ct)
+    manager = login_page_client(DM)
+    response = manager.post("/capture/locks/", {"scope": "participant", "participant": code})
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert 'data-reason="checklist_outstanding"' in body and _count(body, "open_queries") == 1
+    assert 'id="override-request"' in body and f'value="{code}"' in body
+    # a form's refusal: its list, and no participant override offered in its place
+    response = manager.post("/capture/locks/", {"scope": "form", "participant": code,
+                                                "visit": "day0", "form": "respiratory"})
+    body = response.content.decode()
+    assert response.status_code == 409 and f"{code}/day0/respiratory/1" in body
+    assert _count(body, "unsigned_forms") == 1 and 'id="override-request"' not in body
+    assert not Lock.objects.exists()

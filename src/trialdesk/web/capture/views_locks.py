@@ -137,6 +137,15 @@ def lock_readiness(request: HttpRequest, actor: Actor) -> HttpResponse:
         else:
             messages.success(request, _("Done."))
             return _back(code)
+    return render_readiness(request, actor, scope, code, refusal=refusal, error=error,
+                            status=status)
+
+
+def render_readiness(request: HttpRequest, actor: Actor, scope: str, code: str, *,
+                     refusal: LockRefused | None = None, error: dict[str, str] | None = None,
+                     status: int = 200) -> HttpResponse:
+    """The page for ``scope`` (a refused lock: its list, whatever its scope, with status 409;
+    the locks page renders its refusals here too)."""
     participant, _instance = resolve_target(actor, scope, code)
     snapshot = refusal.checklist if refusal else checklist_snapshot(lock_scope(scope, participant))
     pending = LockOverride.objects.filter(status=LockOverride.PENDING).select_related(
@@ -146,7 +155,10 @@ def lock_readiness(request: HttpRequest, actor: Actor) -> HttpResponse:
         "-decided_at", "-pk")[:20]
     return render(request, "capture/lock_readiness.html", {
         "actor": actor, "scope": scope, "code": code,
-        "target": target_name(scope, participant, None), "snapshot": snapshot,
+        "target": refusal.target if refusal else target_name(scope, participant, None),
+        "snapshot": snapshot,
+        # a form's refusal (from the locks page) is shown, its override is the API's
+        "requestable": refusal is None or refusal.target == target_name(scope, participant, None),
         "checks": _shown(snapshot), "refusal": refusal, "error": error,
         "database_lock": active_database_lock(),
         "pending": [override_view(o) for o in pending],

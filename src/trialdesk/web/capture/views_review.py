@@ -29,10 +29,12 @@ from trialdesk.web.capture.importing import (
     pasted_text,
     upload_text,
 )
+from trialdesk.web.capture.lock_readiness import LockRefused
 from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
 from trialdesk.web.capture.schedule import next_visits
 from trialdesk.web.capture.state import active_database_lock
 from trialdesk.web.capture.views import refused
+from trialdesk.web.capture.views_locks import render_readiness
 from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput
@@ -223,6 +225,10 @@ def locks(request: HttpRequest, actor: Actor) -> HttpResponse:
                                 reason=request.POST.get("reason", ""))
         except InvalidInput as problem:
             messages.error(request, f"{problem.field}: {problem.rule}")
+        except LockRefused as problem:  # the checklist's items, and the override, on that page
+            return render_readiness(request, actor, Lock.PARTICIPANT if participant else
+                                    Lock.DATABASE, participant.code if participant else "",
+                                    refusal=problem, status=409)
         except Conflict as problem:
             return refused(request, actor, problem)
         else:
