@@ -208,7 +208,8 @@ def do_close_lock_override(actor: Actor, override: LockOverride, *, reason: str)
     data manager withdraws it; the reason is required."""
     reason = _override_reason(reason)
     override = _pending(override)
-    status = LockOverride.DECLINED if actor.can(CONFIRM_PERMISSION) else LockOverride.WITHDRAWN
+    declines = actor.can(CONFIRM_PERMISSION) and override.requested_by_id != actor.user.pk
+    status = LockOverride.DECLINED if declines else LockOverride.WITHDRAWN
     override.status, override.decided_at, override.decided_by = status, clock.now(), actor.user
     override.decision_note = reason
     override.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
