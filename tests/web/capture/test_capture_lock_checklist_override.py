@@ -117,6 +117,11 @@ def test_the_requester_cannot_confirm_their_own_override(ct, settings, tmp_path)
         other = ct.api("data_manager-2").post(f"{OVERRIDES}/{override['id']}/confirm",
                                               {"password": PASSWORD})
         assert other.status_code == 201, other.content
+        # the requester closing their own request withdraws it (declining is another's)
+        _, again = _requested(ct)
+        closed = ct.api(DM).ok("POST", f"{OVERRIDES}/{again['id']}/close",
+                               {"reason": "Not needed after all"})
+        assert closed["status"] == "withdrawn"
 
 
 def test_only_the_principal_investigator_confirms_and_only_the_data_manager_requests(ct):
