@@ -11,8 +11,9 @@ import re
 
 import pytest
 from login import signed_in_client
+from trial_factory import protocol_in_use
 
-from trialdesk.protocol import load_protocol
+from trialdesk.protocol import default_protocol_path, load_protocol
 from trialdesk.protocol.visit_state import ParticipantDates, VisitRecord, next_visit, visit_states
 from trialdesk.web.capture.models import (
     COMPLETE,
@@ -22,11 +23,33 @@ from trialdesk.web.capture.models import (
     VisitNotDone,
 )
 from trialdesk.web.core import clock
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import Participant, ScreeningRecord
 
 DM = "data_manager"
 DAY = dt.timedelta(days=1)
 ROW = re.compile(r'data-participant="([^"]+)" data-next-visit="([^"]*)" data-next-status="([^"]*)"')
+
+
+def _random_schedule(folder, rng: random.Random):
+    """Write the bundled protocol with random visit days and windows (the pre-randomization visit
+    stays before day 0); return its path."""
+    text = default_protocol_path().read_text()
+    head, rest = text.split("[[visits]]", 1)
+    blocks = ("[[visits]]" + rest).split("\n[[forms]]", 1)[0].split("[[visits]]")[1:]
+    tail = "\n[[forms]]" + rest.split("\n[[forms]]", 1)[1]
+    days = iter(sorted(rng.sample(range(40), len(blocks))))
+    written = []
+    for block in blocks:
+        lines = [line for line in block.strip("\n").splitlines()
+                 if not line.startswith(("day =", "window_before =", "window_after ="))]
+        day = rng.randint(-4, -1) if 'code = "screening"' in block else next(days)
+        lines.insert(2, f"day = {day}\nwindow_before = {rng.randint(0, 3)}\n"
+                        f"window_after = {rng.randint(0, 3)}")
+        written.append("[[visits]]\n" + "\n".join(lines) + "\n")
+    path = folder / "random-schedule.toml"
+    path.write_text(head + "".join(written) + tail)
+    return path
 
 
 def _views(ct, code: str) -> dict[str, object]:
@@ -69,7 +92,7 @@ def _random_participant(ct, rng: random.Random) -> tuple[str, ParticipantDates, 
     screened_at = randomized_at - dt.timedelta(days=rng.choice((0, 0, 1, 2)))
     ScreeningRecord.objects.filter(participant=participant).update(screened_at=screened_at)
     records = {}
-    for visit in load_protocol().visits:
+    for visit in get_protocol().visits:
         roll = rng.random()
         if roll < 0.3:
             _record_forms(ct, participant, visit, complete=True)
@@ -91,10 +114,19 @@ def _random_participant(ct, rng: random.Random) -> tuple[str, ParticipantDates, 
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_every_view_gives_the_states_and_next_visit_of_the_one_rule(ct, seed):
+def test_every_view_gives_the_states_and_next_visit_of_the_one_rule(ct, seed, settings,
+                                                                    tmp_path):
     rng = random.Random(seed)
+    with protocol_in_use(settings, _random_schedule(tmp_path, rng)):
+        windows = [(v.day, v.window_before, v.window_after) for v in get_protocol().visits]
+        assert windows != [(v.day, v.window_before, v.window_after)
+                           for v in load_protocol().visits]
+        _compare_views(ct, rng)
+
+
+def _compare_views(ct, rng: random.Random) -> None:
+    visits = get_protocol().visits
     people = [_random_participant(ct, rng) for _ in range(5)]
-    visits = load_protocol().visits
     start = clock.now()
     for offset in sorted(rng.sample(range(-1, 45), 4)):
         with clock.use_clock(clock.SimulatedClock(start + offset * DAY)):
@@ -107,7 +139,7 @@ def test_every_view_gives_the_states_and_next_visit_of_the_one_rule(ct, seed):
                 want_next = (following.code, following.status) if following else None
                 states = {s.code: s.status for s in expected}
                 seen = _views(ct, code)
-                context = (seed, offset, code, dates, records)
+                context = (offset, code, dates, records, [(v.code, v.day) for v in visits])
                 assert seen["api_states"] == states == seen["page_states"], context
                 assert seen["api_next"] == want_next == seen["page_next"], context
                 assert worklist[code] == want_next == dashboard[code], context
