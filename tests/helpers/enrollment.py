@@ -8,7 +8,9 @@ from typing import Any
 from api_client import ApiClient
 from eligible import ELIGIBLE_VALUES
 
-CONSENT = {"consent_date": "2026-01-05", "form_version": "1.0"}
+# today (UTC, as the trial's clock): a consent may not be dated before the screening (issue 17)
+TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+CONSENT = {"consent_date": TODAY, "form_version": "1.0"}
 
 
 def screen(client: ApiClient, values: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import requests
 
 # tests/helpers/ is on sys.path: tests/conftest.py puts it there, benchmarks (bench/) too
 from eligible import ELIGIBLE_VALUES as ELIGIBLE
+from enrollment import CONSENT
 
 
 def free_port() -> int:
@@ -304,7 +305,7 @@ def enroll(session: requests.Session, server_url: str, index: int) -> str:
     response.raise_for_status()
     code = response.json()["code"]
     response = session.post(f"{server_url}/api/v1/participants/{code}/consent", timeout=60,
-                            json={"consent_date": "2026-01-05", "form_version": "1.0"})
+                            json=CONSENT)
     response.raise_for_status()
     return code
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from eligible import ELIGIBLE_VALUES
-from enrollment import enroll, screen
+from enrollment import CONSENT, enroll, screen
 
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord
@@ -107,7 +107,7 @@ def test_consent_date_in_the_future_is_rejected(investigator):
 def test_consenting_twice_is_409(investigator):
     code = enroll(investigator)
     response = investigator.post(f"/api/v1/participants/{code}/consent",
-                                 {"consent_date": "2026-01-05", "form_version": "1.0"})
+                                 CONSENT)
     assert response.status_code == 409
     assert response.json()["error"] == "already_consented"
 

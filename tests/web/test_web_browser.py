@@ -5,6 +5,7 @@ Once in English and once in Spanish. Screenshots go to the test output folder.""
 from __future__ import annotations
 
 import pytest
+from enrollment import CONSENT
 from live_server import demo_users, running, setup_demo
 from login import sign_in_browser
 from playwright.sync_api import expect, sync_playwright
@@ -66,7 +67,7 @@ def test_investigator_sees_kit_code_not_arm_and_pharmacist_sees_arm(server, lang
             page.screenshot(path=test_output_dir / f"screening-{language}.png", full_page=True)
             with page.expect_navigation():
                 page.click("#screening-form button[type=submit]")
-            page.fill("#id_consent_date", "2026-01-05")
+            page.fill("#id_consent_date", CONSENT["consent_date"])
             page.fill("#id_form_version", "1.0")
             page.click("main form button[type=submit]")
             page.click("#randomize-link")

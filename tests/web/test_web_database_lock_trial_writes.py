@@ -11,7 +11,7 @@ import json
 import pytest
 from django.test import Client
 from eligible import ELIGIBLE_VALUES, screening_form_data
-from enrollment import enroll, screen
+from enrollment import CONSENT, enroll, screen
 from lock_override import lock_database
 from login import login_page_client
 
@@ -58,7 +58,7 @@ def _api_writes(p: dict[str, str]) -> list[tuple[str, str, str, dict]]:
         ("investigator-co-01", "PATCH", f"/api/v1/participants/{p['screened']}/screening",
          {"values": {"age": 60}, "reason": reason}),
         ("investigator-co-01", "POST", f"/api/v1/participants/{p['screened']}/consent",
-         {"consent_date": "2026-01-05", "form_version": "1.0"}),
+         CONSENT),
         ("investigator-co-01", "POST", f"/api/v1/participants/{p['consented']}/randomize", {}),
         ("pharmacist-co-01", "POST", f"/api/v1/kits/{p['kit']}/dispense", {"lot": "LOT-1"}),
         ("investigator-co-01", "POST", f"/api/v1/participants/{p['randomized']}/unblind",
@@ -106,7 +106,7 @@ def test_every_trial_write_of_the_pages_is_refused_with_409(locked):
     writes = [
         (investigator, "/screen/", screening),
         (investigator, f"/participants/{p['screened']}/",
-         {"consent_date": "2026-01-05", "form_version": "1.0"}),
+         CONSENT),
         (investigator, f"/participants/{p['consented']}/randomize/",
          {"idempotency_key": "page-key-0001", "confirm": "on"}),
         (pharmacist, "/pharmacy/", {"kit_code": p["kit"], "lot": "LOT-1"}),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from blinding_matrix import build_viewers, run_matrix
 from eligible import ELIGIBLE_VALUES
+from enrollment import CONSENT
 from live_server import (
     create_database,
     demo_users,
@@ -51,7 +52,7 @@ def _randomize(trial: Trial, count: int) -> list[dict]:
         values = {**ELIGIBLE_VALUES, "pao2": 70 if index % 3 else 150}  # severe / moderate
         code = investigator.post("/api/v1/participants", {"values": values}).json()["code"]
         investigator.post(f"/api/v1/participants/{code}/consent",
-                          {"consent_date": "2026-01-05", "form_version": "1.0"})
+                          CONSENT)
         response = investigator.post(f"/api/v1/participants/{code}/randomize", {})
         assert response.status_code == 201, response.content
         assert "arm" not in response.json()
@@ -153,7 +154,7 @@ def test_no_blinded_role_reaches_an_arm_under_minimization(dyn_trial):
             code = investigator.post("/api/v1/participants",
                                      {"values": ELIGIBLE_VALUES}).json()["code"]
             investigator.post(f"/api/v1/participants/{code}/consent",
-                              {"consent_date": "2026-01-05", "form_version": "1.0"})
+                              CONSENT)
             kit = investigator.post(f"/api/v1/participants/{code}/randomize", {}).json()[
                 "kit_code"]
             samples["code"].append(code)

@@ -6,6 +6,7 @@ import re
 
 from django.test import Client
 from eligible import ELIGIBLE_VALUES, screening_form_data
+from enrollment import CONSENT
 from login import login_page_client
 from trial_factory import PASSWORD
 
@@ -18,7 +19,7 @@ def _screen_consent_randomize(client: Client) -> tuple[str, str]:
     assert response.status_code == 302, response.content.decode()
     code = response.url.rstrip("/").rsplit("/", 1)[-1]
     response = client.post(f"/participants/{code}/",
-                           {"consent_date": "2026-01-05", "form_version": "1.0"})
+                           CONSENT)
     assert response.status_code == 302
     page = client.get(f"/participants/{code}/randomize/").content.decode()
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
@@ -51,7 +52,7 @@ def test_confirmation_is_required_to_randomize(trial):
     client = login_page_client("investigator-co-01")
     response = client.post("/screen/", screening_form_data(ELIGIBLE_VALUES))
     code = response.url.rstrip("/").rsplit("/", 1)[-1]
-    client.post(f"/participants/{code}/", {"consent_date": "2026-01-05", "form_version": "1.0"})
+    client.post(f"/participants/{code}/", CONSENT)
     response = client.post(f"/participants/{code}/randomize/", {"idempotency_key": "k" * 20})
     assert response.status_code == 200
     assert not AllocationSlot.objects.filter(used=True).exists()

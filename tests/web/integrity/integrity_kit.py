@@ -11,6 +11,7 @@ import lock_override
 from api_client import ApiClient
 from django.apps import apps
 from eligible import ELIGIBLE_VALUES
+from enrollment import CONSENT
 from trial_factory import PASSWORD
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -93,7 +94,7 @@ class Scenarios:
     def consented(self) -> str:
         code = self.screened()
         self.api(INVESTIGATOR).ok("POST", f"/api/v1/participants/{code}/consent",
-                                  {"consent_date": "2026-01-05", "form_version": "1.0"})
+                                  CONSENT)
         return code
 
     def randomized(self) -> tuple[str, str]:
@@ -174,7 +175,7 @@ def _correct(s: Scenarios) -> WriteRequest:
 def _consent(s: Scenarios) -> WriteRequest:
     code = s.screened()
     return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/consent",
-                        {"consent_date": "2026-01-05", "form_version": "1.0"}, ("consent",))
+                        CONSENT, ("consent",))
 
 
 def _randomize(s: Scenarios) -> WriteRequest:

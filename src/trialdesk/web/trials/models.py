@@ -45,16 +45,81 @@ class ScreeningRecord(models.Model):
 
 
 class Consent(models.Model):
+    """The participant's first informed consent (issue 17: who signed, on which approved version).
+
+    Later events (the participant's own confirmation or refusal on regaining capacity, a
+    withdrawal, a signature on a new version) are :class:`ConsentEvent` rows, never edits here.
+    Records made before issue 17 have only the date and the version (the other fields empty).
+    """
+
+    PARTICIPANT, LAR = "participant", "lar"
+    SIGNERS = ((PARTICIPANT, "Participant"), (LAR, "Legally authorized representative"))
+
     participant = models.OneToOneField(
         Participant, on_delete=models.PROTECT, related_name="consent"
     )
     consent_date = models.DateField()
     form_version = models.CharField(max_length=40)
+    language = models.CharField(max_length=10, blank=True, default="")
+    signer = models.CharField(max_length=12, choices=SIGNERS, default=PARTICIPANT)
+    lar_name = models.CharField(max_length=200, blank=True, default="")
+    lar_relationship = models.CharField(max_length=100, blank=True, default="")
+    signer_can_read = models.BooleanField(default=True)
+    witness_name = models.CharField(max_length=200, blank=True, default="")
+    # the moment of signature (the site's local time, kept in UTC); None when only a date was given
+    consented_at = models.DateTimeField(null=True, blank=True)
+    obtained_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    # the scanned signed document: a file under the data directory, its SHA-256 kept here
+    document_name = models.CharField(max_length=200, blank=True, default="")
+    document_path = models.CharField(max_length=300, blank=True, default="")
+    document_sha256 = models.CharField(max_length=64, blank=True, default="")
     recorded_at = models.DateTimeField()
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:
         return f"consent of {self.participant}"
+
+
+class ConsentEvent(models.Model):
+    """What happened to a consent after it was given: an append-only log (trials.actions.consent).
+
+    ``capacity_regained`` opens the task of asking the participant; ``confirmed`` (they continue)
+    or ``refused`` (the protocol's data rule applies) closes it. ``withdrawn`` has a level
+    (treatment, follow_up, all_data) and says whether the data collected so far may be used.
+    ``reconsented``: the participant (or LAR) signed another approved version.
+    """
+
+    CAPACITY_REGAINED, CONFIRMED, REFUSED = "capacity_regained", "confirmed", "refused"
+    WITHDRAWN, RECONSENTED = "withdrawn", "reconsented"
+    KINDS = (CAPACITY_REGAINED, CONFIRMED, REFUSED, WITHDRAWN, RECONSENTED)
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT,
+                                    related_name="consent_events")
+    kind = models.CharField(max_length=20)
+    date = models.DateField()
+    # withdrawn, or the refusal's effect by the protocol's data rule
+    level = models.CharField(max_length=12, blank=True, default="")
+    data_use = models.BooleanField(null=True)
+    data_rule = models.CharField(max_length=20, blank=True, default="")
+    # reconsented: the new signature, as on Consent
+    form_version = models.CharField(max_length=40, blank=True, default="")
+    language = models.CharField(max_length=10, blank=True, default="")
+    signer = models.CharField(max_length=12, blank=True, default="")
+    lar_name = models.CharField(max_length=200, blank=True, default="")
+    lar_relationship = models.CharField(max_length=100, blank=True, default="")
+    witness_name = models.CharField(max_length=200, blank=True, default="")
+    obtained_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    note = models.TextField(blank=True, default="")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = (models.Index(fields=["participant", "kind"]),)
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.participant_id} on {self.date}"
 
 
 class AllocationListRecord(models.Model):

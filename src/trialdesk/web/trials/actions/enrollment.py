@@ -1,12 +1,10 @@
-"""Screening (every screened patient is logged, eligible or not) and consent."""
+"""Screening: every screened patient is logged, eligible or not (consent: ``consent.py``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from trialdesk.eligibility import NoStratum, evaluate_eligibility, stratum_for
-from trialdesk.protocol.validation import date_window_rule
 from trialdesk.randomization import protocol_factors, stratum_key
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
@@ -15,7 +13,7 @@ from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
 from trialdesk.web.core.models import Site
 from trialdesk.web.core.protocol import get_protocol
-from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord
+from trialdesk.web.trials.models import Participant, ScreeningRecord
 from trialdesk.web.trials.screening_fields import clean_screening_values
 
 
@@ -147,29 +145,3 @@ def do_correct_screening(
     append_audit(actor=actor.username, action="correct_screening", model="participant",
                  object_id=participant.code, changes=changes, reason=reason)
     return record
-
-
-@action("enroll", refuse_when_locked=True)
-def do_consent(
-    actor: Actor, participant: Participant, *, consent_date: dt.date, form_version: str
-) -> Consent:
-    """Record the participant's informed consent (date and consent form version)."""
-    if not form_version.strip():
-        raise InvalidInput("form_version", "is required")
-    # from the protocol's earliest date (the trial's start) to today: 0001-01-01 is a typo
-    rule = date_window_rule(consent_date, get_protocol().earliest_date(), clock.today())
-    if rule is not None:
-        raise InvalidInput("consent_date", rule)
-    participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    if Consent.objects.filter(participant=participant).exists():
-        raise Conflict("already_consented", f"{participant.code} has already given consent")
-    consent = Consent.objects.create(
-        participant=participant, consent_date=consent_date, form_version=form_version.strip(),
-        recorded_at=clock.now(), recorded_by=actor.user,
-    )
-    append_audit(
-        actor=actor.username, action="consent", model="participant", object_id=participant.code,
-        changes={"consent_date": {"old": None, "new": consent_date.isoformat()},
-                 "form_version": {"old": None, "new": consent.form_version}},
-    )
-    return consent

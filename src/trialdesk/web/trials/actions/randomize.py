@@ -10,9 +10,16 @@ from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.core.sql import insert
 from trialdesk.web.trials.actions.dynamic import allocate_dynamic
-from trialdesk.web.trials.actions.slots import TakenSlot, mark_used, read_state, take_next_slot
+from trialdesk.web.trials.actions.slots import (
+    RandomizationState,
+    TakenSlot,
+    mark_used,
+    read_state,
+    take_next_slot,
+)
 from trialdesk.web.trials.models import (
     AllocationListRecord,
     Participant,
@@ -77,8 +84,7 @@ def do_randomize(
     if not state.eligible:
         raise Conflict("ineligible", f"{participant.code} is not eligible: "
                        + "; ".join(state.reasons()))
-    if not state.consented:
-        raise Conflict("unconsented", f"{participant.code} has no recorded consent")
+    _refuse_without_valid_consent(participant, state)
     if state.list_id is None:
         raise Conflict("no_allocation_list", "no allocation list is loaded")
     if state.dynamic:
@@ -101,6 +107,28 @@ def do_randomize(
         participant=participant.code, randomization_number=randomization.number,
         kit_code=slot.kit_code, randomized_at=now.isoformat(), repeated=False,
     )
+
+
+def _refuse_without_valid_consent(participant: Participant, state: RandomizationState) -> None:
+    """Randomize only with a consent on the version current at the participant's site today
+    (a representative's counts), neither refused on regaining capacity nor withdrawn."""
+    if not state.consented:
+        raise Conflict("unconsented", f"consent: {participant.code} has no recorded consent")
+    if state.consent_withdrawn:
+        raise Conflict("consent_withdrawn", f"consent: {participant.code} refused or withdrew "
+                                            "consent; a participant who did is not randomized")
+    rules = get_protocol().consent
+    if rules is None:
+        return
+    site = participant.site.code
+    current = rules.current_version(site, clock.today())
+    if current is None:
+        raise Conflict("consent_version", f"consent: no consent version is approved at site "
+                                          f"{site} today")
+    if state.consent_version != current.version:
+        raise Conflict("consent_version", f"consent: {participant.code} signed version "
+                                          f"{state.consent_version}; the version in force at "
+                                          f"site {site} is {current.version} (re-consent first)")
 
 
 def _allocate_dynamic(list_id: int, participant: Participant) -> TakenSlot:

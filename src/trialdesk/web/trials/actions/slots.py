@@ -17,6 +17,7 @@ from trialdesk.web.trials.models import (
     AllocationListRecord,
     AllocationSlot,
     Consent,
+    ConsentEvent,
     Randomization,
     ScreeningRecord,
     StratumCursor,
@@ -30,11 +31,18 @@ class RandomizationState:
     eligible: bool
     raw_reasons: Any
     stratum: str
-    consented: bool
+    # the consent version last signed (a re-consent's, else the first consent's); None: no consent
+    consent_version: str | None
+    consent_withdrawn: bool  # refused on regaining capacity, or withdrawn at any level
     randomized: bool
     earlier_participant_id: int | None  # who the idempotency key was used for, if it was
     list_id: int | None  # the loaded allocation list (None: none loaded)
     raw_metadata: Any
+
+    @property
+    def consented(self) -> bool:
+        """Whether a consent is recorded."""
+        return self.consent_version is not None
 
     def reasons(self) -> list[str]:
         """The screening's reasons of ineligibility."""
@@ -61,12 +69,14 @@ class TakenSlot:
 def read_state(participant_id: int, idempotency_key: str | None) -> RandomizationState:
     """Read the participant's screening, consent and randomization, the participant an
     idempotency key was used for, and the allocation list: one statement."""
-    row = sql.fetch_one(_state_sql(), (idempotency_key, participant_id))
+    row = sql.fetch_one(_state_sql(), (
+        ConsentEvent.RECONSENTED, ConsentEvent.REFUSED, ConsentEvent.WITHDRAWN, idempotency_key,
+        participant_id))
     if row is None:  # every participant is created with its screening record
         raise ScreeningRecord.DoesNotExist(f"no screening record for participant {participant_id}")
-    eligible, reasons, stratum, consented, randomized, earlier, list_id, metadata = row
-    return RandomizationState(bool(eligible), reasons, stratum, bool(consented), bool(randomized),
-                              earlier, list_id, metadata)
+    eligible, reasons, stratum, version, withdrawn, randomized, earlier, list_id, metadata = row
+    return RandomizationState(bool(eligible), reasons, stratum, version, bool(withdrawn),
+                              bool(randomized), earlier, list_id, metadata)
 
 
 def take_next_slot(stratum: str) -> TakenSlot:
@@ -94,12 +104,19 @@ def _c(model: Any, name: str, alias: str = "") -> str:
 @cache
 def _state_sql() -> str:
     s, c, r, a = ScreeningRecord, Consent, Randomization, AllocationListRecord
+    e = ConsentEvent
     first_list = f"FROM {sql.table(a)} ORDER BY {_c(a, 'id')} LIMIT 1"
     # names from the models, values as parameters
     return (
         f"SELECT {_c(s, 'eligible', 's')}, {_c(s, 'reasons', 's')}, {_c(s, 'stratum', 's')}, "  # noqa: S608
-        f"EXISTS (SELECT 1 FROM {sql.table(c)} c "
-        f"WHERE {_c(c, 'participant', 'c')} = {_c(s, 'participant', 's')}), "
+        f"COALESCE((SELECT {_c(e, 'form_version', 'v')} FROM {sql.table(e)} v "
+        f"WHERE {_c(e, 'participant', 'v')} = {_c(s, 'participant', 's')} "
+        f"AND {_c(e, 'kind', 'v')} = %s ORDER BY {_c(e, 'id', 'v')} DESC LIMIT 1), "
+        f"(SELECT {_c(c, 'form_version', 'c')} FROM {sql.table(c)} c "
+        f"WHERE {_c(c, 'participant', 'c')} = {_c(s, 'participant', 's')})), "
+        f"EXISTS (SELECT 1 FROM {sql.table(e)} w "
+        f"WHERE {_c(e, 'participant', 'w')} = {_c(s, 'participant', 's')} "
+        f"AND {_c(e, 'kind', 'w')} IN (%s, %s)), "
         f"EXISTS (SELECT 1 FROM {sql.table(r)} r "
         f"WHERE {_c(r, 'participant', 'r')} = {_c(s, 'participant', 's')}), "
         f"(SELECT {_c(r, 'participant', 'k')} FROM {sql.table(r)} k "

@@ -1,0 +1,146 @@
+"""Where a participant's consent stands, read from the consent and its event log (issue 17).
+
+Nothing here writes: the actions in ``trials.actions.consent`` do. Data capture asks
+:func:`refuse_form_entry` before a save and :func:`follow_up_ended` for its schedule; exports ask
+:func:`data_use_flags`; the dashboard asks :func:`capacity_tasks`. Levels are nested
+(``trialdesk.protocol.consent.LEVELS``): the strongest withdrawal or refusal counts, from its date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from trialdesk.protocol.consent import ALL_DATA, FOLLOW_UP, LEVELS, TREATMENT, stops
+from trialdesk.web.core.errors import Conflict
+from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.trials.models import Consent, ConsentEvent, Participant
+
+DEFAULT_CAPACITY_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """The strongest withdrawal (or refusal) of a participant: its level, date and data use."""
+
+    level: str
+    date: dt.date
+    data_use: bool
+
+
+@dataclass(frozen=True)
+class CapacityTask:
+    """Ask a participant who regained capacity for their own consent, by ``due``."""
+
+    participant_id: int
+    participant_code: str
+    site_code: str
+    capacity_regained_on: dt.date
+    due: dt.date
+
+    def overdue(self, today: dt.date) -> bool:
+        """Return True once the protocol's deadline has passed."""
+        return today > self.due
+
+
+def _strongest(events: Iterable[ConsentEvent]) -> Withdrawal | None:
+    found: Withdrawal | None = None
+    for event in events:
+        if event.kind not in (ConsentEvent.WITHDRAWN, ConsentEvent.REFUSED) or not event.level:
+            continue
+        # a refusal of data use, once given, stands whatever comes later
+        data_use = bool(event.data_use) and (found is None or found.data_use)
+        if found is None or LEVELS.index(event.level) > LEVELS.index(found.level):
+            found = Withdrawal(event.level, event.date, data_use)
+        elif found.data_use != data_use:
+            found = Withdrawal(found.level, found.date, data_use)
+    return found
+
+
+def withdrawals(participant_ids: Iterable[int]) -> dict[int, Withdrawal]:
+    """Return each participant's strongest withdrawal (participants without one are left out)."""
+    by_participant: dict[int, list[ConsentEvent]] = {}
+    for event in ConsentEvent.objects.filter(
+            participant_id__in=list(participant_ids),
+            kind__in=(ConsentEvent.WITHDRAWN, ConsentEvent.REFUSED)).order_by("pk"):
+        by_participant.setdefault(event.participant_id, []).append(event)
+    result = {}
+    for pid, events in by_participant.items():
+        strongest = _strongest(events)
+        if strongest is not None:
+            result[pid] = strongest
+    return result
+
+
+def withdrawal(participant: Participant) -> Withdrawal | None:
+    """Return the participant's strongest withdrawal, if any."""
+    return withdrawals([participant.pk]).get(participant.pk)
+
+
+def follow_up_ended(participant_ids: Iterable[int]) -> dict[int, dt.date]:
+    """Return the day visits stopped being expected, for participants withdrawn from them."""
+    return {pid: w.date for pid, w in withdrawals(participant_ids).items()
+            if stops(w.level, FOLLOW_UP)}
+
+
+def data_use_flags(participant_ids: Iterable[int]) -> dict[int, bool]:
+    """Return whether each participant's collected data may be used (True without withdrawal)."""
+    ids = list(participant_ids)
+    refused = {pid for pid, w in withdrawals(ids).items() if not w.data_use}
+    return {pid: pid not in refused for pid in ids}
+
+
+def refuse_form_entry(participant: Participant, form_code: str, *, new: bool) -> None:
+    """Raise Conflict if the participant's consent no longer allows this form's data.
+
+    After a withdrawal from treatment, the protocol's treatment forms take no data; after a
+    withdrawal from all further data collection no new form is begun (a form begun before may
+    still be corrected: its data were collected before the withdrawal).
+    """
+    found = withdrawal(participant)
+    if found is None:
+        return
+    rules = get_protocol().consent
+    treatment_forms = rules.treatment_forms if rules is not None else []
+    if stops(found.level, TREATMENT) and form_code in treatment_forms:
+        raise Conflict("consent_withdrawn",
+                       f"consent: {participant.code} withdrew from the study treatment on "
+                       f"{found.date.isoformat()}; the form {form_code} takes no data")
+    if stops(found.level, ALL_DATA) and new:
+        raise Conflict("consent_withdrawn",
+                       f"consent: {participant.code} withdrew from all further data collection "
+                       f"on {found.date.isoformat()}; no new form may be begun")
+
+
+def signed_version(participant: Participant) -> str | None:
+    """Return the consent version the participant (or LAR) last signed, None without consent."""
+    latest = ConsentEvent.objects.filter(
+        participant=participant, kind=ConsentEvent.RECONSENTED).order_by("-pk").first()
+    if latest is not None:
+        return latest.form_version
+    consent = Consent.objects.filter(participant=participant).first()
+    return consent.form_version if consent is not None else None
+
+
+def capacity_tasks(site_code: str | None = None) -> list[CapacityTask]:
+    """Return the open "ask for own consent" tasks (capacity regained, not yet confirmed or
+    refused, nor withdrawn), soonest due first; ``site_code`` keeps one site's."""
+    rules = get_protocol().consent
+    days = rules.capacity_confirmation_days if rules is not None else DEFAULT_CAPACITY_DAYS
+    events = ConsentEvent.objects.filter(kind__in=(
+        ConsentEvent.CAPACITY_REGAINED, ConsentEvent.CONFIRMED, ConsentEvent.REFUSED,
+        ConsentEvent.WITHDRAWN,
+    )).select_related("participant__site").order_by("pk")
+    if site_code is not None:
+        events = events.filter(participant__site__code=site_code)
+    open_tasks: dict[int, CapacityTask] = {}
+    for event in events:
+        pid = event.participant_id
+        if event.kind == ConsentEvent.CAPACITY_REGAINED:
+            open_tasks[pid] = CapacityTask(
+                pid, event.participant.code, event.participant.site.code, event.date,
+                event.date + dt.timedelta(days=days))
+        else:
+            open_tasks.pop(pid, None)
+    return sorted(open_tasks.values(), key=lambda task: (task.due, task.participant_code))
