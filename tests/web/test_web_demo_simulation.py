@@ -134,8 +134,50 @@ def test_a_simulated_trial_runs_to_the_final_unblinding(simulated, monkeypatch):
     assert verify.exit_code == 0, verify.output
     assert json.loads(verify.output)["ok"]
     assert AuditRecord.objects.order_by("seq").first().at.year == 2020
+    _check_derived_outcomes_and_censored_values()
     # one simulation for both (each takes most of a minute)
     _check_outputs_and_that_the_final_report_equals_trialdesk_analyze_on_the_exports(result)
+
+
+def _check_derived_outcomes_and_censored_values():
+    """Every end-of-study form's ventilator-free days are the protocol's rule applied to the
+    participant's recorded episodes (some reintubated); cytokines below the LLOQ are stored
+    censored with the assay's limit, none as a number below it."""
+    from trialdesk.protocol.censored import is_censored
+
+    form = next(f for f in get_protocol().forms if f.code == "end_of_study")
+    rule = form.field("ventilator_free_days").derived
+    episodes = {}
+    for code, values in FormInstance.objects.filter(
+            form="ventilation_episode", status=COMPLETE).values_list("participant__code",
+                                                                      "values"):
+        episodes.setdefault(code, []).append(values)
+    assert any(len(entries) > 1 for entries in episodes.values())  # reintubations
+    derived = 0
+    for randomization in Randomization.objects.select_related("participant"):
+        code = randomization.participant.code
+        eos = FormInstance.objects.filter(participant__code=code, form="end_of_study").first()
+        assert eos is not None and code in episodes, code
+        status = eos.values["vital_status_day28"]
+        if status in ("alive", "dead"):
+            expected = rule.evaluate({**eos.values, rule.context_key: episodes[code],
+                                      "randomization_date": randomization.randomized_at.date()})
+            assert eos.values["ventilator_free_days"] == expected, code
+            derived += 1
+        else:
+            assert "ventilator_free_days" not in eos.values
+    assert derived > 30
+    censored = 0
+    for values in FormInstance.objects.filter(form="cytokines").values_list("values", flat=True):
+        for code in ("il1b", "il6", "tnf_alpha", "il10"):
+            value = values.get(code)
+            lloq = get_protocol().all_fields()[code].lloq
+            if is_censored(value):
+                assert value == {"censored": "<", "limit": lloq}
+                censored += 1
+            elif value is not None:
+                assert value >= lloq
+    assert censored > 0
 
 
 def _analyze(*arguments: str) -> dict:
@@ -172,6 +214,13 @@ def _check_outputs_and_that_the_final_report_equals_trialdesk_analyze_on_the_exp
     for key in ("a", "b", "risk_difference", "relative_risk", "odds_ratio", "test"):
         assert exported[key] == reported[key], key
     assert exported["missing"]["rows_used"] == reported["missing"]["rows_used"]
+    # ventilator-free days: ADSL's VFD28 (derived from the episodes) gives the report's figures
+    by_vfd = _analyze("vfd", "--data", str(outputs["adsl"]), "--group", "TRT01P", "--vfd",
+                      "VFD28", *groups)
+    vfd = sections["vfd"].result.to_dict()
+    for key in ("a", "b", "test", "shift"):
+        assert by_vfd[key] == vfd[key], key
+    assert outputs["lb"].is_file() and outputs["adlb"].is_file()
     by_time = _analyze("survival", "--data", str(outputs["adtte"]), "--time", "AVAL",
                        "--censor", "CNSR", "--group", "TRT01P", "--at", "28", *groups)
     assert by_time["logrank"]["statistic"] == pytest.approx(survival.logrank.statistic, rel=1e-9)
@@ -192,6 +241,9 @@ def test_the_blinded_report_of_a_trial_in_progress_shows_every_section_with_real
     assert result.counts["in_follow_up"] > 0 and "randomized_by_arm" not in result.counts
     assert not FinalUnblinding.trial_unblinded()
     assert "adsl" not in result.outputs  # no analysis dataset with arms before the unblinding
+    assert "adlb" not in result.outputs
+    lb = result.outputs["lb"].read_text(encoding="utf-8")  # assay results carry no arm
+    assert "TRT" not in lb.splitlines()[0] and "<" in lb
     with translation.override("en"):
         context = report_context(find_cast({}).analyst)
     assert not context["shows_arms"]
