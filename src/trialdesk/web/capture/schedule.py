@@ -29,6 +29,7 @@ from trialdesk.protocol.visit_state import (
 )
 from trialdesk.web.capture import state
 from trialdesk.web.capture.models import COMPLETE, Discontinuation, FormInstance, VisitNotDone
+from trialdesk.web.trials.consent_state import follow_up_ended
 from trialdesk.web.trials.models import Participant, Randomization, ScreeningRecord
 
 
@@ -100,8 +101,8 @@ def visit_records(
 def schedules_for(
     participant_ids: Sequence[int], visits: Sequence[Visit], *, today: dt.date
 ) -> dict[int, list[ScheduledVisit]]:
-    """Return the schedule of each randomized participant among ``participant_ids`` (five queries
-    whatever their number); participants not randomized have none."""
+    """Return the schedule of each randomized participant among ``participant_ids`` (six queries
+    whatever their number, one of them the withdrawals of consent); participants not randomized have none."""
     ids = list(participant_ids)
     randomized = dict(Randomization.objects.filter(participant_id__in=ids).values_list(
         "participant_id", "randomized_at"))
@@ -109,6 +110,9 @@ def schedules_for(
         "participant_id", "screened_at"))
     left = dict(Discontinuation.objects.filter(participant_id__in=ids).values_list(
         "participant_id", "date"))
+    # a withdrawal of consent from follow-up visits (or more) ends them too, from its date
+    for pid, day in follow_up_ended(ids).items():
+        left[pid] = min(day, left.get(pid, day))
     forms: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     for pid, visit, form, status in FormInstance.objects.filter(
             participant_id__in=ids, seq=1).values_list("participant_id", "visit", "form", "status"):

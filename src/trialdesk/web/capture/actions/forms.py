@@ -23,6 +23,7 @@ from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.safety.reactions import link_reaction
+from trialdesk.web.trials.consent_state import refuse_form_entry
 from trialdesk.web.trials.kits import typed_kit_code
 from trialdesk.web.trials.models import Participant
 
@@ -151,6 +152,7 @@ def do_save_form(
     if slot.instance is not None:
         instance = FormInstance.objects.select_for_update().get(pk=slot.instance.pk)
     refuse_if_locked(participant, instance)
+    refuse_form_entry(participant, slot.form.code, new=instance is None)  # consent withdrawn
     stale = instance is not None and instance.version != expected_version
     if expected_version is not None and stale:
         raise Conflict("stale", f"{slot.key} was changed by someone else (version "
