@@ -34,7 +34,8 @@ from trialdesk.web.capture.models import COMPLETE, FormInstance
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.simulation.consort import consort_counts
-from trialdesk.web.trials.models import FinalUnblinding, Randomization
+from trialdesk.web.trials.consent_state import data_use_flags
+from trialdesk.web.trials.models import FinalUnblinding, Participant, Randomization
 from trialdesk.web.trials.presenters import arm_label
 
 HORIZON = 28
@@ -88,6 +89,7 @@ def _cell(value: Any) -> Any:
 def _write_forms(folder: Path) -> dict[str, Path]:
     """One CSV per form of the protocol: keys, status, version, then the fields in order."""
     written = {}
+    data_use = _data_use()
     for form in get_protocol().forms:
         columns = [field.code for field in form.fields]
         rows = []
@@ -99,11 +101,20 @@ def _write_forms(folder: Path) -> dict[str, Path]:
             values = values or {}
             rows.append({"participant": code, "site": site, "visit": visit, "seq": seq,
                          "status": status, "version": version,
+                         "consent_data_use": data_use.get(code, "Y"),
                          **{column: _cell(values.get(column)) for column in columns}})
         path = _write_csv(folder / f"{form.code}.csv", rows,
-                          ["participant", "site", "visit", "seq", "status", "version", *columns])
+                          ["participant", "site", "visit", "seq", "status", "version",
+                           "consent_data_use", *columns])
         written[f"forms/{form.code}"] = path
     return written
+
+
+def _data_use() -> dict[str, str]:
+    """Y/N by participant code: whether their consent lets the data collected be used (issue 17:
+    N after a withdrawal or refusal that took it back)."""
+    codes = dict(Participant.objects.values_list("pk", "code"))
+    return {codes[pid]: "Y" if flag else "N" for pid, flag in data_use_flags(codes).items()}
 
 
 def _date(value: Any) -> dt.date | None:
@@ -128,6 +139,7 @@ def analysis_subjects() -> list[dict[str, Any]]:
     infused = set(FormInstance.objects.filter(form="infusion", status=COMPLETE).values_list(
         "participant__code", flat=True))
     rows = []
+    data_use = _data_use()
     randomizations = Randomization.objects.select_related("participant__site", "slot").order_by(
         "participant__code")
     for randomization in randomizations:
@@ -152,6 +164,8 @@ def analysis_subjects() -> list[dict[str, Any]]:
             "DTH28FN": "" if dead_28 is None else int(dead_28),
             # derived from the ventilation episodes by the protocol's rule (capture.derived)
             "VFD28": _cell(eos.get("ventilator_free_days")),
+            # the consent's data-use flag: N when the participant took back the use of their data
+            "DATAUSE": data_use.get(participant.code, "Y"),
         })
     return rows
 
