@@ -102,7 +102,8 @@ def schedules_for(
     participant_ids: Sequence[int], visits: Sequence[Visit], *, today: dt.date
 ) -> dict[int, list[ScheduledVisit]]:
     """Return the schedule of each randomized participant among ``participant_ids`` (six queries
-    whatever their number, one of them the withdrawals of consent); participants not randomized have none."""
+    whatever their number, one of them the withdrawals of consent); participants not randomized
+    have none."""
     ids = list(participant_ids)
     randomized = dict(Randomization.objects.filter(participant_id__in=ids).values_list(
         "participant_id", "randomized_at"))
