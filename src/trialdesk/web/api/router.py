@@ -53,6 +53,7 @@ from trialdesk.web.trials.actions.final_unblinding import (
     current_final_unblinding,
 )
 from trialdesk.web.trials.analysis_groups import analysis_arm_by_participant, coded_group_labels
+from trialdesk.web.trials.consent_presenters import consent_view
 from trialdesk.web.trials.models import (
     AllocationListRecord,
     FinalUnblinding,
@@ -196,11 +197,8 @@ def correct_screening(request: HttpRequest, code: str, body: CorrectionIn) -> di
 def consent(request: HttpRequest, code: str, body: ConsentIn) -> Status:
     actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
-    record = actions.do_consent(actor, participant, consent_date=body.consent_date,
-                                form_version=body.form_version)
-    return Status(201, {"participant": participant.code,
-                        "consent_date": record.consent_date.isoformat(),
-                        "form_version": record.form_version})
+    record = actions.do_consent(actor, participant, **body.dict())
+    return Status(201, {"participant": participant.code, **consent_view(record)})
 
 
 @api.post("/participants/{code}/randomize", response={200: RandomizeOut, 201: RandomizeOut},
@@ -348,3 +346,4 @@ api.add_router("", "trialdesk.web.safety.api.router")  # adverse events as recor
 api.add_router("", "trialdesk.web.dsmb.api.router")  # DSMB meetings, reports, stopping rule
 api.add_router("", "trialdesk.web.deviations.api.router")  # protocol deviations (issue 16)
 api.add_router("", "trialdesk.web.monitoring.api.router")  # source data verification, visits
+api.add_router("", "trialdesk.web.trials.api_consent.router")  # consent history, events (issue 17)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -53,8 +53,18 @@ class EligibilityOut(Schema):
 
 
 class ConsentIn(Strict):
+    """The first consent (issue 17): an approved version signed at the participant's site."""
+
     consent_date: dt.date
     form_version: str = Field(min_length=1, max_length=40)
+    language: str = Field("", max_length=10, description="default: the version's first")
+    signer: Literal["participant", "lar"] = "participant"
+    lar_name: str = Field("", max_length=200)
+    lar_relationship: str = Field("", max_length=100)
+    signer_can_read: bool = True
+    witness_name: str = Field("", max_length=200)
+    consent_time: dt.time | None = Field(None, description="the site's local time")
+    obtained_by: str | None = Field(None, max_length=150, description="username; default: you")
 
 
 class RandomizeIn(Strict):
