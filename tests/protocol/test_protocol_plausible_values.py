@@ -82,6 +82,9 @@ def test_a_date_of_history_may_precede_the_trial_but_not_any_plausible_date(prot
     """A concomitant medication started years before the trial is data; a death is not."""
     form = next(f for f in protocol.forms if any(x.code == "cm_start_date" for x in f.fields))
     assert form.field("cm_start_date").history and not form.field("cm_stop_date").history
+    histories = {f.code for each in protocol.forms for f in each.fields if f.history}
+    # a ventilation may have begun before the trial opened (the first patients enrolled)
+    assert histories == {"cm_start_date", "ventilation_start"}
     window = {"earliest_date": protocol.earliest_date(), "today": TODAY}
     assert "cm_start_date" in validate_form(form, {"cm_start_date": "2015-06-01"},
                                             **window).values
