@@ -92,3 +92,13 @@ def test_the_default_protocol_declares_cytokine_limits():
     form = next(f for f in load_protocol().forms if f.code == "cytokines")
     for field in form.fields:
         assert field.lloq is not None and field.lloq > 0 and field.substitution_rule == "half"
+
+
+def test_a_protocol_may_keep_a_number_beyond_the_limit_with_a_warning_instead():
+    lenient = Form.model_validate({"code": "cyto", "title": "C", "fields": [
+        {**IL6.model_dump(), "beyond_limit": "query"}]})
+    result = validate_form(lenient, {"il6": "4"})
+    assert result.ok and result.values == {"il6": 4.0}
+    assert [(w.rule, w.confirmed) for w in result.warnings] == [("below_lloq", False)]
+    confirmed = validate_form(lenient, {"il6": "4"}, confirmed={"il6"})
+    assert confirmed.unconfirmed == []

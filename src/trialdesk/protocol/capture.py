@@ -67,6 +67,9 @@ class FormField(StrictModel):
     lloq: float | None = PydanticField(default=None, gt=0)
     uloq: float | None = PydanticField(default=None, gt=0)
     lloq_rule: Literal["half", "lod", "sqrt2"] | None = None
+    # a number typed beyond a limit: refused (enter "<LLOQ"), or kept with a warning to confirm
+    # and an automatic query (an assay whose reported range the protocol does not fix)
+    beyond_limit: Literal["refuse", "query"] = "refuse"
     # a kit code copied from the kit's label: stored as printed on the kit when it reads as one,
     # so that a look-alike typed (O for 0, I or L for 1) finds the kit
     kit_label: bool = False

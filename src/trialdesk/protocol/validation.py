@@ -214,7 +214,7 @@ def validate_form(
                 continue
         result.values[form_field.code] = value
         numeric = form_field.type in NUMERIC_TYPES and not is_censored(value)
-        if numeric and _check_limits(form_field, value, result):
+        if numeric and _check_limits(form_field, value, result, confirmed):
             _check_ranges(form_field, value, result, confirmed)
     _derive(form, result, context or {})
     _run_checks(form, result, context or {}, confirmed)
@@ -245,26 +245,27 @@ def _check_ranges(
         ))
 
 
-def _check_limits(form_field: FormField, value: float, result: FormValidation) -> bool:
-    """Refuse a number beyond the assay's limits of quantification: it is no measurement (the
-    assay cannot tell it from the limit), so it is entered as "<LLOQ" / ">ULOQ" instead."""
+def _check_limits(
+    form_field: FormField, value: float, result: FormValidation, confirmed: Collection[str]
+) -> bool:
+    """A number beyond the assay's limits of quantification is no measurement (the assay cannot
+    tell it from the limit): refused, to be entered as "<LLOQ" / ">ULOQ", or, where the
+    protocol says ``beyond_limit = "query"``, kept with a warning to confirm (and a query)."""
     unit = f" {form_field.unit}" if form_field.unit else ""
     if form_field.lloq is not None and value < form_field.lloq:
-        limit = f"{form_field.lloq:g}"
-        result.errors.append(FieldProblem(
-            form_field.code, "below_lloq",
-            f"{value:g}{unit} is below the assay's lower limit of quantification ({limit}{unit});"
-            f" enter <{limit}",
-        ))
+        limit, rule, side, sign = f"{form_field.lloq:g}", "below_lloq", "below", "<"
     elif form_field.uloq is not None and value > form_field.uloq:
-        limit = f"{form_field.uloq:g}"
-        result.errors.append(FieldProblem(
-            form_field.code, "above_uloq",
-            f"{value:g}{unit} is above the assay's upper limit of quantification ({limit}{unit});"
-            f" enter >{limit}",
-        ))
+        limit, rule, side, sign = f"{form_field.uloq:g}", "above_uloq", "above", ">"
     else:
         return True
+    name = "lower" if sign == "<" else "upper"
+    message = (f"{value:g}{unit} is {side} the assay's {name} limit of quantification "
+               f"({limit}{unit}); enter {sign}{limit}")
+    if form_field.beyond_limit == "query":
+        result.warnings.append(FieldProblem(form_field.code, rule, message + " or confirm",
+                                            "warning", confirmed=form_field.code in confirmed))
+        return True
+    result.errors.append(FieldProblem(form_field.code, rule, message))
     del result.values[form_field.code]
     return False
 
