@@ -39,8 +39,16 @@ def test_the_page_shows_the_checklist_with_counts_and_links(ct):
     assert 'href="/capture/queries/"' in body  # where the check's items are worked on
     assert f'href="/capture/participants/{code}/day0/respiratory/?seq=1"' in body
     assert 'id="override-request"' in body and 'id="lock-form"' not in body
+    other = ct.randomize()
     database = manager.get(READINESS).content.decode()
     assert 'data-scope="database"' in database and _count(database, "open_queries") == 1
+    # each participant's count, most first, linking to their own checklist
+    rows = re.findall(r'<tr data-participant="([^"]+)"><td><a href="\?participant=[^"]+">'
+                      r'[^<]+</a></td><td>(\d+)</td>', database)
+    assert [code for code, _ in rows] == [code, other]
+    # every item of capture's checks names its participant (other apps' checks may add more)
+    assert int(rows[0][1]) >= sum(_count(body, check) for check in (
+        "open_queries", "missing_forms", "unsigned_forms", "incomplete_forms"))
 
 
 def test_a_refused_lock_shows_the_list_and_locks_nothing(ct):

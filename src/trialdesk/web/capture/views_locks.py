@@ -35,6 +35,7 @@ from trialdesk.web.capture.state import active_database_lock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.pages import page
+from trialdesk.web.trials.access import visible_participants
 
 SHOWN_ITEMS = 50  # per check; the count says how many there are
 # where each check's items are worked on (checks of other apps: no link unless named here)
@@ -82,6 +83,19 @@ def _shown(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
         checks.append({**check, "label": _(check["label"]), "link": link, "items": items,
                        "more": max(0, check["count"] - SHOWN_ITEMS)})
     return checks
+
+
+def _by_participant(snapshot: dict[str, Any], codes: set[str]) -> list[tuple[str, int]]:
+    """Outstanding items per participant, most first: the code each item's subject names (a
+    form key, "AE-12 CODE", ...); items naming none (a site's, say) are left out."""
+    counts: dict[str, int] = {}
+    for check in snapshot["checks"]:
+        for item in check["items"]:
+            named = {token for token in item["subject"].replace("/", " ").split()
+                     if token in codes}
+            for code in named:
+                counts[code] = counts.get(code, 0) + 1
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 def _scope(request: HttpRequest) -> tuple[str, str]:
@@ -148,6 +162,10 @@ def render_readiness(request: HttpRequest, actor: Actor, scope: str, code: str, 
     the locks page renders its refusals here too)."""
     participant, _instance = resolve_target(actor, scope, code)
     snapshot = refusal.checklist if refusal else checklist_snapshot(lock_scope(scope, participant))
+    people = []
+    if scope == Lock.DATABASE and refusal is None:
+        codes = set(visible_participants(actor).values_list("code", flat=True))
+        people = _by_participant(snapshot, codes)
     pending = LockOverride.objects.filter(status=LockOverride.PENDING).select_related(
         "participant", "form_instance__participant", "requested_by").order_by("requested_at")
     recent = LockOverride.objects.exclude(status=LockOverride.PENDING).select_related(
@@ -159,7 +177,7 @@ def render_readiness(request: HttpRequest, actor: Actor, scope: str, code: str, 
         "snapshot": snapshot,
         # a form's refusal (from the locks page) is shown, its override is the API's
         "requestable": refusal is None or refusal.target == target_name(scope, participant, None),
-        "checks": _shown(snapshot), "refusal": refusal, "error": error,
+        "checks": _shown(snapshot), "refusal": refusal, "error": error, "people": people,
         "database_lock": active_database_lock(),
         "pending": [override_view(o) for o in pending],
         "recent": [{**override_view(o), "status_label": STATUS_LABELS.get(o.status, o.status)}
