@@ -288,7 +288,10 @@ def list_locks(request: HttpRequest, active: bool = True) -> list[dict[str, Any]
 @router.post("/locks", response={201: dict})
 @endpoint("lock")
 def lock(request: HttpRequest, body: LockIn) -> Status:
-    """Lock a form, a participant's data or the whole database."""
+    """Lock a form, a participant's data or the whole database. Refused (409,
+    ``checklist_outstanding``) while its lock checklist has items: the answer adds ``target`` and
+    ``checklist`` (``outstanding``, and per check its ``code``, ``label``, ``count`` and
+    ``items``); such a lock needs the override (``POST /locks/overrides``)."""
     actor = request_actor(request)
     participant = instance = None
     if body.scope != Lock.DATABASE:
