@@ -65,9 +65,10 @@ class LockRefused(Conflict):
     """A lock refused because the checklist of its scope has outstanding items."""
 
     def __init__(self, target: str, snapshot: dict[str, Any]) -> None:
+        count = snapshot["outstanding"]
+        items = "1 item is" if count == 1 else f"{count} items are"
         super().__init__("checklist_outstanding",
-                         f"{target} cannot be locked: {snapshot['outstanding']} items are "
-                         f"outstanding: {summary(snapshot)}")
+                         f"{target} cannot be locked: {items} outstanding: {summary(snapshot)}")
         self.target = target
         self.checklist = snapshot
 
