@@ -23,6 +23,8 @@ from trialdesk.protocol.loader import load_protocol
 from trialdesk.protocol.monitoring import Monitoring
 
 PLAN = load_protocol().monitoring
+# the plan's secret: a server's comes from its confidential file or its data directory
+SEED = "a-secret-seed-of-the-test-plan"
 SITES = ("CO-01", "CO-02", "CO-03")
 OTHER_FORMS = [("day0", "vital_signs"), ("day0", "laboratory"), ("day3", "respiratory"),
                ("day7", "cytokines"), ("day14", "sofa")]
@@ -52,12 +54,16 @@ def _trial(participants: int, start: int = 1) -> list[Item]:
     return items
 
 
+def _plan(plan: Monitoring, items: list[Item], *, seed: str = SEED, shares=None) -> list:
+    return build_plan(plan, items, seed=seed, shares=shares)
+
+
 def _keys(planned) -> set[str]:
     return {p.item.key for p in planned}
 
 
 def test_the_default_protocol_verifies_consent_eligibility_outcomes_saes_and_deaths_in_full():
-    planned = {p.item.key: p for p in build_plan(PLAN, _participant_items(
+    planned = {p.item.key: p for p in _plan(PLAN, _participant_items(
         "CO01-0007", "CO-01", dead=True, serious=True))}
     reasons = {key: p.reason for key, p in planned.items() if p.full}
     assert reasons == {
@@ -79,7 +85,7 @@ def test_a_withdrawal_is_sampled_and_a_death_verified_in_full():
 
 
 def test_a_non_serious_event_form_is_in_as_primary_outcome_and_a_non_serious_record_is_not():
-    planned = {p.item.key: p.reason for p in build_plan(
+    planned = {p.item.key: p.reason for p in _plan(
         PLAN, _participant_items("CO01-0001", "CO-01")) if p.full}
     assert planned["CO01-0001/day3/adverse_event/1"] == "primary_outcome"
     assert planned["CO01-0001/day28/end_of_study/1"] == "primary_outcome"
@@ -91,7 +97,7 @@ def test_a_non_serious_event_form_is_in_as_primary_outcome_and_a_non_serious_rec
 def test_every_full_item_is_in_whatever_the_sample_and_order(participants, rng):
     items = _trial(participants)
     rng.shuffle(items)
-    planned = build_plan(PLAN, items)
+    planned = _plan(PLAN, items)
     full = {item.key for item in items if sdv_plan.full_reason(PLAN, item) is not None}
     assert full <= _keys(planned)
     assert all(p.full for p in planned if p.item.key in full)
@@ -101,27 +107,39 @@ def test_the_plan_is_reproducible_and_independent_of_order():
     items = _trial(40)
     shuffled = list(items)
     random.Random(3).shuffle(shuffled)
-    assert _keys(build_plan(PLAN, items)) == _keys(build_plan(PLAN, shuffled))
-    assert build_plan(PLAN, items) == build_plan(PLAN, list(items))
+    assert _keys(_plan(PLAN, items)) == _keys(_plan(PLAN, shuffled))
+    assert _plan(PLAN, items) == _plan(PLAN, list(items))
 
 
 def test_adding_participants_changes_no_earlier_choice():
-    first = build_plan(PLAN, _trial(20))
-    more = build_plan(PLAN, _trial(20) + _trial(30, start=21))
+    first = _plan(PLAN, _trial(20))
+    more = _plan(PLAN, _trial(20) + _trial(30, start=21))
     earlier = {item.key for item in _trial(20)}
     assert {k for k in _keys(more) if k in earlier} == _keys(first)
 
 
 def test_another_seed_gives_another_sample():
-    other = PLAN.model_copy(update={"seed": "another-seed-of-the-plan"})
-    sampled = {p.item.key for p in build_plan(PLAN, _trial(40)) if not p.full}
-    assert sampled != {p.item.key for p in build_plan(other, _trial(40)) if not p.full}
+    sampled = {p.item.key for p in _plan(PLAN, _trial(40)) if not p.full}
+    other = {p.item.key for p in _plan(PLAN, _trial(40), seed="another-seed-of-the-plan")
+             if not p.full}
+    assert sampled != other
+    # the 100% items are the same whatever the seed
+    assert ({p.item.key for p in _plan(PLAN, _trial(40)) if p.full}
+            == {p.item.key for p in _plan(PLAN, _trial(40), seed="x" * 16) if p.full})
+
+
+def test_the_plan_needs_its_seed_and_the_published_protocol_has_none():
+    import pytest
+
+    assert PLAN.seed is None  # the bundled protocol goes to the sites: its seed is kept apart
+    with pytest.raises(ValueError, match="seed"):
+        build_plan(PLAN, _trial(2), seed="")
 
 
 def test_the_sampled_share_is_within_tolerance():
     # 2000 participants x 5 other forms: the share's standard error is 0.4 percentage points
     items = [item for item in _trial(2000) if sdv_plan.full_reason(PLAN, item) is None]
-    sampled = build_plan(PLAN, items)
+    sampled = _plan(PLAN, items)
     assert all(p.reason == "sampled" for p in sampled)
     assert abs(len(sampled) / len(items) - PLAN.share) < 0.015
 
@@ -140,7 +158,7 @@ def test_a_risky_site_gets_the_higher_share_and_keeps_its_earlier_choices():
     forms = {site: sum(1 for i in items if i.site == site) for site in SITES}
     shares = sdv_plan.site_shares(PLAN, forms, {"CO-02": forms["CO-02"]})  # one query per form
     assert shares == {"CO-01": 0.2, "CO-02": 0.5, "CO-03": 0.2}
-    base, risky = build_plan(PLAN, items), build_plan(PLAN, items, shares=shares)
+    base, risky = _plan(PLAN, items), _plan(PLAN, items, shares=shares)
     assert _keys(base) <= _keys(risky)
     added = [p for p in risky if p.item.key not in _keys(base)]
     assert added and {p.item.site for p in added} == {"CO-02"}
@@ -157,9 +175,9 @@ def test_a_site_with_few_forms_keeps_the_base_share():
 def test_unit_participant_samples_whole_participants():
     plan = PLAN.model_copy(update={"unit": "participant"})
     items = [item for item in _trial(300) if sdv_plan.full_reason(plan, item) is None]
-    chosen = {p.item.participant for p in build_plan(plan, items)}
+    chosen = {p.item.participant for p in _plan(plan, items)}
     for item in items:
-        assert (item.key in _keys(build_plan(plan, [item]))) == (item.participant in chosen)
+        assert (item.key in _keys(_plan(plan, [item]))) == (item.participant in chosen)
     participants = {item.participant for item in items}
     assert abs(len(chosen) / len(participants) - 0.2) < 0.08
 
@@ -180,8 +198,8 @@ def test_the_plan_takes_no_arm_the_same_plan_under_two_allocations():
 
     first, second = allocated(1), allocated(2)
     assert first != second
-    assert [p.item.key for p in build_plan(PLAN, first)] == [
-        p.item.key for p in build_plan(PLAN, second)]
+    assert [p.item.key for p in _plan(PLAN, first)] == [
+        p.item.key for p in _plan(PLAN, second)]
 
 
 def test_the_protocol_section_is_checked():
@@ -189,8 +207,10 @@ def test_the_protocol_section_is_checked():
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match=r"risk\.share"):
-        Monitoring(seed="abcdefgh", share=0.3, risk={"query_rate": 1, "share": 0.1})
-    plan = Monitoring(seed="abcdefgh", share=0.3,
+        Monitoring(share=0.3, risk={"query_rate": 1, "share": 0.1})
+    with pytest.raises(ValidationError, match="seed"):  # a short seed is soon guessed
+        Monitoring(seed="abcdefgh", share=0.3)
+    plan = Monitoring(share=0.3,
                       full={"eligibility": ["nope"],
                             "deaths": [{"form": "end_of_study", "field": "x", "values": ["d"]}]})
     errors = plan.unknown_references({"end_of_study": {"vital_status_day28"}})

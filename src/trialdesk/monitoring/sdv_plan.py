@@ -4,10 +4,11 @@ Every record (a form entry, a consent, a safety-database event) is an :class:`It
 verified in full (100%) when the protocol's ``[monitoring.full]`` says so: consent, eligibility,
 primary outcome forms, serious adverse events, deaths. Of the other items a share is sampled:
 each item (``unit = "form"``) or each participant (``unit = "participant"``) gets a draw, a
-number in [0, 1) made from the plan's seed and the item's identity alone (SHA-256), and is in when
-its draw is below the share. So
+number in [0, 1) made from the plan's secret seed and the item's identity alone (SHA-256), and is
+in when its draw is below the share. So
 
 - the plan is reproducible: the same seed and records give the same plan, in any order;
+- it is unpredictable without the seed, which is kept out of the published protocol;
 - adding participants or forms never changes an earlier item's choice (no shuffling of a list);
 - raising a site's share (risk-based) keeps every item chosen before and adds some;
 - nothing about the arm enters: an item's identity is its participant code, visit, form and
@@ -147,13 +148,17 @@ def sample_key(plan: Monitoring, item: Item) -> str:
     return item.participant if plan.unit == "participant" else item.key
 
 
-def build_plan(plan: Monitoring, items: Iterable[Item], *,
+def build_plan(plan: Monitoring, items: Iterable[Item], *, seed: str,
                shares: Mapping[str, float] | None = None) -> list[PlannedItem]:
     """The items to verify, in the order given: the 100% ones and the sampled ones.
 
-    ``shares``: the share per site (:func:`site_shares`); a site not named gets the base share.
-    The result depends on the seed, the items and the shares only, never on their order.
+    ``seed``: the plan's secret (not in the published protocol: a site that knew it could tell
+    which of its forms will be verified). ``shares``: the share per site (:func:`site_shares`); a
+    site not named gets the base share. The result depends on the seed, the items and the shares
+    only, never on their order.
     """
+    if not seed:
+        raise ValueError("the plan needs its secret seed")
     planned = []
     for item in items:
         reason = full_reason(plan, item)
@@ -161,7 +166,7 @@ def build_plan(plan: Monitoring, items: Iterable[Item], *,
             planned.append(PlannedItem(item, reason))
             continue
         share = (shares or {}).get(item.site, plan.share)
-        value = draw(plan.seed, sample_key(plan, item))
+        value = draw(seed, sample_key(plan, item))
         if value < plan.share:
             planned.append(PlannedItem(item, SAMPLED, value))
         elif value < share:

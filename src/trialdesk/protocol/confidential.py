@@ -12,6 +12,10 @@ allocation seed (the server's data directory; ``--seed-file``'s folder for the c
     block_sizes = [2, 4]
     parameters = { slots_per_stratum = 40 }   # optional, merged into the protocol's parameters
 
+It also keeps the source data verification plan's seed (``[monitoring] seed = "..."``, issue 16):
+a site that knew it could compute which of its forms a monitor will verify. That seed is never in
+a protocol file, confidential or not; without it the server makes one in its data directory.
+
 Its values override or complete the protocol's randomization section when the protocol is loaded
 with it. Without it, the protocol still loads (to check or show it), but a list cannot be made from
 it: the randomization refuses a confidential protocol whose block sizes were not loaded. A protocol
@@ -21,7 +25,7 @@ that keeps its block sizes in its own file (the bundled NCT04390152) works as be
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,9 @@ CONFIDENTIAL_FILE = "randomization.confidential.toml"
 # the keys of [design.randomization] the confidential file may give
 CONFIDENTIAL_KEYS = ("block_sizes", "parameters")
 SECTION = "design.randomization"
+# the keys of [monitoring] it may give, and that a protocol file must never hold
+MONITORING_KEYS = ("seed",)
+TABLES = ("randomization", "monitoring")
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,14 @@ class Confidential:
     values: dict[str, Any]
     file: str
     lines: LineIndex
+    monitoring: dict[str, Any] = field(default_factory=dict)  # its [monitoring] values
 
     def line_of(self, protocol_path: str) -> int | None:
         """Return the line of a protocol path (``design.randomization.block_sizes[1]``) in this
         file, or None when the path is not one this file gives."""
+        if protocol_path.startswith("monitoring."):
+            key = protocol_path.split(".")[1]
+            return self.lines.line_of(protocol_path) if key in self.monitoring else None
         if not protocol_path.startswith(SECTION + "."):
             return None
         local = "randomization" + protocol_path[len(SECTION):]
@@ -68,12 +79,17 @@ def read_confidential(path: Path) -> Confidential:
         raise ProtocolError([ProtocolIssue("", "readable", str(error), file=file)]) from error
     lines = LineIndex(text)
     issues = [ProtocolIssue(key, "extra_forbidden", f"unknown key {key!r}", file,
-                            lines.line_of(key)) for key in data if key != "randomization"]
-    values = data.get("randomization")
-    if not isinstance(values, dict):
+                            lines.line_of(key)) for key in data if key not in TABLES]
+    values = data.get("randomization", {} if "monitoring" in data else None)
+    monitoring = data.get("monitoring", {})
+    if not isinstance(values, dict) or not isinstance(monitoring, dict):
         issues.append(ProtocolIssue("randomization", "missing",
                                     "a [randomization] table is required", file))
         raise ProtocolError(issues)
+    issues += [ProtocolIssue(f"monitoring.{key}", "extra_forbidden",
+                             f"unknown key {key!r}; allowed: {', '.join(MONITORING_KEYS)}",
+                             file, lines.line_of(f"monitoring.{key}"))
+               for key in monitoring if key not in MONITORING_KEYS]
     issues += [ProtocolIssue(f"randomization.{key}", "extra_forbidden",
                              f"unknown key {key!r}; allowed: {', '.join(CONFIDENTIAL_KEYS)}",
                              file, lines.line_of(f"randomization.{key}"))
@@ -84,7 +100,7 @@ def read_confidential(path: Path) -> Confidential:
                                     lines.line_of("randomization.parameters")))
     if issues:
         raise ProtocolError(issues)
-    return Confidential(values, file, lines)
+    return Confidential(values, file, lines, monitoring)
 
 
 def kept_in_file(data: dict[str, Any]) -> list[str]:
@@ -93,6 +109,14 @@ def kept_in_file(data: dict[str, Any]) -> list[str]:
     if not isinstance(randomization, dict) or randomization.get("confidential") is not True:
         return []
     return [key for key in ("block_sizes",) if randomization.get(key)]
+
+
+def monitoring_secrets_in_file(data: dict[str, Any]) -> list[str]:
+    """Return the paths of the monitoring plan's secrets a protocol file writes (it never may)."""
+    monitoring = data.get("monitoring", {})
+    if not isinstance(monitoring, dict):
+        return []
+    return [f"monitoring.{key}" for key in MONITORING_KEYS if key in monitoring]
 
 
 def merge(data: dict[str, Any], confidential: Confidential) -> dict[str, Any]:
@@ -105,4 +129,8 @@ def merge(data: dict[str, Any], confidential: Confidential) -> dict[str, Any]:
         else:
             randomization[key] = value
     design["randomization"] = randomization
-    return {**data, "design": design}
+    merged = {**data, "design": design}
+    # a protocol without a plan has nothing for the seed to complete
+    if confidential.monitoring and isinstance(data.get("monitoring"), dict):
+        merged["monitoring"] = {**data["monitoring"], **confidential.monitoring}
+    return merged

@@ -17,6 +17,7 @@ from trialdesk.protocol.confidential import (
     Confidential,
     kept_in_file,
     merge,
+    monitoring_secrets_in_file,
     read_confidential,
 )
 from trialdesk.protocol.errors import ProtocolError, ProtocolIssue
@@ -75,6 +76,13 @@ def parse_protocol(
                       "beside the seed, not in the protocol file", file,
                       lines.line_of(f"design.randomization.{key}"))
         for key in kept_in_file(data)
+    ]
+    leaked += [
+        ProtocolIssue(path, "confidential-in-file",
+                      f"the monitoring plan's seed is secret (a site that knew it could tell which "
+                      f"forms will be verified): keep it in {CONFIDENTIAL_FILE} beside the seed, "
+                      "or leave it out for the server's own", file, lines.line_of(path))
+        for path in monitoring_secrets_in_file(data)
     ]
     if leaked:
         raise ProtocolError(leaked)

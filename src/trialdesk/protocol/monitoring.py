@@ -3,8 +3,14 @@
 Some data are verified against the source documents for every participant (ICH E6(R2) 5.18.3 and
 the usual risk-based monitoring plans): consent, eligibility, the primary outcome, serious adverse
 events and deaths. Of the rest a ``share`` is sampled, per form entry or per participant
-(``unit``), reproducibly from ``seed`` (:mod:`trialdesk.monitoring.sdv_plan`); a site whose data
-raise many queries (``risk``) gets a higher share.
+(``unit``), reproducibly from a secret seed (:mod:`trialdesk.monitoring.sdv_plan`); a site whose
+data raise many queries (``risk``) gets a higher share.
+
+The seed is not part of the protocol file: that file goes to the sites and is published, and a
+site that knew the seed could compute which of its forms will be verified. It is given in the
+confidential file beside the allocation seed (``[monitoring] seed``, see
+:mod:`trialdesk.protocol.confidential`) or, without one, made by the server once in its data
+directory (``trialdesk.web.monitoring.plan_seed``); the loader refuses a protocol file holding it.
 
 Nothing here names an arm: the plan must be the same whatever the allocation.
 """
@@ -57,9 +63,10 @@ class RiskBased(StrictModel):
 class Monitoring(StrictModel):
     """The source data verification plan and the monitoring visits' rhythm."""
 
-    # the plan's seed: with an item's identity it decides the item's draw, so the plan is
-    # reproducible and adding participants does not change earlier choices
-    seed: str = Field(min_length=8, max_length=200)
+    # the plan's secret seed: with an item's identity it decides the item's draw, so the plan is
+    # reproducible and adding participants does not change earlier choices. Only from the
+    # confidential file (never the published one); None: the server's own from its data directory
+    seed: str | None = Field(default=None, min_length=16, max_length=200)
     share: float = Field(ge=0, le=1)
     unit: Literal["form", "participant"] = "form"
     full: FullVerification = Field(default_factory=FullVerification)

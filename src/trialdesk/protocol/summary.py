@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from trialdesk.protocol.monitoring_summary import monitoring_lines
 from trialdesk.protocol.registry import format_partial_date, format_phases, format_status
 from trialdesk.protocol.schema import Protocol
 
@@ -73,6 +74,9 @@ def summarize(protocol: Protocol, language: str = "en") -> str:
             f"  [{outcome.kind}] {outcome.measure.text(language)} "
             f"({outcome.time_frame.text(language)}; analysis: {outcome.analysis})"
         )
+    if protocol.monitoring is not None:
+        out.append("")
+        out += monitoring_lines(protocol.monitoring, language)
     if protocol.assumptions:
         out.append("")
         out.append(f"Assumptions ({len(protocol.assumptions)}; the registry page does not say):")

@@ -190,6 +190,7 @@ def test_a_site_raising_many_queries_gets_the_risk_share_and_keeps_its_sample(tr
     queries per form. Which forms are in follows from each form's draw alone."""
     from trialdesk.monitoring.sdv_plan import draw, full_reason
     from trialdesk.web.core.protocol import get_protocol
+    from trialdesk.web.monitoring.plan_seed import plan_seed
     from trialdesk.web.monitoring.records import records
 
     plan = get_protocol().monitoring
@@ -198,7 +199,7 @@ def test_a_site_raising_many_queries_gets_the_risk_share_and_keeps_its_sample(tr
     def expected(share: float) -> set[str]:
         found = [r.item for r in records(site_code="CO-02")]
         return {item.key for item in found if full_reason(plan, item) is not None
-                or draw(plan.seed, item.key) < share}
+                or draw(plan_seed(), item.key) < share}
 
     def shown() -> tuple[float, set[str]]:
         monitor = trial.api(MONITOR)

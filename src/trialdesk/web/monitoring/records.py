@@ -13,9 +13,10 @@ Only records that exist are verified; an expected form never entered is another 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import Count
 
 from trialdesk.monitoring.sdv_plan import (
     CONSENT,
@@ -32,6 +33,7 @@ from trialdesk.protocol.monitoring import Monitoring
 from trialdesk.safety import rules
 from trialdesk.web.capture.models import Discontinuation, FormInstance, Query
 from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.monitoring.plan_seed import plan_seed
 from trialdesk.web.safety.models import AdverseEvent
 from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord
 
@@ -167,8 +169,10 @@ def record(source: str, ref: str) -> Record | None:
 
 def current_shares(plan: Monitoring) -> dict[str, float]:
     """Each site's sampled share now: queries raised per entered form decide the risk share."""
-    forms = Counter(FormInstance.objects.values_list("site__code", flat=True))
-    queries = Counter(Query.objects.values_list("site__code", flat=True))
+    # counted by the database: one row per site, not one per form
+    forms = dict(FormInstance.objects.values_list("site__code").annotate(n=Count("pk"))
+                 .order_by())
+    queries = dict(Query.objects.values_list("site__code").annotate(n=Count("pk")).order_by())
     return site_shares(plan, forms, queries)
 
 
@@ -179,5 +183,6 @@ def planned(found: list[Record]) -> list[tuple[PlannedItem, Record]]:
     if plan is None:
         return []
     by_key = {rec.item.key: rec for rec in found}
-    chosen = core_plan(plan, [rec.item for rec in found], shares=current_shares(plan))
+    chosen = core_plan(plan, [rec.item for rec in found], seed=plan_seed(),
+                       shares=current_shares(plan))
     return [(item, by_key[item.item.key]) for item in chosen]
