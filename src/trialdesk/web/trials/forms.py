@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.protocol import FormField
-from trialdesk.web.core import clock
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.kits import typed_kit_code
 from trialdesk.web.trials.screening_fields import screening_fields
@@ -46,18 +44,6 @@ class ScreeningForm(forms.Form):
     def values(self) -> dict[str, Any]:
         """Return the entered values (blank ones left out) for ``do_screen``."""
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
-
-
-class ConsentForm(forms.Form):
-    consent_date = forms.DateField(label=_("Date of consent"),
-                                   widget=forms.DateInput(attrs={"type": "date"}))
-    form_version = forms.CharField(label=_("Consent form version"), max_length=40)
-
-    def clean_consent_date(self) -> dt.date:
-        value = self.cleaned_data["consent_date"]
-        if value > clock.today():
-            raise forms.ValidationError(_("The date of consent cannot be in the future."))
-        return value
 
 
 class RandomizeForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trialdesk.web.trials import views
+from trialdesk.web.trials import views, views_consent
 
 app_name = "trials"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("screen/", views.screen, name="screen"),
     path("screen/check/", views.screen_check, name="screen_check"),
     path("participants/<str:code>/", views.participant_detail, name="participant"),
+    path("participants/<str:code>/consent/", views_consent.consent_page, name="consent"),
+    path("participants/<str:code>/consent/<str:kind>/", views_consent.consent_event,
+         name="consent_event"),
     path("participants/<str:code>/randomize/", views.randomize, name="randomize"),
     path("participants/<str:code>/unblind/", views.unblind, name="unblind"),
     path("pharmacy/", views.pharmacy, name="pharmacy"),

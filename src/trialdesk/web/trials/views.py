@@ -13,8 +13,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from trialdesk.web.core.actor import Actor
-from trialdesk.web.core.errors import Conflict, DatabaseLocked, Forbidden, InvalidInput
+from trialdesk.web.core.actor import Actor, require
+from trialdesk.web.core.errors import Conflict, DatabaseLocked, InvalidInput
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import ANY_ROLE, READ_AUDIT, READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
@@ -25,8 +25,8 @@ from trialdesk.web.trials.actions.final_unblinding import (
     REQUEST_PERMISSION,
     current_final_unblinding,
 )
+from trialdesk.web.trials.consent_forms import ConsentForm
 from trialdesk.web.trials.forms import (
-    ConsentForm,
     DispenseForm,
     FinalUnblindingForm,
     RandomizeForm,
@@ -35,6 +35,7 @@ from trialdesk.web.trials.forms import (
 )
 from trialdesk.web.trials.models import UnblindingEvent
 from trialdesk.web.trials.unblinding_visibility import sees_unblinding_events
+from trialdesk.web.trials.views_consent import record_consent
 
 
 def _lang() -> str:
@@ -77,24 +78,22 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def participant_detail(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     participant = access.access_participant_by_code(actor, code)
-    consent_form = ConsentForm(request.POST or None)
-    if request.method == "POST" and consent_form.is_valid():
-        try:
-            actions.do_consent(actor, participant, **consent_form.cleaned_data)
-        except DatabaseLocked:
-            raise
-        except (Conflict, Forbidden, InvalidInput) as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, _("Consent recorded."))
-        return redirect("trials:participant", code=participant.code)
+    consent_form = ConsentForm(request.POST or None, request.FILES or None,
+                               participant=participant)
+    status = 200
+    if request.method == "POST":
+        require(actor, "enroll")
+        # the consent's pages and rules: views_consent, actions.consent (issue 17)
+        status = record_consent(request, actor, participant, consent_form)
+        if status == 201:
+            return redirect("trials:participant", code=participant.code)
     view = presenters.participant_view(actor, participant, _lang())
     return render(request, "trials/participant.html", {
         "actor": actor, "p": view,
         "eligibility": presenters.eligibility_view(participant.screening.values, _lang()),
         "values": _labelled_values(participant.screening.values),
         "consent_form": consent_form,
-    })
+    }, status=status)
 
 
 def _labelled_values(values: dict) -> list[tuple[str, object]]:
