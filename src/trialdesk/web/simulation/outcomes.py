@@ -29,16 +29,14 @@ class Course:
     death_day: int | None
     withdrawal_day: int | None
     lost_after_day: int | None  # last contact on this day; vital status at day 28 unknown
-    ventilation_days: int  # days on invasive ventilation (to death or extubation)
+    # days on invasive ventilation (to death or extubation): the model records the episodes and
+    # the end-of-study form derives the ventilator-free days from them (28 - this, if alive)
+    ventilation_days: int
 
     def ended_by(self, day: int) -> bool:
         """Whether follow-up has ended (death or withdrawal) before ``day``."""
         end = self.death_day or self.withdrawal_day
         return end is not None and end < day
-
-    @property
-    def ventilator_free_days(self) -> int:
-        return 0 if self.death_day is not None else max(0, HORIZON - self.ventilation_days)
 
 
 def control_arm(arms: list[tuple[str, str]]) -> str:
