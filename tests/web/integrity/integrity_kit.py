@@ -716,3 +716,69 @@ BUILDERS.update({
     ("POST", "/api/v1/deviations/{deviation_id}/close"): _close_deviation,
     ("POST", "/api/v1/deviations/{deviation_id}/reopen"): _reopen_deviation,
 })
+
+
+# --- consent's later events (issue 17) --------------------------------------------------------
+
+def _lar_consented(s: Scenarios) -> str:
+    code = s.screened()
+    s.api(INVESTIGATOR).ok("POST", f"/api/v1/participants/{code}/consent", {
+        **CONSENT, "signer": "lar", "lar_name": "Ana Gómez", "lar_relationship": "spouse"})
+    return code
+
+
+def _capacity_regained(s: Scenarios) -> WriteRequest:
+    code = _lar_consented(s)
+    return WriteRequest(INVESTIGATOR, "POST",
+                        f"/api/v1/participants/{code}/consent/capacity-regained",
+                        {"date": CONSENT["consent_date"]}, ("consent_capacity_regained",))
+
+
+def _capacity_task(s: Scenarios) -> str:
+    code = _lar_consented(s)
+    s.api(INVESTIGATOR).ok("POST", f"/api/v1/participants/{code}/consent/capacity-regained",
+                           {"date": CONSENT["consent_date"]})
+    return code
+
+
+def _confirmation(s: Scenarios) -> WriteRequest:
+    code = _capacity_task(s)
+    return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/consent/confirmation",
+                        {"date": CONSENT["consent_date"], "note": "awake, agrees to go on"},
+                        ("consent_confirmed",))
+
+
+def _refusal(s: Scenarios) -> WriteRequest:
+    code = _capacity_task(s)
+    reason = "does not wish to continue"
+    return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/consent/refusal",
+                        {"date": CONSENT["consent_date"], "note": reason},
+                        ("consent_refused",), reason=reason,
+                        extra={"changes": {"data_rule": {"old": None,
+                                                         "new": "keep_until_refusal"}}})
+
+
+def _withdrawal(s: Scenarios) -> WriteRequest:
+    code, _ = s.randomized()
+    reason = "the family asks it"
+    return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/consent/withdrawal",
+                        {"date": CONSENT["consent_date"], "level": "follow_up",
+                         "data_use": True, "reason": reason}, ("consent_withdrawn",),
+                        reason=reason,
+                        extra={"changes": {"level": {"old": None, "new": "follow_up"}}})
+
+
+def _reconsent(s: Scenarios) -> WriteRequest:
+    code = s.consented()
+    return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/consent/reconsent",
+                        {"date": CONSENT["consent_date"], "form_version": "1.0",
+                         "language": "en"}, ("consent_reconsented",))
+
+
+BUILDERS.update({
+    ("POST", "/api/v1/participants/{code}/consent/capacity-regained"): _capacity_regained,
+    ("POST", "/api/v1/participants/{code}/consent/confirmation"): _confirmation,
+    ("POST", "/api/v1/participants/{code}/consent/refusal"): _refusal,
+    ("POST", "/api/v1/participants/{code}/consent/withdrawal"): _withdrawal,
+    ("POST", "/api/v1/participants/{code}/consent/reconsent"): _reconsent,
+})

@@ -37,6 +37,9 @@ THROUGH_THE_API = {
     # monitoring (issue 16)
     "do_plan_visit", "do_update_visit", "do_add_finding", "do_add_action_item",
     "do_update_action_item", "do_verify",
+    # consent's later events (issue 17)
+    "do_record_capacity_regained", "do_confirm_consent", "do_refuse_consent",
+    "do_withdraw_consent", "do_reconsent",
 }
 DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_set_language",
           "do_create_dummy_allocation",
