@@ -34,11 +34,14 @@ class V:
     day: int
     window_before: int = 0
     window_after: int = 0
+    closing_forms: tuple[str, ...] = ()
 
 
 def states(today, *, screened_on=None, left_on=None, records=None, visits=VISITS):
     dates = ParticipantDates(randomized_on=R, screened_on=screened_on, left_on=left_on)
-    return {s.code: s for s in visit_states(visits, dates, records or {}, today=today)}
+    # every form of a visit recorded alike: the closing forms' record is the visit's
+    return {s.code: s for s in visit_states(visits, dates, records or {}, today=today,
+                                            closing_records=records or {})}
 
 
 def test_screened_and_randomized_the_same_day_the_screening_visit_is_due_never_missed():
@@ -97,7 +100,9 @@ def test_after_death_later_visits_are_not_expected_and_the_next_visit_is_none():
                for code in ("screening", "day0", "day1", "day3")}
     got = states(R + 12 * DAY, screened_on=R, left_on=R + 5 * DAY, records=records)
     assert got["day7"].status == "not_expected"  # window opens on day 6, after death on day 5
-    assert got["day14"].status == got["day28"].status == "not_expected"
+    assert got["day14"].status == "not_expected"
+    # the end-of-study record is still expected (vital status, date of death), on its window
+    assert (got["day28"].status, got["day28"].closing_only) == ("upcoming", True)
     assert next_visit(list(got.values())) is None
     # the end-of-study form entered after the death is still expected to be completed
     records["day28"] = VisitRecord(entered=True)
@@ -187,3 +192,20 @@ def test_expected_states_are_those_whose_window_opened_or_that_took_place(situat
     for state in visit_states(visits, dates, records, today=today):
         if state.status in EXPECTED_STATUSES and state.status != "done":
             assert state.took_place or state.window_start <= today
+
+
+def _after_death(today, *, closing=None, closing_expected=True):
+    dates = ParticipantDates(randomized_on=R, screened_on=R, left_on=R + 5 * DAY,
+                             closing_expected=closing_expected)
+    found = visit_states(VISITS, dates, {}, today=today, closing_records=closing or {})
+    return {s.code: s for s in found}
+
+
+def test_the_closing_form_after_a_death_is_due_then_missed_or_done():
+    assert _after_death(R + 27 * DAY)["day28"].status == "due"
+    assert _after_death(R + 40 * DAY)["day28"].status == "missed"
+    done = {"day28": VisitRecord(entered=True, complete=True)}
+    assert _after_death(R + 40 * DAY, closing=done)["day28"].status == "done"
+    # a withdrawal of consent from follow-up asks for nothing more, closing forms included
+    withdrawn = _after_death(R + 40 * DAY, closing_expected=False)["day28"]
+    assert (withdrawn.status, withdrawn.closing_only) == ("not_expected", False)

@@ -140,11 +140,16 @@ class Visit(StrictModel):
     # forms of this visit shown prefilled with the screening record's values of the same field
     # codes, saved only when the user submits them (issue 16): screening data are not retyped
     prefill_from_screening: list[str] = PydanticField(default_factory=list)
+    # forms still expected of a participant who died or was discontinued before this visit (the
+    # end-of-study record: vital status, date of death); the visit's other forms are not
+    closing_forms: list[str] = PydanticField(default_factory=list)
 
     @model_validator(mode="after")
     def _prefilled_forms_belong_to_the_visit(self) -> Visit:
-        unknown = [code for code in self.prefill_from_screening if code not in self.forms]
-        if unknown:
-            raise ValueError(f"prefill_from_screening names {', '.join(unknown)}, not a form of "
-                             f"visit {self.code!r}")
+        for name, codes in (("prefill_from_screening", self.prefill_from_screening),
+                            ("closing_forms", self.closing_forms)):
+            unknown = [code for code in codes if code not in self.forms]
+            if unknown:
+                raise ValueError(f"{name} names {', '.join(unknown)}, not a form of "
+                                 f"visit {self.code!r}")
         return self

@@ -15,14 +15,17 @@ Windows come from the randomization date: a visit's target is ``randomized_on + 
   closes, or until the day it took place when that is later, then ``overdue``: its data are
   late, but a visit that took place is never ``missed``. So the screening visit of a participant
   screened and randomized the same day (after the protocol's day -1) is due that day, never missed;
-- ``not_expected``: the window opens after the participant died or withdrew;
+- ``not_expected``: the window opens after the participant died or withdrew; except a visit with
+  closing forms (the end-of-study record) of a participant who died or was discontinued: it
+  stays expected, for those forms only (``ScheduledVisit.closing_only``), on its usual window;
 - ``upcoming`` before the window opens, ``due`` within it, ``overdue`` after it while data can
   still reasonably come (until the next visit's window opens; after the last visit,
   ``MISSED_AFTER_DAYS``), ``missed`` after that.
 
-The next visit is the first, in schedule order, still to take place: due, overdue or upcoming and
-not yet begun. A visit begun but incomplete stays due or overdue in the schedule (its forms are
-missing in the completeness report) without hiding the next encounter.
+The next visit is the first, in schedule order, still to take place: due, overdue or upcoming,
+not yet begun, and not of closing forms only. A visit begun but incomplete stays due or overdue
+in the schedule (its forms are missing in the completeness report) without hiding the next
+encounter.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ class TimedVisit(Protocol):
     def window_before(self) -> int: ...
     @property
     def window_after(self) -> int: ...
+    @property
+    def closing_forms(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class ParticipantDates:
     randomized_on: dt.date
     screened_on: dt.date | None = None
     left_on: dt.date | None = None  # death or withdrawal: no later visit is expected
+    # the leaving was a death or a discontinuation, not a withdrawal of consent from follow-up:
+    # the closing forms of later visits are still expected
+    closing_expected: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class ScheduledVisit:
     window_end: dt.date
     status: VisitStatus
     took_place: bool
+    closing_only: bool = False  # after leaving: only the visit's closing forms are expected
 
 
 def window(visit: TimedVisit, randomized_on: dt.date) -> tuple[dt.date, dt.date, dt.date]:
@@ -131,30 +140,47 @@ def ordered(visits: Iterable[TimedVisit]) -> list[TimedVisit]:
     return sorted(visits, key=lambda visit: visit.day)
 
 
+def closing_only(visit: TimedVisit, dates: ParticipantDates) -> bool:
+    """Whether only the visit's closing forms are expected: its window opens after the
+    participant died or was discontinued, and it has closing forms."""
+    start = window(visit, dates.randomized_on)[1]
+    return (dates.left_on is not None and start > dates.left_on and dates.closing_expected
+            and bool(visit.closing_forms))
+
+
 def visit_states(
     visits: Iterable[TimedVisit],
     dates: ParticipantDates,
     records: Mapping[str, VisitRecord],
     *,
     today: dt.date,
+    closing_records: Mapping[str, VisitRecord] | None = None,
 ) -> list[ScheduledVisit]:
-    """Return every visit in schedule order with its window and its state on ``today``."""
+    """Return every visit in schedule order with its window and its state on ``today``.
+
+    ``records`` are of every form of a visit; ``closing_records`` of its closing forms only,
+    read for a visit where only those are expected (:func:`closing_only`)."""
     schedule = ordered(visits)
     states = []
     for index, visit in enumerate(schedule):
         target, start, end = window(visit, dates.randomized_on)
         following = schedule[index + 1] if index + 1 < len(schedule) else None
         next_start = window(following, dates.randomized_on)[1] if following else None
-        record = records.get(visit.code, VisitRecord())
+        closing = closing_only(visit, dates)
+        source = (closing_records or {}) if closing else records
+        record = source.get(visit.code, VisitRecord())
         took_place_on = held_on(visit, dates, record)
         status = visit_status(record=record, window_start=start, window_end=end, today=today,
-                              next_window_start=next_start, left_on=dates.left_on,
+                              next_window_start=next_start,
+                              left_on=None if closing else dates.left_on,
                               took_place_on=took_place_on)
         states.append(ScheduledVisit(visit.code, visit.day, target, start, end, status,
-                                     took_place_on is not None))
+                                     took_place_on is not None, closing))
     return states
 
 
 def next_visit(states: Sequence[ScheduledVisit]) -> ScheduledVisit | None:
-    """Return the first visit still to take place (due, overdue or upcoming), if any."""
-    return next((s for s in states if s.status in OPEN_STATUSES and not s.took_place), None)
+    """Return the first visit still to take place (due, overdue or upcoming), if any; a visit
+    of closing forms only is no encounter with the participant (they died or left)."""
+    return next((s for s in states if s.status in OPEN_STATUSES and not s.took_place
+                 and not s.closing_only), None)

@@ -89,8 +89,12 @@ def test_after_death_no_further_visit_is_due(ct):
     assert response.status_code == 201, response.content
     visits = _schedule(ct, code)
     assert visits["day0"]["status"] == "missed"  # before death: still expected
-    for later in ("day7", "day14", "day28"):
+    for later in ("day7", "day14"):
         assert visits[later]["status"] == "not_expected", later
+    # the end-of-study record is still asked for (vital status, date of death), alone
+    closing = visits["day28"]
+    assert (closing["status"], closing["closing_only"]) == ("upcoming", True)
+    assert [form["form"] for form in closing["forms"]] == ["end_of_study"]
     again = ct.api(COORD).post(f"/api/v1/participants/{code}/discontinue",
                                {"kind": "withdrew", "date": died})
     assert again.status_code == 409

@@ -52,7 +52,8 @@ def completeness_report(
                 continue
             row = rows.setdefault((person.site.code, scheduled.code),
                                   CompletenessRow(person.site.code, scheduled.code))
-            for form in by_code[scheduled.code].forms:
+            visit = by_code[scheduled.code]
+            for form in visit.closing_forms if scheduled.closing_only else visit.forms:
                 row.expected += 1
                 if (person.pk, scheduled.code, form) in done:
                     row.complete += 1

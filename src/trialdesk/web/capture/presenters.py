@@ -74,7 +74,8 @@ def schedule_view(states: list[VisitState], language: str) -> list[dict[str, Any
         {"visit": s.code, "title": s.visit.title.text(language), "day": s.visit.day,
          "target_date": s.target.isoformat(), "window_start": s.window_start.isoformat(),
          "window_end": s.window_end.isoformat(), "status": s.status,
-         "took_place": s.scheduled.took_place, "not_done_reason": s.not_done_reason,
+         "took_place": s.scheduled.took_place, "closing_only": s.scheduled.closing_only,
+         "not_done_reason": s.not_done_reason,
          "forms": [{"form": f.code, "status": f.status, "version": f.version,
                     "open_queries": f.open_queries} for f in s.forms]}
         for s in states

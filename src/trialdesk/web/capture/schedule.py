@@ -82,14 +82,17 @@ def form_status(instance: FormInstance | None, *, participant_locked: bool = Fal
 
 
 def visit_records(
-    visits: Iterable[Visit], forms: Iterable[tuple[str, str, str]], not_done: Iterable[str]
+    visits: Iterable[Visit], forms: Iterable[tuple[str, str, str]], not_done: Iterable[str],
+    *, closing: bool = False,
 ) -> dict[str, VisitRecord]:
-    """Return each visit's record from (visit, form, status) of the entered first forms."""
+    """Return each visit's record from (visit, form, status) of the entered first forms: of all
+    its forms, or (``closing``) of its closing forms only."""
     status = {(visit, form): stored for visit, form, stored in forms}
     marked = set(not_done)
     records = {}
     for visit in visits:
-        slots = [status.get((visit.code, code)) for code in visit.forms]
+        codes = visit.closing_forms if closing else visit.forms
+        slots = [status.get((visit.code, code)) for code in codes]
         records[visit.code] = VisitRecord(
             entered=any(s is not None for s in slots),
             complete=all(s == COMPLETE for s in slots),
@@ -111,8 +114,12 @@ def schedules_for(
         "participant_id", "screened_at"))
     left = dict(Discontinuation.objects.filter(participant_id__in=ids).values_list(
         "participant_id", "date"))
-    # a withdrawal of consent from follow-up visits (or more) ends them too, from its date
+    # a withdrawal of consent from follow-up visits (or more) ends them too, from its date, and
+    # then no closing form is asked for either
+    withdrawn = set()
     for pid, day in follow_up_ended(ids).items():
+        if day <= left.get(pid, day):
+            withdrawn.add(pid)
         left[pid] = min(day, left.get(pid, day))
     forms: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     for pid, visit, form, status in FormInstance.objects.filter(
@@ -123,10 +130,13 @@ def schedules_for(
             "participant_id", "visit"):
         not_done[pid].append(visit)
     return {
-        pid: visit_states(visits, ParticipantDates(
-            randomized_on=randomized_at.date(),
-            screened_on=screened[pid].date() if pid in screened else None,
-            left_on=left.get(pid)), visit_records(visits, forms[pid], not_done[pid]), today=today)
+        pid: visit_states(
+            visits, ParticipantDates(
+                randomized_on=randomized_at.date(),
+                screened_on=screened[pid].date() if pid in screened else None,
+                left_on=left.get(pid), closing_expected=pid not in withdrawn),
+            visit_records(visits, forms[pid], not_done[pid]), today=today,
+            closing_records=visit_records(visits, forms[pid], not_done[pid], closing=True))
         for pid, randomized_at in randomized.items()
     }
 
@@ -156,7 +166,7 @@ def participant_schedule(participant: Participant, visits: Sequence[Visit], *, t
     for scheduled in states:
         visit = by_code[scheduled.code]
         forms = []
-        for code in visit.forms:
+        for code in visit.closing_forms if scheduled.closing_only else visit.forms:
             instance = by_slot.get((visit.code, code))
             forms.append(FormState(
                 code=code,
