@@ -64,3 +64,16 @@ def test_spanish_page_help_names_the_limit(ct):
     body = client.get(page_path(code, "day0", "cytokines"),
                       HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "límite inferior de cuantificación del ensayo (1.5 pg/mL) registre &lt;1.5" in body
+
+
+def test_a_query_on_a_censored_value_shows_it_as_typed(ct):
+    """The query page shows "<1.5", not the stored structure."""
+    code = ct.randomize()
+    ct.api(COORD).put(form_path(code, "day0", "cytokines"), {"values": VALUES, "complete": True})
+    raised = ct.api("data_manager").post(form_path(code, "day0", "cytokines") + "/queries",
+                                         {"field": "il6", "text": "Was it re-assayed?"})
+    assert raised.status_code == 201, raised.content
+    page = signed_in_client(ct.users[COORD]).get(f"/capture/queries/{raised.json()['id']}/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'id="current-value">&lt;1.5<' in body and "censored" not in body

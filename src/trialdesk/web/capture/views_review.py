@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from trialdesk.protocol.censored import display_text
 from trialdesk.web.capture import actions, presenters
 from trialdesk.web.capture.access import (
     access_form_slot,
@@ -22,6 +24,7 @@ from trialdesk.web.capture.access import (
 )
 from trialdesk.web.capture.completeness import completeness_report, totals
 from trialdesk.web.capture.errors import FormRejected
+from trialdesk.web.capture.forms import display_number
 from trialdesk.web.capture.importing import (
     ImportTooLarge,
     import_rows,
@@ -46,6 +49,11 @@ from trialdesk.web.core.uploads import uploads_too_large
 from trialdesk.web.trials import access
 
 WORKLIST_PAGE = 50
+
+
+def _shown(definition: Any, value: Any) -> Any:
+    """A stored value as the form page shows it (a result below the assay's limit as "<5")."""
+    return display_number(definition, value) if definition is not None else display_text(value)
 
 
 def _lang() -> str:
@@ -122,7 +130,8 @@ def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpRespons
     definition = next((f for f in slot.form.fields if f.code == query.field), None)
     return render(request, "capture/query.html", {
         "actor": actor, "q": view, "error": error,
-        "value": (slot.instance.values.get(query.field) if slot.instance else None),
+        "value": _shown(definition, slot.instance.values.get(query.field)
+                        if slot.instance else None),
         "field_label": definition.label.text(_lang()) if definition else query.field,
         "correctable": definition is not None and definition.derived is None,
     }, status=status)

@@ -23,6 +23,7 @@ from trialdesk.monitoring.verification import (
     PARTLY_VERIFIED,
     VERIFIED,
 )
+from trialdesk.protocol.censored import display_text
 from trialdesk.protocol.monitoring import Monitoring
 from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
@@ -135,7 +136,9 @@ def field_view(state: RecordState, name: str, language: str) -> dict[str, Any]:
     last = state.last.get(name)
     return {
         "field": name, "label": field_label(state.record, name, language),
-        "value": state.record.values.get(name), "state": state.fields[name],
+        "value": state.record.values.get(name),
+        # as the form page shows it: a result below the assay's limit reads "<5"
+        "shown": display_text(state.record.values.get(name)), "state": state.fields[name],
         "last": None if last is None else {
             "status": last.status, "comment": last.comment, "visit": last.visit_id,
             "by": last.verified_by.get_username(), "at": _iso(last.verified_at)},
