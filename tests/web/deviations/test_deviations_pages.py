@@ -91,3 +91,12 @@ def test_the_csv_export_defuses_formulas_and_names_no_arm_column_for_blinded_rol
     dsmb = list(csv.reader(io.StringIO(signed_in_client(
         trial.users["dsmb_statistician"]).get("/deviations/export.csv").content.decode())))
     assert dsmb[0][-1] == "unblinding_details"
+
+
+def test_the_navigation_links_the_log_for_those_who_report_or_read_it(trial):
+    link = 'href="/deviations/"'
+    for name, shown in (("monitor", True), ("data_manager", True),
+                        ("investigator-co-01", True), ("coordinator-co-01", True),
+                        ("pharmacist-co-01", False)):
+        page = signed_in_client(trial.users[name]).get("/").content.decode()
+        assert (link in page) is shown, name
