@@ -154,9 +154,16 @@ def _check_derived_outcomes_and_censored_values():
         episodes.setdefault(code, []).append(values)
     assert any(len(entries) > 1 for entries in episodes.values())  # reintubations
     derived = 0
+    # a participant withdrawn from all further data collection (issue 17) may have neither
+    from trialdesk.web.trials.consent_state import withdrawals
+
+    stopped = {pid for pid, w in withdrawals(Randomization.objects.values_list(
+        "participant_id", flat=True)).items() if w.level == "all_data"}
     for randomization in Randomization.objects.select_related("participant"):
         code = randomization.participant.code
         eos = FormInstance.objects.filter(participant__code=code, form="end_of_study").first()
+        if eos is None and randomization.participant_id in stopped:
+            continue
         assert eos is not None and code in episodes, code
         status = eos.values["vital_status_day28"]
         if status in ("alive", "dead"):

@@ -26,8 +26,8 @@ from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict
 from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.simulation import consent, safety
 from trialdesk.web.simulation import nct04390152_model as model
-from trialdesk.web.simulation import safety
 from trialdesk.web.simulation.cast import Cast, SiteTeam
 from trialdesk.web.simulation.outcomes import control_arm, draw_course
 from trialdesk.web.simulation.timeline import Timeline
@@ -96,7 +96,7 @@ class Flow:
 
     def _consent(self, person: Person) -> None:
         trial_actions.do_consent(person.team.investigator, person.participant,
-                                 consent_date=clock.today(), form_version="1.0")
+                                 **consent.consent_values(self.rng, person.participant.site.code))
         for visit in self.visits:
             if visit.day < 0:  # the screening visit's forms, entered as the patient is screened
                 self._enter_visit(person, visit, day=visit.day)
@@ -136,6 +136,7 @@ class Flow:
             self.timeline.after(HOUR * hours, lambda: trial_actions.do_dispense(
                 team.pharmacist, slot, lot=f"{arm[:3].upper()}-{today:%Y%m}"))
         self._schedule_follow_up(person)
+        consent.schedule_consent_events(self, person)  # capacity regained, withdrawals
 
     # --- follow-up -------------------------------------------------------------------------
     def _schedule_follow_up(self, person: Person) -> None:
@@ -200,6 +201,8 @@ class Flow:
         date = person.randomized_at.date() + DAY * day
         reason = ("Progressive respiratory failure." if kind == "died"
                   else "Consent withdrawn by the legal representative.")
+        if kind == "withdrew":
+            consent.withdraw(self.rng, person, date)
         do_discontinue(person.team.investigator, person.participant, kind=kind, date=date,
                        reason=reason)
         if kind == "died":
@@ -231,7 +234,8 @@ class Flow:
         if form_code not in self.log_forms:
             return
         seq = person.log_seq[form_code] = person.log_seq.get(form_code, 0) + 1
-        self._save(person, person.team.coordinator, LOG_VISIT, form_code, seq, values)
+        if not self._save(person, person.team.coordinator, LOG_VISIT, form_code, seq, values):
+            return
         if form_code == "adverse_event":
             self._report_safety(person, values)
 
@@ -244,7 +248,8 @@ class Flow:
                              lambda: safety.follow_up(reporter, event, values))
 
     def _save(self, person: Person, actor: Actor, visit_code: str, form_code: str, seq: int,
-              values: dict[str, Any]) -> None:
+              values: dict[str, Any]) -> bool:
+        """Enter a form; return False when the participant's consent no longer allows it."""
         slot = access_form_slot(actor, person.participant.code, visit_code, form_code, seq)
         now = clock.now()
         codes = [f.code for f in slot.form.fields] + [c.code for c in slot.form.checks]
@@ -256,12 +261,17 @@ class Flow:
         except FormRejected:  # a perturbed value broke a check: enter the clean values
             instance = do_save_form(actor, slot, complete=True, confirm=codes, values=finish(
                 slot.form, values, self.rng, now, allow_outlier=False))
+        except Conflict as refusal:  # withdrawn from treatment or from all further data
+            if refusal.reason != "consent_withdrawn":
+                raise
+            return False
         if any(warning["confirmed"] for warning in instance.warnings):  # auto queries opened
             for query in Query.objects.filter(form_instance=instance, status=Query.OPEN):
                 self._schedule_answer(person, query)
         if self.rng.random() < MANUAL_QUERY and instance.values:
             self.timeline.after(DAY * self.rng.uniform(3, 10),
                                 lambda: self._raise(person, instance))
+        return True
 
     def _raise(self, person: Person, instance: FormInstance) -> None:
         field_code = self.rng.choice(sorted(instance.values))
