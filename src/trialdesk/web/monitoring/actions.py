@@ -245,13 +245,13 @@ def do_verify(actor: Actor, visit: MonitoringVisit, rec: Record, *, status: str,
     unknown = [name for name in chosen if name not in rec.fields]
     if unknown:
         raise InvalidInput("fields", f"not fields of this record: {', '.join(sorted(unknown))}")
-    [before] = states([rec], only_planned=False)
+    [before] = states([rec], only_planned=False, plan={})
     now = clock.now()
-    made = [Verification.objects.create(
+    made = Verification.objects.bulk_create([Verification(
         item=rec.item.key, source=rec.item.source, participant_id=rec.participant_id,
         site_id=rec.site_id, field=name, status=status, comment=comment,
         value_hash=value_hash(rec.values.get(name)), visit=visit, verified_by=actor.user,
-        verified_at=now) for name in chosen]
+        verified_at=now) for name in chosen])
     append_audit(actor=actor.username, action="verify_source_data", model="monitoring_record",
                  object_id=rec.item.key,
                  changes={name: {"old": before.fields[name], "new": status} for name in chosen}

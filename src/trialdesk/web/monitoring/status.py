@@ -44,9 +44,15 @@ def last_verifications(keys: Iterable[str]) -> dict[str, dict[str, Verification]
     return found
 
 
-def states(found: list[Record], *, only_planned: bool = True) -> list[RecordState]:
-    """The state of each record of ``found`` (only those in the plan, unless told otherwise)."""
-    plan = {item.item.key: item for item, _record in planned(found)}
+def states(found: list[Record], *, only_planned: bool = True,
+           plan: dict[str, PlannedItem] | None = None) -> list[RecordState]:
+    """The state of each record of ``found`` (only those in the plan, unless told otherwise).
+
+    ``plan``: the records' places in the plan when the caller has them (None: drawn here; a
+    verification, which needs no plan, passes an empty one: drawing it counts every site's forms).
+    """
+    if plan is None:
+        plan = {item.item.key: item for item, _record in planned(found)}
     chosen = [rec for rec in found if rec.item.key in plan or not only_planned]
     last = last_verifications(rec.item.key for rec in chosen)
     result = []

@@ -24,6 +24,7 @@ class Cast:
     passwords: dict[str, str]
     sponsor: Actor | None = None  # answers the DSMB's recommendations
     principal_investigator: Actor | None = None  # confirms a lock despite outstanding items
+    monitor: Actor | None = None  # verifies source data at the monitoring visits (blinded)
 
 
 def _first(actors: list[Actor], *permissions: str, without: str | None = None) -> Actor | None:
@@ -58,4 +59,5 @@ def find_cast(passwords: dict[str, str]) -> Cast:
                            "analyst")
     return Cast(teams, data_manager, approver, analyst, passwords,
                 _first(trial_wide, "respond_recommendation"),
-                _first(trial_wide, "confirm_lock_override"))
+                _first(trial_wide, "confirm_lock_override"),
+                monitor=_first(trial_wide, "verify_source", "raise_queries", without="lock"))

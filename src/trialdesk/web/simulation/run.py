@@ -26,6 +26,7 @@ from trialdesk.web.simulation.cast import find_cast
 from trialdesk.web.simulation.consort import consort_counts
 from trialdesk.web.simulation.flow import DAY, Flow
 from trialdesk.web.simulation.lock_review import final_review_and_lock
+from trialdesk.web.simulation.monitoring import SiteMonitoring
 from trialdesk.web.simulation.outcomes import EFFECTS
 from trialdesk.web.simulation.outputs import write_outputs
 from trialdesk.web.simulation.timeline import Timeline
@@ -104,6 +105,8 @@ def simulate_trial(
         timeline = Timeline(simulated)
         flow = Flow(timeline, rng, cast, effect=effect, target=participants)
         _open_sites(timeline, flow, rng, participants)
+        monitoring = SiteMonitoring(timeline, cast, data_dir, seed)
+        monitoring.start()
         tick, cpu_tick = time.perf_counter(), time.process_time()
         timeline.run_until(done=lambda: _enrolled(flow, report))
         seconds["enrollment"], cpu["enrollment"] = _since(tick, cpu_tick)
@@ -126,6 +129,7 @@ def simulate_trial(
             seconds["follow-up"], cpu["follow-up"] = _since(tick, cpu_tick)
             reached("follow-up")
             tick, cpu_tick = time.perf_counter(), time.process_time()
+            monitoring.close_out(simulated)  # the monitors' last round, before the final review
             _lock(simulated, cast, report)
             seconds["lock"], cpu["lock"] = _since(tick, cpu_tick)
             reached("lock")
