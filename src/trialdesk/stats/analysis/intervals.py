@@ -1,8 +1,9 @@
 """Confidence intervals for proportions and their comparisons.
 
-Library calls where a library has the method (Wilson: statsmodels; conditional odds ratio: scipy);
-by hand only what none has: Newcombe's hybrid score interval for a difference (Newcombe 1998,
-method 10) and the Katz log interval for a relative risk (Katz et al. 1978).
+Library calls where a library has the method (Wilson: statsmodels); by hand what none has, or has
+too slowly: Newcombe's hybrid score interval for a difference (Newcombe 1998, method 10), the Katz
+log interval for a relative risk (Katz et al. 1978), and the conditional odds ratio (scipy's grows
+faster than the sample; see :mod:`.noncentral_hypergeometric`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import math
 from dataclasses import dataclass
 
 from scipy.stats import norm
-from scipy.stats.contingency import odds_ratio as _scipy_odds_ratio
 from statsmodels.stats.proportion import proportion_confint
+
+from .noncentral_hypergeometric import conditional_odds_ratio_2x2
 
 WILSON = "Wilson score interval"
 NEWCOMBE = "Newcombe hybrid score interval (Newcombe 1998, method 10)"
@@ -109,16 +111,17 @@ def conditional_odds_ratio(
 ) -> Interval:
     """Return the odds ratio a vs b: conditional MLE with the exact conditional interval.
 
-    This is what R's ``fisher.test`` reports (scipy.stats.contingency.odds_ratio, kind
-    'conditional'); it is defined with zero cells, where the sample odds ratio is not.
+    This is what R's ``fisher.test`` reports; it is defined with zero cells, where the sample
+    odds ratio is not. With a zero margin (no events, or only events) R prints 0 because its code
+    tests ``x == lo`` first; the estimate is undefined there and is reported as NaN, with R's
+    interval 0 to infinity.
     """
     _check_counts(events_a, n_a)
     _check_counts(events_b, n_b)
-    table = [[events_a, n_a - events_a], [events_b, n_b - events_b]]
-    if (events_a + events_b == 0) or (events_a + events_b == n_a + n_b):
-        # A margin is zero: no information on the odds ratio (R: estimate 0 or Inf, CI 0 to Inf).
-        nan = float("nan")
-        return Interval(nan, 0.0, math.inf, level, CONDITIONAL_OR + "; undefined: a zero margin")
-    result = _scipy_odds_ratio(table, kind="conditional")
-    ci = result.confidence_interval(confidence_level=level, alternative="two-sided")
-    return Interval(float(result.statistic), float(ci.low), float(ci.high), level, CONDITIONAL_OR)
+    result = conditional_odds_ratio_2x2(
+        events_a, n_a, events_a + events_b, n_a + n_b, level
+    )
+    method = CONDITIONAL_OR
+    if math.isnan(result.estimate):
+        method += "; undefined: a zero margin"
+    return Interval(result.estimate, result.lower, result.upper, level, method)
