@@ -102,3 +102,14 @@ def test_no_page_api_answer_audit_record_or_registry_page_shows_the_seed(trial, 
     for record in AuditRecord.objects.all():
         text = repr(record.changes) + (record.reason or "")
         assert not [piece for piece in pieces if piece in text], record.action
+
+
+def test_the_first_seed_written_wins_and_leaves_no_temporary_file(tmp_path):
+    """Several server workers may use the plan first at once: one seed, complete, for all."""
+    from trialdesk.web.monitoring.plan_seed import write_seed_once
+
+    path = tmp_path / SEED_FILE
+    assert write_seed_once(path, SECRET_A)
+    assert not write_seed_once(path, SECRET_B)
+    assert path.read_text(encoding="ascii") == SECRET_A + "\n"
+    assert [p.name for p in tmp_path.iterdir()] == [SEED_FILE]
