@@ -11,16 +11,22 @@ import importlib.util
 
 import click
 
-# group name -> (module under trialdesk.commands, one-line help)
+# group name -> (module under trialdesk.commands, one-line help). The help is the first line of
+# the group's docstring, kept here so that `trialdesk --help` lists the groups without importing a
+# single command module (tests/test_cli_import_time.py checks that the two agree).
 COMMAND_GROUPS: dict[str, tuple[str, str]] = {
-    "protocol": ("protocol", "Check and show a protocol file."),
+    "protocol": ("protocol", "Check and show a protocol file (default: the bundled NCT04390152)."),
     "randomization": ("randomization", "Generate, commit, verify and assess allocation lists."),
-    "design": ("design", "Sample size, group-sequential boundaries, simulation."),
-    "analyze": ("analyze", "The trial's statistical analyses on any data."),
-    "safety": ("safety", "Safety stopping-rule tables, incidence intervals, report deadlines."),
-    "registry": ("registry", "The public trial registry: import, export, search."),
-    "serve": ("server", "Run the trial server."),
-    "demo": ("demo", "Simulate a whole trial through the server's actions (then serve it)."),
+    "design": ("design", "Sample size, group-sequential boundaries, simulation, and what a trial "
+                         "can detect."),
+    "analyze": ("analyze", "The trial's statistical analyses on any data (text, --json, --plot)."),
+    "safety": ("safety", "Safety: the Bayesian stopping-rule table, incidence intervals, reporting "
+                         "deadlines."),
+    "registry": ("registry", "The public trial registry: import, export and search "
+                             "ClinicalTrials.gov study records."),
+    "serve": ("server", "Run the trial server (gunicorn) on HOST:PORT after applying migrations."),
+    "demo": ("demo", "Simulate a whole trial through the real write path, then summarize (and "
+                     "serve) it."),
     "users": ("users", "Create and list users of the trial server."),
     "audit": ("audit", "Verify the tamper-evident audit trail."),
 }
@@ -44,10 +50,28 @@ class LazyGroup(click.Group):
             raise
         return module.command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the groups from ``COMMAND_GROUPS``: click's default imports every command module
+        to read its docstring, which would make ``trialdesk --help`` as slow as the slowest."""
+        rows = [(name, COMMAND_GROUPS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            rows = [(name, _shorten(text, limit)) for name, text in rows]
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     @staticmethod
     def _module_exists(name: str) -> bool:
         module_name, _ = COMMAND_GROUPS[name]
         return importlib.util.find_spec(f"trialdesk.commands.{module_name}") is not None
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut ``text`` at a word before ``limit`` characters, as click shortens a command's help."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 3, 0)].rsplit(" ", 1)[0]
+    return f"{cut}..."
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

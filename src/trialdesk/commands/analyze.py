@@ -30,17 +30,21 @@ def _refusals(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from trialdesk.stats.analysis import AnalysisInputError, ConsortError
-
         try:
             return func(*args, **kwargs)
-        except (AnalysisInputError, ConsortError) as error:
+        except click.ClickException:
+            raise
+        except ValueError as error:
+            # The analyses' error classes are imported only here, once something failed: a bad
+            # option is answered before the statistics (pandas, scipy) are imported at all.
+            from trialdesk.stats.analysis import AnalysisInputError, ConsortError
+
             message = str(error)
-            if "exactly two groups" in message:
+            if isinstance(error, AnalysisInputError | ConsortError) and (
+                "exactly two groups" in message
+            ):
                 message += " (compare two of them with --groups A --groups B)"
             raise InputError(message) from error
-        except ValueError as error:
-            raise InputError(str(error)) from error
 
     return wrapper
 
@@ -158,8 +162,6 @@ def proportions(
     level, as_json, plot,
 ) -> None:
     """Two proportions: Wilson, Newcombe, Katz, odds ratio, and the test named."""
-    from trialdesk.stats.analysis import two_proportions, two_proportions_from_frame
-
     plot = _plot_path(plot)
     counts = (events_a, n_a, events_b, n_b)
     extra: dict[str, Any] = {}
@@ -168,6 +170,8 @@ def proportions(
             raise InputError("give either counts (--events-a ...) or --data, not both")
         if not group or not event:
             raise InputError("--data needs --group COL and --event COL")
+        from trialdesk.stats.analysis import two_proportions_from_frame
+
         frame, order, dropped = _select_groups(_read(data), group, groups)
         if dropped:
             extra["rows_of_other_groups_left_out"] = dropped
@@ -178,6 +182,8 @@ def proportions(
     else:
         if any(v is None for v in counts):
             raise InputError("give --events-a, --n-a, --events-b and --n-b (or --data)")
+        from trialdesk.stats.analysis import two_proportions
+
         result = two_proportions(
             events_a, n_a, events_b, n_b, label_a=label_a, label_b=label_b, test=test,
             level=level, outcome=outcome,
@@ -214,14 +220,15 @@ def _parse_times(value: str | None) -> list[float]:
 @_refusals
 def survival(data, time_col, event, censor, group, groups, at, outcome, level, as_json, plot):
     """Kaplan-Meier, median, survival at times, log-rank, Cox hazard ratio."""
-    from trialdesk.stats.analysis import survival_analysis
-    from trialdesk.stats.analysis._base import binary_column
-
     if data is None:
         raise InputError("--data FILE is required")
     plot = _plot_path(plot)
     if (event is None) == (censor is None):
         raise InputError("give exactly one of --event COL or --censor COL")
+    at_times = _parse_times(at)
+    from trialdesk.stats.analysis import survival_analysis
+    from trialdesk.stats.analysis._base import binary_column
+
     frame, order, dropped = _select_groups(_read(data), group, groups)
     event_col = event
     if censor is not None:
@@ -232,7 +239,7 @@ def survival(data, time_col, event, censor, group, groups, at, outcome, level, a
         frame[event_col] = None
         frame.loc[present, event_col] = 1 - binary_column(frame.loc[present, censor], censor)
     result = survival_analysis(
-        frame, time=time_col, event=event_col, group=group, groups=order, at=_parse_times(at),
+        frame, time=time_col, event=event_col, group=group, groups=order, at=at_times,
         level=level, outcome=outcome or (f"time to event ({time_col})"),
     )
     _emit(result, as_json, {"rows_of_other_groups_left_out": dropped} if dropped else None)
@@ -257,11 +264,11 @@ def survival(data, time_col, event, censor, group, groups, at, outcome, level, a
 def vfd(data, group, vfd_col, participant, start, stop, death_day, horizon, groups, level,
         as_json, plot):
     """Ventilator-free days: Mann-Whitney test, Hodges-Lehmann shift and interval."""
-    from trialdesk.stats.analysis import derive_ventilator_free_days, ventilator_free_days_analysis
-
     if data is None:
         raise InputError("--data FILE is required")
     plot = _plot_path(plot)
+    from trialdesk.stats.analysis import derive_ventilator_free_days, ventilator_free_days_analysis
+
     frame, order, dropped = _select_groups(_read(data), group, groups)
     derive = [participant, start, stop, death_day]
     if vfd_col is None:
@@ -309,11 +316,11 @@ def vfd(data, group, vfd_col, participant, start, stop, death_day, horizon, grou
 @_refusals
 def continuous(data, group, baseline, followup, groups, outcome, level, as_json, plot):
     """Change from baseline: ANCOVA adjusted for baseline, difference with interval."""
-    from trialdesk.stats.analysis import change_from_baseline
-
     if data is None:
         raise InputError("--data FILE is required")
     plot = _plot_path(plot)
+    from trialdesk.stats.analysis import change_from_baseline
+
     frame, order, dropped = _select_groups(_read(data), group, groups)
     result = change_from_baseline(
         frame, group=group, baseline=baseline, followup=followup, groups=order, level=level,
@@ -344,11 +351,11 @@ def continuous(data, group, baseline, followup, groups, outcome, level, as_json,
 def repeated(data, participant, group, day, values, lod, lod_rule, engine, groups, level,
              as_json, plot):
     """Repeated measures: mixed model on log values, geometric mean ratios by day."""
-    from trialdesk.stats.analysis import repeated_measures
-
     if data is None:
         raise InputError("--data FILE is required")
     plot = _plot_path(plot)
+    from trialdesk.stats.analysis import repeated_measures
+
     frame, order, dropped = _select_groups(_read(data), group, groups)
     lod_value: float | str | None = None
     if lod is not None:
@@ -390,10 +397,10 @@ def repeated(data, participant, group, day, values, lod, lod_rule, engine, group
 @_refusals
 def consort(counts, out, as_json):
     """CONSORT 2010 flow diagram (SVG) from counts; refuses counts that do not add up."""
-    from trialdesk.stats.analysis import ConsortCounts
-
     if out.suffix.lower() != ".svg":
         raise InputError(f"--out {out.name}: the diagram is written as .svg")
+    from trialdesk.stats.analysis import ConsortCounts
+
     try:
         data = json.loads(counts.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:

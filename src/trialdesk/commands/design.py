@@ -128,11 +128,13 @@ def _design_options(f: Any) -> Any:
 
 
 def _build_design(opts: dict[str, Any]) -> Any:
-    from trialdesk.stats.design.boundaries import group_sequential_design
-
     _check_prob(opts["alpha"], "--alpha")
     _check_prob(opts["beta"], "--beta")
     rates = _floats(opts["information_rates"], "--information-rates")
+    # The statistics (scipy) are imported only once the options are known to be good: a bad
+    # option is answered at once (tests/test_cli_import_time.py).
+    from trialdesk.stats.design.boundaries import group_sequential_design
+
     try:
         # Information rates, when given, fix the number of looks.
         return group_sequential_design(
@@ -353,8 +355,6 @@ def proportions(
     as_json: bool,
 ) -> None:
     """Two proportions: normal approximation (Fleiss) or Fisher's exact test."""
-    from trialdesk.stats.design import proportions as prop
-
     _check_prob(p_control, "--p-control")
     _check_prob(p_treatment, "--p-treatment")
     _check_prob(dropout, "--dropout", closed=True)
@@ -362,10 +362,12 @@ def proportions(
         raise click.BadParameter("must differ from --p-control", param_hint="--p-treatment")
     if ratio <= 0:
         raise click.BadParameter("must be > 0", param_hint="--ratio")
+    if fisher and (ratio != 1 or looks != 1):
+        raise click.UsageError("--fisher sizes a single-look 1:1 design")
     factor = _inflation(alpha, sided, power, looks, spending, futility)
+    from trialdesk.stats.design import proportions as prop
+
     if fisher:
-        if ratio != 1 or looks != 1:
-            raise click.UsageError("--fisher sizes a single-look 1:1 design")
         result = prop.fisher_sample_size(
             p_control, p_treatment, alpha=alpha, power=power, sided=sided, dropout=dropout
         )
@@ -422,8 +424,6 @@ def survival(
     as_json: bool,
 ) -> None:
     """Time to event: events (Schoenfeld or Freedman) and, with accrual, participants."""
-    from trialdesk.stats.design.survival import survival_sample_size
-
     if hazard_ratio <= 0 or hazard_ratio == 1:
         raise click.BadParameter("must be positive and not 1", param_hint="--hazard-ratio")
     _check_prob(dropout, "--dropout", closed=True)
@@ -431,6 +431,8 @@ def survival(
     if any(given) and not all(given):
         raise click.UsageError("give --median-control, --accrual-time and --follow-up together")
     factor = _inflation(alpha, sided, power, looks, spending, futility)
+    from trialdesk.stats.design.survival import survival_sample_size
+
     try:
         result = survival_sample_size(
             hazard_ratio,
@@ -476,14 +478,14 @@ def means(
     as_json: bool,
 ) -> None:
     """Two means: t-test with the noncentral t (as R's power.t.test)."""
-    from trialdesk.stats.design.means import means_sample_size
-
     if delta == 0:
         raise click.BadParameter("must not be 0", param_hint="--delta")
     if sd <= 0:
         raise click.BadParameter("must be > 0", param_hint="--sd")
     _check_prob(dropout, "--dropout", closed=True)
     factor = _inflation(alpha, sided, power, looks, spending, futility)
+    from trialdesk.stats.design.means import means_sample_size
+
     result = means_sample_size(
         delta,
         sd=sd,
@@ -578,13 +580,14 @@ def simulate(
     trialdesk.stats.design.spec for the format); exact results are shown where they apply."""
     import time
 
-    from trialdesk.stats.design.simulate import simulate as run
     from trialdesk.stats.design.spec import SpecError, load_spec
 
     try:
         spec = load_spec(spec_path)
     except SpecError as error:
         raise click.BadParameter(str(error), param_hint="SPEC.toml") from error
+    from trialdesk.stats.design.simulate import simulate as run
+
     start = time.perf_counter()
     results = run(spec, sims, seed=seed, workers=workers, progress=progress)
     seconds = time.perf_counter() - start
@@ -691,8 +694,6 @@ def report(
     as_json: bool,
 ) -> None:
     """What the trial can and cannot detect (default: 40 participants, control mortality 40%)."""
-    from trialdesk.stats.design.report import format_table, plot_power, power_table
-
     if n_total % 2:
         raise click.BadParameter("must be even (1:1 allocation)", param_hint="--n-total")
     _check_prob(p_control, "--p-control")
@@ -711,6 +712,8 @@ def report(
             raise click.BadParameter(
                 f"{item!r}: alpha in (0, 1), sided 1 or 2", param_hint="--settings"
             )
+    from trialdesk.stats.design.report import format_table, plot_power, power_table
+
     try:
         table = power_table(n_total, p_control, pts, pairs, target_power)
     except ValueError as error:
@@ -762,8 +765,6 @@ def predictive(
     as_json: bool,
 ) -> None:
     """Posterior and predictive probability of success (Lee and Liu 2008), one arm."""
-    from trialdesk.stats.design.bayes import posterior_probability, predictive_probability
-
     ab = _floats(prior, "--prior") or []
     if len(ab) != 2 or min(ab) <= 0:
         raise click.BadParameter("expected two positive numbers a,b", param_hint="--prior")
@@ -771,6 +772,8 @@ def predictive(
         raise click.UsageError("need --events <= --n <= --n-max")
     _check_prob(p0, "--p0")
     _check_prob(theta_t, "--theta-t")
+    from trialdesk.stats.design.bayes import posterior_probability, predictive_probability
+
     post = float(posterior_probability(x, n, p0, a=ab[0], b=ab[1], direction=direction))
     pp = predictive_probability(x, n, n_max, p0, theta_t, a=ab[0], b=ab[1], direction=direction)
     out = {"posterior_probability": post, "predictive_probability": pp}

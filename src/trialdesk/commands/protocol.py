@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from trialdesk.protocol import ProtocolError, load_protocol
-from trialdesk.protocol.summary import summarize
-from trialdesk.protocol.translations import missing_translations
+# The protocol package (pydantic models) is imported inside the commands, not here: `--help` and
+# argument errors answer without it (tests/test_cli_import_time.py).
 
 PATH_ARGUMENT = click.argument(
     "path", required=False, type=click.Path(dir_okay=False, path_type=Path)
@@ -33,6 +32,9 @@ def check(path: Path | None, confidential: Path | None) -> None:
 
     Exit 0 when the protocol is valid, 1 when it is not.
     """
+    from trialdesk.protocol import ProtocolError, load_protocol
+    from trialdesk.protocol.translations import missing_translations
+
     try:
         protocol = load_protocol(path, confidential=confidential)
     except ProtocolError as error:
@@ -58,6 +60,9 @@ def show(path: Path | None, confidential: Path | None, language: str) -> None:
 
     What it prints may go to the sites: block sizes show as "confidential".
     """
+    from trialdesk.protocol import ProtocolError, load_protocol
+    from trialdesk.protocol.summary import summarize
+
     try:
         protocol = load_protocol(path, confidential=confidential)
     except ProtocolError as error:

@@ -99,17 +99,17 @@ def generate(
     shell history. A randomization.confidential.toml beside the seed file gives the block sizes
     of a protocol that keeps them confidential.
     """
+    if out.exists() and not force:
+        raise click.BadParameter(
+            f"{out} exists; a list may already be committed (use --force to overwrite)",
+            param_hint="--out",
+        )
     from trialdesk.randomization import (
         ProcedureError,
         generate_allocation_list,
         write_allocation_csv,
     )
 
-    if out.exists() and not force:
-        raise click.BadParameter(
-            f"{out} exists; a list may already be committed (use --force to overwrite)",
-            param_hint="--out",
-        )
     protocol = _load_protocol(protocol_path, seed_file)
     seed = _seed(seed_file)
     try:

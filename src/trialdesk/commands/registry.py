@@ -2,16 +2,65 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import click
 
-from trialdesk.standards.ctgov.enums import OverallStatus, Phase
-
 BAD_INPUT = 2
+
+
+class _RegistryChoice(click.Choice):
+    """A choice among the values of one ClinicalTrials.gov enumeration, read on first use.
+
+    The values are read only when click shows or checks them, so that `trialdesk registry
+    --help` and the other commands' errors do not pay for them.
+    """
+
+    def __init__(self, enumeration: str) -> None:
+        self._enumeration = enumeration
+        self._values: tuple[str, ...] | None = None
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        if self._values is None:
+            self._values = tuple(getattr(_enumerations(), self._enumeration).__args__)
+        return self._values
+
+    @choices.setter
+    def choices(self, values: tuple[str, ...]) -> None:
+        # click.Choice.__init__ assigns the (empty) tuple given above: the values come from the
+        # enumeration, so only a non-empty assignment replaces them.
+        if values:
+            self._values = tuple(values)
+
+
+def _enumerations() -> ModuleType:
+    """``trialdesk.standards.ctgov.enums``, read without its package.
+
+    The module holds only ``Literal`` types, but importing it runs ``trialdesk.standards.ctgov``'s
+    ``__init__``, which builds the pydantic models and loads the protocol package (0.3 s or more):
+    too slow for `trialdesk registry search --help`. Once the package is imported anyway, its own
+    module is used (tests/test_cli_import_time.py checks that both give the same values).
+    """
+    loaded = sys.modules.get("trialdesk.standards.ctgov.enums")
+    if loaded is not None:
+        return loaded
+    import trialdesk.standards
+
+    path = Path(trialdesk.standards.__file__).parent / "ctgov" / "enums.py"
+    spec = importlib.util.spec_from_file_location("_trialdesk_ctgov_enums", path)
+    if spec is None or spec.loader is None:  # not a plain source tree: pay for the package
+        return importlib.import_module("trialdesk.standards.ctgov.enums")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _django() -> None:
@@ -96,8 +145,8 @@ def export(protocol_path: Path | None, out: Path | None) -> None:
 @command.command()
 @click.argument("words", nargs=-1)
 @click.option("--condition", default="", help="Condition or MeSH term (substring).")
-@click.option("--status", type=click.Choice(OverallStatus.__args__), default=None)
-@click.option("--phase", type=click.Choice(Phase.__args__), default=None)
+@click.option("--status", type=_RegistryChoice("OverallStatus"), default=None)
+@click.option("--phase", type=_RegistryChoice("Phase"), default=None)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--per-page", type=click.IntRange(1, 100), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")

@@ -74,8 +74,6 @@ def boundary(
     The rule stops (alerts the DSMB) when P(rate > threshold | x of n) > cutoff under a
     Beta(A, B) prior; the table gives the smallest such x for every n, "-" where none does.
     """
-    from trialdesk.safety.boundary import boundary_table
-
     a, b = prior
     if not (math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0):
         raise click.BadParameter(
@@ -83,6 +81,9 @@ def boundary(
         )
     _probability(threshold, "--threshold")
     _probability(cutoff, "--cutoff")
+    # Imported once the options are known to be good (scipy): a bad option is answered at once.
+    from trialdesk.safety.boundary import boundary_table
+
     rows = boundary_table(a, b, threshold, cutoff, max_n)
     if as_json:
         _emit(
@@ -122,13 +123,13 @@ def boundary(
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of the text.")
 def incidence(events: int, n: int, level: float, as_json: bool) -> None:
     """A proportion with its exact Clopper-Pearson interval."""
-    from trialdesk.safety.incidence import incidence as compute
-
     if events > n:
         raise click.BadParameter(
             f"{events} events cannot exceed --n {n} participants", param_hint="--events"
         )
     _probability(level, "--level")
+    from trialdesk.safety.incidence import incidence as compute
+
     result = compute(events, n, level)
     if as_json:
         _emit(result.to_dict())
