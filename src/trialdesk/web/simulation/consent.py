@@ -24,8 +24,8 @@ from trialdesk.web.trials import actions as trial_actions
 DAY, HOUR = dt.timedelta(days=1), dt.timedelta(hours=1)
 LAR_SHARE = 0.85  # patients too ill to consent: their representative signs
 CAPACITY_SHARE = 0.6  # of those, survivors who regain capacity during follow-up
-REFUSAL_SHARE = 0.1  # of those asked, who refuse to go on
-TREATMENT_WITHDRAWAL = 0.03  # withdraw from the infusion between randomization and day 1
+REFUSAL_SHARE = 0.25  # of those asked, who refuse to go on
+TREATMENT_WITHDRAWAL = 0.08  # withdraw from the infusion between randomization and day 1
 ALL_DATA_SHARE = 0.3  # of the model's withdrawals, from all further data (else visits only)
 RELATIONSHIPS = ("spouse", "daughter", "son", "mother", "father", "sister", "brother")
 NAMES = ("Ana Gómez", "Luis Restrepo", "María Ospina", "Carlos Duque", "Paula Arango",
