@@ -58,15 +58,33 @@ class PermutedBlocks(SequenceProcedure):
         # Without a loop over participants: draw each block's size and one of its equally likely
         # arrangements, look them up in a table padded with -1, drop the padding and keep the
         # first `length` arms of every sequence.
-        table, counts = _arrangement_table(self.ratio, self.block_sizes)
-        n_blocks = length // min(self.block_sizes) + 1
-        size_index = rng.integers(len(self.block_sizes), size=(sims, n_blocks))
-        arrangement = (rng.random((sims, n_blocks)) * counts[size_index]).astype(np.intp)
+        table, counts = self.arrangement_table()
+        size_index, uniform = self.draw_blocks(length, sims, rng)
+        arrangement = (uniform * counts[size_index]).astype(np.intp)
         blocks = table[size_index, arrangement]  # (sims, n_blocks, largest size)
         valid = blocks >= 0
         lengths = valid.sum(axis=(1, 2))
         starts = np.cumsum(lengths) - lengths
         return blocks[valid][starts[:, None] + np.arange(length)]
+
+    def draw_blocks(
+        self, length: int, sims: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the random draws of :meth:`simulate`, in its order: each block's size index
+        and a uniform that picks its arrangement (``floor(uniform * arrangements of that size)``),
+        both (sims, blocks), with enough blocks for ``length`` slots.
+
+        Shared so that the assessment, which reads the figures off the blocks without building
+        the sequences, draws exactly what :meth:`simulate` draws from the same generator.
+        """
+        n_blocks = length // min(self.block_sizes) + 1
+        size_index = rng.integers(len(self.block_sizes), size=(sims, n_blocks))
+        return size_index, rng.random((sims, n_blocks))
+
+    def arrangement_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (table[size index, arrangement, rank] of arms, -1 past the block's end;
+        number of arrangements per size index)."""
+        return _arrangement_table(self.ratio, self.block_sizes)
 
 
 def _distinct_arrangements(counts: list[int]) -> list[tuple[int, ...]]:

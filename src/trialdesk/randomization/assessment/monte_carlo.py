@@ -9,6 +9,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..base import Procedure, lagging_mask
+from .block_metrics import block_metrics, supports_block_metrics
 from .metrics import Assessment
 
 CHUNK = 20_000
@@ -96,7 +97,9 @@ def monte_carlo_assessment(
 ) -> Assessment:
     """Return the Monte Carlo assessment from ``sims`` simulated sequences of length ``n``.
 
-    Standard errors are those of the means over the simulated sequences.
+    Standard errors are those of the means over the simulated sequences. Permuted blocks with
+    two arms are read off their blocks (:mod:`.block_metrics`): the same figures from the same
+    draws, a few times faster.
     """
     if sims < 2:
         raise ValueError(f"sims must be at least 2, got {sims}")
@@ -109,9 +112,14 @@ def monte_carlo_assessment(
     squares: dict[str, float] = {}
     chunks = [min(CHUNK, sims - start) for start in range(0, sims, CHUNK)]
     with tqdm(total=sims, disable=not progress, unit="seq", desc=procedure.name) as bar:
+        by_blocks = supports_block_metrics(procedure) and length == n and not simulate_options
         for size in chunks:
-            arms = simulate(length, size, rng, **simulate_options)[:, :n]
-            for key, values in sequence_metrics(arms, procedure.ratio, exceed).items():
+            if by_blocks:
+                figures = block_metrics(procedure, n, size, rng, exceed)  # type: ignore[arg-type]
+            else:
+                arms = simulate(length, size, rng, **simulate_options)[:, :n]
+                figures = sequence_metrics(arms, procedure.ratio, exceed)
+            for key, values in figures.items():
                 sums[key] = sums.get(key, 0.0) + float(values.sum())
                 squares[key] = squares.get(key, 0.0) + float(np.square(values).sum())
             bar.update(size)
