@@ -106,7 +106,8 @@ def test_the_demo_verifies_source_data_at_monitoring_visits(simulated):
     gaps = [(later - earlier).days for dates in by_site.values()
             for earlier, later in itertools.pairwise(dates)]
     assert plan.visit_interval_days in gaps  # the protocol's rhythm between regular visits
-    assert max(gaps) <= plan.visit_interval_days
+    # the close-out follows the last participant's last visit within days, not weeks
+    assert max(gaps) <= plan.visit_interval_days + 7
     # the planned records verified, by the monitor, through the action (audited)
     verifications = Verification.objects.all()
     assert verifications.count() > 200

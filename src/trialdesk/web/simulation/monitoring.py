@@ -43,7 +43,7 @@ from trialdesk.web.simulation.cast import Cast, SiteTeam
 from trialdesk.web.simulation.timeline import Timeline
 from trialdesk.web.trials.models import Participant
 
-DAY, HOUR = dt.timedelta(days=1), dt.timedelta(hours=1)
+DAY, WEEK = dt.timedelta(days=1), dt.timedelta(days=7)
 LEAD = DAY * 10  # a visit is planned this long before it takes place
 WRONG = 0.10  # form entries in which a value differs from the source (~1% of fields)
 CONFIRMED = 0.15  # of those, the site finds the entry right after all (no correction)
@@ -92,7 +92,8 @@ class SiteMonitoring:
             return
         first = self.timeline.clock.now() + DAY * self.plan.visit_interval_days - LEAD
         for site in self.cast.sites:
-            self._queue(first + DAY * self.rng.uniform(0, 10), lambda s=site: self._cycle(s))
+            due = first + DAY * self.rng.uniform(0, 10)
+            self._queue(min(due, clock.now() + WEEK), lambda s=site, d=due: self._tick(s, d))
 
     def _queue(self, when: dt.datetime, run: Callable[[], None]) -> None:
         self.pending += 1
@@ -106,11 +107,17 @@ class SiteMonitoring:
         # other events queued: participants in follow-up or still arriving
         return len(self.timeline) > self.pending
 
-    def _cycle(self, site: str) -> None:
+    def _tick(self, site: str, due: dt.datetime) -> None:
+        """A weekly look at the calendar until the site's next visit is due to be planned.
+
+        Weekly rather than one event at the due date: an event queued weeks ahead would carry the
+        trial's clock past its last participant's last visit, delaying the close-out and the lock.
+        """
         if not self._trial_goes_on():
             return  # the close-out round before the lock takes over
-        if not Participant.objects.filter(site__code=site).exists():
-            self._queue(clock.now() + DAY * 14, lambda: self._cycle(site))
+        if clock.now() < due or not Participant.objects.filter(site__code=site).exists():
+            wait = due if clock.now() < due else clock.now() + WEEK  # (no participant yet)
+            self._queue(min(wait, clock.now() + WEEK), lambda: self._tick(site, due))
             return
         visit = self._plan(site, clock.today() + LEAD)
         self._queue(clock.now() + LEAD, lambda: self._visit(visit, next_cycle=True))
@@ -142,8 +149,8 @@ class SiteMonitoring:
                                         done_date=clock.today(), summary=summary)
         self._letter(visit)
         if next_cycle:
-            interval = DAY * self.plan.visit_interval_days
-            self._queue(clock.now() + interval - LEAD, lambda: self._cycle(site))
+            due = clock.now() + DAY * self.plan.visit_interval_days - LEAD
+            self._queue(min(due, clock.now() + WEEK), lambda: self._tick(site, due))
         return corrections
 
     def _verify(self, visit: MonitoringVisit, state: RecordState, *, errors: bool) -> int:
