@@ -52,14 +52,19 @@ R_OUTPUTS = [
     # fisher.test(TeaTasting) as printed in Penn State STAT 504, lesson 4, TeaLady.out
     # (online.stat.psu.edu): p-value = 0.4857, CI 0.2117329 621.9337505, odds ratio 6.408309.
     ([[3, 1], [1, 3]], 0.95, 6.408309, 0.2117329, 621.9337505),
-    # Same source, fisher.test(tea, alternative = "greater"): 95% CI 0.3135693 to Inf; a one-sided
-    # 95% lower limit is the two-sided 90% one. (The two-sided 90% upper is not printed there.)
-    ([[3, 1], [1, 3]], 0.90, 6.408309, 0.3135693, None),
-    # R documentation of fisher.test, Fisher's criminal convictions of like-sex twins:
-    # Convictions <- matrix(c(2, 10, 15, 3), nrow = 2); fisher.test(Convictions,
-    # alternative = "less"): p-value = 0.0004652, 95% CI 0.0000000 0.2849601, odds ratio
-    # 0.04693661 (one-sided 95% upper = two-sided 90% upper).
+    # Same source, fisher.test(tea, alternative = "greater"): 95% CI 0.3135693 to Inf; and the
+    # README of github.com/Paradigm4/superfunpack (R transcripts of the ?fisher.test examples),
+    # fisher.test(TeaTasting, alternative = "less"): 95% CI 0.0000 306.2469. A one-sided 95% limit
+    # is the two-sided 90% one.
+    ([[3, 1], [1, 3]], 0.90, 6.408309, 0.3135693, 306.2469),
+    # R documentation of fisher.test, Fisher's criminal convictions of like-sex twins,
+    # Convictions <- matrix(c(2, 10, 15, 3), nrow = 2), as printed in the superfunpack README:
+    # fisher.test(Convictions, alternative = "less"): p-value = 0.0004652, 95% CI 0.0000000
+    # 0.2849601, odds ratio 0.04693661 (one-sided 95% upper = two-sided 90% upper);
+    # fisher.test(Convictions, alternative = "two.sided"): p-value = 0.0005367,
+    # 95% CI 0.003325764 0.363182271.
     ([[2, 15], [10, 3]], 0.90, 0.04693661, None, 0.2849601),
+    ([[2, 15], [10, 3]], 0.95, 0.04693661, 0.003325764, 0.363182271),
     # matstat.org R course, "Fisher's exact test": fisher.test(matrix(c(2,10,20,13), ncol=2,
     # byrow=T)): p-value = 0.01655, CI 0.01256709 0.78740829, odds ratio 0.1360765.
     ([[2, 10], [20, 13]], 0.95, 0.1360765, 0.01256709, 0.78740829),
@@ -132,6 +137,7 @@ HIGH_PRECISION_TABLES = [
     ([[3, 1], [1, 3]], 0.95),
     ([[3, 1], [1, 3]], 0.90),
     ([[2, 15], [10, 3]], 0.90),
+    ([[2, 15], [10, 3]], 0.95),
     ([[2, 10], [20, 13]], 0.95),
     ([[3, 3], [1, 2]], 0.95),
     ([[3, 14], [0, 5]], 0.95),
