@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from trialdesk.monitoring.sdv_plan import FORM
-from trialdesk.monitoring.verification import NOT_VERIFIED, VERIFIED
+from trialdesk.monitoring.verification import NEEDS_CORRECTION, NOT_VERIFIED, VERIFIED
 from trialdesk.protocol.capture import NUMERIC_TYPES, FormField
 from trialdesk.protocol.censored import is_censored
 from trialdesk.web.capture.access import access_form_slot, protocol_form
@@ -156,6 +156,10 @@ class SiteMonitoring:
     def _verify(self, visit: MonitoringVisit, state: RecordState, *, errors: bool) -> int:
         rec, monitor = state.record, self.cast.monitor
         pending = [name for name, value in state.fields.items() if value != VERIFIED]
+        marked = [name for name, value in state.fields.items() if value == NEEDS_CORRECTION]
+        if marked and rec.item.source == FORM and Query.objects.filter(
+                form_instance_id=int(rec.ref), field__in=marked, status=Query.OPEN).exists():
+            return 0  # the site has not answered yet: verified once it has
         wrong = None
         if errors and state.state == NOT_VERIFIED and rec.item.source == FORM:
             wrong = self._wrong_field(rec) if self.rng.random() < WRONG else None
@@ -164,7 +168,7 @@ class SiteMonitoring:
             actions.do_verify(monitor, visit, rec, status=VERIFIED, fields=fine)
         if wrong is None:
             return 0
-        actions.do_verify(monitor, visit, rec, status="needs_correction", fields=[wrong],
+        actions.do_verify(monitor, visit, rec, status=NEEDS_CORRECTION, fields=[wrong],
                           comment="The value differs from the source document.")
         query = (Query.objects.filter(form_instance_id=int(rec.ref), field=wrong,
                                       status=Query.OPEN).order_by("-pk").first())
