@@ -15,6 +15,7 @@ from eligible import ELIGIBLE_VALUES
 from enrollment import CONSENT, randomize, screen
 
 from trialdesk.web.capture.models import Discontinuation, FormInstance
+from trialdesk.web.core import clock
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import Consent, Participant, ScreeningRecord
 
@@ -45,9 +46,11 @@ def test_a_consent_date_before_the_trial_began_is_refused_naming_the_field(inves
 
 
 def test_a_consent_on_the_trial_start_date_is_accepted(investigator):
-    code = screen(investigator)["code"]
-    response = investigator.post(f"/api/v1/participants/{code}/consent",
-                                 {**CONSENT, "consent_date": "2020-01-13"})
+    # screened that day too: a consent is not dated before its screening (issue 17)
+    with clock.use_clock(clock.SimulatedClock(dt.datetime(2020, 1, 13, 15, tzinfo=dt.UTC))):
+        code = screen(investigator)["code"]
+        response = investigator.post(f"/api/v1/participants/{code}/consent",
+                                     {**CONSENT, "consent_date": "2020-01-13"})
     assert response.status_code == 201, response.content
 
 
