@@ -91,7 +91,7 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False, timeout=300)
 
 
-def _fastest(code: str) -> float:
+def _elapsed(code: str) -> float:
     started = time.perf_counter()
     result = _python(code)
     elapsed = time.perf_counter() - started
@@ -138,8 +138,8 @@ def test_the_refusals_probed_above_are_refusals(args: list[str]) -> None:
 def test_help_costs_a_small_multiple_of_an_empty_interpreter() -> None:
     empty, cli = [], []
     for _ in range(RUNS):  # interleaved, so that a burst of load slows both
-        empty.append(_fastest("pass"))
-        cli.append(_fastest(HELP_PROBE))
+        empty.append(_elapsed("pass"))
+        cli.append(_elapsed(HELP_PROBE))
     ratio = min(cli) / min(empty)
     assert ratio < RATIO_BUDGET, (
         f"`trialdesk --help` took {min(cli):.3f} s, {ratio:.1f} x `python -c pass` "
