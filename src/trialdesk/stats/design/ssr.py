@@ -1,0 +1,293 @@
+"""Sample-size re-estimation for inverse-normal designs, and its operating characteristics.
+
+At each interim the size of the next stage is chosen to give conditional power ``target`` *of
+rejecting at that stage* (rpact's convention for ``getSimulationMeans/Rates`` with
+``conditionalPower``), under the observed effect or a fixed one, and bounded by ``n_min`` and
+``n_max``. Because the final test is the inverse-normal combination with the prespecified weights,
+the type I error stays at alpha whatever the rule (Lehmacher and Wassmer 1999).
+
+The **promising zone** rule (Mehta and Pocock 2011) changes the size only when the conditional
+power under the observed effect *at the planned size* lies in ``[cp_low, cp_high)``; then the
+stage grows (never shrinks) to reach ``target``, capped at ``n_max``. :func:`cp_min_conventional`
+gives Mehta and Pocock's lower edge above which even the conventional (unweighted) final z-test
+keeps alpha with a two-stage design.
+
+Operating characteristics: :func:`oc_integration` (two stages: one adaptive quadrature over the
+interim z, with the zone edges as break points) and :func:`oc_simulation` (two or three stages,
+seeded and vectorized over trials, drawing the stage-wise z-statistics from their normal law).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import integrate, optimize, special
+
+from .combination import InverseNormalDesign
+
+
+@dataclass(frozen=True)
+class SampleSizeRule:
+    """How the next stage's size is re-estimated; sizes count both arms."""
+
+    n_planned: tuple[float, ...]  # new patients per stage as planned
+    target: float = 0.8
+    n_min: float | None = None  # smallest re-estimated stage; default: as planned
+    n_max: float | None = None  # cap on a re-estimated stage; default: as planned (no SSR)
+    theta: float | None = None  # fixed effect; None: the effect observed so far
+    promising: tuple[float, float] | None = None  # (cp_low, cp_high) of Mehta and Pocock
+
+    def __post_init__(self) -> None:
+        if any(n <= 0 for n in self.n_planned):
+            raise ValueError("planned stage sizes must be positive")
+        if not 0 < self.target < 1:
+            raise ValueError("target conditional power must lie in (0, 1)")
+        if self.promising is not None:
+            lo, hi = self.promising
+            if not 0 <= lo < hi <= 1:
+                raise ValueError("the promising zone needs 0 <= cp_low < cp_high <= 1")
+        if self.n_min is not None and self.n_max is not None and self.n_min > self.n_max:
+            raise ValueError("n_min exceeds n_max")
+
+
+def _stage_bounds(design: InverseNormalDesign) -> tuple[NDArray, NDArray]:
+    """Weights and bounds on the weighted-sum scale: reject at k when sum w_i z_i >= b_k."""
+    w = design.weights
+    cum = np.sqrt(np.cumsum(w * w))
+    return w, design.critical_values * cum
+
+
+def next_sizes(
+    design: InverseNormalDesign,
+    rule: SampleSizeRule,
+    k: int,
+    weighted_sum: NDArray[np.float64],
+    theta_hat: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Vectorized: the size of stage ``k + 1`` (0-based ``k``) for trials continuing after ``k``.
+
+    ``weighted_sum`` is ``sum_{i<=k} w_i z_i`` and ``theta_hat`` the observed effect.
+    """
+    w, b = _stage_bounds(design)
+    planned = rule.n_planned[k + 1]
+    n_lo = planned if rule.n_min is None else rule.n_min
+    n_hi = planned if rule.n_max is None else rule.n_max
+    theta = theta_hat if rule.theta is None else np.full_like(theta_hat, rule.theta)
+    # The next stage rejects when its z exceeds `gap`; conditional power target needs
+    # theta sqrt(n) = gap + z_target.
+    gap = (b[k + 1] - weighted_sum) / w[k + 1]
+    need = gap + float(special.ndtri(rule.target))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_target = np.where(need <= 0, 0.0, np.where(theta > 0, (need / theta) ** 2, np.inf))
+    if rule.promising is None:
+        return np.clip(n_target, n_lo, n_hi)
+    cp_planned = special.ndtr(theta_hat * math.sqrt(planned) - gap)
+    lo, hi = rule.promising
+    zone = (cp_planned >= lo) & (cp_planned < hi)
+    grown = np.clip(n_target, planned, max(n_hi, planned))
+    return np.where(zone, grown, planned)
+
+
+def next_size(
+    design: InverseNormalDesign, rule: SampleSizeRule, stage_z: ArrayLike
+) -> float:
+    """The re-estimated size of the next stage after the stage-wise z-statistics ``stage_z``."""
+    z = np.asarray(stage_z, dtype=float)
+    k = z.size - 1
+    if not 0 <= k < design.k - 1:
+        raise ValueError("re-estimation happens at an interim (before the last stage)")
+    w, _ = _stage_bounds(design)
+    n = np.asarray(rule.n_planned[: k + 1], dtype=float)
+    s = np.array([np.sum(w[: k + 1] * z)])
+    th = np.array([np.sum(np.sqrt(n) * z) / np.sum(n)])
+    return float(next_sizes(design, rule, k, s, th)[0])
+
+
+def cp_min_conventional(alpha: float, n1: float, n2: float, n_max: float) -> float:
+    """Mehta and Pocock (2011): the smallest interim conditional power (observed effect, planned
+    total ``n2``) from which raising the total up to ``n_max`` keeps the conventional z-test's
+    conditional type I error at or below that of the weighted (CHW) test.
+
+    Two-stage design without an early efficacy stop; ``n1`` patients at the interim.
+    """
+    za = float(special.ndtri(1 - alpha))
+
+    def margin(z1: float) -> float:
+        conventional = (za * math.sqrt(n_max) - math.sqrt(n1) * z1) / math.sqrt(n_max - n1)
+        weighted = (za * math.sqrt(n2) - math.sqrt(n1) * z1) / math.sqrt(n2 - n1)
+        return conventional - weighted
+
+    z1 = float(optimize.brentq(margin, -10.0, 10.0, xtol=1e-13))
+    t = n1 / n2
+    theta_sqrt_n2 = z1 / math.sqrt(t)
+    return float(special.ndtr(-((za - math.sqrt(t) * z1) / math.sqrt(1 - t)
+                                - theta_sqrt_n2 * math.sqrt(1 - t))))
+
+
+@dataclass(frozen=True)
+class OperatingCharacteristics:
+    """Rejection probability per stage, futility stops, expected sample size."""
+
+    reject: NDArray[np.float64]
+    futility: NDArray[np.float64]
+    expected_n: float
+    p_increase: float  # probability that a re-estimated stage exceeds its planned size
+    se: NDArray[np.float64] | None = None  # simulation: standard error of each `reject`
+
+    @property
+    def power(self) -> float:
+        return float(self.reject.sum())
+
+    def summary(self) -> dict[str, Any]:
+        out = {
+            "power": self.power,
+            "reject_per_stage": self.reject.tolist(),
+            "futility_per_stage": self.futility.tolist(),
+            "expected_n": self.expected_n,
+            "p_increase": self.p_increase,
+        }
+        if self.se is not None:
+            out["se_reject_per_stage"] = self.se.tolist()
+        return out
+
+
+def oc_integration(
+    design: InverseNormalDesign, rule: SampleSizeRule, theta: float
+) -> OperatingCharacteristics:
+    """Operating characteristics of a two-stage design with re-estimation, by quadrature."""
+    if design.k != 2:
+        raise ValueError("numerical integration is implemented for two-stage designs")
+    w, b = _stage_bounds(design)
+    n1, n2_plan = rule.n_planned[0], rule.n_planned[1]
+    m1 = theta * math.sqrt(n1)
+    c1 = float(design.critical_values[0])
+    a1 = float(design.futility_bounds[0])
+    lo = max(a1, m1 - 12.0)
+    hi = min(c1, m1 + 12.0)
+
+    def n2_of(z1: float) -> float:
+        return float(next_sizes(design, rule, 0, np.array([w[0] * z1]),
+                                np.array([z1 / math.sqrt(n1)]))[0])
+
+    def dens(z1: float) -> float:
+        return math.exp(-0.5 * (z1 - m1) ** 2) / math.sqrt(2 * math.pi)
+
+    def reject2(z1: float) -> float:
+        n2 = n2_of(z1)
+        return dens(z1) * float(special.ndtr(theta * math.sqrt(n2) - (b[1] - w[0] * z1) / w[1]))
+
+    def size2(z1: float) -> float:
+        return dens(z1) * n2_of(z1)
+
+    def increased(z1: float) -> float:
+        return dens(z1) * float(n2_of(z1) > n2_plan * (1 + 1e-12))
+
+    points = _zone_edges(design, rule, lo, hi) if hi > lo else []
+    quad = {"epsabs": 1e-12, "epsrel": 1e-10, "limit": 400, "points": points or None}
+    if hi > lo:
+        r2 = integrate.quad(reject2, lo, hi, **quad)[0]
+        en2 = integrate.quad(size2, lo, hi, **quad)[0]
+        pinc = integrate.quad(increased, lo, hi, **quad)[0]
+    else:
+        r2 = en2 = pinc = 0.0
+    r1 = float(special.ndtr(m1 - c1))
+    f1 = float(special.ndtr(a1 - m1)) if np.isfinite(a1) else 0.0
+    return OperatingCharacteristics(
+        reject=np.array([r1, r2]),
+        futility=np.array([f1, 0.0]),
+        expected_n=n1 + en2,
+        p_increase=pinc,
+    )
+
+
+def _regime(
+    design: InverseNormalDesign, rule: SampleSizeRule, z1: NDArray[np.float64]
+) -> NDArray[np.int64]:
+    """Which piece of the re-estimation rule applies at each interim z (a small integer code)."""
+    w, b = _stage_bounds(design)
+    n1, planned = rule.n_planned[0], rule.n_planned[1]
+    theta_hat = z1 / math.sqrt(n1)
+    n = next_sizes(design, rule, 0, w[0] * z1, theta_hat)
+    n_lo = planned if rule.n_min is None else rule.n_min
+    n_hi = planned if rule.n_max is None else rule.n_max
+    code = (n <= n_lo * (1 + 1e-12)).astype(np.int64) + 2 * (n >= n_hi * (1 - 1e-12))
+    if rule.promising is not None:
+        gap = (b[1] - w[0] * z1) / w[1]
+        cp = special.ndtr(theta_hat * math.sqrt(planned) - gap)
+        code += 4 * (cp >= rule.promising[0]) + 8 * (cp >= rule.promising[1])
+    return code
+
+
+def _zone_edges(
+    design: InverseNormalDesign, rule: SampleSizeRule, lo: float, hi: float
+) -> list[float]:
+    """Interim z values where the rule changes piece: jumps (promising-zone edges) and kinks
+    (the cap and the floor), found on a grid and refined by bisection, as quadrature breaks."""
+    grid = np.linspace(lo, hi, 2001)
+    code = _regime(design, rule, grid)
+    edges: list[float] = []
+    for i in np.nonzero(np.diff(code))[0]:
+        a, c = float(grid[i]), float(grid[i + 1])
+        left = code[i]
+        for _ in range(60):
+            mid = 0.5 * (a + c)
+            if _regime(design, rule, np.array([mid]))[0] == left:
+                a = mid
+            else:
+                c = mid
+        edges.append(0.5 * (a + c))
+    return edges
+
+
+def oc_simulation(
+    design: InverseNormalDesign,
+    rule: SampleSizeRule,
+    theta: float,
+    *,
+    sims: int = 100_000,
+    seed: int = 2011,
+) -> OperatingCharacteristics:
+    """Operating characteristics by simulation (two or three stages), seeded and vectorized."""
+    rng = np.random.default_rng(seed)
+    k_max = design.k
+    w, b = _stage_bounds(design)
+    e = rng.standard_normal((sims, k_max))
+    running = np.ones(sims, dtype=bool)
+    weighted = np.zeros(sims)
+    info_sum = np.zeros(sims)  # sum sqrt(n_i) z_i, for the observed effect
+    n_sum = np.zeros(sims)
+    n_stage = np.full(sims, float(rule.n_planned[0]))
+    reject = np.zeros(k_max)
+    futility = np.zeros(k_max)
+    total_n = np.zeros(sims)
+    increased = np.zeros(sims, dtype=bool)
+    for k in range(k_max):
+        z = theta * np.sqrt(n_stage) + e[:, k]
+        total_n += np.where(running, n_stage, 0.0)
+        weighted += w[k] * z
+        info_sum += np.sqrt(n_stage) * z
+        n_sum += n_stage
+        rej = running & (weighted >= b[k])
+        reject[k] = rej.mean()
+        running &= ~rej
+        if k == k_max - 1:
+            break
+        lower = design.futility_bounds[k] * math.sqrt(np.sum(w[: k + 1] ** 2))
+        fut = running & (weighted <= lower)
+        futility[k] = fut.mean()
+        running &= ~fut
+        n_next = next_sizes(design, rule, k, weighted, info_sum / n_sum)
+        increased |= running & (n_next > rule.n_planned[k + 1] * (1 + 1e-12))
+        n_stage = n_next
+    se = np.sqrt(reject * (1 - reject) / sims)
+    return OperatingCharacteristics(
+        reject=reject,
+        futility=futility,
+        expected_n=float(total_n.mean()),
+        p_increase=float(increased.mean()),
+        se=se,
+    )
