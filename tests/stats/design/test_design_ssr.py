@@ -1,0 +1,160 @@
+"""Sample-size re-estimation: the rule, its type I error, and its operating characteristics.
+
+Checks:
+- rpact's simulation with re-estimation (``getSimulationMeans`` with ``conditionalPower``, source
+  below), within 3 binomial standard errors of rpact's 100-iteration figures;
+- numerical integration against our own simulation (2 x 10^5 trials) within 4 SE;
+- the type I error of the inverse-normal test stays alpha under any rule (by integration, 1e-9);
+- Mehta and Pocock's (2011) promising-zone lower edge ``CP_min`` for the conventional final test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from trialdesk.stats.design.combination import InverseNormalDesign, inverse_normal_design
+from trialdesk.stats.design.conditional_power import conditional_power, theta_means
+from trialdesk.stats.design.ssr import (
+    SampleSizeRule,
+    cp_min_conventional,
+    next_size,
+    oc_integration,
+    oc_simulation,
+)
+
+SIMS = 200_000
+
+
+def _rpact_x7_design() -> InverseNormalDesign:
+    d = inverse_normal_design(3, information_rates=[0.2, 0.5, 1.0])
+    return InverseNormalDesign(replace(d.boundaries, lower=np.array([-0.5, 0.5, -np.inf])))
+
+
+def test_simulation_with_reestimation_matches_rpact():
+    # rpact, tests/testthat/test-f_simulation_base_means.R ("several configurations", x7):
+    #   getSimulationMeans(design = getDesignInverseNormal(futilityBounds = c(-0.5, 0.5),
+    #       informationRates = c(0.2, 0.5, 1)), groups = 1, thetaH0 = -0.2,
+    #       plannedSubjects = c(18, 45, 90), maxNumberOfIterations = 100, stDev = 3.5,
+    #       alternative = seq(-1.2, -0.2, 0.2), conditionalPower = 0.8,
+    #       minNumberOfSubjectsPerStage = c(NA, 10, 10),
+    #       maxNumberOfSubjectsPerStage = c(NA, 100, 100), directionUpper = FALSE, seed = 99123)
+    #   $effect        -1, -0.8, -0.6, -0.4, -0.2, 0
+    #   $overallReject 0.81, 0.82, 0.59, 0.32, 0.12, 0.03
+    # rpact runs t-tests on simulated data (100 iterations); we draw the z-statistics (normal
+    # approximation), so agreement is within rpact's Monte Carlo error: 3 SE of 100 iterations.
+    design = _rpact_x7_design()
+    rule = SampleSizeRule((18, 27, 45), target=0.8, n_min=10, n_max=100)
+    effects = [-1.0, -0.8, -0.6, -0.4, -0.2, 0.0]
+    rpact = [0.81, 0.82, 0.59, 0.32, 0.12, 0.03]
+    for effect, ref in zip(effects, rpact, strict=True):
+        oc = oc_simulation(design, rule, -effect / 3.5, sims=SIMS)  # one group: delta / sigma
+        se = math.sqrt(max(ref * (1 - ref), 0.03 * 0.97) / 100)
+        assert abs(oc.power - ref) <= 3 * se, (effect, oc.power, ref)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        SampleSizeRule((221, 221)),
+        SampleSizeRule((221, 221), n_min=50, n_max=663),
+        SampleSizeRule((221, 221), n_max=663, promising=(0.3, 0.8)),
+        SampleSizeRule((221, 221), n_max=663, theta=theta_means(2.0, 7.5), target=0.9),
+    ],
+    ids=["fixed", "ssr", "promising-zone", "ssr-planned-effect"],
+)
+@pytest.mark.parametrize("delta", [0.0, 1.4, 2.0])
+def test_integration_agrees_with_simulation(rule, delta):
+    # Two stages, OBF-type spending at half-way; sigma = 7.5 (Mehta and Pocock's example scale).
+    design = inverse_normal_design(2, kind="obf", information_rates=[0.5, 1.0])
+    theta = theta_means(delta, 7.5)
+    exact = oc_integration(design, rule, theta)
+    sim = oc_simulation(design, rule, theta, sims=SIMS)
+    # Per-stage rejection: 4 binomial SE of the simulation.
+    np.testing.assert_array_less(np.abs(exact.reject - sim.reject), 4 * sim.se + 1e-12)
+    # Expected sample size: the stage-2 size lies in [n_min, n_max], so its SD is at most half
+    # the range; SE <= range / 2 / sqrt(SIMS).
+    spread = (rule.n_max or 221) - (rule.n_min or 221) + 221
+    assert abs(exact.expected_n - sim.expected_n) <= 4 * spread / 2 / math.sqrt(SIMS)
+    p = exact.p_increase
+    assert abs(p - sim.p_increase) <= 4 * math.sqrt(max(p * (1 - p), 1e-4) / SIMS)
+
+
+def test_inverse_normal_keeps_alpha_under_any_reestimation():
+    design = inverse_normal_design(2, kind="obf", information_rates=[0.5, 1.0])
+    for rule in [
+        SampleSizeRule((100, 100), n_min=10, n_max=1000),
+        SampleSizeRule((100, 100), n_max=400, promising=(0.2, 0.9), target=0.95),
+    ]:
+        assert oc_integration(design, rule, 0.0).power == pytest.approx(0.025, abs=1e-9)
+
+
+def test_promising_zone_rule():
+    design = inverse_normal_design(2, kind="obf", information_rates=[0.5, 1.0])
+    rule = SampleSizeRule((200, 200), n_max=600, promising=(0.36, 0.8), target=0.8)
+    theta_hat = [z / math.sqrt(200) for z in (0.2, 1.5, 2.5)]
+
+    def cp_obs(z1: float) -> float:
+        return conditional_power(design, [z1], [200], z1 / math.sqrt(200))
+
+    # Unfavourable (CP < 0.36) and favourable (CP >= 0.8) zones keep the planned size.
+    assert cp_obs(0.2) < 0.36 and next_size(design, rule, [0.2]) == 200
+    assert cp_obs(2.5) >= 0.8 and next_size(design, rule, [2.5]) == 200
+    # Promising: grow to reach CP 0.8 at the observed effect, capped at 600.
+    z1 = 1.5
+    assert 0.36 <= cp_obs(z1) < 0.8
+    n2 = next_size(design, rule, [z1])
+    assert 200 < n2 <= 600
+    if n2 < 600:
+        assert conditional_power(design, [z1], [n2], theta_hat[1]) == pytest.approx(0.8)
+    # Just above the lower edge the target is out of reach: the cap applies.
+    z_edge = 1.2
+    while cp_obs(z_edge) < 0.36:
+        z_edge += 0.01
+    assert next_size(design, rule, [z_edge]) == 600
+
+
+def test_cp_min_for_the_conventional_test():
+    # Mehta and Pocock (2011), Stat Med 30:3267-3284, schizophrenia example: 442 patients
+    # planned, interim at 208, the total may grow to 884; the conventional final z-test may be
+    # used when the interim CP lies above CP_min. Chen, DeMets and Lan (2004): CP >= 0.5 always
+    # suffices, so CP_min < 0.5.
+    alpha, n1, n2, n_max = 0.025, 208, 442, 884
+    cp_min = cp_min_conventional(alpha, n1, n2, n_max)
+    assert 0.3 < cp_min < 0.5
+    # The defining property, by direct integration: with the promising zone [CP_min, 0.8) the
+    # conventional (unweighted) final test keeps alpha; with a lower edge it does not.
+    assert _conventional_alpha(cp_min, n1, n2, n_max) <= alpha + 1e-9
+    assert _conventional_alpha(0.1, n1, n2, n_max) > alpha + 1e-5
+
+
+def _conventional_alpha(cp_low: float, n1: float, n2: float, n_max: float) -> float:
+    """Type I error of the conventional final z-test after promising-zone re-estimation."""
+    za = stats.norm.isf(0.025)
+    g = inverse_normal_design(2, information_rates=[n1 / n2, 1.0]).boundaries
+    # No interim efficacy stop, final bound z_alpha: the weighted test is the fixed-sample test.
+    design = InverseNormalDesign(replace(g, upper=np.array([40.0, za])))
+    rule = SampleSizeRule((n1, n2 - n1), n_max=n_max - n1, promising=(cp_low, 0.8))
+
+    def integrand(z1: float) -> float:
+        m = next_size(design, rule, [z1])
+        limit = (za * math.sqrt(n1 + m) - math.sqrt(n1) * z1) / math.sqrt(m)
+        return stats.norm.pdf(z1) * stats.norm.sf(limit)
+
+    value, _ = integrate.quad(integrand, -10, 10, limit=400, points=np.linspace(0, 3, 61))
+    return float(value)
+
+
+def test_rule_rejects_bad_input():
+    with pytest.raises(ValueError):
+        SampleSizeRule((100, 100), target=1.2)
+    with pytest.raises(ValueError):
+        SampleSizeRule((100, 100), promising=(0.8, 0.3))
+    with pytest.raises(ValueError):
+        SampleSizeRule((100, 100), n_min=300, n_max=200)
+    with pytest.raises(ValueError):
+        oc_integration(inverse_normal_design(3), SampleSizeRule((1, 1, 1)), 0.1)
