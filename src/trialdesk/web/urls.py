@@ -1,6 +1,8 @@
 """URL configuration: pages, the JSON API under /api/v1/, and the public registry."""
 
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from trialdesk.web.api.router import api
 
@@ -17,11 +19,15 @@ urlpatterns = [
     path("dsmb/", include("trialdesk.web.dsmb.urls")),
     path("monitoring/", include("trialdesk.web.monitoring.urls")),
     path("deviations/", include("trialdesk.web.deviations.urls")),
+    # browsers ask for /favicon.ico whatever a page links (templates/base.html links the SVG)
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True,
+                                             http_method_names=["get", "head"])),
 ]
 
 # Django's error answers: the API's JSON error shape under /api/ (a URL no operation matches, a
-# body too large to read, a failure outside an operation), Django's own pages elsewhere.
-handler400 = "trialdesk.web.api.errors.bad_request_view"
-handler403 = "trialdesk.web.api.errors.permission_denied_view"
-handler404 = "trialdesk.web.api.errors.page_not_found_view"
+# body too large to read, a failure outside an operation), elsewhere the site's own pages
+# (templates/400.html ... 500.html: in the layout and the user's language, with a way back).
+handler400 = "trialdesk.web.error_pages.bad_request"
+handler403 = "trialdesk.web.error_pages.permission_denied"
+handler404 = "trialdesk.web.error_pages.page_not_found"
 handler500 = "trialdesk.web.api.errors.server_error_view"
