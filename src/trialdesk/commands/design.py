@@ -782,3 +782,9 @@ def predictive(
     else:
         click.echo(f"posterior P(p {'>' if direction == 'greater' else '<'} {p0:g}) = {post:.4f}")
         click.echo(f"predictive probability of success at n = {n_max}: {pp:.4f}")
+
+
+# `design adaptive` lives in its own module (issue 23); importing it costs only click.
+from .design_adaptive import adaptive  # noqa: E402
+
+command.add_command(adaptive)
