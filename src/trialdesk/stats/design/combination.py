@@ -14,8 +14,8 @@ later stages after looking at earlier ones (Bauer and Köhne 1994; Lehmacher and
   critical values are found here from the exact null distribution of the product (uniform
   p-values), by closed forms in the inner variable and one adaptive quadrature in ``p_1``. Methods
   as in rpact's ``getDesignFisher``: ``equalAlpha`` (every stage level equal), ``fullAlpha`` (the
-  last stage level is alpha) and ``userDefinedAlpha`` (cumulative alpha spent given; for two
-  stages with ``alpha_1`` spent at stage one this is Bauer and Köhne's
+  last stage level is alpha, the earlier ones equal) and ``userDefinedAlpha`` (cumulative alpha
+  spent given; for two stages with ``alpha_1`` spent at stage one this is Bauer and Köhne's
   ``alpha_1 + c_2 (ln alpha0 - ln alpha_1) = alpha``). Futility is binding in the computation.
 
 "Stage level" is ``P(prod_{i<=k} p_i^{w_i} <= c_k)`` under H0 ignoring the other stages: the
@@ -25,6 +25,7 @@ p-value threshold that the stage-k combination alone would have (rpact's ``stage
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,7 +209,11 @@ def _two_uniform_tail(c: float, w2: float, w3: float, hi2: float) -> float:
 
 def _quad(f: Any, a: float, b: float, points: list[float]) -> float:
     pts = [p for p in points if a < p < b]
-    value, _ = integrate.quad(f, a, b, points=pts or None, **_QUAD)
+    with warnings.catch_warnings():
+        # For tiny critical values quad reports round-off against the 1e-14 absolute target;
+        # the result is still good to ~1e-9 relative (rpact's published values, Monte Carlo).
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        value, _ = integrate.quad(f, a, b, points=pts or None, **_QUAD)
     return float(value)
 
 
@@ -230,7 +235,7 @@ def _fisher_reject_probs(
             a02 = alpha0[1]
             if v_lo >= a02:
                 return 0.0
-            # Reject at stage 3: p_3^{w3} <= c3 / (p_1 p_2^{w2}), below 1 as c3 < c2 < p_1 v^w2.
+            # Reject at stage 3: p_3^{w3} <= c3 / (p_1 p_2^{w2}) (the closed form caps it at 1).
             return _two_uniform_tail(c3 / p1, w2, w3, a02) - _two_uniform_tail(
                 c3 / p1, w2, w3, v_lo
             )
@@ -248,6 +253,7 @@ class FisherDesign:
     alpha0: NDArray[np.float64]  # futility: stop when p_k > alpha0_k (1 = no futility stop)
     alpha: float
     method: str
+    non_stochastic_curtailment: bool = False
 
     @property
     def k(self) -> int:
@@ -296,6 +302,7 @@ class FisherDesign:
             "alpha0": self.alpha0.tolist(),
             "stage_levels": self.stage_levels().tolist(),
             "alpha_spent": self.alpha_spent().tolist(),
+            "non_stochastic_curtailment": self.non_stochastic_curtailment,
         }
 
 
@@ -339,6 +346,7 @@ def fisher_design(
     def total(c: NDArray[np.float64]) -> float:
         return float(_fisher_reject_probs(c, a0_full, w).sum())
 
+    curtailed = False
     if method == "equalAlpha":
         # One stage level for all stages, chosen so that the total rejection probability is alpha.
         def excess(level: float) -> float:
@@ -348,19 +356,29 @@ def fisher_design(
         level = float(optimize.brentq(excess, alpha * 1e-6, alpha, xtol=1e-15, rtol=1e-13))
         c = np.array([_c_for_level(level, w[: i + 1]) for i in range(k)])
     elif method == "fullAlpha":
-        # The last stage alone has level alpha; the earlier critical values share one value
-        # c >= c_K (smaller would reject nothing more: the products only decrease), found so the
-        # total is alpha; where even c = c_K uses no more than alpha, c = c_K.
+        # rpact's rule: the last stage alone has level alpha; the earlier stages share one stage
+        # level alpha_1, chosen so that the total is alpha. Where no alpha_1 > 0 does so with
+        # non-increasing critical values (rpact refuses increasing ones), every critical value
+        # becomes c_K ("non-stochastic curtailment": an early rejection then implies the final
+        # one, as the weighted products only decrease), as rpact does.
         c_last = _c_for_level(alpha, w)
 
-        def excess_full(ci: float) -> float:
-            return total(np.array([ci] * (k - 1) + [c_last])) - alpha
+        def with_level(a1: float) -> NDArray[np.float64]:
+            return np.array([_c_for_level(a1, w[: i + 1]) for i in range(k - 1)] + [c_last])
 
-        if excess_full(c_last) >= 0:
-            ci = c_last
+        lo_a, hi_a = 1e-13, alpha
+        f_lo, f_hi = total(with_level(lo_a)) - alpha, total(with_level(hi_a)) - alpha
+        if f_lo >= 0:
+            a1 = 0.0
+        elif f_hi <= 0:
+            a1 = alpha
         else:
-            ci = float(optimize.brentq(excess_full, c_last, alpha, xtol=1e-300, rtol=1e-13))
-        c = np.array([ci] * (k - 1) + [c_last])
+            a1 = float(optimize.brentq(lambda a: total(with_level(a)) - alpha, lo_a, hi_a,
+                                       xtol=1e-15, rtol=1e-13))
+        c = with_level(a1) if a1 >= 1e-10 else np.zeros(k)
+        if a1 < 1e-10 or np.any(np.diff(c) > 0):
+            c = np.full(k, c_last)
+            curtailed = True
     else:
         if user_alpha_spending is None:
             raise ValueError("userDefinedAlpha needs user_alpha_spending")
@@ -383,5 +401,6 @@ def fisher_design(
 
             c[j] = float(optimize.brentq(excess_j, 1e-300, c[j - 1], xtol=1e-300, rtol=1e-13))
     return FisherDesign(
-        information_rates=t, critical_values=c, alpha0=a0, alpha=alpha, method=method
+        information_rates=t, critical_values=c, alpha0=a0, alpha=alpha, method=method,
+        non_stochastic_curtailment=curtailed,
     )
