@@ -45,6 +45,10 @@ POST_PAGES = {
     "/monitoring/", "/monitoring/records/1/1/", "/monitoring/visits/1/",
     "/monitoring/visits/1/findings/", "/monitoring/visits/1/action-items/",
     "/monitoring/action-items/1/",
+    # consent's later events (issue 17)
+    "/participants/{code}/consent/capacity-regained/",
+    "/participants/{code}/consent/confirmation/", "/participants/{code}/consent/refusal/",
+    "/participants/{code}/consent/withdrawal/",
 }
 # signing with a wrong (here: empty) password is audited, so that guessing is throttled
 AUDITED_REFUSALS = {"signature_password_failed"}

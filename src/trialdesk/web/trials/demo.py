@@ -6,7 +6,6 @@ exercises the real paths. About a quarter of the synthetic patients are not elig
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import random
@@ -121,8 +120,8 @@ def enroll_demo_participants(count: int, seed: int = 20200113) -> dict[str, int]
         if not participant.eligible:
             continue
         counts["eligible"] += 1
-        consent_date = clock.today() - dt.timedelta(days=rng.randint(0, 3))
-        actions.do_consent(actor, participant, form_version="1.0", consent_date=consent_date)
+        # signed the day of the screening: a consent is not dated before it (issue 17)
+        actions.do_consent(actor, participant, form_version="1.0", consent_date=clock.today())
         try:
             actions.do_randomize(actor, participant, idempotency_key=f"demo-{participant.code}")
         except Conflict:

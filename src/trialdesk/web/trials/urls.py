@@ -10,8 +10,9 @@ urlpatterns = [
     path("screen/check/", views.screen_check, name="screen_check"),
     path("participants/<str:code>/", views.participant_detail, name="participant"),
     path("participants/<str:code>/consent/", views_consent.consent_page, name="consent"),
-    path("participants/<str:code>/consent/<str:kind>/", views_consent.consent_event,
-         name="consent_event"),
+    *(path(f"participants/<str:code>/consent/{kind}/", views_consent.consent_event,
+           {"kind": kind}, name=f"consent_{kind.replace('-', '_')}")
+      for kind in views_consent.EVENT_KINDS),
     path("participants/<str:code>/randomize/", views.randomize, name="randomize"),
     path("participants/<str:code>/unblind/", views.unblind, name="unblind"),
     path("pharmacy/", views.pharmacy, name="pharmacy"),

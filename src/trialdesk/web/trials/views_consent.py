@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from trialdesk.web.core.actor import Actor
-from trialdesk.web.core.errors import Conflict, DatabaseLocked, Forbidden, InvalidInput, NotFound
+from trialdesk.web.core.errors import Conflict, DatabaseLocked, Forbidden, InvalidInput
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import READ_PARTICIPANTS
 from trialdesk.web.core.uploads import uploads_too_large
@@ -35,6 +35,7 @@ EVENT_ACTIONS = {
     "confirmation": actions.do_confirm_consent,
     "refusal": actions.do_refuse_consent,
 }
+EVENT_KINDS = (*EVENT_ACTIONS, "withdrawal")  # one page each (urls.py)
 
 
 def record_consent(request: HttpRequest, actor: Actor, participant: Participant,
@@ -78,8 +79,8 @@ def _labelled(history: dict[str, Any]) -> dict[str, Any]:
     return history
 
 
+@require_GET  # outermost: a POST is 405 for every role, not 403 for some
 @page(READ_PARTICIPANTS)
-@require_GET
 def consent_page(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     """The participant's consent history, and the forms of the later events."""
     participant = access.access_participant_by_code(actor, code)
@@ -92,13 +93,11 @@ def consent_page(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     })
 
 
-@page("enroll")
 @require_POST
+@page("enroll")
 def consent_event(request: HttpRequest, actor: Actor, code: str, kind: str) -> HttpResponse:
     """Record a later consent event (capacity regained, confirmation, refusal, withdrawal)."""
     participant = access.access_participant_by_code(actor, code)
-    if kind not in (*EVENT_ACTIONS, "withdrawal"):
-        raise NotFound(f"no consent event {kind}")
     form = WithdrawalForm(request.POST) if kind == "withdrawal" else EventForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
