@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trialdesk.web.design import views
+from trialdesk.web.design import adaptive, views
 
 app_name = "design"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("sample-size/<str:kind>/", views.sample_size, name="sample-size"),
     path("boundaries/", views.boundaries, name="boundaries"),
+    path("adaptive/", adaptive.adaptive_page, name="adaptive"),
     path("report/", views.report, name="report"),
     path("simulate/", views.simulate, name="simulate"),
     path("simulate/<str:job_id>/", views.simulation, name="simulation"),
