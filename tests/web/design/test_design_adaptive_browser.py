@@ -1,0 +1,57 @@
+"""The adaptive-design page in Chromium, in English and Spanish: the form computes, the plot is
+drawn, and axe-core finds no serious or critical violation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from login import signed_in_client_without_login_signal
+from playwright.sync_api import sync_playwright
+from trial_factory import make_trial_wide_users_without_audit
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def serious(page) -> list[str]:
+    results = Axe().run(page)
+    return [f"{v['impact']}: {v['id']}: {v['help']} ({len(v['nodes'])} node(s))"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.browser
+def test_adaptive_page_computes_and_is_axe_clean(live_server, test_output_dir: Path,
+                                                 monkeypatch) -> None:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    user = make_trial_wide_users_without_audit(["analyst"])["analyst"]
+    session = signed_in_client_without_login_signal(user).cookies[
+        settings.SESSION_COOKIE_NAME].value
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for language, button, heading in (("en", "Compute", "At the interim"),
+                                              ("es", "Calcular", "En el análisis intermedio")):
+                context = browser.new_context(viewport={"width": 1200, "height": 900},
+                                              locale=language)
+                context.add_cookies([
+                    {"name": settings.SESSION_COOKIE_NAME, "value": session,
+                     "url": live_server.url},
+                    {"name": settings.LANGUAGE_COOKIE_NAME, "value": language,
+                     "url": live_server.url}])
+                page = context.new_page()
+                page.goto(f"{live_server.url}/design/adaptive/")
+                page.locator("#id_interim_z").fill("1.3")
+                page.get_by_role("button", name=button).click()
+                page.wait_for_load_state()
+                assert page.get_by_role("heading", name=heading).count() == 1
+                assert page.locator("td.critical").count() == 2
+                assert page.locator("figure svg").count() == 1
+                page.screenshot(path=str(test_output_dir / f"adaptive-{language}.png"),
+                                full_page=True)
+                assert serious(page) == []
+                context.close()
+        finally:
+            browser.close()
