@@ -81,6 +81,7 @@ def test_page_speaks_spanish(users):
     html = signed_in_client(users["analyst"], "es").get(PATH, QUERY).content.decode()
     assert "Diseños adaptativos" in html
     assert "Potencia condicional, efecto previsto" in html
+    assert _figure(html, "decision") == "continuar"
     cells = re.findall(r'<td class="critical">([^<]+)</td>', html)
     assert all("," in c for c in cells)  # Spanish decimal comma
 

@@ -29,6 +29,9 @@ from trialdesk.web.design.plots import _svg
 
 TESTS = [("inverse-normal", _lazy("Inverse normal")), ("fisher", _lazy("Fisher"))]
 STAGES = [("2", "2"), ("3", "3")]
+DECISIONS = {"reject": _lazy("reject the null hypothesis"), "continue": _lazy("continue"),
+             "futility": _lazy("stop for futility"),
+             "accept": _lazy("do not reject the null hypothesis")}
 
 
 class AdaptiveForm(forms.Form):
@@ -135,7 +138,7 @@ def _compute(data: dict[str, Any]) -> dict[str, Any]:
     if z is not None:
         remaining = n[len(z):]
         out["interim"] = {
-            "decision": design.decision(z),
+            "decision": DECISIONS[design.decision(z)],
             "combination_z": float(design.combination_z(z)[-1]),
             "cp_observed": conditional_power.conditional_power_observed(design, z, n, remaining),
             "cp_planned": conditional_power.conditional_power(design, z, remaining, theta),
