@@ -5,6 +5,7 @@ Once in English and once in Spanish. Screenshots go to the test output folder.""
 from __future__ import annotations
 
 import pytest
+from browser import LAUNCH
 from enrollment import CONSENT
 from live_server import demo_users, running, setup_demo
 from login import sign_in_browser
@@ -13,7 +14,6 @@ from playwright.sync_api import expect, sync_playwright
 from trialdesk.blinding import arm_revealing_texts
 from trialdesk.protocol import load_protocol
 
-CHROMIUM = "/usr/bin/chromium"
 TEXTS = {
     "en": {"eligible": "Eligible", "randomize": "Randomize now", "dispense": "Record dispensing"},
     "es": {"eligible": "Elegible", "randomize": "Aleatorizar ahora",
@@ -46,9 +46,7 @@ def test_investigator_sees_kit_code_not_arm_and_pharmacist_sees_arm(server, lang
     arm_labels = {arm.code: arm.label.text(language) for arm in load_protocol().design.arms}
     hidden = arm_revealing_texts(load_protocol(), ["en", "es"])
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = playwright.chromium.launch(**LAUNCH)
         try:
             context = browser.new_context(locale=language,
                                           extra_http_headers={"Accept-Language": language})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from browser import LAUNCH
 from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
@@ -17,8 +18,6 @@ from login import sign_in_browser
 
 pytestmark = pytest.mark.browser
 
-LAUNCH = {"executable_path": "/usr/bin/chromium",
-          "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]}
 
 
 def _randomized_participant(url: str, investigator: dict) -> str:

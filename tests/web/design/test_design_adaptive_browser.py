@@ -6,20 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+from browser import LAUNCH, serious
 from django.conf import settings
 from login import signed_in_client_without_login_signal
 from playwright.sync_api import sync_playwright
 from trial_factory import make_trial_wide_users_without_audit
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def serious(page) -> list[str]:
-    results = Axe().run(page)
-    return [f"{v['impact']}: {v['id']}: {v['help']} ({len(v['nodes'])} node(s))"
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.browser
@@ -30,7 +21,7 @@ def test_adaptive_page_computes_and_is_axe_clean(live_server, test_output_dir: P
     session = signed_in_client_without_login_signal(user).cookies[
         settings.SESSION_COOKIE_NAME].value
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(**LAUNCH)
         try:
             for language, button, heading in (("en", "Compute", "At the interim"),
                                               ("es", "Calcular", "En el análisis intermedio")):

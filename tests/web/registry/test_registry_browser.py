@@ -6,23 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+from browser import LAUNCH, serious
 from playwright.sync_api import sync_playwright
 from registry_seed_page import collapse, seed_facts
 
 from trialdesk.protocol import load_protocol
 from trialdesk.web.registry.models import Study
 from trialdesk.web.registry.store import seed_registry
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def serious(page) -> list[str]:
-    """Return axe-core's serious and critical violations on the page, one line each."""
-    results = Axe().run(page)
-    return [f"{v['impact']}: {v['id']}: {v['help']} ({len(v['nodes'])} node(s))"
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.browser
@@ -35,7 +25,7 @@ def test_record_and_search_pages_in_chromium(live_server, test_output_dir: Path,
         seed_registry(load_protocol())  # an earlier transactional test flushed the seed
     expected = seed_facts(test_data).expected_texts()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(**LAUNCH)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900},
                                     java_script_enabled=True)
