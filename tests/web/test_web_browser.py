@@ -66,7 +66,7 @@ def test_investigator_sees_kit_code_not_arm_and_pharmacist_sees_arm(server, lang
             with page.expect_navigation():
                 page.click("#screening-form button[type=submit]")
             page.fill("#id_consent_date", CONSENT["consent_date"])
-            page.fill("#id_form_version", "1.0")
+            page.select_option("#id_form_version", CONSENT["form_version"])
             page.click("main form button[type=submit]")
             page.click("#randomize-link")
             page.check("#id_confirm")
