@@ -305,15 +305,27 @@ def _reopen_query(s: Scenarios) -> WriteRequest:
                         reason="the print-out disagrees")
 
 
+def _source_verified(s: Scenarios, code: str) -> str:
+    """The form's source data verified by the monitor: the random SDV sample may include it, and
+    an unverified planned record holds up its lock."""
+    from trialdesk.web.capture.models import FormInstance
+
+    form = FormInstance.objects.get(participant__code=code, visit="day0", form="respiratory",
+                                    seq=1)
+    s.api("monitor").ok("POST", f"/api/v1/monitoring/records/form/{form.pk}/verification",
+                        {"visit": _monitoring_visit(s), "status": "verified"})
+    return code
+
+
 def _lock(s: Scenarios) -> WriteRequest:
-    code = s.signed_form()  # nothing outstanding on it
+    code = _source_verified(s, s.signed_form())  # nothing outstanding on it
     return WriteRequest("data_manager", "POST", "/api/v1/locks",
                         {"scope": "form", "participant": code, "visit": "day0",
                          "form": "respiratory", "reason": "cleaned"}, ("lock",), reason="cleaned")
 
 
 def _unlock(s: Scenarios) -> WriteRequest:
-    code = s.signed_form()
+    code = _source_verified(s, s.signed_form())
     lock = s.api("data_manager").ok("POST", "/api/v1/locks",
                                     {"scope": "form", "participant": code, "visit": "day0",
                                      "form": "respiratory"})
