@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "trialdesk.web.dsmb",
     "trialdesk.web.monitoring",
     "trialdesk.web.deviations",
+    "trialdesk.web.amendments",
 ]
 
 MIDDLEWARE = [

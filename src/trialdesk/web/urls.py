@@ -19,6 +19,7 @@ urlpatterns = [
     path("dsmb/", include("trialdesk.web.dsmb.urls")),
     path("monitoring/", include("trialdesk.web.monitoring.urls")),
     path("deviations/", include("trialdesk.web.deviations.urls")),
+    path("amendments/", include("trialdesk.web.amendments.urls")),
     # browsers ask for /favicon.ico whatever a page links (templates/base.html links the SVG)
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True,
                                              http_method_names=["get", "head"])),
