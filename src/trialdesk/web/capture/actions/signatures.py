@@ -15,13 +15,14 @@ import datetime as dt
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from trialdesk.web.capture.models import COMPLETE, FormInstance, Signature
+from trialdesk.web.capture.models import COMPLETE, FormInstance, Lock, Signature
 from trialdesk.web.capture.state import refuse_if_locked
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
-from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
+from trialdesk.web.core.locks import refuse_if_database_locked
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials.models import Participant
 
@@ -70,7 +71,8 @@ def _check_password(actor: Actor, password: str, target: str) -> None:
         raise InvalidInput("password", "does not match the signer's password")
 
 
-def _sign(actor: Actor, instance: FormInstance, language: str) -> Signature:
+def _sign(actor: Actor, instance: FormInstance, language: str,
+          meaning: str | None = None) -> Signature:
     if instance.status != COMPLETE:
         raise Conflict("not_complete", f"{instance.key} must be complete before it is signed")
     if instance.signed:
@@ -78,7 +80,8 @@ def _sign(actor: Actor, instance: FormInstance, language: str) -> Signature:
     now = clock.now()
     signature = Signature.objects.create(
         form_instance=instance, signed_by=actor.user, signed_at=now,
-        meaning=signature_meaning(language), language=language, form_version=instance.version,
+        meaning=meaning or signature_meaning(language), language=language,
+        form_version=instance.version,
     )
     instance.signed = True
     instance.save(update_fields=["signed"])
@@ -142,14 +145,15 @@ def do_sign_visits(
     entry of the password; each form still gets its own signature and audit record. If any visit
     cannot be signed (a form incomplete or locked), nothing is signed and the error names it.
     """
+    meaning = signature_meaning(language)
     signatures: list[Signature] = []
     for participant, visit_code, form_codes in visits:
-        signatures += _sign_visit(actor, participant, visit_code, form_codes, language)
+        signatures += _sign_visit(actor, participant, visit_code, form_codes, language, meaning)
     return signatures
 
 
 def _sign_visit(actor: Actor, participant: Participant, visit_code: str, form_codes: list[str],
-                language: str) -> list[Signature]:
+                language: str, meaning: str | None = None) -> list[Signature]:
     refuse_if_locked(participant)
     instances = {
         i.form: i for i in FormInstance.objects.select_for_update().filter(
@@ -166,5 +170,51 @@ def _sign_visit(actor: Actor, participant: Participant, visit_code: str, form_co
         if instance.locked:
             raise Conflict("form_locked", f"the form {instance.key} is locked")
         if not instance.signed:
-            signatures.append(_sign(actor, instance, language))
+            signatures.append(_sign(actor, instance, language, meaning))
     return signatures
+
+
+def _check_entries_password(actor: Actor, instances: list[FormInstance], *, password: str,
+                            **_: object) -> None:
+    if not instances:
+        raise InvalidInput("forms", "name at least one form entry to sign")
+    _check_password(actor, password, ", ".join(i.key for i in instances[:8])[:150])
+
+
+@action("sign_forms", before=_check_entries_password)
+def do_sign_forms(
+    actor: Actor, instances: list[FormInstance], *, password: str, language: str = "en",
+) -> list[Signature]:
+    """Sign several form entries with one password entry, all or none (the signing session).
+
+    21 CFR 11.200(a)(1)(i), as :func:`do_sign_visits`: one entry of the password for the series,
+    each form its own signature and audit record. Any form, a repeating form's later entries
+    included. If one entry cannot be signed (incomplete, locked, or its participant's data
+    locked), nothing is signed and the error names it; entries already signed stay as they are.
+    """
+    wanted = list(dict.fromkeys(instance.pk for instance in instances))
+    rows = FormInstance.objects.select_for_update().select_related("participant").in_bulk(wanted)
+    if len(rows) < len(wanted):
+        raise NotFound("no such form entry")
+    ordered = [rows[pk] for pk in wanted]
+    refuse_if_database_locked()
+    locked_participants = set(Lock.objects.filter(
+        scope=Lock.PARTICIPANT, participant_id__in={row.participant_id for row in ordered},
+        unlocked_at__isnull=True).values_list("participant__code", flat=True))
+    if locked_participants:
+        raise Conflict("participant_locked", "the data of these participants are locked: "
+                       + _named(sorted(locked_participants)))
+    incomplete = [row.key for row in ordered if row.status != COMPLETE]
+    if incomplete:
+        raise Conflict("not_complete", "complete these forms before signing them: "
+                       + _named(incomplete))
+    locked = [row.key for row in ordered if row.locked]
+    if locked:
+        raise Conflict("form_locked", "these forms are locked: " + _named(locked))
+    meaning = signature_meaning(language)
+    return [_sign(actor, row, language, meaning) for row in ordered if not row.signed]
+
+
+def _named(keys: list[str], shown: int = 20) -> str:
+    more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
+    return ", ".join(keys[:shown]) + more
