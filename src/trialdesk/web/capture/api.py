@@ -153,16 +153,31 @@ def sign_visit(request: HttpRequest, code: str, visit: str, body: SignIn) -> Sta
 @router.post("/signatures", response={201: dict})
 @endpoint("sign_forms")
 def sign_visits(request: HttpRequest, body: SignVisitsIn) -> Status:
-    """The investigator signs several visits with one password entry: all of them, or none."""
+    """The investigator signs several visits and form entries with one password entry: all of
+    them, or none."""
     actor = request_actor(request)
+    if not body.visits and not body.forms:
+        raise InvalidInput("visits", "name at least one visit or form entry to sign")
     visits = []
     for ref in body.visits:
         participant, visit_def = access_visit(actor, ref.participant, ref.visit)
         visits.append((participant, visit_def.code, list(visit_def.forms)))
-    signatures = actions.do_sign_visits(actor, visits, password=body.password,
-                                        language=_lang(request))
+    entries = []
+    for entry in body.forms:
+        slot = access_form_slot(actor, entry.participant, entry.visit, entry.form, entry.seq)
+        if slot.instance is None:
+            raise NotFound(f"nothing entered on {slot.key}")
+        entries.append(slot.instance)
+    language = _lang(request)
+    if entries:
+        signatures = actions.do_sign_forms(actor, entries, visits=visits,
+                                           password=body.password, language=language)
+    else:
+        signatures = actions.do_sign_visits(actor, visits, password=body.password,
+                                            language=language)
     return Status(201, {"visits": [f"{p.code}/{v}" for p, v, _ in visits],
-                        "signed": len(signatures), "meaning": signature_meaning(_lang(request))})
+                        "forms": [entry.key for entry in entries],
+                        "signed": len(signatures), "meaning": signature_meaning(language)})
 
 
 @router.post("/participants/{code}/visits/{visit}/not-done", response={201: dict})

@@ -29,9 +29,19 @@ class VisitRef(Strict):
     visit: str = Field(min_length=1, max_length=40)
 
 
+class FormRef(Strict):
+    participant: str = Field(min_length=1, max_length=40)
+    visit: str = Field(min_length=1, max_length=40)
+    form: str = Field(min_length=1, max_length=40)
+    seq: int = Field(default=1, ge=1)
+
+
 class SignVisitsIn(Strict):
+    """The signing session: whole visits, single form entries (a repeating form's), or both."""
+
     password: str = Field(min_length=1, max_length=200)
-    visits: list[VisitRef] = Field(min_length=1, max_length=500)
+    visits: list[VisitRef] = Field(default_factory=list, max_length=500)
+    forms: list[FormRef] = Field(default_factory=list, max_length=2000)
 
 
 class ReasonIn(Strict):
