@@ -14,6 +14,7 @@ from trialdesk.protocol.design import Design, MaskedRole, StratumLevel
 from trialdesk.protocol.deviations import DeviationRules
 from trialdesk.protocol.expressions import Expression
 from trialdesk.protocol.monitoring import Monitoring
+from trialdesk.protocol.product import ProductRules
 from trialdesk.protocol.registry import Registry
 from trialdesk.protocol.safety_monitoring import SafetyMonitoring
 from trialdesk.protocol.text import LocalizedText
@@ -134,6 +135,8 @@ class Protocol(StrictModel):
     deviations: DeviationRules | None = None
     # consent document versions per site, LAR and witness rules, refusal's data rule (issue 17)
     consent: ConsentRules | None = None
+    # the cell product: release tests, dose, temperatures, expiry, resupply (issue 18); optional
+    product: ProductRules | None = None
 
     @model_validator(mode="after")
     def _consent_names_sites_and_forms(self) -> Protocol:
