@@ -19,6 +19,8 @@ urlpatterns = [
     path("dsmb/", include("trialdesk.web.dsmb.urls")),
     path("monitoring/", include("trialdesk.web.monitoring.urls")),
     path("deviations/", include("trialdesk.web.deviations.urls")),
+    # the REDCap wire protocol (issue 22): token in the form body, so no session and no CSRF
+    path("redcap/", include("trialdesk.web.redcap.urls")),
     path("amendments/", include("trialdesk.web.amendments.urls")),
     # browsers ask for /favicon.ico whatever a page links (templates/base.html links the SVG)
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True,
