@@ -1,4 +1,4 @@
-"""`trialdesk protocol check|show`."""
+"""`trialdesk protocol check|show|diff`."""
 
 from __future__ import annotations
 
@@ -69,3 +69,24 @@ def show(path: Path | None, confidential: Path | None, language: str) -> None:
         click.echo(str(error), err=True)
         sys.exit(1)
     click.echo(summarize(protocol, language))
+
+
+@command.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--language", default="en", show_default=True, help="Language of the texts shown.")
+def diff(old: Path, new: Path, language: str) -> None:
+    """Print what changes from protocol OLD to NEW, grouped by kind (an amendment's diff).
+
+    Offline: reads the two files only. Block sizes and other confidential values show as
+    "confidential", never their values.
+    """
+    from trialdesk.protocol import ProtocolError, load_protocol
+    from trialdesk.protocol.amendment import diff_protocols, render_diff
+
+    try:
+        protocols = [load_protocol(path) for path in (old, new)]
+    except ProtocolError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(render_diff(diff_protocols(*protocols), language))

@@ -216,8 +216,9 @@ def _category(keys: tuple[str, ...], old: Any, new: Any) -> str:
         if attribute in ("range", "soft_range"):
             return "range_changed"
         return "choices_changed" if attribute == "choices" else "field_changed"
-    if head == "forms" and depth >= 3 and keys[2] == "checks":
-        return "field_changed"  # a cross-field check is a rule on the form's fields
+    if head == "forms" and depth >= 3:
+        # a form's checks, title, repetition or permission: what its fields' data are held to
+        return "field_changed"
     if head == "visits":
         return f"visit_{added_or_removed}" if depth == 2 and added_or_removed else "visit_changed"
     if head in ("eligibility", "consent"):
