@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trialdesk.protocol import Protocol
 from trialdesk.protocol.capture import Form, Visit
+from trialdesk.web.amendments.versions import FIRST, protocol_version, version_in_force
 from trialdesk.web.capture.models import FormInstance, Lock, Query
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import NotFound
@@ -29,52 +31,72 @@ class FormSlot:
     form: Form
     seq: int
     instance: FormInstance | None
+    # the protocol version the form's definition comes from: the instance's own once it is
+    # saved, the site's version in force for a form not begun (issue 17)
+    protocol_version: int = FIRST
 
     @property
     def key(self) -> str:
         return f"{self.participant.code}/{self.visit_code}/{self.form.code}/{self.seq}"
 
 
-def protocol_visit(code: str) -> Visit | None:
-    """Return the protocol's visit with this code, or None."""
-    return next((visit for visit in get_protocol().visits if visit.code == code), None)
+def protocol_visit(code: str, protocol: Protocol | None = None) -> Visit | None:
+    """Return the visit with this code of ``protocol`` (default: the running one), or None."""
+    protocol = protocol or get_protocol()
+    return next((visit for visit in protocol.visits if visit.code == code), None)
 
 
-def protocol_form(code: str) -> Form | None:
-    """Return the protocol's form with this code, or None."""
-    return next((form for form in get_protocol().forms if form.code == code), None)
+def protocol_form(code: str, protocol: Protocol | None = None) -> Form | None:
+    """Return the form with this code of ``protocol`` (default: the running one), or None."""
+    protocol = protocol or get_protocol()
+    return next((form for form in protocol.forms if form.code == code), None)
 
 
-def form_allowed_in_visit(form: Form, visit_code: str) -> bool:
-    """Return True if the protocol collects ``form`` at ``visit_code``."""
+def instance_form(instance: FormInstance) -> Form | None:
+    """Return a saved form's definition as of the protocol version it was captured under."""
+    return protocol_form(instance.form, protocol_version(instance.protocol_version))
+
+
+def form_allowed_in_visit(form: Form, visit_code: str, protocol: Protocol | None = None) -> bool:
+    """Return True if ``protocol`` (default: the running one) collects ``form`` at the visit."""
     if visit_code == LOG_VISIT:
         return form.repeating
-    visit = protocol_visit(visit_code)
+    visit = protocol_visit(visit_code, protocol)
     return visit is not None and form.code in visit.forms
 
 
 def access_form_slot(
     actor: Actor, participant_code: str, visit_code: str, form_code: str, seq: int = 1
 ) -> FormSlot:
-    """Return the form slot if the actor may read the participant and the protocol has it."""
+    """Return the form slot if the actor may read the participant and the protocol has it.
+
+    A saved form keeps the definition of the protocol version it was captured under (a form or
+    field an amendment removed stays readable); a form not begun takes the definition in force
+    at the participant's site.
+    """
     participant = access_participant_by_code(actor, participant_code)
-    form = protocol_form(form_code)
-    if form is None or not form_allowed_in_visit(form, visit_code):
+    # at most one row (a unique key): no ordering, no join; the participant is the one in hand
+    instance = next(iter(FormInstance.objects.filter(
+        participant=participant, visit=visit_code, form=form_code, seq=seq)[:1]), None) \
+        if seq >= 1 else None
+    number = instance.protocol_version if instance is not None else version_in_force(
+        participant.site.code)
+    protocol = protocol_version(number)
+    form = protocol_form(form_code, protocol)
+    if form is None or not form_allowed_in_visit(form, visit_code, protocol):
         raise NotFound(f"no form {form_code} at visit {visit_code}")
     if seq < 1 or (seq > 1 and not form.repeating):
         raise NotFound(f"no form {form_code} number {seq}")
-    # at most one row (a unique key): no ordering, no join; the participant is the one in hand
-    instance = next(iter(FormInstance.objects.filter(
-        participant=participant, visit=visit_code, form=form_code, seq=seq)[:1]), None)
     if instance is not None:
         instance.participant = participant
-    return FormSlot(participant, visit_code, form, seq, instance)
+    return FormSlot(participant, visit_code, form, seq, instance, number)
 
 
 def access_visit(actor: Actor, participant_code: str, visit_code: str) -> tuple[Participant, Visit]:
-    """Return the participant and the protocol's visit, if the actor may read them."""
+    """Return the participant and the visit of the version in force at the participant's site,
+    if the actor may read them."""
     participant = access_participant_by_code(actor, participant_code)
-    visit = protocol_visit(visit_code)
+    visit = protocol_visit(visit_code, protocol_version(version_in_force(participant.site.code)))
     if visit is None:
         raise NotFound(f"no visit {visit_code}")
     return participant, visit

@@ -34,6 +34,9 @@ class FormInstance(models.Model):
     confirmed = models.JSONField(default=dict)
     warnings = models.JSONField(default=list)
     version = models.PositiveIntegerField(default=1)
+    # the protocol version (amendments.ProtocolVersion.number) the form was captured under: its
+    # definition is read, validated and exported with that version's (issue 17)
+    protocol_version = models.PositiveIntegerField(default=1)
     signed = models.BooleanField(default=False)
     locked = models.BooleanField(default=False)
     created_at = models.DateTimeField()

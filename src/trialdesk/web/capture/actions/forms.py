@@ -157,7 +157,8 @@ def do_save_form(
     if expected_version is not None and stale:
         raise Conflict("stale", f"{slot.key} was changed by someone else (version "
                                 f"{instance.version}); reload it")
-    slot = FormSlot(participant, slot.visit_code, slot.form, slot.seq, instance)
+    slot = FormSlot(participant, slot.visit_code, slot.form, slot.seq, instance,
+                    slot.protocol_version)
     # what the user was offered, read again here: the client only says it used the offer
     offer = prefill_for(slot) if prefilled_from else None
     result, stored_values = validate_slot(slot, values, complete=complete, confirm=confirm)
@@ -192,6 +193,7 @@ def do_save_form(
         instance = FormInstance(
             participant=participant, site_id=participant.site_id, visit=slot.visit_code,
             form=slot.form.code, seq=slot.seq, created_at=now, created_by=actor.user, version=0,
+            protocol_version=slot.protocol_version,
         )
     instance.values = stored_values
     instance.status = status
