@@ -1,5 +1,6 @@
 """The infusion form's kit code (issue 14): a code typed with a look-alike (o for 0, I or l for 1),
-in lower case or without its hyphen is stored as printed on the kit; other text as typed."""
+in lower case or without its hyphen is stored as printed on the kit; other text is refused, as any
+code but the participant's own kit is (issue 18, tests/web/supply/test_supply_infusion_kit.py)."""
 
 from __future__ import annotations
 
@@ -30,10 +31,10 @@ def test_a_kit_code_typed_with_look_alikes_is_stored_as_printed(ct):
     assert values["kit_code"] == kit
 
 
-def test_other_text_in_the_kit_code_is_kept_as_typed(ct):
+def test_other_text_in_the_kit_code_is_refused_and_nothing_stored(ct):
     code = ct.randomize()
     saved = ct.api("coordinator-co-01").put(form_path(code, "day1", "infusion"),
                                             {"values": {**INFUSION, "kit_code": " bag 7 "}})
-    assert saved.status_code == 201, saved.content
-    values, _ = stored(code, "day1", "infusion")
-    assert values["kit_code"] == "bag 7"
+    assert saved.status_code == 422, saved.content
+    assert [f["field"] for f in saved.json()["fields"]] == ["kit_code"]
+    assert stored(code, "day1", "infusion") == (None, None)

@@ -233,12 +233,12 @@ def _sign_form(s: Scenarios) -> WriteRequest:
 
 
 def _sign_visit(s: Scenarios) -> WriteRequest:
-    code, _ = s.randomized()
+    code, kit = s.randomized()
     coordinator = s.api(COORDINATOR)
     coordinator.ok("PUT", form_path(code, "day1", "vital_signs"),
                    {"values": VITALS_OK, "complete": True})
     coordinator.ok("PUT", form_path(code, "day1", "infusion"),
-                   {"values": INFUSION_OK, "complete": True})
+                   {"values": {**INFUSION_OK, "kit_code": kit}, "complete": True})
     return WriteRequest(INVESTIGATOR, "POST", f"/api/v1/participants/{code}/visits/day1/sign",
                         {"password": PASSWORD}, ("sign_form", "sign_form"))
 
@@ -246,12 +246,12 @@ def _sign_visit(s: Scenarios) -> WriteRequest:
 def _sign_visits(s: Scenarios) -> WriteRequest:
     visits = []
     for _ in range(2):
-        code, _ = s.randomized()
+        code, kit = s.randomized()
         coordinator = s.api(COORDINATOR)
         coordinator.ok("PUT", form_path(code, "day1", "vital_signs"),
                        {"values": VITALS_OK, "complete": True})
         coordinator.ok("PUT", form_path(code, "day1", "infusion"),
-                       {"values": INFUSION_OK, "complete": True})
+                       {"values": {**INFUSION_OK, "kit_code": kit}, "complete": True})
         visits.append({"participant": code, "visit": "day1"})
     return WriteRequest(INVESTIGATOR, "POST", "/api/v1/signatures",
                         {"password": PASSWORD, "visits": visits}, ("sign_form",) * 4)

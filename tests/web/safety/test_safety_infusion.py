@@ -6,12 +6,19 @@ from __future__ import annotations
 from safety_kit import randomized
 
 from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.trials.models import Randomization
 from trialdesk.web.safety.models import AdverseEvent
 
 COORDINATOR = "coordinator-co-01"
-INFUSION = {"kit_code": "K1", "infusion_start": "2026-01-06T10:00",
+INFUSION = {"infusion_start": "2026-01-06T10:00",
             "infusion_end": "2026-01-06T11:00", "infusion_reaction": "yes",
             "reaction_description": "Fever and rigors during the infusion"}
+
+
+def _infusion(code: str) -> dict:
+    """The form's values with the participant's own kit (the only code accepted, issue 18)."""
+    kit = Randomization.objects.get(participant__code=code).slot.kit_code
+    return {"kit_code": kit, **INFUSION}
 
 
 def _path(code: str) -> str:
@@ -21,7 +28,7 @@ def _path(code: str) -> str:
 def test_a_reaction_on_the_infusion_form_creates_one_linked_event(trial):
     code = randomized(trial)
     api = trial.api(COORDINATOR)
-    api.ok("PUT", _path(code), {"values": INFUSION})
+    api.ok("PUT", _path(code), {"values": _infusion(code)})
     event = AdverseEvent.objects.get()
     assert (event.source, event.source_form) == ("infusion", f"{code}/day1/infusion/1")
     assert event.term == "Fever and rigors during the infusion"
@@ -29,7 +36,7 @@ def test_a_reaction_on_the_infusion_form_creates_one_linked_event(trial):
     actions = list(AuditRecord.objects.order_by("-seq").values_list("action", flat=True)[:2])
     assert actions == ["report_adverse_event", "save_form"]
     # saved again (completed): still one event, linked
-    api.ok("PUT", _path(code) + "?seq=1", {"values": {**INFUSION, "volume_infused": 100},
+    api.ok("PUT", _path(code) + "?seq=1", {"values": {**_infusion(code), "volume_infused": 100},
                                            "complete": True})
     assert AdverseEvent.objects.count() == 1
     listed = trial.api("monitor").get("/api/v1/safety/adverse-events").json()
@@ -38,6 +45,6 @@ def test_a_reaction_on_the_infusion_form_creates_one_linked_event(trial):
 
 def test_no_reaction_no_event(trial):
     code = randomized(trial)
-    trial.api(COORDINATOR).ok("PUT", _path(code), {"values": {**INFUSION,
+    trial.api(COORDINATOR).ok("PUT", _path(code), {"values": {**_infusion(code),
                                                               "infusion_reaction": "no"}})
     assert not AdverseEvent.objects.exists()

@@ -25,7 +25,7 @@ from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.safety.reactions import link_reaction
 from trialdesk.web.trials.consent_state import refuse_form_entry
 from trialdesk.web.trials.kits import typed_kit_code
-from trialdesk.web.trials.models import Participant
+from trialdesk.web.trials.models import Participant, Randomization
 
 AUTO_CLOSE_TEXT = "closed automatically: the value no longer breaks the rule"
 
@@ -64,14 +64,35 @@ def _snapshot(form: Form, code: str, values: Mapping[str, Any]) -> Any:
 def _read_kit_code(form: Form, raw_values: Mapping[str, Any]) -> Mapping[str, Any]:
     """A field the protocol marks ``kit_label`` (a kit code copied from the kit's label) is kept
     as the kit's printed code when it reads as one, so that a code typed with a look-alike (O for
-    0, I or L for 1 in a Crockford list) is stored as the code on the kit (issue 14). Other text
-    is kept as typed: whether it names the participant's kit is for a query, not a refusal."""
+    0, I or L for 1 in a Crockford list) is stored as the code on the kit (issue 14); whether it
+    names the participant's own kit is :func:`_wrong_kit_problems`' refusal (issue 18)."""
     read = dict(raw_values)
     for form_field in form.fields:
         typed = raw_values.get(form_field.code)
         if form_field.kit_label and isinstance(typed, str) and typed.strip():
             read[form_field.code] = typed_kit_code(typed)
     return read
+
+
+WRONG_KIT_RULE = "assigned_kit"
+
+
+def _wrong_kit_problems(slot: FormSlot, values: Mapping[str, Any]) -> list[FieldProblem]:
+    """A ``kit_label`` field must name the kit assigned to this participant (issue 18): a kit
+    infused into another participant is a dosing error, refused before anything is stored.
+
+    One answer for every other code (another participant's kit, an unknown code, any text), so
+    the refusal says nothing about whose kit a code is, what it holds or whether it exists.
+    """
+    fields = [f.code for f in slot.form.fields
+              if f.kit_label and isinstance(values.get(f.code), str) and values[f.code].strip()]
+    if not fields:
+        return []
+    assigned = Randomization.objects.filter(participant=slot.participant).values_list(
+        "slot__kit_code", flat=True).first()
+    return [FieldProblem(code, WRONG_KIT_RULE, "is not the kit assigned to this participant: "
+                         "infuse only the kit given at randomization")
+            for code in fields if values[code] != assigned]
 
 
 def _uses_randomization_date(form: Form) -> bool:
@@ -101,6 +122,8 @@ def validate_slot(
     window = {"earliest_date": get_protocol().earliest_date(), "today": clock.today()}
     first = validate_form(slot.form, raw_values, complete=complete, context=context,
                           confirmed=set(confirm), **window)
+    wrong_kit = _wrong_kit_problems(slot, raw_values)
+    first.errors.extend(wrong_kit)
     stored_values = {code: _json(value) for code, value in first.values.items()}
     earlier = slot.instance.confirmed if slot.instance is not None else {}
     still_valid = {code for code, snap in earlier.items()
@@ -109,6 +132,7 @@ def validate_slot(
         return first, stored_values
     result = validate_form(slot.form, raw_values, complete=complete, context=context,
                            confirmed=set(confirm) | still_valid, **window)
+    result.errors.extend(wrong_kit)
     return result, stored_values
 
 
