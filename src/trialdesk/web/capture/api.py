@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from trialdesk.protocol.visit_state import next_visit
+from trialdesk.web.amendments.versions import protocol_for_site
 from trialdesk.web.capture import actions, presenters
 from trialdesk.web.capture.access import (
     access_form_slot,
@@ -70,12 +71,14 @@ def schedule(request: HttpRequest, code: str) -> dict[str, Any]:
     next visit (the same rule as the dashboard's and the worklist's)."""
     actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
-    states = participant_schedule(participant, get_protocol().visits, today=clock.today(),
+    # the schedule of the protocol version in force at the participant's site (issue 17)
+    visits = protocol_for_site(participant.site).visits
+    states = participant_schedule(participant, visits, today=clock.today(),
                                   database_locked=database_locked())
     following = next_visit([s.scheduled for s in states])
     return {"participant": participant.code,
             "visits": presenters.schedule_view(states, _lang(request)),
-            "next_visit": presenters.next_visit_view(following, _lang(request))}
+            "next_visit": presenters.next_visit_view(following, _lang(request), visits)}
 
 
 @router.get("/participants/{code}/visits/{visit}/forms")

@@ -5,8 +5,10 @@ Nothing here reads an allocation: data capture never needs to know an arm.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from trialdesk.protocol.capture import Visit
 from trialdesk.protocol.visit_state import ScheduledVisit
 from trialdesk.web.capture.access import FormSlot
 from trialdesk.web.capture.models import Lock, Query
@@ -82,12 +84,15 @@ def schedule_view(states: list[VisitState], language: str) -> list[dict[str, Any
     ]
 
 
-def next_visit_view(scheduled: ScheduledVisit | None, language: str) -> dict[str, Any] | None:
-    """Return a participant's next visit (the schedule's one rule) as pages and the API show it."""
+def next_visit_view(scheduled: ScheduledVisit | None, language: str,
+                    visits: Sequence[Visit] | None = None) -> dict[str, Any] | None:
+    """Return a participant's next visit (the schedule's one rule) as pages and the API show it;
+    ``visits``: the schedule's visits (the site's protocol version; default: the running one)."""
     if scheduled is None:
         return None
-    title = next(v.title for v in get_protocol().visits if v.code == scheduled.code)
-    return {"visit": scheduled.code, "title": title.text(language), "status": scheduled.status,
+    visit = next((v for v in visits or get_protocol().visits if v.code == scheduled.code), None)
+    title = visit.title.text(language) if visit is not None else scheduled.code
+    return {"visit": scheduled.code, "title": title, "status": scheduled.status,
             "target_date": scheduled.target.isoformat(),
             "window_start": scheduled.window_start.isoformat(),
             "window_end": scheduled.window_end.isoformat()}

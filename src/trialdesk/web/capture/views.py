@@ -16,7 +16,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from trialdesk.protocol import Protocol
 from trialdesk.protocol.visit_state import next_visit
+from trialdesk.web.amendments.versions import protocol_for_site
 from trialdesk.web.capture import actions, presenters
 from trialdesk.web.capture.access import LOG_VISIT, FormSlot, access_form_slot, access_visit
 from trialdesk.web.capture.actions.forms import validate_slot, warning_code
@@ -62,13 +64,15 @@ def refused(request: HttpRequest, actor: Actor, error: Conflict) -> HttpResponse
 @page(READ_PARTICIPANTS)
 def participant_page(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     participant = access.access_participant_by_code(actor, code)
-    states = participant_schedule(participant, get_protocol().visits,
+    # the schedule of the protocol version in force at the participant's site (issue 17)
+    protocol = protocol_for_site(participant.site)
+    states = participant_schedule(participant, protocol.visits,
                                   today=clock.today(), database_locked=database_locked())
-    forms = {f.code: f.title.text(_lang()) for f in get_protocol().forms}
+    forms = {f.code: f.title.text(_lang()) for f in [*get_protocol().forms, *protocol.forms]}
     following = next_visit([state.scheduled for state in states])
     return render(request, "capture/participant.html", {
-        "next_visit": presenters.next_visit_view(following, _lang()),
-        "logs": _log_forms(participant) if states else [],
+        "next_visit": presenters.next_visit_view(following, _lang(), protocol.visits),
+        "logs": _log_forms(participant, protocol) if states else [],
         "actor": actor, "participant": participant, "visits": states, "form_titles": forms,
         "open_queries": sum(f.open_queries for s in states for f in s.forms),
         "discontinuation": getattr(participant, "discontinuation", None),
@@ -76,16 +80,16 @@ def participant_page(request: HttpRequest, actor: Actor, code: str) -> HttpRespo
     })
 
 
-def _log_forms(participant: Participant) -> list[dict[str, object]]:
+def _log_forms(participant: Participant, protocol: Protocol) -> list[dict[str, object]]:
     """Return the repeating forms no visit lists (kept under the log visit), with their entries."""
-    listed = {code for visit in get_protocol().visits for code in visit.forms}
+    listed = {code for visit in protocol.visits for code in visit.forms}
     entries: dict[str, list[int]] = {}
     for form, seq in FormInstance.objects.filter(participant=participant, visit=LOG_VISIT
                                                  ).values_list("form", "seq").order_by("seq"):
         entries.setdefault(form, []).append(seq)
     return [{"code": f.code, "title": f.title.text(_lang()), "entries": entries.get(f.code, []),
              "next": max(entries.get(f.code, [0])) + 1}
-            for f in get_protocol().forms if f.repeating and f.code not in listed]
+            for f in protocol.forms if f.repeating and f.code not in listed]
 
 
 def _pending_warnings(slot: FormSlot, rejected: list | None) -> list[dict[str, str]]:

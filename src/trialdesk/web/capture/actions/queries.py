@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trialdesk.web.capture.access import FormSlot, protocol_form
+from trialdesk.web.capture.access import FormSlot, instance_form
 from trialdesk.web.capture.actions.forms import do_save_form, entered_values
 from trialdesk.web.capture.models import FormInstance, Query, QueryMessage
 from trialdesk.web.core import clock
@@ -52,7 +52,7 @@ def _locked_query(query: Query) -> Query:
 def do_raise_query(actor: Actor, instance: FormInstance, *, field: str, text: str) -> Query:
     """Raise a manual query on one field (or one check) of an entered form."""
     text = _text(text)
-    form = protocol_form(instance.form)
+    form = instance_form(instance)  # as of the version it was captured under
     codes = {f.code for f in form.fields} | {c.code for c in form.checks}
     if field not in codes:
         raise InvalidInput("field", f"the form {instance.form} has no field {field}")
