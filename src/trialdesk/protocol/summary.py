@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from trialdesk.protocol.monitoring_summary import monitoring_lines
+from trialdesk.protocol.product_summary import product_lines
 from trialdesk.protocol.registry import format_partial_date, format_phases, format_status
 from trialdesk.protocol.schema import Protocol
 
@@ -77,6 +78,9 @@ def summarize(protocol: Protocol, language: str = "en") -> str:
     if protocol.monitoring is not None:
         out.append("")
         out += monitoring_lines(protocol.monitoring, language)
+    if protocol.product is not None:
+        out.append("")
+        out += product_lines(protocol.product, language)
     if protocol.assumptions:
         out.append("")
         out.append(f"Assumptions ({len(protocol.assumptions)}; the registry page does not say):")
