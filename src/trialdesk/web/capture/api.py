@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from trialdesk.protocol.visit_state import next_visit
-from trialdesk.web.amendments.versions import protocol_for_site
+from trialdesk.web.amendments.versions import latest_number, protocol_for_site, protocol_version
 from trialdesk.web.capture import actions, presenters
 from trialdesk.web.capture.access import (
     access_form_slot,
@@ -372,7 +372,9 @@ def export_form_data(request: HttpRequest, form: str, visit: str | None = None,
                      after: int = 0, limit: int = 1000) -> dict[str, Any]:
     """Entered values of one form for every visible participant, in pages (``after`` = cursor)."""
     actor = request_actor(request)
-    if protocol_form(form) is None:
+    # a form of any recorded protocol version (one an amendment added or removed included)
+    if protocol_form(form) is None and protocol_form(form, protocol_version(latest_number())) \
+            is None and not FormInstance.objects.filter(form=form).exists():
         raise NotFound(f"no form {form}")
     if not 1 <= limit <= 5000:
         raise InvalidInput("limit", "must be between 1 and 5000")
@@ -381,8 +383,9 @@ def export_form_data(request: HttpRequest, form: str, visit: str | None = None,
     if visit:
         rows = rows.filter(visit=visit)
     page = list(rows.order_by("pk").values("pk", "participant__code", "visit", "seq", "status",
-                                           "version", "values")[:limit])
+                                           "version", "protocol_version", "values")[:limit])
     return {"next": page[-1]["pk"] if len(page) == limit else None,
             "rows": [{"participant": r["participant__code"], "visit": r["visit"], "seq": r["seq"],
-                      "status": r["status"], "version": r["version"], "values": r["values"]}
+                      "status": r["status"], "version": r["version"],
+                      "protocol_version": r["protocol_version"], "values": r["values"]}
                      for r in page]}

@@ -46,7 +46,7 @@ def form_view(slot: FormSlot) -> dict[str, Any]:
     instance = slot.instance
     view: dict[str, Any] = {
         "participant": slot.participant.code, "visit": slot.visit_code, "form": slot.form.code,
-        "seq": slot.seq,
+        "seq": slot.seq, "protocol_version": slot.protocol_version,
         "status": form_status(instance, participant_locked=participant_locked(slot.participant),
                               database_locked=database_locked()),
         "version": 0, "values": {}, "warnings": [], "signatures": [], "queries": [],
