@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "trialdesk.web.monitoring",
     "trialdesk.web.deviations",
     "trialdesk.web.amendments",
+    "trialdesk.web.exports",
     "trialdesk.web.redcap",
 ]
 
