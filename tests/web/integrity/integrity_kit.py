@@ -253,8 +253,11 @@ def _sign_visits(s: Scenarios) -> WriteRequest:
         coordinator.ok("PUT", form_path(code, "day1", "infusion"),
                        {"values": {**INFUSION_OK, "kit_code": kit}, "complete": True})
         visits.append({"participant": code, "visit": "day1"})
+    # and a single form entry, in the same session (one password entry for all five)
+    forms = [{"participant": s.completed_form(), "visit": "day0", "form": "respiratory"}]
     return WriteRequest(INVESTIGATOR, "POST", "/api/v1/signatures",
-                        {"password": PASSWORD, "visits": visits}, ("sign_form",) * 4)
+                        {"password": PASSWORD, "visits": visits, "forms": forms},
+                        ("sign_form",) * 5)
 
 
 def _not_done(s: Scenarios) -> WriteRequest:
