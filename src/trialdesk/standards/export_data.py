@@ -1,0 +1,132 @@
+"""The trial's data as the standard-format writers read it (ODM, CSV + data dictionary, FHIR).
+
+Plain records, no Django: the web layer (``web.exports``) fills them from its tables one
+participant at a time, so a writer holds one participant's forms in memory, never the trial's.
+Which allocation a participant carries (``Allocation``: the dummy one, the real one or none) is
+decided by the caller from the requester's role and the unblinding state, never by a writer;
+a writer only labels what it is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from trialdesk.protocol.schema import Protocol
+
+AllocationKind = Literal["dummy", "real", "none"]
+# repeating forms that no visit lists (adverse events, medications) are kept under this visit
+LOG_VISIT = "log"
+DUMMY_LABEL = "DUMMY ALLOCATION - NOT THE TRIAL'S ARMS"
+
+
+@dataclass(frozen=True)
+class ArmAssignment:
+    """A participant's group as the export may show it: the real arm, or the dummy one."""
+
+    code: str
+    label: str
+    dummy: bool
+
+
+@dataclass(frozen=True)
+class FormChange:
+    """One audited save of a form: field -> (old, new), the status change, who, when, why."""
+
+    audit_seq: int
+    at: dt.datetime
+    user: str
+    reason: str
+    values: Mapping[str, tuple[Any, Any]]
+    status: tuple[str | None, str] | None = None
+
+
+@dataclass(frozen=True)
+class FormSignature:
+    """An electronic signature of a form (voided when the form changed after it)."""
+
+    signature_id: int
+    user: str
+    at: dt.datetime
+    meaning: str
+    voided_at: dt.datetime | None = None
+    voided_by: str = ""
+    void_reason: str = ""
+
+
+@dataclass(frozen=True)
+class FormRecord:
+    visit: str
+    form: str
+    seq: int
+    status: str
+    values: Mapping[str, Any]
+    changes: Sequence[FormChange] = ()
+    signatures: Sequence[FormSignature] = ()
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """The consent in force: when, who signed (participant or representative), data use."""
+
+    consented_at: dt.datetime
+    signer: Literal["participant", "representative"]
+    document_version: str
+    data_use: str = "permitted"
+    withdrawn_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class SubjectRecord:
+    code: str
+    site: str
+    enrolled_on: dt.date | None
+    forms: Sequence[FormRecord]
+    arm: ArmAssignment | None = None
+    consent: ConsentRecord | None = None
+    status: Literal["candidate", "on-study", "off-study", "withdrawn"] = "on-study"
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    username: str
+    full_name: str
+    role: str
+    site: str | None
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    code: str
+    name: str
+
+
+@dataclass
+class TrialExport:
+    """Everything a writer reads: the protocol, who may appear in audit records, the subjects.
+
+    ``subjects`` is iterated once, participant by participant (a generator from the database).
+    """
+
+    protocol: Protocol
+    allocation: AllocationKind
+    created_at: dt.datetime
+    subjects: Iterable[SubjectRecord]
+    users: Sequence[UserRecord] = ()
+    sites: Sequence[SiteRecord] = ()
+    source_version: str = ""
+    subject_count: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def check_allocation(kind: AllocationKind, arm: ArmAssignment | None, subject: str) -> None:
+    """Refuse a subject whose arm does not match what the export was told to carry: a real arm in
+    a dummy export (or any arm in one without allocation) would break the blinding."""
+    if kind == "none" and arm is not None:
+        raise ValueError(f"{subject}: an export without allocation was given an arm")
+    if kind == "dummy" and arm is not None and not arm.dummy:
+        raise ValueError(f"{subject}: a dummy-allocation export was given a real arm")
+    if kind == "real" and arm is not None and arm.dummy:
+        raise ValueError(f"{subject}: a real-allocation export was given a dummy arm")

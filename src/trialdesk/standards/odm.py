@@ -1,0 +1,278 @@
+"""CDISC ODM 1.3.2: the study metadata from the protocol and its clinical data with the audit trail
+and signatures, as another EDC imports them.
+
+The file is *Transactional* (ODM 1.3.2 section 2.9): every audited save of a form is one
+``FormData`` whose changed items carry their ``TransactionType`` (Insert / Update / Remove) and an
+``AuditRecord`` (user, site, time, reason, the audit trail's sequence number as ``SourceID``), in
+the order they happened; a receiving system that applies them in order ends with the values the
+form holds now. A signature is a ``FormData`` of ``TransactionType="Context"`` with its
+``Signature`` (and an ``Annotation`` when it was voided), its meaning a ``SignatureDef``.
+
+Modelling choices ODM leaves open:
+- visits are ``StudyEventDef``s (scheduled, ordered by study day); the repeating forms no visit
+  lists (adverse events, medications, ventilation episodes) belong to a ``Common`` event ``SE.LOG``;
+- each form has one item group; a yes/no field is an integer with the code list 1 = Yes, 0 = No
+  (as REDCap writes it); a field with assay limits is ``text`` so that ``<1.5`` is a value;
+- a derived field's rule is a ``MethodDef`` (Computation) its ``ItemRef`` names.
+- no allocation: the arm is randomization data, not case report form data, and ODM has no
+  standard place for it, so this file carries none for any reader (blinding holds by omission).
+
+Written with the standard library's ElementTree one subject at a time (bounded memory);
+``validate_odm`` checks a file against the ODM 1.3.2 schema odmlib ships.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from trialdesk.protocol.capture import Form, FormField
+from trialdesk.protocol.censored import censored_text, is_censored
+from trialdesk.standards.export_data import (
+    FormChange,
+    FormRecord,
+    FormSignature,
+    SubjectRecord,
+    TrialExport,
+    UserRecord,
+)
+from trialdesk.standards.odm_metadata import (
+    ODM_NS,
+    SYSTEM_USER,
+    event_oid,
+    form_oid,
+    group_oid,
+    item_oid,
+    location_oid,
+    metadata_oid,
+    short_hash,
+    study_element,
+    study_oid,
+    sub,
+    user_oid,
+)
+
+# --- admin data ----------------------------------------------------------------------------------
+
+def signature_def_oid(meaning: str) -> str:
+    return f"SD.{short_hash(meaning)}"
+
+
+def admin_element(export: TrialExport, meanings: Iterable[str]) -> ET.Element:
+    """Users, locations (the sites and the sponsor) and one SignatureDef per signing meaning."""
+    protocol = export.protocol
+    admin = ET.Element("AdminData", StudyOID=study_oid(protocol))
+    users: list[UserRecord] = [*export.users, UserRecord("system", "trialdesk", "system", None)]
+    for user in users:
+        element = sub(admin, "User", OID=user_oid(user.username), UserType="Other")
+        sub(element, "LoginName", user.username)
+        if user.full_name:
+            sub(element, "FullName", user.full_name)
+        sub(element, "Organization", user.role)
+        sub(element, "LocationRef", LocationOID=location_oid(user.site))
+    names = {site.code: site.name for site in protocol.sites}
+    names.update({site.code: site.name for site in export.sites})
+    start = protocol.earliest_date().isoformat()
+    for code, name, kind in [*((c, n, "Site") for c, n in names.items()),
+                             ("", protocol.registry.sponsor, "Sponsor")]:
+        location = sub(admin, "Location", OID=location_oid(code or None), Name=name,
+                        LocationType=kind)
+        sub(location, "MetaDataVersionRef", StudyOID=study_oid(protocol),
+             MetaDataVersionOID=metadata_oid(protocol), EffectiveDate=start)
+    for meaning in sorted(set(meanings)):
+        definition = sub(admin, "SignatureDef", OID=signature_def_oid(meaning),
+                          Methodology="Electronic")
+        sub(definition, "Meaning", meaning)
+        sub(definition, "LegalReason", "21 CFR Part 11 electronic signature")
+    return admin
+
+
+# --- clinical data -------------------------------------------------------------------------------
+
+def odm_value(field: FormField, value: Any) -> str:
+    """A stored value as ODM writes it (yes/no as 1/0, censored results as ``<1.5``)."""
+    if is_censored(value):
+        return censored_text(value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if field.type == "integer" and value.is_integer():
+            return str(int(value))
+        return repr(value) if math.isfinite(value) else ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _audit(parent: ET.Element, user: str, site: str | None, at: dt.datetime, reason: str,
+           source: int | None, user_site: dict[str, str | None]) -> None:
+    record = sub(parent, "AuditRecord")
+    sub(record, "UserRef", UserOID=user_oid(user) if user in user_site else SYSTEM_USER)
+    sub(record, "LocationRef", LocationOID=location_oid(user_site.get(user, site)))
+    sub(record, "DateTimeStamp", _timestamp(at))
+    if reason:
+        sub(record, "ReasonForChange", reason)
+    if source is not None:
+        sub(record, "SourceID", f"audit:{source}")
+
+
+def _timestamp(at: dt.datetime) -> str:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _transaction(old: Any, new: Any) -> str:
+    if new is None or new == "":
+        return "Remove"
+    return "Insert" if old is None or old == "" else "Update"
+
+
+def _form_data(event: ET.Element, record: FormRecord, transaction: str) -> ET.Element:
+    return sub(event, "FormData", FormOID=form_oid(record.form),
+                FormRepeatKey=str(record.seq), TransactionType=transaction)
+
+
+def _change(event: ET.Element, form: Form, record: FormRecord, change: FormChange, first: bool,
+            site: str, user_site: dict[str, str | None]) -> None:
+    form_data = _form_data(event, record, "Insert" if first else "Update")
+    status = ""
+    if change.status:
+        old_status, new_status = change.status
+        status = f"saved as {new_status}" if old_status is None else \
+            f"status {old_status} -> {new_status}"
+    _audit(form_data, change.user, site, change.at, change.reason or status, change.audit_seq,
+           user_site)
+    group = sub(form_data, "ItemGroupData", ItemGroupOID=group_oid(form.code),
+                 TransactionType="Insert" if first else "Update")
+    fields = {field.code: field for field in form.fields}
+    for code in (field.code for field in form.fields):  # the protocol's order
+        if code not in change.values:
+            continue
+        old, new = change.values[code]
+        transaction = _transaction(old, new)
+        attributes = {"ItemOID": item_oid(form.code, code), "TransactionType": transaction}
+        if transaction != "Remove":
+            attributes["Value"] = odm_value(fields[code], new)
+        item = sub(group, "ItemData", **attributes)
+        _audit(item, change.user, site, change.at, change.reason, change.audit_seq, user_site)
+
+
+def _signature(event: ET.Element, record: FormRecord, signature: FormSignature, site: str,
+               user_site: dict[str, str | None]) -> None:
+    form_data = _form_data(event, record, "Context")
+    element = sub(form_data, "Signature", ID=f"SIG.{signature.signature_id}")
+    sub(element, "UserRef", UserOID=user_oid(signature.user) if signature.user in user_site
+         else SYSTEM_USER)
+    sub(element, "LocationRef", LocationOID=location_oid(user_site.get(signature.user, site)))
+    sub(element, "SignatureRef", SignatureOID=signature_def_oid(signature.meaning))
+    sub(element, "DateTimeStamp", _timestamp(signature.at))
+    if signature.voided_at is not None:
+        note = sub(form_data, "Annotation", SeqNum="1")
+        sub(note, "Comment", f"signature SIG.{signature.signature_id} voided at "
+                              f"{_timestamp(signature.voided_at)}"
+                              f"{' by ' + signature.voided_by if signature.voided_by else ''}: "
+                              f"{signature.void_reason}", SponsorOrSite="Site")
+
+
+def _events(record: FormRecord) -> Iterator[tuple[dt.datetime, int, Any]]:
+    for change in record.changes:
+        yield change.at, 0, change
+    for signature in record.signatures:
+        yield signature.at, 1, signature
+
+
+def subject_element(export: TrialExport, subject: SubjectRecord,
+                    user_site: dict[str, str | None]) -> ET.Element:
+    """One subject's transactions: every save of every form, then its signatures, in time order."""
+    protocol = export.protocol
+    element = ET.Element("SubjectData", SubjectKey=subject.code, TransactionType="Insert")
+    sub(element, "SiteRef", LocationOID=location_oid(subject.site))
+    forms = {form.code: form for form in protocol.forms}
+    order = {visit.code: visit.day for visit in protocol.visits}
+    records = sorted(subject.forms, key=lambda r: (order.get(r.visit, 10**6), r.visit, r.form,
+                                                   r.seq))
+    current_visit, event = None, element
+    for record in records:
+        form = forms.get(record.form)
+        if form is None:  # a form a later protocol version dropped: its data has no metadata
+            continue
+        if record.visit != current_visit:
+            event = sub(element, "StudyEventData", StudyEventOID=event_oid(record.visit),
+                         TransactionType="Upsert")
+            current_visit = record.visit
+        first = True
+        for _, _, item in sorted(_events(record), key=lambda event_: (event_[0], event_[1])):
+            if isinstance(item, FormChange):
+                _change(event, form, record, item, first, subject.site, user_site)
+                first = False
+            else:
+                _signature(event, record, item, subject.site, user_site)
+    return element
+
+
+def write_odm(export: TrialExport, out: IO[bytes], *,
+              on_subject: Callable[[SubjectRecord], None] | None = None,
+              signature_meanings: Iterable[str] = ()) -> int:
+    """Write the ODM file to ``out`` subject by subject; return the number of subjects.
+
+    ``signature_meanings``: every meaning a signature may carry (their SignatureDefs come before
+    the clinical data, which is read once)."""
+    ET.register_namespace("", ODM_NS)
+    protocol = export.protocol
+    created = _timestamp(export.created_at)
+    user_site = {user.username: user.site for user in export.users}
+    out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write((f'<ODM xmlns="{ODM_NS}" ODMVersion="1.3.2" FileType="Transactional" '
+               f'Granularity="All" FileOID="ODM.{protocol.registry.nct_id}.{created}" '
+               f'CreationDateTime="{created}" Originator="trialdesk" SourceSystem="trialdesk"'
+               f'{_attr("SourceSystemVersion", export.source_version)} '
+               f'Description="{protocol.registry.nct_id}: metadata and clinical data with audit '
+               f'trail and signatures (no allocation)">\n').encode())
+    out.write(ET.tostring(study_element(protocol), encoding="utf-8") + b"\n")
+    out.write(ET.tostring(admin_element(export, signature_meanings), encoding="utf-8") + b"\n")
+    out.write(f'<ClinicalData StudyOID="{study_oid(protocol)}" '
+              f'MetaDataVersionOID="{metadata_oid(protocol)}">\n'.encode())
+    count = 0
+    for subject in export.subjects:
+        out.write(ET.tostring(subject_element(export, subject, user_site), encoding="utf-8"))
+        out.write(b"\n")
+        count += 1
+        if on_subject is not None:
+            on_subject(subject)
+    out.write(b"</ClinicalData>\n</ODM>\n")
+    return count
+
+
+def _attr(name: str, value: str) -> str:
+    from xml.sax.saxutils import quoteattr
+
+    return f" {name}={quoteattr(value)}" if value else ""
+
+
+def odm_schema_path() -> Path:
+    """The ODM 1.3.2 schema (ODM1-3-2.xsd) as odmlib ships it (CDISC's published files)."""
+    from odmlib.schema_manager import get_schema_path
+
+    return Path(get_schema_path("odm", "1.3.2"))
+
+
+def validate_odm(path: Path) -> list[str]:
+    """Check ``path`` against the ODM 1.3.2 schema; return the problems (empty when valid)."""
+    schema = _schema()
+    return [f"{error.path}: {error.reason}" for error in schema.iter_errors(str(path))]
+
+
+_SCHEMA: list[Any] = []
+
+
+def _schema() -> Any:
+    import xmlschema
+
+    if not _SCHEMA:
+        _SCHEMA.append(xmlschema.XMLSchema(str(odm_schema_path())))
+    return _SCHEMA[0]
