@@ -31,6 +31,9 @@ class Permission(StrEnum):
     # the unblinded pharmacy
     VIEW_KIT_ARM = "view_kit_arm"
     RECORD_DISPENSING = "record_dispensing"
+    # the cell product's supply chain (issue 18): unblinded to product data
+    RELEASE_LOTS = "release_lots"
+    MANAGE_SUPPLY = "manage_supply"
     # data management and monitoring
     READ = "read"
     RAISE_QUERIES = "raise_queries"
@@ -73,6 +76,10 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.ANSWER_QUERIES: "Answer a data query raised on a form value.",
     Permission.VIEW_KIT_ARM: "See which arm a kit holds, for kits of the role's own site only.",
     Permission.RECORD_DISPENSING: "Record that a kit was dispensed to a participant.",
+    Permission.RELEASE_LOTS:
+        "Release or reject a product lot on its release tests, with an electronic signature.",
+    Permission.MANAGE_SUPPLY:
+        "Register lots, ship kits to sites, see inventory per arm and the supply forecast.",
     Permission.READ: "Read participant records and case report forms without changing them.",
     Permission.RAISE_QUERIES: "Raise a data query on a form value.",
     Permission.CLOSE_QUERIES: "Close an answered data query.",
