@@ -1,0 +1,60 @@
+"""``trialdesk export FORMAT --out DIR``: the trial's data in a standard format (SDTM, ADaM, ...).
+
+Runs the same job as the exports page (audited as the command line's operator, "cli"), in this
+process, with a progress bar. The allocation is the framework's decision: the real arms after the
+final unblinding, the dummy allocation (labelled as such) before it; ``--no-allocation`` for none.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from trialdesk.web.datadir import DEFAULT_DATA_DIR
+
+
+@click.command()
+@click.argument("format_name", metavar="FORMAT")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the files into (created).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=DEFAULT_DATA_DIR,
+              show_default=True)
+@click.option("--database", default=None, envvar="DATABASE_URL", help="Database URL.")
+@click.option("--no-allocation", is_flag=True, help="Write no allocation at all.")
+@click.option("--json", "as_json", is_flag=True, help="Print the job as one JSON object.")
+def command(format_name: str, out: Path, data_dir: str, database: str | None,
+            no_allocation: bool, as_json: bool) -> None:
+    """Export the trial's data in a standard format (sdtm, adam, ...)."""
+    from tqdm import tqdm
+
+    from trialdesk.web.bootstrap import setup_django
+
+    setup_django(data_dir=data_dir, database=database)
+    from trialdesk.web.exports.actions import do_start_export_from_command_line
+    from trialdesk.web.exports.context import allocation_for
+    from trialdesk.web.exports.formats import EXPORT_FORMATS
+    from trialdesk.web.exports.jobs import run_job
+    from trialdesk.web.exports.models import ExportJob
+    from trialdesk.web.exports.presenters import job_view
+
+    if format_name not in EXPORT_FORMATS:
+        raise click.BadParameter(f"one of {', '.join(EXPORT_FORMATS)}", param_hint="FORMAT")
+    allocation = allocation_for(None, without=no_allocation)
+    job = do_start_export_from_command_line(format_name=format_name, allocation=allocation)
+    with tqdm(total=1, desc=format_name, unit="step", disable=as_json) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        run_job(job.pk, out, archive=False, on_progress=advance, close=False)
+    job = ExportJob.objects.get(pk=job.pk)
+    if as_json:
+        click.echo(json.dumps({**job_view(job), "out": str(out)}, indent=2))
+    elif job.state == ExportJob.DONE:
+        click.echo(f"{format_name}: {len(job.files)} files in {out} (allocation: "
+                   f"{job.allocation}; SHA-256 {job.sha256})")
+    if job.state != ExportJob.DONE:
+        raise click.ClickException(f"the export failed: {job.error}")

@@ -1,0 +1,79 @@
+"""The writers of export jobs: a role (or the command line's operator) starts one, the worker
+thread finishes it. Both are audited: who exported which format, when, with which allocation,
+and the SHA-256 of what was written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, Forbidden
+from trialdesk.web.exports.formats import EXPORT_PERMISSIONS, Allocation, get_format
+from trialdesk.web.exports.models import ExportJob
+
+SYSTEM = "system"
+OPERATOR = "cli"  # the command line's operator (no role: see context.allocation_for)
+KEEP_PER_USER = 10
+
+
+def _start(who: str, owner: Any, format_name: str, allocation: Allocation) -> ExportJob:
+    export_format = get_format(format_name)
+    if export_format.needs_real_allocation and allocation != "real":
+        raise Conflict("trial_blinded",
+                       f"the {format_name} export opens with the final unblinding")
+    job = ExportJob.objects.create(owner=owner, format=format_name, allocation=allocation)
+    append_audit(actor=who, action="start_export", model="export_job", object_id=str(job.pk),
+                 changes={"format": {"old": None, "new": format_name},
+                          "allocation": {"old": None, "new": allocation}})
+    if owner is not None:
+        old = list(ExportJob.objects.filter(owner=owner).values_list("pk", "state")[
+            KEEP_PER_USER:])
+        for pk, state in old:
+            append_audit(actor=who, action="forget_export", model="export_job",
+                         object_id=str(pk), changes={"state": {"old": state, "new": None}})
+        ExportJob.objects.filter(pk__in=[pk for pk, _ in old]).delete()
+    return job
+
+
+@action(EXPORT_PERMISSIONS)
+def do_start_export(actor: Actor, *, format_name: str, allocation: Allocation) -> ExportJob:
+    """Store a queued export job of ``actor``'s (the allocation decided by ``context``).
+
+    The caller starts the worker (``jobs.start``) once this returns, so that it reads a committed
+    row. A format the role may not run is refused (403).
+    """
+    export_format = get_format(format_name)
+    if not actor.can_any(export_format.allowed_roles):
+        raise Forbidden(f"the role {actor.role} may not export {format_name}")
+    return _start(actor.username, actor.user, format_name, allocation)
+
+
+@action(None)
+def do_start_export_from_command_line(*, format_name: str, allocation: Allocation) -> ExportJob:
+    """The same for ``trialdesk export`` (the server's operator, audited as "cli")."""
+    return _start(OPERATOR, None, format_name, allocation)
+
+
+@action(None)
+def do_finish_export(job_id: Any, *, state: str, files: list[str] | None = None,
+                     sha256: str = "", error: str = "") -> ExportJob | None:
+    """Record a job's end (done with its files and their SHA-256, or failed), audited as
+    "system"; a job already ended or forgotten is left alone."""
+    if state not in (ExportJob.DONE, ExportJob.FAILED):
+        raise ValueError(f"a job ends done or failed, not {state!r}")
+    job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.state in (ExportJob.DONE, ExportJob.FAILED):
+        return None
+    changes: dict[str, dict[str, Any]] = {"state": {"old": job.state, "new": state}}
+    if state == ExportJob.DONE:
+        changes["files"] = {"old": None, "new": files or []}
+        changes["sha256"] = {"old": None, "new": sha256}
+    else:
+        changes["error"] = {"old": None, "new": error}
+    job.state, job.files, job.sha256, job.error = state, files or [], sha256, error
+    job.save(update_fields=["state", "files", "sha256", "error", "updated_at"])
+    append_audit(actor=SYSTEM, action="finish_export", model="export_job",
+                 object_id=str(job.pk), changes=changes)
+    return job

@@ -1,0 +1,27 @@
+"""What the API and the pages show of an export job (the same for every role: a job holds no
+arm; its files do, as the allocation it names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trialdesk.web.exports.models import ExportJob
+
+
+def job_view(job: ExportJob) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": str(job.pk), "format": job.format, "allocation": job.allocation,
+        "state": job.state, "done": job.done, "total": job.total, "percent": job.percent,
+        "created_at": job.created_at.isoformat(),
+    }
+    if job.state == ExportJob.DONE:
+        view.update(files=job.files, sha256=job.sha256,
+                    download=f"/api/v1/exports/{job.pk}/download")
+    if job.state == ExportJob.FAILED:
+        view["error"] = job.error
+    return view
+
+
+def download_name(job: ExportJob) -> str:
+    """``trialdesk-<format>-<date>.zip``: nothing of the allocation in the name."""
+    return f"trialdesk-{job.format}-{job.created_at:%Y%m%d-%H%M%S}.zip"
