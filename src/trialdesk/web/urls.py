@@ -19,6 +19,7 @@ urlpatterns = [
     path("dsmb/", include("trialdesk.web.dsmb.urls")),
     path("monitoring/", include("trialdesk.web.monitoring.urls")),
     path("deviations/", include("trialdesk.web.deviations.urls")),
+    path("exports/", include("trialdesk.web.exports.urls")),
     # the REDCap wire protocol (issue 22): token in the form body, so no session and no CSRF
     path("redcap/", include("trialdesk.web.redcap.urls")),
     path("amendments/", include("trialdesk.web.amendments.urls")),
