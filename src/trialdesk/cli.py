@@ -29,6 +29,7 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
                      "serve) it."),
     "users": ("users", "Create and list users of the trial server."),
     "audit": ("audit", "Verify the tamper-evident audit trail."),
+    "export": ("export", "Export the trial's data in a standard format (sdtm, adam, ...)."),
 }
 
 
