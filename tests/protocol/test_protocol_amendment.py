@@ -206,6 +206,8 @@ def test_a_visit_added_and_a_visit_window_changed():
     shown = render_diff(diff)
     assert "+ visits.day21: Day 21; day 21; window -2/+2; forms: vital_signs, respiratory" in shown
     assert "~ visits.day3.window_after: 1 -> 2" in shown
+    assert ("~ visits.day3.forms: vital_signs, respiratory, sofa, laboratory, cytokines -> "
+            "vital_signs, respiratory, sofa, laboratory (- cytokines)") in shown
 
 
 def test_an_eligibility_rule_changed_added_and_removed():
@@ -352,3 +354,22 @@ def test_every_category_has_a_heading_in_both_languages_and_unknown_ones_are_ref
         assert all(category in TEXTS[language] for category in CATEGORIES)
     with pytest.raises(ValueError, match="unknown change category"):
         diff_protocols(OLD, OLD).of("field_renamed")
+
+
+def test_a_stratum_label_is_not_a_randomization_change():
+    diff = diff_of(('label = { en = "ARDS severity", es = "Gravedad del SDRA" }',
+                    'label = { en = "Severity of ARDS", es = "Gravedad del SDRA" }'))
+    assert only(diff, "other").path == "design.randomization.strata.ards_severity.label"
+    refuse_randomization_change(diff, randomization_started=True)
+
+
+def test_a_long_text_is_shortened_in_the_line():
+    from trialdesk.protocol.amendment_text import LONGEST, change_line
+
+    summary = 'brief_summary = { en = """Recent COVID 19 pandemic'
+    diff = diff_of((summary, summary.replace("Recent", "The recent")))
+    change = only(diff, "other")
+    assert change.path == "registry.brief_summary"
+    assert change.new["en"].startswith("The recent COVID 19 pandemic")  # the change keeps it all
+    line = change_line(change)
+    assert line.endswith("...") and len(line) < 2 * LONGEST + 40

@@ -223,10 +223,10 @@ def _category(keys: tuple[str, ...], old: Any, new: Any) -> str:
         return f"visit_{added_or_removed}" if depth == 2 and added_or_removed else "visit_changed"
     if head in ("eligibility", "consent"):
         return f"{head}_changed"
-    if head == "design" and depth >= 2 and (
+    if head == "design" and depth >= 2 and keys[-1] != "label" and (
         keys[1] in _RANDOMIZATION_KEYS or (keys[1] == "arms" and depth == 3)
     ):
-        return "randomization_changed"
+        return "randomization_changed"  # a stratum's label is only what it is called
     return "other"
 
 

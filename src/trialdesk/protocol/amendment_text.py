@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from trialdesk.protocol.amendment import Change
 
-CONFIDENTIAL = "<confidential>"  # the same marker as amendment.CONFIDENTIAL
+CONFIDENTIAL = "<confidential>"  # what a confidential value is replaced by in a change
+LONGEST = 160  # characters of a text value shown
 
 TEXTS = {
     "en": {
@@ -59,7 +60,7 @@ TEXTS = {
 def render_changes(changes: Sequence[Change], consent_in_force: Sequence[tuple[str, Any, Any]],
                    language: str, categories: Sequence[str]) -> str:
     """Return the changes grouped by category in the order of ``categories``."""
-    text = TEXTS.get(language.split("-")[0].lower(), TEXTS["en"])
+    text = _texts(language)
     if not changes:
         return text["none"]
     lines = [text["title"].format(count=len(changes))]
@@ -67,8 +68,8 @@ def render_changes(changes: Sequence[Change], consent_in_force: Sequence[tuple[s
         group = [change for change in changes if change.category == category]
         if not group:
             continue
-        lines += ["", f"{text[category]} ({len(group)}):"]
-        lines += [_line(change, text, language) for change in group]
+        lines += ["", f"{category_heading(category, language)} ({len(group)}):"]
+        lines += [f"  {change_line(change, language)}" for change in group]
         if category == "consent_changed":
             lines += ["  " + text["in_force"].format(site=site, old=_value(old, text, language),
                                                      new=_value(new, text, language))
@@ -76,13 +77,34 @@ def render_changes(changes: Sequence[Change], consent_in_force: Sequence[tuple[s
     return "\n".join(lines)
 
 
-def _line(change: Change, text: dict[str, str], language: str) -> str:
+def category_heading(category: str, language: str = "en") -> str:
+    """The heading of a category of changes ("Fields added"), for pages that group them."""
+    return _texts(language)[category]
+
+
+def change_line(change: Change, language: str = "en") -> str:
+    """One change in a line: ``+ path: new`` when added, ``- path: old`` when removed, else
+    ``~ path: old -> new`` (a list also says what it gained and lost)."""
+    text = _texts(language)
     if change.old is None:
-        return f"  + {change.path}: {_value(change.new, text, language)}"
+        return f"+ {change.path}: {_value(change.new, text, language)}"
     if change.new is None:
-        return f"  - {change.path}: {_value(change.old, text, language)}"
+        return f"- {change.path}: {_value(change.old, text, language)}"
     old, new = _value(change.old, text, language), _value(change.new, text, language)
-    return f"  ~ {change.path}: {old} -> {new}"
+    line = f"~ {change.path}: {old} -> {new}"
+    if isinstance(change.old, list) and isinstance(change.new, list) and all(
+        isinstance(item, str) for item in [*change.old, *change.new]
+    ):
+        gained = [item for item in change.new if item not in change.old]
+        lost = [item for item in change.old if item not in change.new]
+        delta = [f"+ {', '.join(gained)}"] if gained else []
+        delta += [f"- {', '.join(lost)}"] if lost else []
+        line += f" ({'; '.join(delta)})" if delta else ""
+    return line
+
+
+def _texts(language: str) -> dict[str, str]:
+    return TEXTS.get(language.split("-")[0].lower(), TEXTS["en"])
 
 
 def _value(value: Any, text: dict[str, str], language: str) -> str:
@@ -99,7 +121,12 @@ def _value(value: Any, text: dict[str, str], language: str) -> str:
         return ", ".join(_value(item, text, language) for item in value)
     if isinstance(value, dict):
         return _table(value, text, language)
-    return str(value)
+    return _short(str(value))
+
+
+def _short(shown: str) -> str:
+    # a registry summary is a page long: the line says that it changed, the file says how
+    return shown if len(shown) <= LONGEST else shown[: LONGEST - 3].rstrip() + "..."
 
 
 def _number(value: float, language: str) -> str:
@@ -113,7 +140,7 @@ def _is_text(value: dict[str, Any]) -> bool:
 
 def _table(value: dict[str, Any], text: dict[str, str], language: str) -> str:
     if _is_text(value):
-        return value.get(language, value.get(language.split("-")[0], value["en"]))
+        return _short(value.get(language, value.get(language.split("-")[0], value["en"])))
     if set(value) <= {"min", "max"}:
         low, high = (_value(value.get(key), text, language) if value.get(key) is not None
                      else "" for key in ("min", "max"))
