@@ -92,7 +92,7 @@ def _check(test: ReleaseTest, value: object) -> Problem | None:
     return None
 
 
-def tests_for_lot(rules: ProductRules, cell_lot: bool = True) -> list[ReleaseTest]:
+def applicable_tests(rules: ProductRules, cell_lot: bool = True) -> list[ReleaseTest]:
     """The tests a lot is released on: all of them for a cell lot, the others for a placebo."""
     return [test for test in rules.release_tests if cell_lot or not test.cell_lot_only]
 
@@ -100,7 +100,7 @@ def tests_for_lot(rules: ProductRules, cell_lot: bool = True) -> list[ReleaseTes
 def evaluate_release(rules: ProductRules, results: Mapping[str, object],
                      cell_lot: bool = True) -> ReleaseDecision:
     """Decide whether a lot with these ``results`` (test code -> value) may be released."""
-    applicable = tests_for_lot(rules, cell_lot)
+    applicable = applicable_tests(rules, cell_lot)
     failures: list[ReleaseFailure] = []
     for test in applicable:
         value = results.get(test.code)

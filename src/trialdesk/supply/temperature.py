@@ -7,7 +7,9 @@ loggers do). Every bad cell is reported with its row (the file's line number, th
 row 1) and its column, all at once, so the whole file can be corrected in one go.
 
 Rows may come in any order (loggers that merge buffers do this); readings are returned in time
-order. Times either all carry a UTC offset or none do: a mix cannot be ordered.
+order. A time must carry its UTC offset (``Z``, ``+02:00``) unless the caller says which zone the
+logger's clock was set to (``assume_timezone``, e.g. the site's): a time without one is refused
+rather than guessed, since a guess off by the site's offset would move an excursion by hours.
 """
 
 from __future__ import annotations
@@ -68,8 +70,12 @@ def _parse_celsius(text: str, decimal_comma: bool) -> float:
     return number
 
 
-def read_temperature_log(text: str) -> list[TemperatureReading]:
-    """Read a logger's CSV export into readings in time order; raise TemperatureLogError."""
+def read_temperature_log(text: str, assume_timezone: dt.tzinfo | None = None
+                         ) -> list[TemperatureReading]:
+    """Read a logger's CSV export into readings in time order; raise TemperatureLogError.
+
+    ``assume_timezone``: the zone of times written without a UTC offset (refused without it).
+    """
     lines = text.lstrip("\ufeff").splitlines()
     if not any(line.strip() for line in lines):
         raise TemperatureLogError([LogProblem(1, None, "the file is empty (expected a header "
@@ -94,6 +100,13 @@ def read_temperature_log(text: str) -> list[TemperatureReading]:
         except ValueError:
             problems.append(LogProblem(row_number, TIME,
                                        f"{cells[TIME]!r} is not an ISO 8601 date and time"))
+        else:
+            if time.utcoffset() is None and assume_timezone is None:
+                problems.append(LogProblem(row_number, TIME, f"{cells[TIME]!r} has no UTC offset "
+                                           "(write e.g. 2020-05-04T10:00:00Z or +02:00)"))
+                time = None
+            elif time.utcoffset() is None:
+                time = time.replace(tzinfo=assume_timezone)
         try:
             celsius = _parse_celsius(cells[CELSIUS], decimal_comma=delimiter == ";")
         except ValueError:
@@ -103,8 +116,6 @@ def read_temperature_log(text: str) -> list[TemperatureReading]:
             readings.append(TemperatureReading(time, celsius))
     if not problems and not readings:
         problems.append(LogProblem(2, None, "the file has a header but no readings"))
-    if not problems:
-        problems += _mixed_offsets(readings)
     if problems:
         raise TemperatureLogError(problems)
     return sorted(readings, key=lambda reading: reading.time)
@@ -112,13 +123,6 @@ def read_temperature_log(text: str) -> list[TemperatureReading]:
 
 def _cell(row: list[str], index: int) -> str:
     return row[index] if index < len(row) else ""
-
-
-def _mixed_offsets(readings: list[TemperatureReading]) -> list[LogProblem]:
-    aware = {reading.time.utcoffset() is not None for reading in readings}
-    if len(aware) > 1:
-        return [LogProblem(1, TIME, "some times carry a UTC offset and some do not")]
-    return []
 
 
 @dataclass(frozen=True)
