@@ -4,6 +4,8 @@ compared but never shown."""
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
 from trialdesk.protocol import default_protocol_path, parse_protocol
@@ -270,7 +272,6 @@ def test_confidential_parameters_and_block_sizes_from_the_confidential_file_stay
     published = TEXT.replace('block_sizes = [2, 4]\n', 'confidential = true\n')
 
     def secret(body: str) -> Confidential:
-        import tomllib
         return Confidential(tomllib.loads(body)["randomization"], "secret.toml", LineIndex(body))
 
     old = parse_protocol(published, confidential=secret(
@@ -373,3 +374,26 @@ def test_a_long_text_is_shortened_in_the_line():
     assert change.new["en"].startswith("The recent COVID 19 pandemic")  # the change keeps it all
     line = change_line(change)
     assert line.endswith("...") and len(line) < 2 * LONGEST + 40
+
+
+def test_the_forms_a_diff_touches():
+    diff = diff_of((HEIGHT, ""),
+                   ("range = { min = 20, max = 700 }", "range = { min = 20, max = 600 }"),
+                   ('rule = "age >= 18"', 'rule = "age >= 16"'))
+    assert diff.changed_forms == ["demographics", "respiratory"]
+    assert diff_protocols(OLD, OLD).changed_forms == []
+
+
+def test_the_monitoring_seed_is_compared_but_never_shown():
+    def with_seed(seed: str):
+        body = f'[randomization]\n[monitoring]\nseed = "{seed}"\n'
+        data = tomllib.loads(body)
+        return parse_protocol(TEXT, confidential=Confidential(
+            data["randomization"], "secret.toml", LineIndex(body), data["monitoring"]))
+
+    old, new = with_seed("a-first-secret-seed-0001"), with_seed("a-second-secret-seed-0002")
+    assert old.monitoring.seed == "a-first-secret-seed-0001"
+    diff = diff_protocols(old, new)
+    assert diff.changes == (Change("other", "monitoring.seed", CONFIDENTIAL, CONFIDENTIAL),)
+    for shown in (render_diff(diff), repr(diff)):
+        assert "secret-seed" not in shown

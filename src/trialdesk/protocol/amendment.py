@@ -85,6 +85,14 @@ class AmendmentDiff:
         """True if the consent document in force differs at some site (re-consent is due)."""
         return bool(self.consent_in_force)
 
+    @property
+    def changed_forms(self) -> list[str]:
+        """The codes of the forms added, removed or whose definition changed, in diff order:
+        a form not among them reads the same under both versions."""
+        codes = [change.path.split(".")[1] for change in self.changes
+                 if change.path.startswith("forms.")]
+        return list(dict.fromkeys(codes))
+
     def __bool__(self) -> bool:
         return bool(self.changes)
 
