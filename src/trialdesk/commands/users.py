@@ -1,4 +1,4 @@
-"""``trialdesk users create|list``: accounts of the trial server."""
+"""``trialdesk users create|list|redcap-token``: accounts of the trial server."""
 
 from __future__ import annotations
 
@@ -88,3 +88,23 @@ def list_users(as_json: bool, data_dir: str, database: str | None) -> None:
         return
     for row in rows:
         click.echo(f"{row['username']:<28} {row['role']:<18} {row['site'] or '-'}")
+
+
+@command.command("redcap-token")
+@click.argument("username")
+@click.option("--revoke", is_flag=True, help="Revoke the user's REDCap token instead.")
+@_with_db
+def redcap_token(username: str, revoke: bool, data_dir: str, database: str | None) -> None:
+    """Create (or replace) USERNAME's REDCap API token and print it once; --revoke ends it."""
+    _setup(data_dir, database)
+    from trialdesk.web.core.errors import Conflict, NotFound
+    from trialdesk.web.redcap.actions import do_issue_redcap_token, do_revoke_redcap_token
+
+    try:
+        if revoke:
+            do_revoke_redcap_token(actor="cli", username=username)
+            click.echo(f"revoked the REDCap token of {username}")
+            return
+        click.echo(do_issue_redcap_token(actor="cli", username=username))
+    except (NotFound, Conflict) as error:
+        raise click.ClickException(str(error)) from None
