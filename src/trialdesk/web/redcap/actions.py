@@ -1,0 +1,63 @@
+"""The only writers of the REDCap API's own records: tokens, and the audit record of a read.
+
+Everything else the API writes (form values, a randomization) goes through the capture and trial
+actions, so every check, audit and lock rule of a page applies to it too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from trialdesk.web.core import clock
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, NotFound
+from trialdesk.web.redcap.models import RedcapToken, hash_redcap_token
+
+
+def _user(username: str) -> Any:
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"no user {username}")
+    return user
+
+
+@action(None)
+def do_issue_redcap_token(*, actor: str, username: str) -> str:
+    """Create the user's REDCap token (32 upper-case hexadecimal characters, as REDCap prints
+    them), replacing the one they had; return it. Only its hash is kept.
+
+    For the server's operator (``trialdesk users redcap-token``): ``actor`` names who acts.
+    """
+    user = _user(username)
+    token = secrets.token_hex(16).upper()
+    replaced = RedcapToken.objects.filter(user=user).delete()[0] > 0
+    RedcapToken.objects.create(user=user, key_hash=hash_redcap_token(token),
+                               created_at=clock.now(), created_by=actor)
+    append_audit(actor=actor, action="issue_redcap_token", model="redcap_token",
+                 object_id=username,
+                 changes={"redcap_token": {"old": "replaced" if replaced else None,
+                                           "new": "issued"}})
+    return token
+
+
+@action(None)
+def do_revoke_redcap_token(*, actor: str, username: str) -> None:
+    """Revoke the user's REDCap token: the next call with it is refused (401)."""
+    user = _user(username)
+    if not RedcapToken.objects.filter(user=user).delete()[0]:
+        raise Conflict("no_token", f"{username} has no REDCap token")
+    append_audit(actor=actor, action="revoke_redcap_token", model="redcap_token",
+                 object_id=username, changes={"redcap_token": {"old": "issued", "new": None}})
+
+
+@action(None)
+def do_audit_redcap_read(actor: Actor, *, content: str, request: dict[str, Any]) -> None:
+    """Record that ``actor`` read clinical data (records, the log) through the REDCap API: who,
+    when, which method and which filters. No permission of its own: the method checked it."""
+    append_audit(actor=actor.username, action="redcap_read", model="redcap_api",
+                 object_id=content, changes={"read": {"old": None, "new": request}})
