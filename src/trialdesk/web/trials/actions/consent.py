@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 
 from trialdesk.protocol.consent import LEVELS, ConsentRules, refusal_effect
 from trialdesk.protocol.validation import date_window_rule
+from trialdesk.web.amendments.consent import consent_rules_for_site
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
@@ -95,7 +96,8 @@ def _signature(participant: Participant, actor: Actor, *, day: dt.date, form_ver
         raise InvalidInput("form_version", "is required")
     if signer not in SIGNERS:
         raise InvalidInput("signer", f"must be one of {', '.join(SIGNERS)}")
-    rules: ConsentRules | None = get_protocol().consent
+    # the rules in force at the site: an approved amendment may have added a version (issue 17)
+    rules: ConsentRules | None = consent_rules_for_site(participant.site.code)
     if rules is not None:
         version = rules.version(form_version)
         if not language and version is not None:

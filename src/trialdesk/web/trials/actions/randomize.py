@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trialdesk.web.amendments.consent import consent_rules_for_site
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
-from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.core.sql import insert
 from trialdesk.web.trials.actions.dynamic import allocate_dynamic
 from trialdesk.web.trials.actions.slots import (
@@ -117,10 +117,11 @@ def _refuse_without_valid_consent(participant: Participant, state: Randomization
     if state.consent_withdrawn:
         raise Conflict("consent_withdrawn", f"consent: {participant.code} refused or withdrew "
                                             "consent; a participant who did is not randomized")
-    rules = get_protocol().consent
+    site = participant.site.code
+    # the rules in force at the site: an approved amendment may have added a version (issue 17)
+    rules = consent_rules_for_site(site)
     if rules is None:
         return
-    site = participant.site.code
     current = rules.current_version(site, clock.today())
     if current is None:
         raise Conflict("consent_version", f"consent: no consent version is approved at site "
