@@ -65,6 +65,7 @@ class FormRecord:
     values: Mapping[str, Any]
     changes: Sequence[FormChange] = ()
     signatures: Sequence[FormSignature] = ()
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,6 @@ class ConsentRecord:
     consented_at: dt.datetime
     signer: Literal["participant", "representative"]
     document_version: str
-    data_use: str = "permitted"
     withdrawn_at: dt.datetime | None = None
 
 
@@ -87,6 +87,9 @@ class SubjectRecord:
     arm: ArmAssignment | None = None
     consent: ConsentRecord | None = None
     status: Literal["candidate", "on-study", "off-study", "withdrawn"] = "on-study"
+    # whether the consent lets the data collected be used (issue 17): "N" after a withdrawal or
+    # refusal that took it back
+    data_use: Literal["Y", "N"] = "Y"
 
 
 @dataclass(frozen=True)
