@@ -1,0 +1,120 @@
+"""The export framework: a job per format started through the API (or the page, or the
+command line), audited with its allocation; the allocation decided from the role and the
+unblinding, never the real arm for a blinded role."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from exports_testkit import download, enter_trial, read_xpt, run_jobs_inline
+from login import signed_in_client
+
+from trialdesk.web.core.models import AuditRecord
+from trialdesk.web.exports.models import ExportJob
+from trialdesk.web.trials.models import Randomization
+
+
+@pytest.fixture
+def entered(trial, monkeypatch, settings, tmp_path):
+    monkeypatch.setenv("TRIALDESK_DATA_DIR", str(tmp_path / "data"))
+    run_jobs_inline(monkeypatch)
+    return enter_trial(trial)
+
+
+def _start(trial, username: str, body: dict) -> dict:
+    response = trial.api(username).post("/api/v1/exports", body)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_a_blinded_analyst_gets_the_dummy_allocation_labelled_never_the_real_arm(
+        trial, entered, tmp_path):
+    started = _start(trial, "analyst", {"format": "adam"})
+    assert started["allocation"] == "dummy"
+    job = trial.api("analyst").get(f"/api/v1/exports/{started['id']}").json()
+    assert job["state"] == "done", job
+    assert job["files"] == ["adsl.csv", "adsl.xpt", "adtte.csv", "adtte.xpt"]
+    files = download(trial.api("analyst"), started["id"])
+    adsl, meta = read_xpt(files["adsl.xpt"], tmp_path, "adsl.xpt")
+    assert len(adsl) == len(entered)
+    assert set(adsl["TRT01P"]) <= {"DUMMY ALLOCATION GROUP 1 (NOT THE TRIAL'S ARMS)",
+                                   "DUMMY ALLOCATION GROUP 2 (NOT THE TRIAL'S ARMS)"}
+    assert meta.column_names_to_labels["TRT01P"] == "Planned Treatment for Period 01"
+    everything = b"".join(files.values()).decode("latin-1")
+    for label in ("Standard therapy plus MSC", "Standard therapy alone"):
+        assert label not in everything
+    # audited: who, what, which allocation; and the end with the files' SHA-256
+    start, finish = AuditRecord.objects.filter(object_id=started["id"]).order_by("seq")
+    assert (start.actor, start.action) == ("analyst", "start_export")
+    assert start.changes["format"]["new"] == "adam"
+    assert start.changes["allocation"]["new"] == "dummy"
+    assert (finish.actor, finish.action) == ("system", "finish_export")
+    assert finish.changes["sha256"]["new"] == job["sha256"]
+
+
+def test_the_dsmb_statistician_gets_the_real_arms(trial, entered, tmp_path):
+    started = _start(trial, "dsmb_statistician", {"format": "adam"})
+    assert started["allocation"] == "real"
+    files = download(trial.api("dsmb_statistician"), started["id"])
+    adsl, _ = read_xpt(files["adsl.xpt"], tmp_path, "adsl.xpt")
+    arms = dict(Randomization.objects.values_list("participant__code", "slot__arm"))
+    labels = {"msc": "Standard therapy plus MSC", "standard": "Standard therapy alone"}
+    assert dict(zip(adsl["SUBJID"], adsl["TRT01P"], strict=True)) == {
+        code: labels[arm] for code, arm in arms.items()}
+
+
+def test_none_means_no_allocation_at_all(trial, entered, tmp_path):
+    started = _start(trial, "analyst", {"format": "adam", "allocation": "none"})
+    assert started["allocation"] == "none"
+    files = download(trial.api("analyst"), started["id"])
+    adsl, _ = read_xpt(files["adsl.xpt"], tmp_path, "adsl.xpt")
+    assert set(adsl["TRT01P"]) == {""}
+
+
+def test_a_job_is_its_owners_only_and_bad_input_names_the_field(trial, entered):
+    started = _start(trial, "analyst", {"format": "adam"})
+    for path in (f"/api/v1/exports/{started['id']}", f"/api/v1/exports/{started['id']}/download",
+                 "/api/v1/exports/not-a-uuid"):
+        assert trial.api("data_manager").get(path).status_code == 404, path
+    before = ExportJob.objects.count()
+    refused = trial.api("analyst").post("/api/v1/exports", {"format": "sas7bdat"})
+    assert refused.status_code in (400, 422) and "format" in refused.content.decode()
+    refused = trial.api("analyst").post("/api/v1/exports", {"format": "adam",
+                                                             "allocation": "real"})
+    assert refused.status_code in (400, 422) and "allocation" in refused.content.decode()
+    assert trial.api("monitor").post("/api/v1/exports", {"format": "adam"}).status_code == 403
+    assert ExportJob.objects.count() == before
+
+
+def test_the_page_has_a_button_per_format_and_shows_the_jobs_progress(trial, entered):
+    client = signed_in_client(trial.users["data_manager"])
+    page = client.get("/exports/")
+    assert page.status_code == 200
+    assert b'name="format" value="sdtm"' in page.content
+    assert b'name="format" value="adam"' in page.content
+    response = client.post("/exports/", {"format": "adam"})
+    assert response.status_code == 302
+    job = client.get(response["Location"])
+    assert job.status_code == 200 and b"download" in job.content
+    status = json.loads(client.get(response["Location"] + "status").content)
+    assert status["state"] == "done" and status["done"] == status["total"] > 0
+    assert client.post("/exports/", {"format": "nothing"}).status_code == 400
+
+
+def test_the_command_line_exports_the_dummy_allocation_before_the_unblinding(
+        trial, entered, tmp_path):
+    from trialdesk.commands.export import command
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(command, ["adam", "--out", str(out), "--json",
+                                          "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 0, result.output
+    job = json.loads(result.output)
+    assert (job["state"], job["allocation"]) == ("done", "dummy")
+    assert (out / "adsl.xpt").is_file() and (out / "adtte.csv").is_file()
+    start = AuditRecord.objects.filter(object_id=job["id"]).order_by("seq").first()
+    assert (start.actor, start.changes["allocation"]["new"]) == ("cli", "dummy")
+    bad = CliRunner().invoke(command, ["nothing", "--out", str(out)])
+    assert bad.exit_code == 2 and "sdtm" in bad.output
