@@ -397,3 +397,23 @@ def test_the_monitoring_seed_is_compared_but_never_shown():
     assert diff.changes == (Change("other", "monitoring.seed", CONFIDENTIAL, CONFIDENTIAL),)
     for shown in (render_diff(diff), repr(diff)):
         assert "secret-seed" not in shown
+
+
+def test_a_form_added_to_a_visit_and_removed_again():
+    outcomes = next(line for line in TEXT.splitlines() if line.startswith("# --- outcomes"))
+    xray = ('[[forms]]\ncode = "chest_xray"\n'
+            'title = { en = "Chest X-ray", es = "Radiografía de tórax" }\n'
+            '[[forms.fields]]\ncode = "xray_date"\nlabel = { en = "Date", es = "Fecha" }\n'
+            'type = "date"\nrequired = true\n\n')
+    new = parse_protocol(amended((outcomes, xray + outcomes),
+                                 ('forms = ["infusion", "vital_signs"]',
+                                  'forms = ["infusion", "vital_signs", "chest_xray"]')))
+    diff = diff_protocols(OLD, new)
+    added = only(diff, "form_added")
+    assert added.path == "forms.chest_xray" and added.old is None
+    assert [field["code"] for field in added.new["fields"]] == ["xray_date"]
+    assert only(diff, "visit_changed").path == "visits.day1.forms"
+    assert "+ forms.chest_xray: Chest X-ray; 1 field(s)" in render_diff(diff)
+    back = diff_protocols(new, OLD)
+    assert only(back, "form_removed") == Change("form_removed", "forms.chest_xray",
+                                                added.new, None)
