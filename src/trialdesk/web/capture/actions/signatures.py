@@ -175,23 +175,37 @@ def _sign_visit(actor: Actor, participant: Participant, visit_code: str, form_co
 
 
 def _check_entries_password(actor: Actor, instances: list[FormInstance], *, password: str,
-                            **_: object) -> None:
-    if not instances:
+                            visits: list[VisitToSign] | tuple[()] = (), **_: object) -> None:
+    if not instances and not visits:
         raise InvalidInput("forms", "name at least one form entry to sign")
-    _check_password(actor, password, ", ".join(i.key for i in instances[:8])[:150])
+    named = [f"{p.code}/{v}" for p, v, _ in visits] + [i.key for i in instances[:8]]
+    _check_password(actor, password, ", ".join(named)[:150])
 
 
 @action("sign_forms", before=_check_entries_password)
 def do_sign_forms(
     actor: Actor, instances: list[FormInstance], *, password: str, language: str = "en",
+    visits: list[VisitToSign] | tuple[()] = (),
 ) -> list[Signature]:
-    """Sign several form entries with one password entry, all or none (the signing session).
+    """Sign several form entries (and whole ``visits``) with one password entry, all or none.
 
-    21 CFR 11.200(a)(1)(i), as :func:`do_sign_visits`: one entry of the password for the series,
-    each form its own signature and audit record. Any form, a repeating form's later entries
-    included. If one entry cannot be signed (incomplete, locked, or its participant's data
-    locked), nothing is signed and the error names it; entries already signed stay as they are.
+    The signing session: 21 CFR 11.200(a)(1)(i), as :func:`do_sign_visits`, one entry of the
+    password for the series, each form its own signature and audit record. Any form, a repeating
+    form's later entries included. If one entry cannot be signed (incomplete, locked, or its
+    participant's data locked), nothing is signed and the error names it; entries already signed
+    stay as they are.
     """
+    meaning = signature_meaning(language)
+    signatures: list[Signature] = []
+    for participant, visit_code, form_codes in visits:
+        signatures += _sign_visit(actor, participant, visit_code, form_codes, language, meaning)
+    return signatures + _sign_entries(actor, instances, language, meaning)
+
+
+def _sign_entries(actor: Actor, instances: list[FormInstance], language: str,
+                  meaning: str) -> list[Signature]:
+    if not instances:
+        return []
     wanted = list(dict.fromkeys(instance.pk for instance in instances))
     rows = FormInstance.objects.select_for_update().select_related("participant").in_bulk(wanted)
     if len(rows) < len(wanted):
@@ -211,7 +225,6 @@ def do_sign_forms(
     locked = [row.key for row in ordered if row.locked]
     if locked:
         raise Conflict("form_locked", "these forms are locked: " + _named(locked))
-    meaning = signature_meaning(language)
     return [_sign(actor, row, language, meaning) for row in ordered if not row.signed]
 
 
