@@ -18,7 +18,6 @@ from trialdesk.web.capture.actions import (
     do_mark_visit_not_done,
     do_raise_query,
     do_save_form,
-    do_sign_visits,
 )
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.models import COMPLETE, FormInstance, Query
@@ -26,7 +25,7 @@ from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict
 from trialdesk.web.core.protocol import get_protocol
-from trialdesk.web.simulation import consent, safety
+from trialdesk.web.simulation import consent, safety, signing
 from trialdesk.web.simulation import nct04390152_model as model
 from trialdesk.web.simulation.cast import Cast, SiteTeam
 from trialdesk.web.simulation.outcomes import control_arm, draw_course
@@ -76,7 +75,7 @@ class Flow:
         self.visits = sorted(protocol.visits, key=lambda visit: visit.day)
         self.last_visit = self.visits[-1]
         self.log_forms = [code for code in model.log_forms() if protocol_form(code) is not None]
-        self.to_sign: dict[int, list[tuple[Person, Visit]]] = {}  # by site team, in order
+        self.signing_due: set[int] = set()  # the sites whose investigator has a session due
 
     # --- screening to randomization ------------------------------------------------------
     def enrollment_open(self) -> bool:
@@ -227,8 +226,6 @@ class Flow:
             values = self._values(person, form_code, day)
             actor = team.coordinator if self.rng.random() < 0.8 else team.investigator
             self._save(person, actor, visit.code, form_code, 1, values)
-        if visit.day == 0 or visit is self.last_visit:
-            self._queue_signature(person, visit)
 
     def _log_form(self, person: Person, form_code: str, values: dict[str, Any]) -> None:
         if form_code not in self.log_forms:
@@ -265,6 +262,8 @@ class Flow:
             if refusal.reason != "consent_withdrawn":
                 raise
             return False
+        if instance.status == COMPLETE:
+            self._queue_signature(person)
         if any(warning["confirmed"] for warning in instance.warnings):  # auto queries opened
             for query in Query.objects.filter(form_instance=instance, status=Query.OPEN):
                 self._schedule_answer(person, query)
@@ -292,29 +291,18 @@ class Flow:
                             label=label)
 
     # --- signatures ------------------------------------------------------------------------
-    def _queue_signature(self, person: Person, visit: Visit) -> None:
-        """The investigator signs the baseline and primary-outcome visits in weekly sessions.
+    def _queue_signature(self, person: Person) -> None:
+        """A complete form waits for the investigator's next weekly signing session.
 
-        One password entry signs the session's whole worklist (``do_sign_visits``), as a signer
+        One password entry signs the session's whole worklist (``do_sign_forms``), as a signer
         at the bedside would: a signature costs a deliberately slow password check.
         """
-        pending = self.to_sign.setdefault(id(person.team), [])
-        if not pending:
+        site_id = person.participant.site_id
+        if site_id not in self.signing_due:
+            self.signing_due.add(site_id)
             self.timeline.after(DAY * self.rng.uniform(4, 8),
-                                lambda: self._sign_worklist(person.team))
-        pending.append((person, visit))
+                                lambda: self._signing_session(person.team, site_id))
 
-    def _sign_worklist(self, team: SiteTeam) -> None:
-        pending = self.to_sign.pop(id(team), [])
-        ready = [(person.participant, visit.code, list(visit.forms)) for person, visit in pending
-                 if self._complete(person.participant, visit)]
-        if ready:  # a visit with a missing form stays unsigned, as the review pages show
-            investigator = team.investigator
-            do_sign_visits(investigator, ready,
-                           password=self.cast.passwords[investigator.username])
-
-    @staticmethod
-    def _complete(participant: Participant, visit: Visit) -> bool:
-        done = FormInstance.objects.filter(participant=participant, visit=visit.code, seq=1,
-                                           form__in=visit.forms, status=COMPLETE).count()
-        return done == len(visit.forms)
+    def _signing_session(self, team: SiteTeam, site_id: int) -> None:
+        self.signing_due.discard(site_id)
+        signing.sign_session(team, self.cast.passwords, site_id)

@@ -1,10 +1,10 @@
 """The final data review of a simulated trial, then the database lock.
 
-As a data manager would before lock: every query closed, every complete form signed by its site's
-investigator (one password entry per site's session), then the lock checklist. What is left is
-what a real trial could not settle either (forms of participants lost to follow-up, terms waiting
-for the sponsor's MedDRA release, source data the monitors did not reach): the database is then
-locked through the two-person override, requested by the data manager and confirmed by the
+As a data manager would before lock: every query closed, every complete form the weekly signing
+sessions left signed by its site's investigator (one password entry per site's session), then the
+lock checklist. What is left is what a real trial could not settle either (forms of participants
+lost to follow-up, terms waiting for the sponsor's MedDRA release, source data the monitors did
+not reach): the database is then locked through the two-person override, requested by the data manager and confirmed by the
 principal investigator, each with their password, the items kept with the lock.
 """
 
@@ -18,42 +18,12 @@ from trialdesk.web.capture.actions import (
     do_confirm_lock_override,
     do_lock,
     do_request_lock_override,
-    do_sign,
-    do_sign_visits,
 )
 from trialdesk.web.capture.lock_readiness import checklist_snapshot, lock_scope
-from trialdesk.web.capture.models import COMPLETE, FormInstance, Lock, Query
+from trialdesk.web.capture.models import Lock, Query
 from trialdesk.web.core import clock
 from trialdesk.web.simulation.flow import HOUR
-
-
-def _sign_off(cast: Any) -> None:
-    """Each site's investigator signs the complete forms still unsigned, in one session."""
-    unsigned = FormInstance.objects.filter(
-        status=COMPLETE, signed=False, locked=False).select_related("participant", "site").order_by(
-        "participant__code", "visit", "form", "seq")
-    visits: dict[str, dict[tuple[int, str], tuple[Any, list[str]]]] = {}
-    entries: dict[str, list[FormInstance]] = {}
-    for instance in unsigned:
-        site = instance.site.code
-        if instance.seq == 1:
-            key = (instance.participant_id, instance.visit)
-            slot = visits.setdefault(site, {}).setdefault(key, (instance.participant, []))
-            slot[1].append(instance.form)
-        else:  # a repeating form's later entries are signed one by one
-            entries.setdefault(site, []).append(instance)
-    for site in sorted(set(visits) | set(entries)):
-        team = cast.sites.get(site)
-        if team is None:
-            continue
-        investigator = team.investigator
-        password = cast.passwords[investigator.username]
-        batch = [(participant, visit, forms)
-                 for (_, visit), (participant, forms) in visits.get(site, {}).items()]
-        if batch:
-            do_sign_visits(investigator, batch, password=password)
-        for instance in entries.get(site, []):
-            do_sign(investigator, instance, password=password)
+from trialdesk.web.simulation.signing import sign_off
 
 
 def _override_reason(snapshot: dict[str, Any]) -> str:
@@ -71,7 +41,7 @@ def final_review_and_lock(simulated: clock.SimulatedClock, cast: Any,
     for index, query in enumerate(pending):
         do_close_query(cast.data_manager, query, text="Closed at the final data review.")
         report("lock", index, steps)
-    _sign_off(cast)
+    sign_off(cast)  # what the weekly sessions left: visits a form of which came late
     report("lock", len(pending) + 1, steps)
     simulated.advance(HOUR * 3)
     reason = "All data entered and reviewed: database lock for the final analysis."
