@@ -84,6 +84,7 @@ import requests
 # The live-server helpers are shared with the acceptance tests (and they use tests/helpers/).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "helpers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "web"))
+from light_client import Request, send_all
 from live_server import (
     check_allocation_invariants,
     connect,
@@ -153,7 +154,7 @@ def durable_commit_rate(data_dir: Path, database: str | None, commits: int = 200
 
 
 def run(label: str, data_dir: Path, database: str | None, clients: int, count: int,
-        workers: int, threads: int) -> dict[str, float]:
+        workers: int, threads: int, client: str) -> dict[str, float]:
     setup_demo(data_dir, database, slots_per_stratum=count // 3 + 8)
     users = demo_users(data_dir)
     options = {key: value for key, value in (("workers", workers), ("threads", threads))
@@ -163,29 +164,39 @@ def run(label: str, data_dir: Path, database: str | None, clients: int, count: i
         local = threading.local()
 
         def session(site: str) -> requests.Session:
+            return session_for(tokens[site])
+
+        def session_for(bearer: str) -> requests.Session:
             if not hasattr(local, "sessions"):
                 local.sessions = {}
-            if site not in local.sessions:
-                local.sessions[site] = requests.Session()
-                local.sessions[site].headers["Authorization"] = f"Bearer {tokens[site]}"
-            return local.sessions[site]
+            if bearer not in local.sessions:
+                local.sessions[bearer] = requests.Session()
+                local.sessions[bearer].headers["Authorization"] = f"Bearer {bearer}"
+            return local.sessions[bearer]
 
         with ThreadPoolExecutor(clients) as pool:
             enrolled = list(pool.map(
                 lambda i: (SITES[i % 3], enroll(session(SITES[i % 3]), server.url, i)),
                 range(count)))
 
-        def randomize(item: tuple[str, str]) -> tuple[int, float]:
-            site, code = item
-            start = time.perf_counter()
-            response = session(site).post(f"{server.url}/api/v1/participants/{code}/randomize",
-                                          json={"idempotency_key": idempotency_key()}, timeout=120)
-            return response.status_code, time.perf_counter() - start
-
+        requests_to_send = [
+            Request("POST", f"/api/v1/participants/{code}/randomize",
+                    {"idempotency_key": idempotency_key()}, tokens[site])
+            for site, code in enrolled]
         cpu_before, client_before = server_cpu_seconds(server.pgid), client_cpu_seconds()
         start = time.perf_counter()
-        with ThreadPoolExecutor(clients) as pool:
-            results = list(pool.map(randomize, enrolled))
+        if client == "light":
+            answers = send_all(server.url, requests_to_send, clients)
+            results = [(answer.status, answer.seconds) for answer in answers]
+        else:
+            def randomize(request: Request) -> tuple[int, float]:
+                begin = time.perf_counter()
+                response = session_for(request.bearer).post(
+                    server.url + request.path, json=request.body, timeout=120)
+                return response.status_code, time.perf_counter() - begin
+
+            with ThreadPoolExecutor(clients) as pool:
+                results = list(pool.map(randomize, requests_to_send))
         elapsed = time.perf_counter() - start
         server_cpu = server_cpu_seconds(server.pgid) - cpu_before
         client_cpu = client_cpu_seconds() - client_before
@@ -224,26 +235,32 @@ def main() -> None:
                         help="gunicorn workers (default: trialdesk serve's default)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads per gunicorn worker (default: trialdesk serve's default)")
+    parser.add_argument("--client", choices=("light", "requests"), default="light",
+                        help="the timed requests' client: light (asyncio, one thread, little CPU) "
+                             "or requests (a thread per client, ~1 ms CPU per request)")
     parser.add_argument("--postgres", default=None,
                         help="PostgreSQL server URL; a fresh database is created and dropped")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         rows.append(("SQLite", run("sqlite", Path(folder), None, args.clients,
-                                         args.randomizations, args.workers, args.threads)))
+                                         args.randomizations, args.workers, args.threads,
+                                         args.client)))
     if args.postgres:
         admin_url, url = postgres_database(args.postgres)
         create_database(admin_url, url)
         try:
             with tempfile.TemporaryDirectory() as folder:
                 rows.append(("PostgreSQL", run("postgres", Path(folder), url, args.clients,
-                                               args.randomizations, args.workers, args.threads)))
+                                               args.randomizations, args.workers, args.threads,
+                                         args.client)))
         finally:
             drop_database(admin_url, url)
     shape = (f"gunicorn {args.workers or 'default'} workers x {args.threads or 'default'} "
              "threads")
     print(f"{args.randomizations} randomizations, {args.clients} concurrent HTTP clients, "
-          f"{shape}, loopback, {os.cpu_count()} CPUs, load average {load_average()}")
+          f"{shape}, {args.client} client, loopback, {os.cpu_count()} CPUs, "
+          f"load average {load_average()}")
     print(f"{'database':<14}{'rand/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
           f"{'CPU ms/rand':>13}{'client CPU ms':>15}{'durable commits/s':>19}{'ratio':>8}")
     for label, r in rows:
