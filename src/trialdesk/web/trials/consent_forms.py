@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.protocol.consent import LEVELS
+from trialdesk.web.amendments.consent import consent_rules_for_site
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import Consent, Participant
 
@@ -60,7 +61,8 @@ class ConsentForm(forms.Form):
 
     def __init__(self, *args: Any, participant: Participant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        rules = get_protocol().consent
+        # the versions in force at the site: an approved amendment may have added one (issue 17)
+        rules = consent_rules_for_site(participant.site.code)
         if rules is not None:
             self.fields["form_version"] = forms.ChoiceField(
                 label=_("Consent form version"),
@@ -82,6 +84,19 @@ class ConsentForm(forms.Form):
             data["signer_can_read"] = True
         data["signer"] = data.get("signer") or Consent.PARTICIPANT
         return data
+
+
+class ReconsentForm(ConsentForm):
+    """A signature on the consent version an amendment put in force: who signed, witness and
+    the person obtaining it, as for the first consent (its time and scan are the first's only)."""
+
+    def __init__(self, *args: Any, participant: Participant, version: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, participant=participant, **kwargs)
+        del self.fields["consent_time"], self.fields["document"]
+        self.fields["consent_date"].label = _("Date of the new signature")
+        if version is not None and not self.is_bound:
+            self.fields["form_version"].initial = version
 
 
 class EventForm(forms.Form):

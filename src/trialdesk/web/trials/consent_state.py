@@ -2,7 +2,8 @@
 
 Nothing here writes: the actions in ``trials.actions.consent`` do. Data capture asks
 :func:`refuse_form_entry` before a save and :func:`follow_up_ended` for its schedule; exports ask
-:func:`data_use_flags`; the dashboard asks :func:`capacity_tasks`. Levels are nested
+:func:`data_use_flags`; the dashboard asks :func:`capacity_tasks` and
+:func:`reconsent_tasks` (an amendment's new consent version, issue 17). Levels are nested
 (``trialdesk.protocol.consent.LEVELS``): the strongest withdrawal or refusal counts, from its date.
 """
 
@@ -13,7 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from trialdesk.protocol.consent import ALL_DATA, FOLLOW_UP, LEVELS, TREATMENT, stops
+from trialdesk.web.amendments.consent import consent_rules_for_site
+from trialdesk.web.amendments.versions import FIRST, protocol_version, version_in_force
+from trialdesk.web.core import clock
 from trialdesk.web.core.errors import Conflict
+from trialdesk.web.core.models import Site
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import Consent, ConsentEvent, Participant
 
@@ -144,3 +149,80 @@ def capacity_tasks(site_code: str | None = None) -> list[CapacityTask]:
         else:
             open_tasks.pop(pid, None)
     return sorted(open_tasks.values(), key=lambda task: (task.due, task.participant_code))
+
+
+# Days to obtain a re-consent after an amendment changed the consent document at a site, when
+# the protocol sets none (``[consent] reconsent_days``): ICH E6(R3) 2.8.2 asks for it "in a
+# timely manner"; 30 days reaches every participant in follow-up at their next visit or two
+# (the day-28 schedule's visits are at most 14 days apart).
+DEFAULT_RECONSENT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ReconsentTask:
+    """Ask a participant still in follow-up to sign the consent version now in force, by
+    ``due``."""
+
+    participant_id: int
+    participant_code: str
+    site_code: str
+    signed_version: str | None
+    version: str
+    since: dt.date  # the day the version took effect at the site
+    due: dt.date
+
+    def overdue(self, today: dt.date) -> bool:
+        """Return True once the deadline has passed."""
+        return today > self.due
+
+
+def _follow_up_end(randomized_on: dt.date, visits: Iterable[object]) -> dt.date:
+    last = max(((v.day + v.window_after) for v in visits), default=0)  # type: ignore[attr-defined]
+    return randomized_on + dt.timedelta(days=last)
+
+
+def reconsent_tasks(site_code: str | None = None) -> list[ReconsentTask]:
+    """Return the open re-consent tasks, soonest due first; ``site_code`` keeps one site's.
+
+    At each site working under an amended protocol whose consent document in force is not the
+    one the trial started with, every participant still in follow-up (consented and eligible,
+    not discontinued nor withdrawn from follow-up, follow-up not over when the version took
+    effect) whose last signature is on another version has a task; it clears when they sign the
+    version in force (``do_reconsent``).
+    """
+    # data capture builds on this module (its schedule asks follow_up_ended): imported here
+    from trialdesk.web.capture.models import Discontinuation
+
+    today = clock.today()
+    codes = [site_code] if site_code is not None else list(
+        Site.objects.order_by("code").values_list("code", flat=True))
+    tasks: list[ReconsentTask] = []
+    for code in codes:
+        number = version_in_force(code)
+        rules = consent_rules_for_site(code) if number != FIRST else None
+        current = rules.current_version(code, today) if rules is not None else None
+        first_rules = protocol_version(FIRST).consent
+        first = first_rules.current_version(code, today) if first_rules is not None else None
+        if current is None or (first is not None and first.version == current.version):
+            continue
+        since = current.approved_on(code) or today
+        days = getattr(rules, "reconsent_days", None) or DEFAULT_RECONSENT_DAYS
+        visits = protocol_version(number).visits
+        people = list(Participant.objects.filter(
+            site__code=code, eligible=True, consent__isnull=False,
+        ).exclude(pk__in=Discontinuation.objects.values("participant_id")).select_related(
+            "randomization").order_by("code"))
+        ended = follow_up_ended(p.pk for p in people)
+        for person in people:
+            if person.pk in ended:
+                continue
+            randomization = getattr(person, "randomization", None)
+            if randomization is not None and _follow_up_end(
+                    randomization.randomized_at.date(), visits) < since:
+                continue
+            signed = signed_version(person)
+            if signed == current.version:
+                continue
+            tasks.append(ReconsentTask(person.pk, person.code, code, signed, current.version,
+                                       since, since + dt.timedelta(days=days)))
+    return sorted(tasks, key=lambda task: (task.due, task.participant_code))

@@ -10,6 +10,8 @@ urlpatterns = [
     path("screen/check/", views.screen_check, name="screen_check"),
     path("participants/<str:code>/", views.participant_detail, name="participant"),
     path("participants/<str:code>/consent/", views_consent.consent_page, name="consent"),
+    path("participants/<str:code>/consent/reconsent/", views_consent.reconsent,
+         name="consent_reconsent"),
     *(path(f"participants/<str:code>/consent/{kind}/", views_consent.consent_event,
            {"kind": kind}, name=f"consent_{kind.replace('-', '_')}")
       for kind in views_consent.EVENT_KINDS),

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, DatabaseLocked, Forbidden, InvalidInput
 from trialdesk.web.core.pages import page
@@ -24,10 +25,11 @@ from trialdesk.web.trials.consent_forms import (
     SIGNER_LABELS,
     ConsentForm,
     EventForm,
+    ReconsentForm,
     WithdrawalForm,
 )
 from trialdesk.web.trials.consent_presenters import consent_history
-from trialdesk.web.trials.consent_state import capacity_tasks
+from trialdesk.web.trials.consent_state import capacity_tasks, reconsent_tasks
 from trialdesk.web.trials.models import Participant
 
 EVENT_ACTIONS = {
@@ -87,10 +89,46 @@ def consent_page(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
     history = _labelled(consent_history(participant))
     open_task = next((t for t in capacity_tasks(participant.site.code)
                       if t.participant_id == participant.pk), None)
+    reconsent_task = next((t for t in reconsent_tasks(participant.site.code)
+                           if t.participant_id == participant.pk), None)
     return render(request, "trials/consent.html", {
         "actor": actor, "code": participant.code, "history": history, "task": open_task,
         "event_form": EventForm(), "withdrawal_form": WithdrawalForm(),
+        "reconsent_task": reconsent_task,
+        "reconsent_overdue": reconsent_task is not None and reconsent_task.overdue(clock.today()),
+        "reconsent_form": ReconsentForm(participant=participant, version=(
+            reconsent_task.version if reconsent_task is not None else None)),
     })
+
+
+@require_POST
+@page("enroll")
+def reconsent(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+    """Record a signature on another approved version of the consent document (re-consent
+    after an amendment), with who signed, the witness and the person obtaining it."""
+    participant = access.access_participant_by_code(actor, code)
+    form = ReconsentForm(request.POST, participant=participant)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect("trials:consent", code=participant.code)
+    data = dict(form.cleaned_data)
+    try:
+        actions.do_reconsent(
+            actor, participant, date=data["consent_date"], form_version=data["form_version"],
+            language=data["language"], signer=data["signer"], lar_name=data["lar_name"],
+            lar_relationship=data["lar_relationship"],
+            signer_can_read=data["signer_can_read"], witness_name=data["witness_name"],
+            obtained_by=data["obtained_by"] or None)
+    except DatabaseLocked:
+        raise
+    except InvalidInput as error:
+        messages.error(request, f"{error.field}: {error.rule}")
+    except (Conflict, Forbidden) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Re-consent recorded."))
+    return redirect("trials:consent", code=participant.code)
 
 
 @require_POST
