@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "trialdesk.web.amendments",
     "trialdesk.web.exports",
     "trialdesk.web.redcap",
+    "trialdesk.web.supply",
 ]
 
 MIDDLEWARE = [

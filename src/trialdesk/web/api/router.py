@@ -348,3 +348,4 @@ api.add_router("", "trialdesk.web.deviations.api.router")  # protocol deviations
 api.add_router("", "trialdesk.web.monitoring.api.router")  # source data verification, visits
 api.add_router("", "trialdesk.web.trials.api_consent.router")  # consent history, events (issue 17)
 api.add_router("", "trialdesk.web.exports.api.router")  # data exports (issue 21)
+api.add_router("", "trialdesk.web.supply.api.router")  # lots, shipments, stock (issue 18)
