@@ -59,7 +59,8 @@ def enter_trial(trial, participants: int = 4) -> list[str]:
 def run_jobs_inline(monkeypatch) -> None:
     """Run a started job at once in the test's thread (its transaction: a thread would not see
     the test's rows)."""
-    monkeypatch.setattr(jobs, "start", lambda job: jobs.run_job(job.pk, close=False))
+    monkeypatch.setattr(jobs, "start_after_commit",
+                        lambda job: jobs.run_job(job.pk, close=False))
 
 
 def download(api: ApiClient, job_id: str) -> dict[str, bytes]:

@@ -58,7 +58,7 @@ def start_export(request: HttpRequest, body: ExportIn) -> Status:
         raise Conflict("busy", "other exports are running; try again in a minute")
     allocation = allocation_for(actor, without=body.allocation == "none")
     job = do_start_export(actor, format_name=body.format, allocation=allocation)
-    jobs.start(job)  # after the action: the thread reads the committed row
+    jobs.start_after_commit(job)
     return Status(201, job_view(job))
 
 

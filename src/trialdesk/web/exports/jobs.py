@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.db import OperationalError, close_old_connections, connection
+from django.db import OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from trialdesk.web.datadir import data_dir
@@ -44,6 +44,12 @@ def start(job: ExportJob) -> threading.Thread:
                               name=f"export-{job.pk}")
     thread.start()
     return thread
+
+
+def start_after_commit(job: ExportJob) -> None:
+    """Start the job's thread once the request's transaction commits (at once outside one):
+    the thread must read a committed row."""
+    transaction.on_commit(lambda: start(job))
 
 
 def run_job(job_id: Any, folder: Path | None = None, *, archive: bool = True,

@@ -36,7 +36,7 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
         else:
             allocation = allocation_for(actor, without=request.POST.get("allocation") == "none")
             job = do_start_export(actor, format_name=name, allocation=allocation)
-            jobs.start(job)
+            jobs.start_after_commit(job)
             return redirect("exports:job", job_id=job.pk)
     recent = ExportJob.objects.filter(owner=request.user)[:KEEP_PER_USER]
     return render(request, "exports/index.html", {
