@@ -797,3 +797,12 @@ BUILDERS.update({
     ("POST", "/api/v1/participants/{code}/consent/withdrawal"): _withdrawal,
     ("POST", "/api/v1/participants/{code}/consent/reconsent"): _reconsent,
 })
+
+
+def _start_export(s: Scenarios) -> WriteRequest:
+    return WriteRequest("data_manager", "POST", "/api/v1/exports", {"format": "adam"},
+                        ("start_export",),
+                        extra={"changes": {"allocation": {"old": None, "new": "dummy"}}})
+
+
+BUILDERS[("POST", "/api/v1/exports")] = _start_export  # data exports (issue 21)
