@@ -40,6 +40,8 @@ THROUGH_THE_API = {
     # consent's later events (issue 17)
     "do_record_capacity_regained", "do_confirm_consent", "do_refuse_consent",
     "do_withdraw_consent", "do_reconsent",
+    # data exports (issue 21)
+    "do_start_export",
 }
 DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_set_language",
           "do_create_dummy_allocation",
@@ -47,6 +49,8 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           "do_import_studies",
           # tests/web/design/test_design_jobs_audited.py
           "do_start_simulation", "do_finish_simulation",
+          # tests/web/exports/test_exports_framework.py
+          "do_start_export_from_command_line", "do_finish_export",
           # tests/web/safety/test_safety_alert_delivery.py (after the reporting transaction)
           "do_record_alert_delivery",
           # tests/web/safety/test_safety_dictionary.py (the command line's)
