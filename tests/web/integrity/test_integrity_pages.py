@@ -49,6 +49,8 @@ POST_PAGES = {
     "/participants/{code}/consent/capacity-regained/",
     "/participants/{code}/consent/confirmation/", "/participants/{code}/consent/refusal/",
     "/participants/{code}/consent/withdrawal/",
+    # data exports (issue 21)
+    "/exports/",
 }
 # signing with a wrong (here: empty) password is audited, so that guessing is throttled
 AUDITED_REFUSALS = {"signature_password_failed"}
