@@ -26,4 +26,4 @@ def test_the_supply_package_imports_no_django():
                             check=False, timeout=300)
     assert result.returncode == 0, result.stderr
     count, _, bad = result.stdout.strip().partition(" ")
-    assert int(count) == 7 and bad == ""  # the 4 supply modules, the package, 2 protocol
+    assert int(count) >= 7 and bad == ""  # the package, its 4 modules, 2 protocol ones
