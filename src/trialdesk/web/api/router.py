@@ -347,5 +347,6 @@ api.add_router("", "trialdesk.web.dsmb.api.router")  # DSMB meetings, reports, s
 api.add_router("", "trialdesk.web.deviations.api.router")  # protocol deviations (issue 16)
 api.add_router("", "trialdesk.web.monitoring.api.router")  # source data verification, visits
 api.add_router("", "trialdesk.web.trials.api_consent.router")  # consent history, events (issue 17)
+api.add_router("", "trialdesk.web.amendments.api.router")  # protocol amendments (issue 17)
 api.add_router("", "trialdesk.web.exports.api.router")  # data exports (issue 21)
 api.add_router("", "trialdesk.web.supply.api.router")  # lots, shipments, stock (issue 18)
