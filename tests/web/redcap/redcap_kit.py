@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.test import Client
@@ -17,6 +18,19 @@ def redcap_token(user: Any) -> str:
     return do_issue_redcap_token(actor="test", username=user.get_username())
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A response read whole (a streamed export included)."""
+
+    status_code: int
+    content: bytes
+    content_type: str
+    streamed: bool
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
 class RedcapClient:
     """Form-encoded POSTs with one token, as PyCap and REDCapR send them."""
 
@@ -24,11 +38,10 @@ class RedcapClient:
         self.token = token
         self.client = Client()
 
-    def post(self, **params: Any) -> Any:
+    def post(self, **params: Any) -> Answer:
         response = self.client.post(URL, {"token": self.token, **params})
-        if response.streaming:
-            response.content = b"".join(response.streaming_content)
-        return response
+        return Answer(response.status_code, response.getvalue(), response["Content-Type"],
+                      response.streaming)
 
     def json(self, **params: Any) -> Any:
         response = self.post(format="json", **params)
