@@ -161,16 +161,18 @@ def do_decide_release(actor: Actor, lot: Lot, *, password: str, language: str = 
 
 @action(MANAGE)
 def do_assign_kits(actor: Actor, lot: Lot, *, kit_codes: Sequence[str]) -> list[KitLot]:
-    """Record that these kits were filled from ``lot``. A lot is one product: its kits share an
-    arm (a lot whose kits held both arms would be a labelling error)."""
+    """Record that these kits were filled from ``lot``: a cell lot fills the experimental arm's
+    kits, a placebo lot the others (any other pairing is a labelling error, refused)."""
     kits = _kits(kit_codes)
     taken = KitLot.objects.filter(slot__in=kits).values_list("slot__kit_code", flat=True).first()
     if taken:
         raise Conflict("kit_has_lot", f"kit {taken} already has a lot")
-    arms = {kit.arm for kit in kits} | set(
-        KitLot.objects.filter(lot=lot).values_list("slot__arm", flat=True).distinct())
-    if len(arms) > 1:
-        raise InvalidInput("kits", "the kits of one lot must hold the same product")
+    holds_cells = lot.product == Lot.CELLS  # the experimental arm's kits hold the cells
+    arms = {arm.code for arm in get_protocol().design.arms
+            if (arm.type == "EXPERIMENTAL") == holds_cells}
+    wrong = next((kit.kit_code for kit in kits if kit.arm not in arms), None)
+    if wrong is not None:
+        raise InvalidInput("kits", f"kit {wrong} is labelled for the other product")
     rows = [KitLot.objects.create(slot=kit, lot=lot) for kit in kits]
     for kit in kits:  # which lot stays out of the trail: kits sharing a lot share an arm
         append_audit(actor=actor.username, action="record_kit_lot", model="kit",
