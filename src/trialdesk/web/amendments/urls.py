@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from trialdesk.web.amendments import views
 
 app_name = "amendments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.version_list, name="list"),
+    path("<int:number>/", views.detail, name="detail"),
+    path("<int:number>/approve/", views.approve, name="approve"),
+]
