@@ -118,7 +118,7 @@ def section(report: ReportResults) -> ResultsSection:
     return results_section(PROTOCOL, report, unblinded=True)
 
 
-def _measure(section: ResultsSection, title: str):  # noqa: ANN202 - an OutcomeMeasure
+def _measure(section: ResultsSection, title: str):
     return next(m for m in section.outcome_measures_module.outcome_measures if m.title == title)
 
 
