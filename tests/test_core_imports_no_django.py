@@ -20,6 +20,9 @@ CORE_PACKAGES = (
     "stats",
     "standards",
     "safety",
+    "monitoring",
+    "supply",
+    "backup",
 )
 FORBIDDEN = ("django", "trialdesk.web", "trialdesk.cli", "trialdesk.commands")
 
