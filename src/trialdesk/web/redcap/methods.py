@@ -127,7 +127,7 @@ def log_rows(actor: Actor, params: Params) -> Iterator[dict[str, str]]:
     A reader of the redacted trail (every blinded one) gets the trail's own redaction, and the
     time filters reach a pharmacy record by its day only: a window of minutes would otherwise
     say when a kit was dispensed (the readable records already hold no pharmacy record of
-    today).
+    today). Checks, filters and the audit record come first: only the rows are read lazily.
     """
     require(actor, READ_AUDIT)
     full = audit_trail.reads_full_trail(actor)
@@ -150,6 +150,10 @@ def log_rows(actor: Actor, params: Params) -> Iterator[dict[str, str]]:
             records = records.filter(
                 Q(pharmacy=0, **{f"at__{lookup}": bound})
                 | Q(pharmacy=1, **{f"day__{lookup}": bound.astimezone(dt.UTC).date()}))
+    return _log_view(records, full=full)
+
+
+def _log_view(records: Any, *, full: bool) -> Iterator[dict[str, str]]:
     for entry in records.iterator(chunk_size=1000):
         view = audit_trail.record_view(entry, full=full)
         at = view["at"]
