@@ -30,6 +30,10 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "users": ("users", "Create and list users of the trial server."),
     "audit": ("audit", "Verify the tamper-evident audit trail."),
     "export": ("export", "Export the trial's data in a standard format (sdtm, adam, ...)."),
+    "backup": ("backup", "Back up the database and the data directory's secrets, encrypted; "
+                         "verify a backup."),
+    "restore": ("restore", "Restore an encrypted backup into an empty data directory (and "
+                           "database)."),
 }
 
 
