@@ -57,7 +57,7 @@ class ShipmentIn(KitsIn):
 
 
 class ReceiptIn(Strict):
-    temperature_log: str = Field(min_length=1, max_length=2_000_000,
+    temperature_log: str = Field(min_length=1, max_length=500_000,
                                  description="the logger's CSV: time (ISO 8601), celsius")
     received_at: dt.datetime | None = None
 
