@@ -90,3 +90,45 @@ def diff(old: Path, new: Path, language: str) -> None:
         click.echo(str(error), err=True)
         sys.exit(1)
     click.echo(render_diff(diff_protocols(*protocols), language))
+
+
+def _approval(ctx: click.Context, param: click.Parameter,
+              values: tuple[str, ...]) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        site, _, day = value.partition("=")
+        if not site.strip() or not day.strip():
+            raise click.BadParameter(f"{value!r}: write SITE=YYYY-MM-DD, e.g. CO-01=2026-03-01")
+        pairs.append((site.strip(), day.strip()))
+    return pairs
+
+
+@command.command()
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--effective-date", default=None,
+              help="The day the amendment takes effect (YYYY-MM-DD; default: today).")
+@click.option("--reason", default="", help="Why the protocol is amended (required to apply).")
+@click.option("--apply", "apply_", is_flag=True, help="Record the amendment (default: show it).")
+@click.option("--approve", multiple=True, callback=_approval, metavar="SITE=DATE",
+              help="Record a site's ethics approval of the amendment (repeatable); with a file "
+                   "already recorded, approves its version.")
+@click.option("--user", default="admin", show_default=True,
+              help="The account (with manage_protocol) the records are made by.")
+@click.option("--language", default="en", show_default=True, help="Language of the diff.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="The server's data directory (default: the server's).")
+@click.option("--database", default=None, envvar="DATABASE_URL", help="Database URL.")
+def amend(new: Path, effective_date: str | None, reason: str, apply_: bool,
+          approve: list[tuple[str, str]], user: str, language: str, data_dir: str | None,
+          database: str | None) -> None:
+    """Show what protocol NEW changes against the latest recorded version, classified (forms,
+    fields, ranges, visits, eligibility, consent, randomization); with --apply, record it.
+
+    A change to the randomization once anyone is randomized is refused, naming the field. Each
+    site keeps the version before until its ethics approval is entered (--approve).
+    """
+    from trialdesk.commands.protocol_amend import run_amend
+
+    sys.exit(run_amend(new, effective_date=effective_date, reason=reason, apply=apply_,
+                       approvals=approve, username=user, language=language,
+                       data_dir=data_dir, database=database))
