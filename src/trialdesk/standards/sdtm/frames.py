@@ -43,8 +43,13 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def to_frame(spec: Dataset, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """The dataset's frame from ``rows``; a key not in the spec is refused (a typo, not data)."""
+def to_frame(spec: Dataset, rows: Iterable[Mapping[str, Any]], *,
+             drop_empty: bool = True) -> pd.DataFrame:
+    """The dataset's frame from ``rows``; a key not in the spec is refused (a typo, not data).
+
+    ``drop_empty`` False keeps every variable: for a chunk of a dataset built in parts, whose
+    empty permissible variables are dropped once all parts are joined (``joined``).
+    """
     rows = list(rows)
     known = set(spec.names)
     for index, row in enumerate(rows, start=1):
@@ -55,7 +60,7 @@ def to_frame(spec: Dataset, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     columns: dict[str, list[Any]] = {}
     for variable in spec.variables:
         values = [row.get(variable.name) for row in rows]
-        if variable.core == PERM and all(v in (None, "") for v in values):
+        if drop_empty and variable.core == PERM and all(v in (None, "") for v in values):
             continue
         if variable.type in _NUMBERS:
             columns[variable.name] = [_number(v) for v in values]
@@ -68,6 +73,23 @@ def to_frame(spec: Dataset, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         if variable.name in frame.columns and variable.type in _NUMBERS:
             frame[variable.name] = frame[variable.name].astype("float64")
     return frame
+
+
+def joined(spec: Dataset, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts (``to_frame(..., drop_empty=False)``) as one frame, without the permissible
+    variables that no part has a value of."""
+    if not parts:
+        return to_frame(spec, [])
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    empty = [v.name for v in spec.variables if v.core == PERM and v.name in frame.columns
+             and _all_empty(frame[v.name])]
+    return frame.drop(columns=empty)
+
+
+def _all_empty(column: pd.Series) -> bool:
+    if column.dtype == object:
+        return bool((column.isna() | (column == "")).all())
+    return bool(column.isna().all())
 
 
 def study_day(when: Any, reference: dt.date | None) -> int | None:

@@ -1,0 +1,173 @@
+"""define.xml 2.1 describing the datasets written: each dataset (class, structure, keys, file),
+each variable (type, length from the data, label, origin), validated against the Define-XML 2.1
+schema shipped in ``standards/schemas`` (:func:`validate_define`).
+
+With the dummy allocation, the arm variables carry a comment saying so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trialdesk.standards.sdtm.common import Study, english
+from trialdesk.standards.sdtm.spec import DATETIME, FLOAT, INTEGER, REQ, Dataset
+
+ODM = "http://www.cdisc.org/ns/odm/v1.3"
+DEF = "http://www.cdisc.org/ns/def/v2.1"
+XLINK = "http://www.w3.org/1999/xlink"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "define" / "2.1" / "define2-1-0.xsd"
+ARM_VARIABLES = ("ARMCD", "ARM", "ACTARMCD", "ACTARM", "TRT01P", "TRT01A")
+DUMMY_COMMENT = ("Dummy allocation: made with the trial's procedure from its own seed, not the "
+                 "trial's arms (the trial is blinded for the requester).")
+_DERIVED = ("SEQ", "DY", "EPOCH", "VISITNUM", "VISITDY", "STRESC", "STRESN", "STRESU")
+_ASSIGNED = ("STUDYID", "DOMAIN", "USUBJID", "SUBJID", "SITEID", "ARMCD", "ARM", "ACTARMCD",
+             "ACTARM", "ARMNRS", "COUNTRY", "RDOMAIN", "IDVAR", "IDVARVAL", "QNAM", "QLABEL",
+             "QORIG", "QEVAL")
+
+ET.register_namespace("", ODM)
+ET.register_namespace("def", DEF)
+ET.register_namespace("xlink", XLINK)
+
+
+def _q(namespace: str, tag: str) -> str:
+    return f"{{{namespace}}}{tag}"
+
+
+def _description(parent: ET.Element, text: str) -> None:
+    description = ET.SubElement(parent, _q(ODM, "Description"))
+    ET.SubElement(description, _q(ODM, "TranslatedText"), {XML_LANG: "en"}).text = text
+
+
+def _data_type(variable: Any, column: pd.Series | None, analysis: bool) -> str:
+    if variable.type == INTEGER:
+        return "integer"
+    if variable.type == FLOAT:
+        return "float"
+    if variable.type == DATETIME:
+        if analysis:
+            return "integer"  # an ADaM date is a SAS date: days since 1960-01-01
+        values = [] if column is None else [v for v in column if v]
+        return "date" if values and all(len(v) == 10 for v in values) else "datetime"
+    return "text"
+
+
+def _length(column: pd.Series | None, data_type: str) -> int:
+    if column is None or column.empty:
+        return 1
+    if data_type in ("integer", "float"):
+        numbers = column.dropna()
+        return max([len(f"{v:g}") for v in numbers] or [1])
+    return max(1, int(column.map(lambda v: len(str(v).encode("utf-8"))).max()))
+
+
+def _origin(dataset: Dataset, name: str) -> str:
+    if dataset.klass == "TRIAL DESIGN":
+        return "Protocol"
+    if dataset.standard == "ADaMIG" and name not in ("STUDYID", "USUBJID", "SUBJID", "SITEID"):
+        return "Derived"
+    if name in _ASSIGNED:
+        return "Assigned"
+    if name.endswith(_DERIVED) or name in ("QVAL",):
+        return "Derived"
+    return "Collected"
+
+
+def define_tree(study: Study, datasets: dict[str, tuple[Dataset, pd.DataFrame]], *,
+                allocation: str, created: dt.datetime | None = None) -> ET.ElementTree:
+    """The define.xml document of ``datasets`` (name -> (spec, frame written))."""
+    created = created or dt.datetime.now(dt.UTC)
+    analysis = all(spec.standard == "ADaMIG" for spec, _ in datasets.values())
+    root = ET.Element(_q(ODM, "ODM"), {
+        "FileType": "Snapshot",
+        "FileOID": f"DEFINE.{study.studyid}.{'ADAM' if analysis else 'SDTM'}",
+        "ODMVersion": "1.3.2", "CreationDateTime": created.replace(microsecond=0).isoformat(),
+        "Originator": "trialdesk", "SourceSystem": "trialdesk",
+        _q(DEF, "Context"): "Submission"})
+    study_element = ET.SubElement(root, _q(ODM, "Study"), {"OID": f"STUDY.{study.studyid}"})
+    variables = ET.SubElement(study_element, _q(ODM, "GlobalVariables"))
+    registry = study.protocol.registry
+    ET.SubElement(variables, _q(ODM, "StudyName")).text = study.studyid
+    ET.SubElement(variables, _q(ODM, "StudyDescription")).text = english(
+        registry.brief_title)
+    ET.SubElement(variables, _q(ODM, "ProtocolName")).text = study.studyid
+    version = ET.SubElement(study_element, _q(ODM, "MetaDataVersion"), {
+        "OID": "MDV.1", "Name": f"{study.studyid} {'ADaM' if analysis else 'SDTM'} datasets",
+        "Description": f"allocation: {allocation}", _q(DEF, "DefineVersion"): "2.1.0"})
+    standards = ET.SubElement(version, _q(DEF, "Standards"))
+    ET.SubElement(standards, _q(DEF, "Standard"), {
+        "OID": "STD.1", "Name": "ADaMIG" if analysis else "SDTMIG", "Type": "IG",
+        "Version": "1.1" if analysis else "3.3", "Status": "Final"})
+    items, comment = [], allocation == "dummy"
+    for name, (spec, frame) in datasets.items():
+        group = ET.SubElement(version, _q(ODM, "ItemGroupDef"), {
+            "OID": f"IG.{name}", "Name": name, "Repeating": "No" if name in (
+                "DM", "ADSL") else "Yes", "IsReferenceData": "Yes" if spec.klass ==
+            "TRIAL DESIGN" else "No", "SASDatasetName": name,
+            "Purpose": "Analysis" if spec.standard == "ADaMIG" else "Tabulation",
+            _q(DEF, "Structure"): spec.structure, _q(DEF, "StandardOID"): "STD.1",
+            _q(DEF, "ArchiveLocationID"): f"LF.{name}"})
+        if spec.standard != "ADaMIG":
+            group.set("Domain", name[4:] if name.startswith("SUPP") else name)
+        _description(group, spec.label)
+        for order, column in enumerate(frame.columns, start=1):
+            variable = spec.variable(column)
+            attributes = {"ItemOID": f"IT.{name}.{column}", "OrderNumber": str(order),
+                          "Mandatory": "Yes" if variable.core == REQ else "No"}
+            if column in spec.keys:
+                attributes["KeySequence"] = str(spec.keys.index(column) + 1)
+            ET.SubElement(group, _q(ODM, "ItemRef"), attributes)
+            items.append((name, spec, variable, frame[column]))
+        ET.SubElement(group, _q(DEF, "Class"), {"Name": spec.klass})
+        leaf = ET.SubElement(group, _q(DEF, "leaf"), {
+            "ID": f"LF.{name}", _q(XLINK, "href"): f"{name.lower()}.xpt"})
+        ET.SubElement(leaf, _q(DEF, "title")).text = f"{name.lower()}.xpt"
+    for name, spec, variable, column in items:
+        data_type = _data_type(variable, column, spec.standard == "ADaMIG")
+        attributes = {"OID": f"IT.{name}.{variable.name}", "Name": variable.name,
+                      "DataType": data_type, "SASFieldName": variable.name}
+        if data_type in ("text", "integer", "float"):
+            attributes["Length"] = str(_length(column, data_type))
+        if comment and variable.name in ARM_VARIABLES:
+            attributes[_q(DEF, "CommentOID")] = "COM.DUMMY"
+        if spec.standard == "ADaMIG" and variable.type == DATETIME:
+            attributes[_q(DEF, "DisplayFormat")] = "DATE9."
+        item = ET.SubElement(version, _q(ODM, "ItemDef"), attributes)
+        _description(item, variable.label)
+        ET.SubElement(item, _q(DEF, "Origin"), {"Type": _origin(spec, variable.name)})
+    if comment:
+        note = ET.SubElement(version, _q(DEF, "CommentDef"), {"OID": "COM.DUMMY"})
+        _description(note, DUMMY_COMMENT)
+    return ET.ElementTree(root)
+
+
+def write_define(study: Study, datasets: dict[str, tuple[Dataset, pd.DataFrame]],
+                 folder: Path, *, allocation: str) -> Path:
+    """Write ``define.xml`` into ``folder`` and check it against the schema."""
+    path = folder / "define.xml"
+    tree = define_tree(study, datasets, allocation=allocation)
+    ET.indent(tree)
+    tree.write(path, encoding="UTF-8", xml_declaration=True)
+    validate_define(path)
+    return path
+
+
+def validate_define(path: Path) -> None:
+    """Raise ``xmlschema.XMLSchemaValidationError`` unless ``path`` is valid Define-XML 2.1."""
+    _schema().validate(str(path))
+
+
+_SCHEMA_CACHE: dict[str, Any] = {}
+
+
+def _schema() -> Any:
+    import xmlschema
+
+    if "define" not in _SCHEMA_CACHE:
+        _SCHEMA_CACHE["define"] = xmlschema.XMLSchema(str(SCHEMA))
+    return _SCHEMA_CACHE["define"]

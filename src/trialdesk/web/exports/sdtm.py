@@ -1,0 +1,109 @@
+"""The SDTM export: every domain as a SAS transport v5 file and define.xml 2.1 describing them.
+
+Records are read a chunk of participants at a time (``sdtm_records``); each chunk's rows become a
+frame at once, so that memory holds frames (compact) rather than rows (dicts). The arm columns
+carry the allocation the framework decided; EX names the treatment only with the real arms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trialdesk.standards.sdtm import design, form_domains, subject_domains
+from trialdesk.standards.sdtm.common import Study
+from trialdesk.standards.sdtm.define import write_define
+from trialdesk.standards.sdtm.frames import joined, numbered, to_frame
+from trialdesk.standards.sdtm.records import FormRecord, Subject
+from trialdesk.standards.sdtm.spec import SDTM_DATASETS, Dataset
+from trialdesk.standards.sdtm.xpt import write_xpt
+from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.exports.formats import ExportContext, Progress
+from trialdesk.web.exports.sdtm_records import chunks, form_records, subjects
+
+Builder = Callable[[Study, Subject, list[FormRecord]], list[dict[str, Any]]]
+
+
+def _fields(form_codes: tuple[str, ...], numeric_only: bool = True) -> dict[str, Any]:
+    found = {}
+    for form in get_protocol().forms:
+        if form.code in form_codes:
+            for field in form.fields:
+                if not numeric_only or field.type in ("integer", "decimal"):
+                    found[field.code] = field
+    return found
+
+
+def _domains(context: ExportContext) -> list[tuple[str, tuple[str, ...], Builder, str | None]]:
+    """(dataset, forms read, builder, --SEQ variable) of the subject-level domains."""
+    vitals = {code: f for code, f in _fields(("vital_signs", "demographics")).items()
+              if code != "age"}
+    labs = _fields(("laboratory", "cytokines"))
+    real = context.allocation == "real"
+    return [
+        ("DS", (), lambda st, s, f: subject_domains.ds_rows(st, s), None),
+        ("SV", ("vital_signs", "laboratory", "cytokines", "respiratory", "sofa", "infusion",
+                "end_of_study", "demographics", "eligibility"),
+         subject_domains.sv_rows, None),
+        ("EX", ("infusion",), lambda st, s, f: subject_domains.ex_rows(
+            st, s, f, context.arm_of.get(s.code) if real else None), "EXSEQ"),
+        ("AE", ("adverse_event",), form_domains.ae_rows, "AESEQ"),
+        ("CM", ("concomitant_medication",), form_domains.cm_rows, "CMSEQ"),
+        ("VS", ("vital_signs", "demographics"),
+         lambda st, s, f: form_domains.vs_rows(st, s, f, vitals), "VSSEQ"),
+        ("LB", ("laboratory", "cytokines"),
+         lambda st, s, f: form_domains.lb_rows(st, s, f, labs), "LBSEQ"),
+    ]
+
+
+def write_sdtm(context: ExportContext, folder: Path, progress: Progress) -> list[Path]:
+    study = Study(get_protocol())
+    people = subjects(context)
+    domains = _domains(context)
+    total = 3 + len(domains) * max(1, -(-len(people) // 500)) + 1
+    done = 0
+    progress(done, total)
+    frames: dict[str, pd.DataFrame] = {}
+    demographics = {code: records[0].values for code, records in form_records(
+        ("demographics",), [s.code for s in people]).items()}
+    dm = [subject_domains.dm_row(study, s, demographics.get(s.code, {})) for s in people]
+    frames["DM"] = to_frame(SDTM_DATASETS["DM"], dm)
+    frames["SUPPDM"] = to_frame(SDTM_DATASETS["SUPPDM"], [
+        row for s in people for row in subject_domains.suppdm_rows(study, s)])
+    done += 1
+    progress(done, total)
+    for name, forms, build, seq in domains:
+        spec = SDTM_DATASETS[name]
+        parts = []
+        for chunk in chunks(people):
+            records = form_records(forms, [s.code for s in chunk]) if forms else {}
+            rows = []
+            for subject in chunk:
+                built = build(study, subject, records.get(subject.code, []))
+                rows += numbered(built, seq) if seq else built
+            parts.append(to_frame(spec, rows, drop_empty=False))
+            done += 1
+            progress(min(done, total - 2), total)
+        frames[name] = joined(spec, parts)
+    for name, rows in (("TA", design.ta_rows(study)), ("TE", design.te_rows(study)),
+                       ("TV", design.tv_rows(study)), ("TS", design.ts_rows(study))):
+        frames[name] = to_frame(SDTM_DATASETS[name], rows)
+    progress(total - 2, total)
+    written = _write(frames, folder)
+    progress(total - 1, total)
+    written.append(write_define(study, {name: (SDTM_DATASETS[name], frame)
+                                        for name, frame in frames.items()}, folder,
+                                allocation=context.allocation))
+    progress(total, total)
+    return written
+
+
+def _write(frames: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
+    written = []
+    for name, frame in frames.items():
+        spec: Dataset = SDTM_DATASETS[name]
+        written.append(write_xpt(frame, spec, folder))
+    return written

@@ -1,0 +1,98 @@
+"""The SDTM export's records from the tables: subjects (one query per kind of record) and each
+form's instances streamed in participant order, a chunk of participants at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+from trialdesk.standards.sdtm.records import FormRecord, Subject
+from trialdesk.web.capture.models import COMPLETE, Discontinuation, FormInstance
+from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.exports.arms import arm_cells
+from trialdesk.web.exports.formats import ExportContext
+from trialdesk.web.trials.consent_state import data_use_flags
+from trialdesk.web.trials.models import Consent, Randomization
+
+CHUNK = 500  # participants per chunk: bounded memory whatever the trial's size
+_DISPOSITION = {"died": "DEATH", "withdrew": "WITHDRAWAL BY SUBJECT"}
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _values(form: str, visit: str | None = None) -> dict[str, dict[str, Any]]:
+    instances = FormInstance.objects.filter(form=form, status=COMPLETE, seq=1)
+    if visit is not None:
+        instances = instances.filter(visit=visit)
+    return {code: values or {} for code, values in instances.values_list(
+        "participant__code", "values").iterator(chunk_size=2000)}
+
+
+def subjects(context: ExportContext) -> list[Subject]:
+    """Every randomized participant, in code order, with what DM, DS and EX need."""
+    protocol = get_protocol()
+    countries = {site.code: site.country for site in protocol.sites}
+    cells = arm_cells(context)
+    consents = dict(Consent.objects.values_list("participant__code", "consent_date"))
+    end = _values("end_of_study", "day28")
+    infusion = _values("infusion")
+    stopped = {code: (kind, day) for code, kind, day in Discontinuation.objects.values_list(
+        "participant__code", "kind", "date")}
+    randomizations = list(Randomization.objects.order_by("participant__code").values_list(
+        "participant_id", "participant__code", "participant__site__code", "randomized_at",
+        "slot__stratum"))
+    data_use = data_use_flags(pid for pid, *_ in randomizations)
+    found = []
+    for pid, code, site, randomized_at, stratum in randomizations:
+        eos = end.get(code, {})
+        status = eos.get("vital_status_day28")
+        death = _date(eos.get("death_date")) if status == "dead" else None
+        kind, stopped_on = stopped.get(code, (None, None))
+        if status == "dead" or kind == "died":
+            death = death or stopped_on
+            disposition = ("DEATH", death)
+        elif kind in _DISPOSITION:
+            disposition = (_DISPOSITION[kind], stopped_on)
+        elif status == "alive":
+            disposition = ("COMPLETED", _date(randomized_at) + dt.timedelta(days=28))
+        elif status:
+            disposition = ("LOST TO FOLLOW-UP", _date(eos.get("last_contact_date")))
+        else:
+            disposition = None
+        infused = infusion.get(code, {})
+        found.append(Subject(
+            code=code, site=site, country=countries.get(site, ""),
+            randomized_on=randomized_at.date(), consented_on=consents.get(code),
+            arm=cells.get(code), stratum=stratum,
+            infusion_start=str(infused.get("infusion_start") or ""),
+            infusion_end=str(infused.get("infusion_end") or ""), death_on=death,
+            disposition=disposition, last_on=disposition[1] if disposition else None,
+            data_use="Y" if data_use.get(pid, True) else "N"))
+    return found
+
+
+def form_records(forms: tuple[str, ...], codes: list[str]) -> dict[str, list[FormRecord]]:
+    """The complete instances of ``forms`` of the participants ``codes``, by participant."""
+    instances = (FormInstance.objects.filter(form__in=forms, status=COMPLETE,
+                                             participant__code__in=codes)
+                 .order_by("participant__code", "created_at", "seq")
+                 .values_list("participant__code", "visit", "form", "seq", "values",
+                              "created_at"))
+    by_subject: dict[str, list[FormRecord]] = {}
+    for code, visit, form, seq, values, created in instances.iterator(chunk_size=2000):
+        by_subject.setdefault(code, []).append(FormRecord(
+            code, visit, form, seq, values or {}, created.date() if created else None))
+    return by_subject
+
+
+def chunks(items: list[Subject]) -> Iterator[list[Subject]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, CHUNK)):
+        yield chunk
