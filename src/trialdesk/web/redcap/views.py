@@ -67,6 +67,9 @@ def _dispatch(actor: Actor, params: Params) -> HttpResponse:
     if content == "version":
         return methods.version_response()
     project = dictionary.project_of(get_protocol())
+    unknown_arms = [arm for arm in params.array("arms") if arm != str(dictionary.ARM_NUMBER)]
+    if unknown_arms:
+        raise RedcapError(400, f"arms: the project has one arm (1), not {', '.join(unknown_arms)}")
     if content == "record":
         return _record(actor, project, params)
     if content == "log":
