@@ -13,6 +13,7 @@ from trialdesk.web.core import audit
 from trialdesk.web.core.errors import InvalidInput
 from trialdesk.web.core.models import AuditRecord, Membership, Site
 from trialdesk.web.design import actions as _design_actions  # noqa: F401  (no API: not in router)
+from trialdesk.web.redcap import actions as _redcap_actions  # noqa: F401  (likewise)
 from trialdesk.web.registry import actions as _registry_actions  # noqa: F401  (likewise)
 from trialdesk.web.trials import actions as trial_actions
 from trialdesk.web.trials.models import AllocationListRecord
@@ -56,7 +57,9 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           # tests/web/safety/test_safety_dictionary.py (the command line's)
           "do_load_dictionary",
           # tests/web/dsmb/test_dsmb_stopping_rule.py (run by the receivers of a saved event)
-          "do_check_stopping_rule", "do_record_signal_delivery"}
+          "do_check_stopping_rule", "do_record_signal_delivery",
+          # tests/web/redcap/test_redcap_actions_audited.py (REDCap tokens, reads of the API)
+          "do_issue_redcap_token", "do_revoke_redcap_token", "do_audit_redcap_read"}
 
 
 def test_every_action_is_covered_by_an_integrity_test():
