@@ -23,6 +23,7 @@ urlpatterns = [
     # the REDCap wire protocol (issue 22): token in the form body, so no session and no CSRF
     path("redcap/", include("trialdesk.web.redcap.urls")),
     path("amendments/", include("trialdesk.web.amendments.urls")),
+    path("supply/", include("trialdesk.web.supply.urls")),  # the cell product's supply (issue 18)
     # browsers ask for /favicon.ico whatever a page links (templates/base.html links the SVG)
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True,
                                              http_method_names=["get", "head"])),
