@@ -17,7 +17,7 @@ from trial_factory import PASSWORD
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # the apps whose tables hold trial data, accounts and the audit trail
 DATA_APPS = ("core", "trials", "capture", "accounts", "auth", "safety", "dsmb", "monitoring",
-             "deviations", "supply")
+             "deviations", "supply", "amendments")
 
 RESPIRATORY_OK = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
 VITALS_OK = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}
@@ -807,6 +807,11 @@ def _start_export(s: Scenarios) -> WriteRequest:
 
 BUILDERS[("POST", "/api/v1/exports")] = _start_export  # data exports (issue 21)
 
+
+# protocol amendments (issue 17), built in their own module
+from integrity_amendments import AMENDMENT_BUILDERS  # noqa: E402
+
+BUILDERS.update(AMENDMENT_BUILDERS)
 
 # the supply chain's operations (issue 18), built in their own module
 from integrity_supply import SUPPLY_BUILDERS  # noqa: E402
