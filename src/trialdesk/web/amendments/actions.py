@@ -43,7 +43,7 @@ from trialdesk.web.trials.models import Randomization
 MANAGE = Permission.MANAGE_PROTOCOL
 FIRST_REASON = "the protocol the server started with"
 # a protocol file is a few tens of kilobytes; this bounds what a request may make us parse
-TEXT_MAX = 1_000_000
+TEXT_MAX = 500_000
 
 
 def changes_json(diff: AmendmentDiff) -> list[dict[str, Any]]:
