@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -133,8 +133,8 @@ def _bound(field: FormField, name: str) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def dictionary_rows(protocol: Protocol, allocation: AllocationKind,
-                    language: str = "en") -> list[dict[str, str]]:
+def dictionary_rows(protocol: Protocol, allocation: AllocationKind, language: str = "en",
+                    arm_choices: Sequence[tuple[str, str]] = ()) -> list[dict[str, str]]:
     """The data dictionary: the record-level columns, then every form's fields."""
     def row(name: str, form: str, kind: str, label: str, **more: str) -> dict[str, str]:
         values = dict.fromkeys(DICTIONARY_COLUMNS, "")
@@ -157,13 +157,14 @@ def dictionary_rows(protocol: Protocol, allocation: AllocationKind,
             required="y"),
     ]
     if allocation != "none":
-        arms = " | ".join(f"{arm.code}, {arm.label.text(language)}"
-                          for arm in protocol.design.arms)
+        if allocation == "real" and not arm_choices:
+            arm_choices = [(arm.code, arm.label.text(language)) for arm in protocol.design.arms]
+        arms = " | ".join(f"{code}, {label}" for code, label in arm_choices)
         which = f"dummy, {DUMMY_LABEL}" if allocation == "dummy" else "real, Real allocation"
         rows += [
             row("allocation", RECORD_FORM, "radio", "Which allocation the arm columns hold",
                 choices=which, required="y"),
-            row("armcd", RECORD_FORM, "radio", "Arm code", choices=arms,
+            row("armcd", RECORD_FORM, "radio" if arms else "text", "Arm code", choices=arms,
                 note=DUMMY_LABEL if allocation == "dummy" else ""),
             row("arm", RECORD_FORM, "text", "Arm",
                 note=DUMMY_LABEL if allocation == "dummy" else ""),
@@ -193,8 +194,7 @@ def _record_row(subject: SubjectRecord, allocation: AllocationKind) -> dict[str,
         arm = subject.arm
         row["allocation"] = allocation if arm is not None else ""
         row["armcd"] = arm.code if arm is not None else ""
-        row["arm"] = (f"{arm.label} ({DUMMY_LABEL})" if arm.dummy else arm.label) \
-            if arm is not None else ""
+        row["arm"] = arm.display if arm is not None else ""
     return row
 
 
@@ -207,7 +207,8 @@ def write_form_csvs(export: TrialExport, folder: Path, *, language: str = "en",
     with dictionary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=DICTIONARY_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(dictionary_rows(protocol, export.allocation, language))
+        writer.writerows(dictionary_rows(protocol, export.allocation, language,
+                                         export.arm_choices))
     (folder / "forms").mkdir(exist_ok=True)
     paths = {form.code: folder / "forms" / f"{form.code}.csv" for form in protocol.forms}
     forms = {form.code: form for form in protocol.forms}

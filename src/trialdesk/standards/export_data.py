@@ -30,6 +30,13 @@ class ArmAssignment:
     label: str
     dummy: bool
 
+    @property
+    def display(self) -> str:
+        """The label a file shows: a dummy group always says it is one."""
+        if self.dummy and "DUMMY" not in self.label.upper():
+            return f"{DUMMY_LABEL}: {self.label}"
+        return self.label
+
 
 @dataclass(frozen=True)
 class FormChange:
@@ -121,6 +128,9 @@ class TrialExport:
     sites: Sequence[SiteRecord] = ()
     source_version: str = ""
     subject_count: int | None = None
+    # the (code, label) an arm column may hold: the protocol's arms for the real allocation, the
+    # dummy allocation's groups (never the arms' codes) for the dummy one
+    arm_choices: Sequence[tuple[str, str]] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 

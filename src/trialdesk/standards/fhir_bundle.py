@@ -25,7 +25,6 @@ from fhir.resources.R4B.researchsubject import ResearchSubject
 
 from trialdesk.standards.ctgov.writer import study_from_protocol
 from trialdesk.standards.export_data import (
-    DUMMY_LABEL,
     SubjectRecord,
     TrialExport,
     check_allocation,
@@ -100,7 +99,7 @@ def subject_resources(export: TrialExport, subject: SubjectRecord,
         resource["consent"] = {"reference": consent_url}
     arm = subject.arm
     if arm is not None:
-        resource["assignedArm"] = f"{DUMMY_LABEL}: {arm.label}" if arm.dummy else arm.label
+        resource["assignedArm"] = arm.display
         resource["meta"] = {"tag": [{"system": ALLOCATION_TAG_SYSTEM,
                                      "code": "dummy" if arm.dummy else "real"}]}
     entries.append(_entry(_url("ResearchSubject", subject.code),

@@ -27,6 +27,7 @@ from trialdesk.standards.export_data import (
     TrialExport,
     UserRecord,
 )
+from trialdesk.standards.sdtm.arms import ArmCell
 from trialdesk.web.capture.models import Discontinuation, FormInstance, Signature
 from trialdesk.web.core.models import AuditRecord, Membership, Site
 from trialdesk.web.core.protocol import get_protocol
@@ -167,7 +168,18 @@ def trial_export(context: ExportContext) -> TrialExport:
         created_at=context.requested_at, subjects=subjects(context), users=_users(),
         sites=[SiteRecord(code, name) for code, name in Site.objects.values_list("code", "name")],
         source_version=__version__,
-        subject_count=Participant.objects.count())
+        subject_count=Participant.objects.count(), arm_choices=arm_choices(context))
+
+
+def arm_choices(context: ExportContext) -> list[tuple[str, str]]:
+    """What the arm columns may hold: the arms (real), the dummy groups (dummy), nothing."""
+    arms = get_protocol().design.arms
+    if context.allocation == "real":
+        return [(arm.code, arm_label(arm.code, "en")) for arm in arms]
+    if context.allocation == "dummy":
+        cells = [ArmCell.dummy_group(number) for number in range(1, len(arms) + 1)]
+        return [(cell.code, cell.label) for cell in cells]
+    return []
 
 
 def signature_meanings() -> list[str]:
