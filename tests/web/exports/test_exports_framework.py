@@ -35,7 +35,7 @@ def test_a_blinded_analyst_gets_the_dummy_allocation_labelled_never_the_real_arm
     assert started["allocation"] == "dummy"
     job = trial.api("analyst").get(f"/api/v1/exports/{started['id']}").json()
     assert job["state"] == "done", job
-    assert job["files"] == ["adsl.csv", "adsl.xpt", "adtte.csv", "adtte.xpt"]
+    assert job["files"] == ["adsl.csv", "adsl.xpt", "adtte.csv", "adtte.xpt", "define.xml"]
     files = download(trial.api("analyst"), started["id"])
     adsl, meta = read_xpt(files["adsl.xpt"], tmp_path, "adsl.xpt")
     assert len(adsl) == len(entered)
