@@ -18,7 +18,12 @@ from pathlib import Path
 import pandas as pd
 from django.utils import translation
 
-from trialdesk.standards.ctgov_results import ReportResults, results_record, results_section
+from trialdesk.standards.ctgov_results import (
+    ReportResults,
+    ResultsBlinded,
+    results_record,
+    results_section,
+)
 from trialdesk.web.capture.access import LOG_VISIT
 from trialdesk.web.capture.models import COMPLETE, FormInstance
 from trialdesk.web.core.protocol import get_protocol
@@ -100,6 +105,8 @@ def write_ctgov_results(context: ExportContext, folder: Path, progress: Progress
     allocation, which after the final unblinding every exporting role gets)."""
     progress(0, 2)
     unblinded = FinalUnblinding.trial_unblinded() and context.allocation == "real"
+    if not unblinded:  # before reading anything (the analyses take time)
+        raise ResultsBlinded
     protocol = get_protocol()
     section = results_section(protocol, report_results(), unblinded=unblinded)
     progress(1, 2)
