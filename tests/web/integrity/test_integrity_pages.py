@@ -53,6 +53,8 @@ POST_PAGES = {
     "/exports/",
 }
 # signing with a wrong (here: empty) password is audited, so that guessing is throttled
+    # the cell product's supply chain: every write posts to one page (issue 18)
+    "/supply/do/",
 AUDITED_REFUSALS = {"signature_password_failed"}
 AUDIT_TABLES = ("trials_auditrecord", "trials_auditanchor")
 # the roles that write through pages (the coordinator's writes are a subset of the investigator's)
