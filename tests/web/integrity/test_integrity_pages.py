@@ -49,12 +49,14 @@ POST_PAGES = {
     "/participants/{code}/consent/capacity-regained/",
     "/participants/{code}/consent/confirmation/", "/participants/{code}/consent/refusal/",
     "/participants/{code}/consent/withdrawal/",
+    # amendments: a site's approval, a re-consent (issue 17)
+    "/amendments/1/approve/", "/participants/{code}/consent/reconsent/",
     # data exports (issue 21)
     "/exports/",
-}
-# signing with a wrong (here: empty) password is audited, so that guessing is throttled
     # the cell product's supply chain: every write posts to one page (issue 18)
     "/supply/do/",
+}
+# signing with a wrong (here: empty) password is audited, so that guessing is throttled
 AUDITED_REFUSALS = {"signature_password_failed"}
 AUDIT_TABLES = ("trials_auditrecord", "trials_auditanchor")
 # the roles that write through pages (the coordinator's writes are a subset of the investigator's)
