@@ -6,12 +6,14 @@ purpose codes are mapped through tables here and checked against R4's value sets
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fhir.resources.R4B.researchstudy import ResearchStudy
 
 from trialdesk.standards.ctgov.facts import facts_from_study
 from trialdesk.standards.ctgov.models import Study
+from trialdesk.standards.provenance import FieldSource, source_of
 
 NCT_SYSTEM = "http://clinicaltrials.gov"
 CTGOV_URL = "https://clinicaltrials.gov/study/"
@@ -56,6 +58,51 @@ PHASE_MAP = {
 }
 
 
+# Where a value comes from ("registry" or "trial-protocol"), on each element of the resource. A
+# primitive element carries it on its "_element" (FHIR's extensions of primitives).
+SOURCE_EXTENSION = "urn:trialdesk:fhir:StructureDefinition:value-source"
+SOURCE_CODES = {"registry": "registry", "trial protocol": "trial-protocol"}
+# each element -> the study record's path its value comes from
+ELEMENT_PATHS = {
+    "identifier": "protocolSection.identificationModule.nctId",
+    "title": "protocolSection.identificationModule.briefTitle",
+    "status": "protocolSection.statusModule.overallStatus",
+    "phase": "protocolSection.designModule.phases",
+    "primaryPurposeType": "protocolSection.designModule.designInfo",
+    "keyword": "protocolSection.conditionsModule.keywords",
+    "description": "protocolSection.descriptionModule.briefSummary",
+    "period": "protocolSection.statusModule.startDateStruct.date",
+    "sponsor": "protocolSection.sponsorCollaboratorsModule.leadSponsor",
+    "contact": "protocolSection.contactsLocationsModule.centralContacts",
+    "arm": "protocolSection.armsInterventionsModule",
+}
+CONDITION_PATH = "protocolSection.conditionsModule.conditions"
+MESH_PATH = "derivedSection.conditionBrowseModule.meshes"
+PRIMITIVES = ("title", "status", "description")
+
+
+def source_extension(source: str) -> dict[str, Any]:
+    return {"url": SOURCE_EXTENSION, "valueCode": SOURCE_CODES[source]}
+
+
+def _mark_sources(resource: dict[str, Any], sources: Sequence[FieldSource],
+                  conditions: int) -> None:
+    """Put each element's source extension on it (lists: on every item)."""
+    for element, path in ELEMENT_PATHS.items():
+        if element not in resource:
+            continue
+        extension = source_extension(source_of(sources, path))
+        if element in PRIMITIVES:
+            resource[f"_{element}"] = {"extension": [extension]}
+            continue
+        items = resource[element] if isinstance(resource[element], list) else [resource[element]]
+        for item in items:
+            item.setdefault("extension", []).append(extension)
+    for index, item in enumerate(resource.get("condition", [])):
+        path = CONDITION_PATH if index < conditions else MESH_PATH
+        item.setdefault("extension", []).append(source_extension(source_of(sources, path)))
+
+
 class FhirMappingError(ValueError):
     """A registry code has no R4 counterpart (e.g. overallStatus UNKNOWN)."""
 
@@ -66,10 +113,12 @@ def _code(value: str, allowed: frozenset[str], what: str) -> str:
     return value
 
 
-def research_study(study: Study) -> ResearchStudy:
+def research_study(study: Study, sources: Sequence[FieldSource] | None = None) -> ResearchStudy:
     """Return the study as a validated R4 ResearchStudy.
 
-    Raise FhirMappingError when a status or phase has no R4 code.
+    ``sources`` (from :func:`trialdesk.standards.provenance.study_sources`): each element then
+    carries its source as an extension. Raise FhirMappingError when a status or phase has no R4
+    code.
     """
     facts = facts_from_study(study)
     status = STATUS_MAP.get(facts.overall_status or "")
@@ -119,4 +168,6 @@ def research_study(study: Study) -> ResearchStudy:
                 if arm.type else {})}
             for arm in facts.arms
         ]
+    if sources is not None:
+        _mark_sources(resource, sources, len(facts.conditions))
     return ResearchStudy.model_validate(resource)

@@ -24,6 +24,9 @@ def live_section(html: str) -> str:
 
 def test_live_figures_show_enrolment_sites_and_commitment_but_nothing_about_arms(
         trial, client) -> None:
+    trial.api("admin").ok("POST", "/api/v1/sites/CO-01/status",
+                          {"status": "active", "reason": "Site initiation visit done.",
+                           "activated_on": "2020-01-13"})
     investigator = trial.api("investigator-co-01")
     kits = [randomize(investigator)[1] for _ in range(2)]  # (code, kit code)
     allocation = apps.get_model("trials", "AllocationListRecord").objects.get()
@@ -32,7 +35,9 @@ def test_live_figures_show_enrolment_sites_and_commitment_but_nothing_about_arms
     live = live_section(html)
     text = html_text(live)
     assert "2 of 40 participants enrolled (5%)" in text
-    assert "Clínica SOMER Rionegro, Colombia Recruiting" in text
+    assert "Clínica SOMER Rionegro, Colombia Recruiting January 13, 2020" in text
+    # the placeholder sites were never activated: not published (issue 24)
+    assert "Medellín ICU site" not in html and "Bogotá ICU site" not in html
     assert allocation.commitment in live
     assert "trialdesk randomization verify" in text
 

@@ -8,6 +8,7 @@ from typing import Any
 from trialdesk.protocol import Protocol
 from trialdesk.protocol.design import REGISTRY_MASKED_ROLES
 from trialdesk.standards.ctgov.models import Study
+from trialdesk.standards.eligibility_facts import eligibility_summary
 
 LANGUAGE = "en"  # the registry is in English; translations stay in the protocol
 
@@ -42,6 +43,15 @@ def study_from_protocol(protocol: Protocol) -> Study:
             "description": outcome.description.text(LANGUAGE),
             "timeFrame": outcome.time_frame.text(LANGUAGE),
         })
+    summary = eligibility_summary(protocol)
+    eligibility: dict[str, Any] = {
+        "eligibilityCriteria": eligibility_text, "healthyVolunteers": summary.healthy_volunteers,
+        "sex": summary.sex, "stdAges": summary.std_ages,
+    }
+    if summary.minimum_age is not None:
+        eligibility["minimumAge"] = f"{summary.minimum_age} Years"
+    if summary.maximum_age is not None:
+        eligibility["maximumAge"] = f"{summary.maximum_age} Years"
     contact = registry.contact
     document: dict[str, Any] = {
         "protocolSection": {
@@ -113,16 +123,14 @@ def study_from_protocol(protocol: Protocol) -> Study:
                 "secondaryOutcomes": outcomes["secondary"],
                 "otherOutcomes": outcomes["other"],
             },
-            "eligibilityModule": {"eligibilityCriteria": eligibility_text},
+            "eligibilityModule": eligibility,
             "contactsLocationsModule": {
                 "centralContacts": [{
                     "name": contact.name, "role": "CONTACT",
                     "phone": contact.phone, "email": contact.email,
                 }],
-                "locations": [
-                    {"facility": site.name, "city": site.city, "country": site.country}
-                    for site in protocol.sites
-                ],
+                # no locations: a site is published once it is activated, with its status, by
+                # the server that knows (the registry page's live figures), not by the protocol
             },
         },
         "derivedSection": {

@@ -15,8 +15,16 @@ User = settings.AUTH_USER_MODEL
 
 
 class Site(models.Model):
+    """A trial site. It is published (public registry page) only once activated, with its status."""
+
+    PLANNED, ACTIVE, CLOSED = "planned", "active", "closed"
+    STATUSES = ((PLANNED, "planned"), (ACTIVE, "active"), (CLOSED, "closed"))
+
     code = models.CharField(max_length=5, unique=True)
     name = models.CharField(max_length=200)
+    # planned: named by the protocol, not open; active: recruiting; closed: recruits no more
+    status = models.CharField(max_length=10, choices=STATUSES, default=PLANNED)
+    activated_on = models.DateField(null=True, blank=True)
 
     class Meta:
         db_table = "trials_site"

@@ -2,7 +2,7 @@
 
 The trial server's models are read through the app registry, so this page works (showing no live
 figures) on a registry-only deployment or before the server's tables exist. What may be shown is
-listed here and nowhere else: the number randomized, the target, each site's recruiting status, the
+listed here and nowhere else: the number randomized, the target, each activated site's status, the
 allocation list's commitment hash, and the audit trail's head (the number and hash of the newest
 record written before today, UTC, with its day: a copy kept by any reader shows a later rollback of
 the database). Counts per arm, allocations, kit codes, the list's salt and the audit records
@@ -34,6 +34,8 @@ class SiteStatus:
     city: str
     country: str
     recruiting: bool
+    status: str = "active"  # the stored site's status: only active and closed sites are shown
+    activated_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,9 @@ def live_figures(nct_id: str) -> LiveFigures | None:
         return None
     try:
         enrolled = randomization.objects.count()
-        open_sites = (set(site.objects.values_list("code", flat=True)) if site is not None
-                      else set())
+        # a site is published once activated: a planned (or placeholder) site never is
+        published = ({row["code"]: row for row in site.objects.exclude(status="planned")
+                      .values("code", "status", "activated_on")} if site is not None else {})
         latest = (allocation_list.objects.order_by("-created_at")
                   .values("commitment", "created_at").first()
                   if allocation_list is not None else None)
@@ -113,8 +116,10 @@ def live_figures(nct_id: str) -> LiveFigures | None:
     return LiveFigures(
         enrolled=enrolled,
         target=protocol.design.target_enrollment,
-        sites=[SiteStatus(s.code, s.name, s.city, s.country, recruiting and s.code in open_sites)
-               for s in protocol.sites],
+        sites=[SiteStatus(s.code, s.name, s.city, s.country,
+                          recruiting and published[s.code]["status"] == "active",
+                          published[s.code]["status"], published[s.code]["activated_on"])
+               for s in protocol.sites if s.code in published],
         commitment=latest["commitment"] if latest else None,
         committed_at=latest["created_at"] if latest else None,
         audit_head=(AuditHead(head["seq"], head["hash"], head["at"].astimezone(dt.UTC).date())

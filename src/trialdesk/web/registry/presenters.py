@@ -27,6 +27,16 @@ from trialdesk.web.registry.labels import (
 )
 from trialdesk.web.registry.live import running_protocol
 from trialdesk.web.registry.models import Study, StudyTerm
+from trialdesk.web.registry.sections import (
+    eligibility,
+    inferred_terms,
+    mesh_terms,
+    outcomes,
+    protocol_of,
+    record_sources,
+    see_also,
+    shown_sources,
+)
 
 __all__ = ["parse", "phases_text", "record_context", "related_rows", "words"]
 RELATED_LIMIT = 30
@@ -125,6 +135,7 @@ def _translated(context: dict[str, Any], protocol: Protocol, language: str) -> d
             item.update(name=source.name.text(language),
                         description=source.description.text(language))
     context["content_language"] = language
+    context["translated"] = True
     return context
 
 
@@ -160,8 +171,8 @@ def record_context(row: Study) -> dict[str, Any]:
                   "interventions": list(arm.interventions)} for arm in facts.arms],
         "interventions": [{"type": words(item.type), "name": item.name,
                            "description": item.description} for item in facts.interventions],
-        "inferred": row.inferred,
         "related": related_rows(row),
+        "see_also": see_also(row),
         "versions": row.versions.count(),
         "texts": {"brief_title": facts.brief_title, "official_title": facts.official_title,
                   "brief_summary": facts.brief_summary,
@@ -170,5 +181,20 @@ def record_context(row: Study) -> dict[str, Any]:
         "content_language": REGISTRY_LANGUAGE,
     }
     language = _reader_language()
+    source_protocol = protocol_of(row)
+    sources = record_sources(row, source_protocol)
+    content_language = (language if source_protocol is not None
+                        and language in source_protocol.languages else REGISTRY_LANGUAGE)
+    context.update(
+        sources=[item.to_dict() for item in sources],
+        src=shown_sources(sources),
+        outcomes=outcomes(study, source_protocol, content_language),
+        eligibility=eligibility(study, source_protocol, content_language),
+        conditions=mesh_terms(facts.conditions, language),
+        mesh_terms=mesh_terms(facts.mesh_terms, language),
+        mesh_ancestors=mesh_terms(facts.mesh_ancestors, language),
+        inferred=inferred_terms(row.inferred, language),
+        reader_language=language,
+    )
     protocol = _protocol_for(row, language)
     return _translated(context, protocol, language) if protocol is not None else context

@@ -18,4 +18,6 @@ urlpatterns = [
     re_path(rf"^[/]{NCT}\Z", views.record, name="record"),
     re_path(rf"^[/]{NCT}\.json\Z", views.record_json, name="record-json"),
     re_path(rf"^[/]{NCT}/fhir\Z", views.record_fhir, name="record-fhir"),
+    re_path(rf"^[/]{NCT}\.provenance\.json\Z", views.record_provenance,
+            name="record-provenance"),
 ]

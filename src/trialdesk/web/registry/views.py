@@ -6,9 +6,11 @@ import json
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from trialdesk.standards.fhir import FhirMappingError, research_study
+from trialdesk.standards.provenance import PROTOCOL, provenance_document
 from trialdesk.web.core.pages import public
 from trialdesk.web.registry.forms import SearchForm
 from trialdesk.web.registry.language import with_language
@@ -16,6 +18,7 @@ from trialdesk.web.registry.live import live_figures
 from trialdesk.web.registry.models import Study
 from trialdesk.web.registry.presenters import parse, phases_text, record_context, words
 from trialdesk.web.registry.search import SearchParams, search_studies
+from trialdesk.web.registry.sections import protocol_of, record_sources
 
 
 @public
@@ -52,11 +55,33 @@ def record(request: HttpRequest, nct_id: str) -> HttpResponse:
                   {**record_context(row), "live": live_figures(nct_id)})
 
 
+def _describedby(nct_id: str) -> str:
+    return f'<{reverse("registry:record-provenance", args=[nct_id])}>; rel="describedby"'
+
+
 @public
 @require_safe
 def record_json(request: HttpRequest, nct_id: str) -> JsonResponse:
+    """The study record as stored: a ClinicalTrials.gov API v2 study, which allows no extra key,
+    so where each value comes from is a linked document (``Link: ...; rel="describedby"``)."""
     row = get_object_or_404(Study, nct_id=nct_id)
-    return JsonResponse(row.document, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response = JsonResponse(row.document, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Link"] = _describedby(nct_id)
+    return response
+
+
+@public
+@require_safe
+def record_provenance(request: HttpRequest, nct_id: str) -> JsonResponse:
+    """Where each value of the study record comes from: "registry" or "trial protocol"."""
+    row = get_object_or_404(Study, nct_id=nct_id)
+    protocol = protocol_of(row)
+    extra = {"related trials (See also)": "registry"}
+    if protocol is not None:
+        extra["sites (registry page, once activated)"] = PROTOCOL
+    document = provenance_document(nct_id, record_sources(row, protocol), extra)
+    document["record"] = reverse("registry:record-json", args=[nct_id])
+    return JsonResponse(document, json_dumps_params={"indent": 2, "ensure_ascii": False})
 
 
 @public
@@ -64,9 +89,11 @@ def record_json(request: HttpRequest, nct_id: str) -> JsonResponse:
 def record_fhir(request: HttpRequest, nct_id: str) -> HttpResponse:
     row = get_object_or_404(Study, nct_id=nct_id)
     try:
-        resource = research_study(parse(row))
+        resource = research_study(parse(row), record_sources(row, protocol_of(row)))
     except FhirMappingError as error:
         return JsonResponse({"error": str(error)}, status=422)
-    return HttpResponse(json.dumps(json.loads(resource.model_dump_json()), indent=2,
-                                   ensure_ascii=False),
-                        content_type="application/fhir+json")
+    response = HttpResponse(json.dumps(json.loads(resource.model_dump_json()), indent=2,
+                                       ensure_ascii=False),
+                            content_type="application/fhir+json")
+    response["Link"] = _describedby(nct_id)
+    return response

@@ -7,7 +7,8 @@ can be given it until then) and a stored site the protocol no longer names.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router
@@ -18,8 +19,16 @@ from trialdesk.web.core.models import Site
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.core.schemas import Strict
 from trialdesk.web.trials.actions import do_sync_sites
+from trialdesk.web.trials.actions.sites import do_set_site_status
 
 router = Router(tags=["sites"])
+
+
+def _status(record: Site | None) -> dict[str, Any]:
+    if record is None:
+        return {"status": None, "activated_on": None}
+    return {"status": record.status,
+            "activated_on": record.activated_on.isoformat() if record.activated_on else None}
 
 
 def sites_view() -> list[dict[str, Any]]:
@@ -30,9 +39,10 @@ def sites_view() -> list[dict[str, Any]]:
         record = stored.pop(site.code, None)
         rows.append({"code": site.code, "name": site.name, "city": site.city,
                      "country": site.country, "in_protocol": True, "stored": record is not None,
-                     "stored_name": record.name if record is not None else None})
+                     "stored_name": record.name if record is not None else None,
+                     **_status(record)})
     rows += [{"code": code, "name": record.name, "city": None, "country": None,
-              "in_protocol": False, "stored": True, "stored_name": record.name}
+              "in_protocol": False, "stored": True, "stored_name": record.name, **_status(record)}
              for code, record in stored.items()]
     return rows
 
@@ -63,3 +73,22 @@ def sync_sites(request: HttpRequest, body: SyncIn) -> dict[str, Any]:
         return {"created": [], "would_create": missing, "sites": sites_view()}
     created = do_sync_sites(request_actor(request))
     return {"created": created, "sites": sites_view()}
+
+
+class StatusIn(Strict):
+    status: Literal["planned", "active", "closed"]
+    reason: str
+    # the day the site opened (activation only); default today
+    activated_on: dt.date | None = None
+
+
+@router.post("/sites/{code}/status")
+@endpoint(Permission.MANAGE_SITES)
+def set_site_status(request: HttpRequest, code: str, body: StatusIn) -> dict[str, Any]:
+    """Activate, close or reopen a stored site (audited with the reason).
+
+    Only an active site is published on the public registry page, as recruiting.
+    """
+    site = do_set_site_status(request_actor(request), code, body.status, reason=body.reason,
+                              on=body.activated_on)
+    return {"code": site.code, **_status(site)}

@@ -23,6 +23,7 @@ from trialdesk.web.core.errors import Conflict
 from trialdesk.web.core.models import Membership, Site
 from trialdesk.web.core.protocol import get_policy, get_protocol
 from trialdesk.web.trials import actions
+from trialdesk.web.trials.actions.sites import do_set_site_status
 from trialdesk.web.trials.models import AllocationListRecord
 
 
@@ -111,10 +112,16 @@ def enroll_demo_participants(count: int, seed: int = 20200113) -> dict[str, int]
         m.site.code: actor_for(m.user)
         for m in Membership.objects.select_related("user", "site").filter(role="investigator")
     }
+    administrator = Membership.objects.select_related("user").filter(role="admin").first()
     counts = {"screened": 0, "eligible": 0, "randomized": 0}
     for index in tqdm(range(count), desc="demo participants", unit="patient", disable=count == 0):
         site = sites[index % len(sites)]
         actor = investigators[site.code]
+        if site.status == Site.PLANNED and administrator is not None:
+            # a site opens (and is published on the registry page) for its first patient
+            site = do_set_site_status(actor_for(administrator.user), site.code, Site.ACTIVE,
+                                      reason="Demo: the site opens for its first patient.")
+            sites[index % len(sites)] = site
         participant = actions.do_screen(actor, values=synthetic_values(rng))
         counts["screened"] += 1
         if not participant.eligible:
