@@ -68,6 +68,8 @@ class Project:
     forms: tuple[str, ...]
     fields_by_form: dict[str, tuple[str, ...]]
     form_of_field: dict[str, str]
+    # every field's protocol definition (None: the record ID and the randomization's fields)
+    definitions: dict[str, FormField | None]
 
     def event(self, unique_name: str) -> Event | None:
         return next((e for e in self.events if e.unique_name == unique_name), None)
@@ -76,8 +78,7 @@ class Project:
         return next((form for form in self.protocol.forms if form.code == code), None)
 
     def field(self, name: str) -> FormField | None:
-        form = self.form(self.form_of_field.get(name, ""))
-        return form.field(name) if form is not None and name != RECORD_ID else None
+        return self.definitions.get(name)
 
     def form_label(self, code: str) -> str:
         form = self.form(code)
@@ -109,7 +110,9 @@ def _build(protocol: Protocol) -> Project:
     fields_by_form[first] = (RECORD_ID, *fields_by_form[first])
     fields_by_form[RANDOMIZATION_FORM] = RANDOMIZATION_FIELDS
     form_of_field = {name: form for form, names in fields_by_form.items() for name in names}
-    return Project(protocol, tuple(events), forms, fields_by_form, form_of_field)
+    definitions: dict[str, FormField | None] = dict.fromkeys(form_of_field)
+    definitions.update({f.code: f for form in protocol.forms for f in form.fields})
+    return Project(protocol, tuple(events), forms, fields_by_form, form_of_field, definitions)
 
 
 # the protocol in use and its project (the server's protocol is loaded once, tests swap it)
@@ -185,22 +188,29 @@ def export_field_names(project: Project, field: str | None = None) -> list[dict[
 
 def export_value(form_field: FormField | None, stored: Any, *, label: bool) -> str:
     """A stored value as REDCap writes it: raw codes (yes/no as 1/0, dates as YYYY-MM-DD,
-    date-times as YYYY-MM-DD HH:MM) or, with ``label``, the choice's English label."""
+    date-times as YYYY-MM-DD HH:MM) or, with ``label``, the choice's English label. The common
+    types are tested first, by exact type: an export converts hundreds of thousands of values."""
+    kind = type(stored)
     if stored is None or stored == "":
         return ""
+    if kind is str:
+        if form_field is None:
+            return stored
+        if form_field.type == "datetime":
+            return _redcap_datetime(stored)
+        if label and form_field.type == "choice":
+            choice = next((c for c in form_field.choices if c.code == stored), None)
+            return choice.label.text("en") if choice is not None else stored
+        return stored
+    if kind is bool:
+        return ("Yes" if stored else "No") if label else ("1" if stored else "0")
+    if kind is int:
+        return str(stored)
+    if kind is float:
+        return str(int(stored)) if stored.is_integer() else repr(stored)
     if is_censored(stored):
         return censored_text(stored)
-    if isinstance(stored, bool):
-        return ("Yes" if stored else "No") if label else ("1" if stored else "0")
-    if isinstance(stored, float):
-        return str(int(stored)) if stored.is_integer() else repr(stored)
-    text = str(stored)
-    if form_field is not None and form_field.type == "datetime":
-        return _redcap_datetime(text)
-    if label and form_field is not None and form_field.type == "choice":
-        choice = next((c for c in form_field.choices if c.code == text), None)
-        return choice.label.text("en") if choice is not None else text
-    return text
+    return str(stored)
 
 
 def _redcap_datetime(text: str) -> str:

@@ -137,7 +137,15 @@ def flat_rows(actor: Actor, project: Project, selection: Selection) -> Iterator[
     ID), and one per instance of a repeating form."""
     forms = selection.forms(project)
     wanted = set(selection.fields)
+    # per form, once: the wanted fields with their definitions, and its complete field if wanted
+    plans = {form: ([(name, project.field(name)) for name in project.fields_by_form[form]
+                     if name in wanted and name != RECORD_ID],
+                    f"{form}_complete" if f"{form}_complete" in wanted else None)
+             for form in forms}
+    blank = dict.fromkeys(selection.columns, "")
     event_forms = [(event, [f for f in event.forms if f in forms]) for event in selection.events]
+    randomized_at = next(e.visit for e in project.events if RANDOMIZATION_FORM in e.forms)
+    labels = selection.labels
     for page in _pages(actor, selection):
         ids = [pid for pid, _, _ in page]
         stored: dict[int, dict[tuple[str, str], dict[int, tuple[str, dict]]]] = defaultdict(
@@ -151,39 +159,36 @@ def flat_rows(actor: Actor, project: Project, selection: Selection) -> Iterator[
             mine = stored.get(pid, {})
             if pid in randomized:
                 rand = randomized[pid]
-                visit = next(e.visit for e in project.events if RANDOMIZATION_FORM in e.forms)
-                mine[(visit, RANDOMIZATION_FORM)] = {1: (rand["status"], rand)}
+                mine[(randomized_at, RANDOMIZATION_FORM)] = {1: (rand["status"], rand)}
+            base = {**blank, RECORD_ID: code}
+            if selection.dags:
+                base[DAG_COLUMN] = dag_name(site)
             for index, (event, names) in enumerate(event_forms):
-                base = {RECORD_ID: code, EVENT_COLUMN: event.unique_name,
-                        REPEAT_COLUMNS[0]: "", REPEAT_COLUMNS[1]: ""}
-                if selection.dags:
-                    base[DAG_COLUMN] = dag_name(site)
                 if event.repeating:
                     for form in names:
                         for seq, entry in sorted(mine.get((event.visit, form), {}).items()):
-                            row = {**base, REPEAT_COLUMNS[0]: form, REPEAT_COLUMNS[1]: str(seq)}
-                            yield _fill(project, selection, wanted, row, {form: entry})
+                            row = {**base, EVENT_COLUMN: event.unique_name,
+                                   REPEAT_COLUMNS[0]: form, REPEAT_COLUMNS[1]: str(seq)}
+                            _fill(plans, labels, row, {form: entry})
+                            yield row
                     continue
                 entries = {form: mine[(event.visit, form)][1] for form in names
                            if 1 in mine.get((event.visit, form), {})}
                 if entries or (index == 0 and event == project.events[0]):
-                    yield _fill(project, selection, wanted, base, entries)
+                    row = {**base, EVENT_COLUMN: event.unique_name}
+                    _fill(plans, labels, row, entries)
+                    yield row
 
 
-def _fill(project: Project, selection: Selection, wanted: set[str], row: dict[str, str],
-          entries: dict[str, tuple[str, dict]]) -> dict[str, str]:
-    for name in selection.fields[1:]:
-        row[name] = ""
+def _fill(plans: dict[str, tuple[list[tuple[str, Any]], str | None]], labels: bool,
+          row: dict[str, str], entries: dict[str, tuple[str, dict]]) -> None:
     for form, (status, values) in entries.items():
-        for name in project.fields_by_form[form]:
-            if name in wanted and name != RECORD_ID:
-                row[name] = export_value(project.field(name), values.get(name),
-                                         label=selection.labels)
-        complete = f"{form}_complete"
-        if complete in wanted:
+        fields, complete = plans[form]
+        for name, definition in fields:
+            row[name] = export_value(definition, values.get(name), label=labels)
+        if complete is not None:
             raw = COMPLETE.get(status, "0")
-            row[complete] = COMPLETE_LABELS[raw] if selection.labels else raw
-    return row
+            row[complete] = COMPLETE_LABELS[raw] if labels else raw
 
 
 def eav_rows(actor: Actor, project: Project, selection: Selection) -> Iterator[dict[str, str]]:

@@ -115,16 +115,17 @@ def error_response(error: RedcapError, fmt: str) -> HttpResponse:
 
 def csv_lines(rows: Iterable[Mapping[str, Any]], columns: Sequence[str],
               header: Sequence[str] | None = None) -> Iterator[str]:
-    """The header (``header``, else the column names) and one line per row."""
+    """The header (``header``, else the column names), then the rows, about 64 KB a piece."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header or columns)
-    yield buffer.getvalue()
     for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_text(row.get(column)) for column in columns])
-        yield buffer.getvalue()
+        writer.writerow([row.get(column) for column in columns])  # None is written blank
+        if buffer.tell() > 65_536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def _text(value: Any) -> str:
@@ -141,10 +142,15 @@ def rows_body(rows: Iterable[Mapping[str, Any]], fmt: str, columns: Sequence[str
     first row's keys)."""
     rows = iter(rows)
     if fmt == "json":
-        yield "["
+        pieces, size = ["["], 0
         for index, row in enumerate(rows):
-            yield ("," if index else "") + json.dumps(row, ensure_ascii=False)
-        yield "]"
+            text = ("," if index else "") + json.dumps(row, ensure_ascii=False)
+            pieces.append(text)
+            size += len(text)
+            if size > 65_536:
+                yield "".join(pieces)
+                pieces, size = [], 0
+        yield "".join(pieces) + "]"
     elif fmt == "csv":
         if columns is None:
             first = next(rows, None)
