@@ -9,9 +9,10 @@ from pathlib import Path
 import odmlib.loader as odm_loader
 import odmlib.odm_loader as odm_xml_loader
 import pytest
-from standards_export_sample import MEANING, sample_export
+from standards_export_sample import MEANING, T0, sample_export
 
-from trialdesk.standards.odm import ODM_NS, odm_value, validate_odm, write_odm
+from trialdesk.standards.export_data import FormChange, FormRecord, SubjectRecord
+from trialdesk.standards.odm import ODM_NS, UnknownForm, odm_value, validate_odm, write_odm
 
 
 def _write(tmp_path: Path, allocation: str = "none") -> Path:
@@ -158,3 +159,37 @@ def test_the_writer_streams_subject_by_subject() -> None:
     assert write_odm(export, buffer, signature_meanings=[MEANING]) == 2
     # the second subject was asked for after the first had been written
     assert seen[1] > seen[0] > 0
+
+
+def test_values_without_an_audited_change_are_still_written(tmp_path: Path) -> None:
+    """A form whose stored values no audit record accounts for (data from before field-level
+    auditing) ends with one system transaction, so the replay still gives what is stored."""
+    export = sample_export()
+    subject = next(iter(export.subjects))
+    legacy = FormRecord("day3", "vital_signs", 1, "complete", {"heart_rate": 101, "spo2": 93})
+    partly = FormRecord("day7", "vital_signs", 1, "complete", {"heart_rate": 88},
+                        changes=[FormChange(90, T0, "inv_co01", "", {"heart_rate": (None, 80),
+                                                                     "spo2": (None, 95)})])
+    export.subjects = [SubjectRecord(subject.code, subject.site, subject.enrolled_on,
+                                     [legacy, partly])]
+    path = tmp_path / "legacy.xml"
+    with path.open("wb") as out:
+        write_odm(export, out)
+    assert validate_odm(path) == []
+    replayed = _replay(_read(path))
+    assert replayed[("CO-01-001", "SE.day3", "F.vital_signs", "1")] == {
+        "IT.vital_signs.heart_rate": "101", "IT.vital_signs.spo2": "93"}
+    assert replayed[("CO-01-001", "SE.day7", "F.vital_signs", "1")] == {
+        "IT.vital_signs.heart_rate": "88"}
+    text = path.read_text(encoding="utf-8")
+    assert text.count('FormRepeatKey="1" TransactionType="Upsert"') == 2  # one per form
+    assert "USR.system" in text
+
+
+def test_a_form_the_protocol_does_not_define_stops_the_export() -> None:
+    export = sample_export()
+    subject = next(iter(export.subjects))
+    export.subjects = [SubjectRecord(subject.code, subject.site, subject.enrolled_on,
+                                     [FormRecord("day0", "retired_form", 1, "complete", {"x": 1})])]
+    with pytest.raises(UnknownForm, match="retired_form"):
+        write_odm(export, io.BytesIO())

@@ -226,8 +226,9 @@ def write_form_csvs(export: TrialExport, folder: Path, *, language: str = "en",
             for form_record in sorted(subject.forms, key=lambda r: (
                     r.form, days.get(r.visit, 10**6), r.visit, r.seq)):
                 form = forms.get(form_record.form)
-                if form is None:
-                    continue
+                if form is None:  # never leave data out silently
+                    raise ValueError(f"{subject.code}: form {form_record.form!r} is not in "
+                                     f"protocol version {protocol.version}")
                 writers[form.code].writerow({
                     **record, "visit": form_record.visit, "seq": form_record.seq,
                     "status": form_record.status, "version": form_record.version,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -120,6 +120,10 @@ def _audit(parent: ET.Element, user: str, site: str | None, at: dt.datetime, rea
         sub(record, "SourceID", f"audit:{source}")
 
 
+class UnknownForm(ValueError):
+    """A participant's form the protocol does not define (ODM needs its metadata)."""
+
+
 def _timestamp(at: dt.datetime) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
@@ -199,20 +203,51 @@ def subject_element(export: TrialExport, subject: SubjectRecord,
     current_visit, event = None, element
     for record in records:
         form = forms.get(record.form)
-        if form is None:  # a form a later protocol version dropped: its data has no metadata
-            continue
+        if form is None:  # never leave data out silently
+            raise UnknownForm(f"{subject.code}: form {record.form!r} is not in protocol version "
+                              f"{protocol.version}; the export stops rather than leave it out")
         if record.visit != current_visit:
             event = sub(element, "StudyEventData", StudyEventOID=event_oid(record.visit),
-                         TransactionType="Upsert")
+                        TransactionType="Upsert")
             current_visit = record.visit
-        first = True
+        replayed: dict[str, Any] = {}
         for _, _, item in sorted(_events(record), key=lambda event_: (event_[0], event_[1])):
             if isinstance(item, FormChange):
-                _change(event, form, record, item, first, subject.site, user_site)
-                first = False
+                _change(event, form, record, item, item is record.changes[0],
+                        subject.site, user_site)
+                for code, (_, new) in item.values.items():
+                    replayed[code] = new
             else:
                 _signature(event, record, item, subject.site, user_site)
+        _reconcile(event, form, record, replayed, export.created_at)
     return element
+
+
+def _present(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {code: value for code, value in values.items() if value is not None and value != ""}
+
+
+def _reconcile(event: ET.Element, form: Form, record: FormRecord, replayed: dict[str, Any],
+               at: dt.datetime) -> None:
+    """Values no audited change accounts for (data stored before the audit trail held field
+    changes): one last transaction by the system, so that replaying the file gives the form."""
+    now, then = _present(record.values), _present(replayed)
+    differing = [f for f in form.fields if now.get(f.code) != then.get(f.code)]
+    if not differing:
+        return
+    form_data = _form_data(event, record, "Upsert")
+    reason = "the value stored now; no audited change on record holds it"
+    _audit(form_data, "system", None, at, reason, None, {})
+    group = sub(form_data, "ItemGroupData", ItemGroupOID=group_oid(form.code),
+                TransactionType="Upsert")
+    for field in differing:
+        attributes = {"ItemOID": item_oid(form.code, field.code)}
+        if field.code in now:
+            attributes.update(TransactionType="Upsert", Value=odm_value(field, now[field.code]))
+        else:
+            attributes["TransactionType"] = "Remove"
+        item = sub(group, "ItemData", **attributes)
+        _audit(item, "system", None, at, reason, None, {})
 
 
 def write_odm(export: TrialExport, out: IO[bytes], *,
