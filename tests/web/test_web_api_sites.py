@@ -38,7 +38,8 @@ def test_admin_lists_the_protocols_sites_with_city_country_and_stored(trial):
     assert response.status_code == 200
     assert response.json()[0] == {"code": "CO-01", "name": "Clínica SOMER", "city": "Rionegro",
                                   "country": "Colombia", "in_protocol": True, "stored": True,
-                                  "stored_name": "Clínica SOMER"}
+                                  "stored_name": "Clínica SOMER", "status": "planned",
+                                  "activated_on": None}
     assert [(s["code"], s["stored"]) for s in response.json()] == [
         ("CO-01", True), ("CO-02", True), ("CO-03", True)]
 
@@ -56,7 +57,7 @@ def test_a_site_added_by_an_amendment_is_listed_unstored_until_synced(trial, ame
     listed = {s["code"]: s for s in admin.get("/api/v1/sites").json()}
     assert listed["CO-04"] == {"code": "CO-04", "name": "Cali ICU site", "city": "Cali",
                                "country": "Colombia", "in_protocol": True, "stored": False,
-                               "stored_name": None}
+                               "stored_name": None, "status": None, "activated_on": None}
     before = _last_seq()
     response = admin.post("/api/v1/sites/sync")
     assert response.status_code == 200, response.content
@@ -104,7 +105,8 @@ def test_a_stored_site_the_protocol_no_longer_names_is_listed_as_such(trial):
     listed = {s["code"]: s for s in trial.api("admin").get("/api/v1/sites").json()}
     assert listed["CO-09"] == {"code": "CO-09", "name": "Closed site", "city": None,
                                "country": None, "in_protocol": False, "stored": True,
-                               "stored_name": "Closed site"}
+                               "stored_name": "Closed site", "status": "planned",
+                               "activated_on": None}
 
 
 def test_sync_is_all_or_nothing(trial, amended_protocol, monkeypatch):
