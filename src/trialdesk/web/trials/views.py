@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import ANY_ROLE, READ_AUDIT, READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access, actions, presenters
+from trialdesk.web.trials import audit_presenter as audit_words
 from trialdesk.web.trials import audit_trail as trail
 from trialdesk.web.trials.actions.final_unblinding import (
     APPROVE_PERMISSION,
@@ -220,8 +220,14 @@ def audit_trail(request: HttpRequest, actor: Actor) -> HttpResponse:
     paginator = Paginator(trail.readable_records(actor, newest_first=True), 50)
     records = paginator.get_page(request.GET.get("page"))
     rows = [trail.record_view(record, full=full) for record in records]
+    protocol, language = get_protocol(), get_language() or "en"
     for row in rows:  # a timed record to the second; a pharmacy record of a blinded view: its day
-        row["when"] = (row["at"] if len(row["at"]) == 10
-                       else dt.datetime.fromisoformat(row["at"]).strftime("%Y-%m-%d %H:%M:%S"))
-    return render(request, "trials/audit.html", {"actor": actor, "records": records,
-                                                 "rows": rows, "full": full})
+        row["when"] = audit_words.when(row["at"])
+        row["action_label"] = audit_words.action_label(row["action"])
+        row["record_label"] = audit_words.record_label(row, protocol, language)
+        row["change_rows"] = audit_words.change_rows(row, protocol, language)
+    # codes (action, model, field) only when asked for: the trail's readers check records
+    # against the API and the exports, which keep them
+    return render(request, "trials/audit.html", {
+        "actor": actor, "records": records, "rows": rows, "full": full,
+        "may_show_codes": True, "show_codes": request.GET.get("codes") == "1"})
