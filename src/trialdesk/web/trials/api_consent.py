@@ -21,7 +21,7 @@ from trialdesk.web.core.permissions import READ_PARTICIPANTS
 from trialdesk.web.core.schemas import Strict
 from trialdesk.web.trials import access, actions
 from trialdesk.web.trials.consent_presenters import consent_history, event_view
-from trialdesk.web.trials.consent_state import capacity_tasks
+from trialdesk.web.trials.consent_state import capacity_tasks, reconsent_tasks
 
 router = Router(tags=["consent"])
 ONE = "/participants/{code}/consent"
@@ -132,3 +132,18 @@ def tasks(request: HttpRequest) -> list[dict[str, Any]]:
              "capacity_regained_on": task.capacity_regained_on.isoformat(),
              "due": task.due.isoformat(), "overdue": task.overdue(today)}
             for task in capacity_tasks(site)]
+
+
+@router.get("/consent/reconsent-tasks")
+@endpoint(READ_PARTICIPANTS)
+def reconsent_task_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Participants still in follow-up to ask to sign the consent version an approved amendment
+    put in force at their site, soonest due first; a site role sees its own site's."""
+    actor = request_actor(request)
+    site = actor.site if actor.policy.is_site_scoped(actor.role) else None
+    today = clock.today()
+    return [{"participant": task.participant_code, "site": task.site_code,
+             "signed_version": task.signed_version, "version": task.version,
+             "since": task.since.isoformat(), "due": task.due.isoformat(),
+             "overdue": task.overdue(today)}
+            for task in reconsent_tasks(site)]
