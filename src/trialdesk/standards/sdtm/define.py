@@ -16,6 +16,7 @@ import pandas as pd
 
 from trialdesk.standards.sdtm.common import Study, english
 from trialdesk.standards.sdtm.spec import DATETIME, FLOAT, INTEGER, REQ, Dataset
+from trialdesk.standards.sdtm.xpt import max_bytes
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
 DEF = "http://www.cdisc.org/ns/def/v2.1"
@@ -63,7 +64,7 @@ def _length(column: pd.Series | None, data_type: str) -> int:
     if data_type in ("integer", "float"):
         numbers = column.dropna()
         return max([len(f"{v:g}") for v in numbers] or [1])
-    return max(1, int(column.map(lambda v: len(str(v).encode("utf-8"))).max()))
+    return max(1, max_bytes(column.astype(str)))
 
 
 def _origin(dataset: Dataset, name: str) -> str:

@@ -37,6 +37,31 @@ def _encoded(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
+def byte_lengths(column: pd.Series, at_least: int = 0) -> pd.Series:
+    """The UTF-8 byte length of each text value that may reach ``at_least`` bytes (a character
+    is at most 4 bytes, so shorter values are not encoded: fast on large columns)."""
+    chars = column.str.len().fillna(0)
+    if _ascii(column):  # one byte a character: no encoding at all
+        return chars[chars >= at_least].astype(int)
+    candidates = column[chars * 4 >= max(at_least, 1)]
+    return candidates.map(lambda v: _encoded(v) if isinstance(v, str) else 0)
+
+
+def _ascii(column: pd.Series) -> bool:
+    return "".join(v for v in column if isinstance(v, str)).isascii()
+
+
+def max_bytes(column: pd.Series) -> int:
+    """The longest text value's length in UTF-8 bytes (0 for an empty column)."""
+    if column.empty:
+        return 0
+    if _ascii(column):
+        return int(column.str.len().fillna(0).max())
+    longest = int(column.str.len().fillna(0).max())
+    lengths = byte_lengths(column, longest)
+    return int(lengths.max()) if not lengths.empty else 0
+
+
 def check_v5(frame: pd.DataFrame, dataset: str, dataset_label: str,
              labels: dict[str, str]) -> None:
     """Raise :class:`XportLimitError` for the first name, label or value over a v5 limit.
@@ -61,7 +86,7 @@ def check_v5(frame: pd.DataFrame, dataset: str, dataset_label: str,
         column = frame[name]
         if column.dtype != object:
             continue
-        lengths = column.map(lambda v: _encoded(v) if isinstance(v, str) else 0)
+        lengths = byte_lengths(column, VALUE_MAX + 1)
         over = lengths[lengths > VALUE_MAX]
         if not over.empty:
             row = frame.index.get_loc(over.index[0]) + 1

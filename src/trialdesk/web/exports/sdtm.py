@@ -79,7 +79,8 @@ def write_sdtm(context: ExportContext, folder: Path, progress: Progress) -> list
         spec = SDTM_DATASETS[name]
         parts = []
         for chunk in chunks(people):
-            records = form_records(forms, [s.code for s in chunk]) if forms else {}
+            records = form_records(forms, [s.code for s in chunk],
+                                   values=name != "SV") if forms else {}
             rows = []
             for subject in chunk:
                 built = build(study, subject, records.get(subject.code, []))

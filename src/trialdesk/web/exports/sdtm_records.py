@@ -78,17 +78,20 @@ def subjects(context: ExportContext) -> list[Subject]:
     return found
 
 
-def form_records(forms: tuple[str, ...], codes: list[str]) -> dict[str, list[FormRecord]]:
-    """The complete instances of ``forms`` of the participants ``codes``, by participant."""
+def form_records(forms: tuple[str, ...], codes: list[str], *,
+                 values: bool = True) -> dict[str, list[FormRecord]]:
+    """The complete instances of ``forms`` of the participants ``codes``, by participant
+    (``values`` False: without the entered values, for what needs only visits and dates)."""
+    columns = ["participant__code", "visit", "form", "seq", "created_at"]
     instances = (FormInstance.objects.filter(form__in=forms, status=COMPLETE,
                                              participant__code__in=codes)
                  .order_by("participant__code", "created_at", "seq")
-                 .values_list("participant__code", "visit", "form", "seq", "values",
-                              "created_at"))
+                 .values_list(*columns, *(["values"] if values else [])))
     by_subject: dict[str, list[FormRecord]] = {}
-    for code, visit, form, seq, values, created in instances.iterator(chunk_size=2000):
+    for code, visit, form, seq, created, *entered in instances.iterator(chunk_size=2000):
         by_subject.setdefault(code, []).append(FormRecord(
-            code, visit, form, seq, values or {}, created.date() if created else None))
+            code, visit, form, seq, (entered[0] or {}) if entered else {},
+            created.date() if created else None))
     return by_subject
 
 
