@@ -1,5 +1,7 @@
-"""The record and search pages in a real Chromium: every seed fact visible, axe-core finds no
-serious or critical violation, and a screenshot for a person to look at."""
+"""The record and search pages in a real Chromium: every seed fact visible, each value's source
+labelled, outcomes and eligibility shown, the registry's own "See also" order, no site that is not
+activated; axe-core finds no serious or critical violation in English or Spanish; screenshots for a
+person to look at."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from pathlib import Path
 import pytest
 from browser import LAUNCH, serious
 from playwright.sync_api import sync_playwright
+from registry_provenance import protocol_added_values, unlabelled
 from registry_seed_page import collapse, seed_facts
 
 from trialdesk.protocol import load_protocol
+from trialdesk.web.core.models import Site
 from trialdesk.web.registry.models import Study
 from trialdesk.web.registry.store import seed_registry
 
@@ -24,6 +28,15 @@ def test_record_and_search_pages_in_chromium(live_server, test_output_dir: Path,
     if not Study.objects.filter(nct_id="NCT04390152").exists():
         seed_registry(load_protocol())  # an earlier transactional test flushed the seed
     expected = seed_facts(test_data).expected_texts()
+    protocol = load_protocol()
+    mesh_terms = {term.term for term in protocol.registry.mesh_terms}
+    # one site opened, one opened and closed, one never activated (a placeholder)
+    Site.objects.update_or_create(code="CO-01", defaults={
+        "name": "Clínica SOMER", "status": "active", "activated_on": "2020-01-13"})
+    Site.objects.update_or_create(code="CO-03", defaults={
+        "name": "Bogotá ICU site", "status": "closed", "activated_on": "2020-03-02"})
+    Site.objects.update_or_create(code="CO-02", defaults={
+        "name": "Medellín ICU site", "status": "planned", "activated_on": None})
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**LAUNCH)
         try:
@@ -33,6 +46,7 @@ def test_record_and_search_pages_in_chromium(live_server, test_output_dir: Path,
             page.screenshot(path=str(test_output_dir / "record-NCT04390152.png"), full_page=True)
             text = collapse(page.inner_text("main"))
             assert [fact for fact in expected if fact not in text] == []
+            _check_record(page, protocol, mesh_terms, "en")
             assert serious(page) == []
             page.emulate_media(media="print")
             page.screenshot(path=str(test_output_dir / "record-NCT04390152-print.png"),
@@ -59,6 +73,38 @@ def test_record_and_search_pages_in_chromium(live_server, test_output_dir: Path,
                             full_page=True)
             assert page.locator("html").get_attribute("lang") == "es"
             assert page.get_by_role("heading", name="Resumen breve").is_visible()
+            _check_record(page, protocol, mesh_terms, "es")
             assert serious(page) == []
         finally:
             browser.close()
+
+
+HEADINGS = {
+    "en": ("Outcome measures", "Eligibility", "See also", "Similar trials in this registry"),
+    "es": ("Medidas de desenlace", "Elegibilidad", "Véase también",
+           "Ensayos similares en este registro"),
+}
+LABELS = {"en": ("trial protocol", "registry"), "es": ("protocolo del ensayo", "registro")}
+
+
+def _check_record(page, protocol, mesh_terms: set[str], language: str) -> None:
+    """Source labels, outcomes and eligibility, the registry's order, only activated sites."""
+    assert unlabelled(page.content(), protocol_added_values(protocol, language), mesh_terms) == {}
+    protocol_label, registry_label = LABELS[language]
+    labels = page.locator(".source").all_inner_texts()
+    assert labels.count(protocol_label) >= 8 and labels.count(registry_label) >= 10
+    assert page.locator('[data-provenance="protocol"] .source-protocol').first.is_visible()
+    for heading in HEADINGS[language]:
+        assert page.get_by_role("heading", name=heading, exact=True).is_visible(), heading
+    for outcome in protocol.outcomes:
+        assert page.get_by_role("rowheader", name=outcome.measure.text(language)).is_visible()
+    criteria = page.locator("ul.criteria li").all_inner_texts()
+    assert criteria == [c.text.text(language) for c in (*protocol.eligibility.inclusion,
+                                                        *protocol.eligibility.exclusion)]
+    listed = page.locator("table.see-also tbody tr").evaluate_all(
+        "rows => rows.map(row => row.dataset.nct)")
+    assert listed == [trial.nct_id for trial in protocol.registry.related_trials]
+    sites = page.locator("table.sites tbody tr").evaluate_all(
+        "rows => rows.map(row => row.dataset.site)")
+    assert sites == ["CO-01", "CO-03"]
+    assert "Medellín ICU site" not in page.inner_text("main")
