@@ -211,3 +211,27 @@ def test_delete_is_refused_always_and_names_the_lock_after_it(records):
     assert locked.status_code == 409 and "locked" in locked.json()["error"]
     blocked = _import(investigator, [{"record_id": first, **DEMOGRAPHICS}])
     assert blocked.status_code == 400 and "locked" in blocked.json()["error"]
+
+
+def test_eav_import_overwrite_and_the_parameter_spellings(records):
+    _trial, codes, investigator = records
+    first, second = codes["co-01"]
+    eav = [{"record": first, "redcap_event_name": "screening_arm_1", "field_name": name,
+            "value": value} for name, value in (("age", "54"), ("sex", "F"), ("weight", "70"))]
+    answer = investigator.post(content="record", format="json", type="eav",
+                               data=json.dumps(eav), returnContent="ids")
+    assert answer.status_code == 200 and answer.json() == [first]
+    blank = [{"record_id": first, "redcap_event_name": "screening_arm_1", "weight": ""}]
+    assert _import(investigator, blank).status_code == 200  # normal: a blank keeps the value
+    stored = FormInstance.objects.get(participant__code=first, form="demographics")
+    assert stored.values["weight"] == 70
+    assert _import(investigator, blank, overwriteBehavior="overwrite").status_code == 200
+    stored.refresh_from_db()
+    assert stored.values.get("weight") is None
+    for spelling in ({"records[0]": first, "records[1]": second},
+                     {"records[]": [first, second]}, {"records": f"{first},{second}"}):
+        rows = investigator.json(content="record", fields="record_id",
+                                 exportDataAccessGroups="True", **spelling)
+        assert {row["record_id"] for row in rows} == {first, second}
+    refused = investigator.post(content="record", format="json", exportDataAccessGroups="maybe")
+    assert refused.status_code == 400 and "exportDataAccessGroups" in refused.json()["error"]

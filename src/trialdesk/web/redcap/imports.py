@@ -56,6 +56,7 @@ class FormRow:
     seq: int
     values: dict[str, str]
     complete: str | None
+    blank: bool  # every value blank: only an overwrite of a stored form empties something
 
 
 def eav_to_flat(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -78,7 +79,8 @@ def _form_of(project: Project, column: str) -> str | None:
     return form if column.endswith("_complete") and form in project.forms else None
 
 
-def _form_rows(project: Project, number: int, row: Mapping[str, str]) -> list[FormRow]:
+def _form_rows(project: Project, number: int, row: Mapping[str, str], *, overwrite: bool
+               ) -> list[FormRow]:
     """Split a row into its forms; InvalidInput names the first column that cannot be read."""
     record = row.get(RECORD_ID, "").strip()
     if not record:
@@ -109,12 +111,14 @@ def _form_rows(project: Project, number: int, row: Mapping[str, str]) -> list[Fo
     for form in forms:
         names = [n for n in project.fields_by_form[form] if n in columns and n != RECORD_ID]
         complete = columns.get(f"{form}_complete")
-        if not any(columns[n].strip() for n in names) and not (complete or "").strip():
+        blank = not any(columns[n].strip() for n in names) and not (complete or "").strip()
+        if blank and not (overwrite and names):
             continue
         if complete is not None and complete.strip() not in ("", "0", "1", "2"):
             raise InvalidInput(f"{form}_complete", "must be 0, 1 or 2")
         result.append(FormRow(number, record, event, form, int(instance),
-                              {n: columns[n] for n in names}, (complete or "").strip() or None))
+                              {n: columns[n] for n in names}, (complete or "").strip() or None,
+                              blank))
     outside = [n for n, form in form_of.items()
                if form not in (*forms, RANDOMIZATION_FORM) and columns[n].strip()]
     if outside:
@@ -123,8 +127,10 @@ def _form_rows(project: Project, number: int, row: Mapping[str, str]) -> list[Fo
     return result
 
 
-def _save(actor: Actor, project: Project, item: FormRow, *, overwrite: bool, reason: str) -> None:
+def _save(actor: Actor, item: FormRow, *, overwrite: bool, reason: str) -> None:
     slot = access_form_slot(actor, item.record, item.event.visit, item.form, item.seq)
+    if item.blank and slot.instance is None:
+        return  # blanks over a form never entered: nothing to empty, nothing to create
     form = slot.form
     calculated = {f.code for f in form.fields if f.derived is not None}
     given = {k: v for k, v in item.values.items() if k not in calculated}
@@ -156,13 +162,13 @@ def import_rows(actor: Actor, project: Project, rows: list[dict[str, str]], *,
             for number, row in enumerate(rows, start=1):
                 record, event = row.get(RECORD_ID, ""), row.get(EVENT_COLUMN, "")
                 try:
-                    items = _form_rows(project, number, row)
+                    items = _form_rows(project, number, row, overwrite=overwrite)
                 except InvalidInput as error:
                     problems.append(_problem(number, record, event, error.field, error.rule))
                     continue
                 for item in items:
                     try:
-                        _save(actor, project, item, overwrite=overwrite, reason=reason)
+                        _save(actor, item, overwrite=overwrite, reason=reason)
                     except FormRejected as error:
                         problems += [_problem(number, record, event, p["field"], p["message"])
                                      for p in error.as_fields()]
