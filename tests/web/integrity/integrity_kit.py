@@ -817,3 +817,17 @@ BUILDERS.update(AMENDMENT_BUILDERS)
 from integrity_supply import SUPPLY_BUILDERS  # noqa: E402
 
 BUILDERS.update(SUPPLY_BUILDERS)
+
+
+def _set_site_status(s: Scenarios) -> WriteRequest:
+    from trialdesk.web.core.models import Site
+
+    site = Site.objects.order_by("code").first()
+    target = "closed" if site.status == "active" else "active"
+    reason = "Site initiation visit done and ethics approval on file."
+    return WriteRequest("admin", "POST", f"/api/v1/sites/{site.code}/status",
+                        {"status": target, "reason": reason}, ("set_site_status",), reason=reason,
+                        extra={"changes": {"status": {"old": site.status, "new": target}}})
+
+
+BUILDERS[("POST", "/api/v1/sites/{code}/status")] = _set_site_status  # site status (issue 24)
