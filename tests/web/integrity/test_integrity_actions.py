@@ -26,7 +26,7 @@ THROUGH_THE_API = {
     "do_answer_query", "do_close_query", "do_reopen_query", "do_sign", "do_sign_visit",
     "do_sign_visits",
     "do_mark_visit_not_done", "do_discontinue", "do_create_user_as", "do_deactivate_user",
-    "do_sync_sites", "do_record_recommendation",
+    "do_sync_sites", "do_set_site_status", "do_record_recommendation",
     # adverse events as records (issue 15)
     "do_report_adverse_event", "do_update_adverse_event", "do_record_follow_up",
     "do_code_adverse_event",
