@@ -75,7 +75,8 @@ class Flow:
         self.visits = sorted(protocol.visits, key=lambda visit: visit.day)
         self.last_visit = self.visits[-1]
         self.log_forms = [code for code in model.log_forms() if protocol_form(code) is not None]
-        self.signing_due: set[int] = set()  # the sites whose investigator has a session due
+        # the sites whose investigator has a session due: the participants with forms to sign
+        self.signing_due: dict[int, set[int]] = {}
 
     # --- screening to randomization ------------------------------------------------------
     def enrollment_open(self) -> bool:
@@ -297,12 +298,14 @@ class Flow:
         One password entry signs the session's whole worklist (``do_sign_forms``), as a signer
         at the bedside would: a signature costs a deliberately slow password check.
         """
-        site_id = person.participant.site_id
-        if site_id not in self.signing_due:
-            self.signing_due.add(site_id)
+        participant = person.participant
+        due = self.signing_due.get(participant.site_id)
+        if due is None:
+            due = self.signing_due[participant.site_id] = set()
             self.timeline.after(DAY * self.rng.uniform(4, 8),
-                                lambda: self._signing_session(person.team, site_id))
+                                lambda: self._signing_session(person.team, participant.site_id))
+        due.add(participant.pk)
 
     def _signing_session(self, team: SiteTeam, site_id: int) -> None:
-        self.signing_due.discard(site_id)
-        signing.sign_session(team, self.cast.passwords, site_id)
+        participants = self.signing_due.pop(site_id, set())
+        signing.sign_session(team, self.cast.passwords, site_id, participants=participants)

@@ -4,8 +4,9 @@ As a data manager would before lock: every query closed, every complete form the
 sessions left signed by its site's investigator (one password entry per site's session), then the
 lock checklist. What is left is what a real trial could not settle either (forms of participants
 lost to follow-up, terms waiting for the sponsor's MedDRA release, source data the monitors did
-not reach): the database is then locked through the two-person override, requested by the data manager and confirmed by the
-principal investigator, each with their password, the items kept with the lock.
+not reach): the database is then locked through the two-person override, requested by the data
+manager and confirmed by the principal investigator, each with their password, the items kept
+with the lock.
 """
 
 from __future__ import annotations

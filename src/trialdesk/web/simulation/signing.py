@@ -8,6 +8,7 @@ the final data review before the lock signs whatever is complete.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cache
 
 from trialdesk.web.capture.access import LOG_VISIT
@@ -23,15 +24,20 @@ def _visit_forms() -> dict[str, frozenset[str]]:
     return {visit.code: frozenset(visit.forms) for visit in get_protocol().visits}
 
 
-def signable(site_id: int, *, whole_visits_only: bool = True) -> list[FormInstance]:
+def signable(site_id: int, *, participants: Collection[int] | None = None,
+             whole_visits_only: bool = True) -> list[FormInstance]:
     """The site's complete, unsigned, unlocked forms an investigator signs now, in key order.
 
-    ``whole_visits_only``: a scheduled visit's forms only once every form of that visit is
-    complete (a repeating form's entries stand alone).
+    ``participants``: only theirs (the participants whose forms were entered since the last
+    session; None: every participant of the site). ``whole_visits_only``: a scheduled visit's
+    forms only once every form of that visit is complete (a repeating form's entries stand alone).
     """
-    unsigned = list(FormInstance.objects.filter(
-        site_id=site_id, status=COMPLETE, signed=False, locked=False).select_related(
-        "participant").order_by("participant__code", "visit", "form", "seq"))
+    chosen = FormInstance.objects.filter(site_id=site_id, status=COMPLETE, signed=False,
+                                         locked=False)
+    if participants is not None:
+        chosen = chosen.filter(participant_id__in=sorted(participants))
+    unsigned = list(chosen.select_related("participant").order_by(
+        "participant__code", "visit", "form", "seq"))
     if not whole_visits_only:
         return unsigned
     visit_forms = _visit_forms()
@@ -48,10 +54,11 @@ def signable(site_id: int, *, whole_visits_only: bool = True) -> list[FormInstan
 
 
 def sign_session(team: SiteTeam, passwords: dict[str, str], site_id: int, *,
+                 participants: Collection[int] | None = None,
                  whole_visits_only: bool = True) -> int:
-    """The investigator signs what is ready at the site, with one password entry; return how
-    many forms were signed."""
-    ready = signable(site_id, whole_visits_only=whole_visits_only)
+    """The investigator signs what is ready at the site (of ``participants``), with one password
+    entry; return how many forms were signed."""
+    ready = signable(site_id, participants=participants, whole_visits_only=whole_visits_only)
     if not ready:
         return 0
     investigator = team.investigator
