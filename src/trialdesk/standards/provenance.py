@@ -23,7 +23,8 @@ Source = Literal["registry", "trial protocol"]
 REGISTRY: Source = "registry"
 PROTOCOL: Source = "trial protocol"
 
-# Each value of the study record the writer fills, with the protocol path it is written from.
+# Each value of the study record the writer fills, with the protocol paths it is written from
+# ("|" between several).
 STUDY_FIELDS: tuple[tuple[str, str], ...] = (
     ("protocolSection.identificationModule.nctId", "registry.nct_id"),
     ("protocolSection.identificationModule.briefTitle", "registry.brief_title"),
@@ -41,9 +42,10 @@ STUDY_FIELDS: tuple[tuple[str, str], ...] = (
     ("protocolSection.conditionsModule.keywords", "registry.keywords"),
     ("protocolSection.designModule.studyType", "registry.study_type"),
     ("protocolSection.designModule.phases", "registry.phases"),
-    ("protocolSection.designModule.designInfo", "design"),
+    ("protocolSection.designModule.designInfo",
+     "design.allocation|design.intervention_model|design.primary_purpose|design.masking"),
     ("protocolSection.designModule.enrollmentInfo", "design.target_enrollment"),
-    ("protocolSection.armsInterventionsModule", "design"),
+    ("protocolSection.armsInterventionsModule", "design.arms|design.interventions"),
     ("protocolSection.outcomesModule", "outcomes"),
     ("protocolSection.eligibilityModule", "eligibility"),
     ("protocolSection.contactsLocationsModule.centralContacts", "registry.contact"),
@@ -103,13 +105,15 @@ def study_sources(document: Mapping[str, Any], protocol: Protocol | None) -> lis
                 if _present(document, path)]
     notes = {item.path: item.note for item in protocol.assumptions}
     found = []
-    for path, protocol_path in STUDY_FIELDS:
+    for path, protocol_paths in STUDY_FIELDS:
         if not _present(document, path):
             continue
-        source = protocol_path_source(protocol_path, notes)
+        parts = protocol_paths.split("|")
+        sources = {protocol_path_source(part, notes) for part in parts}
+        source = PROTOCOL if PROTOCOL in sources else REGISTRY
         note = next((text for assumed, text in notes.items()
-                     if _overlaps(protocol_path, assumed)), None)
-        found.append(FieldSource(path, source, protocol_path, note))
+                     if any(_overlaps(part, assumed) for part in parts)), None)
+        found.append(FieldSource(path, source, protocol_paths, note))
     return found
 
 
