@@ -81,6 +81,7 @@ ACTION_LABELS = {
     "save_form": gettext_lazy("Form saved"),
     "screen": gettext_lazy("Screened"),
     "set_language": gettext_lazy("Language changed"),
+    "set_site_status": gettext_lazy("Site status changed"),
     "ship_kits": gettext_lazy("Kits shipped"),
     "sign_dsmb_recommendation": gettext_lazy("DSMB recommendation signed"),
     "sign_form": gettext_lazy("Form signed"),

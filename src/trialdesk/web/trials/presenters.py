@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from trialdesk.eligibility import evaluate_eligibility
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.protocol import get_protocol
@@ -61,18 +63,64 @@ def participant_view(
 
 def eligibility_view(values: dict[str, Any], language: str) -> dict[str, Any]:
     """Return the eligibility result of screening values, criterion by criterion."""
-    result = evaluate_eligibility(get_protocol(), values, language=language)
+    protocol = get_protocol()
+    result = evaluate_eligibility(protocol, values, language=language)
     return {
         "eligible": result.eligible,
         "complete": result.complete,
         "criteria": [
             {"code": c.code, "kind": c.kind, "text": c.text, "status": c.status,
-             "missing_fields": list(c.missing_fields)}
+             "missing_fields": list(c.missing_fields),
+             # what keeps the patient out, with the values the rule read (the screen shows them)
+             "failing": (c.kind, c.status) in (("inclusion", "not_met"), ("exclusion", "met")),
+             "values_read": _values_read(protocol, c.code, result.values, language)}
             for c in result.criteria
         ],
         "missing_fields": result.missing_fields,
         "reasons": result.reasons,
     }
+
+
+def _values_read(protocol: Any, criterion_code: str, values: dict[str, Any],
+                 language: str) -> list[dict[str, Any]]:
+    """The entered (or derived) values a criterion's rule reads, labelled, in the rule's order
+    of field names."""
+    criteria = [*protocol.eligibility.inclusion, *protocol.eligibility.exclusion]
+    criterion = next(c for c in criteria if c.code == criterion_code)
+    fields = protocol.all_fields()
+    read = []
+    for name in sorted(criterion.expression.names()):
+        if name not in values or values[name] in (None, ""):
+            continue
+        field = fields.get(name)
+        label = field.label.text(language) if field else name
+        unit = field.unit if field and field.unit else ""
+        read.append({"field": name, "label": label, "value": values[name], "unit": unit})
+    return read
+
+
+# what comes next for a participant in each state, and the permission of whoever does it
+NEXT_STEPS = {
+    "screen_failed": (gettext_lazy("Not eligible: screening ends here, nothing more to do."),
+                      None),
+    "eligible": (gettext_lazy("Next: record consent, the patient's own or a legally authorized "
+                              "representative's."), "enroll"),
+    "consented": (gettext_lazy("Next: randomize the participant."), "randomize"),
+    "randomized": (gettext_lazy("Next: the visits and their forms, entered as the schedule "
+                                "comes due."), "enter_forms"),
+}
+
+
+def next_step(actor: Actor, status: str, language: str) -> dict[str, Any]:
+    """What happens next to a participant in ``status``, who does it (the roles holding the
+    permission), and whether that is the viewer."""
+    text, permission = NEXT_STEPS[status]
+    if permission is None:
+        return {"text": str(text), "who": [], "yours": False}
+    protocol = get_protocol()
+    who = [role.name.text(language) for role in protocol.roles
+           if actor.policy.has_permission(role.code, permission)]
+    return {"text": str(text), "who": who, "yours": actor.can(permission)}
 
 
 def kit_view(slot: AllocationSlot, language: str) -> dict[str, Any]:

@@ -90,6 +90,7 @@ def participant_detail(request: HttpRequest, actor: Actor, code: str) -> HttpRes
     view = presenters.participant_view(actor, participant, _lang())
     return render(request, "trials/participant.html", {
         "actor": actor, "p": view,
+        "next_step": presenters.next_step(actor, view["status"], _lang()),
         "eligibility": presenters.eligibility_view(participant.screening.values, _lang()),
         "values": _labelled_values(participant.screening.values),
         "consent_form": consent_form,
