@@ -17,18 +17,20 @@ Modelling choices ODM leaves open:
 - no allocation: the arm is randomization data, not case report form data, and ODM has no
   standard place for it, so this file carries none for any reader (blinding holds by omission).
 
-Written with the standard library's ElementTree one subject at a time (bounded memory);
-``validate_odm`` checks a file against the ODM 1.3.2 schema odmlib ships.
+Written with lxml one subject at a time (bounded memory);
+``validate_odm`` checks a file against the ODM 1.3.2 schema odmlib ships (with libxml2).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
+
+from lxml import etree as ET
 
 from trialdesk.protocol.capture import Form, FormField
 from trialdesk.protocol.censored import censored_text, is_censored
@@ -109,7 +111,7 @@ def odm_value(field: FormField, value: Any) -> str:
 
 
 def _audit(parent: ET.Element, user: str, site: str | None, at: dt.datetime, reason: str,
-           source: int | None, user_site: dict[str, str | None]) -> None:
+           source: int | None, user_site: dict[str, str | None]) -> ET.Element:
     record = sub(parent, "AuditRecord")
     sub(record, "UserRef", UserOID=user_oid(user) if user in user_site else SYSTEM_USER)
     sub(record, "LocationRef", LocationOID=location_oid(user_site.get(user, site)))
@@ -118,6 +120,7 @@ def _audit(parent: ET.Element, user: str, site: str | None, at: dt.datetime, rea
         sub(record, "ReasonForChange", reason)
     if source is not None:
         sub(record, "SourceID", f"audit:{source}")
+    return record
 
 
 class UnknownForm(ValueError):
@@ -154,6 +157,7 @@ def _change(event: ET.Element, form: Form, record: FormRecord, change: FormChang
     group = sub(form_data, "ItemGroupData", ItemGroupOID=group_oid(form.code),
                  TransactionType="Insert" if first else "Update")
     fields = {field.code: field for field in form.fields}
+    template = None
     for code in (field.code for field in form.fields):  # the protocol's order
         if code not in change.values:
             continue
@@ -163,7 +167,11 @@ def _change(event: ET.Element, form: Form, record: FormRecord, change: FormChang
         if transaction != "Remove":
             attributes["Value"] = odm_value(fields[code], new)
         item = sub(group, "ItemData", **attributes)
-        _audit(item, change.user, site, change.at, change.reason, change.audit_seq, user_site)
+        if template is None:
+            template = _audit(item, change.user, site, change.at, change.reason,
+                              change.audit_seq, user_site)
+        else:  # the same record on every item of the save: copied, not rebuilt (C speed)
+            item.append(copy.deepcopy(template))
 
 
 def _signature(event: ET.Element, record: FormRecord, signature: FormSignature, site: str,
@@ -257,7 +265,6 @@ def write_odm(export: TrialExport, out: IO[bytes], *,
 
     ``signature_meanings``: every meaning a signature may carry (their SignatureDefs come before
     the clinical data, which is read once)."""
-    ET.register_namespace("", ODM_NS)
     protocol = export.protocol
     created = _timestamp(export.created_at)
     user_site = {user.username: user.site for user in export.users}
@@ -289,6 +296,9 @@ def _attr(name: str, value: str) -> str:
     return f" {name}={quoteattr(value)}" if value else ""
 
 
+SUBJECT_TAG = f"{{{ODM_NS}}}SubjectData"
+
+
 def odm_schema_path() -> Path:
     """The ODM 1.3.2 schema (ODM1-3-2.xsd) as odmlib ships it (CDISC's published files)."""
     from odmlib.schema_manager import get_schema_path
@@ -297,17 +307,26 @@ def odm_schema_path() -> Path:
 
 
 def validate_odm(path: Path) -> list[str]:
-    """Check ``path`` against the ODM 1.3.2 schema; return the problems (empty when valid)."""
-    schema = _schema()
-    return [f"{error.path}: {error.reason}" for error in schema.iter_errors(str(path))]
+    """Check ``path`` against the ODM 1.3.2 schema; return the problems (empty when valid).
+
+    libxml2 (lxml) validates while it reads, one subject at a time: each SubjectData is dropped
+    once read, so a file of any size validates in bounded memory."""
+    try:
+        for _, element in ET.iterparse(str(path), events=("end",), schema=_schema(),
+                                       huge_tree=True):
+            if element.tag == SUBJECT_TAG:
+                element.clear()
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+    except ET.XMLSyntaxError as error:
+        return [str(error)]
+    return []
 
 
 _SCHEMA: list[Any] = []
 
 
 def _schema() -> Any:
-    import xmlschema
-
     if not _SCHEMA:
-        _SCHEMA.append(xmlschema.XMLSchema(str(odm_schema_path())))
+        _SCHEMA.append(ET.XMLSchema(ET.parse(str(odm_schema_path()))))
     return _SCHEMA[0]

@@ -7,7 +7,8 @@ The choices ODM leaves open are listed in ``standards.odm``; the OIDs are made h
 from __future__ import annotations
 
 import hashlib
-import xml.etree.ElementTree as ET
+
+from lxml import etree as ET
 
 from trialdesk.protocol.capture import Form, FormField
 from trialdesk.protocol.schema import Protocol
