@@ -34,6 +34,7 @@ def check(path: Path | None, confidential: Path | None) -> None:
     """
     from trialdesk.protocol import ProtocolError, load_protocol
     from trialdesk.protocol.translations import missing_translations
+    from trialdesk.protocol.units import untranslated_units
 
     try:
         protocol = load_protocol(path, confidential=confidential)
@@ -49,6 +50,12 @@ def check(path: Path | None, confidential: Path | None) -> None:
             click.echo(f"  {text_path}: no '{language}' translation")
     else:
         click.echo(f"every text is translated into: {', '.join(protocol.languages)}")
+    units = untranslated_units(protocol)
+    if units:
+        click.echo(f"{len(units)} unit(s) are words with no translation "
+                   "(add them to trialdesk/protocol/units.py):")
+        for unit_path, unit in units:
+            click.echo(f"  {unit_path}: {unit}")
 
 
 @command.command()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trialdesk.protocol.capture import Form, FormField
 from trialdesk.protocol.censored import censored_text, is_censored
+from trialdesk.protocol.units import unit_text
 from trialdesk.protocol.validation import FieldProblem
 
 
@@ -45,7 +46,7 @@ def build_form_class(form: Form, language: str) -> type[forms.Form]:
             disabled=definition.derived is not None,
         )
         # shown beside the input by the template
-        field.unit = definition.unit or ""
+        field.unit = unit_text(definition.unit, language)
         field.protocol_required = definition.required
         field.derived = definition.derived is not None
         fields[definition.code] = field

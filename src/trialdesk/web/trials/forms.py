@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.protocol import FormField
+from trialdesk.protocol.units import unit_text
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.kits import typed_kit_code
 from trialdesk.web.trials.screening_fields import screening_fields
@@ -16,7 +17,8 @@ YESNO = [("", "—"), ("yes", _("Yes")), ("no", _("No"))]
 
 
 def _form_field(field: FormField, language: str) -> forms.Field:
-    label = field.label.text(language) + (f" ({field.unit})" if field.unit else "")
+    unit = unit_text(field.unit, language)
+    label = field.label.text(language) + (f" ({unit})" if unit else "")
     help_text = field.help.text(language) if field.help else ""
     if field.type == "yesno":
         return forms.ChoiceField(label=label, choices=YESNO, required=False, help_text=help_text)

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy
 
 from trialdesk.eligibility import evaluate_eligibility
+from trialdesk.protocol.units import unit_text
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.access import may_see_arm
@@ -94,7 +95,7 @@ def _values_read(protocol: Any, criterion_code: str, values: dict[str, Any],
             continue
         field = fields.get(name)
         label = field.label.text(language) if field else name
-        unit = field.unit if field and field.unit else ""
+        unit = unit_text(field.unit, language) if field else ""
         read.append({"field": name, "label": label, "value": values[name], "unit": unit})
     return read
 
