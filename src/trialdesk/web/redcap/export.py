@@ -9,10 +9,14 @@ instrument holds the number, the kit code and the time: never the group.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.core.actor import Actor
@@ -150,10 +154,15 @@ def flat_rows(actor: Actor, project: Project, selection: Selection) -> Iterator[
         ids = [pid for pid, _, _ in page]
         stored: dict[int, dict[tuple[str, str], dict[int, tuple[str, dict]]]] = defaultdict(
             lambda: defaultdict(dict))
-        instances = FormInstance.objects.filter(participant_id__in=ids, form__in=forms)
-        for pid, visit, form, seq, status, values in instances.values_list(
-                "participant_id", "visit", "form", "seq", "status", "values").iterator(2000):
-            stored[pid][(visit, form)][seq] = (status, values)
+        # by participant only: with the forms in the query too, SQLite's planner walks the
+        # (form, visit) index through every participant's forms, 25 times slower at 10,000
+        # participants; the values come as text and only the wanted forms' are decoded
+        instances = FormInstance.objects.filter(participant_id__in=ids).annotate(
+            text=Cast("values", TextField()))
+        for pid, visit, form, seq, status, text in instances.values_list(
+                "participant_id", "visit", "form", "seq", "status", "text").iterator(2000):
+            if form in plans:
+                stored[pid][(visit, form)][seq] = (status, json.loads(text))
         randomized = _randomizations(ids) if RANDOMIZATION_FORM in forms else {}
         for pid, code, site in page:
             mine = stored.get(pid, {})
