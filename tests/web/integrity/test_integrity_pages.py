@@ -55,6 +55,8 @@ POST_PAGES = {
     "/exports/",
     # the cell product's supply chain: every write posts to one page (issue 18)
     "/supply/do/",
+    # the REDCap-compatible API: one POST URL, its token in the body (issue 22)
+    "/redcap/api/",
 }
 # signing with a wrong (here: empty) password is audited, so that guessing is throttled
 AUDITED_REFUSALS = {"signature_password_failed"}
