@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.core.actor import Actor, require
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from trialdesk.web.core.permissions import READ_PARTICIPANTS
+from trialdesk.web.core.permissions import ANY_ROLE, READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.redcap import dictionary, export, imports, methods
 from trialdesk.web.redcap.actions import do_audit_redcap_read
@@ -60,6 +60,11 @@ def redcap_api(request: HttpRequest) -> HttpResponse:
         return error_response(RedcapError(404, str(error)), params.return_format)
     except Conflict as error:
         return error_response(RedcapError(409, error.message), params.return_format)
+
+
+# Any role with a token: each method checks its own permission (records: reading participants,
+# import: entering forms, log: the audit trail, users: managing users) once the token is read.
+redcap_api.permission = ANY_ROLE  # type: ignore[attr-defined]
 
 
 def _dispatch(actor: Actor, params: Params) -> HttpResponse:
