@@ -65,7 +65,9 @@ def _cached(sha256: str, text: str | None) -> Protocol:
     if found is not None:
         return found
     if text is None:
-        text = ProtocolVersion.objects.values_list("toml_text", flat=True).get(sha256=sha256)
+        # the same text may be recorded twice (an amendment undone by the next): any row holds it
+        text = ProtocolVersion.objects.filter(sha256=sha256).values_list(
+            "toml_text", flat=True).first()
     protocol = parse_version(text)
     with _parsed_lock:
         _parsed[sha256] = protocol
