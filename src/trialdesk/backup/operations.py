@@ -167,6 +167,7 @@ def _check(path: Path, key: KeySource, staging: Path, progress: ProgressFactory,
         if integrity != "ok":
             raise DamagedBackupError(f"the database copy fails PRAGMA integrity_check: {integrity}")
         audit = audit_verify(database.parent, None, _head_text(manifest))
+        sources.sqlite_self_contained(database)  # the server opened it in WAL mode
     else:
         sources.run_tool([sources.client_tool("pg_restore"), "--list", str(database)],
                          "pg_restore --list")

@@ -112,6 +112,17 @@ def sqlite_integrity(database: Path) -> str:
     return "; ".join(str(row[0]) for row in rows[:5])
 
 
+def sqlite_self_contained(database: Path) -> None:
+    """Fold any write-ahead log into the file and leave it in rollback-journal mode, so that
+    the one file can be moved on its own."""
+    connection = sqlite3.connect(database)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        connection.close()
+
+
 def _read_only(database: Path) -> str:
     return database.resolve().as_uri() + "?mode=ro"
 
