@@ -148,10 +148,10 @@ def define_tree(study: Study, datasets: dict[str, tuple[Dataset, pd.DataFrame]],
 
 
 def write_define(study: Study, datasets: dict[str, tuple[Dataset, pd.DataFrame]],
-                 folder: Path, *, allocation: str) -> Path:
+                 folder: Path, *, allocation: str, created: dt.datetime | None = None) -> Path:
     """Write ``define.xml`` into ``folder`` and check it against the schema."""
     path = folder / "define.xml"
-    tree = define_tree(study, datasets, allocation=allocation)
+    tree = define_tree(study, datasets, allocation=allocation, created=created)
     ET.indent(tree)
     tree.write(path, encoding="UTF-8", xml_declaration=True)
     validate_define(path)

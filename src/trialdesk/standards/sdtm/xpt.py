@@ -47,13 +47,18 @@ def byte_lengths(column: pd.Series, at_least: int = 0) -> pd.Series:
     return candidates.map(lambda v: _encoded(v) if isinstance(v, str) else 0)
 
 
+def is_text(column: pd.Series) -> bool:
+    """True for a column of text (not numbers, not the dates of ADaM)."""
+    return column.dtype == object and pd.api.types.infer_dtype(column) in ("string", "empty")
+
+
 def _ascii(column: pd.Series) -> bool:
     return "".join(v for v in column if isinstance(v, str)).isascii()
 
 
 def max_bytes(column: pd.Series) -> int:
     """The longest text value's length in UTF-8 bytes (0 for an empty column)."""
-    if column.empty:
+    if column.empty or not is_text(column):
         return 0
     if _ascii(column):
         return int(column.str.len().fillna(0).max())
@@ -84,7 +89,7 @@ def check_v5(frame: pd.DataFrame, dataset: str, dataset_label: str,
             raise XportLimitError(dataset, name, None,
                                   f"the label is over {LABEL_MAX} bytes: {label!r}")
         column = frame[name]
-        if column.dtype != object:
+        if not is_text(column):
             continue
         lengths = byte_lengths(column, VALUE_MAX + 1)
         over = lengths[lengths > VALUE_MAX]

@@ -42,6 +42,7 @@ def write_adam(context: ExportContext, folder: Path, progress: Progress) -> list
         datasets[spec.name] = (spec, frame)
         progress(step, 4)
     written.append(write_define(Study(get_protocol()), datasets, folder,
-                                allocation=context.allocation))
+                                allocation=context.allocation,
+                                created=context.requested_at))
     progress(4, 4)
     return written

@@ -97,7 +97,8 @@ def write_sdtm(context: ExportContext, folder: Path, progress: Progress) -> list
     progress(total - 1, total)
     written.append(write_define(study, {name: (SDTM_DATASETS[name], frame)
                                         for name, frame in frames.items()}, folder,
-                                allocation=context.allocation))
+                                allocation=context.allocation,
+                                created=context.requested_at))
     progress(total, total)
     return written
 
