@@ -24,7 +24,7 @@ from trialdesk.web.capture.access import (
     visible_queries,
 )
 from trialdesk.web.capture.actions.signatures import signature_meaning
-from trialdesk.web.capture.completeness import completeness_report, totals
+from trialdesk.web.capture.completeness import completeness_at_their_sites, totals
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.importing import import_rows, parse_rows
 from trialdesk.web.capture.models import FormInstance, Lock, Query
@@ -46,7 +46,6 @@ from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import InvalidInput, NotFound
 from trialdesk.web.core.locks import database_locked
 from trialdesk.web.core.permissions import ANY_ROLE, READ_PARTICIPANTS
-from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access
 
 router = Router(tags=["capture"])
@@ -345,7 +344,7 @@ def completeness(request: HttpRequest, site: str | None = None) -> dict[str, Any
     participants = access.visible_participants(actor)
     if site:
         participants = participants.filter(site__code=site)
-    rows = completeness_report(participants, get_protocol().visits, today=clock.today())
+    rows = completeness_at_their_sites(participants, today=clock.today())
     return {
         "sites": totals(rows),
         "rows": [{"site": r.site, "visit": r.visit, "expected": r.expected,

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 
 from trialdesk.protocol.capture import Visit
 from trialdesk.protocol.visit_state import EXPECTED_STATUSES
+from trialdesk.web.amendments.versions import protocol_for_site
 from trialdesk.web.capture.models import COMPLETE, FormInstance
 from trialdesk.web.capture.schedule import schedules_for
 from trialdesk.web.trials.models import Participant
@@ -62,6 +63,18 @@ def completeness_report(
     ordered = sorted(visits, key=lambda v: v.day)
     order = {v.code: i for i, v in enumerate(ordered)}
     return sorted(rows.values(), key=lambda r: (r.site, order[r.visit]))
+
+
+def completeness_at_their_sites(participants: QuerySet[Participant], *, today: dt.date
+                                ) -> list[CompletenessRow]:
+    """The report with each site's participants under the protocol version in force at the site
+    (issue 17): a visit an amendment added is expected only where the amendment holds."""
+    rows: list[CompletenessRow] = []
+    sites = sorted(set(participants.order_by().values_list("site__code", flat=True)))
+    for site in sites:
+        rows += completeness_report(participants.filter(site__code=site),
+                                    protocol_for_site(site).visits, today=today)
+    return rows
 
 
 def totals(rows: list[CompletenessRow]) -> dict[str, dict[str, float]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
-from trialdesk.web.capture.completeness import completeness_report
+from trialdesk.web.capture.completeness import completeness_at_their_sites
 from trialdesk.web.capture.models import COMPLETE, DRAFT, FormInstance, Query
 from trialdesk.web.core import clock
 from trialdesk.web.core.lock_checklist import (
@@ -22,7 +22,6 @@ from trialdesk.web.core.lock_checklist import (
     LockScope,
     register_lock_check,
 )
-from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import Participant
 
 OPEN_QUERIES, MISSING_FORMS = "open_queries", "missing_forms"
@@ -58,7 +57,7 @@ def missing_forms(scope: LockScope) -> list[ChecklistItem]:
     people = Participant.objects.all()
     if scope.kind != DATABASE:
         people = people.filter(pk=scope.participant.pk)
-    rows = completeness_report(people, get_protocol().visits, today=clock.today())
+    rows = completeness_at_their_sites(people, today=clock.today())
     started = set(_forms(scope).filter(seq=1).values_list("participant__code", "visit", "form"))
     return [ChecklistItem(MISSING_FORMS, f"{code}/{row.visit}/{form}/1", f"site {row.site}")
             for row in rows for code, form in row.missing

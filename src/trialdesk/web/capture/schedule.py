@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
@@ -27,6 +27,7 @@ from trialdesk.protocol.visit_state import (
     next_visit,
     visit_states,
 )
+from trialdesk.web.amendments.versions import protocol_for_site
 from trialdesk.web.capture import state
 from trialdesk.web.capture.models import COMPLETE, Discontinuation, FormInstance, VisitNotDone
 from trialdesk.web.trials.consent_state import follow_up_ended
@@ -177,3 +178,16 @@ def participant_schedule(participant: Participant, visits: Sequence[Visit], *, t
             ))
         result.append(VisitState(visit, scheduled, forms, reasons.get(visit.code, "")))
     return result
+
+
+def next_visits_at_their_sites(site_of: Mapping[int, str], *, today: dt.date
+                               ) -> dict[int, ScheduledVisit | None]:
+    """Return each randomized participant's next visit (``site_of``: participant id -> site
+    code) under the protocol version in force at their site (issue 17)."""
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for pid, site in site_of.items():
+        by_site[site].append(pid)
+    found: dict[int, ScheduledVisit | None] = {}
+    for site, ids in sorted(by_site.items()):
+        found.update(next_visits(ids, protocol_for_site(site).visits, today=today))
+    return found

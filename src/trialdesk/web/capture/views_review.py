@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trialdesk.protocol.censored import display_text
+from trialdesk.web.amendments.versions import latest_number, protocol_for_site, protocol_version
 from trialdesk.web.capture import actions, presenters
 from trialdesk.web.capture.access import (
     access_form_slot,
@@ -22,7 +23,7 @@ from trialdesk.web.capture.access import (
     access_query_by_id,
     visible_queries,
 )
-from trialdesk.web.capture.completeness import completeness_report, totals
+from trialdesk.web.capture.completeness import completeness_at_their_sites, totals
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.forms import display_number
 from trialdesk.web.capture.importing import (
@@ -34,7 +35,7 @@ from trialdesk.web.capture.importing import (
 )
 from trialdesk.web.capture.lock_readiness import LockRefused
 from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
-from trialdesk.web.capture.schedule import next_visits
+from trialdesk.web.capture.schedule import next_visits_at_their_sites
 from trialdesk.web.capture.state import active_database_lock
 from trialdesk.web.capture.views import refused
 from trialdesk.web.capture.views_locks import render_readiness
@@ -170,10 +171,12 @@ def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
         drafts=Count("id", filter=Q(status=DRAFT)), total=Count("id"))}
     queries = dict(Query.objects.filter(participant_id__in=ids, status=Query.OPEN).values_list(
         "participant_id").annotate(n=Count("id")).order_by())
-    following = next_visits(ids, get_protocol().visits, today=clock.today())
+    following = next_visits_at_their_sites({p.pk: p.site.code for p in current},
+                                           today=clock.today())
     rows = []
     for participant in current:
-        upcoming = presenters.next_visit_view(following.get(participant.pk), _lang())
+        upcoming = presenters.next_visit_view(following.get(participant.pk), _lang(),
+                                              protocol_for_site(participant.site).visits)
         rows.append({"code": participant.code, "site": participant.site.code,
                      "next_code": upcoming["visit"] if upcoming else "",
                      "next_visit": upcoming["title"] if upcoming else "",
@@ -201,8 +204,10 @@ def completeness(request: HttpRequest, actor: Actor) -> HttpResponse:
     participants = access.visible_participants(actor)
     if site:
         participants = participants.filter(site__code=site)
-    rows = completeness_report(participants, get_protocol().visits, today=clock.today())
-    titles = {v.code: v.title.text(_lang()) for v in get_protocol().visits}
+    rows = completeness_at_their_sites(participants, today=clock.today())
+    # the visits of every recorded version: an amendment may have added one
+    titles = {v.code: v.title.text(_lang())
+              for v in [*protocol_version(latest_number()).visits, *get_protocol().visits]}
     return render(request, "capture/completeness.html", {
         "actor": actor, "rows": rows, "totals": totals(rows), "visit_titles": titles,
         "site": site, "sites": Site.objects.order_by("code"),

@@ -72,19 +72,21 @@ def next_visits_of(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any] | Non
     """
     import datetime as dt
 
+    from trialdesk.web.amendments.versions import protocol_for_site
     from trialdesk.web.capture.presenters import next_visit_view
-    from trialdesk.web.capture.schedule import next_visits
+    from trialdesk.web.capture.schedule import next_visits_at_their_sites
     from trialdesk.web.core import clock
-    from trialdesk.web.core.protocol import get_protocol
     from trialdesk.web.trials.models import Participant
 
     codes = [row["code"] for row in rows if row.get("randomization_number")]
-    ids = dict(Participant.objects.filter(code__in=codes).values_list("pk", "code"))
+    found = Participant.objects.filter(code__in=codes).values_list("pk", "code", "site__code")
+    ids = {pid: code for pid, code, _ in found}
+    sites = {pid: site for pid, _, site in found}
     language = (get_language() or "en")[:2]
     views = {}
-    for pid, scheduled in next_visits(list(ids), get_protocol().visits,
-                                      today=clock.today()).items():
-        view = next_visit_view(scheduled, language)
+    # each participant's schedule under the protocol version in force at their site (issue 17)
+    for pid, scheduled in next_visits_at_their_sites(sites, today=clock.today()).items():
+        view = next_visit_view(scheduled, language, protocol_for_site(sites[pid]).visits)
         if view is not None:
             view["date"] = dt.date.fromisoformat(view["target_date"])
         views[ids[pid]] = view
