@@ -161,10 +161,15 @@ def rows_body(rows: Iterable[Mapping[str, Any]], fmt: str, columns: Sequence[str
             rows = _chain(first, rows)
         yield from csv_lines(rows, columns, header)
     else:
-        yield XML_HEAD + "<records>"
+        pieces, size = [XML_HEAD + "<records>"], 0
         for row in rows:
-            yield f"<item>{_xml_fields(row)}</item>"
-        yield "</records>\n"
+            text = f"<item>{_xml_fields(row)}</item>"
+            pieces.append(text)
+            size += len(text)
+            if size > 65_536:
+                yield "".join(pieces)
+                pieces, size = [], 0
+        yield "".join(pieces) + "</records>\n"
 
 
 def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]
