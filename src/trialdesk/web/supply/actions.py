@@ -67,6 +67,12 @@ def _text(field: str, value: str, maximum: int, *, required: bool = True) -> str
     return value
 
 
+def _lot_id(lot: Lot) -> str:
+    """How the audit trail names a lot: its number, not its code (blinded roles read the trail,
+    and the code is what the unblinded records file kits and results under)."""
+    return f"lot-{lot.pk}"
+
+
 def _kits(kit_codes: Sequence[str]) -> list[AllocationSlot]:
     """The kits named, each once; an unknown code is refused by name."""
     if not kit_codes:
@@ -104,7 +110,8 @@ def do_register_lot(actor: Actor, *, code: str, product: str, manufacturer: str,
         cells_per_ml=cells_per_ml, manufacturing_notes=_text("notes", notes, TEXT_MAX,
                                                              required=False),
         results=_results(rules, results or {}), created_by=actor.user, created_at=clock.now())
-    append_audit(actor=actor.username, action="register_lot", model="lot", object_id=lot.code,
+    append_audit(actor=actor.username, action="register_lot", model="lot",
+                 object_id=_lot_id(lot),
                  changes={"status": {"old": None, "new": Lot.PENDING}})
     return lot
 
@@ -131,13 +138,13 @@ def do_record_results(actor: Actor, lot: Lot, *, results: Mapping[str, Any]) -> 
     lot.results = {**lot.results, **_results(product_rules(), results)}
     lot.save(update_fields=["results"])
     append_audit(actor=actor.username, action="record_lot_results", model="lot",
-                 object_id=lot.code, changes={"results_recorded": {"old": None,
+                 object_id=_lot_id(lot), changes={"results_recorded": {"old": None,
                                                                    "new": len(lot.results)}})
     return lot
 
 
 @action(RELEASE, before=lambda actor, lot, **kw: check_release_password(
-    actor, kw.get("password", ""), f"lot:{lot.code}"))
+    actor, kw.get("password", ""), _lot_id(lot)))
 def do_decide_release(actor: Actor, lot: Lot, *, password: str, language: str = "en") -> Lot:
     """Quality's signed decision: released when every applicable test passes, else failed.
 
@@ -155,7 +162,8 @@ def do_decide_release(actor: Actor, lot: Lot, *, password: str, language: str = 
     lot.signature_meaning = release_meaning(language)
     lot.save()
     append_audit(actor=actor.username, action="decide_lot_release", model="lot",
-                 object_id=lot.code, changes={"status": {"old": Lot.PENDING, "new": lot.status}})
+                 object_id=_lot_id(lot),
+                 changes={"status": {"old": Lot.PENDING, "new": lot.status}})
     return lot
 
 
