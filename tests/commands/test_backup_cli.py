@@ -52,6 +52,7 @@ def trial(tmp_path_factory) -> dict[str, Path]:
     key, passphrase = root / "backup.key", root / "passphrase"
     assert run("backup", "--new-key-file", str(key)).returncode == 0
     passphrase.write_text(PASSPHRASE)
+    passphrase.chmod(0o600)
     made = run("backup", "--out", str(root / "key.tdbackup"), "--data-dir", str(data),
                "--key-file", str(key), "--json")
     assert made.returncode == 0, made.stderr
@@ -177,6 +178,7 @@ def test_a_wrong_key_or_passphrase_is_refused(trial, tmp_path):
              f"the key file {other} does not open this backup")
     wrong = tmp_path / "wrong-passphrase"
     wrong.write_text("not the trial's passphrase\n")
+    wrong.chmod(0o600)
     _refused(run("backup", "--verify", str(trial["by_passphrase"]), "--passphrase-file",
                  str(wrong)), f"the passphrase of {wrong} does not open this backup")
     _refused(run("restore", str(trial["by_passphrase"]), "--data-dir", str(tmp_path / "r"),
@@ -246,3 +248,19 @@ def test_postgresql_without_the_client_tools_says_so(trial, tmp_path):
                       "PATH": str(tmp_path)})
     _refused(result, "not found: install the PostgreSQL client tools")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_key_file_others_can_read_is_named(tmp_path):
+    from click.testing import CliRunner
+
+    from trialdesk.cli import main
+
+    key = tmp_path / "backup.key"
+    key.write_text("ab" * 32 + "\n")
+    key.chmod(0o644)
+    result = CliRunner().invoke(main, ["backup", "--out", str(tmp_path / "b.tdbackup"),
+                                       "--data-dir", str(tmp_path / "none"), "--key-file",
+                                       str(key)])
+    assert result.exit_code == 1
+    assert f"warning: {key} can be read by other accounts (chmod 600 {key})" in result.output
+    assert "no data directory at" in result.output

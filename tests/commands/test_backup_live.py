@@ -141,6 +141,7 @@ def test_a_backup_during_a_burst_restores_every_acknowledged_allocation_postgres
     data_dir, restored_dir = tmp_path / "data", tmp_path / "restored"
     passphrase = tmp_path / "passphrase"
     passphrase.write_text("a long passphrase for the PostgreSQL backup\n")
+    passphrase.chmod(0o600)
     out = tmp_path / "during-burst.tdbackup"
     with fresh_postgres_database(postgres_url) as live, \
             fresh_postgres_database(postgres_url) as target:

@@ -42,11 +42,15 @@ def key_source(passphrase_file: Path | None, key_file: Path | None) -> Any:
     from trialdesk.backup.errors import BackupError
 
     try:
-        if passphrase_file is not None:
-            return read_passphrase_file(passphrase_file)
-        return read_key_file(key_file)
+        source = (read_passphrase_file(passphrase_file) if passphrase_file is not None
+                  else read_key_file(key_file))
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    secret = passphrase_file or key_file
+    if secret.stat().st_mode & 0o077:
+        click.echo(f"warning: {secret} can be read by other accounts (chmod 600 {secret})",
+                   err=True)
+    return source
 
 
 def progress_bars(description: str, total: int) -> Any:
