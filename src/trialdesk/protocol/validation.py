@@ -31,6 +31,8 @@ class FieldProblem:
     message: str
     severity: Severity = "error"
     confirmed: bool = False
+    # what the message says, for a reader in another language (value, min, max, unit, limit...)
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message} [{self.rule}]"
@@ -203,14 +205,17 @@ def validate_form(
         try:
             value = _coerce(form_field, raw)
         except ValueError as error:
-            result.errors.append(FieldProblem(form_field.code, "type", str(error)))
+            result.errors.append(FieldProblem(form_field.code, "type", str(error),
+                                              params={"type": form_field.type}))
             continue
         if form_field.type in ("date", "datetime"):
             day = value.date() if isinstance(value, dt.datetime) else value
             earliest = PLAUSIBLE_EARLIEST if form_field.history else window[0]
             rule = date_window_rule(day, earliest, window[1])
             if rule is not None:
-                result.errors.append(FieldProblem(form_field.code, "date_window", rule))
+                result.errors.append(FieldProblem(
+                    form_field.code, "date_window", rule,
+                    params={"earliest": earliest, "latest": window[1], "future": day > window[1]}))
                 continue
         result.values[form_field.code] = value
         numeric = form_field.type in NUMERIC_TYPES and not is_censored(value)
@@ -230,6 +235,7 @@ def _check_ranges(
         result.errors.append(FieldProblem(
             form_field.code, "hard_range",
             f"{value:g}{unit} is outside the allowed range {_range_text(hard.min, hard.max)}{unit}",
+            params={"value": value, "min": hard.min, "max": hard.max, "unit": form_field.unit},
         ))
         del result.values[form_field.code]
         return
@@ -242,6 +248,7 @@ def _check_ranges(
             "; confirm the value",
             "warning",
             confirmed=form_field.code in confirmed,
+            params={"value": value, "min": soft.min, "max": soft.max, "unit": form_field.unit},
         ))
 
 
@@ -261,11 +268,13 @@ def _check_limits(
     name = "lower" if sign == "<" else "upper"
     message = (f"{value:g}{unit} is {side} the assay's {name} limit of quantification "
                f"({limit}{unit}); enter {sign}{limit}")
+    params = {"value": value, "limit": limit, "sign": sign, "unit": form_field.unit}
     if form_field.beyond_limit == "query":
         result.warnings.append(FieldProblem(form_field.code, rule, message + " or confirm",
-                                            "warning", confirmed=form_field.code in confirmed))
+                                            "warning", confirmed=form_field.code in confirmed,
+                                            params={**params, "confirm": True}))
         return True
-    result.errors.append(FieldProblem(form_field.code, rule, message))
+    result.errors.append(FieldProblem(form_field.code, rule, message, params=params))
     del result.values[form_field.code]
     return False
 
@@ -303,9 +312,9 @@ def _run_checks(
         message = f"{check.message.text()} ({check.rule.source})"
         if check.severity == "error":
             result.errors.append(FieldProblem(",".join(problem_fields), f"check:{check.code}",
-                                              message))
+                                              message, params={"check": check.code}))
         else:
             result.warnings.append(FieldProblem(
                 ",".join(problem_fields), f"check:{check.code}", message, "warning",
-                confirmed=check.code in confirmed,
+                confirmed=check.code in confirmed, params={"check": check.code},
             ))

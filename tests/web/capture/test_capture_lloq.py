@@ -54,7 +54,7 @@ def test_the_page_shows_the_censored_value_as_typed_with_its_unit(ct):
     refused = client.post(page_path(code, "day0", "cytokines"),
                           {**VALUES, "il6": "1.0", "action": "complete", "reason": "x"})
     assert refused.status_code == 422
-    assert "below_lloq" in refused.content.decode()
+    assert "below the assay&#x27;s lower limit of quantification" in refused.content.decode()
 
 
 def test_spanish_page_help_names_the_limit(ct):

@@ -1,5 +1,6 @@
-"""Each kind of validation through the form page: the problem is shown beside the field with its
-rule, the page answers 422, and the stored data are unchanged."""
+"""Each kind of validation through the form page: the problem is shown beside the field in words
+(the rule's message, no rule code: issue 19), the page answers 422, and the stored data are
+unchanged."""
 
 from __future__ import annotations
 
@@ -36,9 +37,18 @@ def _field_error(response, field):
     return match.group(1)
 
 
+# the words each rule's message starts with, on the page (the API names the rule itself)
+RULE_WORDS = {"type": "Not a valid value", "required": "Required to mark the form complete",
+              "hard_range": "is outside the allowed range",
+              "soft_range": "is outside the expected range",
+              "check:diastolic_below_systolic":
+                  "Diastolic pressure must be lower than systolic pressure"}
+
+
 def _assert_rejected(response, code, before, field, rule, visit="day0", form="respiratory"):
     assert response.status_code == 422
-    assert f"[{rule}]" in _field_error(response, field)
+    error = _field_error(response, field)
+    assert RULE_WORDS[rule] in error and f"[{rule}]" not in error
     assert stored(code, visit, form) == before
 
 

@@ -12,6 +12,7 @@ from django import forms
 
 import trialdesk.web.capture
 from trialdesk.protocol import load_protocol
+from trialdesk.protocol.units import unit_text
 from trialdesk.web.capture.forms import build_form_class
 
 APP = Path(trialdesk.web.capture.__file__).parent
@@ -32,7 +33,7 @@ def test_every_protocol_form_becomes_a_django_form_with_its_fields(protocol_path
         for definition in form.fields:
             field = django_form.fields[definition.code]
             assert field.label == definition.label.text("es")
-            assert field.unit == (definition.unit or "")
+            assert field.unit == unit_text(definition.unit, "es")
             assert field.disabled == (definition.derived is not None)
             assert isinstance(field.widget, _widget_kind(definition.type))
             if definition.type == "choice":

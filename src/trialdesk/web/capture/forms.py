@@ -16,6 +16,7 @@ from trialdesk.protocol.capture import Form, FormField
 from trialdesk.protocol.censored import censored_text, is_censored
 from trialdesk.protocol.units import unit_text
 from trialdesk.protocol.validation import FieldProblem
+from trialdesk.web.capture.messages import field_labels, problem_text
 
 
 def _widget(field: FormField, language: str) -> forms.Widget:
@@ -85,12 +86,13 @@ def entered_from_post(form: Form, data: Any) -> dict[str, str]:
     return {f.code: data.get(f.code, "") for f in form.fields if f.derived is None}
 
 
-def attach_problems(django_form: forms.Form, problems: list[FieldProblem]) -> None:
-    """Show each problem beside its field(s), naming the rule; others above the form."""
+def attach_problems(django_form: forms.Form, problems: list[FieldProblem], form: Form,
+                    language: str) -> None:
+    """Show each problem beside its field(s), in words; others above the form."""
     for problem in problems:
-        text = f"{problem.message} [{problem.rule}]"
+        text = problem_text(problem, form, language)
         codes = [c for c in problem.field.split(",") if c in django_form.fields]
         if not codes:
-            django_form.add_error(None, f"{problem.field}: {text}")
+            django_form.add_error(None, f"{field_labels(problem, form, language)}: {text}")
         for code in codes[:1]:
             django_form.add_error(code, text)

@@ -31,6 +31,7 @@ from trialdesk.web.capture.forms import (
     entered_from_post,
     initial_values,
 )
+from trialdesk.web.capture.messages import field_labels, problem_text, stored_warning
 from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.capture.prefill import prefill_for
 from trialdesk.web.capture.schedule import participant_schedule
@@ -94,13 +95,17 @@ def _log_forms(participant: Participant, protocol: Protocol) -> list[dict[str, o
 
 def _pending_warnings(slot: FormSlot, rejected: list | None) -> list[dict[str, str]]:
     """Return the warnings awaiting confirmation, with the code that confirms each."""
+    language = _lang()
     if rejected is not None:
-        return [{"code": warning_code(p), "field": p.field, "rule": p.rule, "message": p.message}
-                for p in rejected if p.severity == "warning"]
-    if slot.instance is None:
+        problems = [p for p in rejected if p.severity == "warning"]
+    elif slot.instance is None:
         return []
-    return [{"code": w["rule"].removeprefix("check:") if w["rule"].startswith("check:")
-             else w["field"], **w} for w in slot.instance.warnings if not w["confirmed"]]
+    else:
+        problems = [stored_warning(w, slot.form, slot.instance.values)
+                    for w in slot.instance.warnings if not w["confirmed"]]
+    return [{"code": warning_code(p), "field": p.field, "rule": p.rule,
+             "label": field_labels(p, slot.form, language),
+             "message": problem_text(p, slot.form, language)} for p in problems]
 
 
 @page(READ_PARTICIPANTS)
@@ -122,7 +127,7 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
                 prefilled_from=request.POST.get("prefilled_from", ""),
             )
         except FormRejected as problem:
-            attach_problems(django_form, problem.problems)
+            attach_problems(django_form, problem.problems, slot.form, _lang())
             status, rejected = 422, problem.problems
         except InvalidInput as problem:
             django_form.add_error(None, f"{problem.field}: {problem.rule}")
@@ -166,7 +171,9 @@ def form_check(request: HttpRequest, actor: Actor, code: str, visit: str,
                                     confirm=request.POST.getlist("confirm"))
     derived = {f.code: display_number(f, result.values.get(f.code))
                for f in slot.form.fields if f.derived is not None}
-    problems = [{"field": p.field, "rule": p.rule, "message": p.message, "severity": p.severity}
+    problems = [{"field": p.field, "rule": p.rule, "severity": p.severity,
+                 "label": field_labels(p, slot.form, _lang()),
+                 "message": problem_text(p, slot.form, _lang())}
                 for p in [*result.errors, *result.unconfirmed]]
     return JsonResponse({"derived": derived, "problems": problems})
 

@@ -34,6 +34,7 @@ from trialdesk.web.capture.importing import (
     upload_text,
 )
 from trialdesk.web.capture.lock_readiness import LockRefused
+from trialdesk.web.capture.messages import field_labels, problem_text
 from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
 from trialdesk.web.capture.schedule import next_visits_at_their_sites
 from trialdesk.web.capture.state import active_database_lock
@@ -118,8 +119,10 @@ def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpRespons
             else:
                 raise InvalidInput("action", "must be answer, close or reopen")
         except FormRejected as problem:
-            error, status = "; ".join(f"{p.field}: {p.message} [{p.rule}]"
-                                      for p in problem.problems), 422
+            language = get_language() or "en"
+            error, status = "; ".join(
+                f"{field_labels(p, slot.form, language)}: {problem_text(p, slot.form, language)}"
+                for p in problem.problems), 422
         except InvalidInput as problem:
             error, status = f"{problem.field}: {problem.rule}", 422
         except Conflict as problem:
