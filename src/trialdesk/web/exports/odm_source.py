@@ -38,6 +38,7 @@ from trialdesk.web.trials.models import Consent, ConsentEvent, Participant, Rand
 from trialdesk.web.trials.presenters import arm_label
 
 BATCH = 200
+KEYS_PER_QUERY = 20_000  # SQLite allows 32,766 parameters (3.32+); each query scans the trail once
 STATUS_KEY = "status"
 
 
@@ -104,10 +105,13 @@ def _batch(participants: list[Participant], arms: dict[str, ArmAssignment]) -> I
     codes = {p.pk: p.code for p in participants}
     keys = {f"{codes[i.participant_id]}/{i.visit}/{i.form}/{i.seq}": i for i in instances}
     saves: dict[str, list[FormChange]] = defaultdict(list)
-    audit = AuditRecord.objects.filter(model="form_instance", action="save_form",
-                                       object_id__in=list(keys)).order_by("seq")
-    for record in audit.iterator(chunk_size=2000):
-        saves[record.object_id].append(_changes(record))
+    names = list(keys)
+    for start in range(0, len(names), KEYS_PER_QUERY):  # within any database's parameter limit
+        audit = AuditRecord.objects.filter(
+            model="form_instance", action="save_form",
+            object_id__in=names[start:start + KEYS_PER_QUERY]).order_by("seq")
+        for record in audit.iterator(chunk_size=2000):
+            saves[record.object_id].append(_changes(record))
     signatures: dict[int, list[Signature]] = defaultdict(list)
     for signature in Signature.objects.filter(form_instance__in=instances).select_related(
             "signed_by").order_by("pk"):
