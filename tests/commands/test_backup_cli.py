@@ -264,3 +264,13 @@ def test_a_key_file_others_can_read_is_named(tmp_path):
     assert result.exit_code == 1
     assert f"warning: {key} can be read by other accounts (chmod 600 {key})" in result.output
     assert "no data directory at" in result.output
+
+
+def test_a_destination_that_cannot_be_written_is_refused_without_traceback(trial, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    _refused(run("backup", "--out", str(blocker / "b.tdbackup"), "--data-dir",
+                 str(trial["data"]), "--key-file", str(trial["key"])), f"Error: {blocker}: ")
+    _refused(run("restore", str(trial["backup"]), "--data-dir", str(blocker / "data"),
+                 "--key-file", str(trial["key"])), f"Error: {blocker}: ")
+    assert [p.name for p in tmp_path.iterdir()] == ["not-a-folder"]

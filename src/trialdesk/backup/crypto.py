@@ -51,6 +51,7 @@ MAX_CHUNK_SIZE = 1 << 26
 SCRYPT_LOG2_N = 17
 SCRYPT_R = 8
 SCRYPT_P = 1
+MAX_SCRYPT_MEMORY = 1 << 30  # a forged header must not make a reader allocate more
 MIN_PASSPHRASE = 12
 HKDF_INFO = b"trialdesk backup v1: encryption key and key check"
 ZLIB_LEVEL = 1  # fast: the server's CPU is shared with the running trial
@@ -236,7 +237,8 @@ class DecryptingReader:
                               f"version {VERSION}")
         if compression not in (COMPRESSION_NONE, COMPRESSION_ZLIB) or not (
                 0 < chunk_size <= MAX_CHUNK_SIZE) or (kdf == KDF_SCRYPT and not (
-                10 <= log2_n <= 22 and 0 < r <= 32 and 0 < p <= 16)):
+                10 <= log2_n <= 22 and 0 < r <= 32 and 0 < p <= 16
+                and 128 * r * 2 ** log2_n <= MAX_SCRYPT_MEMORY)):
             raise DamagedBackupError("the header is damaged (impossible parameters)")
         key, expected = _derive(source, kdf, log2_n, r, p, salt)
         if not hmac.compare_digest(check, expected):

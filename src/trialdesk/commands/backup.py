@@ -53,6 +53,12 @@ def key_source(passphrase_file: Path | None, key_file: Path | None) -> Any:
     return source
 
 
+def os_error(error: OSError) -> str:
+    """An operating system error in plain words: the file and the reason, no traceback."""
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"
+
+
 def progress_bars(description: str, total: int) -> Any:
     """A tqdm bar in bytes on standard error (hidden when it is not a terminal)."""
     from tqdm import tqdm
@@ -134,6 +140,8 @@ def command(out: Path | None, out_dir: Path | None, keep: int | None,
             _backup(out, out_dir, keep, key, data_dir, database, as_json)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:  # a full disk, a folder that cannot be written
+        raise click.ClickException(os_error(error)) from None
 
 
 def _backup(out: Path | None, out_dir: Path | None, keep: int | None, key: Any,

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from trialdesk.commands.backup import dump_check, key_source, progress_bars, with_key_options
+from trialdesk.commands.backup import (
+    dump_check,
+    key_source,
+    os_error,
+    progress_bars,
+    with_key_options,
+)
 
 
 @click.command()
@@ -38,6 +44,8 @@ def command(backup: Path, data_dir: Path, database: str | None, force: bool,
                                   dump_check)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:  # a full disk, a folder that cannot be written
+        raise click.ClickException(os_error(error)) from None
     manifest = restored.manifest
     if as_json:
         click.echo(json.dumps({"ok": True, "audit": restored.audit, "manifest": manifest}))
