@@ -20,7 +20,7 @@ from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.core.schemas import Strict
 from trialdesk.web.supply import access, actions, presenters
 from trialdesk.web.supply.forecast import supply_forecast
-from trialdesk.web.supply.inventory import site_stock
+from trialdesk.web.supply.inventory import kit_rows, site_stock
 from trialdesk.web.supply.models import CODE_MAX, TEXT_MAX, Lot, Preparation
 from trialdesk.web.trials.access import access_kit_by_code
 
@@ -194,6 +194,14 @@ def inventory(request: HttpRequest) -> list[dict[str, Any]]:
     sites = access.stock_sites(actor, [site.code for site in get_protocol().sites])
     return [presenters.stock_view(site_stock(code), rules.resupply_minimum_per_arm)
             for code in sites]
+
+
+@router.get("/supply/kits")
+@endpoint(access.MANAGE)
+def list_kits(request: HttpRequest, site: str = "") -> list[dict[str, Any]]:
+    """Every kit (or those labelled for ``site``): its arm, lot, where it is and whether it may
+    be used, so the supply manager files kits under lots and ships them."""
+    return kit_rows(site.strip().upper() or None)
 
 
 @router.get("/supply/forecast")

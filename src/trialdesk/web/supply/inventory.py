@@ -114,3 +114,27 @@ def site_stock(site_code: str) -> SiteStock:
         else:
             unusable += 1
     return SiteStock(site_code, tuple(arms), tuple(counts[arm] for arm in arms), held, unusable)
+
+
+def kit_rows(site_code: str | None = None) -> list[dict[str, object]]:
+    """Each kit with its arm, the site it is labelled for, its lot, where it is, whether it is
+    allocated and what makes it unusable: the supply manager's view (unblinded)."""
+    lots = {row.slot_id: row for row in KitLot.objects.select_related("lot", "site")}
+    slots = AllocationSlot.objects.order_by("sequence")
+    if site_code:
+        slots = slots.filter(stratum__contains=f"={site_code}")
+    now = clock.now()
+    rows = []
+    for slot in slots:
+        labelled = kit_site_code(slot.stratum)
+        if site_code and labelled != site_code:
+            continue
+        kit_lot = lots.get(slot.pk)
+        rows.append({
+            "kit_code": slot.kit_code, "arm": slot.arm, "site": labelled,
+            "lot": kit_lot.lot.code if kit_lot else None,
+            "location": kit_lot.site.code if kit_lot and kit_lot.site else "depot",
+            "allocated": slot.used,
+            "problems": kit_problems(slot, now) if kit_lot else ["no_lot"],
+        })
+    return rows
