@@ -268,3 +268,13 @@ def test_scheduled_names_and_retention(tmp_path: Path):
         "trialdesk-20261204T025958Z.tdbackup", "trialdesk-20261204T045958Z.tdbackup"]
     assert (tmp_path / "notes.txt").exists() and (tmp_path / "trialdesk-latest.tdbackup").exists()
     assert prune(tmp_path, 5) == []
+
+
+def test_a_forged_header_cannot_make_the_reader_allocate_gigabytes():
+    """scrypt's memory is 128 * r * N bytes: a header asking for more than 1 GiB is refused
+    before any key is derived (the honest default is 128 MiB)."""
+    source = KeySource(passphrase=b"correct horse battery staple", described="the passphrase")
+    forged = bytearray(_encrypt(b"data", source, log2_n=12))
+    forged[10], forged[11] = 22, 32  # log2(N), r: 16 GiB
+    with pytest.raises(DamagedBackupError, match="impossible parameters"):
+        _decrypt(bytes(forged), source)
