@@ -47,6 +47,15 @@ def test_registry_facts_are_labelled_registry_and_enrollment_trial_protocol(clie
     assert "Estado Reclutando registro" in spanish
 
 
+def test_each_protocol_added_section_says_why_with_the_protocols_note(client) -> None:
+    text = html_text(client.get(RECORD).content.decode())
+    notes = {item.path: item.note for item in load_protocol().assumptions}
+    assert f"Outcomes: trial protocol Why the protocol adds it {notes['outcomes']}" in text
+    assert f"Eligibility: trial protocol Why the protocol adds it {notes['eligibility']}" in text
+    spanish = html_text(client.get(RECORD, {"lang": "es"}).content.decode())
+    assert "Desenlaces: protocolo del ensayo Por qué lo añade el protocolo" in spanish
+
+
 def test_outcomes_and_eligibility_sections_in_english_and_spanish(client) -> None:
     english = html_text(client.get(RECORD).content.decode())
     assert ("Primary outcomes Measure Description Time frame Adverse events and serious adverse "

@@ -35,6 +35,7 @@ from trialdesk.web.registry.sections import (
     protocol_of,
     record_sources,
     see_also,
+    shown_notes,
     shown_sources,
 )
 
@@ -188,6 +189,7 @@ def record_context(row: Study) -> dict[str, Any]:
     context.update(
         sources=[item.to_dict() for item in sources],
         src=shown_sources(sources),
+        notes=shown_notes(sources),
         outcomes=outcomes(study, source_protocol, content_language),
         eligibility=eligibility(study, source_protocol, content_language),
         conditions=mesh_terms(facts.conditions, language),

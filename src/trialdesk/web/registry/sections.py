@@ -69,6 +69,12 @@ def shown_sources(sources: list[FieldSource]) -> dict[str, str]:
     return found
 
 
+def shown_notes(sources: list[FieldSource]) -> dict[str, str]:
+    """The protocol's assumption note behind each protocol-added value the page shows."""
+    by_path = {item.path: item.note for item in sources if item.source == PROTOCOL and item.note}
+    return {name: by_path[path] for name, path in SHOWN.items() if path in by_path}
+
+
 @dataclass(frozen=True)
 class OutcomeRow:
     measure: str
