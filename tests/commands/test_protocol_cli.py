@@ -49,6 +49,24 @@ def test_show_prints_visit_form_matrix() -> None:
 def test_show_in_spanish() -> None:
     result = CliRunner().invoke(main, ["protocol", "show", "--language", "es"])
     assert "Terapia estándar más CMM" in result.output
+    # the summary's own words and the dates too (issue 19), no English heading left
+    for spanish in ("Brazos (aleatorizada, meta 40):", "Enmascaramiento: QUADRUPLE",
+                    "Aleatorización: permuted-blocks, tamaños de bloque confidenciales",
+                    "Matriz de visitas y formularios:", "Desenlaces:",
+                    "Fase 1/Fase 2 · Reclutando", "inicio 13 de enero de 2020",
+                    "finalización abril de 2022"):
+        assert spanish in result.output
+    # (the assumptions' notes are the protocol file's own English text, not the summary's)
+    summary = result.output.split("Supuestos (")[0]
+    for english in ("Arms (", "Masking:", "Randomization:", "Visit x form", "Outcomes:",
+                    "Visits:", "sponsor ", "January", "Recruiting"):
+        assert english not in summary
+
+
+def test_show_in_an_unknown_language_is_an_error_naming_the_available_ones() -> None:
+    result = CliRunner().invoke(main, ["protocol", "show", "--language", "fr"])
+    assert result.exit_code == 2
+    assert "unknown language 'fr'; available: en, es" in result.output
 
 
 def test_every_command_has_help() -> None:
@@ -64,7 +82,9 @@ def test_show_never_prints_the_block_sizes() -> None:
     for language in ("en", "es"):
         result = CliRunner().invoke(main, ["protocol", "show", "--language", language])
         assert result.exit_code == 0, result.output
-        assert "Randomization: permuted-blocks, block sizes confidential" in result.output
+        assert ("Randomization: permuted-blocks, block sizes confidential" in result.output
+                or "Aleatorización: permuted-blocks, tamaños de bloque confidenciales"
+                in result.output)
         assert "2, 4" not in result.output and "2 and 4" not in result.output
 
 

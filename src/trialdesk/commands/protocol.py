@@ -68,13 +68,16 @@ def show(path: Path | None, confidential: Path | None, language: str) -> None:
     What it prints may go to the sites: block sizes show as "confidential".
     """
     from trialdesk.protocol import ProtocolError, load_protocol
-    from trialdesk.protocol.summary import summarize
+    from trialdesk.protocol.summary import languages, summarize
 
     try:
         protocol = load_protocol(path, confidential=confidential)
     except ProtocolError as error:
         click.echo(str(error), err=True)
         sys.exit(1)
+    if language not in languages(protocol):
+        raise click.BadParameter(f"unknown language {language!r}; available: "
+                                 f"{', '.join(languages(protocol))}", param_hint="--language")
     click.echo(summarize(protocol, language))
 
 
