@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import Max
+
 from trialdesk.monitoring.sdv_plan import PlannedItem
 from trialdesk.monitoring.verification import Mark, field_states, item_state
 from trialdesk.web.monitoring.models import Verification
@@ -37,10 +39,13 @@ def last_verifications(keys: Iterable[str]) -> dict[str, dict[str, Verification]
     found: dict[str, dict[str, Verification]] = defaultdict(dict)
     # in chunks: a database's whole plan can exceed SQLite's limit of bound parameters
     for start in range(0, len(keys), 500):
-        rows = (Verification.objects.filter(item__in=keys[start:start + 500])
-                .select_related("verified_by", "visit").order_by("pk"))
+        # only each field's last row (the highest id): re-verifications leave the earlier rows,
+        # which loading (with their user and visit) cost more than the rest of a verification
+        latest = (Verification.objects.filter(item__in=keys[start:start + 500])
+                  .values("item", "field").annotate(last=Max("pk")).values("last"))
+        rows = Verification.objects.filter(pk__in=latest).select_related("verified_by", "visit")
         for row in rows:
-            found[row.item][row.field] = row  # later rows replace earlier ones
+            found[row.item][row.field] = row
     return found
 
 
