@@ -235,3 +235,11 @@ def test_eav_import_overwrite_and_the_parameter_spellings(records):
         assert {row["record_id"] for row in rows} == {first, second}
     refused = investigator.post(content="record", format="json", exportDataAccessGroups="maybe")
     assert refused.status_code == 400 and "exportDataAccessGroups" in refused.json()["error"]
+
+
+@pytest.mark.parametrize("name", ["filterLogic", "dateRangeBegin", "dateRangeEnd"])
+def test_a_filter_the_server_does_not_apply_is_refused_not_ignored(records, name):
+    _trial, _codes, investigator = records
+    assert investigator.post(content="record", format="json", **{name: ""}).status_code == 200
+    refused = investigator.post(content="record", format="json", **{name: "[age] > 50"})
+    assert refused.status_code == 400 and name in refused.json()["error"]

@@ -63,7 +63,13 @@ class Selection:
 
 
 def selection_from(project: Project, params: Params) -> Selection:
-    """Read the filters; an unknown field, form or event name is an error naming it."""
+    """Read the filters; an unknown field, form or event name is an error naming it. A filter
+    this server does not apply is refused, not ignored: a script would take the whole export for
+    the subset it asked for."""
+    for unsupported in ("filterLogic", "dateRangeBegin", "dateRangeEnd"):
+        if params.text(unsupported):
+            raise RedcapError(400, f"{unsupported}: is not supported by this server; filter "
+                                   "by records, fields, forms and events")
     fields, forms = params.array("fields"), params.array("forms")
     unknown_forms = [form for form in forms if form not in project.forms]
     if unknown_forms:
