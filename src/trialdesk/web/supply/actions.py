@@ -306,7 +306,7 @@ def do_record_custody(actor: Actor, shipment: Shipment, *, handed_by: str, recei
     return transfer
 
 
-@action(PHARMACY)
+@action(PHARMACY, refuse_when_locked=True)  # a participant's dose: clinical data
 def do_prepare(actor: Actor, slot: AllocationSlot, *, thawed_at: dt.datetime,
                viability_percent: float | None = None) -> Preparation:
     """The pharmacist's preparation of the participant's kit: the dose from the participant's
