@@ -132,3 +132,13 @@ def test_forest_plot_of_outcome_effects(test_output_dir):
     assert 0.01 < np.mean(np.any(rgb < 0.95, axis=-1)) < 0.6
     with pytest.raises(ValueError, match=r"\.png or \.svg"):
         forest_plot(effects, test_output_dir / "forest.pdf")
+
+
+def test_consort_diagram_in_another_language_keeps_every_count():
+    labels = {"assessed": "Evaluados para elegibilidad", "allocated_to": "Asignados a {group}",
+              "enrollment": "Inclusión"}
+    svg = ConsortCounts.from_dict(COUNTS).to_svg(labels)
+    assert "Evaluados para" in svg and "(n\u00a0=\u00a0107)" in svg
+    assert "Asignados a group 2 (n\u00a0=\u00a024)" in svg and ">Inclusión<" in svg
+    assert "Assessed for eligibility" not in svg
+    assert "Randomized (n\u00a0=\u00a045)" in svg  # a word not given stays English

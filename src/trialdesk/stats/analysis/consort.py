@@ -16,6 +16,7 @@ The arithmetic checked, each failure naming its box:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,9 +137,11 @@ class ConsortCounts:
                     f"{arm.analysed + excluded_analysis}, but allocated is {arm.allocated}",
                 )
 
-    def to_svg(self) -> str:
+    def to_svg(self, labels: Mapping[str, str] | None = None) -> str:
+        """Draw the diagram; ``labels`` replace the English box and stage texts (keys of
+        ``LABELS``; "allocated_to" takes ``{group}``), for a reader in another language."""
         self.check()
-        return _render(self)
+        return _render(self, {**LABELS, **(labels or {})})
 
     def write_svg(self, path: str | Path) -> Path:
         path = Path(path)
@@ -226,27 +229,38 @@ class _Canvas:
         )
 
 
-def _render(c: ConsortCounts) -> str:
+# the diagram's own words (CONSORT 2010's flow diagram), in English
+LABELS = {
+    "enrollment": "Enrollment", "assessed": "Assessed for eligibility", "excluded": "Excluded",
+    "randomized": "Randomized", "allocation": "Allocation", "allocated_to": "Allocated to {group}",
+    "received": "Received allocated intervention",
+    "did_not_receive": "Did not receive allocated intervention", "follow_up": "Follow-up",
+    "lost": "Lost to follow-up", "discontinued": "Discontinued intervention",
+    "analysis": "Analysis", "analysed": "Analysed",
+    "excluded_from_analysis": "Excluded from analysis",
+}
+
+
+def _render(c: ConsortCounts, words: Mapping[str, str]) -> str:
     canvas = _Canvas()
     n_arms = len(c.arms)
     left = 140
     total_w = max(n_arms * BOX_W + (n_arms - 1) * GAP, BOX_W + GAP + SIDE_W)
     centre = left + total_w / 2
     y = 20
-    canvas.stage(y, "Enrollment")
-    h = canvas.box(centre - BOX_W / 2, y, BOX_W, _lines("Assessed for eligibility", c.assessed))
+    canvas.stage(y, words["enrollment"])
+    h = canvas.box(centre - BOX_W / 2, y, BOX_W, _lines(words["assessed"], c.assessed))
     top_mid = y + h
     side_y = top_mid + 20
-    side_h = canvas.box(
-        centre + GAP, side_y, SIDE_W, _lines("Excluded", sum(c.excluded.values()), c.excluded)
-    )
+    excluded = _lines(words["excluded"], sum(c.excluded.values()), c.excluded)
+    side_h = canvas.box(centre + GAP, side_y, SIDE_W, excluded)
     rand_y = side_y + side_h + 20
     canvas.arrow(centre, top_mid, centre, rand_y)
     canvas.parts.append(
         f'<line x1="{centre:.0f}" y1="{side_y + 20:.0f}" x2="{centre + GAP:.0f}" '
         f'y2="{side_y + 20:.0f}" stroke="#000000" stroke-width="1.2" marker-end="url(#arrow)"/>'
     )
-    h = canvas.box(centre - BOX_W / 2, rand_y, BOX_W, _lines("Randomized", c.randomized))
+    h = canvas.box(centre - BOX_W / 2, rand_y, BOX_W, _lines(words["randomized"], c.randomized))
     y = rand_y + h + 30
     arm_x = [left + i * (BOX_W + GAP) for i in range(n_arms)]
     if n_arms * BOX_W + (n_arms - 1) * GAP < total_w:
@@ -265,15 +279,15 @@ def _render(c: ConsortCounts) -> str:
     for m in mids:
         canvas.arrow(m, y - 15, m, y)
     stages = [
-        ("Allocation", lambda a: _lines(f"Allocated to {a.label}", a.allocated)
-         + _lines("Received allocated intervention", a.received)
-         + _lines("Did not receive allocated intervention", sum(a.did_not_receive.values()),
-                  a.did_not_receive)),
-        ("Follow-up", lambda a: _lines("Lost to follow-up", sum(a.lost_to_follow_up.values()),
-                                       a.lost_to_follow_up)
-         + _lines("Discontinued intervention", sum(a.discontinued.values()), a.discontinued)),
-        ("Analysis", lambda a: _lines("Analysed", a.analysed)
-         + _lines("Excluded from analysis", sum(a.excluded_from_analysis.values()),
+        (words["allocation"], lambda a: _lines(
+            words["allocated_to"].format(group=a.label), a.allocated)
+         + _lines(words["received"], a.received)
+         + _lines(words["did_not_receive"], sum(a.did_not_receive.values()), a.did_not_receive)),
+        (words["follow_up"], lambda a: _lines(
+            words["lost"], sum(a.lost_to_follow_up.values()), a.lost_to_follow_up)
+         + _lines(words["discontinued"], sum(a.discontinued.values()), a.discontinued)),
+        (words["analysis"], lambda a: _lines(words["analysed"], a.analysed)
+         + _lines(words["excluded_from_analysis"], sum(a.excluded_from_analysis.values()),
                   a.excluded_from_analysis)),
     ]
     for s, (name, content) in enumerate(stages):

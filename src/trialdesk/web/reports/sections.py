@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from trialdesk.stats.analysis import (
     AnalysisInputError,
@@ -155,7 +156,28 @@ def consort_section(data: ReportData, language: str) -> Section:
         method=_("Counts from the screening log, the randomizations and the complete forms. "
                  "Received: an infusion form on day 1. Analysed: vital status at day 28 known "
                  "(the primary outcome)."),
-        svg=counts.to_svg(), result=counts)
+        svg=counts.to_svg(consort_labels()), result=counts)
+
+
+def consort_labels() -> dict[str, str]:
+    """The CONSORT diagram's words in the reader's language (their own context: "Randomized"
+    is a participant's status elsewhere)."""
+    return {
+        "enrollment": pgettext("consort", "Enrollment"),
+        "assessed": pgettext("consort", "Assessed for eligibility"),
+        "excluded": pgettext("consort", "Excluded"),
+        "randomized": pgettext("consort", "Randomized"),
+        "allocation": pgettext("consort", "Allocation"),
+        "allocated_to": pgettext("consort", "Allocated to %(group)s") % {"group": "{group}"},
+        "received": pgettext("consort", "Received allocated intervention"),
+        "did_not_receive": pgettext("consort", "Did not receive allocated intervention"),
+        "follow_up": pgettext("consort", "Follow-up"),
+        "lost": pgettext("consort", "Lost to follow-up"),
+        "discontinued": pgettext("consort", "Discontinued intervention"),
+        "analysis": pgettext("consort", "Analysis"),
+        "analysed": pgettext("consort", "Analysed"),
+        "excluded_from_analysis": pgettext("consort", "Excluded from analysis"),
+    }
 
 
 def _nonzero(reasons: dict[str, int]) -> dict[str, int]:
