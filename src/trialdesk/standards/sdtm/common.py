@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from trialdesk.protocol.schema import Protocol
@@ -25,28 +26,25 @@ class Study:
     def usubjid(self, code: str) -> str:
         return f"{self.studyid}-{code}"
 
+    @cached_property
+    def _visits(self) -> dict[str, dict[str, Any]]:
+        """Visit code -> VISITNUM (protocol order), VISIT (its English title in capitals) and
+        VISITDY (the planned SDTM study day: protocol day 0, randomization, is study day 1)."""
+        return {planned.code: {"VISITNUM": number, "VISIT": planned.title.text("en").upper(),
+                               "VISITDY": planned.day + 1 if planned.day >= 0 else planned.day}
+                for number, planned in enumerate(self.protocol.visits, start=1)}
+
     def visit_number(self, visit: str) -> int | None:
-        for number, planned in enumerate(self.protocol.visits, start=1):
-            if planned.code == visit:
-                return number
-        return None
+        return self._visits.get(visit, {}).get("VISITNUM")
 
     def visit_day(self, visit: str) -> int | None:
-        """The planned SDTM study day (protocol day 0, randomization, is study day 1)."""
-        for planned in self.protocol.visits:
-            if planned.code == visit:
-                return planned.day + 1 if planned.day >= 0 else planned.day
-        return None
+        return self._visits.get(visit, {}).get("VISITDY")
 
     def visit_name(self, visit: str) -> str:
-        for planned in self.protocol.visits:
-            if planned.code == visit:
-                return planned.title.text("en").upper()
-        return ""
+        return self._visits.get(visit, {}).get("VISIT", "")
 
     def visit_columns(self, visit: str) -> dict[str, Any]:
-        return {"VISITNUM": self.visit_number(visit), "VISIT": self.visit_name(visit),
-                "VISITDY": self.visit_day(visit)}
+        return dict(self._visits.get(visit) or {"VISITNUM": None, "VISIT": "", "VISITDY": None})
 
 
 def english(value: Any) -> str:

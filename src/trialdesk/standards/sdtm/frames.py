@@ -67,7 +67,7 @@ def to_frame(spec: Dataset, rows: Iterable[Mapping[str, Any]], *,
         elif variable.type == DATETIME and spec.standard == "ADaMIG":
             columns[variable.name] = [_date(v) for v in values]
         else:
-            columns[variable.name] = [_text(v) for v in values]
+            columns[variable.name] = [v if type(v) is str else _text(v) for v in values]
     frame = pd.DataFrame(columns, columns=list(columns))
     for variable in spec.variables:
         if variable.name in frame.columns and variable.type in _NUMBERS:

@@ -41,7 +41,7 @@ def byte_lengths(column: pd.Series, at_least: int = 0) -> pd.Series:
     """The UTF-8 byte length of each text value that may reach ``at_least`` bytes (a character
     is at most 4 bytes, so shorter values are not encoded: fast on large columns)."""
     chars = column.str.len().fillna(0)
-    if _ascii(column):  # one byte a character: no encoding at all
+    if is_text(column) and _ascii(column):  # one byte a character: no encoding at all
         return chars[chars >= at_least].astype(int)
     candidates = column[chars * 4 >= max(at_least, 1)]
     return candidates.map(lambda v: _encoded(v) if isinstance(v, str) else 0)
@@ -53,7 +53,7 @@ def is_text(column: pd.Series) -> bool:
 
 
 def _ascii(column: pd.Series) -> bool:
-    return "".join(v for v in column if isinstance(v, str)).isascii()
+    return "".join(column.tolist()).isascii()  # text only (``is_text``): one C call
 
 
 def max_bytes(column: pd.Series) -> int:

@@ -22,7 +22,13 @@ from trialdesk.standards.sdtm.spec import SDTM_DATASETS, Dataset
 from trialdesk.standards.sdtm.xpt import write_xpt
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.exports.formats import ExportContext, Progress
-from trialdesk.web.exports.sdtm_records import chunks, form_records, subjects
+from trialdesk.web.exports.sdtm_records import (
+    by_subject,
+    chunks,
+    form_records,
+    form_stream,
+    subjects,
+)
 
 Builder = Callable[[Study, Subject, list[FormRecord]], list[dict[str, Any]]]
 
@@ -78,12 +84,11 @@ def write_sdtm(context: ExportContext, folder: Path, progress: Progress) -> list
     for name, forms, build, seq in domains:
         spec = SDTM_DATASETS[name]
         parts = []
-        for chunk in chunks(people):
-            records = form_records(forms, [s.code for s in chunk],
-                                   values=name != "SV") if forms else {}
+        stream = form_stream(forms, values=name != "SV") if forms else iter(())
+        for chunk in chunks(by_subject(people, stream)):
             rows = []
-            for subject in chunk:
-                built = build(study, subject, records.get(subject.code, []))
+            for subject, records in chunk:
+                built = build(study, subject, records)
                 rows += numbered(built, seq) if seq else built
             parts.append(to_frame(spec, rows, drop_empty=False))
             done += 1

@@ -95,7 +95,38 @@ def form_records(forms: tuple[str, ...], codes: list[str], *,
     return by_subject
 
 
-def chunks(items: list[Subject]) -> Iterator[list[Subject]]:
+def form_stream(forms: tuple[str, ...], *,
+                values: bool = True) -> Iterator[tuple[str, list[FormRecord]]]:
+    """(participant code, their complete instances of ``forms``) in participant code order, one
+    query read as it goes: a participant's records at a time in memory."""
+    columns = ["participant__code", "visit", "form", "seq", "created_at"]
+    instances = (FormInstance.objects.filter(form__in=forms, status=COMPLETE)
+                 .order_by("participant__code", "created_at", "seq")
+                 .values_list(*columns, *(["values"] if values else [])))
+    rows = instances.iterator(chunk_size=2000)
+    for code, group in itertools.groupby(rows, key=lambda row: row[0]):
+        yield code, [FormRecord(code, visit, form, seq, (entered[0] or {}) if entered else {},
+                                created.date() if created else None)
+                     for _, visit, form, seq, created, *entered in group]
+
+
+def by_subject(people: list[Subject], stream: Iterator[tuple[str, list[FormRecord]]]
+               ) -> Iterator[tuple[Subject, list[FormRecord]]]:
+    """Each subject (in code order) with their records from ``stream`` (same order): a merge,
+    so that neither side is held whole."""
+    pending = next(stream, None)
+    for subject in people:
+        while pending is not None and pending[0] < subject.code:
+            pending = next(stream, None)  # a participant who was not randomized
+        if pending is not None and pending[0] == subject.code:
+            yield subject, pending[1]
+            pending = next(stream, None)
+        else:
+            yield subject, []
+
+
+def chunks(items: Iterator[tuple[Subject, list[FormRecord]]]
+           ) -> Iterator[list[tuple[Subject, list[FormRecord]]]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, CHUNK)):
         yield chunk
