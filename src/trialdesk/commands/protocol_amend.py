@@ -52,7 +52,6 @@ def run_amend(new: Path, *, effective_date: str | None, reason: str, apply: bool
     from trialdesk.web.core import clock
     from trialdesk.web.core.actor import actor_for
     from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-    from trialdesk.web.trials.models import Randomization
 
     text = new.read_text(encoding="utf-8")
     try:
@@ -66,8 +65,8 @@ def run_amend(new: Path, *, effective_date: str | None, reason: str, apply: bool
         click.echo(f"{new} against protocol version {base}:")
         click.echo(render_diff(diff, language))
         try:
-            refuse_randomization_change(diff,
-                                        randomization_started=Randomization.objects.exists())
+            refuse_randomization_change(
+                diff, randomization_started=actions.randomization_started())
         except AmendmentRefused as refused:
             return _refused(refused.field, f"{refused.rule}: {refused.message}")
     if not apply:

@@ -13,6 +13,8 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from django.apps import apps
+
 from trialdesk.blinding import Permission
 from trialdesk.protocol.amendment import (
     AmendmentDiff,
@@ -38,12 +40,17 @@ from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.models import Site
 from trialdesk.web.core.protocol import get_protocol
-from trialdesk.web.trials.models import Randomization
 
 MANAGE = Permission.MANAGE_PROTOCOL
 FIRST_REASON = "the protocol the server started with"
 # a protocol file is a few tens of kilobytes; this bounds what a request may make us parse
 TEXT_MAX = 500_000
+
+
+def randomization_started() -> bool:
+    """Return True once anyone is randomized. The trial app builds on this one (it asks for the
+    consent rules in force at a site), so its table is named through the app registry."""
+    return apps.get_model("trials", "Randomization").objects.exists()
 
 
 def changes_json(diff: AmendmentDiff) -> list[dict[str, Any]]:
@@ -100,8 +107,7 @@ def do_amend_protocol(actor: Actor, toml_text: str, *, effective_date: dt.date,
     if not diff.changes:
         raise InvalidInput("toml_text", f"changes nothing: it is protocol version {base}")
     try:
-        refuse_randomization_change(
-            diff, randomization_started=Randomization.objects.exists())
+        refuse_randomization_change(diff, randomization_started=randomization_started())
     except AmendmentRefused as refused:
         raise InvalidInput(refused.field, f"{refused.rule}: {refused.message}") from refused
     earliest = get_protocol().earliest_date()

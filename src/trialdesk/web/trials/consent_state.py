@@ -190,9 +190,6 @@ def reconsent_tasks(site_code: str | None = None) -> list[ReconsentTask]:
     effect) whose last signature is on another version has a task; it clears when they sign the
     version in force (``do_reconsent``).
     """
-    # data capture builds on this module (its schedule asks follow_up_ended): imported here
-    from trialdesk.web.capture.models import Discontinuation
-
     today = clock.today()
     codes = [site_code] if site_code is not None else list(
         Site.objects.order_by("code").values_list("code", flat=True))
@@ -208,10 +205,12 @@ def reconsent_tasks(site_code: str | None = None) -> list[ReconsentTask]:
         since = current.approved_on(code) or today
         days = getattr(rules, "reconsent_days", None) or DEFAULT_RECONSENT_DAYS
         visits = protocol_version(number).visits
+        # a death or discontinuation (data capture's record, named by its reverse relation:
+        # data capture builds on this module) ends follow-up
         people = list(Participant.objects.filter(
             site__code=code, eligible=True, consent__isnull=False,
-        ).exclude(pk__in=Discontinuation.objects.values("participant_id")).select_related(
-            "randomization").order_by("code"))
+            discontinuation__isnull=True,
+        ).select_related("randomization").order_by("code"))
         ended = follow_up_ended(p.pk for p in people)
         for person in people:
             if person.pk in ended:
