@@ -53,3 +53,8 @@ def command(backup: Path, data_dir: Path, database: str | None, force: bool,
     target = f"{data_dir}" + (" and the database" if manifest["database"] == "postgresql" else "")
     click.echo(f"restored the backup made {manifest['created_at']} into {target}")
     click.echo(restored.audit)
+    head = manifest.get("audit_head")
+    if head:
+        click.echo(f"the backup ends at audit record {head['seq']}: what was recorded after "
+                   f"{manifest['created_at']} is not in it, and heads published since then "
+                   "make `trialdesk audit verify` report it as cut off (as it should)")
