@@ -243,3 +243,21 @@ def test_a_filter_the_server_does_not_apply_is_refused_not_ignored(records, name
     assert investigator.post(content="record", format="json", **{name: ""}).status_code == 200
     refused = investigator.post(content="record", format="json", **{name: "[age] > 50"})
     assert refused.status_code == 400 and name in refused.json()["error"]
+
+
+def test_an_export_names_more_records_than_djangos_form_field_limit(records, settings):
+    """PyCap sends ``records[0]`` ... ``records[n]``: one form field per record."""
+    from urllib.parse import urlencode
+
+    from django.test import Client
+
+    _trial, codes, investigator = records
+    named = {f"records[{i}]": codes["co-01"][i % 2] for i in range(1500)}
+    assert len(named) > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    body = urlencode({"token": investigator.token, "content": "record", "format": "json",
+                      "fields": "record_id", **named})
+    answer = Client().post("/redcap/api/", body,
+                           content_type="application/x-www-form-urlencoded")
+    assert answer.status_code == 200
+    rows = json.loads(answer.getvalue())
+    assert {row["record_id"] for row in rows} == set(codes["co-01"])

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 
 from trialdesk.web.capture.errors import FormRejected
@@ -38,10 +39,34 @@ from trialdesk.web.redcap.wire import (
 RECORD_LIMIT_OF_A_FILTER = 50  # record codes kept in the audit record of one export
 
 
+# A record list as PyCap sends it (records[0] ... records[n]) is a field per record: Django's
+# limit of 1,000 form fields would refuse an export of 1,000 named records.
+MAX_FIELDS = 200_000
+
+
+def posted_fields(request: HttpRequest) -> QueryDict:
+    """The posted form; a urlencoded body is read here, without Django's field-count limit."""
+    if request.method != "POST" or request.content_type != "application/x-www-form-urlencoded":
+        return request.POST
+    try:
+        pairs = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True,
+                          max_num_fields=MAX_FIELDS)
+    except (ValueError, UnicodeDecodeError):
+        raise RedcapError(400, f"the form must be UTF-8 with at most {MAX_FIELDS} fields"
+                          ) from None
+    fields = QueryDict(mutable=True)
+    for name, value in pairs:
+        fields.appendlist(name, value)
+    return fields
+
+
 @csrf_exempt
 def redcap_api(request: HttpRequest) -> HttpResponse:
     """Answer one REDCap API call; an error in the caller's return format with its status."""
-    params = Params(request.POST)
+    try:
+        params = Params(posted_fields(request))
+    except RedcapError as error:
+        return error_response(error, "xml")
     try:
         if request.method != "POST":
             raise RedcapError(405, "the REDCap API answers POST requests only")
