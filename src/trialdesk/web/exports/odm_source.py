@@ -98,14 +98,15 @@ def _consent(participant: Participant, withdrawn: dict[int, dt.date]) -> Consent
         withdrawn_at=dt.datetime.combine(when, dt.time(), tzinfo=dt.UTC) if when else None)
 
 
-def _batch(participants: list[Participant], arms: dict[str, ArmAssignment]) -> Iterator[
-        SubjectRecord]:
+def _batch(participants: list[Participant], arms: dict[str, ArmAssignment], *, forms: bool,
+           history: bool) -> Iterator[SubjectRecord]:
     ids = [p.pk for p in participants]
-    instances = list(FormInstance.objects.filter(participant_id__in=ids).order_by("pk"))
+    instances = list(FormInstance.objects.filter(participant_id__in=ids).order_by("pk")) \
+        if forms else []
     codes = {p.pk: p.code for p in participants}
     keys = {f"{codes[i.participant_id]}/{i.visit}/{i.form}/{i.seq}": i for i in instances}
     saves: dict[str, list[FormChange]] = defaultdict(list)
-    names = list(keys)
+    names = list(keys) if history else []
     for start in range(0, len(names), KEYS_PER_QUERY):  # within any database's parameter limit
         audit = AuditRecord.objects.filter(
             model="form_instance", action="save_form",
@@ -113,7 +114,8 @@ def _batch(participants: list[Participant], arms: dict[str, ArmAssignment]) -> I
         for record in audit.iterator(chunk_size=2000):
             saves[record.object_id].append(_changes(record))
     signatures: dict[int, list[Signature]] = defaultdict(list)
-    for signature in Signature.objects.filter(form_instance__in=instances).select_related(
+    for signature in Signature.objects.filter(
+            form_instance__in=instances if history else []).select_related(
             "signed_by").order_by("pk"):
         signatures[signature.form_instance_id].append(signature)
     voiders = _void_actors([s.pk for group in signatures.values() for s in group if s.voided_at])
@@ -149,27 +151,32 @@ def _batch(participants: list[Participant], arms: dict[str, ArmAssignment]) -> I
             data_use="Y" if use.get(participant.pk, True) else "N")
 
 
-def subjects(context: ExportContext) -> Iterator[SubjectRecord]:
-    """Every participant, by code, with their forms, audit trail, signatures and consent."""
+def subjects(context: ExportContext, *, forms: bool = True,
+             history: bool = True) -> Iterator[SubjectRecord]:
+    """Every participant, by code, with their consent and (``forms``) their forms, (``history``)
+    with each form's audit trail and signatures."""
     arms = arm_assignments(context)
     query = Participant.objects.select_related("site", "consent").order_by("code")
     batch: list[Participant] = []
     for participant in query.iterator(chunk_size=BATCH):
         batch.append(participant)
         if len(batch) == BATCH:
-            yield from _batch(batch, arms)
+            yield from _batch(batch, arms, forms=forms, history=history)
             batch = []
     if batch:
-        yield from _batch(batch, arms)
+        yield from _batch(batch, arms, forms=forms, history=history)
 
 
-def trial_export(context: ExportContext) -> TrialExport:
-    """The writers' view of the trial under ``context``'s allocation (subjects read lazily)."""
+def trial_export(context: ExportContext, *, forms: bool = True,
+                 history: bool = True) -> TrialExport:
+    """The writers' view of the trial under ``context``'s allocation (subjects read lazily; a
+    writer that needs no forms, or no history, does not have them read)."""
     from trialdesk import __version__
 
     return TrialExport(
         protocol=get_protocol(), allocation=context.allocation,
-        created_at=context.requested_at, subjects=subjects(context), users=_users(),
+        created_at=context.requested_at, users=_users(),
+        subjects=subjects(context, forms=forms, history=history),
         sites=[SiteRecord(code, name) for code, name in Site.objects.values_list("code", "name")],
         source_version=__version__,
         subject_count=Participant.objects.count(), arm_choices=arm_choices(context))

@@ -51,14 +51,14 @@ def write_odm_export(context: ExportContext, folder: Path, progress: Progress) -
 
 def write_csv_export(context: ExportContext, folder: Path, progress: Progress) -> list[Path]:
     """Every form as CSV plus the REDCap-style data dictionary."""
-    export = trial_export(context)
+    export = trial_export(context, history=False)
     return write_form_csvs(export, folder,
                            on_subject=_counter(export.subject_count or 0, progress))
 
 
 def write_fhir_export(context: ExportContext, folder: Path, progress: Progress) -> list[Path]:
     """The FHIR R4 Bundle: ResearchStudy, and per participant Patient, ResearchSubject, Consent."""
-    export = trial_export(context)
+    export = trial_export(context, forms=False, history=False)
     path = folder / FHIR_FILE
     with path.open("w", encoding="utf-8") as out:
         write_fhir_bundle(export, out, on_subject=_counter(export.subject_count or 0, progress))
