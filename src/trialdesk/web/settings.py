@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # pages show times in the reader's site's zone (the API and exports stay in UTC)
+    "trialdesk.web.core.timezones.ReaderTimeZoneMiddleware",
     # undelivered safety alerts are tried again after a response (no task queue yet)
     "trialdesk.web.safety.middleware.RetrySafetyAlertsMiddleware",
 ]

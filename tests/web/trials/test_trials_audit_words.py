@@ -53,7 +53,7 @@ def test_the_page_in_spanish_names_actions_and_fields_in_spanish_with_spanish_da
     page = _audit_page(trial, "monitor", language="es")
     assert "Formulario guardado" in page and "Modo de ventilación" in page
     assert "Ventilación no invasiva" in page
-    assert re.search(r"<td>\d\d/\d\d/\d{4} \d\d:\d\d:\d\d</td>", page), "not DD/MM/YYYY"
+    assert re.search(r"<td>\d\d/\d\d/\d{4} \d\d:\d\d:\d\d -05:00</td>", page), "not DD/MM/YYYY"
 
 
 def test_codes_show_only_in_the_codes_mode_asked_for(trial):

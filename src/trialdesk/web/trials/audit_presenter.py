@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 
 from trialdesk.protocol import Protocol
 from trialdesk.protocol.capture import Form, FormField
+from trialdesk.web.core.timezones import local_time
 
 ACTION_LABELS = {
     "add_monitoring_action_item": pgettext_lazy("audit action", "Monitoring action item added"),
@@ -241,8 +242,8 @@ def change_rows(record: dict[str, Any], protocol: Protocol, language: str) -> li
 
 
 def when(value: str) -> str:
-    """An audit time as the reader's language writes it (a day-only value stays a day)."""
+    """An audit time in the reader's zone with its offset, as the reader's language writes it
+    (a blinded reader's day-only pharmacy record stays a day: the day in UTC)."""
     if len(value) == 10:
         return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
-    moment = dt.datetime.fromisoformat(value).astimezone(dt.UTC)
-    return formats.date_format(moment.date(), "SHORT_DATE_FORMAT") + moment.strftime(" %H:%M:%S")
+    return local_time(dt.datetime.fromisoformat(value))
