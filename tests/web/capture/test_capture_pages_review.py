@@ -126,3 +126,18 @@ def test_repeating_log_forms_are_listed_and_entered_by_sequence_number(ct):
     page = client.get(f"/capture/participants/{code}/").content.decode()
     assert "?seq=3" in page and ">#2</a>" in page
     assert stored(code, "log", "adverse_event")[0] is not None
+
+
+def test_worklist_writes_the_next_visit_by_name_and_its_date_as_the_language_does(ct):
+    """Visit names, not codes; the target date as the reader's language writes it, with the
+    ISO date kept for machines in the time element (issue 19)."""
+    import datetime as dt
+    import re
+
+    ct.randomize()
+    spanish = login_page_client(COORD, language="es").get("/capture/worklist/").content.decode()
+    row = re.search(r'<tr class="worklist-row".*?</tr>', spanish, re.S).group(0)
+    iso = re.search(r'<time datetime="(\d{4}-\d\d-\d\d)">([^<]+)</time>', row)
+    assert iso, row
+    assert iso.group(2) == dt.date.fromisoformat(iso.group(1)).strftime("%d/%m/%Y")
+    assert "<td>day" not in row  # the visit's name, not its code

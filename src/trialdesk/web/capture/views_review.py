@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -185,6 +186,9 @@ def worklist(request: HttpRequest, actor: Actor) -> HttpResponse:
                      "next_visit": upcoming["title"] if upcoming else "",
                      "next_status": upcoming["status"] if upcoming else "",
                      "next_date": upcoming["target_date"] if upcoming else "",
+                     # shown as the reader's language writes a date (the API keeps ISO 8601)
+                     "next_day": (dt.date.fromisoformat(upcoming["target_date"])
+                                  if upcoming else None),
                      "drafts": forms.get(participant.pk, {}).get("drafts", 0),
                      "forms": forms.get(participant.pk, {}).get("total", 0),
                      "open_queries": queries.get(participant.pk, 0)})
