@@ -17,6 +17,7 @@ from trialdesk.web.core.errors import Conflict, DatabaseLocked, InvalidInput
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import ANY_ROLE, READ_AUDIT, READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.core.timezones import local_time
 from trialdesk.web.trials import access, actions, presenters
 from trialdesk.web.trials import audit_presenter as audit_words
 from trialdesk.web.trials import audit_trail as trail
@@ -166,7 +167,13 @@ def pharmacy(request: HttpRequest, actor: Actor) -> HttpResponse:
         else:
             messages.success(request, _("Dispensing recorded."))
         return redirect("trials:pharmacy")
-    kits = [presenters.kit_view(slot, _lang()) for slot in access.visible_kits(actor)]
+    # the kits still to prepare first, the longest waiting on top; then those dispensed
+    slots = sorted(access.visible_kits(actor),
+                   key=lambda slot: (hasattr(slot, "dispensing"),
+                                     slot.randomization.randomized_at, slot.kit_code))
+    kits = [{**presenters.kit_view(slot, _lang()),
+             "randomized": local_time(slot.randomization.randomized_at, seconds=False)}
+            for slot in slots]
     return render(request, "trials/pharmacy.html", {"actor": actor, "kits": kits})
 
 
