@@ -788,3 +788,8 @@ def predictive(
 from .design_adaptive import adaptive  # noqa: E402
 
 command.add_command(adaptive)
+
+# `design bop2` (issue 23): Bayesian phase II monitoring of efficacy and toxicity together.
+from .design_bop2 import bop2  # noqa: E402
+
+command.add_command(bop2)
