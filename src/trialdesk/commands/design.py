@@ -793,3 +793,8 @@ command.add_command(adaptive)
 from .design_bop2 import bop2  # noqa: E402
 
 command.add_command(bop2)
+
+# `design grid` (a design search on Dask) lives in its own module too (issue 23).
+from .design_grid import grid  # noqa: E402
+
+command.add_command(grid)
