@@ -35,7 +35,9 @@ def dask_client(address: str | None = None, workers: int = 2) -> Iterator[Any]:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
+            # No dashboard; the scheduler's bare HTTP server on any free port, not 8787.
             dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
