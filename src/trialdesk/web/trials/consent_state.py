@@ -151,10 +151,11 @@ def capacity_tasks(site_code: str | None = None) -> list[CapacityTask]:
     return sorted(open_tasks.values(), key=lambda task: (task.due, task.participant_code))
 
 
-# Days to obtain a re-consent after an amendment changed the consent document at a site, when
-# the protocol sets none (``[consent] reconsent_days``): ICH E6(R3) 2.8.2 asks for it "in a
-# timely manner"; 30 days reaches every participant in follow-up at their next visit or two
-# (the day-28 schedule's visits are at most 14 days apart).
+# Days to obtain a re-consent after an amendment changed the consent document at a site, from
+# the day it took effect there. The protocol has no such field yet (a ``[consent] reconsent_days``
+# would be read instead); ICH E6 asks for it "in a timely manner", and 30 days reaches every
+# participant in follow-up at their next visit or two (the schedule's visits are at most 14 days
+# apart).
 DEFAULT_RECONSENT_DAYS = 30
 
 
