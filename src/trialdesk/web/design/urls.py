@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trialdesk.web.design import adaptive, views
+from trialdesk.web.design import adaptive, bop2, views
 
 app_name = "design"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("sample-size/<str:kind>/", views.sample_size, name="sample-size"),
     path("boundaries/", views.boundaries, name="boundaries"),
     path("adaptive/", adaptive.adaptive_page, name="adaptive"),
+    path("bop2/", bop2.bop2_page, name="bop2"),
     path("report/", views.report, name="report"),
     path("simulate/", views.simulate, name="simulate"),
     path("simulate/<str:job_id>/", views.simulation, name="simulation"),
