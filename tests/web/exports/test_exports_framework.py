@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pyreadstat
 import pytest
 from click.testing import CliRunner
 from exports_testkit import download, enter_trial, read_xpt, run_jobs_inline
@@ -118,3 +119,24 @@ def test_the_command_line_exports_the_dummy_allocation_before_the_unblinding(
     assert (start.actor, start.changes["allocation"]["new"]) == ("cli", "dummy")
     bad = CliRunner().invoke(command, ["nothing", "--out", str(out)])
     assert bad.exit_code == 2 and "sdtm" in bad.output
+
+
+def test_adam_of_participants_without_an_outcome_yet_keeps_its_dates_numeric(
+        trial, monkeypatch, tmp_path):
+    """No end-of-study form yet: ADTTE's ADT is empty for everyone, and stays a (missing) SAS
+    date, not a text column; ADSL and ADTTE still have every participant."""
+    from api_client import ApiClient
+    from enrollment import randomize
+
+    from trialdesk.web.exports.jobs import job_folder
+
+    monkeypatch.setenv("TRIALDESK_DATA_DIR", str(tmp_path / "data"))
+    run_jobs_inline(monkeypatch)
+    codes = [randomize(ApiClient(trial.users["investigator-co-01"]), days_ago=3)[0]
+             for _ in range(2)]
+    started = _start(trial, "analyst", {"format": "adam"})
+    folder = job_folder(started["id"])
+    adtte, meta = pyreadstat.read_xport(str(folder / "adtte.xpt"))
+    assert meta.readstat_variable_types["ADT"] == "double" and adtte["ADT"].isna().all()
+    adsl, _ = pyreadstat.read_xport(str(folder / "adsl.xpt"))
+    assert sorted(adsl["SUBJID"]) == sorted(codes)

@@ -65,7 +65,9 @@ def to_frame(spec: Dataset, rows: Iterable[Mapping[str, Any]], *,
         if variable.type in _NUMBERS:
             columns[variable.name] = [_number(v) for v in values]
         elif variable.type == DATETIME and spec.standard == "ADaMIG":
-            columns[variable.name] = [_date(v) for v in values]
+            dates = [_date(v) for v in values]
+            # no date at all: SAS's missing number (a column of None would be written as text)
+            columns[variable.name] = dates if any(dates) else [math.nan] * len(dates)
         else:
             columns[variable.name] = [v if type(v) is str else _text(v) for v in values]
     frame = pd.DataFrame(columns, columns=list(columns))

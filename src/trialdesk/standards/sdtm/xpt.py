@@ -49,7 +49,7 @@ def byte_lengths(column: pd.Series, at_least: int = 0) -> pd.Series:
 
 def is_text(column: pd.Series) -> bool:
     """True for a column of text (not numbers, not the dates of ADaM)."""
-    return column.dtype == object and pd.api.types.infer_dtype(column) in ("string", "empty")
+    return column.dtype == object and pd.api.types.infer_dtype(column) == "string"
 
 
 def _ascii(column: pd.Series) -> bool:

@@ -97,10 +97,12 @@ def form_records(forms: tuple[str, ...], codes: list[str], *,
 
 def form_stream(forms: tuple[str, ...], *,
                 values: bool = True) -> Iterator[tuple[str, list[FormRecord]]]:
-    """(participant code, their complete instances of ``forms``) in participant code order, one
-    query read as it goes: a participant's records at a time in memory."""
+    """(participant code, their complete instances of ``forms``) of the randomized participants
+    in the database's participant code order (that of ``subjects``), one query read as it goes:
+    a participant's records at a time in memory."""
     columns = ["participant__code", "visit", "form", "seq", "created_at"]
-    instances = (FormInstance.objects.filter(form__in=forms, status=COMPLETE)
+    instances = (FormInstance.objects.filter(form__in=forms, status=COMPLETE,
+                                             participant__randomization__isnull=False)
                  .order_by("participant__code", "created_at", "seq")
                  .values_list(*columns, *(["values"] if values else [])))
     rows = instances.iterator(chunk_size=2000)
@@ -112,17 +114,17 @@ def form_stream(forms: tuple[str, ...], *,
 
 def by_subject(people: list[Subject], stream: Iterator[tuple[str, list[FormRecord]]]
                ) -> Iterator[tuple[Subject, list[FormRecord]]]:
-    """Each subject (in code order) with their records from ``stream`` (same order): a merge,
-    so that neither side is held whole."""
+    """Each subject with their records from ``stream``: a merge of two lists in the same order
+    (the database's, whatever its collation), so that neither side is held whole."""
     pending = next(stream, None)
     for subject in people:
-        while pending is not None and pending[0] < subject.code:
-            pending = next(stream, None)  # a participant who was not randomized
         if pending is not None and pending[0] == subject.code:
             yield subject, pending[1]
             pending = next(stream, None)
         else:
             yield subject, []
+    if pending is not None:
+        raise RuntimeError(f"participant {pending[0]}: records out of the subjects' order")
 
 
 def chunks(items: Iterator[tuple[Subject, list[FormRecord]]]
