@@ -140,3 +140,18 @@ def test_adam_of_participants_without_an_outcome_yet_keeps_its_dates_numeric(
     assert meta.readstat_variable_types["ADT"] == "double" and adtte["ADT"].isna().all()
     adsl, _ = pyreadstat.read_xport(str(folder / "adsl.xpt"))
     assert sorted(adsl["SUBJID"]) == sorted(codes)
+
+
+def test_a_format_that_needs_the_real_arms_is_offered_only_with_them(trial, entered):
+    from trialdesk.web.exports.formats import EXPORT_FORMATS
+
+    needing = [name for name, f in EXPORT_FORMATS.items() if f.needs_real_allocation]
+    assert needing  # the ClinicalTrials.gov results record
+    blinded = signed_in_client(trial.users["analyst"]).get("/exports/").content.decode()
+    unblinded = signed_in_client(trial.users["dsmb_statistician"]).get("/exports/")
+    for name in needing:
+        assert f'value="{name}"' not in blinded
+        assert f'value="{name}"' in unblinded.content.decode()
+        posted = signed_in_client(trial.users["dsmb_statistician"]).post(
+            "/exports/", {"format": name, "allocation": "none"})
+        assert posted.status_code == 409

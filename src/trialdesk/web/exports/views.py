@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from trialdesk.web.core.actor import Actor
-from trialdesk.web.core.errors import NotFound
+from trialdesk.web.core.errors import Conflict, NotFound
 from trialdesk.web.core.pages import page
 from trialdesk.web.exports import jobs
 from trialdesk.web.exports.actions import KEEP_PER_USER, do_start_export
@@ -20,7 +20,10 @@ from trialdesk.web.exports.presenters import job_view
 
 
 def _formats(actor: Actor) -> list:
-    return [f for f in EXPORT_FORMATS.values() if actor.can_any(f.allowed_roles)]
+    """The formats the actor may run now (one that needs the real arms: only with them)."""
+    real = allocation_for(actor) == "real"
+    return [f for f in EXPORT_FORMATS.values() if actor.can_any(f.allowed_roles)
+            and (real or not f.needs_real_allocation)]
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,9 +38,13 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
             error, status = _("Other exports are running; try again in a minute."), 409
         else:
             allocation = allocation_for(actor, without=request.POST.get("allocation") == "none")
-            job = do_start_export(actor, format_name=name, allocation=allocation)
-            jobs.start_after_commit(job)
-            return redirect("exports:job", job_id=job.pk)
+            try:
+                job = do_start_export(actor, format_name=name, allocation=allocation)
+            except Conflict as refused:  # "without allocation" for a format that needs the arms
+                error, status = refused.message, 409
+            else:
+                jobs.start_after_commit(job)
+                return redirect("exports:job", job_id=job.pk)
     recent = ExportJob.objects.filter(owner=request.user)[:KEEP_PER_USER]
     return render(request, "exports/index.html", {
         "actor": actor, "formats": _formats(actor), "allocation": allocation_for(actor),
