@@ -58,6 +58,7 @@ def test_the_pages_in_spanish(trial):
     for label in ("Campos añadidos", "Rangos modificados", "Visitas añadidas",
                   "Consentimiento modificado", "Registrar la aprobación"):
         assert label in page
+    assert "+ visits.day21: Día 21" in page  # the change itself in the reader's language
 
 
 def test_readers_see_the_pages_without_the_form_and_others_are_refused(trial):

@@ -6,9 +6,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from trialdesk.protocol.amendment import Change
+from trialdesk.protocol.amendment_text import change_line
 from trialdesk.web.amendments import access, actions, presenters
 from trialdesk.web.amendments.forms import ApprovalForm
 from trialdesk.web.amendments.labels import CATEGORY_LABELS
@@ -45,7 +48,10 @@ def version_list(request: HttpRequest, actor: Actor) -> HttpResponse:
 def _detail(request: HttpRequest, actor: Actor, version: ProtocolVersion,
             form: ApprovalForm | None = None, status: int = 200) -> HttpResponse:
     view = presenters.version_view(version)
-    groups = [{"label": CATEGORY_LABELS.get(g["category"], g["category"]), **g}
+    language = (get_language() or "en")[:2]
+    # each change in a line of the reader's language, by the core's own wording
+    groups = [{"label": CATEGORY_LABELS.get(g["category"], g["category"]),
+               "lines": [change_line(Change(**c), language) for c in g["changes"]], **g}
               for g in presenters.grouped_changes(view["changes"])]
     unapproved = _unapproved_sites(view)
     if form is None and unapproved:
