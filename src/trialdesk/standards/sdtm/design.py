@@ -56,6 +56,20 @@ def tv_rows(study: Study) -> list[dict[str, Any]]:
     return rows
 
 
+def _split(value: str, size: int = 200) -> dict[str, str]:
+    """TSVAL, then TSVAL1, TSVAL2... for a value over 200 characters, cut between words (a
+    value too long even for those is refused by the XPT check, never shortened)."""
+    parts, rest = [], value
+    while len(rest) > size:
+        cut = rest.rfind(" ", 0, size + 1)
+        cut = cut if cut > 0 else size
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    parts.append(rest)
+    names = ["TSVAL"] + [f"TSVAL{n}" for n in range(1, len(parts))]
+    return dict(zip(names, parts, strict=True))
+
+
 def ts_rows(study: Study, sdtmig: str = "3.3") -> list[dict[str, Any]]:
     registry, design = study.protocol.registry, study.protocol.design
     masked = set(design.masking.who) if design.masking else set()
@@ -84,5 +98,5 @@ def ts_rows(study: Study, sdtmig: str = "3.3") -> list[dict[str, Any]]:
     for code, name, value in parameters:
         seen[code] = seen.get(code, 0) + 1
         rows.append({"STUDYID": study.studyid, "DOMAIN": "TS", "TSSEQ": seen[code],
-                     "TSPARMCD": code, "TSPARM": name, "TSVAL": str(value)[:200]})
+                     "TSPARMCD": code, "TSPARM": name, **_split(str(value))})
     return rows

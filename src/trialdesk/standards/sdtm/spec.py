@@ -179,7 +179,10 @@ TS = _dataset(
     "TS", "Trial Summary", "TRIAL DESIGN", "One record per trial summary parameter value",
     "STUDYID,TSPARMCD,TSSEQ", *_IDS[:2], "TSSEQ|Sequence Number|integer|Req",
     "TSPARMCD|Trial Summary Parameter Short Name||Req",
-    "TSPARM|Trial Summary Parameter||Req", "TSVAL|Parameter Value||Exp")
+    "TSPARM|Trial Summary Parameter||Req", "TSVAL|Parameter Value||Exp",
+    # a value over 200 characters goes on in TSVAL1, TSVAL2... (SDTMIG 3.3, TS assumptions)
+    "TSVAL1|Parameter Value 1||Perm", "TSVAL2|Parameter Value 2||Perm",
+    "TSVAL3|Parameter Value 3||Perm")
 
 SUPPDM = _dataset(
     "SUPPDM", "Supplemental Qualifiers for DM", "RELATIONSHIP",
