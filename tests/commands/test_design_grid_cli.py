@@ -148,3 +148,18 @@ def test_help_and_bad_options_import_no_numpy_or_dask():
                           check=True)
     assert "Usage: trialdesk design grid" in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_the_default_local_cluster_runs_and_leaves_no_process_behind(grid_file, tmp_path):
+    import psutil
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    local, dask = tmp_path / "local.parquet", tmp_path / "dask.parquet"
+    assert run(str(grid_file), "--out", str(local), "--in-process", "--no-progress")[0] == 0
+    code, text = run(str(grid_file), "--out", str(dask), "--workers", "1", "--no-progress")
+    assert code == 0, text
+    assert "local Dask cluster, 1 worker(s)" in text
+    assert read_parquet(dask) == read_parquet(local)
+    left = [p for p in psutil.Process().children(recursive=True)
+            if p.pid not in before and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == []

@@ -107,7 +107,7 @@ def grid(
         with dask_client(address, workers) as client:
             results = run_on_dask(spec, client, chunks_per_task=chunks_per_task,
                                   progress=progress)
-        how = f"Dask at {address}" if address else f"local Dask cluster, {workers} workers"
+        how = f"Dask at {address}" if address else f"local Dask cluster, {workers} worker(s)"
     seconds = time.perf_counter() - start
     records = grids.rows(spec, results)
     grids.write_parquet(records, out_path, spec)
