@@ -21,6 +21,7 @@ from supply_kit import (
 )
 from trial_factory import PASSWORD
 
+from trialdesk.web.core.timezones import site_zone
 from trialdesk.web.supply.models import Lot, Preparation, Shipment
 
 
@@ -59,9 +60,13 @@ def test_the_pharmacist_confirms_receipt_with_the_logger_csv_and_prepares_a_kit(
                                     "temperature_log": upload})
     assert Shipment.objects.get(pk=shipment["id"]).status == Shipment.RECEIVED
     record_weight(trial, code, 70)
-    thawed = (timezone.localtime() - dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
-    pharmacist.post("/supply/do/", {"do": "prepare", "kit_code": kit, "thawed_at": thawed,
-                                    "viability_percent": "91"})
+    # the page reads a typed time in the reader's zone: the site's (Bogotá)
+    thawed = (timezone.now() - dt.timedelta(minutes=30)).astimezone(
+        site_zone("CO-01")).strftime("%Y-%m-%dT%H:%M")
+    answer = pharmacist.post("/supply/do/", {"do": "prepare", "kit_code": kit,
+                                             "thawed_at": thawed, "viability_percent": "91"},
+                             follow=True)
+    assert Preparation.objects.filter(slot__kit_code=kit).exists(), answer.content.decode()
     assert Preparation.objects.get().dose_cells == 70e6
     page = pharmacist.get(f"/supply/kits/{kit}/").content.decode()
     assert "70000000" in page and "Use by" in page
