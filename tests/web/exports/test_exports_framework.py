@@ -155,3 +155,20 @@ def test_a_format_that_needs_the_real_arms_is_offered_only_with_them(trial, ente
         posted = signed_in_client(trial.users["dsmb_statistician"]).post(
             "/exports/", {"format": name, "allocation": "none"})
         assert posted.status_code == 409
+
+
+def test_a_users_oldest_jobs_beyond_ten_are_forgotten_with_their_files(
+        trial, entered, django_capture_on_commit_callbacks):
+    from trialdesk.web.exports.actions import KEEP_PER_USER
+    from trialdesk.web.exports.jobs import archive_path, job_folder
+
+    first = _start(trial, "analyst", {"format": "adam"})["id"]
+    assert job_folder(first).is_dir() and archive_path(first).is_file()
+    for _ in range(KEEP_PER_USER):
+        with django_capture_on_commit_callbacks(execute=True):
+            _start(trial, "analyst", {"format": "adam"})
+    assert not ExportJob.objects.filter(pk=first).exists()
+    assert not job_folder(first).exists() and not archive_path(first).exists()
+    assert ExportJob.objects.filter(owner=trial.users["analyst"]).count() == KEEP_PER_USER
+    forget = AuditRecord.objects.get(object_id=first, action="forget_export")
+    assert forget.actor == "analyst" and forget.changes["state"]["old"] == "done"

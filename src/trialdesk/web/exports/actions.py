@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
@@ -34,7 +36,20 @@ def _start(who: str, owner: Any, format_name: str, allocation: Allocation) -> Ex
             append_audit(actor=who, action="forget_export", model="export_job",
                          object_id=str(pk), changes={"state": {"old": state, "new": None}})
         ExportJob.objects.filter(pk__in=[pk for pk, _ in old]).delete()
+        forgotten = [pk for pk, _ in old]
+        transaction.on_commit(lambda: _remove_files(forgotten))
     return job
+
+
+def _remove_files(job_ids: list[Any]) -> None:
+    """The files of forgotten jobs (once their rows are gone for good: after the commit)."""
+    import shutil
+
+    from trialdesk.web.exports.jobs import archive_path, job_folder
+
+    for job_id in job_ids:
+        shutil.rmtree(job_folder(job_id), ignore_errors=True)
+        archive_path(job_id).unlink(missing_ok=True)
 
 
 @action(EXPORT_PERMISSIONS)
