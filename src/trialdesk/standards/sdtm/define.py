@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,27 @@ def _length(column: pd.Series | None, data_type: str) -> int:
     return max(1, max_bytes(column.astype(str)))
 
 
+@dataclass(frozen=True)
+class DatasetFacts:
+    """What define.xml says of a written dataset's columns: its order, each one's data type
+    and length (kept instead of the frame, so that a large dataset is freed once written)."""
+
+    columns: tuple[str, ...]
+    types: dict[str, str]
+    lengths: dict[str, int | None]
+
+
+def dataset_facts(spec: Dataset, frame: pd.DataFrame) -> DatasetFacts:
+    analysis = spec.standard == "ADaMIG"
+    types, lengths = {}, {}
+    for column in frame.columns:
+        data_type = _data_type(spec.variable(column), frame[column], analysis)
+        types[column] = data_type
+        lengths[column] = (_length(frame[column], data_type)
+                           if data_type in ("text", "integer", "float") else None)
+    return DatasetFacts(tuple(frame.columns), types, lengths)
+
+
 def _origin(dataset: Dataset, name: str) -> str:
     if dataset.klass == "TRIAL DESIGN":
         return "Protocol"
@@ -79,9 +101,12 @@ def _origin(dataset: Dataset, name: str) -> str:
     return "Collected"
 
 
-def define_tree(study: Study, datasets: dict[str, tuple[Dataset, pd.DataFrame]], *,
-                allocation: str, created: dt.datetime | None = None) -> ET.ElementTree:
-    """The define.xml document of ``datasets`` (name -> (spec, frame written))."""
+Described = dict[str, tuple[Dataset, "pd.DataFrame | DatasetFacts"]]
+
+
+def define_tree(study: Study, datasets: Described, *, allocation: str,
+                created: dt.datetime | None = None) -> ET.ElementTree:
+    """The define.xml document of ``datasets`` (name -> (spec, frame written or its facts))."""
     created = created or dt.datetime.now(dt.UTC)
     analysis = all(spec.standard == "ADaMIG" for spec, _ in datasets.values())
     root = ET.Element(_q(ODM, "ODM"), {
@@ -105,7 +130,8 @@ def define_tree(study: Study, datasets: dict[str, tuple[Dataset, pd.DataFrame]],
         "OID": "STD.1", "Name": "ADaMIG" if analysis else "SDTMIG", "Type": "IG",
         "Version": "1.1" if analysis else "3.3", "Status": "Final"})
     items, comment = [], allocation == "dummy"
-    for name, (spec, frame) in datasets.items():
+    for name, (spec, written) in datasets.items():
+        facts = written if isinstance(written, DatasetFacts) else dataset_facts(spec, written)
         group = ET.SubElement(version, _q(ODM, "ItemGroupDef"), {
             "OID": f"IG.{name}", "Name": name, "Repeating": "No" if name in (
                 "DM", "ADSL") else "Yes", "IsReferenceData": "Yes" if spec.klass ==
@@ -116,24 +142,24 @@ def define_tree(study: Study, datasets: dict[str, tuple[Dataset, pd.DataFrame]],
         if spec.standard != "ADaMIG":
             group.set("Domain", name[4:] if name.startswith("SUPP") else name)
         _description(group, spec.label)
-        for order, column in enumerate(frame.columns, start=1):
+        for order, column in enumerate(facts.columns, start=1):
             variable = spec.variable(column)
             attributes = {"ItemOID": f"IT.{name}.{column}", "OrderNumber": str(order),
                           "Mandatory": "Yes" if variable.core == REQ else "No"}
             if column in spec.keys:
                 attributes["KeySequence"] = str(spec.keys.index(column) + 1)
             ET.SubElement(group, _q(ODM, "ItemRef"), attributes)
-            items.append((name, spec, variable, frame[column]))
+            items.append((name, spec, variable, facts))
         ET.SubElement(group, _q(DEF, "Class"), {"Name": spec.klass})
         leaf = ET.SubElement(group, _q(DEF, "leaf"), {
             "ID": f"LF.{name}", _q(XLINK, "href"): f"{name.lower()}.xpt"})
         ET.SubElement(leaf, _q(DEF, "title")).text = f"{name.lower()}.xpt"
-    for name, spec, variable, column in items:
-        data_type = _data_type(variable, column, spec.standard == "ADaMIG")
+    for name, spec, variable, facts in items:
+        data_type = facts.types[variable.name]
         attributes = {"OID": f"IT.{name}.{variable.name}", "Name": variable.name,
                       "DataType": data_type, "SASFieldName": variable.name}
         if data_type in ("text", "integer", "float"):
-            attributes["Length"] = str(_length(column, data_type))
+            attributes["Length"] = str(facts.lengths[variable.name])
         if comment and variable.name in ARM_VARIABLES:
             attributes[_q(DEF, "CommentOID")] = "COM.DUMMY"
         if spec.standard == "ADaMIG" and variable.type == DATETIME:
@@ -147,8 +173,8 @@ def define_tree(study: Study, datasets: dict[str, tuple[Dataset, pd.DataFrame]],
     return ET.ElementTree(root)
 
 
-def write_define(study: Study, datasets: dict[str, tuple[Dataset, pd.DataFrame]],
-                 folder: Path, *, allocation: str, created: dt.datetime | None = None) -> Path:
+def write_define(study: Study, datasets: Described, folder: Path, *, allocation: str,
+                 created: dt.datetime | None = None) -> Path:
     """Write ``define.xml`` into ``folder`` and check it against the schema."""
     path = folder / "define.xml"
     tree = define_tree(study, datasets, allocation=allocation, created=created)

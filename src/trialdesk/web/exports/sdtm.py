@@ -15,7 +15,7 @@ import pandas as pd
 
 from trialdesk.standards.sdtm import design, form_domains, subject_domains
 from trialdesk.standards.sdtm.common import Study
-from trialdesk.standards.sdtm.define import write_define
+from trialdesk.standards.sdtm.define import DatasetFacts, dataset_facts, write_define
 from trialdesk.standards.sdtm.frames import joined, numbered, to_frame
 from trialdesk.standards.sdtm.records import FormRecord, Subject
 from trialdesk.standards.sdtm.spec import SDTM_DATASETS, Dataset
@@ -23,6 +23,7 @@ from trialdesk.standards.sdtm.xpt import write_xpt
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.exports.formats import ExportContext, Progress
 from trialdesk.web.exports.sdtm_records import (
+    CHUNK,
     by_subject,
     chunks,
     form_records,
@@ -66,19 +67,28 @@ def _domains(context: ExportContext) -> list[tuple[str, tuple[str, ...], Builder
 
 
 def write_sdtm(context: ExportContext, folder: Path, progress: Progress) -> list[Path]:
+    """Each dataset is written as soon as it is built and then freed (define.xml keeps only
+    its columns' facts): memory holds one domain at a time."""
     study = Study(get_protocol())
     people = subjects(context)
     domains = _domains(context)
-    total = 3 + len(domains) * max(1, -(-len(people) // 500)) + 1
+    total = 3 + len(domains) * max(1, -(-len(people) // CHUNK)) + 1
     done = 0
     progress(done, total)
-    frames: dict[str, pd.DataFrame] = {}
+    written: list[Path] = []
+    described: dict[str, tuple[Dataset, DatasetFacts]] = {}
+
+    def finish(name: str, frame: pd.DataFrame) -> None:
+        spec = SDTM_DATASETS[name]
+        written.append(write_xpt(frame, spec, folder))
+        described[name] = (spec, dataset_facts(spec, frame))
+
     demographics = {code: records[0].values for code, records in form_records(
         ("demographics",), [s.code for s in people]).items()}
-    dm = [subject_domains.dm_row(study, s, demographics.get(s.code, {})) for s in people]
-    frames["DM"] = to_frame(SDTM_DATASETS["DM"], dm)
-    frames["SUPPDM"] = to_frame(SDTM_DATASETS["SUPPDM"], [
-        row for s in people for row in subject_domains.suppdm_rows(study, s)])
+    finish("DM", to_frame(SDTM_DATASETS["DM"], [
+        subject_domains.dm_row(study, s, demographics.get(s.code, {})) for s in people]))
+    finish("SUPPDM", to_frame(SDTM_DATASETS["SUPPDM"], [
+        row for s in people for row in subject_domains.suppdm_rows(study, s)]))
     done += 1
     progress(done, total)
     for name, forms, build, seq in domains:
@@ -93,24 +103,13 @@ def write_sdtm(context: ExportContext, folder: Path, progress: Progress) -> list
             parts.append(to_frame(spec, rows, drop_empty=False))
             done += 1
             progress(min(done, total - 2), total)
-        frames[name] = joined(spec, parts)
+        finish(name, joined(spec, parts))
+        del parts
     for name, rows in (("TA", design.ta_rows(study)), ("TE", design.te_rows(study)),
                        ("TV", design.tv_rows(study)), ("TS", design.ts_rows(study))):
-        frames[name] = to_frame(SDTM_DATASETS[name], rows)
-    progress(total - 2, total)
-    written = _write(frames, folder)
+        finish(name, to_frame(SDTM_DATASETS[name], rows))
     progress(total - 1, total)
-    written.append(write_define(study, {name: (SDTM_DATASETS[name], frame)
-                                        for name, frame in frames.items()}, folder,
-                                allocation=context.allocation,
+    written.append(write_define(study, described, folder, allocation=context.allocation,
                                 created=context.requested_at))
     progress(total, total)
-    return written
-
-
-def _write(frames: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
-    written = []
-    for name, frame in frames.items():
-        spec: Dataset = SDTM_DATASETS[name]
-        written.append(write_xpt(frame, spec, folder))
     return written
