@@ -13,6 +13,11 @@ the server code is loaded, before the export). Goal: 10,000 participants to SDTM
 < 1 GB.
 
     .venv/bin/python bench/export_scale.py [--participants 1000,10000] [--formats sdtm,adam]
+
+Measured 2026-12-03 on the shared 2-core machine (SQLite; wall times vary with its load):
+1,000 participants: SDTM 14 MB in 4.1 s wall, 4.0 s CPU, 276 MB peak; ADaM 1.2 s, 244 MB.
+10,000 participants: SDTM 139 MB in 47 s wall, 33 s CPU, 523 MB peak (214 MB before the
+export); ADaM 7.7 MB in 9 s wall, 2.8 s CPU, 248 MB. Set-up: about 5 minutes for 10,000.
 """
 
 from __future__ import annotations
