@@ -205,3 +205,19 @@ def test_type_one_error_of_a_calibrated_small_design_by_every_outcome_sequence()
     assert brute_null["promising"] <= 0.1
     assert design.null_oc.p_promising == pytest.approx(brute_null["promising"], abs=1e-12)
     assert design.alt_oc.p_promising == pytest.approx(brute_alt["promising"], abs=1e-12)
+
+
+@pytest.mark.parametrize("cells", [JOINT_NULL, JOINT_ALT, (0.0, 0.3, 0.0, 0.7)])
+def test_the_calibrations_shared_prefix_walk_equals_exact_oc_design_by_design(cells):
+    # calibrate() evaluates thousands of boundary sets through _stops_many (designs sorted by
+    # boundaries share their first looks); each must equal the one-design computation.
+    looks = (10, 20, 30, 40)
+    problem = bop2.Bop2Problem(looks, JOINT_NULL, JOINT_ALT)
+    designs = [bop2.boundaries(problem, lam, gam)
+               for lam in (0.6, 0.7, 0.8, 0.9) for gam in (0.5, 1.0, 1.1, 2.0)]
+    keys = list(dict.fromkeys((b.eff_stop, b.tox_stop) for b in designs))
+    stops = bop2._stops_many(looks, cells, keys)
+    for b in designs:
+        exact = bop2.exact_oc(b, cells)
+        np.testing.assert_allclose(stops[(b.eff_stop, b.tox_stop)], exact.p_stop_by_look,
+                                   atol=1e-12)

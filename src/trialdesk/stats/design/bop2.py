@@ -203,6 +203,17 @@ def _stop_masks(bounds: Bop2Boundaries, k: int, size: int) -> tuple[NDArray, NDA
     return fut, tox
 
 
+def _step(state: NDArray, p: NDArray) -> NDArray:
+    """One more participant: state[e, t] is the probability of e efficacies and t toxicities
+    (the array is large enough that nothing falls off its edge)."""
+    new = p[3] * state
+    new[1:, :] += p[1] * state[:-1, :]
+    if state.shape[1] > 1:
+        new[:, 1:] += p[2] * state[:, :-1]
+        new[1:, 1:] += p[0] * state[:-1, :-1]
+    return new
+
+
 def exact_oc(bounds: Bop2Boundaries, cells: Sequence[float]) -> OperatingCharacteristics:
     """Exact operating characteristics: the joint law of (#efficacy, #toxicity) is advanced one
     participant at a time (a sum over every multinomial path), continuing paths masked at each
@@ -216,11 +227,7 @@ def exact_oc(bounds: Bop2Boundaries, cells: Sequence[float]) -> OperatingCharact
     n_done = 0
     for k, look in enumerate(bounds.looks):
         for _ in range(look - n_done):
-            new = p[3] * state
-            new[1:, :] += p[1] * state[:-1, :]
-            new[:, 1:] += p[2] * state[:, :-1]
-            new[1:, 1:] += p[0] * state[:-1, :-1]
-            state = new
+            state = _step(state, p)
         n_done = look
         fut, tox = _stop_masks(bounds, k, size)
         stop.append(float(state[fut | tox].sum()))
@@ -280,6 +287,46 @@ def operating_characteristics(bounds: Bop2Boundaries, cells: Sequence[float], *,
     return simulated_oc(bounds, cells, sims=sims, seed=seed)
 
 
+def _stops_many(looks: tuple[int, ...], cells: Sequence[float], keys: list[tuple]
+                ) -> dict[tuple, list[float]]:
+    """Exact stopping probabilities by look (the last entry: stop at the final look) for many
+    boundary sets at once. Designs sorted by their boundaries share the computation of their
+    common first looks (a depth-first walk of the prefix tree), and the joint law is carried from
+    one look to the next by one convolution with that increment's kernel; the result equals
+    :func:`exact_oc` (tested)."""
+    from scipy import signal
+
+    p = _check_cells(cells, "scenario")
+    width = 1 if p[0] == 0 and p[2] == 0 else None  # no toxicity possible: a 1-D walk
+    kernels = []
+    for m in np.diff((0, *looks)):
+        kernel = np.zeros((m + 1, width or m + 1))
+        kernel[0, 0] = 1.0
+        for _ in range(m):
+            kernel = _step(kernel, p)
+        kernels.append(kernel)
+    out: dict[tuple, list[float]] = {}
+    stack = [kernels[0]]  # stack[k]: the law at look k given the boundaries prefix[:k]
+    prefix: list[tuple[int, int]] = []
+    for key in sorted(keys, key=lambda key: tuple(zip(*key, strict=True))):
+        pairs = list(zip(*key, strict=True))
+        common = 0
+        while common < min(len(prefix), len(pairs) - 1) and prefix[common] == pairs[common]:
+            common += 1
+        del stack[common + 1:], prefix[common:]
+        for k in range(common, len(pairs) - 1):
+            cont = stack[k].copy()
+            cont[:pairs[k][0] + 1, :] = 0.0
+            cont[:, pairs[k][1]:] = 0.0
+            stack.append(np.clip(signal.convolve(cont, kernels[k + 1]), 0.0, None))
+            prefix.append(pairs[k])
+        stops = []
+        for k, (a, b) in enumerate(pairs):
+            stops.append(float(stack[k].sum() - stack[k][a + 1:, :b].sum()))
+        out[key] = stops
+    return out
+
+
 @dataclass(frozen=True)
 class Bop2Design:
     """A calibrated BOP2 design: lambda, gamma, boundaries and operating characteristics."""
@@ -315,34 +362,36 @@ def calibrate(problem: Bop2Problem, alpha: float = 0.1, *,
     tox = [toxicity_probability(problem, n) for n in problem.looks]
     lam = np.asarray(lambdas, dtype=float)[:, None]
     gam = np.asarray(gammas, dtype=float)[None, :]
-    cache: dict[tuple, tuple[OperatingCharacteristics, OperatingCharacteristics]] = {}
-    best: tuple[float, float, float, float, Bop2Boundaries] | None = None
+    grid: list[tuple[float, float, tuple]] = []
     cut_by_look = [1.0 - lam * (n / n_max) ** gam for n in problem.looks]
     for i, lv in enumerate(lam[:, 0]):
         for j, gv in enumerate(gam[0]):
-            eff_b, tox_b, cuts = [], [], []
+            eff_b, tox_b = [], []
             for k, n in enumerate(problem.looks):
                 c = cut_by_look[k][i, j]
                 eff_b.append(int(np.count_nonzero(fut[k] > c)) - 1)
                 tox_b.append(int(n + 1 - np.count_nonzero(tox[k] > c))
                              if problem.phi_tox is not None else n + 1)
-                cuts.append(float(c))
-            key = (tuple(eff_b), tuple(tox_b))
-            bnd = Bop2Boundaries(problem.looks, *key, tuple(cuts))
-            if key not in cache:
-                cache[key] = (exact_oc(bnd, problem.null_cells), exact_oc(bnd, problem.alt_cells))
-            null_oc, alt_oc = cache[key]
-            if null_oc.p_promising > alpha + 1e-12:
-                continue
-            score = (alt_oc.p_promising, -null_oc.expected_n)
-            if best is None or score > (best[0], best[1]):
-                best = (*score, float(lv), float(gv), bnd)
+            grid.append((float(lv), float(gv), (tuple(eff_b), tuple(tox_b))))
+    keys = list(dict.fromkeys(key for _, _, key in grid))
+    null_stops = _stops_many(problem.looks, problem.null_cells, keys)
+    alt_stops = _stops_many(problem.looks, problem.alt_cells, keys)
+    best: tuple[tuple[float, float], float, float] | None = None
+    for lv, gv, key in grid:
+        stops = null_stops[key]
+        if 1.0 - sum(stops) > alpha + 1e-12:
+            continue
+        expected_n = sum(s * n for s, n in zip(stops[:-1], problem.looks, strict=False)) + (
+            1.0 - sum(stops[:-1])) * n_max
+        score = (1.0 - sum(alt_stops[key]), -expected_n)
+        if best is None or score > best[0]:
+            best = (score, lv, gv)
     if best is None:
         raise ValueError("no design on the grid keeps the type I error at alpha")
-    _, _, lv, gv, bnd = best
+    _, lv, gv = best
     bnd = boundaries(problem, lv, gv)
-    null_oc, alt_oc = cache[(bnd.eff_stop, bnd.tox_stop)]
-    return Bop2Design(problem, alpha, lv, gv, bnd, null_oc, alt_oc, candidates=len(cache))
+    return Bop2Design(problem, alpha, lv, gv, bnd, exact_oc(bnd, problem.null_cells),
+                      exact_oc(bnd, problem.alt_cells), candidates=len(keys))
 
 
 def where_trial_stands(design: Bop2Design, n: int, n_eff: int, n_tox: int) -> dict[str, Any]:
