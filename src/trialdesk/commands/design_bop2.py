@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 from typing import Any
 
 import click
@@ -107,7 +108,7 @@ def _compute(o: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
             problem = core.Bop2Problem(tuple(parsed["looks"]), parsed["null"], parsed["alt"],
                                        prior_ess=o["prior_ess"])
         if o["lam"] is None:
-            design = core.calibrate(problem, o["alpha"])
+            design = _calibrate_with_progress(core, problem, o["alpha"])
             lam, gamma, bounds = design.lam, design.gamma, design.bounds
         else:
             lam, gamma = o["lam"], o["gamma"]
@@ -125,6 +126,20 @@ def _compute(o: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
         "oc": {name: core.operating_characteristics(bounds, cells, **kw).summary()
                for name, cells in scenarios},
     }
+
+
+def _calibrate_with_progress(core: Any, problem: Any, alpha: float) -> Any:
+    """A progress bar on stderr for the longer searches (large N or many looks)."""
+    if problem.n_max * len(problem.looks) < 500:
+        return core.calibrate(problem, alpha)
+    from tqdm import tqdm
+
+    with tqdm(desc="calibrating lambda, gamma", unit="design", file=sys.stderr) as bar:
+        def update(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        return core.calibrate(problem, alpha, progress=update)
 
 
 def _format(out: dict[str, Any]) -> str:

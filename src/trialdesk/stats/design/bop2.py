@@ -28,7 +28,7 @@ vectorized); a design with only an efficacy endpoint has ``phi_tox = None``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,8 +287,8 @@ def operating_characteristics(bounds: Bop2Boundaries, cells: Sequence[float], *,
     return simulated_oc(bounds, cells, sims=sims, seed=seed)
 
 
-def _stops_many(looks: tuple[int, ...], cells: Sequence[float], keys: list[tuple]
-                ) -> dict[tuple, list[float]]:
+def _stops_many(looks: tuple[int, ...], cells: Sequence[float], keys: list[tuple],
+                progress: Callable[[int], None] | None = None) -> dict[tuple, list[float]]:
     """Exact stopping probabilities by look (the last entry: stop at the final look) for many
     boundary sets at once. Designs sorted by their boundaries share the computation of their
     common first looks (a depth-first walk of the prefix tree), and the joint law is carried from
@@ -324,6 +324,8 @@ def _stops_many(looks: tuple[int, ...], cells: Sequence[float], keys: list[tuple
         for k, (a, b) in enumerate(pairs):
             stops.append(float(stack[k].sum() - stack[k][a + 1:, :b].sum()))
         out[key] = stops
+        if progress is not None:
+            progress(1)
     return out
 
 
@@ -351,10 +353,11 @@ class Bop2Design:
 
 
 def calibrate(problem: Bop2Problem, alpha: float = 0.1, *,
-              lambdas: Sequence[float] = LAMBDA_GRID, gammas: Sequence[float] = GAMMA_GRID
-              ) -> Bop2Design:
+              lambdas: Sequence[float] = LAMBDA_GRID, gammas: Sequence[float] = GAMMA_GRID,
+              progress: Callable[[int, int], None] | None = None) -> Bop2Design:
     """Grid search: the (lambda, gamma) of greatest power with type I error <= alpha (exact
-    OCs); ties go to the smaller expected sample size under the null, then the first found."""
+    OCs); ties go to the smaller expected sample size under the null, then the first found.
+    ``progress(done, total)`` is called as distinct boundary sets are evaluated."""
     if not 0 < alpha < 1:
         raise ValueError("alpha must lie in (0, 1)")
     n_max = problem.n_max
@@ -374,8 +377,15 @@ def calibrate(problem: Bop2Problem, alpha: float = 0.1, *,
                              if problem.phi_tox is not None else n + 1)
             grid.append((float(lv), float(gv), (tuple(eff_b), tuple(tox_b))))
     keys = list(dict.fromkeys(key for _, _, key in grid))
-    null_stops = _stops_many(problem.looks, problem.null_cells, keys)
-    alt_stops = _stops_many(problem.looks, problem.alt_cells, keys)
+    done = [0]
+
+    def tick(step: int) -> None:
+        done[0] += step
+        if progress is not None:
+            progress(done[0], 2 * len(keys))
+
+    null_stops = _stops_many(problem.looks, problem.null_cells, keys, tick)
+    alt_stops = _stops_many(problem.looks, problem.alt_cells, keys, tick)
     best: tuple[tuple[float, float], float, float] | None = None
     for lv, gv, key in grid:
         stops = null_stops[key]

@@ -26,7 +26,7 @@ from trialdesk.web.design.forms import _number, _open_unit, parse_numbers
 from trialdesk.web.design.plots import _svg
 
 ENDPOINTS = [("joint", _lazy("Efficacy and toxicity")), ("efficacy", _lazy("Efficacy only"))]
-MAX_N = 200  # the page computes in the request: keep the calibration within a few seconds
+MAX_N = 100  # the page computes in the request: calibration ~3 s CPU at N = 100, 10 looks
 
 
 class Bop2Form(forms.Form):
