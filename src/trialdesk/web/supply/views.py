@@ -22,6 +22,7 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.core.timezones import local_time
 from trialdesk.web.supply import access, actions, presenters
 from trialdesk.web.supply.forecast import supply_forecast
 from trialdesk.web.supply.inventory import PROBLEMS, kit_problems, site_stock
@@ -210,5 +211,8 @@ def kit(request: HttpRequest, actor: Actor, kit_code: str) -> HttpResponse:
         "lot": kit_lot.lot.code if kit_lot else None,
         "problems": [PROBLEMS[code] for code in kit_problems(slot)] if kit_lot else [],
         "preparation": presenters.preparation_view(preparation) if preparation else None,
+        # on the page, in the reader's zone with its offset (the API answers in UTC)
+        "times": {"thawed_at": local_time(preparation.thawed_at, seconds=False),
+                  "use_by": local_time(preparation.use_by, seconds=False)} if preparation else {},
         "may_prepare": actor.can("record_dispensing"),
     })
