@@ -51,7 +51,22 @@ def test_text_output_with_simulation_and_an_extra_scenario():
     assert "scenario 1: P(promising)" in out and "simulation (20000 trials, seed 2017)" in out
 
 
+def test_interim_counts_against_the_boundary():
+    # BOP2FE README joint boundaries at n = 20 (lambda 0.7, gamma 1): stop if responses <= 8
+    # or toxicities >= 7.
+    base = ["--looks", "10,15,20,25,30,35,40", *JOINT, "--lambda", "0.7", "--gamma", "1"]
+    code, out = run(*base, "--interim", "20,8,3", "--json")
+    assert code == 0, out
+    it = json.loads(out)["interim"]
+    assert it["stop_for_futility"] and not it["stop_for_toxicity"] and it["at_look"]
+    code, out = run(*base, "--interim", "20,9,6")
+    assert code == 0 and out.rstrip().endswith("continue")
+    code, out = run(*base, "--interim", "20,9,7")
+    assert code == 0 and out.rstrip().endswith("stop for toxicity")
+
+
 @pytest.mark.parametrize("args,word", [
+    (["--looks", "10,20", "--p0", "0.2", "--p1", "0.4", "--interim", "30,1,1"], "--interim"),
     (["--looks", "20,10", "--p0", "0.2", "--p1", "0.4"], "--looks"),
     (["--looks", "10,20", "--p0", "0.4", "--p1", "0.2"], "--p1"),
     (["--looks", "10,20", "--null-cells", "0.5,0.5,0.5,0.5", "--alt-cells",

@@ -64,7 +64,14 @@ def _check_options(o: dict[str, Any]) -> dict[str, Any]:
     if o["lam"] is not None and not (0 < o["lam"] <= 1 and o["gamma"] >= 0):
         raise click.BadParameter("need 0 < lambda <= 1 and gamma >= 0", param_hint="--lambda")
     scenarios = [_cells(s, "--scenario") for s in o["scenario"]]
-    return {"looks": [int(v) for v in looks], "null": null, "alt": alt, "scenarios": scenarios}
+    interim = _numbers(o["interim"], "--interim", 3)
+    if interim is not None and (any(v != int(v) for v in interim) or not (
+            1 <= interim[0] <= looks[-1] and 0 <= interim[1] <= interim[0]
+            and 0 <= interim[2] <= interim[0])):
+        raise click.BadParameter("give N,EFFICACIES,TOXICITIES with counts between 0 and N <= "
+                                 "the last look", param_hint="--interim")
+    return {"looks": [int(v) for v in looks], "null": null, "alt": alt, "scenarios": scenarios,
+            "interim": None if interim is None else [int(v) for v in interim]}
 
 
 @click.command(name="bop2")
@@ -86,6 +93,8 @@ def _check_options(o: dict[str, Any]) -> dict[str, Any]:
               show_default=True, help="Operating characteristics: exact when small by default.")
 @click.option("--sims", type=click.IntRange(1000), default=100_000, show_default=True)
 @click.option("--seed", type=int, default=2017, show_default=True)
+@click.option("--interim", default=None,
+              help="Where a trial stands: N,EFFICACIES,TOXICITIES observed so far.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def bop2(**o: Any) -> None:
     """BOP2 design (Zhou, Lee & Yuan 2017): go/no-go boundaries for efficacy and toxicity
@@ -113,6 +122,9 @@ def _compute(o: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
         else:
             lam, gamma = o["lam"], o["gamma"]
             bounds = core.boundaries(problem, lam, gamma)
+        stand = None
+        if parsed["interim"] is not None:
+            stand = core.where_trial_stands(problem, lam, gamma, *parsed["interim"])
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     kw = {"method": o["oc_method"], "sims": o["sims"], "seed": o["seed"]}
@@ -125,6 +137,7 @@ def _compute(o: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
         "boundaries": bounds.rows(),
         "oc": {name: core.operating_characteristics(bounds, cells, **kw).summary()
                for name, cells in scenarios},
+        "interim": stand,
     }
 
 
@@ -160,4 +173,13 @@ def _format(out: dict[str, Any]) -> str:
         lines.append(f"{name}: P(promising) {oc['p_promising']:.4f}{se}; P(early stop) "
                      f"{oc['p_early_stop']:.4f}; expected n {oc['expected_n']:.1f} "
                      f"[{oc['method']}]")
+    it = out["interim"]
+    if it is not None:
+        verdict = [w for w, hit in (("stop for futility", it["stop_for_futility"]),
+                                    ("stop for toxicity", it["stop_for_toxicity"])) if hit]
+        lines.append(f"at n = {it['n']} ({it['efficacies']} efficacies, {it['toxicities']} "
+                     f"toxicities): Pr(futile) {it['pr_futile']:.4f}"
+                     + (f", Pr(toxic) {it['pr_toxic']:.4f}" if tox else "")
+                     + f" against C(n) {it['cutoff']:.4f}: "
+                     + (" and ".join(verdict) if verdict else "continue"))
     return "\n".join(lines)

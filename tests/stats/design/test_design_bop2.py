@@ -178,13 +178,16 @@ def test_calibrated_joint_design_type_one_error_at_most_alpha():
 def test_where_trial_stands_agrees_with_the_boundary_table():
     problem = bop2.Bop2Problem((10, 20, 30, 40), JOINT_NULL, JOINT_ALT)
     design = bop2.calibrate(problem, 0.05)
+    lam, gam = design.lam, design.gamma
     a, b = design.bounds.eff_stop[1], design.bounds.tox_stop[1]
-    at = bop2.where_trial_stands(design, 20, a, 0)
-    assert at["stop_for_futility"] and not at["stop_for_toxicity"] and at["last_look"] == 20
-    assert not bop2.where_trial_stands(design, 20, a + 1, b - 1)["stop_for_futility"]
-    assert bop2.where_trial_stands(design, 20, 20, b)["stop_for_toxicity"]
+    at = bop2.where_trial_stands(problem, lam, gam, 20, a, 0)
+    assert at["stop_for_futility"] and not at["stop_for_toxicity"] and at["at_look"]
+    assert not bop2.where_trial_stands(problem, lam, gam, 20, a + 1, b - 1)["stop_for_futility"]
+    assert not bop2.where_trial_stands(problem, lam, gam, 20, a + 1, b - 1)["stop_for_toxicity"]
+    assert bop2.where_trial_stands(problem, lam, gam, 20, 20, b)["stop_for_toxicity"]
+    assert not bop2.where_trial_stands(problem, lam, gam, 25, 12, 3)["at_look"]
     with pytest.raises(ValueError):
-        bop2.where_trial_stands(design, 20, 21, 0)
+        bop2.where_trial_stands(problem, lam, gam, 20, 21, 0)
 
 
 def test_bad_inputs_are_refused():

@@ -404,21 +404,19 @@ def calibrate(problem: Bop2Problem, alpha: float = 0.1, *,
                       exact_oc(bnd, problem.alt_cells), candidates=len(keys))
 
 
-def where_trial_stands(design: Bop2Design, n: int, n_eff: int, n_tox: int) -> dict[str, Any]:
-    """The current counts against the boundary of the latest look reached (for a DSMB)."""
-    if not 0 <= n_eff <= n or not 0 <= n_tox <= n:
-        raise ValueError("counts must lie between 0 and n")
-    reached = [k for k, look in enumerate(design.bounds.looks) if look <= n]
-    pr = design.problem
+def where_trial_stands(problem: Bop2Problem, lam: float, gamma: float, n: int, n_eff: int,
+                       n_tox: int) -> dict[str, Any]:
+    """The counts observed so far against the rule (for a DSMB): the posterior probabilities,
+    the cutoff C(n), and whether the rule says stop (at a look, the boundary table's answer)."""
+    if not 1 <= n <= problem.n_max or not 0 <= n_eff <= n or not 0 <= n_tox <= n:
+        raise ValueError("counts must lie between 0 and n, and n between 1 and N")
     out: dict[str, Any] = {
         "n": n, "efficacies": n_eff, "toxicities": n_tox,
-        "pr_futile": float(futility_probability(pr, n)[n_eff]),
-        "pr_toxic": float(toxicity_probability(pr, n)[n_tox]),
-        "cutoff": float(cutoff(n, pr.n_max, design.lam, design.gamma)),
+        "pr_futile": float(futility_probability(problem, n)[n_eff]),
+        "pr_toxic": float(toxicity_probability(problem, n)[n_tox]),
+        "cutoff": float(cutoff(n, problem.n_max, lam, gamma)),
+        "at_look": n in problem.looks,
     }
-    if reached:
-        out["last_look"] = design.bounds.looks[reached[-1]]
-    # The rule itself, applied at n (at a look this is the count boundary of the table).
     out["stop_for_futility"] = out["pr_futile"] > out["cutoff"]
-    out["stop_for_toxicity"] = pr.phi_tox is not None and out["pr_toxic"] > out["cutoff"]
+    out["stop_for_toxicity"] = problem.phi_tox is not None and out["pr_toxic"] > out["cutoff"]
     return out
