@@ -15,7 +15,7 @@ import datetime as dt
 from trialdesk.protocol.consent import ConsentRules
 from trialdesk.protocol.consent import SiteApproval as ConsentApproval
 from trialdesk.web.amendments.models import SiteApproval
-from trialdesk.web.amendments.versions import FIRST, protocol_version, version_in_force
+from trialdesk.web.amendments.versions import FIRST, in_force, protocol_version
 from trialdesk.web.core.models import Site
 
 
@@ -44,8 +44,8 @@ def consent_rules_for_site(site: Site | str) -> ConsentRules | None:
     """Return the consent rules of the protocol version in force at ``site``, the versions its
     amendments added approved there from the day they took effect."""
     code = site if isinstance(site, str) else site.code
-    number = version_in_force(code)
-    rules = protocol_version(number).consent
+    number, protocol = in_force(code)
+    rules = protocol.consent
     if rules is None or number == FIRST:
         return rules
     introduced = approved_by_amendment(code, number)

@@ -18,12 +18,13 @@ import threading
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
 from trialdesk.protocol import Protocol
 from trialdesk.protocol.confidential import read_confidential
 from trialdesk.protocol.loader import default_protocol_path, parse_protocol
 from trialdesk.web.amendments.models import ProtocolVersion, SiteApproval
-from trialdesk.web.core import clock
+from trialdesk.web.core import clock, sql
 from trialdesk.web.core.errors import NotFound
 from trialdesk.web.core.models import Site
 from trialdesk.web.core.protocol import confidential_file, get_protocol
@@ -82,33 +83,66 @@ def remember(text: str, protocol: Protocol) -> None:
 
 def protocol_version(number: int) -> Protocol:
     """Return the protocol of version ``number`` (NotFound if there is none)."""
-    row = ProtocolVersion.objects.filter(number=number).values_list("sha256", flat=True).first()
-    if row is None:
-        if number == FIRST:  # not recorded yet: the running protocol itself
-            return get_protocol()
+    found = sql.fetch_one(_sha_statement(connection.vendor), (number,))
+    if found is None and number != FIRST:
         raise NotFound(f"no protocol version {number}")
-    if number == FIRST and row == _running_hash(str(settings.TRIALDESK_PROTOCOL or "")):
+    return _protocol_of(number, found[0] if found is not None else None)
+
+
+@functools.cache
+def _sha_statement(vendor: str) -> str:
+    number, sha = sql.column(ProtocolVersion, "number"), sql.column(ProtocolVersion, "sha256")
+    return f"SELECT {sha} FROM {sql.table(ProtocolVersion)} WHERE {number} = %s"  # noqa: S608
+
+
+def _protocol_of(number: int, sha256: str | None) -> Protocol:
+    """The protocol of version ``number`` whose text hashes to ``sha256`` (None: version 1 not
+    recorded yet, the running protocol itself)."""
+    if sha256 is None or (
+            number == FIRST and sha256 == _running_hash(str(settings.TRIALDESK_PROTOCOL or ""))):
         return get_protocol()
-    return _cached(row, None)
+    return _cached(sha256, None)
 
 
 def _site_code(site: Site | str) -> str:
     return site if isinstance(site, str) else site.code
 
 
+@functools.cache
+def _in_force_statement(vendor: str) -> str:
+    approval, version, site = (sql.table(SiteApproval), sql.table(ProtocolVersion),
+                               sql.table(Site))
+    number, sha = sql.column(ProtocolVersion, "number"), sql.column(ProtocolVersion, "sha256")
+    # names from the models, values as parameters
+    return (
+        f"SELECT v.{number}, v.{sha} FROM {approval} a "  # noqa: S608
+        f"JOIN {version} v ON v.id = a.{sql.column(SiteApproval, 'version')} "
+        f"JOIN {site} s ON s.id = a.{sql.column(SiteApproval, 'site')} "
+        f"WHERE s.{sql.column(Site, 'code')} = %s "
+        f"AND a.{sql.column(SiteApproval, 'approval_date')} <= %s "
+        f"AND v.{sql.column(ProtocolVersion, 'effective_date')} <= %s "
+        f"UNION ALL SELECT {number}, {sha} FROM {version} WHERE {number} = %s "
+        "ORDER BY 1 DESC LIMIT 1")
+
+
+def in_force(site: Site | str) -> tuple[int, Protocol]:
+    """Return the number and the protocol of the version in force at ``site`` today (trial
+    clock), in one plain-SQL statement: every form save and randomization asks it."""
+    today = connection.ops.adapt_datefield_value(clock.today())
+    row = sql.fetch_one(_in_force_statement(connection.vendor),
+                        (_site_code(site), today, today, FIRST))
+    number, sha256 = row if row is not None else (FIRST, None)
+    return number, _protocol_of(number, sha256)
+
+
 def version_in_force(site: Site | str) -> int:
     """Return the number of the version in force at ``site`` today (trial clock)."""
-    today = clock.today()
-    number = (SiteApproval.objects.filter(
-        site__code=_site_code(site), approval_date__lte=today,
-        version__effective_date__lte=today,
-    ).order_by("-version__number").values_list("version__number", flat=True).first())
-    return number if number is not None else FIRST
+    return in_force(site)[0]
 
 
 def protocol_for_site(site: Site | str) -> Protocol:
     """Return the protocol in force at ``site`` today."""
-    return protocol_version(version_in_force(site))
+    return in_force(site)[1]
 
 
 def latest_number() -> int:

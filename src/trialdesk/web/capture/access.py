@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from trialdesk.protocol import Protocol
 from trialdesk.protocol.capture import Form, Visit
-from trialdesk.web.amendments.versions import FIRST, protocol_version, version_in_force
+from trialdesk.web.amendments.versions import FIRST, in_force, protocol_version
 from trialdesk.web.capture.models import FormInstance, Lock, Query
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import NotFound
@@ -79,9 +79,11 @@ def access_form_slot(
     instance = next(iter(FormInstance.objects.filter(
         participant=participant, visit=visit_code, form=form_code, seq=seq)[:1]), None) \
         if seq >= 1 else None
-    number = instance.protocol_version if instance is not None else version_in_force(
-        participant.site.code)
-    protocol = protocol_version(number)
+    if instance is not None:
+        number = instance.protocol_version
+        protocol = protocol_version(number)
+    else:
+        number, protocol = in_force(participant.site.code)
     form = protocol_form(form_code, protocol)
     if form is None or not form_allowed_in_visit(form, visit_code, protocol):
         raise NotFound(f"no form {form_code} at visit {visit_code}")
@@ -96,7 +98,7 @@ def access_visit(actor: Actor, participant_code: str, visit_code: str) -> tuple[
     """Return the participant and the visit of the version in force at the participant's site,
     if the actor may read them."""
     participant = access_participant_by_code(actor, participant_code)
-    visit = protocol_visit(visit_code, protocol_version(version_in_force(participant.site.code)))
+    visit = protocol_visit(visit_code, in_force(participant.site.code)[1])
     if visit is None:
         raise NotFound(f"no visit {visit_code}")
     return participant, visit
