@@ -19,7 +19,8 @@ def test_demo_setup_creates_users_list_participants_and_a_private_credentials_fi
     assert stat.S_IMODE(users_file.stat().st_mode) == 0o600
     users = json.loads(users_file.read_text())
     site_roles = {"investigator", "coordinator", "pharmacist"}
-    assert len(users) == 3 * len(site_roles) + 7  # 7 trial-wide roles: the safety contact, the PI
+    # 9 trial-wide roles: the safety contact, the PI, quality and the supply manager (issue 18)...
+    assert len(users) == 3 * len(site_roles) + 9
     assert {(u["role"], u["site"]) for u in users if u["role"] in site_roles} == {
         (role, site) for role in site_roles for site in ("CO-01", "CO-02", "CO-03")}
     assert all(len(u["password"]) >= 12 and u["password"] in result.stdout for u in users)

@@ -89,8 +89,8 @@ def test_investigator_signs_a_whole_visit_once_every_form_is_complete(ct):
     assert refused.status_code == 409 and "infusion" in refused.json()["detail"]
     ct.api(COORD).put(form_path(code, "day1", "vital_signs"), {"values": vitals, "complete": True})
     ct.api(COORD).put(form_path(code, "day1", "infusion"), {"values": {
-        "kit_code": _kit(code), "infusion_start": "2026-01-06T10:00", "infusion_end": "2026-01-06T11:00",
-        "infusion_reaction": "no"}, "complete": True})
+        "kit_code": _kit(code), "infusion_start": "2026-01-06T10:00",
+        "infusion_end": "2026-01-06T11:00", "infusion_reaction": "no"}, "complete": True})
     signed = ct.api(INV).post(sign, {"password": PASSWORD})
     assert signed.status_code == 201, signed.content
     assert signed.json()["signed"] == 2
@@ -103,8 +103,8 @@ def _complete_day1(ct, code):
     vitals = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}
     ct.api(COORD).put(form_path(code, "day1", "vital_signs"), {"values": vitals, "complete": True})
     response = ct.api(COORD).put(form_path(code, "day1", "infusion"), {"values": {
-        "kit_code": _kit(code), "infusion_start": "2026-01-06T10:00", "infusion_end": "2026-01-06T11:00",
-        "infusion_reaction": "no"}, "complete": True})
+        "kit_code": _kit(code), "infusion_start": "2026-01-06T10:00",
+        "infusion_end": "2026-01-06T11:00", "infusion_reaction": "no"}, "complete": True})
     assert response.status_code in (200, 201), response.content
 
 

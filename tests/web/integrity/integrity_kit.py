@@ -822,6 +822,7 @@ BUILDERS.update(SUPPLY_BUILDERS)
 def _set_site_status(s: Scenarios) -> WriteRequest:
     from trialdesk.web.core.models import Site
 
+    s.api("admin")  # the admin's API token exists before the test's "before" dump
     site = Site.objects.order_by("code").first()
     target = "closed" if site.status == "active" else "active"
     reason = "Site initiation visit done and ethics approval on file."

@@ -24,7 +24,9 @@ THROUGH_THE_API = {
     "do_issue_api_token", "do_save_form", "do_lock", "do_unlock", "do_raise_query",
     "do_request_lock_override", "do_confirm_lock_override", "do_close_lock_override",
     "do_answer_query", "do_close_query", "do_reopen_query", "do_sign", "do_sign_visit",
-    "do_sign_visits",
+    "do_sign_visits", "do_sign_forms",
+    # the amendment log (issue 17): tests/web/integrity/integrity_amendments.py
+    "do_amend_protocol", "do_record_site_approval",
     "do_mark_visit_not_done", "do_discontinue", "do_create_user_as", "do_deactivate_user",
     "do_sync_sites", "do_set_site_status", "do_record_recommendation",
     # adverse events as records (issue 15)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from safety_kit import randomized
 
 from trialdesk.web.core.models import AuditRecord
-from trialdesk.web.trials.models import Randomization
 from trialdesk.web.safety.models import AdverseEvent
+from trialdesk.web.trials.models import Randomization
 
 COORDINATOR = "coordinator-co-01"
 INFUSION = {"infusion_start": "2026-01-06T10:00",

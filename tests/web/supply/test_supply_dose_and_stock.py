@@ -26,17 +26,15 @@ def _prepare(trial, weight: float) -> dict:
 
 
 def test_the_dose_comes_from_the_recorded_weight_with_the_protocols_rounding(trial):
-    """[product]: 1e6 cells/kg, cells rounded half up to 1e6, volume to 0.1 mL; a cell lot's
-    volume from its measured 2e6 cells/mL (supply_kit), a placebo's from the nominal 1e6/mL."""
+    """[product]: 1e6 cells/kg, cells rounded half up to 1e6, volume to 0.1 mL at the nominal
+    1e6 cells/mL for both arms (a lot measured at 2e6/mL is brought to it): a bag's volume must
+    not tell cells from placebo at the bedside."""
     prepared = _prepare(trial, 68.5)
-    # by hand: 68.5 kg x 1e6 = 68.5e6 cells -> 69e6 (half up); 69e6 / 2e6 = 34.5 mL,
-    # or 69e6 / 1e6 = 69.0 mL for a placebo bag
+    # by hand: 68.5 kg x 1e6 = 68.5e6 cells -> 69e6 (half up); 69e6 / 1e6 = 69.0 mL, either arm
     cells = (Decimal("68.5") * Decimal("1e6") / Decimal("1e6")).quantize(
         Decimal(1), rounding=ROUND_HALF_UP) * Decimal("1e6")
     assert prepared["dose_cells"] == float(cells) == 69e6
-    cell_kit = AllocationSlot.objects.get(kit_code=prepared["kit_code"]).arm == "msc"
-    expected_volume = 34.5 if cell_kit else 69.0
-    assert prepared["volume_ml"] == expected_volume
+    assert prepared["volume_ml"] == 69.0
     assert prepared["weight_kg"] == 68.5 and "0.1 mL" in prepared["rounding"]
 
 

@@ -310,8 +310,9 @@ def do_record_custody(actor: Actor, shipment: Shipment, *, handed_by: str, recei
 def do_prepare(actor: Actor, slot: AllocationSlot, *, thawed_at: dt.datetime,
                viability_percent: float | None = None) -> Preparation:
     """The pharmacist's preparation of the participant's kit: the dose from the participant's
-    recorded weight (the protocol's dose per kg and rounding), the volume from the lot's
-    measured concentration (a placebo's: the nominal one, so the bags look alike)."""
+    recorded weight (the protocol's dose per kg and rounding), the volume at the protocol's
+    nominal concentration for both arms: the pharmacy brings cells to it (and a placebo bag is
+    filled to it), so a bag's volume at the bedside says nothing about what it holds."""
     slot = AllocationSlot.objects.select_for_update().get(pk=slot.pk)
     if Preparation.objects.filter(slot=slot).exists():
         raise Conflict("already_prepared", f"kit {slot.kit_code} is already prepared")
@@ -330,10 +331,10 @@ def do_prepare(actor: Actor, slot: AllocationSlot, *, thawed_at: dt.datetime,
     if weight is None:
         raise Conflict("no_weight", f"{participant.code} has no recorded weight "
                                     "(demographics form)")
-    lot = KitLot.objects.select_related("lot").get(slot=slot).lot
+    if not KitLot.objects.filter(slot=slot).exists():
+        raise Conflict("no_lot", f"kit {slot.kit_code} has no lot recorded")
     try:
-        dose = compute_dose(weight, rules, lot.cells_per_ml if lot.product == Lot.CELLS
-                            else None)
+        dose = compute_dose(weight, rules)
     except DoseError as error:
         raise InvalidInput(error.field, str(error).split(": ", 1)[-1]) from None
     preparation = Preparation.objects.create(

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router
+from pydantic import Field
 
 from trialdesk.blinding import Permission
 from trialdesk.web.core.endpoints import endpoint, request_actor
@@ -77,7 +78,7 @@ def sync_sites(request: HttpRequest, body: SyncIn) -> dict[str, Any]:
 
 class StatusIn(Strict):
     status: Literal["planned", "active", "closed"]
-    reason: str
+    reason: str = Field(min_length=1, max_length=2000)
     # the day the site opened (activation only); default today
     activated_on: dt.date | None = None
 
