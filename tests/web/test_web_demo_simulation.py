@@ -247,6 +247,13 @@ def test_the_blinded_report_of_a_trial_in_progress_shows_every_section_with_real
     result = simulate_trial(data_dir=tmp_path, participants=40, seed=11, stop_at="enrollment")
     assert result.counts["in_follow_up"] > 0 and "randomized_by_arm" not in result.counts
     assert not FinalUnblinding.trial_unblinded()
+    # each site was activated when it opened (the public registry lists active sites only)
+    from trialdesk.web.core.models import Site
+    from trialdesk.web.trials.models import Participant
+
+    enrolling = set(Participant.objects.values_list("site__code", flat=True))
+    active = set(Site.objects.filter(status=Site.ACTIVE).values_list("code", flat=True))
+    assert enrolling and enrolling <= active
     assert "adsl" not in result.outputs  # no analysis dataset with arms before the unblinding
     assert "adlb" not in result.outputs
     lb = result.outputs["lb"].read_text(encoding="utf-8")  # assay results carry no arm

@@ -25,6 +25,7 @@ class Cast:
     sponsor: Actor | None = None  # answers the DSMB's recommendations
     principal_investigator: Actor | None = None  # confirms a lock despite outstanding items
     monitor: Actor | None = None  # verifies source data at the monitoring visits (blinded)
+    site_admin: Actor | None = None  # activates each site when it opens (the public registry)
 
 
 def _first(actors: list[Actor], *permissions: str, without: str | None = None) -> Actor | None:
@@ -60,4 +61,5 @@ def find_cast(passwords: dict[str, str]) -> Cast:
     return Cast(teams, data_manager, approver, analyst, passwords,
                 _first(trial_wide, "respond_recommendation"),
                 _first(trial_wide, "confirm_lock_override"),
-                monitor=_first(trial_wide, "verify_source", "raise_queries", without="lock"))
+                monitor=_first(trial_wide, "verify_source", "raise_queries", without="lock"),
+                site_admin=_first(trial_wide, "manage_sites"))

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection
 
 from trialdesk.web.core import clock
+from trialdesk.web.core.models import Site
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.simulation.cast import find_cast
 from trialdesk.web.simulation.consort import consort_counts
@@ -31,6 +32,7 @@ from trialdesk.web.simulation.outcomes import EFFECTS
 from trialdesk.web.simulation.outputs import write_outputs
 from trialdesk.web.simulation.timeline import Timeline
 from trialdesk.web.trials import actions as trial_actions
+from trialdesk.web.trials.actions.sites import do_set_site_status
 from trialdesk.web.trials.demo import commit_allocation_list, create_demo_users
 from trialdesk.web.trials.models import Participant
 
@@ -210,7 +212,15 @@ def _open_sites(timeline: Timeline, flow: Flow, rng: random.Random, participants
         flow.arrive(team)
         timeline.after(DAY * rng.expovariate(rate), lambda: arrival(team))
 
-    for team, opening in zip(teams, openings, strict=True):
+    def activate(code: str) -> None:
+        # a site is listed publicly (registry) once active; the demo's sites start planned
+        if flow.cast.site_admin is not None and Site.objects.filter(
+                code=code, status=Site.PLANNED).exists():
+            do_set_site_status(flow.cast.site_admin, code, Site.ACTIVE,
+                               reason="Site initiation visit done: the site opens.")
+
+    for code, team, opening in zip(flow.cast.sites, teams, openings, strict=True):
+        timeline.at(start + DAY * opening, lambda c=code: activate(c))
         first = start + DAY * (opening + rng.expovariate(rate))
         timeline.at(first, lambda t=team: arrival(t))
 
