@@ -42,9 +42,9 @@ def test_admin_reads_the_bundled_protocols_identity(trial):
     assert body["file_matches_running"] is True
     assert (body["version"], body["schema_version"]) == ("1.0", 1)
     assert body["languages"] == ["en", "es"]
-    assert body["counts"] == {"roles": 10, "forms": len(protocol.forms),
+    assert body["counts"] == {"roles": 12, "forms": len(protocol.forms),
                               "visits": len(protocol.visits), "sites": 3}
-    assert "admin" in body["roles"] and len(body["roles"]) == 10
+    assert "admin" in body["roles"] and len(body["roles"]) == 12
     validation = body["validation"]
     assert validation["valid"] is True and validation["errors"] == []
     assert validation["missing_translations"] == [

@@ -4,6 +4,7 @@ for each, the state it needs (lots, kits, shipments) made through the API, and a
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from trial_factory import PASSWORD
@@ -36,11 +37,23 @@ def _lot_body(code: str, product: str = "cells") -> dict[str, Any]:
 
 
 def _msc_kits(site: str, count: int, *, allocated: bool = False) -> list[str]:
+    """Kits of the cells arm with no lot yet (every builder may run in one database: the
+    audit-verify test runs them all)."""
+    from trialdesk.web.supply.models import KitLot
     from trialdesk.web.trials.models import AllocationSlot
 
     return list(AllocationSlot.objects.filter(stratum__contains=f"site={site}", arm="msc",
-                                              used=allocated).order_by("sequence")
+                                              used=allocated)
+                .exclude(pk__in=KitLot.objects.values("slot_id")).order_by("sequence")
                 .values_list("kit_code", flat=True)[:count])
+
+
+_lots = itertools.count(1)
+
+
+def _new_code(prefix: str) -> str:
+    """A lot code no other builder of the same database has used."""
+    return f"{prefix}-{next(_lots)}"
 
 
 def _released_lot(s: Scenarios, code: str, kits: list[str]) -> None:
@@ -51,7 +64,7 @@ def _released_lot(s: Scenarios, code: str, kits: list[str]) -> None:
 
 
 def _shipment(s: Scenarios, kits: list[str]) -> int:
-    _released_lot(s, "LOT-SHIP", kits)
+    _released_lot(s, _new_code("LOT-SHIP"), kits)
     return s.api(SUPPLY).ok("POST", "/api/v1/supply/shipments",
                             {"kits": kits, "destination": "CO-01", "origin": "Depot"})["id"]
 
@@ -63,8 +76,9 @@ def _register_lot(s: Scenarios) -> WriteRequest:
 
 
 def _record_results(s: Scenarios) -> WriteRequest:
-    s.api(SUPPLY).ok("POST", "/api/v1/supply/lots", {**_lot_body("LOT-P"), "results": {}})
-    return _request(SUPPLY, "POST", "/api/v1/supply/lots/LOT-P/results",
+    # each builder its own lot: the audit-verify test runs every builder in one database
+    s.api(SUPPLY).ok("POST", "/api/v1/supply/lots", {**_lot_body("LOT-R"), "results": {}})
+    return _request(SUPPLY, "POST", "/api/v1/supply/lots/LOT-R/results",
                     {"results": {"viability": 88}}, ("record_lot_results",))
 
 
