@@ -48,7 +48,7 @@ def test_coordinator_confirms_a_soft_range_value_and_the_data_manager_sees_the_q
             # the live check computes the ratio on the server while the form is filled
             expect(coordinator.locator("#derived-pao2_fio2")).to_have_text("1040")
             expect(coordinator.locator(".live-warning[data-field=pao2]")).to_contain_text(
-                "soft_range")
+                "PaO2: 520 mmHg is outside the expected range")  # words, no rule code
             coordinator.click("#save-draft")
             expect(coordinator.locator("#derived-pao2_fio2")).to_have_text("1040")
             warning = coordinator.locator(".warning[data-field=pao2]")
