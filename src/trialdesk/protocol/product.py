@@ -83,14 +83,40 @@ class ProductRules(StrictModel):
     # the supply forecast: the largest acceptable probability of a stock-out within the horizon
     stockout_target: float = Field(gt=0, lt=1)
     forecast_days: int = Field(gt=0)
+    # the infusion's limits, inclusive and the same for both arms (the bags hold the same volume
+    # at the nominal concentration): the rate in mL/h and the volume infused in mL. Defaults, as
+    # the registry page gives none: a bag of up to 100 mL (the dose cap at 1e6 cells/mL) run in
+    # 20 minutes to a few hours, well inside the post-thaw window (an assumption of the protocol)
+    infusion_rate_ml_per_h: tuple[float, float] = (30.0, 300.0)
+    infusion_volume_ml: tuple[float, float] = (1.0, 100.0)
 
-    @field_validator("storage_celsius", "shipping_celsius")
+    @field_validator("storage_celsius", "shipping_celsius", "infusion_rate_ml_per_h",
+                     "infusion_volume_ml")
     @classmethod
     def _ordered_range(cls, value: tuple[float, float]) -> tuple[float, float]:
         low, high = value
         if low >= high:
             raise ValueError(f"the range's low end ({low}) must be below its high end ({high})")
         return value
+
+    @field_validator("infusion_rate_ml_per_h", "infusion_volume_ml")
+    @classmethod
+    def _positive_range(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if value[0] <= 0:
+            raise ValueError(f"the range's low end ({value[0]}) must be above 0")
+        return value
+
+    @model_validator(mode="after")
+    def _capped_dose_fits_the_volume_limit(self) -> ProductRules:
+        # a capped dose at the nominal concentration that the volume limit refused could never
+        # be infused
+        if self.dose_cap_cells is not None:
+            largest = self.dose_cap_cells / self.nominal_cells_per_ml
+            if largest > self.infusion_volume_ml[1]:
+                raise ValueError(f"infusion_volume_ml: the largest dose's volume ({largest:g} mL, "
+                                 "dose_cap_cells / nominal_cells_per_ml) is above the limit "
+                                 f"({self.infusion_volume_ml[1]:g} mL)")
+        return self
 
     @model_validator(mode="after")
     def _unique_test_codes(self) -> ProductRules:

@@ -25,6 +25,7 @@ TEXTS = {
         "life": "Infusion ends within {hours} h of thaw; shelf life {days} days",
         "resupply": "Resupply when either arm has {minimum} usable kits or fewer; shipments keep "
                     "the {days}-day stock-out risk at or below {target}",
+        "infusion": "Infusion rate {rate} mL/h; volume infused {volume} mL",
     },
     "es": {
         "title": "Producto celular:",
@@ -46,6 +47,7 @@ TEXTS = {
         "resupply": "Reabastecer cuando un brazo tenga {minimum} kits utilizables o menos; los "
                     "envíos mantienen el riesgo de desabastecimiento a {days} días en {target} o "
                     "menos",
+        "infusion": "Velocidad de infusión {rate} mL/h; volumen infundido {volume} mL",
     },
 }
 
@@ -99,4 +101,6 @@ def product_lines(rules: ProductRules | None, language: str = "en") -> list[str]
                                    days=rules.shelf_life_days),
         "  " + text["resupply"].format(minimum=rules.resupply_minimum_per_arm,
                                        days=rules.forecast_days, target=target),
+        "  " + text["infusion"].format(rate=_range(rules.infusion_rate_ml_per_h, lang),
+                                       volume=_range(rules.infusion_volume_ml, lang)),
     ]

@@ -12,6 +12,7 @@ from trialdesk.supply.forecast import (
     simulate_supply,
     stockout_probability_poisson,
 )
+from trialdesk.supply.infusion import Infusion, InfusionError, Interruption, check_infusion
 from trialdesk.supply.release import ReleaseDecision, ReleaseFailure, evaluate_release, rule_text
 from trialdesk.supply.temperature import (
     Excursion,
@@ -23,9 +24,10 @@ from trialdesk.supply.temperature import (
 )
 
 __all__ = [
-    "Dose", "DoseError", "Excursion", "LogProblem", "ReleaseDecision", "ReleaseFailure",
+    "Dose", "DoseError", "Excursion", "Infusion", "InfusionError", "Interruption", "LogProblem",
+    "ReleaseDecision", "ReleaseFailure",
     "SiteSupply", "StockoutRisk", "SupplyForecast", "TemperatureLogError", "TemperatureReading",
-    "compute_dose", "evaluate_release", "find_excursions", "read_temperature_log",
+    "check_infusion", "compute_dose", "evaluate_release", "find_excursions", "read_temperature_log",
     "recommend_shipment", "resupply_needed", "rule_text", "simulate_supply",
     "stockout_probability_poisson",
 ]
