@@ -136,3 +136,22 @@ class Preparation(models.Model):
 
     def __str__(self) -> str:
         return f"preparation of {self.slot.kit_code}"
+
+
+class Infusion(models.Model):
+    """The infusion of a prepared kit (the pharmacy's infusion record): when it ran, its rate,
+    the volume given, its interruptions (start, end and reason of each) and any reactions."""
+
+    preparation = models.OneToOneField(Preparation, on_delete=models.PROTECT,
+                                       related_name="infusion")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    rate_ml_per_h = models.FloatField()
+    volume_ml = models.FloatField()
+    interruptions = models.JSONField(default=list)  # [{"start", "end", "reason"}] in UTC
+    reactions = models.TextField(blank=True, default="")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"infusion of {self.preparation.slot.kit_code}"
