@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from trialdesk.protocol.base import Code, PermissionName, StrictModel
+from trialdesk.protocol.bop2_monitoring import Bop2Monitoring
 from trialdesk.protocol.capture import Form, FormField, Visit
 from trialdesk.protocol.consent import ConsentRules
 from trialdesk.protocol.design import Design, MaskedRole, StratumLevel
@@ -122,6 +123,8 @@ class Protocol(StrictModel):
     safety_monitoring: SafetyMonitoring | None = None
     # the source data verification plan (issue 16); optional
     monitoring: Monitoring | None = None
+    # the BOP2 rule on efficacy and toxicity together the DSMB's closed report shows (issue 23)
+    bop2_monitoring: Bop2Monitoring | None = None
 
     @model_validator(mode="after")
     def _monitoring_names_forms(self) -> Protocol:
@@ -154,6 +157,19 @@ class Protocol(StrictModel):
         rule = self.safety_monitoring
         if rule is not None and rule.arm not in {arm.code for arm in self.design.arms}:
             raise ValueError(f"safety_monitoring.arm: {rule.arm!r} is not an arm of the design")
+        return self
+
+    @model_validator(mode="after")
+    def _bop2_monitoring_names_arm_and_field(self) -> Protocol:
+        rule = self.bop2_monitoring
+        if rule is None:
+            return self
+        if rule.arm not in {arm.code for arm in self.design.arms}:
+            raise ValueError(f"bop2_monitoring.arm: {rule.arm!r} is not an arm of the design")
+        forms = {form.code: {field.code for field in form.fields} for form in self.forms}
+        if rule.efficacy.field not in forms.get(rule.efficacy.form, set()):
+            raise ValueError(f"bop2_monitoring.efficacy: no field {rule.efficacy.field!r} in a "
+                             f"form {rule.efficacy.form!r}")
         return self
 
     @model_validator(mode="after")

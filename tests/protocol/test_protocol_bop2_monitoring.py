@@ -1,0 +1,51 @@
+"""The optional [bop2_monitoring] section (issue 23): read into a BOP2 design problem; a wrong arm,
+an unknown efficacy field or impossible cells are refused naming the section and the rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from trialdesk.protocol import ProtocolError, default_protocol_path, parse_protocol
+
+SECTION = """
+[bop2_monitoring]
+arm = "msc"
+looks = [4, 8, 12]
+null = [0.15, 0.30, 0.15, 0.40]
+alternative = [0.18, 0.42, 0.02, 0.38]
+lambda = 0.7
+gamma = 1.0
+[bop2_monitoring.efficacy]
+form = "end_of_study"
+field = "vital_status_day28"
+values = ["alive"]
+[bop2_monitoring.toxicity]
+min_grade = 4
+serious_related = true
+"""
+
+
+def _with(section: str):
+    return parse_protocol(default_protocol_path().read_text(encoding="utf-8") + section)
+
+
+def test_the_section_reads_into_a_design_problem():
+    rule = _with(SECTION).bop2_monitoring
+    assert (rule.arm, rule.lam, rule.gamma) == ("msc", 0.7, 1.0)
+    problem = rule.problem()
+    assert problem.looks == (4, 8, 12) and problem.n_max == 12
+    assert problem.phi_eff == pytest.approx(0.45) and problem.phi_tox == pytest.approx(0.30)
+    assert rule.toxicity.counts(grade=4, serious=False, related=False)
+    assert _with("").bop2_monitoring is None
+
+
+@pytest.mark.parametrize("change,words", [
+    (('arm = "msc"', 'arm = "placebo"'), "not an arm of the design"),
+    (('field = "vital_status_day28"', 'field = "no_such_field"'), "no field 'no_such_field'"),
+    (("null = [0.15, 0.30, 0.15, 0.40]", "null = [0.5, 0.5, 0.5, 0.5]"), "four cell"),
+    (("looks = [4, 8, 12]", "looks = [8, 4, 12]"), "increasing"),
+])
+def test_a_wrong_section_is_refused_naming_the_rule(change, words):
+    with pytest.raises(ProtocolError) as refused:
+        _with(SECTION.replace(*change))
+    assert "bop2_monitoring" in str(refused.value) and words in str(refused.value)
