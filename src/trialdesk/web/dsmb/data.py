@@ -222,6 +222,7 @@ class ClosedFigures:
     sae_listing: list[dict[str, Any]]
     death_listing: list[dict[str, Any]]
     rule: RuleStatus | None
+    bop2: Any = None  # the BOP2 rule look by look (dsmb.bop2.Bop2Figures), if declared
 
 
 def _listing_row(event: AdverseEvent, arm: str) -> dict[str, Any]:
@@ -233,7 +234,10 @@ def _listing_row(event: AdverseEvent, arm: str) -> dict[str, Any]:
 
 def closed_figures(cutoff: dt.date) -> ClosedFigures:
     """By arm (protocol order): participants, incidences with Clopper-Pearson intervals, the
-    difference first - second arm with Newcombe's interval, SAE and death listings, the rule."""
+    difference first - second arm with Newcombe's interval, SAE and death listings, the rule,
+    and the BOP2 rule's looks (if the protocol declares one)."""
+    from trialdesk.web.dsmb.bop2 import bop2_figures  # it reads this module's helpers
+
     randomized = randomized_by(cutoff)
     events = events_by(cutoff)
     found = participants_with(events, randomized)
@@ -256,4 +260,4 @@ def closed_figures(cutoff: dt.date) -> ClosedFigures:
         cutoff, figures, differences,
         [_listing_row(e, randomized[e.participant.code]) for e in listed if e.criteria],
         [_listing_row(e, randomized[e.participant.code]) for e in listed if is_death(e)],
-        rule_status(cutoff))
+        rule_status(cutoff), bop2_figures(cutoff))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any
 
 from django.template.loader import render_to_string
 
@@ -27,6 +28,12 @@ def open_html(meeting, figures: data.OpenFigures, username: str, at: dt.datetime
     rows = [(data.CATEGORY_LABELS[name], figures.counts[name]) for name in data.CATEGORIES]
     return render_to_string("dsmb/report_open.html", {
         **_meta(meeting, username, at), "figures": figures, "rows": rows})
+
+
+BOP2_DECISIONS = {
+    "not_reached": "not reached", "continue": "continue", "stop_futility": "STOP: futility",
+    "stop_toxicity": "STOP: toxicity", "stop_both": "STOP: futility and toxicity",
+    "promising": "promising", "not_promising": "not promising"}
 
 
 def _percent(value: float) -> str:
@@ -53,7 +60,26 @@ def closed_html(meeting, figures: data.ClosedFigures, username: str, at: dt.date
         **_meta(meeting, username, at), "figures": figures, "arms": arms, "rows": rows,
         "arm_labels": {code: label for code, label, _ in arms},
         "rule": rule, "rule_arm": arm_label(rule.arm, "en") if rule else "",
-        "status": figures.rule})
+        "status": figures.rule, "bop2": figures.bop2,
+        "bop2_arm": arm_label(figures.bop2.rule.arm, "en") if figures.bop2 else "",
+        "bop2_rows": _bop2_rows(figures.bop2)})
+
+
+def _bop2_rows(figures: Any) -> list[dict[str, str]]:
+    """The BOP2 looks as the report prints them ("-": no such boundary, or not reached)."""
+    if figures is None:
+        return []
+
+    def shown(value: int | None) -> str:
+        return "-" if value is None or value < 0 else str(value)
+
+    return [{"n": str(look.n), "eff_bound": shown(look.stop_if_efficacies_at_most),
+             "efficacies": shown(look.efficacies),
+             "tox_bound": shown(look.stop_if_toxicities_at_least),
+             "toxicities": shown(look.toxicities),
+             "decision": BOP2_DECISIONS[look.decision] + (" (first stop)" if look.first_stop
+                                                          else "")}
+            for look in figures.looks]
 
 
 def sha256(html: str) -> str:

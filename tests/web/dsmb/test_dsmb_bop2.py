@@ -1,0 +1,123 @@
+"""Issue 23: with a [bop2_monitoring] rule in the protocol, the DSMB's closed report shows the
+watched arm's responses and toxicities at each look against the BOP2 boundaries, on the data
+known by the cut-off; the open report and every blinded role see none of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from dsmb_kit import DSMB, INVESTIGATOR, MEETINGS, SPONSOR, add_event, days_ago, participants
+from trial_factory import make_trial, protocol_in_use
+
+from trialdesk.protocol import default_protocol_path
+from trialdesk.stats.design import bop2 as design
+from trialdesk.web.capture.models import FormInstance
+from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.dsmb import bop2, data
+from trialdesk.web.dsmb.models import Report
+from trialdesk.web.trials.models import Participant
+
+SECTION = """
+[bop2_monitoring]
+arm = "msc"
+looks = [2, 4, 6]
+null = [0.15, 0.30, 0.15, 0.40]
+alternative = [0.18, 0.42, 0.02, 0.38]
+lambda = 0.7
+gamma = 1.0
+[bop2_monitoring.efficacy]
+form = "end_of_study"
+field = "vital_status_day28"
+values = ["alive"]
+[bop2_monitoring.toxicity]
+min_grade = 4
+serious_related = true
+"""
+
+
+@pytest.fixture
+def bop2_trial(db, settings, tmp_path):
+    path = tmp_path / "bop2.toml"
+    path.write_text(default_protocol_path().read_text(encoding="utf-8") + SECTION,
+                    encoding="utf-8")
+    with protocol_in_use(settings, path):
+        yield make_trial(settings)
+
+
+def end_of_study(trial, code: str, status: str, *, recorded: dt.date) -> None:
+    participant = Participant.objects.get(code=code)
+    user = trial.users[INVESTIGATOR]
+    at = timezone.make_aware(dt.datetime.combine(recorded, dt.time(9)), dt.UTC)
+    FormInstance.objects.create(
+        participant=participant, site=participant.site, visit="day28", form="end_of_study",
+        values={"vital_status_day28": status}, created_at=at, created_by=user,
+        updated_at=at, updated_by=user)
+
+
+@pytest.fixture
+def cohort(bop2_trial):
+    arms = participants(bop2_trial, 16)
+    msc = sorted(code for code, arm in arms.items() if arm == "msc")
+    standard = sorted(code for code, arm in arms.items() if arm == "standard")
+    assert len(msc) >= 7 and standard
+    cut = days_ago(10)
+    # recorded in this order: responses alive, dead, alive, alive, dead, unknown
+    for k, status in enumerate(["alive", "dead", "alive", "alive", "dead", "unknown"]):
+        end_of_study(bop2_trial, msc[k], status, recorded=days_ago(20 - k))
+    end_of_study(bop2_trial, msc[6], "alive", recorded=days_ago(5))  # after the cut
+    add_event(bop2_trial, msc[1], onset=days_ago(19), grade=4)  # toxicity (grade)
+    add_event(bop2_trial, msc[4], onset=days_ago(16), grade=2, relatedness="probable",
+              hospitalization=True)  # toxicity (serious, related)
+    add_event(bop2_trial, msc[2], onset=days_ago(5), grade=4)  # after the cut
+    add_event(bop2_trial, msc[3], onset=days_ago(15), grade=3)  # not the toxicity
+    # the other arm counts for nothing
+    end_of_study(bop2_trial, standard[0], "dead", recorded=days_ago(20))
+    add_event(bop2_trial, standard[0], onset=days_ago(19), grade=5, death=True)
+    return msc, cut
+
+
+def test_the_looks_count_the_watched_arm_by_the_cut_off(bop2_trial, cohort):
+    msc, cut = cohort
+    rule = get_protocol().bop2_monitoring
+    found = bop2.evaluable_outcomes(rule, cut)
+    assert found == [(msc[0], True, False), (msc[1], False, True), (msc[2], True, False),
+                     (msc[3], True, False), (msc[4], False, True), (msc[5], False, False)]
+    figures = data.closed_figures(cut).bop2
+    assert figures.evaluable == 6
+    # boundaries (lambda 0.7, gamma 1, N = 6): stop if responses <= 0, 1, 3 or toxicities >= 2
+    assert [(look.n, look.stop_if_efficacies_at_most, look.stop_if_toxicities_at_least)
+            for look in figures.looks] == [(2, 0, 2), (4, 1, 2), (6, 3, 2)]
+    assert [(look.efficacies, look.toxicities, look.decision, look.first_stop)
+            for look in figures.looks] == [(1, 1, "continue", False), (3, 1, "continue", False),
+                                           (3, 2, "stop_both", True)]
+    problem = rule.problem()
+    assert figures.looks[2].stop_if_efficacies_at_most == design.boundaries(
+        problem, 0.7, 1.0).eff_stop[2]
+    # later, the seventh form is in but the look at 6 reads the first six recorded
+    assert bop2.bop2_figures(days_ago(0)).evaluable == 7
+    assert bop2.bop2_figures(days_ago(0)).looks[2].efficacies == 3
+
+
+def test_only_the_closed_report_shows_the_bop2_line(bop2_trial, cohort):
+    _msc, cut = cohort
+    api = bop2_trial.api(DSMB)
+    meeting = api.ok("POST", MEETINGS, {"date": days_ago(1).isoformat(), "kind": "scheduled",
+                                        "cutoff": cut.isoformat(), "attendees": "Chair"})
+    closed = api.ok("POST", f"{MEETINGS}/{meeting['id']}/reports", {"kind": "closed"})
+    opened = api.ok("POST", f"{MEETINGS}/{meeting['id']}/reports", {"kind": "open"})
+    closed_html = Report.objects.get(pk=closed["id"]).html
+    assert 'id="bop2"' in closed_html and "Evaluable participants by the cut-off: 6" in closed_html
+    assert "<td>6</td><td>3</td><td>3</td><td>2</td><td>2</td>" in closed_html
+    assert "STOP: futility and toxicity (first stop)" in closed_html
+    open_html = Report.objects.get(pk=opened["id"]).html
+    assert "BOP2" not in open_html and "bop2" not in open_html
+    sponsor = bop2_trial.api(SPONSOR)
+    assert sponsor.get(f"/api/v1/dsmb/reports/{closed['id']}").status_code == 404
+    assert sponsor.get(f"/api/v1/dsmb/reports/{opened['id']}").status_code == 200
+
+
+def test_no_bop2_line_without_the_rule(trial):
+    participants(trial, 2)
+    assert data.closed_figures(days_ago(0)).bop2 is None
