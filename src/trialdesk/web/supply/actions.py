@@ -18,7 +18,11 @@ from typing import Any
 from trialdesk.protocol.product import ProductRules
 from trialdesk.supply import (
     DoseError,
+    Infusion,
+    InfusionError,
+    Interruption,
     TemperatureLogError,
+    check_infusion,
     compute_dose,
     evaluate_release,
     find_excursions,
@@ -31,7 +35,7 @@ from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
 from trialdesk.web.core.models import Site
 from trialdesk.web.core.protocol import get_protocol
-from trialdesk.web.supply.inventory import kit_site_code, refuse_unusable
+from trialdesk.web.supply.inventory import PROBLEMS, kit_problems, kit_site_code, refuse_unusable
 from trialdesk.web.supply.models import (
     CODE_MAX,
     TEXT_MAX,
@@ -41,6 +45,9 @@ from trialdesk.web.supply.models import (
     Preparation,
     Quarantine,
     Shipment,
+)
+from trialdesk.web.supply.models import (
+    Infusion as InfusionRecord,
 )
 from trialdesk.web.supply.signing import check_release_password, release_meaning
 from trialdesk.web.supply.weight import recorded_weight
@@ -344,3 +351,45 @@ def do_prepare(actor: Actor, slot: AllocationSlot, *, thawed_at: dt.datetime,
     append_audit(actor=actor.username, action="prepare_kit", model="kit",
                  object_id=slot.kit_code, changes={"prepared": {"old": False, "new": True}})
     return preparation
+
+
+@action(PHARMACY, refuse_when_locked=True)  # the infusion: clinical data, as the preparation
+def do_record_infusion(actor: Actor, slot: AllocationSlot, *, started_at: dt.datetime,
+                       ended_at: dt.datetime, rate_ml_per_h: float, volume_ml: float,
+                       interruptions: Sequence[Interruption] = (),
+                       reactions: str = "") -> InfusionRecord:
+    """The infusion of the prepared kit: refused when it ends after the preparation's use-by
+    time, runs at a rate or gives a volume outside the protocol's limits, gives more than was
+    prepared, or has an interruption outside it (``trialdesk.supply.infusion``)."""
+    slot = AllocationSlot.objects.select_for_update().get(pk=slot.pk)
+    preparation = Preparation.objects.filter(slot=slot).first()
+    if preparation is None:
+        raise Conflict("not_prepared", f"kit {slot.kit_code} is not prepared: record its "
+                                       "preparation (thaw time) first")
+    if InfusionRecord.objects.filter(preparation=preparation).exists():
+        raise Conflict("already_infused", f"kit {slot.kit_code}'s infusion is already recorded")
+    # the post-thaw window is judged on the infusion's end, not on now: an infusion recorded
+    # after the window closed may still have ended inside it
+    problems = [code for code in kit_problems(slot) if code != "post_thaw_expired"]
+    if problems:
+        reasons = "; ".join(PROBLEMS[code] for code in problems)
+        raise Conflict(problems[0], f"kit {slot.kit_code} {reasons}")
+    infusion = Infusion(started_at, ended_at, rate_ml_per_h, volume_ml, tuple(interruptions))
+    try:
+        check_infusion(infusion, product_rules(), thawed_at=preparation.thawed_at,
+                       use_by=preparation.use_by, prepared_volume_ml=preparation.volume_ml,
+                       now=clock.now())
+    except InfusionError as error:
+        raise InvalidInput(error.field, error.message) from None
+    record = InfusionRecord.objects.create(
+        preparation=preparation, started_at=started_at, ended_at=ended_at,
+        rate_ml_per_h=rate_ml_per_h, volume_ml=volume_ml,
+        interruptions=[{"start": pause.start.isoformat(), "end": pause.end.isoformat(),
+                        "reason": pause.reason.strip()} for pause in interruptions],
+        reactions=_text("reactions", reactions, TEXT_MAX, required=False),
+        recorded_by=actor.user, recorded_at=clock.now())
+    # the trail says only that the kit was infused: interruptions and reactions, which cells
+    # may cause more often than placebo, stay in this app's table (unblinded readers)
+    append_audit(actor=actor.username, action="record_infusion", model="kit",
+                 object_id=slot.kit_code, changes={"infused": {"old": False, "new": True}})
+    return record

@@ -14,6 +14,8 @@ from django.http import HttpRequest
 from ninja import Router, Status
 from pydantic import Field
 
+from trialdesk.supply import Interruption
+from trialdesk.supply.infusion import INTERRUPTIONS_MAX, REASON_MAX
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import NotFound
 from trialdesk.web.core.protocol import get_protocol
@@ -21,7 +23,7 @@ from trialdesk.web.core.schemas import Strict
 from trialdesk.web.supply import access, actions, presenters
 from trialdesk.web.supply.forecast import supply_forecast
 from trialdesk.web.supply.inventory import kit_rows, site_stock
-from trialdesk.web.supply.models import CODE_MAX, TEXT_MAX, Lot, Preparation
+from trialdesk.web.supply.models import CODE_MAX, TEXT_MAX, Infusion, Lot, Preparation
 from trialdesk.web.trials.access import access_kit_by_code
 
 router = Router(tags=["supply"])
@@ -77,6 +79,22 @@ class QuarantineIn(Strict):
 class PreparationIn(Strict):
     thawed_at: dt.datetime
     viability_percent: float | None = Field(None, ge=0, le=100)
+
+
+class InterruptionIn(Strict):
+    start: dt.datetime
+    end: dt.datetime
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
+
+
+class InfusionIn(Strict):
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    rate_ml_per_h: float = Field(description="mL/h, within the protocol's limits")
+    volume_ml: float = Field(description="the volume infused, mL")
+    interruptions: list[InterruptionIn] = Field(default_factory=list,
+                                                max_length=INTERRUPTIONS_MAX)
+    reactions: str = Field("", max_length=TEXT_MAX)
 
 
 def _lang(request: HttpRequest) -> str:
@@ -232,3 +250,29 @@ def prepare(request: HttpRequest, kit_code: str, body: PreparationIn) -> Status:
     preparation = actions.do_prepare(actor, slot, thawed_at=body.thawed_at,
                                      viability_percent=body.viability_percent)
     return Status(201, presenters.preparation_view(preparation))
+
+
+@router.get("/supply/kits/{kit_code}/infusion")
+@endpoint(KIT_READERS, record_readers=KIT_READERS)
+def get_infusion(request: HttpRequest, kit_code: str) -> dict[str, Any]:
+    slot = access_kit_by_code(request_actor(request), kit_code)
+    infusion = Infusion.objects.filter(preparation__slot=slot).first()
+    if infusion is None:
+        raise NotFound(f"kit {slot.kit_code}'s infusion is not recorded")
+    return presenters.infusion_view(infusion)
+
+
+@router.post("/supply/kits/{kit_code}/infusion", response={201: dict})
+@endpoint("record_dispensing", record_readers=KIT_READERS)
+def record_infusion(request: HttpRequest, kit_code: str, body: InfusionIn) -> Status:
+    """The infusion of the prepared kit: start, end, rate, volume, interruptions, reactions.
+    Refused when it ends after the preparation's use-by time (thaw + post-thaw hours), or its
+    rate, volume or an interruption breaks the protocol's limits."""
+    actor = request_actor(request)
+    slot = access_kit_by_code(actor, kit_code)
+    infusion = actions.do_record_infusion(
+        actor, slot, started_at=body.started_at, ended_at=body.ended_at,
+        rate_ml_per_h=body.rate_ml_per_h, volume_ml=body.volume_ml,
+        interruptions=[Interruption(p.start, p.end, p.reason) for p in body.interruptions],
+        reactions=body.reactions)
+    return Status(201, presenters.infusion_view(infusion))

@@ -6,7 +6,7 @@ from typing import Any
 
 from trialdesk.supply import SupplyForecast, resupply_needed
 from trialdesk.web.supply.inventory import SiteStock
-from trialdesk.web.supply.models import Lot, Preparation, Shipment
+from trialdesk.web.supply.models import Infusion, Lot, Preparation, Shipment
 
 
 def lot_view(lot: Lot) -> dict[str, Any]:
@@ -67,4 +67,16 @@ def preparation_view(preparation: Preparation) -> dict[str, Any]:
         "dose_cells": preparation.dose_cells, "volume_ml": preparation.volume_ml,
         "rounding": preparation.rounding,
         "prepared_by": preparation.prepared_by.get_username(),
+    }
+
+
+def infusion_view(infusion: Infusion) -> dict[str, Any]:
+    """The infusion record (UTC in the API; the page shows the reader's zone)."""
+    return {
+        "kit_code": infusion.preparation.slot.kit_code,
+        "infusion_started_at": infusion.started_at.isoformat(),
+        "infusion_ended_at": infusion.ended_at.isoformat(),
+        "rate_ml_per_h": infusion.rate_ml_per_h, "volume_infused_ml": infusion.volume_ml,
+        "interruptions": infusion.interruptions, "reactions": infusion.reactions,
+        "recorded_by": infusion.recorded_by.get_username(),
     }

@@ -6,6 +6,7 @@ through the same action as the API. Blinded roles reach none of these pages."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from trialdesk.supply import Interruption
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.pages import page
@@ -26,7 +28,7 @@ from trialdesk.web.core.timezones import local_time
 from trialdesk.web.supply import access, actions, presenters
 from trialdesk.web.supply.forecast import supply_forecast
 from trialdesk.web.supply.inventory import PROBLEMS, kit_problems, site_stock
-from trialdesk.web.supply.models import KitLot, Lot, Preparation
+from trialdesk.web.supply.models import Infusion, KitLot, Lot, Preparation
 from trialdesk.web.supply.signing import release_meaning
 from trialdesk.web.trials.access import access_kit_by_code, visible_kits
 
@@ -178,6 +180,18 @@ def do(request: HttpRequest, actor: Actor) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Recorded."))
+    return _back(request)
+
+
+KIT_PAGE_WRITES = ("prepare", "infusion")
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    """A write made on a kit's page returns to it (a code that is no kit code: the overview)."""
+    kit_code = request.POST.get("kit_code", "").strip()
+    if request.POST.get("do") in KIT_PAGE_WRITES and re.fullmatch(r"[A-Za-z0-9-]{1,20}",
+                                                                  kit_code):
+        return redirect("supply:kit", kit_code=kit_code)
     return redirect("supply:overview")
 
 
@@ -196,6 +210,35 @@ def _prepare(request: HttpRequest, actor: Actor) -> None:
 
 
 WRITES["prepare"] = _prepare
+INTERRUPTION_ROWS = 3  # rows the page offers; the API takes up to the core's maximum
+
+
+def _interruptions(request: HttpRequest) -> list[Interruption]:
+    """The page's interruption rows: an empty row is skipped, a partial one refused by field."""
+    pauses = []
+    for row in range(1, INTERRUPTION_ROWS + 1):
+        names = [f"interruption_{part}_{row}" for part in ("start", "end", "reason")]
+        start, end, reason = (request.POST.get(name, "").strip() for name in names)
+        if not (start or end or reason):
+            continue
+        if not reason:
+            raise InvalidInput(names[2], "is required for an interruption")
+        pauses.append(Interruption(_moment(names[0], start), _moment(names[1], end), reason))
+    return pauses
+
+
+def _infuse(request: HttpRequest, actor: Actor) -> None:
+    slot = access_kit_by_code(actor, request.POST.get("kit_code", ""))
+    actions.do_record_infusion(
+        actor, slot, started_at=_moment("started_at", request.POST.get("started_at", "")),
+        ended_at=_moment("ended_at", request.POST.get("ended_at", "")),
+        rate_ml_per_h=_number("rate_ml_per_h", request.POST.get("rate_ml_per_h", ""),
+                              required=True),
+        volume_ml=_number("volume_ml", request.POST.get("volume_ml", ""), required=True),
+        interruptions=_interruptions(request), reactions=request.POST.get("reactions", ""))
+
+
+WRITES["infusion"] = _infuse
 
 
 @require_GET
@@ -205,6 +248,7 @@ def kit(request: HttpRequest, actor: Actor, kit_code: str) -> HttpResponse:
     preparation (thaw time, viability, dose and volume from the recorded weight)."""
     slot = access_kit_by_code(actor, kit_code)
     preparation = Preparation.objects.filter(slot=slot).first()
+    infusion = Infusion.objects.filter(preparation=preparation).first() if preparation else None
     kit_lot = KitLot.objects.select_related("lot").filter(slot=slot).first()
     return render(request, "supply/kit.html", {
         "actor": actor, "kit": slot.kit_code, "participant": slot.randomization.participant.code,
@@ -214,5 +258,20 @@ def kit(request: HttpRequest, actor: Actor, kit_code: str) -> HttpResponse:
         # on the page, in the reader's zone with its offset (the API answers in UTC)
         "times": {"thawed_at": local_time(preparation.thawed_at, seconds=False),
                   "use_by": local_time(preparation.use_by, seconds=False)} if preparation else {},
+        "infusion": presenters.infusion_view(infusion) if infusion else None,
+        "infusion_times": _infusion_times(infusion) if infusion else {},
+        "interruption_rows": range(1, INTERRUPTION_ROWS + 1),
+        "product": get_protocol().product,
         "may_prepare": actor.can("record_dispensing"),
     })
+
+
+def _infusion_times(infusion: Infusion) -> dict[str, Any]:
+    """The infusion's times in the reader's zone with the offset (the API answers in UTC)."""
+    def shown(text: str) -> str:
+        return local_time(dt.datetime.fromisoformat(text), seconds=False)
+
+    return {"started_at": local_time(infusion.started_at, seconds=False),
+            "ended_at": local_time(infusion.ended_at, seconds=False),
+            "interruptions": [{"start": shown(p["start"]), "end": shown(p["end"]),
+                               "reason": p["reason"]} for p in infusion.interruptions]}
