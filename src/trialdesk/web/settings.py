@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "trialdesk.web.exports",
     "trialdesk.web.redcap",
     "trialdesk.web.supply",
+    # background work (issue 20): Django's task framework, its database backend, our worker
+    "django_tasks",
+    "django_tasks_db",
+    "trialdesk.web.worker",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +72,13 @@ MIDDLEWARE = [
     # undelivered safety alerts are tried again after a response (no task queue yet)
     "trialdesk.web.safety.middleware.RetrySafetyAlertsMiddleware",
 ]
+
+# Tasks are rows in the trial's own database, run by `trialdesk worker` (which `trialdesk serve`
+# starts beside gunicorn): no broker, the same on SQLite and PostgreSQL. A task enqueued inside an
+# action's transaction exists exactly when the action commits.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
+# a worker silent this long is taken for dead and its running task is run again
+TRIALDESK_WORKER_LEASE_SECONDS = float(os.environ.get("TRIALDESK_WORKER_LEASE_SECONDS", "60"))
 
 ROOT_URLCONF = "trialdesk.web.urls"
 WSGI_APPLICATION = "trialdesk.web.wsgi.application"

@@ -51,17 +51,36 @@ def test_starting_a_simulation_is_audited_with_its_statistician_and_the_spec(use
     assert all(set(change) == {"old", "new"} for change in record.changes.values())
 
 
-def test_the_page_starts_its_job_through_the_audited_action(users, monkeypatch):
-    started = []
-    # no thread: this test's rows are never committed, so a thread could not read them
-    monkeypatch.setattr(jobs, "start", started.append)
+def test_the_page_starts_its_job_through_the_audited_action_which_enqueues_its_task(users):
+    from django_tasks_db.models import DBTaskResult
+
     response = client_for(users["analyst"]).post(
         "/design/simulate/", {"spec": SPEC, "sims": 2000, "seed": 3})
     assert response.status_code == 302
-    [job] = started
+    job = SimulationJob.objects.get()
     [record] = _records(job.pk)
     assert (record.actor, record.action, record.changes["sims"]["new"]) == (
         "analyst", "start_simulation", 2000)
+    [task] = DBTaskResult.objects.all()
+    assert (task.task_path, task.args_kwargs, task.status) == (
+        jobs.run_simulation.module_path, {"args": [str(job.pk)], "kwargs": {}}, "READY")
+
+
+def test_the_task_row_and_the_job_are_written_in_one_transaction(users):
+    from django_tasks.signals import task_enqueued
+    from django_tasks_db.models import DBTaskResult
+
+    def refuse(sender, task_result, **kwargs):
+        assert DBTaskResult.objects.filter(pk=task_result.id).exists()  # written, not committed
+        raise RuntimeError("after the task's row")
+
+    task_enqueued.connect(refuse)
+    try:
+        with pytest.raises(RuntimeError, match="after the task's row"):
+            _start(users["analyst"])
+    finally:
+        task_enqueued.disconnect(refuse)
+    assert not DBTaskResult.objects.exists() and not SimulationJob.objects.exists()
 
 
 def test_a_role_without_a_design_permission_may_not_start_a_simulation(users):

@@ -1,4 +1,4 @@
-"""The writers of simulation jobs: a statistician starts one, the worker thread finishes it.
+"""The writers of simulation jobs: a statistician starts one, a background task finishes it.
 
 A job holds a design computation, never trial data, but who ran which SPEC (and what it gave) is
 part of the trial's record all the same: starting, forgetting and finishing a job are audited
@@ -22,7 +22,7 @@ from trialdesk.web.core.permissions import USE_DESIGN
 from trialdesk.web.design.models import SimulationJob
 
 KEEP_PER_USER = 10
-# The finishing writer is the server's worker thread, not a person.
+# The finishing writer is the server's background worker, not a person.
 SYSTEM = "system"
 # Arrays per chunk grow with chunk x participants; keep one chunk near 20 million cells.
 _CELLS_PER_CHUNK = 20_000_000
@@ -50,9 +50,11 @@ def do_start_simulation(actor: Actor, *, spec_text: str, spec: SimulationSpec, s
 
     The audit record summarizes the SPEC (name, endpoint, scenarios, participants) and keeps its
     SHA-256, with the number of simulated trials and the seed: enough to tell which SPEC ran and
-    to reproduce its numbers. The caller starts the worker (``jobs.start``) once this returns, so
-    that the thread reads a committed row.
+    to reproduce its numbers. The job's task (``jobs.run_simulation``) is enqueued in the same
+    transaction: it exists exactly when the job does, and a worker reads a committed row.
     """
+    from trialdesk.web.design.jobs import run_simulation  # jobs imports this module
+
     chunk = chunk_size(spec)
     if seed is None:
         # a seed is always recorded, so that every result on the page can be reproduced
@@ -77,6 +79,7 @@ def do_start_simulation(actor: Actor, *, spec_text: str, spec: SimulationSpec, s
         append_audit(actor=actor.username, action="forget_simulation", model="simulation_job",
                      object_id=str(pk), changes={"state": {"old": state, "new": None}})
     SimulationJob.objects.filter(pk__in=[pk for pk, _ in old]).delete()
+    run_simulation.enqueue(str(job.pk))
     return job
 
 

@@ -169,9 +169,9 @@ def simulate(request: HttpRequest, actor: Actor) -> HttpResponse:
                                        "a minute."))
             else:
                 data = form.cleaned_data
+                # the action enqueues the job's task: a worker runs it
                 job = do_start_simulation(actor, spec_text=data["spec"], spec=data["parsed"],
                                           sims=data["sims"], seed=data["seed"])
-                jobs.start(job)  # after the action: the thread reads the committed row
                 return redirect("design:simulation", job_id=job.pk)
     else:
         chosen = request.GET.get("example", "default_trial")
@@ -196,6 +196,8 @@ def _own_job(request: HttpRequest, job_id: str) -> SimulationJob:
 def simulation(request: HttpRequest, actor: Actor, job_id: str) -> HttpResponse:
     job = _own_job(request, job_id)
     context: dict[str, Any] = {"actor": actor, "job": job, "stale": jobs.is_stale(job)}
+    if job.state == SimulationJob.QUEUED and not context["stale"]:
+        context["no_worker"] = not jobs.worker_alive()
     if job.state == SimulationJob.DONE and job.result:
         context["rows"] = presenters.simulation_rows(job.result)
         context["plot"] = plots.stopping_svg(

@@ -1,0 +1,132 @@
+"""A task survives the SIGKILL of its worker: another worker runs it again, its finished steps
+are read back, and it completes once (issue 20).
+
+Real processes: ``trialdesk worker`` twice on one SQLite data directory, the first killed with
+SIGKILL in the middle of a simulation job. Every process runs in its own process group,
+registered with ``live_server`` so that the session's leak check covers it, and is ended in a
+``finally`` whatever happened.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import live_server
+import pytest
+
+from trialdesk.stats.design.simulate import simulate
+from trialdesk.stats.design.spec import EXAMPLES, load_spec
+
+SIMS, CHUNK, SEED = 60_000, 2_000, 40
+CHUNKS = 3 * SIMS // CHUNK  # the SPEC's 3 scenarios
+DEADLINE = 240.0  # seconds: generous, for a loaded 2-core machine
+LEASE = "1.5"  # seconds without a heartbeat before a worker's task is run again
+
+SETUP = f"""
+import sys
+from trialdesk.web.bootstrap import migrate, setup_django
+setup_django(data_dir=sys.argv[1])
+migrate()
+from django.contrib.auth import get_user_model
+from trialdesk.stats.design.spec import EXAMPLES
+from trialdesk.web.design.jobs import run_simulation
+from trialdesk.web.design.models import SimulationJob
+owner = get_user_model().objects.create(username="analyst")
+job = SimulationJob.objects.create(
+    owner=owner, name="killed", spec_toml=(EXAMPLES / "default_trial.toml").read_text(),
+    sims={SIMS}, seed={SEED}, chunk={CHUNK}, chunks_total={CHUNKS})
+run_simulation.enqueue(str(job.pk))
+print(job.pk)
+"""
+
+
+def _start_worker(data_dir: Path, log: Path) -> subprocess.Popen:
+    env = live_server._env(data_dir, None)
+    env["TRIALDESK_WORKER_LEASE_SECONDS"] = LEASE
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "trialdesk.cli", "worker", "--data-dir", str(data_dir),
+             "--interval", "0.2"], env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+    with live_server._groups_lock:
+        live_server.GROUPS[process.pid] = process  # its own group: pgid == pid
+    return process
+
+
+def _query(database: Path, sql: str, *args: object) -> list[tuple]:
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as db:
+        return db.execute(sql, args).fetchall()
+
+
+def _wait_for(what: str, check, log: Path):
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: not within {DEADLINE:.0f} s; worker log:\n"
+                         f"{log.read_text(errors='replace')[-4000:]}")
+
+
+@pytest.mark.slow
+def test_a_task_whose_worker_is_killed_is_run_again_and_completes_once(tmp_path):
+    data_dir, log = tmp_path / "data", tmp_path / "workers.log"
+    setup = subprocess.run([sys.executable, "-c", SETUP, str(data_dir)], capture_output=True,
+                           text=True, timeout=300, env=live_server._env(data_dir, None),
+                           check=True)
+    job_id = setup.stdout.split()[-1]
+    database = data_dir / "trialdesk.sqlite3"
+    job_key = job_id.replace("-", "")  # Django stores a UUID as 32 hex digits on SQLite
+
+    def job() -> tuple[str, int]:
+        return _query(database, "SELECT state, chunks_done FROM design_simulationjob "
+                                "WHERE id = ?", job_key)[0]
+
+    def task() -> tuple[str, list[str]]:
+        status, workers = _query(database, "SELECT status, worker_ids FROM "
+                                           "django_tasks_database_dbtaskresult")[0]
+        return status, json.loads(workers)
+
+    workers = []
+    try:
+        workers.append(_start_worker(data_dir, log))
+        _wait_for("the first worker's progress", lambda: job()[1] >= 3, log)
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(timeout=60)
+        state, done = job()
+        assert state == "running" and done < CHUNKS, "the job ended before the kill: too short"
+        status, [first] = task()
+        assert status == "RUNNING"  # claimed by a worker that no longer exists
+        kept = _query(database, "SELECT count(*), min(worker_id) FROM worker_taskstep")[0]
+        assert kept[0] >= 3 and kept[1] == first  # its finished chunks are kept
+
+        workers.append(_start_worker(data_dir, log))
+        _wait_for("the job's end", lambda: job()[0] in ("done", "failed"), log)
+        _wait_for("the task's end", lambda: task()[0] in ("SUCCESSFUL", "FAILED"), log)
+    finally:
+        for process in workers:
+            live_server.end_group(process.pid, graceful=10)
+    assert not any(live_server.group_alive(process.pid) for process in workers)
+
+    assert job() == ("done", CHUNKS)
+    status, worker_ids = task()
+    assert status == "SUCCESSFUL" and len(worker_ids) == 2 and worker_ids[0] == first
+    finished = _query(database, "SELECT changes FROM trials_auditrecord WHERE "
+                                "action = 'finish_simulation' AND object_id = ?", job_id)
+    assert len(finished) == 1  # ended once
+    assert _query(database, "SELECT count(*) FROM worker_taskstep") == [(0,)]  # forgotten
+    [[result]] = _query(database, "SELECT result FROM design_simulationjob WHERE id = ?",
+                        job_key)
+    # the chunks read back and the chunks computed after the kill add up to the core's numbers
+    core = simulate(load_spec(EXAMPLES / "default_trial.toml"), SIMS, seed=SEED, chunk=CHUNK,
+                    progress=False)
+    assert [row["rejection_probability"] for row in json.loads(result)["scenarios"]] == [
+        r.rejection_probability for r in core]
