@@ -130,25 +130,47 @@ def _quarantine(s: Scenarios) -> WriteRequest:
                     ("quarantine_released",) * 2, reason=reason)
 
 
-def _prepare(s: Scenarios) -> WriteRequest:
+def _kit_ready_to_prepare(s: Scenarios, lot: str) -> str:
+    """A randomized participant's kit, filled from a released lot of its own (``lot``), shipped,
+    received, with the participant's weight recorded: its code."""
     from integrity_kit import COORDINATOR
 
     code, kit = s.randomized()
     from trialdesk.web.trials.models import AllocationSlot
 
     product = "cells" if AllocationSlot.objects.get(kit_code=kit).arm == "msc" else "placebo"
-    s.api(SUPPLY).ok("POST", "/api/v1/supply/lots", _lot_body("LOT-X", product))
-    s.api(QUALITY).ok("POST", "/api/v1/supply/lots/LOT-X/release", {"password": PASSWORD})
-    s.api(SUPPLY).ok("POST", "/api/v1/supply/lots/LOT-X/kits", {"kits": [kit]})
+    s.api(SUPPLY).ok("POST", "/api/v1/supply/lots", _lot_body(lot, product))
+    s.api(QUALITY).ok("POST", f"/api/v1/supply/lots/{lot}/release", {"password": PASSWORD})
+    s.api(SUPPLY).ok("POST", f"/api/v1/supply/lots/{lot}/kits", {"kits": [kit]})
     shipment = s.api(SUPPLY).ok("POST", "/api/v1/supply/shipments",
                                 {"kits": [kit], "destination": "CO-01", "origin": "Depot"})
     s.api(PHARMACIST).ok("POST", f"/api/v1/supply/shipments/{shipment['id']}/receive",
                          {"temperature_log": COLD_LOG})
     s.api(COORDINATOR).ok("PUT", f"/api/v1/participants/{code}/visits/screening/forms/"
                                  "demographics", {"values": {"weight": 72}})
+    return kit
+
+
+def _prepare(s: Scenarios) -> WriteRequest:
+    kit = _kit_ready_to_prepare(s, "LOT-X")
     thawed = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)).isoformat()
     return _request(PHARMACIST, "POST", f"/api/v1/supply/kits/{kit}/preparation",
                     {"thawed_at": thawed, "viability_percent": 90}, ("prepare_kit",))
+
+
+def _infuse(s: Scenarios) -> WriteRequest:
+    kit = _kit_ready_to_prepare(s, "LOT-INF")
+    thawed = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=90)
+    s.api(PHARMACIST).ok("POST", f"/api/v1/supply/kits/{kit}/preparation",
+                         {"thawed_at": thawed.isoformat()})
+
+    def at(minutes: int) -> str:
+        return (thawed + dt.timedelta(minutes=minutes)).isoformat()
+
+    return _request(PHARMACIST, "POST", f"/api/v1/supply/kits/{kit}/infusion", {
+        "started_at": at(10), "ended_at": at(70), "rate_ml_per_h": 72, "volume_ml": 72,
+        "interruptions": [{"start": at(20), "end": at(25), "reason": "line occluded"}],
+        "reactions": ""}, ("record_infusion",))
 
 
 SUPPLY_BUILDERS = {
@@ -161,4 +183,5 @@ SUPPLY_BUILDERS = {
     ("POST", "/api/v1/supply/shipments/{shipment_id}/custody"): _custody,
     ("POST", "/api/v1/supply/shipments/{shipment_id}/quarantine"): _quarantine,
     ("POST", "/api/v1/supply/kits/{kit_code}/preparation"): _prepare,
+    ("POST", "/api/v1/supply/kits/{kit_code}/infusion"): _infuse,
 }
