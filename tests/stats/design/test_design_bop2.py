@@ -9,7 +9,10 @@ cells with effective sample size 1). The paper's own design tables and the BOP2 
 could not be retrieved, so the calibrated (lambda, gamma) and the operating characteristics are
 checked against independent brute-force computations instead: Monte Carlo of the Dirichlet
 posterior for the closed-form Beta marginals, a sum over every individual outcome sequence (4^N
-paths) for the exact operating characteristics, and a naive grid search for the calibration.
+paths) for the exact operating characteristics, a patient-level simulation that applies the
+posterior rule itself at each look (no count boundary) for the BOP2FE README's joint design and
+for a calibrated design, and a naive grid search for the calibration. (Searched again for issue
+23: the stored corpora hold the paper's abstract and later BOP2 papers' openings, not its tables.)
 """
 
 from __future__ import annotations
@@ -224,3 +227,67 @@ def test_the_calibrations_shared_prefix_walk_equals_exact_oc_design_by_design(ce
         exact = bop2.exact_oc(b, cells)
         np.testing.assert_allclose(stops[(b.eff_stop, b.tox_stop)], exact.p_stop_by_look,
                                    atol=1e-12)
+
+
+def posterior_rule_simulation(looks: tuple[int, ...], lam: float, gamma: float,
+                              cells: tuple[float, ...], sims: int, seed: int
+                              ) -> dict[str, object]:
+    """An independent brute force: every simulated participant drawn one by one from the four
+    cells, and at each look the posterior rule evaluated from its definition (Dirichlet(null)
+    prior with effective sample size 1, so Beta marginals; stop if Pr(p_E <= 0.45) > C(n) or
+    Pr(p_T > 0.30) > C(n), C(n) = 1 - lambda (n/N)^gamma), no count boundary used."""
+    from scipy import special
+
+    rng = np.random.default_rng(seed)
+    outcome = rng.choice(4, size=(sims, looks[-1]), p=cells)
+    eff = np.cumsum((outcome == 0) | (outcome == 1), axis=1)
+    tox = np.cumsum((outcome == 0) | (outcome == 2), axis=1)
+    a_e, b_e = JOINT_NULL[0] + JOINT_NULL[1], JOINT_NULL[2] + JOINT_NULL[3]
+    a_t, b_t = JOINT_NULL[0] + JOINT_NULL[2], JOINT_NULL[1] + JOINT_NULL[3]
+    running = np.ones(sims, dtype=bool)
+    stop_at = np.zeros(len(looks))
+    size = np.full(sims, float(looks[-1]))
+    for k, n in enumerate(looks):
+        x, y = eff[:, n - 1], tox[:, n - 1]
+        c = 1 - lam * (n / looks[-1]) ** gamma
+        # regularized incomplete beta: cdf at 0.45, and the upper tail at 0.30 as
+        # I_{0.70}(b, a) (scipy.stats' beta.sf is slow here)
+        stop = running & ((special.betainc(a_e + x, b_e + n - x, 0.45) > c)
+                          | (special.betainc(b_t + n - y, a_t + y, 0.70) > c))
+        stop_at[k] = stop.mean()
+        if k < len(looks) - 1:
+            size[stop] = n
+        running &= ~stop
+    return {"promising": running.mean(), "stop": stop_at, "expected_n": size.mean(),
+            "sd_n": size.std()}
+
+
+@pytest.mark.parametrize("cells", [JOINT_NULL, JOINT_ALT, (0.10, 0.50, 0.10, 0.30)])
+def test_exact_oc_of_the_bop2fe_readme_joint_design_equal_a_patient_level_simulation(cells):
+    # The design whose boundaries BOP2FE's README prints (lambda 0.7, gamma 1, looks every 5
+    # from 10 to 40, the paper's efficacy-toxicity null and alternative): its exact operating
+    # characteristics against 40,000 simulated trials applying the posterior rule itself.
+    looks = (10, 15, 20, 25, 30, 35, 40)
+    problem = bop2.Bop2Problem(looks, JOINT_NULL, JOINT_ALT)
+    exact = bop2.exact_oc(bop2.boundaries(problem, 0.7, 1.0), cells)
+    sims = 40_000
+    brute = posterior_rule_simulation(looks, 0.7, 1.0, cells, sims, seed=3302)
+    se = np.sqrt(exact.p_promising * (1 - exact.p_promising) / sims)
+    assert abs(brute["promising"] - exact.p_promising) < 4 * se + 1e-12
+    for p_exact, p_sim in zip(exact.p_stop_by_look, brute["stop"], strict=True):
+        assert abs(p_sim - p_exact) < 4 * np.sqrt(p_exact * (1 - p_exact) / sims) + 1e-12
+    assert abs(brute["expected_n"] - exact.expected_n) < 4 * brute["sd_n"] / np.sqrt(sims)
+
+
+def test_calibrated_design_oc_equal_a_patient_level_simulation_of_the_posterior_rule():
+    # The calibrated joint design (alpha 0.1, looks every 10 to 40): type I error and power as
+    # calibrate() reports them (exact), against the brute-force simulation of its lambda, gamma.
+    problem = bop2.Bop2Problem((10, 20, 30, 40), JOINT_NULL, JOINT_ALT)
+    design = bop2.calibrate(problem, 0.1)
+    sims = 40_000
+    for cells, exact in ((JOINT_NULL, design.null_oc), (JOINT_ALT, design.alt_oc)):
+        brute = posterior_rule_simulation(problem.looks, design.lam, design.gamma, cells, sims,
+                                          seed=7338)
+        se = np.sqrt(exact.p_promising * (1 - exact.p_promising) / sims)
+        assert abs(brute["promising"] - exact.p_promising) < 4 * se
+    assert design.null_oc.p_promising <= 0.1 < design.alt_oc.p_promising
