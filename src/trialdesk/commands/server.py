@@ -25,9 +25,12 @@ from trialdesk.web.datadir import DEFAULT_DATA_DIR
 # One thread per worker: threads of one process take turns on its GIL, and the one holding
 # SQLite's writer turn waits behind the others (bench/randomize_load.py on 2 idle cores, 32
 # clients: 4 workers x 1 thread 484 randomizations/s, p99 114 ms; 4 x 4 277/s, p99 177 ms).
-# Long work (simulations, exports) runs in background threads of its own, not in these.
+# Long work (simulations, e-mail) runs as tasks in task workers of its own, not in these.
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--task-workers", type=click.IntRange(0, 16), default=1, show_default=True,
+              help="Task workers started beside the server and stopped with it (0: none; run "
+                   "`trialdesk worker` elsewhere).")
 @click.option("--demo", is_flag=True,
               help="Create sites, demo users, the allocation list and participants.")
 @click.option("--demo-participants", type=click.IntRange(0, 10000), default=24, show_default=True)
@@ -36,7 +39,7 @@ from trialdesk.web.datadir import DEFAULT_DATA_DIR
 @click.option("--setup-only", is_flag=True, help="Migrate (and build the demo), then exit.")
 def command(
     protocol: str | None, database: str | None, data_dir: str, host: str, port: int,
-    workers: int, threads: int, demo: bool, demo_participants: int,
+    workers: int, threads: int, task_workers: int, demo: bool, demo_participants: int,
     slots_per_stratum: int | None, setup_only: bool,
 ) -> None:
     """Run the trial server (gunicorn) on HOST:PORT after applying migrations."""
@@ -59,6 +62,7 @@ def command(
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     click.echo(f"serving http://{host}:{port}/ (data: {folder})", err=True)
     sys.stderr.flush()
+    os.environ["TRIALDESK_TASK_WORKERS"] = str(task_workers)  # read by the gunicorn hooks
     # exec: the server is this process, so a supervisor's signal reaches gunicorn directly
     # (a fixed program, arguments from validated options)
     os.execv(gunicorn, gunicorn_arguments(gunicorn, host, port, workers, threads))  # noqa: S606
@@ -80,6 +84,8 @@ def gunicorn_arguments(gunicorn: str, host: str, port: int, workers: int,
         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
         "--access-logfile", "-", "--graceful-timeout", "10", "--timeout", "60",
         "--keep-alive", str(KEEP_ALIVE_SECONDS),
+        # its hooks start the task workers with the master and stop them when it exits
+        "--config", "python:trialdesk.web.worker.serve_hooks",
         # the control socket lives at one path per user; several servers would fight over it
         "--no-control-socket",
     ]

@@ -1,5 +1,6 @@
 """A task survives the SIGKILL of its worker: another worker runs it again, its finished steps
-are read back, and it completes once (issue 20).
+are read back, and it completes once; the task workers ``trialdesk serve`` starts end with the
+server, even a killed one (issue 20).
 
 Real processes: ``trialdesk worker`` twice on one SQLite data directory, the first killed with
 SIGKILL in the middle of a simulation job. Every process runs in its own process group,
@@ -10,6 +11,8 @@ registered with ``live_server`` so that the session's leak check covers it, and 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -29,11 +32,16 @@ CHUNKS = 3 * SIMS // CHUNK  # the SPEC's 3 scenarios
 DEADLINE = 240.0  # seconds: generous, for a loaded 2-core machine
 LEASE = "1.5"  # seconds without a heartbeat before a worker's task is run again
 
-SETUP = f"""
+MIGRATE = """
 import sys
 from trialdesk.web.bootstrap import migrate, setup_django
 setup_django(data_dir=sys.argv[1])
 migrate()
+"""
+SETUP = f"""
+import sys
+from trialdesk.web.bootstrap import setup_django
+setup_django(data_dir=sys.argv[1])
 from django.contrib.auth import get_user_model
 from trialdesk.stats.design.spec import EXAMPLES
 from trialdesk.web.design.jobs import run_simulation
@@ -45,6 +53,21 @@ job = SimulationJob.objects.create(
 run_simulation.enqueue(str(job.pk))
 print(job.pk)
 """
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> Path:
+    """A data directory with every migration applied (once per module: it takes seconds)."""
+    data_dir = tmp_path_factory.mktemp("migrated") / "data"
+    subprocess.run([sys.executable, "-c", MIGRATE, str(data_dir)], capture_output=True,
+                   text=True, timeout=300, env=live_server._env(data_dir, None), check=True)
+    return data_dir
+
+
+def _fresh(migrated: Path, tmp_path: Path) -> Path:
+    data_dir = tmp_path / "data"
+    shutil.copytree(migrated, data_dir)
+    return data_dir
 
 
 def _start_worker(data_dir: Path, log: Path) -> subprocess.Popen:
@@ -77,8 +100,8 @@ def _wait_for(what: str, check, log: Path):
 
 
 @pytest.mark.slow
-def test_a_task_whose_worker_is_killed_is_run_again_and_completes_once(tmp_path):
-    data_dir, log = tmp_path / "data", tmp_path / "workers.log"
+def test_a_task_whose_worker_is_killed_is_run_again_and_completes_once(migrated, tmp_path):
+    data_dir, log = _fresh(migrated, tmp_path), tmp_path / "workers.log"
     setup = subprocess.run([sys.executable, "-c", SETUP, str(data_dir)], capture_output=True,
                            text=True, timeout=300, env=live_server._env(data_dir, None),
                            check=True)
@@ -130,3 +153,59 @@ def test_a_task_whose_worker_is_killed_is_run_again_and_completes_once(tmp_path)
                     progress=False)
     assert [row["rejection_probability"] for row in json.loads(result)["scenarios"]] == [
         r.rejection_probability for r in core]
+
+
+# gunicorn's master runs these hooks (``trialdesk serve`` names the module as its config)
+SERVER = """
+import sys, time
+from trialdesk.web.worker import serve_hooks
+serve_hooks.on_starting(None)
+print(serve_hooks._workers[0].pid, flush=True)
+if sys.stdin.readline().strip() == "stop":
+    serve_hooks.on_exit(None)
+    print("stopped", flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["stopped", "killed"])
+def test_the_servers_task_worker_ends_with_the_server(migrated, tmp_path, how):
+    data_dir, log = _fresh(migrated, tmp_path), tmp_path / "server.log"
+    database = data_dir / "trialdesk.sqlite3"
+    env = {**live_server._env(data_dir, None), "TRIALDESK_TASK_WORKERS": "1"}
+    with log.open("ab") as out:
+        server = subprocess.Popen([sys.executable, "-c", SERVER], env=env, text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=out,
+                                  start_new_session=True)
+    with live_server._groups_lock:
+        live_server.GROUPS[server.pid] = server
+    worker = None
+    try:
+        worker = int(server.stdout.readline())
+        _wait_for("the task worker's heartbeat", lambda: _query(
+            database, "SELECT pid FROM worker_workerbeat") == [(worker,)], log)
+        if how == "stopped":
+            server.stdin.write("stop\n")
+            server.stdin.flush()
+            assert server.stdout.readline().strip() == "stopped"
+            assert not _alive(worker)
+            # it stopped as asked (SIGTERM), so it said goodbye: no heartbeat row is left
+            assert _query(database, "SELECT count(*) FROM worker_workerbeat") == [(0,)]
+        else:
+            server.send_signal(signal.SIGKILL)  # no hook runs: the kernel tells the worker
+            server.wait(timeout=60)
+            _wait_for("the orphaned worker's end", lambda: not _alive(worker), log)
+    finally:
+        live_server.end_group(server.pid)
+        if worker is not None and _alive(worker):
+            os.kill(worker, signal.SIGKILL)
+            pytest.fail("the task worker outlived its server")
