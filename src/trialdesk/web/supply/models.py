@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 
 from trialdesk.web.core.models import Site
-from trialdesk.web.trials.models import AllocationSlot
+from trialdesk.web.trials.models import AllocationSlot, Participant
 
 User = settings.AUTH_USER_MODEL
 
@@ -155,3 +155,30 @@ class Infusion(models.Model):
 
     def __str__(self) -> str:
         return f"infusion of {self.preparation.slot.kit_code}"
+
+
+class KitReplacement(models.Model):
+    """A participant's kit replaced by another usable kit of the same arm at the same site.
+
+    ``reason`` is the site's statement (a damaged bag is seen, not computed); ``problems`` is what
+    made the old kit unusable as the system saw it then. Both stay here, for unblinded readers:
+    the audit trail says only which kit replaced which.
+    """
+
+    DAMAGED, EXPIRED, POST_THAW_EXPIRED, QUARANTINED = (
+        "damaged", "expired", "post_thaw_expired", "quarantined")
+    REASONS = (DAMAGED, EXPIRED, POST_THAW_EXPIRED, QUARANTINED)
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    old_slot = models.OneToOneField(AllocationSlot, on_delete=models.PROTECT,
+                                    related_name="replaced_by")
+    new_slot = models.OneToOneField(AllocationSlot, on_delete=models.PROTECT,
+                                    related_name="replacement_for")
+    reason = models.CharField(max_length=20)
+    note = models.TextField(blank=True, default="")
+    problems = models.JSONField(default=list)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.old_slot.kit_code} replaced by {self.new_slot.kit_code}"
