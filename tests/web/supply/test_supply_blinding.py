@@ -2,7 +2,7 @@
 a volume, a dose or a preparation time finer than the day; on any page or API operation.
 
 The blinding matrix (every role, every route and operation) runs on a trial whose kits are
-filled, released, shipped, received after an excursion, dispensed and prepared, with the supply
+filled, released, shipped, received after an excursion, dispensed, prepared and infused, with the supply
 chain's facts as a ``Secret``: only roles that see arms may read them.
 """
 
@@ -31,7 +31,9 @@ SEES_PRODUCT = frozenset({"pharmacist", "dsmb_statistician", "quality", "supply_
 _FINER_THAN_DAY = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 # the fields of product data, answered with a value (an OpenAPI schema names them, with none)
 PRODUCT_KEYS = ("product", "results", "failures", "cells_per_ml", "viability_percent",
-                "volume_ml", "dose_cells", "thawed_at", "use_by", "lot")
+                "volume_ml", "dose_cells", "thawed_at", "use_by", "lot", "infusion_started_at",
+                "infusion_ended_at", "rate_ml_per_h", "volume_infused_ml", "interruptions",
+                "reactions")
 VIABILITY = "83.7"  # the preparations' measured viability, as any page would print it
 
 
@@ -72,11 +74,21 @@ def supply_facts(lot_codes: list[str]) -> Secret:
                       if record.get(key) not in (None, "", [], {})
                       and not _schema(record[key])]
         for chunk in chunks(body):
-            if "prepare_kit" in chunk and _FINER_THAN_DAY.search(chunk):
-                shown.append("a preparation's time of day")
+            if ("prepare_kit" in chunk or "record_infusion" in chunk) and (
+                    _FINER_THAN_DAY.search(chunk)):
+                shown.append("a preparation's or an infusion's time of day")
         return shown
 
     return Secret("supply chain", found, lambda who, role: role in SEES_PRODUCT)
+
+
+def _infusion(thawed: dt.datetime) -> dict:
+    def at(minutes: int) -> str:
+        return (thawed + dt.timedelta(minutes=minutes)).isoformat()
+
+    return {"started_at": at(5), "ended_at": at(35), "rate_ml_per_h": 130, "volume_ml": 64,
+            "interruptions": [{"start": at(10), "end": at(12), "reason": "pump alarm"}],
+            "reactions": "mild chills"}
 
 
 def _supplied_trial(trial) -> tuple[dict, list[str]]:
@@ -111,9 +123,12 @@ def _supplied_trial(trial) -> tuple[dict, list[str]]:
                                    {"lot": lot_of[kit]}).status_code == 201
             if site == "co-01":
                 record_weight(trial, code, 64.3)
-                thawed = (timezone.now() - dt.timedelta(minutes=40)).isoformat()
+                thawed = timezone.now() - dt.timedelta(minutes=40)
                 pharmacist.ok("POST", f"/api/v1/supply/kits/{kit}/preparation",
-                              {"thawed_at": thawed, "viability_percent": float(VIABILITY)})
+                              {"thawed_at": thawed.isoformat(),
+                               "viability_percent": float(VIABILITY)})
+                pharmacist.ok("POST", f"/api/v1/supply/kits/{kit}/infusion",
+                              _infusion(thawed))
     samples["lot_code"] = lots
     other_site = {f"pharmacist-{s}": [x for t, v in by_site.items() if t != s for x in v]
                   for s in ("co-01", "co-02", "co-03")}
