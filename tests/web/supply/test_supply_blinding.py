@@ -2,8 +2,8 @@
 a volume, a dose or a preparation time finer than the day; on any page or API operation.
 
 The blinding matrix (every role, every route and operation) runs on a trial whose kits are
-filled, released, shipped, received after an excursion, dispensed, prepared and infused, with the supply
-chain's facts as a ``Secret``: only roles that see arms may read them.
+filled, released, shipped, received after an excursion, dispensed, prepared and infused, with
+the supply chain's facts as a ``Secret``: only roles that see arms may read them.
 """
 
 from __future__ import annotations
