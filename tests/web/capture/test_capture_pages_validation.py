@@ -52,10 +52,12 @@ def _assert_rejected(response, code, before, field, rule, visit="day0", form="re
     assert stored(code, visit, form) == before
 
 
-def test_page_renders_units_choices_with_codes_help_and_required_marks(ct, saved):
+def test_page_renders_units_choices_help_and_required_marks(ct, saved):
     body = login_page_client(COORD).get(page_path(saved)).content.decode()
     assert '<span class="unit">mmHg</span>' in body
-    assert 'value="imv"' in body and "imv · Invasive mechanical ventilation" in body
+    # a choice reads as its label; its code is only the value sent (issue 19)
+    assert '<option value="imv" selected>Invasive mechanical ventilation</option>' in body
+    assert "imv ·" not in body and '<code class="muted">' not in body and "Show codes" not in body
     assert "As a fraction between 0.21 and 1.0" in body
     assert 'aria-required="true"' in body
     assert '<output id="derived-pao2_fio2">160</output>' in body
@@ -159,3 +161,17 @@ def test_live_check_computes_derived_values_and_names_problems_without_storing(c
     body = client.post(page_path(saved) + "check/", {**PAGE_OK, "pao2": "100"}).json()
     assert body == {"derived": {"pao2_fio2": "200"}, "problems": []}
     assert stored(saved) == before
+
+
+def test_field_codes_only_in_the_show_codes_mode_of_those_who_raise_queries(ct, saved):
+    """A data manager may show the field codes (to match a value to an export or a query); a
+    coordinator is never shown them, whatever the address asks (issue 19)."""
+    manager = login_page_client("data_manager")
+    plain = manager.get(page_path(saved)).content.decode()
+    assert '<code class="muted">' not in plain and 'id="show-codes"' in plain
+    assert '<option value="ventilation_mode">Ventilation mode</option>' in plain  # query's field
+    coded = manager.get(page_path(saved) + "?codes=1").content.decode()
+    assert '<code class="muted">ventilation_mode</code>' in coded and "Hide codes" in coded
+    assert '<option value="ventilation_mode">Ventilation mode (ventilation_mode)</option>' in coded
+    coordinator = login_page_client(COORD).get(page_path(saved) + "?codes=1").content.decode()
+    assert '<code class="muted">' not in coordinator

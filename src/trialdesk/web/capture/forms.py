@@ -28,8 +28,8 @@ def _widget(field: FormField, language: str) -> forms.Widget:
     if field.type == "datetime":
         return forms.DateTimeInput(attrs={**attrs, "type": "datetime-local"})
     if field.type == "choice":
-        choices = [("", "—")] + [(c.code, f"{c.code} · {c.label.text(language)}")
-                                 for c in field.choices]
+        # the label only: the code is the stored value, shown in the "show codes" mode (issue 19)
+        choices = [("", "—")] + [(c.code, c.label.text(language)) for c in field.choices]
         return forms.Select(attrs=attrs, choices=choices)
     if field.type == "yesno":
         return forms.Select(attrs=attrs, choices=[("", "—"), ("yes", _("Yes")), ("no", _("No"))])

@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from trialdesk.blinding import Permission
 from trialdesk.protocol import Protocol
 from trialdesk.protocol.visit_state import next_visit
 from trialdesk.web.amendments.versions import protocol_for_site
@@ -144,6 +145,8 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
         stored = slot.instance.values if slot.instance else (offer.values if offer else {})
         django_form = form_class(initial=initial_values(slot.form, stored))
     view = presenters.form_view(slot)
+    # field codes are for those who query values and match them to exports (issue 19)
+    may_show_codes = actor.can(Permission.RAISE_QUERIES)
     shown = view["values"]
     if offer is not None and request.method != "POST":  # the offer's derived values (P/F ratio)
         shown = validate_slot(slot, offer.values, complete=False)[0].values
@@ -154,10 +157,30 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
         "pending_warnings": _pending_warnings(slot, rejected), "error": error,
         "needs_reason": slot.instance is not None and slot.instance.status == "complete",
         "prefill": offer, "prefilled": set(offer.values) if offer else set(),
-        "field_codes": [f.code for f in slot.form.fields] + [c.code for c in slot.form.checks],
+        # a query names a field (or a cross-field check) by its words; its code in "show codes"
+        "field_names": {**{f.code: f.label.text(_lang()) for f in slot.form.fields},
+                        **{c.code: c.message.text(_lang()) for c in slot.form.checks}},
+        "may_show_codes": may_show_codes,
+        "show_codes": may_show_codes and request.GET.get("codes") == "1",
+        "signatures": _signatures(view["signatures"]),
         "derived": {f.code: display_number(f, shown.get(f.code))
                     for f in slot.form.fields if f.derived is not None},
     }, status=status)
+
+
+def _signatures(signatures: list[dict]) -> list[dict]:
+    """The form's signatures for the page: the time as a time of the reader's locale and zone,
+    the statement in the reader's language when it is the standard one (the same words the
+    signer saw in theirs; a statement of other words is shown as it was signed)."""
+    language = _lang()
+    shown = []
+    for signature in signatures:
+        meaning = signature["meaning"]
+        if signature.get("language") and meaning == signature_meaning(signature["language"]):
+            meaning = signature_meaning(language)
+        shown.append({**signature, "meaning": meaning,
+                      "signed_at": dt.datetime.fromisoformat(signature["signed_at"])})
+    return shown
 
 
 @page(READ_PARTICIPANTS)
