@@ -36,6 +36,9 @@ def test_the_section_reads_into_a_design_problem():
     assert problem.looks == (4, 8, 12) and problem.n_max == 12
     assert problem.phi_eff == pytest.approx(0.45) and problem.phi_tox == pytest.approx(0.30)
     assert rule.toxicity.counts(grade=4, serious=False, related=False)
+    assert problem.dirichlet.sum() == pytest.approx(1.0)  # default prior sample size 1
+    stronger = _with(SECTION.replace("gamma = 1.0", "gamma = 1.0\nprior_ess = 2.0"))
+    assert stronger.bop2_monitoring.problem().dirichlet.sum() == pytest.approx(2.0)
     assert _with("").bop2_monitoring is None
 
 

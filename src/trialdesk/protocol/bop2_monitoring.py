@@ -48,6 +48,8 @@ class Bop2Monitoring(StrictModel):
     alternative: Cells
     lam: float = Field(alias="lambda", gt=0, le=1)
     gamma: float = Field(ge=0, le=10)
+    # the Dirichlet prior's effective sample size (centred on the null), as calibrated with
+    prior_ess: float = Field(default=1.0, gt=0, le=100)
     efficacy: Efficacy
     toxicity: Toxicity
 
@@ -60,8 +62,9 @@ class Bop2Monitoring(StrictModel):
         return self
 
     def problem(self) -> Bop2Problem:
-        """The design problem these settings describe (the prior: the null, sample size 1)."""
+        """The design problem these settings describe (prior: the null, ``prior_ess``)."""
         # imported here: loading a protocol should not load scipy for a rule most lack
         from trialdesk.stats.design.bop2 import Bop2Problem
 
-        return Bop2Problem(tuple(self.looks), self.null, self.alternative)
+        return Bop2Problem(tuple(self.looks), self.null, self.alternative,
+                           prior_ess=self.prior_ess)
