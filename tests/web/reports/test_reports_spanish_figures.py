@@ -25,3 +25,15 @@ def test_the_consort_diagram_reads_in_spanish(trial):
     english = _consort_texts(signed_in_client(trial.users["analyst"], "en").get(
         "/reports/").content.decode())
     assert "Assessed for eligibility" in english
+
+
+def test_the_coded_groups_read_in_spanish(trial):
+    """A blinded reader's coded groups: "grupo 1" in Spanish (diagram, tables, notes), the
+    number alone being the code (issue 19)."""
+    build_trial(trial, per_site=2)
+    analyst = trial.users["analyst"]
+    spanish = signed_in_client(analyst, "es").get("/reports/").content.decode()
+    assert "Asignados a grupo 1" in _consort_texts(spanish)
+    assert "grupo 2" in spanish and not re.search(r"\bgroup [12]\b", spanish)
+    english = signed_in_client(analyst, "en").get("/reports/").content.decode()
+    assert "Allocated to group 1" in _consort_texts(english) and "grupo 1" not in english

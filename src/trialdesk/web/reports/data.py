@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.utils import translation
+from django.utils.translation import gettext
 
 from trialdesk.protocol.censored import censored_text, is_censored
 from trialdesk.web.capture.access import LOG_VISIT
@@ -57,8 +59,16 @@ def _group_labels(show_arms: bool, language: str) -> tuple[dict[str, str], tuple
     if show_arms:
         labels = {arm: arm_label(arm, language) for arm in arms}
         return labels, tuple(labels[arm] for arm in arms)  # protocol order: control last
-    labels = coded_group_labels()
+    labels = {arm: _coded_group_text(label, language)
+              for arm, label in coded_group_labels().items()}
     return labels, tuple(sorted(labels.values()))
+
+
+def _coded_group_text(label: str, language: str) -> str:
+    """A coded group ("group 1") in ``language`` ("grupo 1"): the number is the code, the word
+    is the reader's (issue 19)."""
+    with translation.override(language):
+        return gettext("group %(number)s") % {"number": label.removeprefix("group ")}
 
 
 def on_dummy_allocation(show_arms: bool) -> bool:
