@@ -173,6 +173,38 @@ def _infuse(s: Scenarios) -> WriteRequest:
         "reactions": ""}, ("record_infusion",))
 
 
+def _replace_kit(s: Scenarios) -> WriteRequest:
+    """A randomized participant's kit and one spare of each arm at CO-01, each from a released
+    lot of its own, received at the site: the investigator replaces the participant's kit."""
+    from integrity_kit import INVESTIGATOR
+
+    from trialdesk.web.supply.models import KitLot
+    from trialdesk.web.trials.models import AllocationSlot
+
+    _, kit = s.randomized()
+    kits = [kit]
+    for arm in ("msc", "standard"):
+        spare = (AllocationSlot.objects.filter(stratum__contains="site=CO-01", arm=arm,
+                                               used=False)
+                 .exclude(pk__in=KitLot.objects.values("slot_id")).order_by("sequence")
+                 .values_list("kit_code", flat=True).first())
+        kits.append(spare)
+    for arm in ("msc", "standard"):
+        mine = list(AllocationSlot.objects.filter(kit_code__in=kits, arm=arm)
+                    .values_list("kit_code", flat=True))
+        code = _new_code("LOT-RPL")
+        s.api(SUPPLY).ok("POST", "/api/v1/supply/lots",
+                         _lot_body(code, "cells" if arm == "msc" else "placebo"))
+        s.api(QUALITY).ok("POST", f"/api/v1/supply/lots/{code}/release", {"password": PASSWORD})
+        s.api(SUPPLY).ok("POST", f"/api/v1/supply/lots/{code}/kits", {"kits": mine})
+    shipment = s.api(SUPPLY).ok("POST", "/api/v1/supply/shipments",
+                                {"kits": kits, "destination": "CO-01", "origin": "Depot"})
+    s.api(PHARMACIST).ok("POST", f"/api/v1/supply/shipments/{shipment['id']}/receive",
+                         {"temperature_log": COLD_LOG})
+    return _request(INVESTIGATOR, "POST", f"/api/v1/supply/kits/{kit}/replacement",
+                    {"reason": "damaged", "note": "bag cracked"}, ("replace_kit",))
+
+
 SUPPLY_BUILDERS = {
     ("POST", "/api/v1/supply/lots"): _register_lot,
     ("POST", "/api/v1/supply/lots/{lot_code}/results"): _record_results,
@@ -184,4 +216,5 @@ SUPPLY_BUILDERS = {
     ("POST", "/api/v1/supply/shipments/{shipment_id}/quarantine"): _quarantine,
     ("POST", "/api/v1/supply/kits/{kit_code}/preparation"): _prepare,
     ("POST", "/api/v1/supply/kits/{kit_code}/infusion"): _infuse,
+    ("POST", "/api/v1/supply/kits/{kit_code}/replacement"): _replace_kit,
 }

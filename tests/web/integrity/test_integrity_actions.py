@@ -48,7 +48,7 @@ THROUGH_THE_API = {
     # the cell product's supply chain (issue 18)
     "do_register_lot", "do_record_results", "do_decide_release", "do_assign_kits", "do_ship",
     "do_receive", "do_resolve_quarantine", "do_record_custody", "do_prepare",
-    "do_record_infusion",
+    "do_record_infusion", "do_replace_kit",
 }
 DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_set_language",
           "do_create_dummy_allocation",

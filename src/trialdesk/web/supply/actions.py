@@ -51,7 +51,7 @@ from trialdesk.web.supply.models import (
 )
 from trialdesk.web.supply.signing import check_release_password, release_meaning
 from trialdesk.web.supply.weight import recorded_weight
-from trialdesk.web.trials.kits import typed_kit_code
+from trialdesk.web.trials.kits import kit_holder, typed_kit_code
 from trialdesk.web.trials.models import AllocationSlot
 
 MANAGE, RELEASE, PHARMACY = "manage_supply", "release_lots", "record_dispensing"
@@ -333,7 +333,7 @@ def do_prepare(actor: Actor, slot: AllocationSlot, *, thawed_at: dt.datetime,
     if use_by < now:
         raise Conflict("post_thaw_expired", f"kit {slot.kit_code} is past its post-thaw window")
     refuse_unusable(slot, at_site=True)
-    participant = slot.randomization.participant
+    participant = kit_holder(slot)  # a replacement kit has no randomization of its own
     weight = recorded_weight(participant)
     if weight is None:
         raise Conflict("no_weight", f"{participant.code} has no recorded weight "

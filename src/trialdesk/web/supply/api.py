@@ -23,7 +23,15 @@ from trialdesk.web.core.schemas import Strict
 from trialdesk.web.supply import access, actions, presenters
 from trialdesk.web.supply.forecast import supply_forecast
 from trialdesk.web.supply.inventory import kit_rows, site_stock
-from trialdesk.web.supply.models import CODE_MAX, TEXT_MAX, Infusion, Lot, Preparation
+from trialdesk.web.supply.models import (
+    CODE_MAX,
+    TEXT_MAX,
+    Infusion,
+    KitReplacement,
+    Lot,
+    Preparation,
+)
+from trialdesk.web.supply.replacement import REPLACE, access_assigned_kit, do_replace_kit
 from trialdesk.web.trials.access import access_kit_by_code
 
 router = Router(tags=["supply"])
@@ -95,6 +103,11 @@ class InfusionIn(Strict):
     interruptions: list[InterruptionIn] = Field(default_factory=list,
                                                 max_length=INTERRUPTIONS_MAX)
     reactions: str = Field("", max_length=TEXT_MAX)
+
+
+class ReplacementIn(Strict):
+    reason: Literal[KitReplacement.REASONS]  # type: ignore[valid-type]
+    note: str = Field("", max_length=TEXT_MAX)
 
 
 def _lang(request: HttpRequest) -> str:
@@ -276,3 +289,15 @@ def record_infusion(request: HttpRequest, kit_code: str, body: InfusionIn) -> St
         interruptions=[Interruption(p.start, p.end, p.reason) for p in body.interruptions],
         reactions=body.reactions)
     return Status(201, presenters.infusion_view(infusion))
+
+
+@router.post("/supply/kits/{kit_code}/replacement", response={201: dict})
+@endpoint(REPLACE, record_readers=REPLACE)
+def replace_kit(request: HttpRequest, kit_code: str, body: ReplacementIn) -> Status:
+    """Replace a participant's damaged, expired, post-thaw-expired or quarantined kit with a
+    usable kit of the same arm at the site (investigator or pharmacist): the answer is the new
+    kit's code, which the infusion then requires."""
+    actor = request_actor(request)
+    slot = access_assigned_kit(actor, kit_code)
+    replacement = do_replace_kit(actor, slot, reason=body.reason, note=body.note)
+    return Status(201, presenters.replacement_view(replacement))

@@ -17,7 +17,7 @@ from trialdesk.randomization.from_protocol import protocol_arms
 from trialdesk.web.core import clock
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.protocol import get_protocol
-from trialdesk.web.supply.models import KitLot, Lot, Preparation, Quarantine
+from trialdesk.web.supply.models import KitLot, KitReplacement, Lot, Preparation, Quarantine
 from trialdesk.web.trials.models import AllocationSlot
 
 # why a kit may not be used, by code: the text every refusal gives
@@ -29,6 +29,7 @@ PROBLEMS = {
     "destroyed": "was destroyed",
     "post_thaw_expired": "is past its post-thaw window",
     "not_received": "has not been received at a site",
+    "replaced": "was replaced by another kit",
 }
 
 
@@ -55,6 +56,8 @@ def kit_problems(slot: AllocationSlot, now: dt.datetime | None = None) -> list[s
     use_by = Preparation.objects.filter(slot=slot).values_list("use_by", flat=True).first()
     if use_by is not None and now > use_by:
         problems.append("post_thaw_expired")
+    if KitReplacement.objects.filter(old_slot=slot).exists():
+        problems.append("replaced")
     return problems
 
 

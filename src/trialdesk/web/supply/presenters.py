@@ -6,7 +6,7 @@ from typing import Any
 
 from trialdesk.supply import SupplyForecast, resupply_needed
 from trialdesk.web.supply.inventory import SiteStock
-from trialdesk.web.supply.models import Infusion, Lot, Preparation, Shipment
+from trialdesk.web.supply.models import Infusion, KitReplacement, Lot, Preparation, Shipment
 
 
 def lot_view(lot: Lot) -> dict[str, Any]:
@@ -80,3 +80,10 @@ def infusion_view(infusion: Infusion) -> dict[str, Any]:
         "interruptions": infusion.interruptions, "reactions": infusion.reactions,
         "recorded_by": infusion.recorded_by.get_username(),
     }
+
+
+def replacement_view(replacement: KitReplacement) -> dict[str, Any]:
+    """What the site is told of a replacement, blinded or not: which kit to give now."""
+    return {"participant": replacement.participant.code,
+            "replaced_kit_code": replacement.old_slot.kit_code,
+            "kit_code": replacement.new_slot.kit_code}

@@ -9,4 +9,5 @@ urlpatterns = [
     path("do/", views.do, name="do"),
     path("forecast/", views.forecast, name="forecast"),
     path("kits/<str:kit_code>/", views.kit, name="kit"),
+    path("replace/", views.replace, name="replace"),
 ]

@@ -11,26 +11,28 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from trialdesk.supply import Interruption
 from trialdesk.web.core.actor import Actor
-from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.core.timezones import local_time
 from trialdesk.web.supply import access, actions, presenters
 from trialdesk.web.supply.forecast import supply_forecast
 from trialdesk.web.supply.inventory import PROBLEMS, kit_problems, site_stock
-from trialdesk.web.supply.models import Infusion, KitLot, Lot, Preparation
+from trialdesk.web.supply.models import CODE_MAX, Infusion, KitLot, Lot, Preparation
+from trialdesk.web.supply.replacement import REPLACE, access_assigned_kit, do_replace_kit
 from trialdesk.web.supply.signing import release_meaning
 from trialdesk.web.trials.access import access_kit_by_code, visible_kits
+from trialdesk.web.trials.kits import kit_holder
 
 READERS = (access.MANAGE, access.RELEASE, access.PHARMACY)
 WRITERS = (access.MANAGE, access.RELEASE, "record_dispensing")
@@ -251,7 +253,7 @@ def kit(request: HttpRequest, actor: Actor, kit_code: str) -> HttpResponse:
     infusion = Infusion.objects.filter(preparation=preparation).first() if preparation else None
     kit_lot = KitLot.objects.select_related("lot").filter(slot=slot).first()
     return render(request, "supply/kit.html", {
-        "actor": actor, "kit": slot.kit_code, "participant": slot.randomization.participant.code,
+        "actor": actor, "kit": slot.kit_code, "participant": kit_holder(slot).code,
         "lot": kit_lot.lot.code if kit_lot else None,
         "problems": [PROBLEMS[code] for code in kit_problems(slot)] if kit_lot else [],
         "preparation": presenters.preparation_view(preparation) if preparation else None,
@@ -275,3 +277,41 @@ def _infusion_times(infusion: Infusion) -> dict[str, Any]:
             "ended_at": local_time(infusion.ended_at, seconds=False),
             "interruptions": [{"start": shown(p["start"]), "end": shown(p["end"]),
                                "reason": p["reason"]} for p in infusion.interruptions]}
+
+
+@page(REPLACE, record_readers=REPLACE)
+def replace(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The site's kit replacement (investigator, blinded, or pharmacist): the kit to replace and
+    why; the answer names the new kit and nothing else (no arm, lot or stock)."""
+    if request.method == "POST":
+        typed = request.POST.get("kit_code", "")
+        try:
+            replacement = do_replace_kit(actor, access_assigned_kit(actor, typed),
+                                         reason=request.POST.get("reason", ""),
+                                         note=request.POST.get("note", ""))
+        except InvalidInput as error:
+            messages.error(request, f"{error.field}: {error.rule}")
+        except NotFound:  # one answer for every code that is no kit of the site's participants
+            messages.error(request, _("kit_code: no kit of a participant of your site has this "
+                                      "code."))
+        except Conflict as error:
+            if error.reason == "database_locked":
+                raise
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _(
+                "Kit %(old)s is replaced: give kit %(new)s to %(participant)s.") % {
+                "old": replacement.old_slot.kit_code, "new": replacement.new_slot.kit_code,
+                "participant": replacement.participant.code})
+        return redirect("supply:replace")
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(request, "supply/replace.html", {
+        "actor": actor, "kit_code": request.GET.get("kit", "")[:CODE_MAX],
+        "reasons": REASON_LABELS})
+
+
+# the reasons a site may give, in the reader's language
+REASON_LABELS = (("damaged", gettext_lazy("Damaged")), ("expired", gettext_lazy("Expired")),
+                 ("post_thaw_expired", gettext_lazy("Past its post-thaw window")),
+                 ("quarantined", gettext_lazy("Held in quarantine")))

@@ -13,7 +13,7 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import NotFound
 from trialdesk.web.core.models import Site
 from trialdesk.web.core.permissions import READ_PARTICIPANTS
-from trialdesk.web.trials.kits import typed_kit_code
+from trialdesk.web.trials.kits import kit_holder, typed_kit_code
 from trialdesk.web.trials.models import (
     AllocationSlot,
     FinalUnblinding,
@@ -99,7 +99,10 @@ def access_kit_by_code(actor: Actor, kit_code: str) -> AllocationSlot:
         raise NotFound(f"no kit {kit_code}")
     if not actor.can("view_kit_arm"):
         raise NotFound(f"no kit {kit_code}")
-    if not may_see_arm(actor, slot.randomization.participant):
+    # a kit handed out as a replacement (issue 18) has no randomization of its own
+    holder = (slot.randomization.participant if hasattr(slot, "randomization")
+              else kit_holder(slot))
+    if holder is None or not may_see_arm(actor, holder):
         raise NotFound(f"no kit {kit_code}")
     return slot
 

@@ -15,6 +15,7 @@ from trialdesk.protocol.units import unit_text
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.access import may_see_arm
+from trialdesk.web.trials.kits import kit_holder, replacement_kit
 from trialdesk.web.trials.models import AllocationSlot, Participant
 from trialdesk.web.trials.unblinding_visibility import unblinded_flag
 
@@ -54,7 +55,9 @@ def participant_view(
     if hasattr(participant, "randomization"):
         randomization = participant.randomization
         view["randomization_number"] = randomization.number
-        view["kit_code"] = randomization.slot.kit_code
+        # the kit to give: a replacement's (issue 18) once the randomization's was replaced
+        kit = replacement_kit(participant) or randomization.slot
+        view["kit_code"] = kit.kit_code
         view["randomized_at"] = randomization.randomized_at.isoformat()
         if may_see_arm(actor, participant):
             view["arm"] = randomization.slot.arm
@@ -127,10 +130,11 @@ def next_step(actor: Actor, status: str, language: str) -> dict[str, Any]:
 def kit_view(slot: AllocationSlot, language: str) -> dict[str, Any]:
     """Return a kit with its arm: only for callers that passed ``access_kit_by_code``."""
     dispensing = getattr(slot, "dispensing", None)
+    holder = kit_holder(slot)  # by randomization, or a replacement's (issue 18)
     return {
         "kit_code": slot.kit_code,
-        "participant": slot.randomization.participant.code,
-        "site": slot.randomization.participant.site.code,
+        "participant": holder.code if holder else None,
+        "site": holder.site.code if holder else None,
         "arm": slot.arm,
         "arm_label": arm_label(slot.arm, language),
         "dispensed": dispensing is not None,

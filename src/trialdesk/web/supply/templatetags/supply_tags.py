@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from trialdesk.web.supply.replacement import REPLACE
 from trialdesk.web.supply.views import READERS
 
 register = template.Library()
@@ -13,5 +14,7 @@ register = template.Library()
 
 @register.inclusion_tag("supply/_nav_link.html")
 def supply_link(actor: Any) -> dict[str, Any]:
-    """The link for the supply manager, quality and the site's pharmacist; nothing for others."""
-    return {"show": bool(actor) and actor.can_any(READERS)}
+    """The link for the supply manager, quality and the site's pharmacist; the kit replacement's
+    for the site's roles that hand out kits (the investigator too); nothing for others."""
+    return {"show": bool(actor) and actor.can_any(READERS),
+            "replace": bool(actor) and actor.can_any(REPLACE)}
