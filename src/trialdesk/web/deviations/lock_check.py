@@ -8,12 +8,15 @@ participant and its dates: never a category's unblinding details.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from trialdesk import deviations as rules
 from trialdesk.web.core.lock_checklist import DATABASE, ChecklistItem, LockScope
 from trialdesk.web.deviations.models import Deviation
 
 CODE = "open_deviations"
-LABEL = "Major deviations not reported to ethics"
+# marked, not translated: the checklist page says it in the reader's language
+LABEL = gettext_noop("Major deviations not reported to ethics")
 
 
 def find(scope: LockScope) -> list[ChecklistItem]:

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class MonitoringConfig(AppConfig):
@@ -14,4 +15,6 @@ class MonitoringConfig(AppConfig):
         from trialdesk.web.core.lock_checklist import register_lock_check
         from trialdesk.web.monitoring.lock_check import find_unverified
 
-        register_lock_check("unverified_sdv", "Source data not verified", find_unverified)
+        # marked, not translated: the checklist page says it in the reader's language
+        register_lock_check("unverified_sdv", gettext_noop("Source data not verified"),
+                            find_unverified)
