@@ -12,6 +12,7 @@ from trial_factory import PASSWORD
 
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.trials.models import AllocationSlot, Participant
+from trialdesk.web.worker.runner import run_ready
 
 
 def _screen_consent_randomize(client: Client) -> tuple[str, str]:
@@ -104,7 +105,8 @@ def test_unblinding_page_shows_arm_and_notifies(
                                {"reason": "Severe reaction; need to know for treatment"})
     assert response.status_code == 200
     assert 'id="arm"' in response.content.decode()
-    assert len(mailoutbox) == 1
+    assert run_ready() == 2  # the worker's part: one e-mail per notified address (issue 20)
+    assert len(mailoutbox) == 2
     dsmb = login_page_client("dsmb_statistician").get("/").content.decode()
     assert "Severe reaction" in dsmb
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "trialdesk.web.worker",
+    "trialdesk.web.outbox",  # e-mail sent by retried tasks (issue 20)
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ from security_helpers import randomize_both_arms, second_investigator
 from trialdesk.blinding import arm_revealing_texts, find_leaks
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import Participant
+from trialdesk.web.worker.runner import run_ready
 
 REASON = "Anaphylaxis during infusion; the physician must know"
 
@@ -70,8 +71,9 @@ def test_only_the_requester_sees_the_arm_and_only_of_that_participant(
         assert _leaks(signed_in_client(trial.users[reader]).get("/audit/").content.decode()) == []
     events = trial.api("admin").get("/api/v1/unblinding-events")
     assert _leaks(events.content.decode()) == []
-    assert len(mailoutbox) == 1
-    assert _leaks(mailoutbox[0].subject + mailoutbox[0].body) == []
+    run_ready()  # the notifications are sent by tasks (issue 20), one per address
+    assert len(mailoutbox) == 2
+    assert all(_leaks(m.subject + m.body) == [] for m in mailoutbox)
 
 
 def test_the_colleagues_own_unblinding_page_does_not_show_the_earlier_result(trial):

@@ -11,7 +11,8 @@ extend it), so a locked account opens again one cool-off after its last counted 
 
 When an account is locked, its owner (if the account has an e-mail address) and the
 administrators (``settings.ADMINS``, else the users with the role ``admin``) get one e-mail each;
-an address locked out is told to the administrators.
+an address locked out is told to the administrators. The e-mails are queued and sent by retried
+tasks (``outbox.mail``), so a mail server that is down neither slows nor fails a sign-in.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from trialdesk.web.core.models import Membership
+from trialdesk.web.outbox.mail import queue_mail
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +104,8 @@ def admin_addresses() -> list[str]:
 def _send(subject: str, message: str, recipients: list[str]) -> None:
     if not recipients:
         return
-    try:
-        send_mail(subject=f"[trialdesk] {subject}", message=message,
-                  from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=recipients)
-    except Exception:  # a mail server that is down must not turn a sign-in into a 500
-        log.exception("could not send the lockout e-mail %r", subject)
+    with transaction.atomic():  # the messages and their delivery tasks together
+        queue_mail("sign_in_lockout", f"[trialdesk] {subject}", message, recipients)
 
 
 def _tell_account_locked(request: HttpRequest, username: str) -> None:

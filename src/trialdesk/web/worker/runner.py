@@ -144,3 +144,30 @@ def run_worker(*, interval: float = 1.0, batch: bool = False, beat: bool = True,
     if not batch:
         worker.configure_signals()
     worker.run()
+
+
+def run_ready(limit: int = 1000) -> int:
+    """Run the tasks that are ready now, in this thread, one after another; return how many ran.
+
+    For tests and tools that need the queue drained where they stand: no heartbeat, no signal
+    handlers, no transaction of its own around the claim (a test's transaction stays as it is).
+    A task that enqueues another one ready at once (a retry without pause) is run too, up to
+    ``limit`` tasks.
+    """
+    worker = TrialWorker(queue_names=["*"], interval=0, batch=True, backend_name="default",
+                         startup_delay=False, max_tasks=None, worker_id=new_worker_id(),
+                         excluded_queue_names=[], beat=False)
+    global current_worker_id
+    current_worker_id = worker.worker_id
+    ran = 0
+    try:
+        while ran < limit:
+            row = DBTaskResult.objects.ready().filter(backend_name="default").first()
+            if row is None:
+                break
+            row.claim(worker.worker_id)
+            worker.run_task(row)
+            ran += 1
+    finally:
+        current_worker_id = ""
+    return ran

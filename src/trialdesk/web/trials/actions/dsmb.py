@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import InvalidInput
+from trialdesk.web.outbox.mail import queue_mail
 from trialdesk.web.trials.models import DsmbRecommendation
 
 RECORD_PERMISSION = "recommend"  # the DSMB statistician's
@@ -26,15 +25,15 @@ MIN_RATIONALE = 10
 
 
 def _notify(recommendation: DsmbRecommendation, username: str) -> None:
-    # Who, when and what was decided; never the rationale.
-    send_mail(
-        subject=f"[trialdesk] DSMB recommendation: {recommendation.get_decision_display()}",
-        message=(f"{username} recorded the DSMB's recommendation of the meeting of "
-                 f"{recommendation.meeting_date.isoformat()}: "
-                 f"{recommendation.get_decision_display()}.\n"
-                 "The rationale is available to the DSMB in the trial server.\n"),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=list(settings.TRIALDESK_NOTIFY_EMAILS), fail_silently=True)
+    # Who, when and what was decided; never the rationale. Queued in the action's transaction
+    # and sent by a retried task (outbox.mail).
+    queue_mail(
+        "dsmb_recommendation",
+        f"[trialdesk] DSMB recommendation: {recommendation.get_decision_display()}",
+        (f"{username} recorded the DSMB's recommendation of the meeting of "
+         f"{recommendation.meeting_date.isoformat()}: {recommendation.get_decision_display()}.\n"
+         "The rationale is available to the DSMB in the trial server.\n"),
+        settings.TRIALDESK_NOTIFY_EMAILS)
 
 
 @action(RECORD_PERMISSION)
@@ -63,6 +62,5 @@ def do_record_recommendation(
         changes={"decision": {"old": None, "new": decision},
                  "meeting_date": {"old": None, "new": meeting_date.isoformat()}},
     )
-    username = actor.username
-    transaction.on_commit(lambda: _notify(recommendation, username))
+    _notify(recommendation, actor.username)
     return recommendation

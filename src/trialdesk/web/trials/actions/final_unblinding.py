@@ -8,8 +8,6 @@ approval on, roles that see arms "after unblinding" (the analyst) see them.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
@@ -17,6 +15,7 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.locks import database_locked
+from trialdesk.web.outbox.mail import queue_mail
 from trialdesk.web.trials.models import FinalUnblinding
 
 REQUEST_PERMISSION = "lock"  # the data manager's: only who locks the data asks to open the arms
@@ -24,10 +23,10 @@ APPROVE_PERMISSION = "unblinded_reports"  # the DSMB statistician's
 
 
 def _notify(subject: str, message: str) -> None:
-    # Who, when and why; never an arm.
-    send_mail(subject=f"[trialdesk] {subject}", message=message,
-              from_email=settings.DEFAULT_FROM_EMAIL,
-              recipient_list=list(settings.TRIALDESK_NOTIFY_EMAILS), fail_silently=True)
+    # Who, when and why; never an arm. Queued in the action's transaction and sent by a retried
+    # task (outbox.mail).
+    queue_mail("final_unblinding", f"[trialdesk] {subject}", message,
+               settings.TRIALDESK_NOTIFY_EMAILS)
 
 
 def _reason(reason: str) -> str:
@@ -64,10 +63,10 @@ def do_request_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding
                  model="final_unblinding", object_id=str(request.pk),
                  changes={"state": {"old": "blinded", "new": "requested"}}, reason=reason)
     username = actor.username
-    transaction.on_commit(lambda: _notify(
+    _notify(
         "Final unblinding requested",
         f"{username} asks to unblind the trial for the final analysis.\nReason: {reason}\n"
-        "It takes effect when the DSMB statistician approves it.\n"))
+        "It takes effect when the DSMB statistician approves it.\n")
     return request
 
 
@@ -93,8 +92,8 @@ def do_approve_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding
                                            "new": request.requested_by.get_username()}},
                  reason=reason)
     username = actor.username
-    transaction.on_commit(lambda: _notify(
+    _notify(
         "Trial unblinded for the final analysis",
         f"{username} approved the final unblinding requested by "
-        f"{request.requested_by.get_username()}.\nReason: {reason}\n"))
+        f"{request.requested_by.get_username()}.\nReason: {reason}\n")
     return request

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.outbox.mail import queue_mail
 from trialdesk.web.trials.models import Participant, Randomization, UnblindingEvent
 
 
 def _notify(participant_code: str, username: str, reason: str) -> None:
-    # The message names who and why, never the arm: the sponsor stays blinded.
-    send_mail(
-        subject=f"[trialdesk] Emergency unblinding of {participant_code}",
-        message=f"{username} unblinded participant {participant_code}.\nReason: {reason}\n",
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=list(settings.TRIALDESK_NOTIFY_EMAILS),
-        fail_silently=True,
-    )
+    # The message names who and why, never the arm: the sponsor stays blinded. Queued in the
+    # action's transaction and sent by a retried task (outbox.mail).
+    queue_mail("emergency_unblinding",
+               f"[trialdesk] Emergency unblinding of {participant_code}",
+               f"{username} unblinded participant {participant_code}.\nReason: {reason}\n",
+               settings.TRIALDESK_NOTIFY_EMAILS)
 
 
 @action("request_unblinding", refuse_when_locked=True)
@@ -47,6 +44,5 @@ def do_unblind(actor: Actor, participant: Participant, *, reason: str) -> str:
         actor=actor.username, action="emergency_unblind", model="participant",
         object_id=participant.code, changes={"unblinded": {"old": was, "new": True}}, reason=reason,
     )
-    code, username = participant.code, actor.username
-    transaction.on_commit(lambda: _notify(code, username, reason))
+    _notify(participant.code, actor.username, reason)
     return randomization.slot.arm
