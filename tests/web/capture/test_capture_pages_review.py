@@ -3,6 +3,8 @@ open-query counts added to the server's dashboard and participant page."""
 
 from __future__ import annotations
 
+import re
+
 from capture_testkit import RESPIRATORY_OK, form_path, page_path, stored
 from lock_override import lock as lock_with_override
 from login import login_page_client
@@ -141,3 +143,17 @@ def test_worklist_writes_the_next_visit_by_name_and_its_date_as_the_language_doe
     assert iso, row
     assert iso.group(2) == dt.date.fromisoformat(iso.group(1)).strftime("%d/%m/%Y")
     assert "<td>day" not in row  # the visit's name, not its code
+
+
+def test_a_query_names_its_visit_form_and_field_in_words_and_codes_only_on_demand(ct):
+    """The query page in Spanish: visit and form by name, the field by its label; the field's
+    and the rule's codes only in a data manager's "show codes" mode (issue 19)."""
+    _, query = _with_query(ct)
+    path = f"/capture/queries/{query.pk}/"
+    spanish = login_page_client(COORD, language="es").get(path).content.decode()
+    assert "Día 0 (aleatorización) · Respiratorio" in spanish
+    assert "<code>" not in spanish and "· day0 ·" not in spanish and "soft_range" not in spanish
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", spanish)  # no ISO time stamps
+    coded = login_page_client("data_manager").get(path + "?codes=1").content.decode()
+    assert "<code>pao2</code>" in coded and "<code>soft_range</code>" in coded
+    assert "<code>" not in login_page_client(COORD).get(path + "?codes=1").content.decode()

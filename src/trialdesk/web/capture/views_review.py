@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from trialdesk.blinding import Permission
 from trialdesk.protocol.censored import display_text
 from trialdesk.web.amendments.versions import latest_number, protocol_for_site, protocol_version
 from trialdesk.web.capture import actions, presenters
@@ -39,7 +40,7 @@ from trialdesk.web.capture.messages import field_labels, problem_text
 from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
 from trialdesk.web.capture.schedule import next_visits_at_their_sites
 from trialdesk.web.capture.state import active_database_lock
-from trialdesk.web.capture.views import refused
+from trialdesk.web.capture.views import _visit_title, refused
 from trialdesk.web.capture.views_locks import render_readiness
 from trialdesk.web.core import clock
 from trialdesk.web.core.actor import Actor
@@ -139,6 +140,12 @@ def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpRespons
                         if slot.instance else None),
         "field_label": definition.label.text(_lang()) if definition else query.field,
         "correctable": definition is not None and definition.derived is None,
+        # the visit and form by their names, times in the reader's zone; the field's and the
+        # rule's codes only in "show codes" (issue 19)
+        "visit_title": _visit_title(instance.visit), "form_title": slot.form.title.text(_lang()),
+        "show_codes": actor.can(Permission.RAISE_QUERIES) and request.GET.get("codes") == "1",
+        "thread": [{**message, "at": dt.datetime.fromisoformat(message["at"])}
+                   for message in view.get("messages", [])],
     }, status=status)
 
 
