@@ -99,8 +99,19 @@ def participant_detail(request: HttpRequest, actor: Actor, code: str) -> HttpRes
 
 
 def _labelled_values(values: dict) -> list[tuple[str, object]]:
+    """Each screening value by its field's label, a choice by its label (not its code)."""
     fields = get_protocol().all_fields()
-    return [(fields[k].label.text(_lang()) if k in fields else k, v) for k, v in values.items()]
+    language = _lang()
+    shown = []
+    for key, value in values.items():
+        field = fields.get(key)
+        if field is None:
+            shown.append((key, value))
+            continue
+        choices = {choice.code: choice.label.text(language) for choice in field.choices or []}
+        shown.append((field.label.text(language),
+                       choices.get(value, value) if isinstance(value, str) else value))
+    return shown
 
 
 @page("screen")
