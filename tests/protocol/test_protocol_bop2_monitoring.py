@@ -3,6 +3,8 @@ an unknown efficacy field or impossible cells are refused naming the section and
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from trialdesk.protocol import ProtocolError, default_protocol_path, parse_protocol
@@ -25,8 +27,31 @@ serious_related = true
 """
 
 
+def without_bop2(text: str) -> str:
+    """The protocol text with its [bop2_monitoring] section (and its sub-tables) cut out."""
+    return re.sub(r"\n\[bop2_monitoring\].*?(?=\n# ---)", "\n", text, flags=re.S)
+
+
 def _with(section: str):
-    return parse_protocol(default_protocol_path().read_text(encoding="utf-8") + section)
+    text = without_bop2(default_protocol_path().read_text(encoding="utf-8"))
+    assert "[bop2_monitoring" not in text
+    return parse_protocol(text + section)
+
+
+def test_the_default_protocol_declares_the_calibrated_rule():
+    # NCT04390152's rule (an assumption): looks every 5 to 20, null survival 0.60 and toxicity
+    # 0.30, alternative 0.80 and 0.10, lambda 0.69, gamma 1.4 as `trialdesk design bop2`
+    # calibrates them at alpha 0.1 (the grid's optimum, checked here again)
+    from trialdesk.protocol import load_protocol
+    from trialdesk.stats.design import bop2
+
+    rule = load_protocol().bop2_monitoring
+    problem = rule.problem()
+    design = bop2.calibrate(problem, 0.1)
+    assert (design.lam, design.gamma) == (rule.lam, rule.gamma) == (0.69, 1.4)
+    assert design.bounds.eff_stop == (1, 4, 8, 13) and design.bounds.tox_stop == (4, 5, 5, 6)
+    assert design.null_oc.p_promising == pytest.approx(0.0943, abs=1e-4)
+    assert design.alt_oc.p_promising == pytest.approx(0.8943, abs=1e-4)
 
 
 def test_the_section_reads_into_a_design_problem():

@@ -5,6 +5,7 @@ known by the cut-off; the open report and every blinded role see none of it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -40,8 +41,9 @@ serious_related = true
 @pytest.fixture
 def bop2_trial(db, settings, tmp_path):
     path = tmp_path / "bop2.toml"
-    path.write_text(default_protocol_path().read_text(encoding="utf-8") + SECTION,
-                    encoding="utf-8")
+    text = re.sub(r"\n\[bop2_monitoring\].*?(?=\n# ---)", "\n",
+                  default_protocol_path().read_text(encoding="utf-8"), flags=re.S)
+    path.write_text(text + SECTION, encoding="utf-8")
     with protocol_in_use(settings, path):
         yield make_trial(settings)
 
@@ -118,6 +120,14 @@ def test_only_the_closed_report_shows_the_bop2_line(bop2_trial, cohort):
     assert sponsor.get(f"/api/v1/dsmb/reports/{opened['id']}").status_code == 200
 
 
-def test_no_bop2_line_without_the_rule(trial):
-    participants(trial, 2)
-    assert data.closed_figures(days_ago(0)).bop2 is None
+def test_the_default_protocol_shows_its_rule_and_none_without_one(trial, settings, tmp_path):
+    arms = participants(trial, 2)
+    looks = data.closed_figures(days_ago(0)).bop2.looks
+    assert [look.n for look in looks] == [5, 10, 15, 20]  # NCT04390152's rule
+    assert {look.decision for look in looks} == {"not_reached"} and arms
+    path = tmp_path / "no-bop2.toml"
+    path.write_text(re.sub(r"\n\[bop2_monitoring\].*?(?=\n# ---)", "\n",
+                           default_protocol_path().read_text(encoding="utf-8"), flags=re.S),
+                    encoding="utf-8")
+    with protocol_in_use(settings, path):
+        assert data.closed_figures(days_ago(0)).bop2 is None
