@@ -76,7 +76,10 @@ def test_completeness_page_counts_expected_and_complete_forms_per_site_and_visit
     body = login_page_client("data_manager").get("/capture/completeness/").content.decode()
     # day 0 is due today: five forms expected, one complete; the screening visit as well
     assert "<td>CO-01</td><td>Day 0 (randomization)</td><td>5</td><td>1</td><td>20.0</td>" in body
-    assert f"{code} · vital_signs" in body
+    assert f"{code} · Vital signs" in body and "vital_signs<" not in body  # issue 19
+    spanish = login_page_client("data_manager", language="es").get(
+        "/capture/completeness/").content.decode()
+    assert f"{code} · Signos vitales" in spanish
 
 
 def test_locks_page_locks_and_unlocks_the_database_with_a_reason(ct):

@@ -222,8 +222,11 @@ def completeness(request: HttpRequest, actor: Actor) -> HttpResponse:
     # the visits of every recorded version: an amendment may have added one
     titles = {v.code: v.title.text(_lang())
               for v in [*protocol_version(latest_number()).visits, *get_protocol().visits]}
+    forms = {f.code: f.title.text(_lang())
+             for f in [*protocol_version(latest_number()).forms, *get_protocol().forms]}
     return render(request, "capture/completeness.html", {
         "actor": actor, "rows": rows, "totals": totals(rows), "visit_titles": titles,
+        "form_titles": forms,
         "site": site, "sites": Site.objects.order_by("code"),
     })
 
