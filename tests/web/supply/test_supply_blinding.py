@@ -20,6 +20,8 @@ from enrollment import enroll
 from supply_kit import (
     COLD,
     QUALITY,
+    arms,
+    free_kits,
     record_weight,
     released_lot_with_kits,
     ship_and_receive,
@@ -93,7 +95,8 @@ def _infusion(thawed: dt.datetime) -> dict:
 
 def _supplied_trial(trial) -> tuple[dict, list[str]]:
     """Two participants per site, their kits filled, released, shipped and received (one
-    shipment after an excursion, released by quality), dispensed and prepared."""
+    shipment after an excursion, released by quality), dispensed; CO-01's prepared and infused,
+    one of CO-02's replaced by the site's investigator."""
     samples: dict[str, list[str]] = {"code": [], "kit_code": [], "lot_code": [],
                                      "shipment_id": []}
     by_site: dict[str, list[str]] = {}
@@ -109,10 +112,16 @@ def _supplied_trial(trial) -> tuple[dict, list[str]]:
             samples["kit_code"].append(kit)
             by_site.setdefault(site, []).extend([code, kit])
             kits.append((code, kit))
-        lot_of = released_lot_with_kits(trial, f"LOT-{site.upper()}", [k for _, k in kits])
+        # CO-02 also holds a spare of each arm, so that one of its kits can be replaced
+        spares = ([] if site == "co-01"
+                  else [k for arm in arms() for k in free_kits(site.upper(), arm, count=1)])
+        by_site[site].extend(spares)
+        lot_of = released_lot_with_kits(trial, f"LOT-{site.upper()}",
+                                        [k for _, k in kits] + spares)
         lots += sorted(set(lot_of.values()))
         warm = temperature_log([COLD, -120, -120, -120, COLD]) if site == "co-01" else None
-        shipment = ship_and_receive(trial, [k for _, k in kits], site.upper(), log=warm)
+        shipment = ship_and_receive(trial, [k for _, k in kits] + spares, site.upper(),
+                                    log=warm)
         samples["shipment_id"].append(str(shipment["id"]))
         if warm:
             trial.api(QUALITY).ok("POST", f"/api/v1/supply/shipments/{shipment['id']}/quarantine",
@@ -129,6 +138,10 @@ def _supplied_trial(trial) -> tuple[dict, list[str]]:
                                "viability_percent": float(VIABILITY)})
                 pharmacist.ok("POST", f"/api/v1/supply/kits/{kit}/infusion",
                               _infusion(thawed))
+        if spares:  # the blinded investigator replaces a kit: the new one is the participant's
+            new = investigator.ok("POST", f"/api/v1/supply/kits/{kits[1][1]}/replacement",
+                                  {"reason": "damaged", "note": "bag cracked"})["kit_code"]
+            samples["kit_code"].append(new)
     samples["lot_code"] = lots
     other_site = {f"pharmacist-{s}": [x for t, v in by_site.items() if t != s for x in v]
                   for s in ("co-01", "co-02", "co-03")}

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 from enrollment import randomize
+from login import signed_in_client
 from supply_kit import SUPPLY, record_weight, released_lot_with_kits, ship_and_receive
 
 from trialdesk.web.trials.models import AllocationSlot, Randomization
@@ -65,6 +66,8 @@ def test_resupply_fires_while_either_arm_can_still_serve_the_next_participant(tr
     for arm in ("msc", "standard"):
         kits += list(AllocationSlot.objects.filter(stratum=stratum, arm=arm, used=False)
                      .order_by("sequence").values_list("kit_code", flat=True)[:4])
+    # every other stratum of the site has its next kit at hand too (they take no participant)
+    kits += [_next_kit(other) for other in _site_strata("CO-01") if other != stratum]
     released_lot_with_kits(trial, "LOT", kits)
     ship_and_receive(trial, kits)
     seen = []
@@ -76,6 +79,46 @@ def test_resupply_fires_while_either_arm_can_still_serve_the_next_participant(tr
         seen.append(stock["by_arm"])
     assert seen, "the site needed resupply before any participant"
     assert min(stock["by_arm"].values()) == 2  # fired at the minimum, both arms still stocked
+
+
+def _site_strata(site: str) -> list[str]:
+    return sorted(set(AllocationSlot.objects.filter(stratum__contains=f"site={site}")
+                      .values_list("stratum", flat=True)))
+
+
+def _next_kit(stratum: str) -> str:
+    """The kit a stratum's next participant is given: its first free slot in list order."""
+    return AllocationSlot.objects.filter(stratum=stratum, used=False).order_by(
+        "sequence").values_list("kit_code", flat=True)[0]
+
+
+def test_resupply_fires_when_a_stratums_next_kit_is_not_at_the_site(trial):
+    """The counts per arm are not the whole rule for a list: the next participant of a stratum
+    is given that stratum's next slot's kit. A site stocked with 3 kits per arm, all of one
+    stratum, is above the minimum (2) in both arms, yet cannot serve the next participant of
+    its other stratum: the trigger fires and names that kit; shipping it clears the trigger."""
+    strata = _site_strata("CO-01")
+    assert len(strata) == 2  # CO-01 x ARDS severity (moderate, severe)
+    stocked, other = strata
+    kits = [kit for arm in ("msc", "standard") for kit in AllocationSlot.objects.filter(
+        stratum=stocked, arm=arm, used=False).order_by("sequence").values_list(
+        "kit_code", flat=True)[:3]]
+    missing = _next_kit(other)
+    released_lot_with_kits(trial, "LOT", [*kits, missing])
+    ship_and_receive(trial, kits)
+    stock = _stock(trial)
+    assert stock["by_arm"] == {"msc": 3, "standard": 3}  # above the minimum in both arms
+    assert stock["resupply_needed"] and stock["next_kits_missing"] == [missing]
+    assert missing in signed_in_client(trial.users[SUPPLY]).get("/supply/").content.decode()
+    # the site's pharmacist is told resupply is needed, not which kit is next: its arrival
+    # would raise one arm's count and so tell the next participant's arm
+    pharmacist = trial.api("pharmacist-co-01").get("/api/v1/supply/inventory").json()
+    assert pharmacist[0]["resupply_needed"] and "next_kits_missing" not in pharmacist[0]
+    assert missing not in signed_in_client(trial.users["pharmacist-co-01"]).get(
+        "/supply/").content.decode()
+    ship_and_receive(trial, [missing])
+    stock = _stock(trial)
+    assert stock["next_kits_missing"] == [] and not stock["resupply_needed"]
 
 
 def test_the_forecast_is_for_the_supply_manager_with_a_shipment_per_site(trial):

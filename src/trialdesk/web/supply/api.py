@@ -219,12 +219,13 @@ def resolve_quarantine(request: HttpRequest, shipment_id: int,
 @endpoint(access.READ_STOCK)
 def inventory(request: HttpRequest) -> list[dict[str, Any]]:
     """Each site's usable kits per arm, and whether it needs resupply (either arm at or below
-    the protocol's minimum)."""
+    the protocol's minimum, or a stratum's next kit not at the site: named to the supply
+    manager)."""
     actor = request_actor(request)
     rules = actions.product_rules()
     sites = access.stock_sites(actor, [site.code for site in get_protocol().sites])
-    return [presenters.stock_view(site_stock(code), rules.resupply_minimum_per_arm)
-            for code in sites]
+    return [presenters.stock_view(site_stock(code), rules.resupply_minimum_per_arm,
+                                  name_next_kits=actor.can(access.MANAGE)) for code in sites]
 
 
 @router.get("/supply/kits")

@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Min
+
 from trialdesk.randomization.from_protocol import protocol_arms
 from trialdesk.web.core import clock
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.supply.models import KitLot, KitReplacement, Lot, Preparation, Quarantine
-from trialdesk.web.trials.models import AllocationSlot
+from trialdesk.web.trials.models import AllocationListRecord, AllocationSlot
 
 # why a kit may not be used, by code: the text every refusal gives
 PROBLEMS = {
@@ -99,6 +101,33 @@ class SiteStock:
     by_arm: tuple[int, ...]
     held: int  # kits at the site held in quarantine
     unusable: int  # kits at the site that are expired, destroyed or of an unreleased lot
+    # the kit codes of the next slot of each of the site's strata that the site cannot give now
+    next_missing: tuple[str, ...] = ()
+
+
+def next_kits_missing(site_code: str) -> tuple[str, ...]:
+    """The next slot of each of the site's strata whose kit the site cannot give now (not
+    received there, or unusable): its kit code, in list order.
+
+    A list procedure gives a stratum's next participant exactly that slot's kit, so a count of
+    usable kits per arm can hide a stratum whose next kit is still at the depot (every kit shipped
+    may be of the other stratum). A dynamic procedure draws any kit of the arm at the site, so
+    the counts per arm are the whole rule there and nothing is added.
+    """
+    record = AllocationListRecord.objects.order_by("pk").first()
+    if record is None or record.dynamic:
+        return ()
+    free = AllocationSlot.objects.filter(used=False, stratum__contains=f"={site_code}")
+    firsts = free.values("stratum").annotate(first=Min("sequence")).values("first")
+    now = clock.now()
+    missing = []
+    for slot in AllocationSlot.objects.filter(sequence__in=firsts).order_by("sequence"):
+        if kit_site_code(slot.stratum) != site_code:
+            continue  # a level that only contains the site's code
+        at_site = KitLot.objects.filter(slot=slot, site__code=site_code).exists()
+        if not at_site or kit_problems(slot, now):
+            missing.append(slot.kit_code)
+    return tuple(missing)
 
 
 def site_stock(site_code: str) -> SiteStock:
@@ -116,7 +145,8 @@ def site_stock(site_code: str) -> SiteStock:
             held += 1
         else:
             unusable += 1
-    return SiteStock(site_code, tuple(arms), tuple(counts[arm] for arm in arms), held, unusable)
+    return SiteStock(site_code, tuple(arms), tuple(counts[arm] for arm in arms), held, unusable,
+                     next_kits_missing(site_code))
 
 
 def kit_rows(site_code: str | None = None) -> list[dict[str, object]]:

@@ -40,10 +40,20 @@ def shipment_view(shipment: Shipment) -> dict[str, Any]:
     }
 
 
-def stock_view(stock: SiteStock, minimum_per_arm: int) -> dict[str, Any]:
-    return {"site": stock.site, "by_arm": dict(zip(stock.arms, stock.by_arm, strict=True)),
+def stock_view(stock: SiteStock, minimum_per_arm: int, *,
+               name_next_kits: bool = False) -> dict[str, Any]:
+    """A site's stock and whether it needs resupply: either arm at or below the minimum, or a
+    stratum's next kit not at hand (a list gives exactly that kit). Which kits are next is named
+    only to the supply manager (``name_next_kits``), who ships them: a site's pharmacist told the
+    next kit's code would learn the next participant's arm from the count that its arrival
+    raises."""
+    view = {"site": stock.site, "by_arm": dict(zip(stock.arms, stock.by_arm, strict=True)),
             "quarantined": stock.held, "unusable": stock.unusable,
-            "resupply_needed": resupply_needed(tuple(stock.by_arm), minimum_per_arm)}
+            "resupply_needed": resupply_needed(tuple(stock.by_arm), minimum_per_arm)
+            or bool(stock.next_missing)}
+    if name_next_kits:
+        view["next_kits_missing"] = list(stock.next_missing)
+    return view
 
 
 def forecast_view(forecast: SupplyForecast, rates: dict[str, float],

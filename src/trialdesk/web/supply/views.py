@@ -78,7 +78,8 @@ def overview(request: HttpRequest, actor: Actor) -> HttpResponse:
     rules = get_protocol().product
     sites = access.stock_sites(actor, [site.code for site in get_protocol().sites])
     minimum = rules.resupply_minimum_per_arm if rules else 1
-    stock = [presenters.stock_view(site_stock(code), minimum) for code in sites]
+    stock = [presenters.stock_view(site_stock(code), minimum,
+                                   name_next_kits=actor.can(access.MANAGE)) for code in sites]
     lots = ([presenters.lot_view(lot) for lot in Lot.objects.order_by("code")]
             if actor.can_any(access.READ_LOTS) else [])
     return render(request, "supply/overview.html", {
