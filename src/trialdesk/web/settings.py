@@ -70,8 +70,6 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # pages show times in the reader's site's zone (the API and exports stay in UTC)
     "trialdesk.web.core.timezones.ReaderTimeZoneMiddleware",
-    # undelivered safety alerts are tried again after a response (no task queue yet)
-    "trialdesk.web.safety.middleware.RetrySafetyAlertsMiddleware",
 ]
 
 # Tasks are rows in the trial's own database, run by `trialdesk worker` (which `trialdesk serve`

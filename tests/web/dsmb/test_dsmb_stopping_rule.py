@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from dsmb_kit import DSMB, SPONSOR, add_event, add_infusion, days_ago, participants
+from login import signed_in_client
 from scipy.stats import beta
 
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.dsmb import data
 from trialdesk.web.dsmb.models import SafetySignal, SignalAlert
+from trialdesk.web.trials.presenters import arm_label
+from trialdesk.web.worker.runner import run_ready
 
 BOUNDARY = "/api/v1/dsmb/boundary"
 SIGNALS = "/api/v1/dsmb/signals"
@@ -58,6 +63,7 @@ def test_the_rule_trips_at_the_tables_count_and_alerts_the_dsmb(
     with django_capture_on_commit_callbacks(execute=True):  # sent once the event is stored
         add_event(trial, watched[1], onset=days_ago(8), grade=3, hospitalization=True,
                   relatedness="probable")
+    run_ready()  # the alerts' tasks, as the worker runs them (issue 20)
     [signal] = SafetySignal.objects.all()
     assert (signal.treated, signal.events) == (3, needed)
     assert signal.probability == pytest.approx(beta.sf(0.3, 1 + needed, 1 + 3 - needed))
@@ -90,14 +96,23 @@ def test_a_failing_mail_server_is_retried_and_recorded(
     add_infusion(trial, watched, on=days_ago(5))
     with django_capture_on_commit_callbacks(execute=True):
         add_event(trial, watched, onset=days_ago(4), grade=4, life_threatening=True)
+    assert run_ready() == 1  # the alerts' task (issue 20)
     alerts = list(SignalAlert.objects.all())
     assert alerts and all(a.status == "failed" and a.attempts == 3 for a in alerts)
     assert "mail server down" in alerts[0].last_error
     assert AuditRecord.objects.filter(action="dsmb_signal_alert_failed").count() == len(alerts)
+    # the next round waits a minute (doubling each round); the administrator, blinded, sees the
+    # failing alerts without their body (the watched arm's counts) or their error's text
+    [waiting] = DBTaskResult.objects.filter(status="READY")
+    assert waiting.args_kwargs["args"] == [[a.pk for a in alerts]]
+    page = signed_in_client(trial.users["admin"]).get("/outbox/").content.decode()
+    assert 'data-source="dsmb"' in page and alerts[0].recipient in page
+    assert "ConnectionRefusedError" in page and "mail server down" not in page
+    assert "toxicity" not in page and arm_label("msc", "en") not in page
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    from trialdesk.web.dsmb.alerts import deliver
-
-    assert deliver() == {"sent": len(alerts), "failed": 0}
+    DBTaskResult.objects.filter(pk=waiting.pk).update(run_after=timezone.now())
+    assert run_ready() == 1
+    assert set(SignalAlert.objects.values_list("status", flat=True)) == {"sent"}
 
 
 def test_an_infusion_after_the_toxicity_trips_the_rule(trial):

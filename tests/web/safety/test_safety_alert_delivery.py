@@ -1,6 +1,7 @@
 """Issue 15: an e-mail backend that fails. The alert is tried three times at once, marked failed
-(logged, audited), shown on the dashboard, tried again on a later request once due, and sent
-when the mail server is back: never silently dropped."""
+(logged, audited), shown on the dashboard, tried again by its task's next round once due, and
+sent when the mail server is back: never silently dropped. The rounds are background tasks
+(issue 20), run here with ``run_ready`` where the worker would run them."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from login import signed_in_client
 from safety_kit import INVESTIGATOR, FailingBackend, randomized, report
 
 from trialdesk.web.core.models import AuditRecord
-from trialdesk.web.safety import alerts, middleware
+from trialdesk.web.safety import alerts
 from trialdesk.web.safety.models import SafetyAlert
+from trialdesk.web.worker.runner import run_ready
 
 FAILING = "safety_kit.FailingBackend"
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
@@ -33,7 +35,18 @@ def _report_sae(trial, capture) -> dict:
         response = trial.api(INVESTIGATOR).post("/api/v1/safety/adverse-events",
                                                 report(code, grade=4, life_threatening=True))
     assert response.status_code == 201, response.content  # the report itself is stored
+    assert FailingBackend.sends == 0  # the request sent nothing: its task does
+    assert run_ready() == 1
     return response.json()
+
+
+def _due_now() -> None:
+    """The next round's time has come: the alerts' and their waiting task's."""
+    from django_tasks_db.models import DBTaskResult
+
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    SafetyAlert.objects.update(next_attempt_at=past)
+    assert DBTaskResult.objects.filter(status="READY").update(run_after=past) == 1
 
 
 def test_a_failing_mail_server_is_retried_shown_and_later_sent(
@@ -63,19 +76,25 @@ def test_a_failing_mail_server_is_retried_shown_and_later_sent(
     listed = trial.api("monitor").get("/api/v1/safety/alerts", undelivered=True).json()
     assert {a["status"] for a in listed} == {"failed"} and len(listed) == 2
 
-    # a later request, before the next attempt is due: nothing is tried
-    failing_mail.TRIALDESK_SAFETY_ALERT_RETRY_SECONDS = 0
-    signed_in_client(trial.users["monitor"]).get("/")
-    assert FailingBackend.sends == 2 * alerts.ATTEMPTS
+    # the next round is a task waiting for the alerts' next attempt: nothing is tried before
+    from django_tasks_db.models import DBTaskResult
+
+    [waiting] = DBTaskResult.objects.filter(status="READY")
+    assert waiting.run_after >= min(a.next_attempt_at for a in alerts_made)
+    assert run_ready() == 0 and FailingBackend.sends == 2 * alerts.ATTEMPTS
     # once due, still failing: tried again, still failed, the attempts counted
-    SafetyAlert.objects.update(next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-    signed_in_client(trial.users["monitor"]).get("/")
+    _due_now()
+    assert run_ready() == 1
     assert FailingBackend.sends == 4 * alerts.ATTEMPTS
     assert set(SafetyAlert.objects.values_list("attempts", flat=True)) == {2 * alerts.ATTEMPTS}
+    # failing three times or more, they are on the administrator's outbox page, without body
+    admin = signed_in_client(trial.users["admin"]).get("/outbox/").content.decode()
+    assert 'data-source="safety"' in admin and "mail server down" in admin
+    assert alerts_made[0].body.splitlines()[0] not in admin
     # the mail server is back: the next due round sends them, and the dashboard is clear
     failing_mail.EMAIL_BACKEND = LOCMEM
-    SafetyAlert.objects.update(next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-    signed_in_client(trial.users["monitor"]).get("/")
+    _due_now()
+    assert run_ready() == 1
     assert set(SafetyAlert.objects.values_list("status", flat=True)) == {"sent"}
     assert len(mail.outbox) == 2
     assert AuditRecord.objects.filter(action="safety_alert_sent").count() == 2
@@ -95,17 +114,6 @@ def test_attempts_pause_between_them(trial, failing_mail, monkeypatch,
 
 def test_a_retry_round_waits_longer_each_time():
     assert [alerts.retry_delay(n).total_seconds() for n in (1, 2, 3, 10)] == [60, 120, 240, 3600]
-
-
-def test_the_middleware_checks_at_most_once_per_interval(settings, monkeypatch):
-    calls = []
-    monkeypatch.setattr(middleware, "retry_alerts", lambda: calls.append(1))
-    monkeypatch.setattr(middleware, "_last_check", None)  # the first request of the process
-    monkeypatch.setattr(middleware.time, "monotonic", lambda: 5.0)  # a machine just booted
-    settings.TRIALDESK_SAFETY_ALERT_RETRY_SECONDS = 3600
-    wrapped = middleware.RetrySafetyAlertsMiddleware(lambda request: "response")
-    assert [wrapped(None) for _ in range(3)] == ["response"] * 3
-    assert calls == [1]
 
 
 class _Boom(RuntimeError):

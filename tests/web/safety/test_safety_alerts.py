@@ -12,6 +12,7 @@ from trialdesk.blinding import arm_revealing_texts, find_leaks
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.safety.models import SafetyAlert
 from trialdesk.web.trials.models import AllocationSlot
+from trialdesk.web.worker.runner import run_ready
 
 RECIPIENTS = {"sponsor-safety@example.org", "dsmb@example.org"}
 
@@ -34,6 +35,7 @@ def test_each_alert_condition_alerts_the_safety_contact_and_the_dsmb(
         response = trial.api(INVESTIGATOR).post("/api/v1/safety/adverse-events",
                                                 report(code, **values))
     assert response.status_code == 201, response.content
+    assert mail.outbox == [] and run_ready() == 1  # sent by the alerts' task (issue 20)
     event = response.json()
     assert event["alert_reasons"] == reasons
     alerts = SafetyAlert.objects.filter(event_id=event["id"])
@@ -54,7 +56,7 @@ def test_a_non_serious_event_below_grade_4_alerts_nobody(trial, django_capture_o
     assert response.status_code == 201, response.content
     assert response.json()["alert_reasons"] == []
     assert not SafetyAlert.objects.exists()
-    assert mail.outbox == []
+    assert run_ready() == 0 and mail.outbox == []
 
 
 def test_an_update_that_makes_a_susar_alerts_again_for_that_reason_only(
@@ -66,7 +68,7 @@ def test_an_update_that_makes_a_susar_alerts_again_for_that_reason_only(
                          report(code, grade=3, hospitalization=True,
                                 relatedness="possible")).json()
     assert event["next_actions"] == ["assess_expectedness", "follow_up"]
-    assert len(mail.outbox) == 2
+    assert run_ready() == 1 and len(mail.outbox) == 2
     with django_capture_on_commit_callbacks(execute=True):
         response = api.send("PATCH", f"/api/v1/safety/adverse-events/{event['id']}",
                             {"expectedness": "unexpected",
@@ -74,7 +76,7 @@ def test_an_update_that_makes_a_susar_alerts_again_for_that_reason_only(
     assert response.status_code == 200, response.content
     assert response.json()["susar"] is True
     assert [a.reasons for a in SafetyAlert.objects.order_by("pk")][-2:] == [["susar"]] * 2
-    assert len(mail.outbox) == 4
+    assert run_ready() == 1 and len(mail.outbox) == 4
 
 
 def test_alert_texts_and_e_mails_name_no_arm_kit_or_lot(trial, django_capture_on_commit_callbacks):
@@ -85,6 +87,7 @@ def test_alert_texts_and_e_mails_name_no_arm_kit_or_lot(trial, django_capture_on
                                             relatedness="possible", expectedness="unexpected"))
     texts = arm_revealing_texts(get_protocol(), ["en", "es"])
     kits = set(AllocationSlot.objects.filter(used=True).values_list("kit_code", flat=True))
+    run_ready()
     assert mail.outbox
     for alert in SafetyAlert.objects.all():
         for text in (alert.subject, alert.body):

@@ -12,6 +12,7 @@ from safety_kit import report
 from trialdesk.blinding import arm_revealing_texts, find_leaks
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.safety.models import SafetyAlert
+from trialdesk.web.worker.runner import run_ready
 
 EVENTS = "/api/v1/safety/adverse-events"
 
@@ -50,6 +51,7 @@ def test_no_blinded_role_sees_an_arm_on_any_safety_page_operation_alert_or_e_mai
     assert on_safety == []
     # the alerts and e-mails themselves (the safety contact is blinded)
     texts = arm_revealing_texts(get_protocol(), ["en", "es"])
+    run_ready()  # the alerts' tasks, as the worker runs them (issue 20)
     assert SafetyAlert.objects.count() == 4 and len(mail.outbox) == 4
     for alert in SafetyAlert.objects.all():
         assert find_leaks(alert.subject + "\n" + alert.body, texts) == []

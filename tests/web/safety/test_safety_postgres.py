@@ -1,11 +1,12 @@
 """Adverse events on PostgreSQL, through the real server (``trialdesk serve``) over HTTP: an SAE
-reported, its alerts sent through the mail backend once the report committed, a follow-up, and
-the case's clocks in Bogota time."""
+reported, its alerts sent through the mail backend by the server's task worker once the report
+committed, a follow-up, and the case's clocks in Bogota time."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,14 @@ def test_an_sae_on_postgresql_alerts_by_mail_through_the_real_server(tmp_path, p
                                   json={"text": "Stable on the ward", "outcome": "recovering",
                                         "resolved": False})
             assert follow.status_code == 201, follow.text
-            alerts = session.get(f"{server.url}/api/v1/safety/alerts", timeout=60).json()
-        # the server's mail backend (in memory, live_server.py) took them after the commit
+            # the task worker `trialdesk serve` started sends them (issue 20): wait for it
+            deadline = time.monotonic() + 120
+            while True:
+                alerts = session.get(f"{server.url}/api/v1/safety/alerts", timeout=60).json()
+                if {a["status"] for a in alerts} == {"sent"} or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+        # the worker's mail backend (in memory, live_server.py) took them after the commit
         # the configured addresses and the demo's safety contact and DSMB statistician
         assert {a["recipient"] for a in alerts} == {
             "sponsor@localhost", "dsmb@localhost", "safety_contact@demo.invalid",

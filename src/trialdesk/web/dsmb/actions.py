@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -138,8 +137,7 @@ def do_sign_recommendation(actor: Actor, meeting: Meeting, *, decision: str, rat
                  changes={"decision": {"old": None, "new": decision},
                           "meeting": {"old": None, "new": meeting.pk},
                           "meaning": {"old": None, "new": signed.meaning}})
-    username = actor.username
-    transaction.on_commit(lambda: _notify(recommendation, username))
+    _notify(recommendation, actor.username)  # queued in this transaction, sent by a task
     return signed
 
 
@@ -186,8 +184,8 @@ def do_check_stopping_rule(*, actor: str = "system") -> SafetySignal | None:
                  object_id=str(signal.pk),
                  changes={"alerts": {"old": None, "new": len(made)}},
                  reason="the protocol's safety stopping rule: the DSMB is alerted")
-    ids = [alert.pk for alert in made]
-    transaction.on_commit(lambda: alerts.deliver(ids))
+    if made:  # sent by a background task, enqueued in this transaction (issue 20)
+        alerts.deliver_alerts.enqueue([alert.pk for alert in made])
     return signal
 
 

@@ -1,10 +1,13 @@
 """The stopping rule's alerts to the DSMB: e-mail through Django's backend, retried, logged.
 
 The message gives the watched arm's counts, so it goes to the unblinded DSMB only: the active
-users whose role holds ``unblinded_reports`` and ``settings.TRIALDESK_DSMB_EMAILS``. Each send is
-tried ``ATTEMPTS`` times with the safety alerts' pauses; a failure is recorded (audited), logged
-as an error and tried again by :func:`deliver` (the DSMB's pages call it), never dropped.
-Blinded roles see only that the DSMB was alerted, and when (``api``/``views``).
+users whose role holds ``unblinded_reports`` and ``settings.TRIALDESK_DSMB_EMAILS``. The action
+that records the signal enqueues the task :data:`deliver_alerts` in its own transaction; a
+background worker sends them. Each send is tried ``ATTEMPTS`` times with the safety alerts'
+pauses; a failure is recorded (audited), logged as an error and tried again by the task's next
+round, after a pause that doubles each round (at most an hour), never dropped (issue 20).
+Blinded roles see only that the DSMB was alerted, and when (``api``/``views``); the
+administrator's outbox page lists an alert that keeps failing without its body or error text.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.utils import timezone
+from django_tasks import task
 
 from trialdesk.blinding import Permission
 from trialdesk.web.core.protocol import get_policy, get_protocol
@@ -26,6 +31,8 @@ from trialdesk.web.trials.presenters import arm_label
 log = logging.getLogger("trialdesk.dsmb.alerts")
 ATTEMPTS = 3
 DEFAULT_BACKOFF = (1.0, 2.0)
+FIRST_RETRY = dt.timedelta(minutes=1)
+LAST_RETRY = dt.timedelta(hours=1)
 
 
 def recipients() -> list[str]:
@@ -105,3 +112,33 @@ def deliver(alert_ids: Iterable[int] | None = None) -> dict[str, int]:
                       error)
         counts["failed" if error else "sent"] += 1
     return counts
+
+
+def retry_delay(rounds: int) -> dt.timedelta:
+    """The pause before the next round after ``rounds`` failed rounds (doubling, capped)."""
+    return min(FIRST_RETRY * (2 ** max(rounds - 1, 0)), LAST_RETRY)
+
+
+@task()
+def deliver_alerts(alert_ids: list[int]) -> dict[str, int]:
+    """The background task that sends these alerts; those still failing get a next round."""
+    counts = deliver(alert_ids)
+    failing = list(SignalAlert.objects.filter(pk__in=alert_ids, status=SignalAlert.FAILED)
+                   .values_list("pk", "attempts"))
+    if failing:
+        rounds = max(-(-attempts // ATTEMPTS) for _, attempts in failing)
+        deliver_alerts.using(run_after=timezone.now() + retry_delay(rounds)).enqueue(
+            [pk for pk, _ in failing])
+    return counts
+
+
+def undelivered_rows(keeps_failing: int) -> list[dict]:
+    """The alerts that keep failing, for the administrator's outbox page (a blinded role): the
+    body gives the watched arm's counts, so neither it nor the error's text is shown."""
+    from trialdesk.web.outbox.registry import error_class, row
+
+    return [row(source="dsmb", pk=alert.pk, recipient=alert.recipient, subject=alert.subject,
+                attempts=alert.attempts, status=alert.status, created_at=alert.created_at,
+                last_attempt_at=None, error=error_class(alert.last_error), withheld=True)
+            for alert in SignalAlert.objects.filter(
+                status=SignalAlert.FAILED, attempts__gte=keeps_failing).order_by("-pk")]

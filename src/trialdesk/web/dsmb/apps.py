@@ -11,3 +11,9 @@ class DsmbConfig(AppConfig):
     def ready(self) -> None:
         # the stopping rule is evaluated whenever an adverse event or an infusion form is saved
         from trialdesk.web.dsmb import receivers  # noqa: F401
+
+        # alerts that keep failing are listed on the administrator's outbox page (issue 20)
+        from trialdesk.web.dsmb.alerts import undelivered_rows
+        from trialdesk.web.outbox.registry import register_undelivered
+
+        register_undelivered("dsmb", undelivered_rows)

@@ -16,7 +16,7 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import ANY_ROLE
-from trialdesk.web.dsmb import actions, alerts, presenters
+from trialdesk.web.dsmb import actions, presenters
 from trialdesk.web.dsmb import render as documents
 from trialdesk.web.dsmb.models import Meeting, SignalAlert
 from trialdesk.web.dsmb.presenters import MEETING_READERS
@@ -131,8 +131,6 @@ def report_pdf(request: HttpRequest, actor: Actor, report_id: int) -> HttpRespon
 @require_GET  # 405 to every role, before the permission
 @page(ANY_ROLE, record_readers=None)
 def stopping_rule(request: HttpRequest, actor: Actor) -> HttpResponse:
-    if presenters.sees_closed(actor):
-        alerts.deliver()  # alerts not sent yet are tried again when the DSMB looks
     undelivered = (SignalAlert.objects.exclude(status=SignalAlert.SENT).order_by("pk")
                    if presenters.sees_closed(actor) else [])
     return render(request, "dsmb/boundary.html", {

@@ -3,12 +3,13 @@
 An SAE, a grade >= 4 event, a death or a SUSAR (``trialdesk.safety.rules.alert_reasons``) alerts
 the sponsor's safety contact and the DSMB at once. The action that records the event makes one
 :class:`SafetyAlert` per recipient inside its own transaction (so an alert exists exactly when
-the event does); once that transaction has committed, :func:`deliver_due` sends them through
-Django's mail backend, outside any transaction, so a slow mail server never holds the trial's
-write lock. Each send is tried up to ``ATTEMPTS`` times with a growing pause
+the event does), and enqueues the task :data:`deliver_alerts` in that same transaction; a
+background worker then sends them (:func:`deliver_due`) through Django's mail backend, outside
+any transaction, so neither the request nor the trial's write lock waits for a mail server. Each
+send is tried up to ``ATTEMPTS`` times with a growing pause
 (``settings.TRIALDESK_SAFETY_ALERT_BACKOFF``); an alert still unsent is marked failed, logged as an
-error, shown on the dashboard and tried again by a later request (``middleware``) or command
-(``deliver_due``) once its next attempt is due. There is no task queue yet: this is the queue.
+error, shown on the dashboard (and on the administrator's outbox page once it keeps failing), and
+tried again by the task's next round, enqueued for when its next attempt is due (issue 20).
 
 The texts name the participant, site, event, grade, seriousness, relatedness and the reasons:
 never an arm, a kit or a lot (the sponsor's safety contact is blinded).
@@ -25,6 +26,9 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from trialdesk.safety import rules
 from trialdesk.web.core import clock
@@ -202,3 +206,40 @@ def undelivered():
     """The alerts not sent yet (pending or failed), oldest first."""
     return SafetyAlert.objects.exclude(status=SafetyAlert.SENT).select_related(
         "event__participant", "event__site").order_by("created_at", "pk")
+
+
+@task()
+def deliver_alerts(alert_ids: list[int] | None = None) -> dict[str, int]:
+    """The background task that sends alerts: ``alert_ids`` (just made), else every one due;
+    then it enqueues itself for the next round of those still failing."""
+    counts = deliver_due(alert_ids=alert_ids)
+    schedule_next_round()
+    return counts
+
+
+def schedule_next_round() -> None:
+    """Enqueue a round for the earliest next attempt of a failed alert, unless one is waiting.
+
+    The pause is counted on the trial's clock (a simulated one in a demo) and given to the task
+    in real time, at least ``FIRST_RETRY``.
+    """
+    due = SafetyAlert.objects.filter(status=SafetyAlert.FAILED).order_by(
+        "next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    if due is None:
+        return
+    run_after = timezone.now() + max(due - clock.now(), FIRST_RETRY)
+    waiting = DBTaskResult.objects.filter(task_path=deliver_alerts.module_path,
+                                          status=TaskResultStatus.READY)
+    if not waiting.exists():
+        deliver_alerts.using(run_after=run_after).enqueue()
+
+
+def undelivered_rows(keeps_failing: int) -> list[dict]:
+    """The alerts that keep failing, for the administrator's outbox page: no body."""
+    from trialdesk.web.outbox.registry import row
+
+    return [row(source="safety", pk=alert.pk, recipient=alert.recipient, subject=alert.subject,
+                attempts=alert.attempts, status=alert.status, created_at=alert.created_at,
+                last_attempt_at=alert.last_attempt_at, error=alert.last_error, withheld=False)
+            for alert in SafetyAlert.objects.filter(
+                status=SafetyAlert.FAILED, attempts__gte=keeps_failing).order_by("-pk")]

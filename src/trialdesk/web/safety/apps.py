@@ -13,3 +13,8 @@ class SafetyConfig(AppConfig):
         from trialdesk.web.safety import lock_checks
 
         lock_checks.register()
+        # alerts that keep failing are listed on the administrator's outbox page (issue 20)
+        from trialdesk.web.outbox.registry import register_undelivered
+        from trialdesk.web.safety.alerts import undelivered_rows
+
+        register_undelivered("safety", undelivered_rows)

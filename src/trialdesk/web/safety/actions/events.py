@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Max
 
 from trialdesk.blinding import Permission
@@ -71,10 +70,9 @@ def _after_change(event: AdverseEvent, now: dt.datetime) -> list[str]:
 def _alert(event: AdverseEvent, reasons: list[str], now: dt.datetime) -> None:
     made = alerts.create_alerts(event, reasons, now)
     if made:
-        ids = [alert.pk for alert in made]
-        # robust: a failure while sending is logged and the alerts stay to be retried; the
-        # event itself is committed and its report answered
-        transaction.on_commit(lambda: alerts.deliver_due(alert_ids=ids), robust=True)
+        # sent by a background task, enqueued in this transaction: it exists exactly when the
+        # event and its alerts do, and the report is answered without waiting for a mail server
+        alerts.deliver_alerts.enqueue([alert.pk for alert in made])
 
 
 def create_event(actor: Actor, participant: Participant, cleaned: Mapping[str, Any], *,
