@@ -9,7 +9,16 @@ import re
 
 import pytest
 from django.utils import timezone
-from dsmb_kit import DSMB, INVESTIGATOR, MEETINGS, SPONSOR, add_event, days_ago, participants
+from dsmb_kit import (
+    DSMB,
+    INVESTIGATOR,
+    MEETINGS,
+    SPONSOR,
+    add_event,
+    add_infusion,
+    days_ago,
+    participants,
+)
 from trial_factory import make_trial, protocol_in_use
 
 from trialdesk.protocol import default_protocol_path
@@ -18,7 +27,7 @@ from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.dsmb import bop2, data
 from trialdesk.web.dsmb.models import Report
-from trialdesk.web.trials.models import Participant
+from trialdesk.web.trials.models import Participant, Randomization
 
 SECTION = """
 [bop2_monitoring]
@@ -61,13 +70,20 @@ def end_of_study(trial, code: str, status: str, *, recorded: dt.date) -> None:
 @pytest.fixture
 def cohort(bop2_trial):
     arms = participants(bop2_trial, 16)
-    msc = sorted(code for code, arm in arms.items() if arm == "msc")
+    msc = [code for code in Randomization.objects.order_by("randomized_at", "pk").values_list(
+        "participant__code", flat=True) if arms.get(code) == "msc"]  # randomization order
     standard = sorted(code for code, arm in arms.items() if arm == "standard")
-    assert len(msc) >= 7 and standard
+    assert len(msc) >= 8 and standard
     cut = days_ago(10)
-    # recorded in this order: responses alive, dead, alive, alive, dead, unknown
-    for k, status in enumerate(["alive", "dead", "alive", "alive", "dead", "unknown"]):
-        end_of_study(bop2_trial, msc[k], status, recorded=days_ago(20 - k))
+    for code in msc[:7]:
+        add_infusion(bop2_trial, code, on=days_ago(28))
+    # msc[7] is never infused: not counted, whatever its outcome
+    end_of_study(bop2_trial, msc[7], "dead", recorded=days_ago(25))
+    add_event(bop2_trial, msc[7], onset=days_ago(26), grade=5, death=True)
+    # outcomes recorded out of randomization order: the looks still count in that order
+    statuses = ["alive", "dead", "alive", "alive", "dead", "unknown"]
+    for k, status in enumerate(statuses):
+        end_of_study(bop2_trial, msc[k], status, recorded=days_ago(15 + k))
     end_of_study(bop2_trial, msc[6], "alive", recorded=days_ago(5))  # after the cut
     add_event(bop2_trial, msc[1], onset=days_ago(19), grade=4)  # toxicity (grade)
     add_event(bop2_trial, msc[4], onset=days_ago(16), grade=2, relatedness="probable",
@@ -75,31 +91,43 @@ def cohort(bop2_trial):
     add_event(bop2_trial, msc[2], onset=days_ago(5), grade=4)  # after the cut
     add_event(bop2_trial, msc[3], onset=days_ago(15), grade=3)  # not the toxicity
     # the other arm counts for nothing
+    add_infusion(bop2_trial, standard[0], on=days_ago(28))
     end_of_study(bop2_trial, standard[0], "dead", recorded=days_ago(20))
     add_event(bop2_trial, standard[0], onset=days_ago(19), grade=5, death=True)
     return msc, cut
 
 
-def test_the_looks_count_the_watched_arm_by_the_cut_off(bop2_trial, cohort):
+def test_the_looks_count_the_treated_of_the_watched_arm_in_randomization_order(bop2_trial,
+                                                                             cohort):
     msc, cut = cohort
     rule = get_protocol().bop2_monitoring
-    found = bop2.evaluable_outcomes(rule, cut)
-    assert found == [(msc[0], True, False), (msc[1], False, True), (msc[2], True, False),
-                     (msc[3], True, False), (msc[4], False, True), (msc[5], False, False)]
+    ordered, toxic = bop2.outcomes_in_order(rule, cut)
+    assert ordered == [(msc[0], "alive"), (msc[1], "dead"), (msc[2], "alive"),
+                       (msc[3], "alive"), (msc[4], "dead"), (msc[5], "unknown"), (msc[6], None)]
+    assert toxic == {msc[1], msc[4]}
     figures = data.closed_figures(cut).bop2
-    assert figures.evaluable == 6
+    assert (figures.treated, figures.evaluable, figures.in_order) == (7, 6, 6)
     # boundaries (lambda 0.7, gamma 1, N = 6): stop if responses <= 0, 1, 3 or toxicities >= 2
     assert [(look.n, look.stop_if_efficacies_at_most, look.stop_if_toxicities_at_least)
             for look in figures.looks] == [(2, 0, 2), (4, 1, 2), (6, 3, 2)]
     assert [(look.efficacies, look.toxicities, look.decision, look.first_stop)
             for look in figures.looks] == [(1, 1, "continue", False), (3, 1, "continue", False),
                                            (3, 2, "stop_both", True)]
-    problem = rule.problem()
     assert figures.looks[2].stop_if_efficacies_at_most == design.boundaries(
-        problem, 0.7, 1.0).eff_stop[2]
-    # later, the seventh form is in but the look at 6 reads the first six recorded
-    assert bop2.bop2_figures(days_ago(0)).evaluable == 7
-    assert bop2.bop2_figures(days_ago(0)).looks[2].efficacies == 3
+        rule.problem(), 0.7, 1.0).eff_stop[2]
+    # later: the seventh outcome is in; the look at 6 still reads the first six randomized
+    later = bop2.bop2_figures(days_ago(0))
+    assert (later.evaluable, later.in_order, later.looks[2].efficacies) == (7, 7, 3)
+
+
+def test_a_missing_outcome_holds_the_looks_back(bop2_trial, cohort):
+    msc, cut = cohort
+    FormInstance.objects.filter(participant__code=msc[2], form="end_of_study").update(
+        values={"vital_status_day28": ""})  # the third randomized: outcome not filled in
+    figures = bop2.bop2_figures(cut)
+    assert (figures.evaluable, figures.in_order) == (5, 2)
+    assert [look.decision for look in figures.looks] == ["continue", "not_reached",
+                                                         "not_reached"]
 
 
 def test_only_the_closed_report_shows_the_bop2_line(bop2_trial, cohort):
@@ -110,7 +138,8 @@ def test_only_the_closed_report_shows_the_bop2_line(bop2_trial, cohort):
     closed = api.ok("POST", f"{MEETINGS}/{meeting['id']}/reports", {"kind": "closed"})
     opened = api.ok("POST", f"{MEETINGS}/{meeting['id']}/reports", {"kind": "open"})
     closed_html = Report.objects.get(pk=closed["id"]).html
-    assert 'id="bop2"' in closed_html and "Evaluable participants by the cut-off: 6" in closed_html
+    assert 'id="bop2"' in closed_html
+    assert "evaluable (outcome recorded): 6; the looks count the first 6 randomized" in closed_html
     assert "<td>6</td><td>3</td><td>3</td><td>2</td><td>2</td>" in closed_html
     assert "STOP: futility and toxicity (first stop)" in closed_html
     open_html = Report.objects.get(pk=opened["id"]).html

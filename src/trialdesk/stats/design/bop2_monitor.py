@@ -1,9 +1,9 @@
 """Where a running trial stands against its BOP2 boundaries, look by look (for the DSMB).
 
-The evaluable participants of the watched arm are taken in the order they became evaluable; at
-look ``n`` the rule reads the first ``n`` of them (the counts the design assumed at that look),
-whatever was learnt since, as a group-sequential look does. A look not reached yet is shown as
-such, with the count evaluable so far.
+The caller gives the outcomes of the watched arm's participants in a fixed order (the DSMB's
+report: randomization order, as far as all are evaluable); at look ``n`` the rule reads the first
+``n`` of them (the counts the design assumed at that look), whatever was learnt since, as a
+group-sequential look does. A look not reached yet is shown as such.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class LookStatus:
 def look_statuses(problem: Bop2Problem, lam: float, gamma: float,
                   outcomes: Sequence[tuple[bool, bool]]) -> list[LookStatus]:
     """The rule at each look for ``outcomes``: (efficacy, toxicity) per evaluable participant,
-    in the order they became evaluable."""
+    in the order the looks count them."""
     bounds = boundaries(problem, lam, gamma)
     last = len(bounds.looks) - 1
     rows: list[LookStatus] = []

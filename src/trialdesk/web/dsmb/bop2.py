@@ -1,11 +1,14 @@
 """The BOP2 line of the DSMB's closed report: the watched arm's counts at each look against the
 protocol's BOP2 boundaries (``[bop2_monitoring]``), on the data known by the cut-off.
 
-Only the closed (unblinded) report shows it: the counts are of one arm. A participant of the
-watched arm is evaluable once the efficacy form's field is filled (the form recorded by the
-cut-off); participants are taken in the order their forms were recorded (the core:
-:mod:`trialdesk.stats.design.bop2_monitor`). Toxicity is any adverse event known by the cut-off
-that meets the rule's definition (:func:`trialdesk.web.dsmb.data.is_toxicity`).
+Only the closed (unblinded) report shows it: the counts are of one arm. The participants are
+those of the watched arm treated by the cut-off (an infusion recorded, as for the safety rule),
+taken in the order they were randomized. One is evaluable once the efficacy form's field is
+filled by the cut-off; the look at ``n`` is reached when the first ``n`` randomized are all
+evaluable. (Taking them in the order their outcomes became known instead would count early
+deaths first and bias the first looks towards stopping.) Toxicity is any adverse event known by
+the cut-off that meets the rule's definition (:func:`trialdesk.web.dsmb.data.is_toxicity`). The
+rule itself is the core's: :mod:`trialdesk.stats.design.bop2_monitor`.
 """
 
 from __future__ import annotations
@@ -18,33 +21,37 @@ from trialdesk.stats.design.bop2_monitor import LookStatus, look_statuses
 from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.dsmb import data
+from trialdesk.web.trials.models import Randomization
 
 
 @dataclass(frozen=True)
 class Bop2Figures:
     rule: Any  # the protocol's Bop2Monitoring
-    evaluable: int
+    treated: int  # watched arm, treated by the cut-off
+    evaluable: int  # of them, with the efficacy outcome recorded
+    in_order: int  # the first randomized that are all evaluable: the looks' reach
     looks: list[LookStatus]
 
 
-def evaluable_outcomes(rule: Any, cutoff: dt.date) -> list[tuple[str, bool, bool]]:
-    """(participant, efficacy, toxicity) for the watched arm's evaluable participants by
-    ``cutoff``, in the order their efficacy forms were recorded."""
-    randomized = data.randomized_by(cutoff)
-    watched = {code for code, arm in randomized.items() if arm == rule.arm}
-    first: dict[str, tuple[dt.datetime, Any]] = {}
-    forms = FormInstance.objects.filter(form=rule.efficacy.form).values_list(
-        "participant__code", "created_at", "values").order_by("created_at", "pk")
+def outcomes_in_order(rule: Any, cutoff: dt.date) -> tuple[list[tuple[str, Any]], set[str]]:
+    """The watched arm's treated participants by ``cutoff`` in randomization order, each with its
+    efficacy value (None: not recorded yet), and the set of those with the toxicity."""
+    treated = data.treated_by(cutoff)
+    rows = Randomization.objects.filter(slot__arm=rule.arm).order_by(
+        "randomized_at", "pk").values_list("participant__code", "randomized_at")
+    order = [code for code, at in rows if code in treated and at.date() <= cutoff]
+    members = set(order)
+    value: dict[str, Any] = {}
+    forms = FormInstance.objects.filter(form=rule.efficacy.form).order_by(
+        "created_at", "pk").values_list("participant__code", "created_at", "values")
     for code, created, values in forms:
-        value = (values or {}).get(rule.efficacy.field)
-        if (code in watched and code not in first and value not in (None, "")
+        recorded = (values or {}).get(rule.efficacy.field)
+        if (code in members and code not in value and recorded not in (None, "")
                 and created.date() <= cutoff):
-            first[code] = (created, value)
+            value[code] = recorded
     toxic = {event.participant.code for event in data.events_by(cutoff)
-             if event.participant.code in first and data.is_toxicity(rule, event)}
-    ordered = sorted(first.items(), key=lambda item: (item[1][0], item[0]))
-    allowed = set(rule.efficacy.values)
-    return [(code, str(value) in allowed, code in toxic) for code, (_, value) in ordered]
+             if event.participant.code in members and data.is_toxicity(rule, event)}
+    return [(code, value.get(code)) for code in order], toxic
 
 
 def bop2_figures(cutoff: dt.date) -> Bop2Figures | None:
@@ -52,6 +59,13 @@ def bop2_figures(cutoff: dt.date) -> Bop2Figures | None:
     rule = get_protocol().bop2_monitoring
     if rule is None:
         return None
-    outcomes = [(eff, tox) for _, eff, tox in evaluable_outcomes(rule, cutoff)]
-    return Bop2Figures(rule, len(outcomes),
-                       look_statuses(rule.problem(), rule.lam, rule.gamma, outcomes))
+    ordered, toxic = outcomes_in_order(rule, cutoff)
+    allowed = set(rule.efficacy.values)
+    prefix: list[tuple[bool, bool]] = []
+    for code, value in ordered:
+        if value is None:  # the looks wait for this participant's outcome
+            break
+        prefix.append((str(value) in allowed, code in toxic))
+    evaluable = sum(1 for _, value in ordered if value is not None)
+    return Bop2Figures(rule, len(ordered), evaluable, len(prefix),
+                       look_statuses(rule.problem(), rule.lam, rule.gamma, prefix))
