@@ -114,10 +114,18 @@ def test_the_administrator_sees_no_body_and_no_arm_of_an_unblinded_message(trial
     assert arm not in changes and "toxicity" not in changes
 
 
-def test_only_the_administrator_reads_the_outbox_page(trial):
+def test_only_the_administrator_reads_the_outbox_page_in_english_and_spanish(trial):
     for role in ("investigator-co-01", "dsmb_statistician", "monitor"):
         assert signed_in_client(trial.users[role]).get("/outbox/").status_code == 403
-    assert signed_in_client(trial.users["admin"]).get("/outbox/").status_code == 200
+        assert 'href="/outbox/"' not in signed_in_client(trial.users[role]).get(
+            "/").content.decode()
+    admin = signed_in_client(trial.users["admin"])
+    assert admin.get("/outbox/").status_code == 200
+    assert 'href="/outbox/"' in admin.get("/").content.decode()  # in the menu
+    spanish = signed_in_client(trial.users["admin"], language="es").get("/outbox/")
+    page = spanish.content.decode()
+    assert "<h1>Correo no entregado</h1>" in page
+    assert "Todas las notificaciones se entregaron o están en camino." in page
 
 
 def outbox_transaction():
