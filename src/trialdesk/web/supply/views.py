@@ -28,7 +28,14 @@ from trialdesk.web.core.timezones import local_time
 from trialdesk.web.supply import access, actions, presenters
 from trialdesk.web.supply.forecast import supply_forecast
 from trialdesk.web.supply.inventory import PROBLEMS, kit_problems, site_stock
-from trialdesk.web.supply.models import CODE_MAX, Infusion, KitLot, Lot, Preparation
+from trialdesk.web.supply.models import (
+    CODE_MAX,
+    Infusion,
+    KitLot,
+    KitReplacement,
+    Lot,
+    Preparation,
+)
 from trialdesk.web.supply.replacement import REPLACE, access_assigned_kit, do_replace_kit
 from trialdesk.web.supply.signing import release_meaning
 from trialdesk.web.trials.access import access_kit_by_code, visible_kits
@@ -89,8 +96,18 @@ def overview(request: HttpRequest, actor: Actor) -> HttpResponse:
         "meaning": release_meaning(_language()),
         "may_manage": actor.can(access.MANAGE), "may_release": actor.can(access.RELEASE),
         "may_receive": actor.can_any(access.RECEIVE),
-        "kits": [slot.kit_code for slot in visible_kits(actor)] if actor.site else [],
+        "kits": _site_kits(actor) if actor.site else [],
     })
+
+
+def _site_kits(actor: Actor) -> list[str]:
+    """The kits given at the pharmacist's site: by randomization, then as replacements (which
+    have no randomization of their own, so the trials app's list leaves them out)."""
+    kits = [slot.kit_code for slot in visible_kits(actor)]
+    if actor.can(access.PHARMACY):
+        kits += list(KitReplacement.objects.filter(participant__site__code=actor.site)
+                     .order_by("pk").values_list("new_slot__kit_code", flat=True))
+    return kits
 
 
 def _register(request: HttpRequest, actor: Actor) -> None:
