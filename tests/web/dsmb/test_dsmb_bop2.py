@@ -102,11 +102,13 @@ def test_the_looks_count_the_treated_of_the_watched_arm_in_randomization_order(b
     msc, cut = cohort
     rule = get_protocol().bop2_monitoring
     ordered, toxic = bop2.outcomes_in_order(rule, cut)
-    assert ordered == [(msc[0], "alive"), (msc[1], "dead"), (msc[2], "alive"),
-                       (msc[3], "alive"), (msc[4], "dead"), (msc[5], "unknown"), (msc[6], None)]
+    # randomized 30 days before now: the day-28 form (window 3 days) is not overdue yet
+    assert ordered == [(msc[0], "alive", False), (msc[1], "dead", False),
+                       (msc[2], "alive", False), (msc[3], "alive", False),
+                       (msc[4], "dead", False), (msc[5], "unknown", False), (msc[6], None, False)]
     assert toxic == {msc[1], msc[4]}
     figures = data.closed_figures(cut).bop2
-    assert (figures.treated, figures.evaluable, figures.in_order) == (7, 6, 6)
+    assert (figures.treated, figures.evaluable, figures.in_order, figures.missing) == (7, 6, 6, 0)
     # boundaries (lambda 0.7, gamma 1, N = 6): stop if responses <= 0, 1, 3 or toxicities >= 2
     assert [(look.n, look.stop_if_efficacies_at_most, look.stop_if_toxicities_at_least)
             for look in figures.looks] == [(2, 0, 2), (4, 1, 2), (6, 3, 2)]
@@ -125,9 +127,25 @@ def test_a_missing_outcome_holds_the_looks_back(bop2_trial, cohort):
     FormInstance.objects.filter(participant__code=msc[2], form="end_of_study").update(
         values={"vital_status_day28": ""})  # the third randomized: outcome not filled in
     figures = bop2.bop2_figures(cut)
-    assert (figures.evaluable, figures.in_order) == (5, 2)
+    assert (figures.evaluable, figures.in_order, figures.missing) == (5, 2, 0)
     assert [look.decision for look in figures.looks] == ["continue", "not_reached",
                                                          "not_reached"]
+
+
+def test_an_overdue_outcome_is_left_out(bop2_trial, cohort):
+    msc, cut = cohort
+    FormInstance.objects.filter(participant__code=msc[2], form="end_of_study").update(
+        values={"vital_status_day28": ""})
+    # randomized 50 days back: by the cut the day-28 form (window 3 days) is overdue
+    for row in Randomization.objects.filter(participant__code__in=msc):
+        row.randomized_at -= dt.timedelta(days=20)
+        row.save(update_fields=["randomized_at"])
+    figures = bop2.bop2_figures(cut)
+    # msc[2] (no outcome) and msc[6] (outcome after the cut) left out; the others counted
+    assert (figures.evaluable, figures.in_order, figures.missing) == (5, 5, 2)
+    assert [(look.efficacies, look.toxicities) for look in figures.looks[:2]] == [(1, 1),
+                                                                                  (2, 2)]
+    assert figures.looks[1].decision == "stop_toxicity"
 
 
 def test_only_the_closed_report_shows_the_bop2_line(bop2_trial, cohort):
