@@ -89,6 +89,10 @@ def test_rate_volume_and_interruptions_outside_the_limits_are_refused_by_field(t
         refused = trial.api(PHARMACIST).post(path, body)
         assert refused.status_code == 422, (field, refused.content)
         assert refused.json()["fields"][0]["field"] == field
+    # a time without its zone could be any site's: refused, not read as the server's
+    naive = _body(thawed, 5, 55)
+    naive["started_at"] = naive["started_at"][:19]
+    assert trial.api(PHARMACIST).post(path, naive).status_code == 422
     assert not Infusion.objects.exists() and not AuditRecord.objects.filter(
         action="record_infusion").exists()
 

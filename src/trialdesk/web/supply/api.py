@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from trialdesk.supply import Interruption
 from trialdesk.supply.infusion import INTERRUPTIONS_MAX, REASON_MAX
@@ -90,14 +90,15 @@ class PreparationIn(Strict):
 
 
 class InterruptionIn(Strict):
-    start: dt.datetime
-    end: dt.datetime
+    # with a zone: a time without one could be any site's
+    start: AwareDatetime
+    end: AwareDatetime
     reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
 class InfusionIn(Strict):
-    started_at: dt.datetime
-    ended_at: dt.datetime
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
     rate_ml_per_h: float = Field(description="mL/h, within the protocol's limits")
     volume_ml: float = Field(description="the volume infused, mL")
     interruptions: list[InterruptionIn] = Field(default_factory=list,
