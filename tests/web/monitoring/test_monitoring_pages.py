@@ -32,7 +32,9 @@ def test_the_monitor_works_through_the_pages(trial):
     visit = MonitoringVisit.objects.get()
     assert response.status_code == 302 and response.url == f"/monitoring/visits/{visit.pk}/"
     plan = page.get("/monitoring/plan/?site=CO-01").content.decode()
-    assert f"{code} consent" in plan and "consent (100%)" in plan
+    assert f"{code} · consent<" in plan and "consent (100%)" in plan
+    # a record by its visit's and form's names, not their codes (issue 19)
+    assert " day0 " not in plan and "screening<" in plan
     ref = form_ref(code)
     record = page.get(f"/monitoring/records/form/{ref}/")
     assert record.status_code == 200 and 'name="fields"' in record.content.decode()
@@ -53,7 +55,7 @@ def test_the_monitor_works_through_the_pages(trial):
 
 
 def test_the_pages_in_spanish(trial):
-    participant_with_forms(trial)
+    code = participant_with_forms(trial)
     page = signed_in_client(trial.users[MONITOR])
     page.post("/i18n/setlang/", {"language": "es"})
     page.cookies["django_language"] = "es"
@@ -62,6 +64,11 @@ def test_the_pages_in_spanish(trial):
     assert "Planificar una visita" in overview
     plan = page.get("/monitoring/plan/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "consentimiento (100%)" in plan and "Plan de verificación" in plan
+    assert "CO-01-0001 · consentimiento<" in plan and "selección<" in plan
+    # a form's record by its visit's and form's names, not their codes (issue 19)
+    record = page.get(f"/monitoring/records/form/{form_ref(code)}/",
+                      HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "<h1>CO-01-0001 · Día 0 (aleatorización) · Respiratorio</h1>" in record
 
 
 def test_other_roles_on_the_pages(trial):

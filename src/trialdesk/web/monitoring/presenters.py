@@ -13,6 +13,8 @@ from collections import Counter
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import translation
+from django.utils.translation import gettext
 
 from trialdesk.blinding import Permission
 from trialdesk.monitoring.sdv_plan import FULL_REASONS
@@ -103,6 +105,29 @@ def record_title(rec: Record, language: str) -> str:
     return subject(rec)
 
 
+def record_name(rec: Record, language: str) -> str:
+    """A record as a person reads it: the participant, the visit's and the form's names (or
+    what the record is), in ``language``; ``subject`` is the same with codes, for the API and
+    the lock checklist."""
+    protocol = get_protocol()
+    item = rec.item
+    if item.source == "form":
+        visit = next((v for v in protocol.visits if v.code == item.visit), None)
+        seq = f" #{item.seq}" if item.seq != 1 else ""
+        where = visit.title.text(language) if visit else item.visit
+        return f"{item.participant} · {where} · {record_title(rec, language)}{seq}"
+    with translation.override(language):
+        if item.source == "consent":
+            what = gettext("consent")
+        elif item.source == "screening":
+            what = gettext("screening")
+        elif item.source == "discontinuation":
+            what = gettext("death or withdrawal")
+        else:
+            return f"{item.participant} · AE-{item.seq}"
+    return f"{item.participant} · {what}"
+
+
 def field_label(rec: Record, name: str, language: str) -> str:
     if rec.item.source == "form":
         form = next((f for f in get_protocol().forms if f.code == rec.item.form), None)
@@ -118,6 +143,7 @@ def state_view(state: RecordState, language: str, *, fields: bool = False) -> di
         "key": item.key, "source": item.source, "ref": rec.ref, "participant": item.participant,
         "site": item.site, "visit": item.visit or None, "form": item.form or None,
         "seq": item.seq, "subject": subject(rec), "title": record_title(rec, language),
+        "name": record_name(rec, language),
         "in_plan": state.planned is not None,
         "reason": state.planned.reason if state.planned else None,
         "full": bool(state.planned and state.planned.full),
