@@ -1,7 +1,8 @@
 """Issue 18's release, shipment and dispensing path on PostgreSQL, through the real server over
 HTTP: a lot registered and released with quality's signature, its kit shipped and received with
 the logger's CSV, then dispensed; a kit of a lot still pending is refused at shipment and at
-dispensing; two receipts of one shipment at once: one succeeds, the other is told it is done."""
+dispensing; two receipts of one shipment at once: one succeeds, the other is told it is done;
+two replacements of one kit at once: one new kit, the other told the kit was replaced."""
 
 from __future__ import annotations
 
@@ -52,6 +53,32 @@ def _lot(supply, quality, url: str, code: str, arm: str, kits: list[str], passwo
                 timeout=60).raise_for_status()
 
 
+def _replace_twice_at_once(server, users, supply, quality, url: str, kit: str) -> str:
+    """A spare of each arm at CO-01; the investigator and the pharmacist replace ``kit`` at the
+    same moment: one is given the new kit's code, the other told it was already replaced."""
+    spares = {}
+    for row in supply.get(f"{url}/api/v1/supply/kits", params={"site": "CO-01"},
+                          timeout=60).json():
+        if not row["allocated"] and row["lot"] is None:
+            spares.setdefault(row["arm"], row["kit_code"])
+    for index, (arm, spare) in enumerate(sorted(spares.items())):
+        _lot(supply, quality, url, f"LOT-S{index}", arm, [spare], users["quality"]["password"])
+    shipment = supply.post(f"{url}/api/v1/supply/shipments", timeout=60, json={
+        "kits": list(spares.values()), "destination": "CO-01", "origin": "Depot"})
+    pharmacy = _session(server, users, "pharmacist-co-01")
+    pharmacy.post(f"{url}/api/v1/supply/shipments/{shipment.json()['id']}/receive",
+                  json={"temperature_log": LOG}, timeout=60).raise_for_status()
+    path = f"{url}/api/v1/supply/kits/{kit}/replacement"
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(
+            lambda session: session.post(path, json={"reason": "damaged"}, timeout=60),
+            [_session(server, users, "investigator-co-01"), pharmacy]))
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+    new = next(a for a in answers if a.status_code == 201).json()["kit_code"]
+    assert new in spares.values() and new != kit
+    return new
+
+
 @pytest.mark.postgres
 def test_release_shipment_and_dispensing_on_postgresql(tmp_path, postgres_url):
     admin_url, database = postgres_database(postgres_url)
@@ -99,11 +126,19 @@ def test_release_shipment_and_dispensing_on_postgresql(tmp_path, postgres_url):
                                          json={"lot": "LOT-B"}, timeout=60)
             assert not_released.status_code == 409
             assert "not released" in not_released.json()["detail"]
-        rows = fetch(tmp_path, database, "SELECT status FROM supply_lot ORDER BY code")
+            replaced = _replace_twice_at_once(server, users, supply, quality, url, released)
+        rows = fetch(tmp_path, database, "SELECT status FROM supply_lot WHERE code IN "
+                     "('LOT-A', 'LOT-B') ORDER BY code")
         assert rows == [("released",), ("pending",)]
         receipts = fetch(tmp_path, database,
                          "SELECT count(*) FROM trials_auditrecord WHERE action = "
                          "'receive_shipment'")
-        assert receipts == [(1,)]
+        assert receipts == [(2,)]  # the first shipment's once (of two at once), the spares'
+        # one replacement stored, its new kit taken out of the allocation
+        rows = fetch(tmp_path, database,
+                     "SELECT o.kit_code, n.kit_code, n.used FROM supply_kitreplacement r "
+                     "JOIN trials_allocationslot o ON o.id = r.old_slot_id "
+                     "JOIN trials_allocationslot n ON n.id = r.new_slot_id")
+        assert rows == [(released, replaced, True)]
     finally:
         drop_database(admin_url, database)
