@@ -7,21 +7,36 @@ running it again harmless.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from trialdesk.web.worker import runner
 from trialdesk.web.worker.models import TaskStep
 
 T = TypeVar("T")
+# SQLite answers "database is locked" when another connection writes at that moment (at once, in
+# a shared-cache memory database); a step's record waits for its turn rather than failing the task
+_RETRIES, _RETRY_SECONDS = 100, 0.05
+
+
+def _retrying(work: Callable[[], T]) -> T:
+    for attempt in range(_RETRIES):
+        try:
+            return work()
+        except OperationalError as error:
+            if "locked" not in str(error) or attempt == _RETRIES - 1:
+                raise
+            time.sleep(_RETRY_SECONDS)
+    raise AssertionError("unreachable")
 
 
 def done_steps(key: str) -> dict[int, Any]:
     """The values of the finished steps of ``key``, by index."""
-    return dict(TaskStep.objects.filter(key=key).values_list("index", "value"))
+    return _retrying(lambda: dict(TaskStep.objects.filter(key=key).values_list("index", "value")))
 
 
 def step(key: str, index: int, compute: Callable[[], T], *, dump: Callable[[T], Any],
@@ -29,20 +44,27 @@ def step(key: str, index: int, compute: Callable[[], T], *, dump: Callable[[T], 
     """Step ``index`` of the work ``key``: its kept value if it was done, else ``compute()``,
     kept (as ``dump(value)``, JSON) before it is returned. ``done``: ``done_steps(key)`` read
     once by the caller, to save a query per step."""
-    kept = done.get(index) if done is not None else (
-        TaskStep.objects.filter(key=key, index=index).values_list("value", flat=True).first())
+    kept = done.get(index) if done is not None else _retrying(
+        lambda: TaskStep.objects.filter(key=key, index=index).values_list(
+            "value", flat=True).first())
     if kept is not None:
         return load(kept)
     value = compute()
-    try:
-        with transaction.atomic():
-            TaskStep.objects.create(key=key, index=index, value=dump(value),
-                                    worker_id=runner.current_worker_id, done_at=timezone.now())
-    except IntegrityError:
-        pass  # another run of the same task kept it first: the same value, by determinism
+    dumped = dump(value)
+
+    def keep() -> None:
+        try:
+            with transaction.atomic():
+                TaskStep.objects.create(key=key, index=index, value=dumped,
+                                        worker_id=runner.current_worker_id,
+                                        done_at=timezone.now())
+        except IntegrityError:
+            pass  # another run of the same task kept it first: the same value, by determinism
+
+    _retrying(keep)
     return value
 
 
 def forget(key: str) -> None:
     """Drop the steps of ``key`` (its task has recorded its end)."""
-    TaskStep.objects.filter(key=key).delete()
+    _retrying(lambda: TaskStep.objects.filter(key=key).delete())
