@@ -26,6 +26,7 @@ def command(database: str | None, data_dir: str, protocol: str | None, interval:
     from trialdesk.web.bootstrap import setup_django
 
     setup_django(data_dir=data_dir, database=database, protocol=protocol)
+    _refuse_unless_migrated()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     for name in ("trialdesk.worker", "django_tasks_db", "django_tasks"):
@@ -36,3 +37,18 @@ def command(database: str | None, data_dir: str, protocol: str | None, interval:
     from trialdesk.web.worker.runner import run_worker
 
     run_worker(interval=interval, batch=batch)
+
+
+def _refuse_unless_migrated() -> None:
+    """A worker runs on the server's database as ``trialdesk serve`` migrated it; it migrates
+    nothing itself (several workers on several machines would race to)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        raise click.ClickException(
+            f"the database has {len(pending)} migrations not applied (first: "
+            f"{pending[0][0].app_label}.{pending[0][0].name}): run `trialdesk serve --setup-only` "
+            "with the same --data-dir/--database first")
