@@ -90,3 +90,22 @@ def test_every_action_the_server_audits_has_a_name_in_words():
                      and not code.startswith(tuple(audit_presenter.ACTION_PREFIXES))
                      and not code.endswith(tuple(audit_presenter.ACTION_SUFFIXES)))
     assert unnamed == [], "add these to trials/audit_presenter.py ACTION_LABELS (and Spanish)"
+
+
+def test_a_record_of_another_kind_reads_its_fields_and_states_in_words():
+    """A monitoring visit's status, a source data verification of a form's fields: the field
+    by its label (the protocol's, else the catalogues' words for its code) and a state code
+    by its words, in Spanish (issue 19)."""
+    from trialdesk.web.core.protocol import get_protocol
+
+    visit = {"model": "monitoring_visit", "object_id": "12",
+             "changes": {"status": {"old": "planned", "new": "done"}}}
+    verification = {"model": "verification", "object_id": "7",
+                    "changes": {"ae_term": {"old": "not_verified", "new": "verified"}}}
+    with translation.override("es"):
+        [status] = audit_presenter.change_rows(visit, get_protocol(), "es")
+        [term] = audit_presenter.change_rows(verification, get_protocol(), "es")
+    assert (status.label, status.old, status.new) == ("Estado", "planificada", "realizada")
+    assert (term.label, term.old, term.new) == ("Evento adverso (término)", "sin verificar",
+                                                "verificado")
+    assert status.code == "status" and term.code == "ae_term"  # for the "show codes" mode

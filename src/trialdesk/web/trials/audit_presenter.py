@@ -8,6 +8,7 @@ The API and the exports keep the records as stored (codes, ISO 8601 times).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,6 +207,19 @@ def _field(form: Form | None, code: str) -> FormField | None:
     return next((field for field in form.fields if field.code == code), None)
 
 
+# a stored state or kind ("not_verified", "planned"): a code, read as its words when the
+# catalogues have them ("not verified" -> "sin verificar")
+CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def _words(code: str, *, capitalized: bool) -> str:
+    """A code's words in the reader's language where the catalogues have them, else the
+    code's words as they are ("due_date" -> "Due date" -> "Fecha límite")."""
+    words = code.replace("_", " ")
+    words = words.capitalize() if capitalized else words
+    return _(words)
+
+
 def display_value(value: Any, field: FormField | None, language: str) -> str:
     """A stored value as people read it: choice labels, yes/no, an empty value as a dash."""
     if value is None or value == "" or value == [] or value == {}:
@@ -224,16 +238,20 @@ def display_value(value: Any, field: FormField | None, language: str) -> str:
                          for key, item in value.items())
     if isinstance(value, float):
         return formats.localize(value)
+    if isinstance(value, str) and CODE.fullmatch(value):
+        return _words(value, capitalized=False)
     return str(value)
 
 
 def change_rows(record: dict[str, Any], protocol: Protocol, language: str) -> list[ChangeRow]:
     """The record's changes as rows of label, code, old and new value."""
     form = _form_of(record, protocol)
+    # a record of another kind names a form's fields too (a source data verification)
+    fields = protocol.all_fields() if form is None else {}
     rows = []
     for code, change in (record.get("changes") or {}).items():
-        field = _field(form, code)
-        label = field.label.text(language) if field else code.replace("_", " ").capitalize()
+        field = _field(form, code) or fields.get(code)
+        label = field.label.text(language) if field else _words(code, capitalized=True)
         if isinstance(change, dict) and change and set(change) <= {"old", "new"}:
             old, new = change.get("old"), change.get("new")
         else:  # a value recorded as it was set, without a before
