@@ -57,7 +57,9 @@ def test_a_refused_lock_shows_the_list_and_locks_nothing(ct):
     assert response.status_code == 409
     body = response.content.decode()
     assert 'data-reason="checklist_outstanding"' in body
-    assert f"{code}/day0/respiratory/1 pao2" in body and _count(body, "open_queries") == 1
+    # an item names the visit, form and field in words (issue 19)
+    assert f"{code} · Day 0 (randomization) · Respiratory PaO2<" in body
+    assert _count(body, "open_queries") == 1
     assert not Lock.objects.exists()
 
 
@@ -104,6 +106,10 @@ def test_the_page_in_spanish(ct):
     refused = login_page_client(DM, language="es").post(
         READINESS, {"action": "lock", "participant": code}).content.decode()
     assert "Se rechazó el bloqueo" in refused
+    # items by the visit's, form's and field's names, details in words (issue 19)
+    text = re.sub(r'href="[^"]*"', "", body)
+    assert f"{code} · Día 0 (aleatorización) · Respiratorio PaO2<" in text
+    assert "· centro CO-01<" in text and f"{code}/day0/" not in text and "site CO" not in text
 
 
 def test_only_the_data_manager_and_the_principal_investigator_open_it(ct):
@@ -126,6 +132,6 @@ def test_the_locks_page_shows_a_refusal_with_the_list(ct):
     response = manager.post("/capture/locks/", {"scope": "form", "participant": code,
                                                 "visit": "day0", "form": "respiratory"})
     body = response.content.decode()
-    assert response.status_code == 409 and f"{code}/day0/respiratory/1" in body
+    assert response.status_code == 409 and f"{code} · Day 0 (randomization) · Respiratory" in body
     assert _count(body, "unsigned_forms") == 1 and 'id="override-request"' not in body
     assert not Lock.objects.exists()

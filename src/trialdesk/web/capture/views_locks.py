@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from trialdesk.web.capture import actions
@@ -35,6 +35,7 @@ from trialdesk.web.capture.state import active_database_lock
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.pages import page
+from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.access import visible_participants
 
 SHOWN_ITEMS = 50  # per check; the count says how many there are
@@ -71,6 +72,38 @@ def _item_link(subject: str) -> str:
         return ""
 
 
+def _item_name(subject: str) -> str:
+    """A form item's participant, visit and form by name (the stored subject names them by
+    code, for the API and the override's record); any other subject as it is."""
+    key, _space, rest = subject.partition(" ")
+    parts = key.split("/")
+    if len(parts) != 4:
+        return subject
+    code, visit_code, form_code, seq = parts
+    protocol = get_protocol()
+    language = get_language() or "en"
+    visit = next((v.title.text(language) for v in protocol.visits if v.code == visit_code),
+                 visit_code)
+    definition = next((f for f in protocol.forms if f.code == form_code), None)
+    form = definition.title.text(language) if definition else form_code
+    if definition is not None and rest:  # a query's field
+        rest = next((f.label.text(language) for f in definition.fields if f.code == rest), rest)
+    entry = f" #{seq}" if seq != "1" else ""
+    return " ".join(filter(None, [f"{code} · {visit} · {form}{entry}", rest]))
+
+
+def _item_detail(detail: str) -> str:
+    """A capture item's detail ("site CO-01", "draft", "version 2") in the reader's words."""
+    word, _space, value = detail.partition(" ")
+    if word == "site" and value:
+        return _("site %(site)s") % {"site": value}
+    if word == "version" and value.isdigit():
+        return _("version %(version)s") % {"version": value}
+    if detail == "draft":
+        return _("draft")
+    return detail
+
+
 def _shown(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
     checks = []
     for check in snapshot["checks"]:
@@ -78,7 +111,9 @@ def _shown(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
             link = reverse(CHECK_PAGES[check["code"]]) if check["code"] in CHECK_PAGES else ""
         except NoReverseMatch:
             link = ""
-        items = [{**item, "link": _item_link(item["subject"])}
+        items = [{**item, "link": _item_link(item["subject"]),
+                  "subject": _item_name(item["subject"]),
+                  "detail": _item_detail(item.get("detail", ""))}
                  for item in check["items"][:SHOWN_ITEMS]]
         checks.append({**check, "label": _(check["label"]), "link": link, "items": items,
                        "more": max(0, check["count"] - SHOWN_ITEMS)})
