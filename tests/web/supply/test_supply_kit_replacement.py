@@ -108,6 +108,9 @@ def test_the_pharmacist_prepares_the_new_kit_and_not_the_replaced_one(trial):
         assert prepared.json()["dose_cells"] == 70e6  # the participant's weight: the same holder
         page = signed_in_client(trial.users[PHARMACIST]).get(f"/supply/kits/{new}/")
         assert page.status_code == 200 and code in page.content.decode()
+        assert f'href="/supply/kits/{kit}/"' in page.content.decode()  # "Replaces"
+        old_page = signed_in_client(trial.users[PHARMACIST]).get(f"/supply/kits/{kit}/")
+        assert "Replaced by" in old_page.content.decode() and new in old_page.content.decode()
         overview = signed_in_client(trial.users[PHARMACIST]).get("/supply/").content.decode()
         assert f'href="/supply/kits/{new}/"' in overview
         dispensed = pharmacist.post(f"/api/v1/kits/{kit}/dispense", {"lot": "LOT-X"})

@@ -278,6 +278,11 @@ def kit(request: HttpRequest, actor: Actor, kit_code: str) -> HttpResponse:
         # on the page, in the reader's zone with its offset (the API answers in UTC)
         "times": {"thawed_at": local_time(preparation.thawed_at, seconds=False),
                   "use_by": local_time(preparation.use_by, seconds=False)} if preparation else {},
+        # which kit replaced this one, or which one it replaced (the pharmacist follows the bag)
+        "replaced_by": KitReplacement.objects.filter(old_slot=slot).values_list(
+            "new_slot__kit_code", flat=True).first(),
+        "replaces": KitReplacement.objects.filter(new_slot=slot).values_list(
+            "old_slot__kit_code", flat=True).first(),
         "infusion": presenters.infusion_view(infusion) if infusion else None,
         "infusion_times": _infusion_times(infusion) if infusion else {},
         "interruption_rows": range(1, INTERRUPTION_ROWS + 1),
