@@ -109,3 +109,28 @@ def test_a_record_of_another_kind_reads_its_fields_and_states_in_words():
     assert (term.label, term.old, term.new) == ("Evento adverso (término)", "sin verificar",
                                                 "verificado")
     assert status.code == "status" and term.code == "ae_term"  # for the "show codes" mode
+
+
+def test_a_verification_and_a_query_name_their_records_and_fields_in_words():
+    """A verification's record key, a query's form entry and field, a time stored as text:
+    in words and in the reader's locale, no visit, form or field code (issue 19)."""
+    from trialdesk.web.core.protocol import get_protocol
+
+    protocol = get_protocol()
+    verification = {"model": "verification", "object_id": "CO-01-0001/log/adverse_event/2",
+                    "changes": {"ae_grade": {"old": "not_verified", "new": "verified"}}}
+    query = {"model": "query", "object_id": "3",
+             "changes": {"form": "CO-01-0001/day7/laboratory/1", "field": "crp",
+                         "investigator_aware_at": "2020-08-28T12:03:03.057485+00:00"}}
+    with translation.override("es"):
+        label = audit_presenter.record_label(verification, protocol, "es")
+        [grade] = audit_presenter.change_rows(verification, protocol, "es")
+        form, field, aware = audit_presenter.change_rows(query, protocol, "es")
+        consent = audit_presenter.record_label(
+            {"model": "verification", "object_id": "CO-01-0001/consent"}, protocol, "es")
+    assert label.endswith(": CO-01-0001 · Evento adverso #2") and "adverse_event" not in label
+    assert consent.endswith(": CO-01-0001 · consentimiento")
+    assert (grade.old, grade.new) == ("sin verificar", "verificado")
+    assert form.new == "CO-01-0001 · Día 7 · Laboratorio" and field.new == "Proteína C reactiva"
+    assert aware.label == "Conocido por el investigador el"
+    assert "T12:03" not in aware.new and "28/08/2020" in aware.new

@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "add_monitoring_finding": pgettext_lazy("audit action", "Monitoring finding added"),
     "amend_protocol": pgettext_lazy("audit action", "Protocol amended"),
     "answered": pgettext_lazy("audit action", "Query answered"),
+    "answer_query": pgettext_lazy("audit action", "Query answered"),
     "close_deviation": pgettext_lazy("audit action", "Deviation closed"),
     "close_query": pgettext_lazy("audit action", "Query closed"),
     "closed": pgettext_lazy("audit action", "Closed"),
@@ -191,14 +192,32 @@ def _form_of(record: dict[str, Any], protocol: Protocol) -> Form | None:
 def record_label(record: dict[str, Any], protocol: Protocol, language: str) -> str:
     """What the record is about, in words: "Form: P-001 · Day 0 · Respiratory"."""
     what = model_label(str(record.get("model", "")))
-    form = _form_of(record, protocol)
-    if form is None:
+    named = form_key_words(str(record.get("object_id", "")), protocol, language)
+    if named is None:
         return f"{what} {record.get('object_id', '')}".strip()
-    participant, visit_code, _form, *rest = str(record["object_id"]).split("/")
+    return f"{what}: {named}"
+
+
+def form_key_words(key: str, protocol: Protocol, language: str) -> str | None:
+    """A record key that names a form entry or a participant's record, in words:
+    "P-001/day0/respiratory/1" -> "P-001 · Day 0 · Respiratory", "P-001/log/adverse_event/2"
+    -> "P-001 · Adverse event #2", "P-001/consent" -> "P-001 · consent" (a source data
+    verification's record); ``None`` for any other key."""
+    parts = key.split("/")
+    if len(parts) == 2 and parts[1] in RECORD_WORDS:
+        return f"{parts[0]} · {RECORD_WORDS[parts[1]]}"
+    if len(parts) < 3:
+        return None
+    participant, visit_code, form_code, *rest = parts
+    form = next((f for f in protocol.forms if f.code == form_code), None)
+    if form is None:
+        return None
+    entry = f" #{rest[0]}" if rest and rest[0] not in ("", "1") else ""
+    if visit_code == "log":  # a log form (adverse events, medications): no visit of its own
+        return f"{participant} · {form.title.text(language)}{entry}"
     visit = next((v.title.text(language) for v in protocol.visits if v.code == visit_code),
                  visit_code)
-    entry = f" #{rest[0]}" if rest and rest[0] not in ("", "1") else ""
-    return f"{what}: {participant} · {visit} · {form.title.text(language)}{entry}"
+    return f"{participant} · {visit} · {form.title.text(language)}{entry}"
 
 
 def _field(form: Form | None, code: str) -> FormField | None:
@@ -207,6 +226,14 @@ def _field(form: Form | None, code: str) -> FormField | None:
     return next((field for field in form.fields if field.code == code), None)
 
 
+# what a participant's record other than a form is, as a verification's key names it
+RECORD_WORDS = {
+    "consent": pgettext_lazy("audit record", "consent"),
+    "screening": pgettext_lazy("audit record", "screening"),
+    "discontinuation": pgettext_lazy("audit record", "death or withdrawal"),
+}
+ISO_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?")
+ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 # a stored state or kind ("not_verified", "planned"): a code, read as its words when the
 # catalogues have them ("not verified" -> "sin verificar")
 CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
@@ -214,7 +241,8 @@ CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 
 def _words(code: str, *, capitalized: bool) -> str:
     """A code's words in the reader's language where the catalogues have them, else the
-    code's words as they are ("due_date" -> "Due date" -> "Fecha límite")."""
+    code's words as they are ("due_date" -> "Due date" -> "Fecha límite"). The trials
+    catalogue holds the words of the change keys no page names otherwise ("Done date")."""
     words = code.replace("_", " ")
     words = words.capitalize() if capitalized else words
     return _(words)
@@ -226,11 +254,11 @@ def display_value(value: Any, field: FormField | None, language: str) -> str:
         return "—"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
-    if field is not None and field.choices:
+    if field is not None and field.choices and str(value) in {c.code for c in field.choices}:
+        return next(c.label.text(language) for c in field.choices if c.code == str(value))
+    if field is not None and field.choices and isinstance(value, list):
         labels = {choice.code: choice.label.text(language) for choice in field.choices}
-        if isinstance(value, list):
-            return ", ".join(labels.get(str(item), str(item)) for item in value)
-        return labels.get(str(value), str(value))
+        return ", ".join(labels.get(str(item), str(item)) for item in value)
     if isinstance(value, list):
         return ", ".join(display_value(item, None, language) for item in value)
     if isinstance(value, dict):
@@ -240,6 +268,12 @@ def display_value(value: Any, field: FormField | None, language: str) -> str:
         return formats.localize(value)
     if isinstance(value, str) and CODE.fullmatch(value):
         return _words(value, capitalized=False)
+    if isinstance(value, str) and ISO_DATETIME.fullmatch(value) and "T" in value:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return local_time(moment) if moment.tzinfo else formats.date_format(
+            moment, "SHORT_DATETIME_FORMAT")
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
     return str(value)
 
 
@@ -247,17 +281,25 @@ def change_rows(record: dict[str, Any], protocol: Protocol, language: str) -> li
     """The record's changes as rows of label, code, old and new value."""
     form = _form_of(record, protocol)
     # a record of another kind names a form's fields too (a source data verification)
-    fields = protocol.all_fields() if form is None else {}
+    fields = protocol.all_fields()
     rows = []
     for code, change in (record.get("changes") or {}).items():
-        field = _field(form, code) or fields.get(code)
+        field = _field(form, code) or (fields.get(code) if form is None else None)
         label = field.label.text(language) if field else _words(code, capitalized=True)
         if isinstance(change, dict) and change and set(change) <= {"old", "new"}:
             old, new = change.get("old"), change.get("new")
         else:  # a value recorded as it was set, without a before
             old, new = None, change
-        rows.append(ChangeRow(label, code, display_value(old, field, language),
-                              display_value(new, field, language)))
+        shown = [display_value(value, field, language) for value in (old, new)]
+        if code == "field":  # a query's field: its label
+            shown = [fields[value].label.text(language)
+                     if isinstance(value, str) and value in fields else text
+                     for value, text in zip((old, new), shown, strict=True)]
+        elif code == "form":  # a query's form entry: its visit and form by name
+            shown = [form_key_words(value, protocol, language) or text
+                     if isinstance(value, str) else text
+                     for value, text in zip((old, new), shown, strict=True)]
+        rows.append(ChangeRow(label, code, *shown))
     return rows
 
 
