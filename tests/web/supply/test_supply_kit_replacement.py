@@ -115,6 +115,13 @@ def test_the_pharmacist_prepares_the_new_kit_and_not_the_replaced_one(trial):
         assert f'href="/supply/kits/{new}/"' in overview
         dispensed = pharmacist.post(f"/api/v1/kits/{kit}/dispense", {"lot": "LOT-X"})
         assert dispensed.status_code == 409 and "replaced" in dispensed.json()["detail"]
+        # nor is the replaced kit's infusion recorded, even one inside its post-thaw window
+        start = dt.datetime.fromisoformat(thawed)
+        infused = pharmacist.post(f"/api/v1/supply/kits/{kit}/infusion", {
+            "started_at": (start + dt.timedelta(minutes=5)).isoformat(),
+            "ended_at": (start + dt.timedelta(minutes=65)).isoformat(),
+            "rate_ml_per_h": 70, "volume_ml": 70})
+        assert infused.status_code == 409 and "was replaced" in infused.json()["detail"]
 
 
 def test_refusals_say_nothing_of_the_arm(trial):
