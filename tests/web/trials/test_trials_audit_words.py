@@ -130,6 +130,9 @@ def test_a_verification_and_a_query_name_their_records_and_fields_in_words():
             {"model": "verification", "object_id": "CO-01-0001/consent"}, protocol, "es")
     assert label.endswith(": CO-01-0001 · Evento adverso #2") and "adverse_event" not in label
     assert consent.endswith(": CO-01-0001 · consentimiento")
+    event = audit_presenter.record_label(
+        {"model": "verification", "object_id": "CO-01-0001/adverse_event/4"}, protocol, "es")
+    assert event.endswith(": CO-01-0001 · AE-4")
     assert (grade.old, grade.new) == ("sin verificar", "verificado")
     assert form.new == "CO-01-0001 · Día 7 · Laboratorio" and field.new == "Proteína C reactiva"
     assert aware.label == "Conocido por el investigador el"

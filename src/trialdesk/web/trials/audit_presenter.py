@@ -206,6 +206,8 @@ def form_key_words(key: str, protocol: Protocol, language: str) -> str | None:
     parts = key.split("/")
     if len(parts) == 2 and parts[1] in RECORD_WORDS:
         return f"{parts[0]} · {RECORD_WORDS[parts[1]]}"
+    if len(parts) == 3 and parts[1] == "adverse_event" and parts[2].isdigit():
+        return f"{parts[0]} · AE-{parts[2]}"  # an adverse event, as its pages name it
     if len(parts) < 3:
         return None
     participant, visit_code, form_code, *rest = parts
