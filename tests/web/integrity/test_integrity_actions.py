@@ -64,6 +64,8 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           "do_load_dictionary",
           # tests/web/dsmb/test_dsmb_stopping_rule.py (run by the receivers of a saved event)
           "do_check_stopping_rule", "do_record_signal_delivery",
+          # tests/web/outbox/test_outbox_mail.py (the e-mail task's record, the admin's retry)
+          "do_record_email_attempt", "do_retry_email",
           # tests/web/redcap/test_redcap_actions_audited.py (REDCap tokens, reads of the API)
           "do_issue_redcap_token", "do_revoke_redcap_token", "do_audit_redcap_read"}
 

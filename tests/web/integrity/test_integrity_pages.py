@@ -57,6 +57,8 @@ POST_PAGES = {
     "/supply/do/",
     # the REDCap-compatible API: one POST URL, its token in the body (issue 22)
     "/redcap/api/",
+    # the administrator tries an undelivered e-mail again (issue 20)
+    "/outbox/1/retry",
 }
 # signing with a wrong (here: empty) password is audited, so that guessing is throttled
 AUDITED_REFUSALS = {"signature_password_failed"}
