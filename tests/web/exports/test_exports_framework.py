@@ -172,3 +172,13 @@ def test_a_users_oldest_jobs_beyond_ten_are_forgotten_with_their_files(
     assert ExportJob.objects.filter(owner=trial.users["analyst"]).count() == KEEP_PER_USER
     forget = AuditRecord.objects.get(object_id=first, action="forget_export")
     assert forget.actor == "analyst" and forget.changes["state"]["old"] == "done"
+
+
+def test_the_page_names_the_formats_in_the_readers_language(trial):
+    """The formats' names in Spanish (issue 19); the API and the command keep the English."""
+    spanish = signed_in_client(trial.users["data_manager"], language="es").get(
+        "/exports/").content.decode()
+    assert "CSV de cada formulario con un diccionario de datos al estilo de REDCap" in spanish
+    assert "CSV of every form" not in spanish
+    english = signed_in_client(trial.users["data_manager"]).get("/exports/").content.decode()
+    assert "CSV of every form with a REDCap-style data dictionary" in english

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from django.utils.translation import gettext_noop
+
 from trialdesk.blinding import Permission
 
 Allocation = Literal["real", "dummy", "none"]
@@ -70,29 +72,29 @@ def register(export_format: ExportFormat) -> ExportFormat:
 
 
 register(ExportFormat(
-    "sdtm", "CDISC SDTM (SAS transport v5 + define.xml 2.1)",
+    "sdtm", gettext_noop("CDISC SDTM (SAS transport v5 + define.xml 2.1)"),
     "trialdesk.web.exports.sdtm:write_sdtm",
     description="DM, SUPPDM, SV, DS, EX, AE, CM, VS, LB and the trial design datasets"))
 register(ExportFormat(
-    "adam", "CDISC ADaM (ADSL, ADTTE as SAS transport v5 and CSV)",
+    "adam", gettext_noop("CDISC ADaM (ADSL, ADTTE as SAS transport v5 and CSV)"),
     "trialdesk.web.exports.adam:write_adam",
     description="the subject-level and time-to-death analysis datasets"))
 register(ExportFormat(
-    "odm", "CDISC ODM 1.3.2 (metadata, clinical data, audit trail, signatures)",
+    "odm", gettext_noop("CDISC ODM 1.3.2 (metadata, clinical data, audit trail, signatures)"),
     "trialdesk.web.exports.open_formats:write_odm_export",
     description="the protocol's visits, forms and items, and every form's values with each "
                 "change (who, when, why) and signature; validated against the ODM schema"))
 register(ExportFormat(
-    "csv", "CSV of every form with a REDCap-style data dictionary",
+    "csv", gettext_noop("CSV of every form with a REDCap-style data dictionary"),
     "trialdesk.web.exports.open_formats:write_csv_export",
     description="one CSV per form and data_dictionary.csv in REDCap's columns"))
 register(ExportFormat(
-    "fhir", "FHIR R4 bundle (ResearchStudy, ResearchSubject, Consent)",
+    "fhir", gettext_noop("FHIR R4 bundle (ResearchStudy, ResearchSubject, Consent)"),
     "trialdesk.web.exports.open_formats:write_fhir_export",
     description="the study, and per participant a pseudonymous Patient, ResearchSubject and "
                 "Consent"))
 register(ExportFormat(
-    "ctgov-results", "ClinicalTrials.gov results (resultsSection)",
+    "ctgov-results", gettext_noop("ClinicalTrials.gov results (resultsSection)"),
     "trialdesk.web.exports.ctgov_source:write_ctgov_results",
     needs_real_allocation=True,
     description="participant flow, baseline, outcome measures and adverse events from the "
