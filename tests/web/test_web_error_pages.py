@@ -231,3 +231,25 @@ def test_500_under_the_api_keeps_the_json_shape(trial):
         response = client.get("/api/v1/me")
     _api_error(response, 500, "server_error")
     assert "secret-internal-detail-4711" not in _text(response)
+
+
+# -- 405 ----------------------------------------------------------------------------------------
+
+
+def test_405_an_action_opened_as_a_page_says_so_with_a_way_back(trial):
+    """An address that only a form's POST reaches (here signing out), opened from a link: a
+    page in the layout and the user's language, with the Allow header, not an empty answer."""
+    client = signed_in_client(trial.users["coordinator-co-01"], language="es")
+    response = client.get("/accounts/logout/")
+    body = _page(response, 405, "es")
+    assert "POST" in response["Allow"]
+    assert "<h1>No es una página para abrir</h1>" in body and "Volver al panel" in body
+    english = _page(Client().get("/accounts/logout/"), 405)
+    assert "<h1>Not a page to open</h1>" in english and 'href="/accounts/login/"' in english
+
+
+def test_405_under_the_api_is_left_as_it_was(trial):
+    client = signed_in_client(trial.users["monitor"])
+    response = client.delete("/api/v1/protocol")
+    assert response.status_code == 405
+    assert not response["Content-Type"].startswith("text/html")

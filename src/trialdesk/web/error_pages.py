@@ -1,4 +1,5 @@
-"""The pages' 400, 403 and 404 answers (``handler400`` ... in ``trialdesk.web.urls``).
+"""The pages' 400, 403, 404 and 405 answers (``handler400`` ... in ``trialdesk.web.urls``; the
+405 by ``MethodNotAllowedPageMiddleware``).
 
 Under ``/api/`` the API's JSON error shape answers, as before (``trialdesk.web.api.errors``).
 Elsewhere the site's own pages (``templates/400.html`` ...), in the layout and the user's language,
@@ -11,6 +12,8 @@ back to the page the browser came from (Django's ``set_language`` reads the Refe
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -51,3 +54,21 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _on_api(request):
         return api_errors.page_not_found_view(request, exception)
     return _page(request, "404.html", 404)
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page's 405 (an address that only takes a form's POST, opened from a link, a bookmark
+    or the history) as a page in the layout and the user's language with a way back, instead of
+    Django's empty answer; the ``Allow`` header stays. The API's 405 is left as it is."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or _on_api(request):
+            return response
+        page = requires_csrf_token(lambda req: _page(req, "405.html", 405))(request)
+        if response.has_header("Allow"):
+            page["Allow"] = response["Allow"]
+        return page
