@@ -4,15 +4,15 @@ A small demo trial (``simulate_trial``: sites, one user per role per site, four 
 participants, their visits, forms, queries, adverse events and monitoring) is crawled once, as it
 stands after follow-up and before the database lock, by each role's demo user of site CO-01 (and
 each trial-wide role), with ``Accept-Language: es``. Every HTML page's visible text (tags,
-scripts, styles and comments removed; the words people read in ``title``, ``aria-label``,
-``placeholder``, ``alt`` and a button's ``value`` kept) must hold
+scripts, styles, an SVG's metadata and comments removed; the words people read in ``title``,
+``aria-label``, ``placeholder``, ``alt`` and a button's ``value`` kept) must hold
 
 - no English text of the project's own catalogues: a msgid of any ``locale/es`` ``django.po`` of
   the server whose Spanish differs from it, nor an English text of the protocol (a label, a
   choice, a criterion, a visit's name) whose Spanish differs;
 - no raw code shown as a label: a protocol field, form, visit, choice or check code
   (``ventilation_mode``, ``day0``, ``peep_on_support``), nor a Python repr (``{'``, ``True``,
-  ``None``).
+  ``None``), nor a time stamp as stored (``2020-06-07T02:06``).
 
 Data are not text: participant and kit codes, user names, site codes and the registry's NCT
 number are blanked before the search. What cannot be translated yet is in ``ALLOWED``, each
@@ -53,13 +53,16 @@ READ_ATTRIBUTES = re.compile(
 BUTTON_VALUE = re.compile(
     r"""<input\b[^>]*\btype\s*=\s*["']?(?:submit|button|reset)["']?[^>]*>""", re.IGNORECASE)
 VALUE = re.compile(r"""\bvalue\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
-NOT_TEXT = re.compile(r"<(script|style|template)\b.*?</\1\s*>|<!--.*?-->",
+NOT_TEXT = re.compile(r"<(script|style|template|metadata)\b.*?</\1\s*>|<!--.*?-->",
                       re.DOTALL | re.IGNORECASE)
 TAG = re.compile(r"<[^>]+>")
 # a Python value printed as is: a dict or list repr, True/False/None, an object's repr
 REPRS = [re.compile(pattern) for pattern in (
     r"\{'", r"\['", r"(?<![\w-])(?:True|False|None)(?![\w-])", r"\bobject at 0x",
     r"\bDecimal\('", r"\bdatetime\.", r"<bound method")]
+# a time stamp as stored (ISO 8601), not as the reader's language and zone write it
+ISO_TIME = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d")
+REPRS.append(ISO_TIME)
 
 # words that are the same on every page, whatever the language, and why
 SAME_IN_BOTH = {
@@ -192,7 +195,7 @@ def findings(text: str, english: Pieces, codes: list[re.Pattern]) -> list[str]:
             found.add(f"code:{match.group(0)}")
     for pattern in REPRS:
         for match in pattern.finditer(text):
-            found.add(f"repr:{match.group(0)}")
+            found.add(f"repr:{match.group(0)}" if pattern is not ISO_TIME else "repr:ISO time")
     return sorted(found)
 
 
@@ -371,9 +374,14 @@ def test_the_search_finds_english_codes_and_reprs_on_a_spanish_page():
     <body><h1>Respiratorio</h1><script>const label = "Save draft";</script>
     <p>Modo de ventilación: imv</p><p>{'ip': None}</p><!-- Page not found -->
     <button title="Sign this form">Firmar</button><a href="/capture/day0/">Día 0</a>
-    <p>Frecuencia cardiaca</p><input type="submit" value="Save draft"></body></html>"""
+    <p>Frecuencia cardiaca</p><input type="submit" value="Save draft">
+    <p>2020-06-07T02:06:13+00:00</p><svg><metadata><dc:date>2026-12-03T21:10</dc:date>
+    </metadata></svg></body></html>"""
     found = findings(visible_text(body), english, codes)
-    assert {"Sign this form", "Save draft", "code:imv", "repr:{'", "repr:None"} <= set(found)
+    assert {"Sign this form", "Save draft", "code:imv", "repr:{'", "repr:None",
+            "repr:ISO time"} <= set(found)
+    assert findings(visible_text(body.replace("<p>2020-06-07T02:06:13+00:00</p>", "")),
+                    english, codes).count("repr:ISO time") == 0  # an SVG's metadata is unread
     assert "Page not found" not in found and "code:day0" not in found
     assert not findings(visible_text("<p>Día 0 (aleatorización) · Guardar borrador</p>"),
                         english, codes)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.web.core.protocol import get_protocol
+from trialdesk.web.core.timezones import local_time
 
 register = template.Library()
 
@@ -39,6 +42,22 @@ def criterion_label(code: str) -> str:
 @register.filter
 def kind_label(code: str) -> str:
     return str(KIND_LABELS.get(code, code))
+
+
+@register.filter
+def local_when(value: object) -> object:
+    """A time, stored or kept as ISO 8601 text, in the reader's zone and as their language
+    writes it ("2020-06-07T02:06:13+00:00" -> "06/06/2020 21:06:13 -05:00"); other values as
+    they are."""
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(moment, dt.datetime) and moment.tzinfo is not None:
+        return local_time(moment)
+    return value
 
 
 @register.filter
