@@ -34,16 +34,11 @@ def _requested(ct, scope: dict | None = None) -> tuple[str, dict]:
     return code, override
 
 
-# A seed of the source-data-verification sample under which the vital signs entered between the
-# request and the confirmation are not sampled: the sample comes from a secret per data
-# directory, and a sampled form would be a new outstanding item (rightly refused: the data
-# manager must request again), which this test is not about.
-UNSAMPLED_VITALS_SEED = "ca4d716524f8a87b1f2ca103cfb41434832e2c3f8cfb6fb75b10c80105a5c7ac"
-
-
-def test_the_override_locks_once_the_principal_investigator_confirms(ct, monkeypatch):
-    monkeypatch.setattr("trialdesk.web.monitoring.records.plan_seed",
-                        lambda: UNSAMPLED_VITALS_SEED)
+# Under the tests' fixed source-data-verification seed (tests/conftest.py) the vital signs entered
+# between the request and the confirmation are not sampled: a sampled form would be a new
+# outstanding item (rightly refused: the data manager must request again), which this test is
+# not about.
+def test_the_override_locks_once_the_principal_investigator_confirms(ct):
     code, override = _requested(ct)
     assert override["status"] == "pending" and override["requested_by"] == DM
     assert override["requested_checklist"]["outstanding"] > 0

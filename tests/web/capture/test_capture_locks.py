@@ -22,10 +22,29 @@ def _complete(ct):
     return code
 
 
+def _verified_at_source(ct, code: str) -> None:
+    """The monitor verifies the form against the source: whether the verification plan samples
+    it depends on the plan's seed, and a sampled form left unverified would hold the lock."""
+    import datetime as dt
+
+    from trialdesk.web.capture.models import FormInstance
+
+    monitor = ct.api("monitor")
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    visit = monitor.post("/api/v1/monitoring/visits",
+                         {"site": "CO-01", "kind": "remote", "planned_date": today})
+    assert visit.status_code == 201, visit.content
+    form = FormInstance.objects.get(participant__code=code, visit="day0", form="respiratory")
+    verified = monitor.post(f"/api/v1/monitoring/records/form/{form.pk}/verification",
+                            {"visit": visit.json()["id"], "status": "verified"})
+    assert verified.status_code == 201, verified.content
+
+
 def test_form_lock_refuses_changes_until_unlocked_with_a_reason(ct):
     code = _complete(ct)
     signed = ct.api("investigator-co-01").post(form_path(code) + "/sign", {"password": PASSWORD})
-    assert signed.status_code < 300, signed.content  # signed: nothing outstanding on the form
+    assert signed.status_code < 300, signed.content
+    _verified_at_source(ct, code)  # signed and verified: nothing outstanding on the form
     dm = ct.api("data_manager")
     locked = dm.post("/api/v1/locks", {"scope": "form", "participant": code, "visit": "day0",
                                        "form": "respiratory", "reason": "cleaned"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import stat
 
+import pytest
 from arm_crawl import crawl_paths
 from django.test import Client
 from login import signed_in_client
@@ -16,6 +17,8 @@ from monitoring_kit import MONITOR, participant_with_forms, plan_visit
 from trialdesk.monitoring.sdv_plan import build_plan, draw
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.monitoring.plan_seed import SEED_FILE, plan_seed
+
+pytestmark = pytest.mark.real_sdv_plan_seed  # the seed itself under test
 
 SECRET_A = "5d1c" * 16
 SECRET_B = "a07e" * 16
