@@ -88,3 +88,29 @@ def _fixed_sdv_plan_seed(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(records, "plan_seed", lambda: TEST_SDV_PLAN_SEED)
     monkeypatch.setattr(seeds, "plan_seed", lambda: TEST_SDV_PLAN_SEED)
+
+
+# The modules that took longest in a full run (``--durations``, 2026-12-03), longest first. They
+# are collected first so that, with the several workers of ``scripts/test`` (pytest-xdist, one
+# module per worker at a time), the long ones start at once instead of leaving one worker busy
+# with a long module at the end while the other waits. Order only: a module missing here runs
+# after them, as collected.
+LONGEST_MODULES = (
+    "web/test_web_api_fuzzing.py", "web/test_web_demo_simulation.py",
+    "web/test_web_blinding_matrix.py", "commands/test_backup_live.py",
+    "web/test_web_dynamic_randomization.py", "web/integrity/test_integrity_pages.py",
+    "web/test_web_concurrency.py", "web/test_web_crash.py", "commands/test_audit_publish.py",
+    "web/monitoring/test_monitoring_blinding.py", "web/test_web_spanish_crawl.py",
+    "web/security/test_security_arm_codes_anywhere.py", "commands/test_server_cli.py",
+    "web/security/test_security_linkage_attack.py", "commands/test_protocol_amend_cli.py",
+    "web/redcap/test_redcap_postgres.py", "web/supply/test_supply_blinding.py",
+    "web/test_live_server_helper.py", "web/test_web_migration_to_core.py",
+    "web/exports/test_exports_sdtm_postgres.py", "web/exports/test_exports_odm_postgres.py",
+    "web/capture/test_capture_blinding.py", "web/safety/test_safety_blinding.py",
+    "web/safety/test_safety_postgres.py", "web/supply/test_supply_postgres.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {REPO_ROOT / "tests" / name: place for place, name in enumerate(LONGEST_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path, len(rank)))
