@@ -88,6 +88,7 @@ ACTION_LABELS = {
     "set_language": pgettext_lazy("audit action", "Language changed"),
     "set_site_status": pgettext_lazy("audit action", "Site status changed"),
     "ship_kits": pgettext_lazy("audit action", "Kits shipped"),
+    "retry_email": pgettext_lazy("audit action", "E-mail sent again on request"),
     "sign_dsmb_recommendation": pgettext_lazy("audit action", "DSMB recommendation signed"),
     "sign_form": pgettext_lazy("audit action", "Form signed"),
     "start_export": pgettext_lazy("audit action", "Export started"),
@@ -108,6 +109,7 @@ ACTION_PREFIXES = {
     "quarantine_": pgettext_lazy("audit action", "Quarantine resolved"),
     "safety_alert_": pgettext_lazy("audit action", "Safety alert"),
     "dsmb_signal_alert_": pgettext_lazy("audit action", "DSMB signal alert"),
+    "email_": pgettext_lazy("audit action", "E-mail delivery"),
 }
 ACTION_SUFFIXES = {"_lock_override": pgettext_lazy("audit action", "Lock override")}
 
