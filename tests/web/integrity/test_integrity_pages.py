@@ -55,6 +55,8 @@ POST_PAGES = {
     "/exports/",
     # the cell product's supply chain: every write posts to one page (issue 18)
     "/supply/do/",
+    # a site replaces a damaged or expired kit (issue 18)
+    "/supply/replace/",
     # the REDCap-compatible API: one POST URL, its token in the body (issue 22)
     "/redcap/api/",
     # the administrator tries an undelivered e-mail again (issue 20)
