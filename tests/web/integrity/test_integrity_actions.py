@@ -67,7 +67,9 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           # tests/web/outbox/test_outbox_mail.py (the e-mail task's record, the admin's retry)
           "do_record_email_attempt", "do_retry_email",
           # tests/web/redcap/test_redcap_actions_audited.py (REDCap tokens, reads of the API)
-          "do_issue_redcap_token", "do_revoke_redcap_token", "do_audit_redcap_read"}
+          "do_issue_redcap_token", "do_revoke_redcap_token", "do_audit_redcap_read",
+          # tests/web/monitoring/test_monitoring_verify_records.py (the simulated trial's)
+          "do_verify_records"}
 
 
 def test_every_action_is_covered_by_an_integrity_test():

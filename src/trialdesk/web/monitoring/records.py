@@ -167,6 +167,21 @@ def record(source: str, ref: str) -> Record | None:
     return None
 
 
+def reread(found: list[Record]) -> list[Record]:
+    """``found`` as stored now, in the same order (a value may have changed since it was read);
+    one that is gone stays as it was read, as :func:`record`'s callers keep it. Form entries,
+    most of a site's records, are read together."""
+    refs = sorted({int(rec.ref) for rec in found if rec.item.source == FORM})
+    forms: dict[str, Record] = {}
+    # in chunks: a visit's records can exceed SQLite's limit of bound parameters
+    for start in range(0, len(refs), 500):
+        for instance in FormInstance.objects.select_related("participant__site").filter(
+                pk__in=refs[start:start + 500]):
+            forms[str(instance.pk)] = _form_record(instance)
+    return [forms.get(rec.ref, rec) if rec.item.source == FORM
+            else (record(rec.item.source, rec.ref) or rec) for rec in found]
+
+
 def current_shares(plan: Monitoring) -> dict[str, float]:
     """Each site's sampled share now: queries raised per entered form decide the risk share."""
     # counted by the database: one row per site, not one per form
