@@ -135,9 +135,11 @@ class SiteMonitoring:
         monitor, site = self.cast.monitor, visit.site.code
         self._close_action_items(site)
         outstanding = [s for s in states(records(site_code=site)) if s.state != VERIFIED]
-        corrections = 0
+        corrections, right = 0, []
         for state in outstanding:
-            corrections += self._verify(visit, state, errors=errors)
+            corrections += self._verify(visit, state, right, errors=errors)
+        if right:  # the records found right, verified together
+            actions.do_verify_records(monitor, visit, right)
         findings = 0
         if errors and self.rng.random() < WITH_FINDING:
             findings = 1
@@ -153,7 +155,10 @@ class SiteMonitoring:
             self._queue(min(due, clock.now() + WEEK), lambda: self._tick(site, due))
         return corrections
 
-    def _verify(self, visit: MonitoringVisit, state: RecordState, *, errors: bool) -> int:
+    def _verify(self, visit: MonitoringVisit, state: RecordState,
+                right: list[tuple[Record, list[str]]], *, errors: bool) -> int:
+        """Verify a record: one with a wrong value at once (its query raised), one found right
+        added to ``right``; return 1 when a value needs correction."""
         rec, monitor = state.record, self.cast.monitor
         pending = [name for name, value in state.fields.items() if value != VERIFIED]
         marked = [name for name, value in state.fields.items() if value == NEEDS_CORRECTION]
@@ -164,10 +169,12 @@ class SiteMonitoring:
         if errors and state.state == NOT_VERIFIED and rec.item.source == FORM:
             wrong = self._wrong_field(rec) if self.rng.random() < WRONG else None
         fine = [name for name in pending if name != wrong]
+        if wrong is None:
+            if fine:
+                right.append((rec, fine))
+            return 0
         if fine:
             actions.do_verify(monitor, visit, rec, status=VERIFIED, fields=fine)
-        if wrong is None:
-            return 0
         actions.do_verify(monitor, visit, rec, status=NEEDS_CORRECTION, fields=[wrong],
                           comment="The value differs from the source document.")
         query = (Query.objects.filter(form_instance_id=int(rec.ref), field=wrong,
