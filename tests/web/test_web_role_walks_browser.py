@@ -48,12 +48,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(**LAUNCH)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    # expect() waits 5 s by default, too short on a loaded machine; reset when the module ends
+    expect.set_options(timeout=TIMEOUT_MS)
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(**LAUNCH)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+    finally:
+        expect.set_options(timeout=None)
 
 
 class Walk:
