@@ -100,6 +100,10 @@ def _saved_instance(participant: Participant, visit_code: str, form_code: str,
     """The saved entry of a slot, if any: at most one row (a unique key), no ordering, no join
     (the participant is the one in hand). Plain SQL (``core.sql``): every form saved asks it, and
     the ORM's query building was most of its cost (issue 13)."""
+    low, high = connection.ops.integer_field_range(
+        FormInstance._meta.get_field("seq").get_internal_type())
+    if not low <= seq <= high:  # no such row; the database would refuse the number itself
+        return None
     with connection.cursor() as cursor:
         cursor.execute(_instance_sql(), (participant.pk, visit_code, form_code, seq))
         row = cursor.fetchone()

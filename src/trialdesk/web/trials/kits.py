@@ -86,6 +86,12 @@ def assigned_kit(participant: Participant) -> AllocationSlot | None:
     return randomization.slot if randomization is not None else None
 
 
+def assigned_kit_code(participant: Participant) -> str | None:
+    """The code of ``assigned_kit`` (None before randomization)."""
+    kit = assigned_kit(participant)
+    return kit.kit_code if kit is not None else None
+
+
 def kit_holder(slot: AllocationSlot) -> Participant | None:
     """The participant a used kit was given to: by randomization, or as a replacement."""
     randomization = Randomization.objects.select_related("participant__site").filter(

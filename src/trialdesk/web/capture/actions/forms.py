@@ -24,7 +24,7 @@ from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.safety.reactions import link_reaction
 from trialdesk.web.trials.consent_state import refuse_form_entry
-from trialdesk.web.trials.kits import assigned_kit, typed_kit_code
+from trialdesk.web.trials.kits import assigned_kit_code, typed_kit_code
 from trialdesk.web.trials.models import Participant
 
 AUTO_CLOSE_TEXT = "closed automatically: the value no longer breaks the rule"
@@ -89,8 +89,7 @@ def _wrong_kit_problems(slot: FormSlot, values: Mapping[str, Any]) -> list[Field
     if not fields:
         return []
     # the randomization's kit, or the kit that replaced it (issue 18)
-    kit = assigned_kit(slot.participant)
-    assigned = kit.kit_code if kit is not None else None
+    assigned = assigned_kit_code(slot.participant)
     return [FieldProblem(code, WRONG_KIT_RULE, "is not the kit assigned to this participant: "
                          "infuse only the kit given at randomization")
             for code in fields if values[code] != assigned]
