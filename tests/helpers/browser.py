@@ -17,3 +17,13 @@ def serious(page: Any) -> list[str]:
     results = Axe().run(page)
     return [f"{v['impact']}: {v['id']}: {v['help']} ({len(v['nodes'])} node(s))"
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def fill_day0_respiratory(page: Any, pao2: str = "520") -> None:
+    """From a participant's visits page, open the day-0 respiratory form and fill it (FiO2 0.5,
+    PEEP 10, invasive ventilation); the default PaO2 is outside the expected range."""
+    page.click("#visit-day0 a[href$='/day0/respiratory/']")
+    page.fill("#id_pao2", pao2)
+    page.fill("#id_fio2", "0.5")
+    page.fill("#id_peep", "10")
+    page.select_option("#id_ventilation_mode", "imv")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import LAUNCH, serious
+from browser import LAUNCH, fill_day0_respiratory, serious
 from enrollment import CONSENT, TODAY
 from live_server import demo_users, running, setup_demo
 from login import sign_in_browser
@@ -154,11 +154,7 @@ def _walk(walk: Walk) -> None:
     # the coordinator enters the day-0 respiratory form, confirming an out-of-range PaO2
     coordinator.goto(f"{url}/capture/participants/{code}/")
     walk.seen(coordinator, "coordinator-visits")
-    coordinator.click("#visit-day0 a[href$='/day0/respiratory/']")
-    coordinator.fill("#id_pao2", "520")
-    coordinator.fill("#id_fio2", "0.5")
-    coordinator.fill("#id_peep", "10")
-    coordinator.select_option("#id_ventilation_mode", "imv")
+    fill_day0_respiratory(coordinator)
     expect(coordinator.locator("#derived-pao2_fio2")).to_have_text("1040")
     coordinator.click("#save-draft")
     expect(coordinator.locator(".warning[data-field=pao2]")).to_be_visible()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from browser import LAUNCH
+from browser import LAUNCH, fill_day0_respiratory
 from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
@@ -40,11 +40,7 @@ def test_coordinator_confirms_a_soft_range_value_and_the_data_manager_sees_the_q
             coordinator = browser.new_context(locale="en-GB").new_page()
             sign_in_browser(coordinator, server.url, users["coordinator-co-01"])
             coordinator.goto(f"{server.url}/capture/participants/{code}/")
-            coordinator.click("#visit-day0 a[href$='/day0/respiratory/']")
-            coordinator.fill("#id_pao2", "520")
-            coordinator.fill("#id_fio2", "0.5")
-            coordinator.fill("#id_peep", "10")
-            coordinator.select_option("#id_ventilation_mode", "imv")
+            fill_day0_respiratory(coordinator)
             # the live check computes the ratio on the server while the form is filled
             expect(coordinator.locator("#derived-pao2_fio2")).to_have_text("1040")
             expect(coordinator.locator(".live-warning[data-field=pao2]")).to_contain_text(
