@@ -19,6 +19,7 @@ from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.dates import NO_LATER_BOUND, check_trial_date
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.dsmb import data, render
 from trialdesk.web.dsmb.models import (
@@ -67,11 +68,13 @@ def do_create_meeting(actor: Actor, *, date: dt.date, kind: str, cutoff: dt.date
     """Record a DSMB meeting: its date, kind (scheduled or ad hoc), data cut-off, attendees."""
     if kind not in KINDS:
         raise InvalidInput("kind", f"must be one of {', '.join(KINDS)}")
+    now = clock.now()
+    # a meeting may be scheduled ahead; its data cut-off lies in the past (a day of leeway for a
+    # zone ahead of UTC); both from the protocol's earliest date of trial data
+    check_trial_date("date", date, latest=NO_LATER_BOUND)
     if cutoff > date:
         raise InvalidInput("cutoff", "the data cut-off cannot be after the meeting")
-    now = clock.now()
-    if cutoff > now.date() + dt.timedelta(days=1):
-        raise InvalidInput("cutoff", "must not be in the future")
+    check_trial_date("cutoff", cutoff, latest=now.date() + dt.timedelta(days=1))
     attendees = _text("attendees", attendees, ATTENDEES_MAX)
     meeting = Meeting.objects.create(date=date, kind=kind, cutoff=cutoff, attendees=attendees,
                                      created_by=actor.user, created_at=now)

@@ -9,6 +9,7 @@ from typing import Any
 from trialdesk.safety import rules
 from trialdesk.web.core import clock
 from trialdesk.web.core.characters import refused_character_rule
+from trialdesk.web.core.dates import check_trial_date, check_trial_moment
 from trialdesk.web.core.errors import InvalidInput
 from trialdesk.web.safety.models import TERM_MAX, TEXT_MAX
 
@@ -59,7 +60,7 @@ def _date(field: str, value: Any) -> dt.date | None:
         raise InvalidInput(field, "must be a date (YYYY-MM-DD)") from None
 
 
-def _datetime(field: str, value: Any) -> dt.datetime | None:
+def _datetime(field: str, value: Any, latest: dt.date) -> dt.datetime | None:
     if value in (None, ""):
         return None
     if not isinstance(value, dt.datetime):
@@ -67,9 +68,7 @@ def _datetime(field: str, value: Any) -> dt.datetime | None:
             value = dt.datetime.fromisoformat(str(value))
         except ValueError:
             raise InvalidInput(field, "must be a date and time (ISO 8601)") from None
-    if value.tzinfo is None:
-        raise InvalidInput(field, "must name its time zone (e.g. 2026-01-06T10:00-05:00)")
-    return value.astimezone(dt.UTC)
+    return check_trial_moment(field, value, latest=latest)
 
 
 def _grade(value: Any) -> int:
@@ -117,34 +116,29 @@ def clean(values: Mapping[str, Any], *, current: Mapping[str, Any] | None = None
         cleaned[field] = value
     for field in rules.SERIOUSNESS_CRITERIA:
         cleaned[field] = _boolean(field, merged.get(field))
-    cleaned["onset_date"] = _date("onset_date", merged["onset_date"])
-    cleaned["end_date"] = _date("end_date", merged.get("end_date"))
-    cleaned["sponsor_aware_date"] = _date("sponsor_aware_date", merged.get("sponsor_aware_date"))
     now = clock.now()
-    aware = _datetime("investigator_aware_at", merged.get("investigator_aware_at"))
+    # a day of leeway: a site ahead of UTC may already be on the next day
+    latest = now.date() + dt.timedelta(days=1)
+    for field in ("onset_date", "end_date", "sponsor_aware_date"):
+        day = _date(field, merged.get(field))
+        cleaned[field] = None if day is None else check_trial_date(field, day, latest=latest)
+    aware = _datetime("investigator_aware_at", merged.get("investigator_aware_at"), latest)
     cleaned["investigator_aware_at"] = aware or now
     _check_together(cleaned, now)
     return cleaned
 
 
 def _check_together(values: dict[str, Any], now: dt.datetime) -> None:
-    # a day of leeway: a site west of UTC may still be on the day before
-    latest = now.date() + dt.timedelta(days=1)
+    # every date already lies in the trial's window (``check_trial_date``)
     onset, end = values["onset_date"], values["end_date"]
-    if onset > latest:
-        raise InvalidInput("onset_date", "must not be in the future")
     if end is not None and end < onset:
         raise InvalidInput("end_date", "must be on or after the onset date")
-    if end is not None and end > latest:
-        raise InvalidInput("end_date", "must not be in the future")
     aware = values["investigator_aware_at"]
     if aware > now + dt.timedelta(minutes=5):
         raise InvalidInput("investigator_aware_at", "must not be in the future")
     if aware.date() < onset - dt.timedelta(days=1):
         raise InvalidInput("investigator_aware_at", "must not be before the onset date")
     day0 = values["sponsor_aware_date"]
-    if day0 is not None and day0 > latest:
-        raise InvalidInput("sponsor_aware_date", "must not be in the future")
     if day0 is not None and day0 < onset - dt.timedelta(days=1):
         raise InvalidInput("sponsor_aware_date", "must not be before the onset date")
     if values["grade"] == 5 and values["outcome"] != "fatal":

@@ -15,6 +15,7 @@ from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.dates import check_trial_date
 from trialdesk.web.core.errors import InvalidInput
 from trialdesk.web.outbox.mail import queue_mail
 from trialdesk.web.trials.models import DsmbRecommendation
@@ -51,8 +52,7 @@ def do_record_recommendation(
     if len(rationale) < MIN_RATIONALE:
         raise InvalidInput("rationale", f"must say why, in at least {MIN_RATIONALE} characters")
     now = clock.now()
-    if meeting_date > now.date() + dt.timedelta(days=1):
-        raise InvalidInput("meeting_date", "must not be in the future")
+    check_trial_date("meeting_date", meeting_date, latest=now.date() + dt.timedelta(days=1))
     recommendation = DsmbRecommendation.objects.create(
         meeting_date=meeting_date, decision=decision, rationale=rationale,
         recorded_by=actor.user, recorded_at=now)
