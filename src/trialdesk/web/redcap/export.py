@@ -50,6 +50,10 @@ class Selection:
     labels: bool
     label_headers: bool
     dags: bool
+    decimal_comma: bool = False  # decimalCharacter=",": decimals and calculations as 37,5
+    # exportBlankForGrayFormStatus: a form of the row's event with no entry (gray in REDCap)
+    # has a blank <form>_complete, not REDCap's default 0 (Incomplete)
+    blank_for_gray: bool = False
 
     @property
     def columns(self) -> list[str]:
@@ -96,6 +100,8 @@ def selection_from(project: Project, params: Params) -> Selection:
         labels=params.choice("rawOrLabel", ("raw", "label"), "raw") == "label",
         label_headers=params.choice("rawOrLabelHeaders", ("raw", "label"), "raw") == "label",
         dags=params.flag("exportDataAccessGroups"),
+        decimal_comma=params.choice("decimalCharacter", ("", ".", ","), "") == ",",
+        blank_for_gray=params.flag("exportBlankForGrayFormStatus"),
     )
 
 
@@ -156,6 +162,13 @@ def flat_rows(actor: Actor, project: Project, selection: Selection) -> Iterator[
     event_forms = [(event, [f for f in event.forms if f in forms]) for event in selection.events]
     randomized_at = next(e.visit for e in project.events if RANDOMIZATION_FORM in e.forms)
     labels = selection.labels
+    gray = "" if selection.blank_for_gray else (COMPLETE_LABELS["0"] if labels else "0")
+    # REDCap's decimalCharacter applies to number-validated fields and calculations; the
+    # stored values have a dot already, so only a comma changes anything
+    comma = frozenset(
+        name for name, definition in project.definitions.items() if selection.decimal_comma
+        and definition is not None
+        and (definition.type == "decimal" or definition.derived is not None))
     for page in _pages(actor, selection):
         ids = [pid for pid, _, _ in page]
         stored: dict[int, dict[tuple[str, str], dict[int, tuple[str, dict]]]] = defaultdict(
@@ -184,23 +197,29 @@ def flat_rows(actor: Actor, project: Project, selection: Selection) -> Iterator[
                         for seq, entry in sorted(mine.get((event.visit, form), {}).items()):
                             row = {**base, EVENT_COLUMN: event.unique_name,
                                    REPEAT_COLUMNS[0]: form, REPEAT_COLUMNS[1]: str(seq)}
-                            _fill(plans, labels, row, {form: entry})
+                            _fill(plans, labels, row, {form: entry}, comma)
                             yield row
                     continue
                 entries = {form: mine[(event.visit, form)][1] for form in names
                            if 1 in mine.get((event.visit, form), {})}
                 if entries or (index == 0 and event == project.events[0]):
                     row = {**base, EVENT_COLUMN: event.unique_name}
-                    _fill(plans, labels, row, entries)
+                    for form in names:
+                        if form not in entries and plans[form][1] is not None:
+                            row[plans[form][1]] = gray
+                    _fill(plans, labels, row, entries, comma)
                     yield row
 
 
 def _fill(plans: dict[str, tuple[list[tuple[str, Any]], str | None]], labels: bool,
-          row: dict[str, str], entries: dict[str, tuple[str, dict]]) -> None:
+          row: dict[str, str], entries: dict[str, tuple[str, dict]],
+          comma: frozenset[str] = frozenset()) -> None:
     for form, (status, values) in entries.items():
         fields, complete = plans[form]
         for name, definition in fields:
             row[name] = export_value(definition, values.get(name), label=labels)
+            if comma and name in comma:
+                row[name] = row[name].replace(".", ",")
         if complete is not None:
             raw = COMPLETE.get(status, "0")
             row[complete] = COMPLETE_LABELS[raw] if labels else raw

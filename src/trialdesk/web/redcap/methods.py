@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,9 +22,9 @@ from trialdesk.web.core.actor import Actor, require
 from trialdesk.web.core.errors import Conflict, NotFound
 from trialdesk.web.core.locks import database_lock_id
 from trialdesk.web.core.models import Membership, Site
-from trialdesk.web.core.permissions import READ_AUDIT
+from trialdesk.web.core.permissions import READ_AUDIT, READ_PARTICIPANTS
 from trialdesk.web.redcap.actions import do_audit_redcap_read
-from trialdesk.web.redcap.dictionary import ARM_NAME, ARM_NUMBER, Project
+from trialdesk.web.redcap.dictionary import ARM_NAME, ARM_NUMBER, RANDOMIZATION_FORM, Project
 from trialdesk.web.redcap.export import dag_name
 from trialdesk.web.redcap.wire import Params, RedcapError, rows_body
 from trialdesk.web.trials import audit_trail
@@ -84,7 +85,27 @@ def dags() -> list[dict[str, Any]]:
              "data_access_group_id": site.pk} for site in Site.objects.order_by("code")]
 
 
-def users(actor: Actor) -> list[dict[str, Any]]:
+# REDCap's form rights (``forms``): 0 no access, 2 read only, 1 view and edit; export rights
+# (``forms_export``): 0 no access, 1 the full data set (all this API exports: blinded anyway)
+_NO_ACCESS, _EDIT, _READ_ONLY, _FULL_EXPORT = 0, 1, 2, 1
+
+
+def _form_rights(project: Project, held: set[str]) -> tuple[str, str]:
+    """The ``forms`` and ``forms_export`` columns as REDCap writes them: ``form:right`` pairs,
+    comma-separated, in instrument order (``REDCapR::redcap_users_export`` splits them)."""
+    reads = bool(held & {str(p) for p in READ_PARTICIPANTS})
+    rights, exports = [], []
+    for form in project.forms:
+        if form == RANDOMIZATION_FORM:  # written by the randomization only
+            right = _READ_ONLY if reads else _NO_ACCESS
+        else:
+            right = _EDIT if "enter_forms" in held else (_READ_ONLY if reads else _NO_ACCESS)
+        rights.append(f"{form}:{right}")
+        exports.append(f"{form}:{_FULL_EXPORT if reads else _NO_ACCESS}")
+    return ",".join(rights), ",".join(exports)
+
+
+def users(actor: Actor, project: Project) -> list[dict[str, Any]]:
     """The trial's accounts with what the API lets each do (``manage_users`` only)."""
     require(actor, "manage_users")
     rows = []
@@ -96,29 +117,49 @@ def users(actor: Actor) -> list[dict[str, Any]]:
         def flag(permission: str, held: set[str] = held) -> int:
             return int(permission in held)
 
+        forms, forms_export = _form_rights(project, held)
         rows.append({
             "username": user.get_username(), "email": user.email,
             "firstname": user.first_name, "lastname": user.last_name, "expiration": "",
             "data_access_group": dag_name(membership.site.code) if membership.site else "",
             "data_access_group_id": membership.site_id or "",
+            "design": 0, "user_rights": flag("manage_users"),
+            "data_access_groups": flag("manage_sites"),
             "api_export": int(flag("read") or flag("screen")), "api_import": flag("enter_forms"),
             "data_export": flag("blinded_export"), "logging": int(flag("read_audit")),
-            "lock_records": flag("lock"), "user_rights": flag("manage_users"),
-            "record_create": flag("screen"), "record_delete": 0, "randomize": flag("randomize"),
-            "active": int(user.is_active),
+            "lock_records": flag("lock"), "record_create": flag("screen"),
+            "record_rename": 0, "record_delete": 0, "randomize": flag("randomize"),
+            "active": int(user.is_active), "forms": forms, "forms_export": forms_export,
         })
     return rows
 
 
-def _moment(params: Params, name: str) -> dt.datetime | None:
+_MIDNIGHT_24 = re.compile(r"^(?P<day>\d{4}-\d{2}-\d{2})[ T]24:00(:00)?$")
+_DAY_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _moment(params: Params, name: str) -> tuple[dt.datetime, bool] | None:
+    """A time bound of the log: ``YYYY-MM-DD HH:MM`` (seconds optional, UTC unless it says),
+    ``YYYY-MM-DD 24:00`` (what ``REDCapR::redcap_log_read`` sends as the end of its last day:
+    the next day's 00:00) or a date alone (a begin: its 00:00; an end: the whole day, to 24:00).
+    Also whether the bound is exclusive: an end at 24:00 closes the day it ends, not the next."""
     text = params.text(name)
     if not text:
         return None
+    day_end = _MIDNIGHT_24.match(text)
+    whole_day = _DAY_ONLY.match(text) is not None
     try:
-        moment = dt.datetime.fromisoformat(text)
+        if day_end is not None:
+            moment = dt.datetime.fromisoformat(day_end["day"]) + dt.timedelta(days=1)
+        else:
+            moment = dt.datetime.fromisoformat(text)
+            if whole_day and name == "endTime":
+                moment += dt.timedelta(days=1)
     except ValueError:
-        raise RedcapError(400, f"{name}: must be a time as YYYY-MM-DD HH:MM") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        raise RedcapError(400, f"{name}: must be a time as YYYY-MM-DD HH:MM (or YYYY-MM-DD, "
+                               "or YYYY-MM-DD 24:00 for the end of a day)") from None
+    exclusive = name == "endTime" and (day_end is not None or whole_day)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)), exclusive
 
 
 def log_rows(actor: Actor, params: Params) -> Iterator[dict[str, str]]:
@@ -130,6 +171,10 @@ def log_rows(actor: Actor, params: Params) -> Iterator[dict[str, str]]:
     today). Checks, filters and the audit record come first: only the rows are read lazily.
     """
     require(actor, READ_AUDIT)
+    for unsupported, instead in (("logtype", "record and user"), ("dag", "record and user")):
+        if params.text(unsupported):  # refused, not ignored: the script would take all for it
+            raise RedcapError(400, f"{unsupported}: is not supported by this server; filter "
+                                   f"the log by {instead} and time")
     full = audit_trail.reads_full_trail(actor)
     records = audit_trail.readable_records(actor, newest_first=True)
     begin, end = _moment(params, "beginTime"), _moment(params, "endTime")
@@ -141,15 +186,21 @@ def log_rows(actor: Actor, params: Params) -> Iterator[dict[str, str]]:
         records = records.filter(Q(object_id=record) | Q(object_id__startswith=f"{record}/"))
     if user:
         records = records.filter(actor=user)
-    for bound, lookup in ((begin, "gte"), (end, "lte")):
-        if bound is None:
+    for given, lookup in ((begin, "gte"), (end, "lte")):
+        if given is None:
             continue
+        bound, exclusive = given
+        at_lookup = "lt" if exclusive else lookup
+        # a pharmacy record is reached by its day: the day an exclusive end closes is the one
+        # before it (24:00 of a day is the next day's 00:00)
+        day = (bound - dt.timedelta(microseconds=1) if exclusive else bound).astimezone(
+            dt.UTC).date()
         if full:
-            records = records.filter(**{f"at__{lookup}": bound})
+            records = records.filter(**{f"at__{at_lookup}": bound})
         else:
             records = records.filter(
-                Q(pharmacy=0, **{f"at__{lookup}": bound})
-                | Q(pharmacy=1, **{f"day__{lookup}": bound.astimezone(dt.UTC).date()}))
+                Q(pharmacy=0, **{f"at__{at_lookup}": bound})
+                | Q(pharmacy=1, **{f"day__{lookup}": day}))
     return _log_view(records, full=full)
 
 
@@ -168,9 +219,9 @@ def _log_view(records: Any, *, full: bool) -> Iterator[dict[str, str]]:
                "record": code}
 
 
-def log_body(actor: Actor, params: Params, fmt: str) -> Iterator[str]:
+def log_body(actor: Actor, params: Params, fmt: str, delimiter: str = ",") -> Iterator[str]:
     columns = ("timestamp", "username", "action", "details", "record")
-    return rows_body(log_rows(actor, params), fmt, columns)
+    return rows_body(log_rows(actor, params), fmt, columns, delimiter=delimiter)
 
 
 def randomize(actor: Actor, params: Params) -> dict[str, Any]:

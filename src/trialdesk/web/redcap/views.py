@@ -97,34 +97,44 @@ def _dispatch(actor: Actor, params: Params) -> HttpResponse:
     if content == "version":
         return methods.version_response()
     project = dictionary.project_of(get_protocol())
+    delimiter = params.csv_delimiter
     unknown_arms = [arm for arm in params.array("arms") if arm != str(dictionary.ARM_NUMBER)]
     if unknown_arms:
         raise RedcapError(400, f"arms: the project has one arm (1), not {', '.join(unknown_arms)}")
     if content == "record":
         return _record(actor, project, params)
     if content == "log":
-        return _stream(methods.log_body(actor, params, params.format), params.format)
+        return _stream(methods.log_body(actor, params, params.format, delimiter), params.format)
     simple: dict[str, Callable[[], Any]] = {
         "metadata": lambda: _metadata(project, params),
         "instrument": lambda: methods.instruments(project),
-        "exportFieldNames": lambda: dictionary.export_field_names(
-            project, params.text("field") or None),
+        "exportFieldNames": lambda: _field_names(project, params),
         "event": lambda: methods.events(project),
         "arm": methods.arms,
         "formEventMapping": lambda: methods.form_event_mapping(project),
         "repeatingFormsEvents": lambda: methods.repeating_forms(project),
         "dag": methods.dags,
-        "user": lambda: methods.users(actor),
+        "user": lambda: methods.users(actor, project),
     }
-    if content == "project":
-        return object_response(methods.project_info(project), params.format)
-    if content not in simple:
+    if content not in simple and content != "project":
         raise RedcapError(400, f"content: {content or '(none)'} is not a method this server "
                                "answers")
     if params.text("action") == "import" or params.has("data"):
         raise RedcapError(403, f"content {content}: the protocol file defines it; it is not "
                                "imported through the API")
-    return rows_response(simple[content](), params.format)
+    if content == "project":
+        return object_response(methods.project_info(project), params.format, delimiter)
+    return rows_response(simple[content](), params.format, delimiter=delimiter)
+
+
+def _field_names(project: dictionary.Project, params: Params) -> list[dict[str, str]]:
+    """``exportFieldNames``, all or the one ``field`` names; an unknown name is an error, as
+    REDCap answers it (an empty list would read as a field with no export name)."""
+    field = params.text("field")
+    rows = dictionary.export_field_names(project, field or None)
+    if field and not rows:
+        raise RedcapError(400, f"field: no field {field}")
+    return rows
 
 
 def _metadata(project: dictionary.Project, params: Params) -> list[dict[str, str]]:
@@ -171,13 +181,14 @@ def _export(actor: Actor, project: dictionary.Project, params: Params) -> HttpRe
         "fields": list(selection.fields) if params.array("fields") or params.array("forms")
         else "all", "events": [e.unique_name for e in selection.events],
         "rawOrLabel": "label" if selection.labels else "raw"})
+    delimiter = params.csv_delimiter
     if kind == "eav":
         rows = export.eav_rows(actor, project, selection)
-        return _stream(rows_body(rows, fmt, export.EAV_COLUMNS), fmt)
+        return _stream(rows_body(rows, fmt, export.EAV_COLUMNS, delimiter=delimiter), fmt)
     columns = selection.columns
     header = export.header_labels(project, columns) if selection.label_headers else None
-    return _stream(rows_body(export.flat_rows(actor, project, selection), fmt, columns, header),
-                   fmt)
+    return _stream(rows_body(export.flat_rows(actor, project, selection), fmt, columns, header,
+                             delimiter), fmt)
 
 
 def _import(actor: Actor, project: dictionary.Project, params: Params) -> HttpResponse:
@@ -194,7 +205,7 @@ def _import(actor: Actor, project: dictionary.Project, params: Params) -> HttpRe
     if returned == "auto_ids":
         raise RedcapError(400, "returnContent: auto_ids needs forceAutoNumber, which is not "
                                "supported")
-    rows = parse_data(params.text("data"), fmt)
+    rows = parse_data(params.text("data"), fmt, params.csv_delimiter)
     if params.choice("type", ("flat", "eav"), "flat") == "eav":
         rows = imports.eav_to_flat(rows)
     written = imports.import_rows(actor, project, rows, overwrite=overwrite == "overwrite",
@@ -205,5 +216,6 @@ def _import(actor: Actor, project: dictionary.Project, params: Params) -> HttpRe
     if returned == "ids":
         if out == "json":
             return HttpResponse(json.dumps(written), content_type=CONTENT_TYPES[out])
-        return rows_response(({"id": code} for code in written), out, ["id"])
-    return object_response({"count": len(written)}, out)
+        return rows_response(({"id": code} for code in written), out, ["id"],
+                             params.csv_delimiter)
+    return object_response({"count": len(written)}, out, params.csv_delimiter)

@@ -26,6 +26,8 @@ CONTENT_TYPES = {"json": "application/json; charset=utf-8", "csv": "text/csv; ch
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" ?>\n'
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 _INDEXED = re.compile(r"^(?P<name>\w+)\[(?P<index>\d*)\]$")
+# REDCap's csvDelimiter values (export and import): comma (the default), tab, semicolon, pipe, caret
+CSV_DELIMITERS = {",": ",", "tab": "\t", "\t": "\t", ";": ";", "|": "|", "^": "^"}
 
 
 class RedcapError(Exception):
@@ -86,6 +88,15 @@ class Params:
         return self.choice("format", FORMATS, "xml")
 
     @property
+    def csv_delimiter(self) -> str:
+        """``csvDelimiter``: a comma when absent; ``tab``, ``;``, ``|`` or ``^``."""
+        value = self.data.get("csvDelimiter") or ","  # not stripped: a tab may be sent as is
+        if value not in CSV_DELIMITERS:
+            raise RedcapError(400, "csvDelimiter: must be one of , tab ; | ^ (a comma when "
+                                   f"absent), not {value!r}")
+        return CSV_DELIMITERS[value]
+
+    @property
     def return_format(self) -> str:
         """Where errors (and an import's answer) go: returnFormat, else format, else xml;
         an unreadable value falls back to xml rather than hide the error it would carry."""
@@ -114,10 +125,10 @@ def error_response(error: RedcapError, fmt: str) -> HttpResponse:
 
 
 def csv_lines(rows: Iterable[Mapping[str, Any]], columns: Sequence[str],
-              header: Sequence[str] | None = None) -> Iterator[str]:
+              header: Sequence[str] | None = None, delimiter: str = ",") -> Iterator[str]:
     """The header (``header``, else the column names), then the rows, about 64 KB a piece."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", delimiter=delimiter)
     writer.writerow(header or columns)
     for row in rows:
         writer.writerow([row.get(column) for column in columns])  # None is written blank
@@ -137,9 +148,9 @@ def _xml_fields(row: Mapping[str, Any]) -> str:
 
 
 def rows_body(rows: Iterable[Mapping[str, Any]], fmt: str, columns: Sequence[str] | None = None,
-              header: Sequence[str] | None = None) -> Iterator[str]:
+              header: Sequence[str] | None = None, delimiter: str = ",") -> Iterator[str]:
     """A list of rows in ``fmt``, piece by piece (``columns``: csv's columns, by default the
-    first row's keys)."""
+    first row's keys; ``delimiter``: csv's)."""
     rows = iter(rows)
     if fmt == "json":
         pieces, size = ["["], 0
@@ -159,7 +170,7 @@ def rows_body(rows: Iterable[Mapping[str, Any]], fmt: str, columns: Sequence[str
                 return
             columns = list(first)
             rows = _chain(first, rows)
-        yield from csv_lines(rows, columns, header)
+        yield from csv_lines(rows, columns, header, delimiter)
     else:
         pieces, size = [XML_HEAD + "<records>"], 0
         for row in rows:
@@ -179,9 +190,10 @@ def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]
 
 
 def rows_response(rows: Iterable[Mapping[str, Any]], fmt: str,
-                  columns: Sequence[str] | None = None) -> HttpResponse:
+                  columns: Sequence[str] | None = None, delimiter: str = ",") -> HttpResponse:
     """A short list answered at once (metadata, events, instruments)."""
-    return HttpResponse("".join(rows_body(rows, fmt, columns)), content_type=CONTENT_TYPES[fmt])
+    return HttpResponse("".join(rows_body(rows, fmt, columns, delimiter=delimiter)),
+                        content_type=CONTENT_TYPES[fmt])
 
 
 def streamed_rows(pieces: Iterator[str], fmt: str) -> StreamingHttpResponse:
@@ -189,19 +201,20 @@ def streamed_rows(pieces: Iterator[str], fmt: str) -> StreamingHttpResponse:
     return StreamingHttpResponse(pieces, content_type=CONTENT_TYPES[fmt])
 
 
-def object_response(item: Mapping[str, Any], fmt: str) -> HttpResponse:
+def object_response(item: Mapping[str, Any], fmt: str, delimiter: str = ",") -> HttpResponse:
     """One object (the project's information): json object, one csv row, xml ``<item>``."""
     if fmt == "json":
         text = json.dumps(item, ensure_ascii=False)
     elif fmt == "csv":
-        text = "".join(csv_lines([item], list(item)))
+        text = "".join(csv_lines([item], list(item), delimiter=delimiter))
     else:
         text = f"{XML_HEAD}<item>{_xml_fields(item)}</item>\n"
     return HttpResponse(text, content_type=CONTENT_TYPES[fmt])
 
 
-def parse_data(text: str, fmt: str) -> list[dict[str, str]]:
-    """The rows of an imported ``data`` text (json list of objects, or csv with a header)."""
+def parse_data(text: str, fmt: str, delimiter: str = ",") -> list[dict[str, str]]:
+    """The rows of an imported ``data`` text (json list of objects, or csv with a header, its
+    values separated by ``delimiter``)."""
     if fmt == "json":
         try:
             rows = json.loads(text)
@@ -211,7 +224,7 @@ def parse_data(text: str, fmt: str) -> list[dict[str, str]]:
             raise RedcapError(400, "data: must be a JSON list of objects")
         return [{str(k): _imported_text(v) for k, v in row.items()} for row in rows]
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
         return [{(k or "").strip(): (v or "") for k, v in row.items()} for row in reader]
     raise RedcapError(400, "format: xml is not read on import; send json or csv")
 
