@@ -261,3 +261,31 @@ def test_an_export_names_more_records_than_djangos_form_field_limit(records, set
     assert answer.status_code == 200
     rows = json.loads(answer.getvalue())
     assert {row["record_id"] for row in rows} == set(codes["co-01"])
+
+
+def test_csv_delimiter_and_decimal_character_of_an_export_and_an_import(records):
+    """REDCap's csvDelimiter (export and import) and decimalCharacter (export: number-validated
+    fields and calculations written with the given decimal mark)."""
+    _trial, codes, investigator = records
+    first = codes["co-01"][0]
+    data = ("record_id;redcap_event_name;age;sex;weight;demographics_complete\n"
+            f"{first};screening_arm_1;54;M;71.5;2\n")
+    imported = investigator.post(content="record", format="csv", csvDelimiter=";", data=data)
+    assert imported.status_code == 200, imported.content
+    assert FormInstance.objects.get(participant__code=first, form="demographics").values[
+        "weight"] == 71.5
+    common = {"content": "record", "format": "csv", "records": first,
+              "forms": "demographics", "events": "screening_arm_1"}
+    text = investigator.post(**common, csvDelimiter="tab",
+                             decimalCharacter=",").content.decode().splitlines()
+    row = dict(zip(text[0].split("\t"), text[1].split("\t"), strict=True))
+    assert (row["weight"], row["age"]) == ("71,5", "54")
+    dotted = list(csv.DictReader(io.StringIO(investigator.post(
+        **common, decimalCharacter=".").content.decode())))
+    assert dotted[0]["weight"] == "71.5"
+    comma_in_comma = list(csv.DictReader(io.StringIO(investigator.post(
+        **common, decimalCharacter=",").content.decode())))
+    assert comma_in_comma[0]["weight"] == "71,5"  # quoted by the csv writer
+    for name, value in (("decimalCharacter", "x"), ("csvDelimiter", "::")):
+        answer = investigator.post(**{**common, "returnFormat": "json", name: value})
+        assert answer.status_code == 400 and name in answer.json()["error"]

@@ -93,3 +93,26 @@ def test_csv_and_xml_shapes(analyst):
     assert csv_text.splitlines()[0] == "instrument_name,instrument_label"
     xml = analyst.post(content="instrument").content.decode()  # xml when format is absent
     assert xml.startswith("<?xml") and "<instrument_name>demographics</instrument_name>" in xml
+
+
+def test_an_unknown_field_name_is_an_error_not_an_empty_list(analyst):
+    assert analyst.json(content="exportFieldNames", field="age") == [
+        {"original_field_name": "age", "choice_value": "", "export_field_name": "age"}]
+    response = analyst.post(content="exportFieldNames", format="json", field="nope")
+    assert response.status_code == 400 and response.json()["error"] == "field: no field nope"
+
+
+def test_the_project_is_not_imported(trial):
+    admin = client_of(trial.users["admin"])
+    for params in ({"action": "import"}, {"data": '{"project_title": "x"}'}):
+        response = admin.post(content="project", format="json", **params)
+        assert response.status_code == 403 and "not imported" in response.json()["error"]
+
+
+def test_csv_delimiter_of_every_csv_answer(analyst):
+    tab = analyst.post(content="instrument", format="csv", csvDelimiter="tab").content.decode()
+    assert tab.splitlines()[0] == "instrument_name\tinstrument_label"
+    semicolon = analyst.post(content="project", format="csv", csvDelimiter=";").content.decode()
+    assert semicolon.startswith("project_id;project_title;")
+    refused = analyst.post(content="instrument", format="json", csvDelimiter="x")
+    assert refused.status_code == 400 and "csvDelimiter" in refused.json()["error"]
