@@ -2,9 +2,13 @@
 
 ``forms/<form>.csv``: one row per form instance, the keys first (``participant``, ``site``,
 ``visit``, ``seq`` for repeating forms, ``status`` draft/complete, ``version`` the number of
-saves, ``consent_data_use`` Y/N), then the allocation when the export carries one (``allocation``
-says which: the dummy allocation is labelled as such; ``armcd``, ``arm``), then the form's fields
-in the protocol's order. Values are written as the dictionary declares them: yes/no as 1/0,
+saves, ``protocol_version`` the protocol version the form was captured under, ``consent_data_use``
+Y/N), then the allocation when the export carries one (``allocation`` says which: the dummy
+allocation is labelled as such; ``armcd``, ``arm``), then the form's fields in the protocol's
+order. After an amendment the files hold every recorded version's forms and fields
+(``standards.protocol_versions``): a field removed later stays with its data, one added later is
+blank in the rows captured before it, and the dictionary names each field once with the versions
+it exists in (its annotation). Values are written as the dictionary declares them: yes/no as 1/0,
 choices by code, dates ``YYYY-MM-DD``, date-times ``YYYY-MM-DD HH:MM:SS``, a result beyond an
 assay's limit as CDISC writes it (``<1.5``).
 
@@ -37,6 +41,12 @@ from trialdesk.standards.export_data import (
     TrialExport,
     check_allocation,
 )
+from trialdesk.standards.protocol_versions import (
+    ProtocolVersion,
+    VersionedForms,
+    versioned_forms,
+    versions_text,
+)
 
 DICTIONARY_COLUMNS = [
     "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
@@ -46,7 +56,8 @@ DICTIONARY_COLUMNS = [
     "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name", "Matrix Ranking?",
     "Field Annotation",
 ]
-KEY_COLUMNS = ["participant", "site", "visit", "seq", "status", "version", "consent_data_use"]
+KEY_COLUMNS = ["participant", "site", "visit", "seq", "status", "version", "protocol_version",
+               "consent_data_use"]
 ALLOCATION_COLUMNS = ["allocation", "armcd", "arm"]
 RECORD_FORM = "record"
 DECIMAL_VALIDATION = {0: "integer", 1: "number_1dp", 2: "number_2dp", 3: "number_3dp",
@@ -118,12 +129,15 @@ def _note(field: FormField, language: str) -> str:
     return "; ".join(parts)
 
 
-def _annotation(field: FormField) -> str:
-    if field.derived is None:
-        return ""
-    source = getattr(field.derived, "source", None)
-    rule = f"= {source}" if source is not None else f"rule {field.derived!r}"
-    return f"@READONLY derived by trialdesk: {rule}"
+def _annotation(field: FormField, versions: tuple[int, ...]) -> str:
+    parts = []
+    if field.derived is not None:
+        source = getattr(field.derived, "source", None)
+        rule = f"= {source}" if source is not None else f"rule {field.derived!r}"
+        parts.append(f"@READONLY derived by trialdesk: {rule}")
+    if versions:
+        parts.append(f"in {versions_text(versions)}")
+    return "; ".join(parts)
 
 
 def _bound(field: FormField, name: str) -> str:
@@ -134,8 +148,13 @@ def _bound(field: FormField, name: str) -> str:
 
 
 def dictionary_rows(protocol: Protocol, allocation: AllocationKind, language: str = "en",
-                    arm_choices: Sequence[tuple[str, str]] = ()) -> list[dict[str, str]]:
-    """The data dictionary: the record-level columns, then every form's fields."""
+                    arm_choices: Sequence[tuple[str, str]] = (),
+                    described: VersionedForms | None = None) -> list[dict[str, str]]:
+    """The data dictionary: the record-level columns, then every form's fields, each once with
+    the protocol versions it exists in (``described``: every recorded version's forms; by
+    default ``protocol``'s alone, as version 1)."""
+    if described is None:
+        described = versioned_forms([ProtocolVersion(1, protocol)])
     def row(name: str, form: str, kind: str, label: str, **more: str) -> dict[str, str]:
         values = dict.fromkeys(DICTIONARY_COLUMNS, "")
         values.update({"Variable / Field Name": name, "Form Name": form, "Field Type": kind,
@@ -152,6 +171,9 @@ def dictionary_rows(protocol: Protocol, allocation: AllocationKind, language: st
             header="Record (one row per form instance in forms/<form>.csv)",
             note="visit, seq, status and version are the form instance's keys in every CSV"),
         row("site", RECORD_FORM, "dropdown", "Site", choices=sites, required="y"),
+        row("protocol_version", RECORD_FORM, "text",
+            "Protocol version the form was captured under", required="y",
+            note=f"one of {', '.join(str(number) for number in described.numbers)}"),
         row("consent_data_use", RECORD_FORM, "radio",
             "Consent lets the data collected be used", choices="Y, Yes | N, No",
             required="y"),
@@ -169,7 +191,7 @@ def dictionary_rows(protocol: Protocol, allocation: AllocationKind, language: st
             row("arm", RECORD_FORM, "text", "Arm",
                 note=DUMMY_LABEL if allocation == "dummy" else ""),
         ]
-    for form in protocol.forms:
+    for form in described.forms:
         for number, field in enumerate(form.fields):
             choices = ""
             if field.type == "choice":
@@ -179,7 +201,8 @@ def dictionary_rows(protocol: Protocol, allocation: AllocationKind, language: st
                          choices=choices, note=_note(field, language),
                          required="y" if field.required else "",
                          header=form.title.text(language) if number == 0 else "",
-                         annotation=_annotation(field))
+                         annotation=_annotation(field, described.versions_of(form.code,
+                                                                             field.code)))
             values["Text Validation Type OR Show Slider Number"] = _validation(field)
             values["Text Validation Min"] = _bound(field, "min")
             values["Text Validation Max"] = _bound(field, "max")
@@ -201,18 +224,18 @@ def _record_row(subject: SubjectRecord, allocation: AllocationKind) -> dict[str,
 def write_form_csvs(export: TrialExport, folder: Path, *, language: str = "en",
                     on_subject: Callable[[SubjectRecord], None] | None = None) -> list[Path]:
     """Write ``data_dictionary.csv`` and ``forms/<form>.csv`` for every form into ``folder``."""
-    protocol = export.protocol
+    described = export.described()
     folder.mkdir(parents=True, exist_ok=True)
     dictionary = folder / "data_dictionary.csv"
     with dictionary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=DICTIONARY_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(dictionary_rows(protocol, export.allocation, language,
-                                         export.arm_choices))
+        writer.writerows(dictionary_rows(export.protocol, export.allocation, language,
+                                         export.arm_choices, described))
     (folder / "forms").mkdir(exist_ok=True)
-    paths = {form.code: folder / "forms" / f"{form.code}.csv" for form in protocol.forms}
-    forms = {form.code: form for form in protocol.forms}
-    days = {visit.code: visit.day for visit in protocol.visits}
+    paths = {form.code: folder / "forms" / f"{form.code}.csv" for form in described.forms}
+    forms = {form.code: form for form in described.forms}
+    days = {visit.code: visit.day for visit in described.visits}
     with ExitStack() as stack:
         writers = {}
         for code, path in paths.items():
@@ -227,11 +250,12 @@ def write_form_csvs(export: TrialExport, folder: Path, *, language: str = "en",
                     r.form, days.get(r.visit, 10**6), r.visit, r.seq)):
                 form = forms.get(form_record.form)
                 if form is None:  # never leave data out silently
-                    raise ValueError(f"{subject.code}: form {form_record.form!r} is not in "
-                                     f"protocol version {protocol.version}")
+                    raise ValueError(f"{subject.code}: form {form_record.form!r} is in no "
+                                     f"recorded protocol version")
                 writers[form.code].writerow({
                     **record, "visit": form_record.visit, "seq": form_record.seq,
                     "status": form_record.status, "version": form_record.version,
+                    "protocol_version": form_record.protocol_version,
                     **{field.code: csv_value(field, form_record.values.get(field.code))
                        for field in form.fields}})
             if on_subject is not None:

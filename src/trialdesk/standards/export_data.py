@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from trialdesk.protocol.schema import Protocol
+from trialdesk.standards.protocol_versions import ProtocolVersion, VersionedForms, versioned_forms
 
 AllocationKind = Literal["dummy", "real", "none"]
 # repeating forms that no visit lists (adverse events, medications) are kept under this visit
@@ -72,7 +73,9 @@ class FormRecord:
     values: Mapping[str, Any]
     changes: Sequence[FormChange] = ()
     signatures: Sequence[FormSignature] = ()
-    version: int = 1
+    version: int = 1  # the number of saves
+    # the protocol version the form was captured under (issue 17: amendments)
+    protocol_version: int = 1
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,19 @@ class TrialExport:
     # dummy allocation's groups (never the arms' codes) for the dummy one
     arm_choices: Sequence[tuple[str, str]] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # every recorded protocol version, oldest first; empty: ``protocol`` is the only one (1)
+    versions: Sequence[ProtocolVersion] = ()
+    # site -> {version number: the date it is in force there from}: its ethics approval entered
+    # and its effective date come (the first version from the protocol's start)
+    in_force_from: Mapping[str, Mapping[int, dt.date]] = field(default_factory=dict)
+
+    def protocol_versions(self) -> list[ProtocolVersion]:
+        """The recorded versions, oldest first (``protocol`` as version 1 when none is)."""
+        return list(self.versions) or [ProtocolVersion(1, self.protocol)]
+
+    def described(self) -> VersionedForms:
+        """The forms and fields of every version together, as the files describe them."""
+        return versioned_forms(self.protocol_versions())
 
 
 def check_allocation(kind: AllocationKind, arm: ArmAssignment | None, subject: str) -> None:

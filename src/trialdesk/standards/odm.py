@@ -16,6 +16,18 @@ Modelling choices ODM leaves open:
 - a derived field's rule is a ``MethodDef`` (Computation) its ``ItemRef`` names.
 - no allocation: the arm is randomization data, not case report form data, and ODM has no
   standard place for it, so this file carries none for any reader (blinding holds by omission).
+- protocol amendments (issue 17): one ``MetaDataVersion`` per recorded protocol version, each
+  whole, and one ``ClinicalData`` per version holding the forms captured under it, its
+  ``MetaDataVersionOID`` naming that version. This is ODM 1.3.2's own model of versioned metadata
+  (section 3.1: ClinicalData "references the MetaDataVersion that describes it"; a Location's
+  ``MetaDataVersionRef``s with their ``EffectiveDate`` say from when each site works under each
+  version), so a reader that follows the references reads every value with the definition it
+  was entered under, and one that reads a single MetaDataVersion reads a coherent subset. A single
+  union MetaDataVersion would have been simpler, but it cannot say which version a form was
+  entered under (FormData has no version attribute) and would hold a form to definitions it
+  never had (a range narrowed later). Each version is written whole rather than by ``Include``:
+  an Include cannot remove what an amendment removed. A subject whose forms span versions has a
+  SubjectData in each ClinicalData: ``Insert`` in the first, ``Update`` in the later ones.
 
 Written with lxml one subject at a time (bounded memory);
 ``validate_odm`` checks a file against the ODM 1.3.2 schema odmlib ships (with libxml2).
@@ -26,7 +38,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +49,7 @@ from lxml import etree as ET
 
 from trialdesk.protocol.capture import Form, FormField
 from trialdesk.protocol.censored import censored_text, is_censored
+from trialdesk.protocol.schema import Protocol
 from trialdesk.standards.export_data import (
     FormChange,
     FormRecord,
@@ -57,6 +73,7 @@ from trialdesk.standards.odm_metadata import (
     sub,
     user_oid,
 )
+from trialdesk.standards.protocol_versions import ProtocolVersion
 
 # --- admin data ----------------------------------------------------------------------------------
 
@@ -78,13 +95,19 @@ def admin_element(export: TrialExport, meanings: Iterable[str]) -> ET.Element:
         sub(element, "LocationRef", LocationOID=location_oid(user.site))
     names = {site.code: site.name for site in protocol.sites}
     names.update({site.code: site.name for site in export.sites})
-    start = protocol.earliest_date().isoformat()
+    start = protocol.earliest_date()
+    first, *later = export.protocol_versions()
     for code, name, kind in [*((c, n, "Site") for c, n in names.items()),
                              ("", protocol.registry.sponsor, "Sponsor")]:
         location = sub(admin, "Location", OID=location_oid(code or None), Name=name,
                         LocationType=kind)
-        sub(location, "MetaDataVersionRef", StudyOID=study_oid(protocol),
-             MetaDataVersionOID=metadata_oid(protocol), EffectiveDate=start)
+        # the versions the location works under, each from the date it came in force there
+        dates = export.in_force_from.get(code, {})
+        for number, since in [(first.number, start), *((v.number, dates.get(v.number))
+                                                       for v in later)]:
+            if since is not None:
+                sub(location, "MetaDataVersionRef", StudyOID=study_oid(protocol),
+                     MetaDataVersionOID=metadata_oid(number), EffectiveDate=since.isoformat())
     for meaning in sorted(set(meanings)):
         definition = sub(admin, "SignatureDef", OID=signature_def_oid(meaning),
                           Methodology="Electronic")
@@ -198,22 +221,47 @@ def _events(record: FormRecord) -> Iterator[tuple[dt.datetime, int, Any]]:
         yield signature.at, 1, signature
 
 
+def subject_elements(export: TrialExport, subject: SubjectRecord,
+                     user_site: dict[str, str | None]) -> list[tuple[int, ET.Element]]:
+    """(version number, SubjectData) for each protocol version the subject's forms were captured
+    under, oldest first: ``Insert`` in the first, ``Update`` after (a subject without forms has
+    one, under the first version)."""
+    versions = export.protocol_versions()
+    known = {version.number: version for version in versions}
+    by_number: dict[int, list[FormRecord]] = {}
+    for record in subject.forms:
+        if record.protocol_version not in known:  # never leave data out silently
+            raise UnknownForm(f"{subject.code}: form {record.form!r} was captured under "
+                              f"protocol version {record.protocol_version}, which the export "
+                              "does not hold; the export stops rather than leave it out")
+        by_number.setdefault(record.protocol_version, []).append(record)
+    numbers = sorted(by_number) or [versions[0].number]
+    return [(number, subject_element(export, subject, user_site, version=known[number],
+                                     records=by_number.get(number, []),
+                                     transaction="Insert" if index == 0 else "Update"))
+            for index, number in enumerate(numbers)]
+
+
 def subject_element(export: TrialExport, subject: SubjectRecord,
-                    user_site: dict[str, str | None]) -> ET.Element:
-    """One subject's transactions: every save of every form, then its signatures, in time order."""
-    protocol = export.protocol
-    element = ET.Element("SubjectData", SubjectKey=subject.code, TransactionType="Insert")
+                    user_site: dict[str, str | None], *, version: ProtocolVersion | None = None,
+                    records: list[FormRecord] | None = None,
+                    transaction: str = "Insert") -> ET.Element:
+    """One subject's transactions under one protocol version (by default the first, with every
+    form): every save of every form, then its signatures, in time order."""
+    version = version or export.protocol_versions()[0]
+    protocol = version.protocol
+    element = ET.Element("SubjectData", SubjectKey=subject.code, TransactionType=transaction)
     sub(element, "SiteRef", LocationOID=location_oid(subject.site))
     forms = {form.code: form for form in protocol.forms}
     order = {visit.code: visit.day for visit in protocol.visits}
-    records = sorted(subject.forms, key=lambda r: (order.get(r.visit, 10**6), r.visit, r.form,
-                                                   r.seq))
+    records = sorted(subject.forms if records is None else records,
+                     key=lambda r: (order.get(r.visit, 10**6), r.visit, r.form, r.seq))
     current_visit, event = None, element
     for record in records:
         form = forms.get(record.form)
         if form is None:  # never leave data out silently
             raise UnknownForm(f"{subject.code}: form {record.form!r} is not in protocol version "
-                              f"{protocol.version}; the export stops rather than leave it out")
+                              f"{version.number}; the export stops rather than leave it out")
         if record.visit != current_visit:
             event = sub(element, "StudyEventData", StudyEventOID=event_oid(record.visit),
                         TransactionType="Upsert")
@@ -275,19 +323,38 @@ def write_odm(export: TrialExport, out: IO[bytes], *,
                f'{_attr("SourceSystemVersion", export.source_version)} '
                f'Description="{protocol.registry.nct_id}: metadata and clinical data with audit '
                f'trail and signatures (no allocation)">\n').encode())
-    out.write(ET.tostring(study_element(protocol), encoding="utf-8") + b"\n")
+    versions = export.protocol_versions()
+    out.write(ET.tostring(study_element(protocol, versions), encoding="utf-8") + b"\n")
     out.write(ET.tostring(admin_element(export, signature_meanings), encoding="utf-8") + b"\n")
-    out.write(f'<ClinicalData StudyOID="{study_oid(protocol)}" '
-              f'MetaDataVersionOID="{metadata_oid(protocol)}">\n'.encode())
+    first, *later = (version.number for version in versions)
+    out.write(_clinical_data_start(protocol, first))
     count = 0
-    for subject in export.subjects:
-        out.write(ET.tostring(subject_element(export, subject, user_site), encoding="utf-8"))
-        out.write(b"\n")
-        count += 1
-        if on_subject is not None:
-            on_subject(subject)
-    out.write(b"</ClinicalData>\n</ODM>\n")
+    with ExitStack() as stack:
+        # the later versions' ClinicalData follow the first's: their subjects wait in temporary
+        # files (on disk, not in memory) until the subjects are read
+        spools = {number: stack.enter_context(tempfile.TemporaryFile()) for number in later}
+        for subject in export.subjects:
+            for number, element in subject_elements(export, subject, user_site):
+                target = out if number == first else spools[number]
+                target.write(ET.tostring(element, encoding="utf-8") + b"\n")
+            count += 1
+            if on_subject is not None:
+                on_subject(subject)
+        out.write(b"</ClinicalData>\n")
+        for number, spool in spools.items():
+            if spool.tell() == 0:
+                continue
+            spool.seek(0)
+            out.write(_clinical_data_start(protocol, number))
+            shutil.copyfileobj(spool, out)
+            out.write(b"</ClinicalData>\n")
+    out.write(b"</ODM>\n")
     return count
+
+
+def _clinical_data_start(protocol: Protocol, number: int) -> bytes:
+    return (f'<ClinicalData StudyOID="{study_oid(protocol)}" '
+            f'MetaDataVersionOID="{metadata_oid(number)}">\n').encode()
 
 
 def _attr(name: str, value: str) -> str:

@@ -1,5 +1,7 @@
 """ODM 1.3.2 study metadata from the protocol: visits as StudyEventDefs, forms, one item group
-per form, items with data types, units, range checks and code lists, derivations as MethodDefs.
+per form, items with data types, units, range checks and code lists, derivations as MethodDefs;
+one MetaDataVersion per recorded protocol version (``MDV.v1``, ``MDV.v2`` ...: the server's
+numbers, since an amended file may keep its own ``version`` text).
 
 The choices ODM leaves open are listed in ``standards.odm``; the OIDs are made here.
 """
@@ -13,6 +15,7 @@ from lxml import etree as ET
 from trialdesk.protocol.capture import Form, FormField
 from trialdesk.protocol.schema import Protocol
 from trialdesk.standards.export_data import LOG_VISIT
+from trialdesk.standards.protocol_versions import ProtocolVersion
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -28,8 +31,9 @@ def study_oid(protocol: Protocol) -> str:
     return f"ST.{protocol.registry.nct_id}"
 
 
-def metadata_oid(protocol: Protocol) -> str:
-    return f"MDV.{protocol.version}"
+def metadata_oid(number: int) -> str:
+    """The OID of the MetaDataVersion of the server's protocol version ``number``."""
+    return f"MDV.v{number}"
 
 
 def event_oid(visit: str) -> str:
@@ -84,8 +88,9 @@ def _data_type(field: FormField) -> str:
             "datetime": "datetime", "choice": "text", "yesno": "integer"}[field.type]
 
 
-def _units(protocol: Protocol) -> list[str]:
-    return sorted({field.unit for form in protocol.forms for field in form.fields if field.unit})
+def _units(protocols: list[Protocol]) -> list[str]:
+    return sorted({field.unit for protocol in protocols for form in protocol.forms
+                   for field in form.fields if field.unit})
 
 
 def _unit_oid(unit: str) -> str:
@@ -171,10 +176,12 @@ def _method_oid(form: Form, field: FormField) -> str:
     return f"MT.{form.code}.{field.code}"
 
 
-def _metadata_version(study: ET.Element, protocol: Protocol) -> None:
-    mdv = sub(study, "MetaDataVersion", OID=metadata_oid(protocol),
-               Name=f"Protocol version {protocol.version}",
-               Description=f"{protocol.registry.nct_id} protocol version {protocol.version}")
+def _metadata_version(study: ET.Element, version: ProtocolVersion) -> None:
+    protocol = version.protocol
+    mdv = sub(study, "MetaDataVersion", OID=metadata_oid(version.number),
+               Name=f"Protocol version {version.number}",
+               Description=f"{protocol.registry.nct_id} protocol version {version.number} "
+                           f"(file version {protocol.version})")
     visits = sorted(protocol.visits, key=lambda visit: visit.day)
     log_forms = _log_forms(protocol)
     events = [(event_oid(visit.code), visit.title.translations, visit.forms, "Scheduled")
@@ -218,18 +225,22 @@ def _metadata_version(study: ET.Element, protocol: Protocol) -> None:
                 translated(method, "Description", {"en": _method_text(field)})
 
 
-def study_element(protocol: Protocol) -> ET.Element:
-    """The ``Study`` element: global variables, units, one MetaDataVersion from the protocol."""
+def study_element(protocol: Protocol, versions: list[ProtocolVersion] | None = None
+                  ) -> ET.Element:
+    """The ``Study`` element: global variables, units, one MetaDataVersion per protocol version
+    (``versions``, oldest first; by default ``protocol`` alone as version 1)."""
+    versions = versions or [ProtocolVersion(1, protocol)]
     study = ET.Element("Study", OID=study_oid(protocol))
     variables = sub(study, "GlobalVariables")
     sub(variables, "StudyName", protocol.registry.nct_id)
     sub(variables, "StudyDescription", protocol.registry.official_title.text("en"))
     sub(variables, "ProtocolName", f"{protocol.registry.nct_id} v{protocol.version}")
-    units = _units(protocol)
+    units = _units([version.protocol for version in versions])
     if units:
         basic = sub(study, "BasicDefinitions")
         for unit in units:
             definition = sub(basic, "MeasurementUnit", OID=_unit_oid(unit), Name=unit)
             translated(definition, "Symbol", {"en": unit})
-    _metadata_version(study, protocol)
+    for version in versions:
+        _metadata_version(study, version)
     return study

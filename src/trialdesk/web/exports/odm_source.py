@@ -3,8 +3,9 @@ database a batch of participants at a time so that memory stays bounded.
 
 Per participant: the forms with their values, every audited save (the audit trail's
 ``save_form`` records: field, old, new, who, when, why), the signatures (voided ones too), the
-consent in force, the arm of the export's allocation (``ExportContext``: decided by the
-framework; the dummy allocation's group labelled as such, never a real arm's code or label).
+consent in force, the protocol version each form was captured under (every recorded version
+described: ``version_source``), the arm of the export's allocation (``ExportContext``: decided by
+the framework; the dummy allocation's group labelled as such, never a real arm's code or label).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from trialdesk.web.core.models import AuditRecord, Membership, Site
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.exports.arms import arm_cells
 from trialdesk.web.exports.formats import ExportContext
+from trialdesk.web.exports.version_source import in_force_from, recorded_versions
 from trialdesk.web.trials.consent_state import data_use_flags
 from trialdesk.web.trials.models import Consent, ConsentEvent, Participant, Randomization
 from trialdesk.web.trials.presenters import arm_label
@@ -131,7 +133,8 @@ def _batch(participants: list[Participant], arms: dict[str, ArmAssignment], *, f
     for key, instance in keys.items():
         by_participant[instance.participant_id].append(FormRecord(
             visit=instance.visit, form=instance.form, seq=instance.seq, status=instance.status,
-            values=instance.values or {}, version=instance.version, changes=saves.get(key, []),
+            values=instance.values or {}, version=instance.version,
+            protocol_version=instance.protocol_version, changes=saves.get(key, []),
             signatures=[FormSignature(
                 signature_id=s.pk, user=s.signed_by.username, at=s.signed_at,
                 meaning=s.meaning, voided_at=s.voided_at,
@@ -179,7 +182,8 @@ def trial_export(context: ExportContext, *, forms: bool = True,
         subjects=subjects(context, forms=forms, history=history),
         sites=[SiteRecord(code, name) for code, name in Site.objects.values_list("code", "name")],
         source_version=__version__,
-        subject_count=Participant.objects.count(), arm_choices=arm_choices(context))
+        subject_count=Participant.objects.count(), arm_choices=arm_choices(context),
+        versions=recorded_versions(), in_force_from=in_force_from())
 
 
 def arm_choices(context: ExportContext) -> list[tuple[str, str]]:

@@ -30,13 +30,16 @@ from trialdesk.web.exports.sdtm_records import (
     form_stream,
     subjects,
 )
+from trialdesk.web.exports.version_source import recorded_forms
 
 Builder = Callable[[Study, Subject, list[FormRecord]], list[dict[str, Any]]]
 
 
 def _fields(form_codes: tuple[str, ...], numeric_only: bool = True) -> dict[str, Any]:
+    """The fields of these forms in any recorded protocol version (issue 17: a field an amendment
+    adds reaches its domain; one it removes keeps its data there)."""
     found = {}
-    for form in get_protocol().forms:
+    for form in recorded_forms().forms:
         if form.code in form_codes:
             for field in form.fields:
                 if not numeric_only or field.type in ("integer", "decimal"):
