@@ -80,6 +80,8 @@ MIDDLEWARE = [
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
 # a worker silent this long is taken for dead and its running task is run again
 TRIALDESK_WORKER_LEASE_SECONDS = float(os.environ.get("TRIALDESK_WORKER_LEASE_SECONDS", "60"))
+# the rows of tasks finished longer ago than this are pruned by the workers
+TRIALDESK_TASK_KEEP_DAYS = float(os.environ.get("TRIALDESK_TASK_KEEP_DAYS", "14"))
 
 ROOT_URLCONF = "trialdesk.web.urls"
 WSGI_APPLICATION = "trialdesk.web.wsgi.application"
