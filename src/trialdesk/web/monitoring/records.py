@@ -1,10 +1,10 @@
 """The records a monitor verifies, read from the tables of the apps that own them.
 
-Five sources: a form entry (``capture.FormInstance``: the protocol form's fields, derived ones
-left out: they are computed, not transcribed), a consent (``trials.Consent``), a screening record
-(``trials.ScreeningRecord``: the values eligibility was decided on), a death or withdrawal
-(``capture.Discontinuation``) and an adverse event of the safety database
-(``safety.AdverseEvent``). Each becomes a :class:`Record`: the core's
+Five sources: a form entry (``capture.FormInstance``: the fields of its form in the protocol
+version it was captured under, derived ones left out: they are computed, not transcribed), a
+consent (``trials.Consent``), a screening record (``trials.ScreeningRecord``: the values
+eligibility was decided on), a death or withdrawal (``capture.Discontinuation``) and an adverse
+event of the safety database (``safety.AdverseEvent``). Each becomes a :class:`Record`: the core's
 :class:`~trialdesk.monitoring.sdv_plan.Item`, the fields to verify, and their values now.
 
 Only records that exist are verified; an expected form never entered is another lock check's.
@@ -31,6 +31,7 @@ from trialdesk.monitoring.sdv_plan import (
 from trialdesk.monitoring.sdv_plan import build_plan as core_plan
 from trialdesk.protocol.monitoring import Monitoring
 from trialdesk.safety import rules
+from trialdesk.web.amendments.versions import FIRST, protocol_version
 from trialdesk.web.capture.models import Discontinuation, FormInstance, Query
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.monitoring.plan_seed import plan_seed
@@ -62,18 +63,30 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
 
 
-def form_fields(form_code: str) -> tuple[str, ...]:
-    form = next((f for f in get_protocol().forms if f.code == form_code), None)
+def form_fields(form_code: str, version: int = FIRST) -> tuple[str, ...]:
+    """The fields a monitor verifies on a ``form_code`` entry captured under protocol
+    ``version`` (issue 17: a field an amendment adds is verified on the entries that have it)."""
+    form = next((f for f in protocol_version(version).forms if f.code == form_code), None)
     if form is None:
         return ()
     return tuple(field.code for field in form.fields if field.derived is None)
 
 
-def _form_record(instance: FormInstance) -> Record:
+class _FieldsByVersion(dict):
+    """(form, version) -> its fields, read once per call over many entries (each version's
+    lookup asks the database)."""
+
+    def __missing__(self, key: tuple[str, int]) -> tuple[str, ...]:
+        self[key] = form_fields(*key)
+        return self[key]
+
+
+def _form_record(instance: FormInstance, fields_of: _FieldsByVersion | None = None) -> Record:
     participant = instance.participant
     item = Item(FORM, participant.code, participant.site.code, instance.visit, instance.form,
                 instance.seq, values=dict(instance.values))
-    fields = form_fields(instance.form)
+    fields = (fields_of if fields_of is not None else _FieldsByVersion())[
+        (instance.form, instance.protocol_version)]
     return Record(item, fields, {name: instance.values.get(name) for name in fields},
                   str(instance.pk), participant.pk, participant.site_id)
 
@@ -135,7 +148,8 @@ def records(*, participant: Participant | None = None, form_instance: FormInstan
     found = [_consent_record(c) for c in consents]
     found += [_screening_record(s) for s in screenings]
     found += [_discontinuation_record(d) for d in endings]
-    found += [_form_record(f) for f in forms]
+    fields_of = _FieldsByVersion()
+    found += [_form_record(f, fields_of) for f in forms]
     found += [_event_record(e) for e in events]
     return sorted(found, key=lambda record: (record.item.participant, record.item.key))
 
@@ -173,11 +187,12 @@ def reread(found: list[Record]) -> list[Record]:
     most of a site's records, are read together."""
     refs = sorted({int(rec.ref) for rec in found if rec.item.source == FORM})
     forms: dict[str, Record] = {}
+    fields_of = _FieldsByVersion()
     # in chunks: a visit's records can exceed SQLite's limit of bound parameters
     for start in range(0, len(refs), 500):
         for instance in FormInstance.objects.select_related("participant__site").filter(
                 pk__in=refs[start:start + 500]):
-            forms[str(instance.pk)] = _form_record(instance)
+            forms[str(instance.pk)] = _form_record(instance, fields_of)
     return [forms.get(rec.ref, rec) if rec.item.source == FORM
             else (record(rec.item.source, rec.ref) or rec) for rec in found]
 
