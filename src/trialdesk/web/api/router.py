@@ -20,7 +20,7 @@ from ninja.openapi.schema import OpenAPISchema
 from trialdesk.web.accounts.actions import do_issue_api_token
 from trialdesk.web.api.auth import AUTH
 from trialdesk.web.api.errors import install_error_handlers, method_not_allowed
-from trialdesk.web.api.openapi import document_errors
+from trialdesk.web.api.openapi import document_errors, document_idempotency_keys
 from trialdesk.web.api.parser import StrictJSONParser
 from trialdesk.web.api.schemas import (
     ConsentIn,
@@ -40,12 +40,12 @@ from trialdesk.web.capture.api_locks import install_lock_refusal
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import Conflict, Forbidden
+from trialdesk.web.core.idempotency import REPLAYED, REPLAYED_HEADER
 from trialdesk.web.core.permissions import (
     ANY_ROLE,
     PUBLIC,
     READ_PARTICIPANTS,
 )
-from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access, actions, presenters
 from trialdesk.web.trials.actions.final_unblinding import (
     APPROVE_PERMISSION,
@@ -60,6 +60,7 @@ from trialdesk.web.trials.models import (
     Randomization,
 )
 from trialdesk.web.trials.screening_fields import clean_screening_values
+from trialdesk.web.trials.screening_version import actor_screening_protocol, screening_protocol
 
 
 class TrialAPI(NinjaAPI):
@@ -71,6 +72,8 @@ class TrialAPI(NinjaAPI):
         # ward computer must not keep them for the next user.
         add_never_cache_headers(response)
         patch_cache_control(response, private=True)
+        if getattr(request, REPLAYED, False):  # the first answer to this idempotency key
+            response[REPLAYED_HEADER] = "true"
         return response
 
     def get_openapi_schema(self, *, path_prefix: str | None = None,
@@ -78,6 +81,7 @@ class TrialAPI(NinjaAPI):
         # every operation's error answers and their one shape, documented in one place
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         document_errors(schema)
+        document_idempotency_keys(schema)  # the Idempotency-Key header where the body takes one
         return schema
 
     @property
@@ -157,16 +161,19 @@ def screen(request: HttpRequest, body: ScreenIn) -> Status:
     participant = actions.do_screen(actor, values=body.values, site_code=body.site,
                                     idempotency_key=key)
     view = presenters.participant_view(actor, participant, _lang(request))
-    view["eligibility"] = presenters.eligibility_view(participant.screening.values, _lang(request))
+    view["eligibility"] = presenters.eligibility_view(
+        participant.screening.values, _lang(request), screening_protocol(participant.screening))
     return Status(200 if getattr(participant, "repeated", False) else 201, view)
 
 
 @api.post("/eligibility", response=EligibilityOut, tags=["participants"])
 @endpoint("screen")
 def eligibility(request: HttpRequest, body: EligibilityIn) -> dict[str, Any]:
-    """Evaluate screening values without storing them (the form's live result)."""
-    values = clean_screening_values(get_protocol(), body.values)
-    return presenters.eligibility_view(values, _lang(request))
+    """Evaluate screening values without storing them (the form's live result), under the
+    protocol version in force at the caller's site."""
+    protocol = actor_screening_protocol(request_actor(request))
+    values = clean_screening_values(protocol, body.values)
+    return presenters.eligibility_view(values, _lang(request), protocol)
 
 
 @api.get("/participants/{code}", tags=["participants"])
@@ -175,7 +182,8 @@ def participant_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
     view = presenters.participant_view(actor, participant, _lang(request))
-    view["eligibility"] = presenters.eligibility_view(participant.screening.values, _lang(request))
+    view["eligibility"] = presenters.eligibility_view(
+        participant.screening.values, _lang(request), screening_protocol(participant.screening))
     return view
 
 
@@ -188,7 +196,8 @@ def correct_screening(request: HttpRequest, code: str, body: CorrectionIn) -> di
     record = actions.do_correct_screening(actor, participant, values=body.values,
                                           reason=body.reason)
     view = presenters.participant_view(actor, record.participant, _lang(request))
-    view["eligibility"] = presenters.eligibility_view(record.values, _lang(request))
+    view["eligibility"] = presenters.eligibility_view(record.values, _lang(request),
+                                                      screening_protocol(record))
     return view
 
 
@@ -337,6 +346,7 @@ api.add_router("", "trialdesk.web.capture.api.router")  # data capture (issue 7)
 api.add_router("", "trialdesk.web.capture.api_locks.router")  # lock checklist, overrides
 install_lock_refusal(api)  # a lock refused by its checklist: 409 with the list
 api.add_router("", "trialdesk.web.accounts.api.router")  # users (manage_users)
+api.add_router("", "trialdesk.web.redcap.api.router")  # users' REDCap tokens (issue 22)
 api.add_router("", "trialdesk.web.trials.api_sites.router")  # sites (manage_sites)
 api.add_router("", "trialdesk.web.trials.api_protocol.router")  # the running protocol
 api.add_router("", "trialdesk.web.trials.api_dsmb.router")  # DSMB recommendations

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from trialdesk.protocol import FormField
+from trialdesk.protocol import FormField, Protocol
 from trialdesk.protocol.units import unit_text
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.kits import typed_kit_code
@@ -36,11 +36,13 @@ def _form_field(field: FormField, language: str) -> forms.Field:
 
 
 class ScreeningForm(forms.Form):
-    """One input per screening field, labelled in the user's language."""
+    """One input per screening field of ``protocol`` (the version in force at the user's site;
+    default the running one), labelled in the user's language."""
 
-    def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, language: str = "en", protocol: Protocol | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in screening_fields(get_protocol()):
+        for field in screening_fields(protocol or get_protocol()):
             self.fields[field.code] = _form_field(field, language)
 
     def values(self) -> dict[str, Any]:

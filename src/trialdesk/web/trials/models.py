@@ -39,6 +39,9 @@ class ScreeningRecord(models.Model):
     screened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     # the client's key of the screening request: a retry with it returns this participant
     idempotency_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    # the protocol version in force at the site when the patient was screened: eligibility and
+    # stratum were evaluated, and corrections are re-evaluated, under it (issue 17)
+    protocol_version = models.PositiveIntegerField(default=1)
 
     def __str__(self) -> str:
         return f"screening of {self.participant}"

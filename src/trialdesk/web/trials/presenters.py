@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy
 
 from trialdesk.eligibility import evaluate_eligibility
+from trialdesk.protocol import Protocol
 from trialdesk.protocol.units import unit_text
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.protocol import get_protocol
@@ -65,9 +66,11 @@ def participant_view(
     return view
 
 
-def eligibility_view(values: dict[str, Any], language: str) -> dict[str, Any]:
-    """Return the eligibility result of screening values, criterion by criterion."""
-    protocol = get_protocol()
+def eligibility_view(values: dict[str, Any], language: str,
+                     protocol: Protocol | None = None) -> dict[str, Any]:
+    """Return the eligibility result of screening values, criterion by criterion, under
+    ``protocol`` (a screening's version, ``trials.screening_version``; default the running one)."""
+    protocol = protocol or get_protocol()
     result = evaluate_eligibility(protocol, values, language=language)
     return {
         "eligible": result.eligible,

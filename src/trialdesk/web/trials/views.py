@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from trialdesk.protocol import Protocol
 from trialdesk.web.core.actor import Actor, require
 from trialdesk.web.core.errors import Conflict, DatabaseLocked, InvalidInput
 from trialdesk.web.core.pages import page
@@ -35,6 +36,7 @@ from trialdesk.web.trials.forms import (
     UnblindForm,
 )
 from trialdesk.web.trials.models import UnblindingEvent
+from trialdesk.web.trials.screening_version import actor_screening_protocol, screening_protocol
 from trialdesk.web.trials.unblinding_visibility import sees_unblinding_events
 from trialdesk.web.trials.views_consent import record_consent
 
@@ -89,18 +91,22 @@ def participant_detail(request: HttpRequest, actor: Actor, code: str) -> HttpRes
         if status == 201:
             return redirect("trials:participant", code=participant.code)
     view = presenters.participant_view(actor, participant, _lang())
+    # read under the version the patient was screened under (issue 17)
+    screened_under = screening_protocol(participant.screening)
     return render(request, "trials/participant.html", {
         "actor": actor, "p": view,
         "next_step": presenters.next_step(actor, view["status"], _lang()),
-        "eligibility": presenters.eligibility_view(participant.screening.values, _lang()),
-        "values": _labelled_values(participant.screening.values),
+        "eligibility": presenters.eligibility_view(participant.screening.values, _lang(),
+                                                   screened_under),
+        "values": _labelled_values(participant.screening.values, screened_under),
         "consent_form": consent_form,
     }, status=status)
 
 
-def _labelled_values(values: dict) -> list[tuple[str, object]]:
-    """Each screening value by its field's label, a choice by its label (not its code)."""
-    fields = get_protocol().all_fields()
+def _labelled_values(values: dict, protocol: Protocol) -> list[tuple[str, object]]:
+    """Each screening value by its field's label in ``protocol``, a choice by its label (not its
+    code)."""
+    fields = protocol.all_fields()
     language = _lang()
     shown = []
     for key, value in values.items():
@@ -117,7 +123,9 @@ def _labelled_values(values: dict) -> list[tuple[str, object]]:
 @page("screen")
 @require_http_methods(["GET", "POST"])
 def screen(request: HttpRequest, actor: Actor) -> HttpResponse:
-    form = ScreeningForm(request.POST or None, language=_lang())
+    # the fields and ranges of the version in force at the user's site (issue 17)
+    form = ScreeningForm(request.POST or None, language=_lang(),
+                         protocol=actor_screening_protocol(actor))
     if request.method == "POST" and form.is_valid():
         try:
             participant = actions.do_screen(actor, values=form.values())
@@ -133,7 +141,8 @@ def screen(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_POST
 def screen_check(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The live eligibility panel of the screening form (an HTML fragment, nothing stored)."""
-    form = ScreeningForm(request.POST, language=_lang())
+    protocol = actor_screening_protocol(actor)  # as do_screen will evaluate them
+    form = ScreeningForm(request.POST, language=_lang(), protocol=protocol)
     values = {}
     if form.is_valid():
         values = form.values()
@@ -141,7 +150,7 @@ def screen_check(request: HttpRequest, actor: Actor) -> HttpResponse:
         values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
     values = {k: (v == "yes") if v in ("yes", "no") else v for k, v in values.items()}
     return render(request, "trials/_eligibility.html",
-                  {"eligibility": presenters.eligibility_view(values, _lang())})
+                  {"eligibility": presenters.eligibility_view(values, _lang(), protocol)})
 
 
 @page("randomize")

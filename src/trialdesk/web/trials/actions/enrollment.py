@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trialdesk.eligibility import NoStratum, evaluate_eligibility, stratum_for
+from trialdesk.protocol import Protocol
 from trialdesk.randomization import protocol_factors, stratum_key
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
@@ -12,13 +13,13 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
 from trialdesk.web.core.models import Site
-from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import Participant, ScreeningRecord
 from trialdesk.web.trials.screening_fields import clean_screening_values
+from trialdesk.web.trials.screening_version import screening_protocol, site_version
 
 
-def _evaluate(site_code: str, values: dict[str, Any]) -> tuple[Any, str]:
-    protocol = get_protocol()
+def _evaluate(protocol: Protocol, site_code: str, values: dict[str, Any]) -> tuple[Any, str]:
+    """Eligibility and stratum of ``values`` under ``protocol`` (the screening's version)."""
     result = evaluate_eligibility(protocol, values, language="en")
     if not result.eligible:
         return result, ""
@@ -61,12 +62,12 @@ def do_screen(
 
     A site role screens at its own site; ``site_code`` is needed only for roles without one.
     A retry with the same ``idempotency_key`` (same site, same values) returns the participant
-    of the first screening, with ``repeated`` set, and records nothing.
+    of the first screening, with ``repeated`` set, and records nothing. Eligibility and stratum
+    are evaluated under the protocol version in force at the site now; the record keeps its
+    number (issue 17).
     """
     if idempotency_key is not None and not 8 <= len(idempotency_key) <= 100:
         raise InvalidInput("idempotency_key", "must be 8 to 100 characters")
-    protocol = get_protocol()
-    cleaned = clean_screening_values(protocol, values)
     if actor.policy.is_site_scoped(actor.role):
         if site_code not in (None, actor.site):
             raise NotFound(f"no site {site_code}")
@@ -76,12 +77,14 @@ def do_screen(
     site = Site.objects.filter(code=site_code).first()
     if site is None:
         raise NotFound(f"no site {site_code}")
+    version, protocol = site_version(site.code)
+    cleaned = clean_screening_values(protocol, values)
     if idempotency_key:
         # writers take turns (@action), so no other screening with this key can commit meanwhile
         earlier = _earlier_screening(idempotency_key, site, cleaned)
         if earlier is not None:
             return earlier
-    result, stratum = _evaluate(site.code, cleaned)
+    result, stratum = _evaluate(protocol, site.code, cleaned)
     now = clock.now()
     number = Participant.objects.filter(site=site).count() + 1
     participant = Participant.objects.create(
@@ -91,7 +94,7 @@ def do_screen(
     ScreeningRecord.objects.create(
         participant=participant, values=cleaned, criteria=_criteria(result), reasons=result.reasons,
         eligible=result.eligible, stratum=stratum, screened_at=now, screened_by=actor.user,
-        idempotency_key=idempotency_key or None,
+        idempotency_key=idempotency_key or None, protocol_version=version,
     )
     append_audit(
         actor=actor.username, action="screen", model="participant", object_id=participant.code,
@@ -107,19 +110,22 @@ def do_correct_screening(
 ) -> ScreeningRecord:
     """Correct screening values after their first save; a reason is required and audited.
 
-    Eligibility and stratum are re-evaluated. After randomization a correction may not change
-    either: the allocation stands, so such a change is a protocol deviation to report, not an edit.
+    Eligibility and stratum are re-evaluated under the protocol version the screening was
+    evaluated under (its record's), whatever is in force now. After randomization a correction
+    may not change either: the allocation stands, so such a change is a protocol deviation to
+    report, not an edit.
     """
     reason = reason.strip()
     if len(reason) < 10:
         raise InvalidInput("reason", "must say why the data change, in at least 10 characters")
-    cleaned = clean_screening_values(get_protocol(), values)
-    if not cleaned:
-        raise InvalidInput("values", "must change at least one value")
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     record = ScreeningRecord.objects.get(participant=participant)
+    protocol = screening_protocol(record)
+    cleaned = clean_screening_values(protocol, values)
+    if not cleaned:
+        raise InvalidInput("values", "must change at least one value")
     new_values = {**record.values, **cleaned}
-    result, stratum = _evaluate(participant.site.code, new_values)
+    result, stratum = _evaluate(protocol, participant.site.code, new_values)
     if hasattr(participant, "randomization") and (
         not result.eligible or stratum != record.stratum
     ):
