@@ -145,7 +145,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Conflict)
     def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
-        return respond(request, 409, exc.reason, exc.message)
+        # a conflict about one field (an idempotency key reused) names it and its rule
+        return respond(request, 409, exc.reason, exc.message, getattr(exc, "fields", None))
 
 
 def error_response(status: int, error: str, detail: str,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from trialdesk.web.core.idempotency import FIELD, HEADER, KEY_DESCRIPTION
+
 ERROR_SCHEMA: dict[str, Any] = {
     "title": "Error",
     "type": "object",
@@ -85,4 +87,28 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                     "description": ERROR_STATUSES[status],
                     "content": {"application/json": {"schema": _REFERENCE}},
                 }
+    return schema
+
+
+def _body_schema(operation: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    schema = content.get("schema", {})
+    reference = schema.get("$ref", "")
+    return components.get(reference.rsplit("/", 1)[-1], {}) if reference else schema
+
+
+def document_idempotency_keys(schema: dict[str, Any]) -> dict[str, Any]:
+    """Document the ``Idempotency-Key`` header on every operation whose body takes an
+    ``idempotency_key`` (``core.idempotency``: the header is the same key); return ``schema``."""
+    components = schema.get("components", {}).get("schemas", {})
+    header = {"name": HEADER, "in": "header", "required": False,
+              "description": KEY_DESCRIPTION,
+              "schema": {"type": "string", "minLength": 8, "maxLength": 100}}
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method in _METHODS and FIELD in _body_schema(operation, components).get(
+                    "properties", {}):
+                parameters = operation.setdefault("parameters", [])
+                if all(parameter.get("name") != HEADER for parameter in parameters):
+                    parameters.append(header)
     return schema

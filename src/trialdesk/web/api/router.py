@@ -20,7 +20,7 @@ from ninja.openapi.schema import OpenAPISchema
 from trialdesk.web.accounts.actions import do_issue_api_token
 from trialdesk.web.api.auth import AUTH
 from trialdesk.web.api.errors import install_error_handlers, method_not_allowed
-from trialdesk.web.api.openapi import document_errors
+from trialdesk.web.api.openapi import document_errors, document_idempotency_keys
 from trialdesk.web.api.parser import StrictJSONParser
 from trialdesk.web.api.schemas import (
     ConsentIn,
@@ -40,6 +40,7 @@ from trialdesk.web.capture.api_locks import install_lock_refusal
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import Conflict, Forbidden
+from trialdesk.web.core.idempotency import REPLAYED, REPLAYED_HEADER
 from trialdesk.web.core.permissions import (
     ANY_ROLE,
     PUBLIC,
@@ -71,6 +72,8 @@ class TrialAPI(NinjaAPI):
         # ward computer must not keep them for the next user.
         add_never_cache_headers(response)
         patch_cache_control(response, private=True)
+        if getattr(request, REPLAYED, False):  # the first answer to this idempotency key
+            response[REPLAYED_HEADER] = "true"
         return response
 
     def get_openapi_schema(self, *, path_prefix: str | None = None,
@@ -78,6 +81,7 @@ class TrialAPI(NinjaAPI):
         # every operation's error answers and their one shape, documented in one place
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         document_errors(schema)
+        document_idempotency_keys(schema)  # the Idempotency-Key header where the body takes one
         return schema
 
     @property

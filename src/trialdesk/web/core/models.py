@@ -113,3 +113,33 @@ class DatabaseLockState(models.Model):
 
     def __str__(self) -> str:
         return "database locked" if self.locked else "database open"
+
+
+class IdempotentAnswer(models.Model):
+    """The answer a create operation of the API gave, kept under the caller's idempotency key.
+
+    Written in the transaction of the create itself (``core.idempotency``), so a retry either
+    finds it and gets the same answer (same status, same ids; nothing is created, audited or
+    e-mailed twice) or finds nothing because nothing was created. Keys are the caller's own: an
+    answer is replayed only to the user, role and site it was first given to (an unblinded
+    answer never reaches anyone else).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    operation = models.CharField(max_length=100)  # the API operation, e.g. safety.report_event
+    # SHA-256 of the operation, its path parameters and its body (canonical JSON, key excluded)
+    fingerprint = models.CharField(max_length=64)
+    role = models.CharField(max_length=40)
+    site = models.CharField(max_length=5, blank=True)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["user", "key"], name="core_idempotent_user_key"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.operation} under {self.key}"

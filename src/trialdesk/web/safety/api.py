@@ -18,6 +18,7 @@ from trialdesk.blinding import Permission
 from trialdesk.safety import rules
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import Conflict
+from trialdesk.web.core.idempotency import Idempotent, idempotent
 from trialdesk.web.core.permissions import READ_PARTICIPANTS
 from trialdesk.web.core.schemas import Strict
 from trialdesk.web.safety import access, actions, presenters
@@ -60,7 +61,7 @@ class SafetyEventValues(Strict):
         None, description="day 0 of the SUSAR clocks; default: the day it reached the sponsor")
 
 
-class SafetyEventIn(SafetyEventValues):
+class SafetyEventIn(SafetyEventValues, Idempotent):
     participant: str = Field(min_length=1, max_length=20)
 
 
@@ -87,7 +88,7 @@ class SafetyEventChange(Strict):
     expected_version: int | None = Field(None, ge=1, le=2**31)
 
 
-class SafetyFollowUpIn(Strict):
+class SafetyFollowUpIn(Idempotent):
     kind: FollowUpKind = "follow_up"
     text: str = Field(min_length=1, max_length=TEXT_MAX, description="what changed")
     outcome: Outcome
@@ -127,13 +128,18 @@ def list_events(request: HttpRequest, status: str | None = None,
 
 @router.post("/safety/adverse-events", response={201: dict})
 @endpoint(Permission.REPORT_AE)
+@idempotent("safety.report_event")
 def report_event(request: HttpRequest, body: SafetyEventIn) -> Status:
     """Report an adverse event of a randomized participant of the caller's site. An SAE, a
-    grade >= 4 event, a death or a SUSAR alerts the sponsor's safety contact and the DSMB."""
+    grade >= 4 event, a death or a SUSAR alerts the sponsor's safety contact and the DSMB.
+
+    Send an ``idempotency_key`` (or the ``Idempotency-Key`` header): a retry answers the first
+    report's answer and reports (and alerts) nothing again."""
     actor = request_actor(request)
     participant = access_participant_by_code(actor, body.participant)
     event = actions.do_report_adverse_event(
-        actor, participant, values_in=_event_values(body, exclude={"participant"}))
+        actor, participant,
+        values_in=_event_values(body, exclude={"participant", "idempotency_key"}))
     return Status(201, presenters.event_view(event, with_follow_ups=True))
 
 
@@ -162,9 +168,10 @@ def update_event(request: HttpRequest, ae_id: int, body: SafetyEventChange) -> d
 
 @router.post(EVENT + "/follow-ups", response={201: dict})
 @endpoint(Permission.REPORT_AE)
+@idempotent("safety.follow_up_event")
 def follow_up_event(request: HttpRequest, ae_id: int, body: SafetyFollowUpIn) -> Status:
     """Record a follow-up report (or a death or SUSAR report): what changed, the outcome now,
-    resolved or not."""
+    resolved or not. With an ``idempotency_key`` a retry records (and alerts) nothing again."""
     actor = request_actor(request)
     event = access.access_event(actor, ae_id)
     actions.do_record_follow_up(actor, event, kind=body.kind, text=body.text,
