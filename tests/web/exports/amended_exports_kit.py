@@ -2,7 +2,8 @@
 amendment adds, with data entered before and after: what the export tests of amended trials read.
 
 Participant A (CO-01) has vital signs on day 0 under version 1, then, once CO-01 approved the
-amendment, vital signs on day 7 with the new field and an entry of the new form under version 2.
+amendment, vital signs on day 7 and on the day-21 visit the amendment adds, with the new field, and
+an entry of the new form under version 2.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from enrollment import randomize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "amendments"))
-from amendment_kit import AMENDMENTS, NEW_FIELD, amend, amended_text, base_text
+from amendment_kit import AMENDMENTS, NEW_FIELD, NEW_VISIT, amend, amended_text, base_text
 
 NEW_FORM = "prone_positioning"
 NEW_FORM_FIELD = "prone_hours"
@@ -65,7 +66,7 @@ def enter_amended_trial(trial) -> AmendedTrial:
     """Participant A's forms before and after the amendment, approved at CO-01 today."""
     site = trial.api("investigator-co-01")
     admin = trial.api("admin")
-    code, _ = randomize(site, days_ago=8)
+    code, _ = randomize(site, days_ago=22)
     _save(site, code, "day0/forms/vital_signs", VITALS)
     today = dt.datetime.now(dt.UTC).date().isoformat()
     recorded = amend(admin, amended_with_new_form(), effective_date=today)
@@ -73,6 +74,7 @@ def enter_amended_trial(trial) -> AmendedTrial:
     approved = admin.post(f"{AMENDMENTS}/2/approvals", {"site": "CO-01", "approval_date": today})
     assert approved.status_code == 201, approved.content
     _save(site, code, "day7/forms/vital_signs", {**VITALS, NEW_FIELD: NEW_WEIGHT})
+    _save(site, code, f"{NEW_VISIT}/forms/vital_signs", {**VITALS, NEW_FIELD: NEW_WEIGHT + 1})
     _save(site, code, f"log/forms/{NEW_FORM}", {"prone_date": today,
                                                 NEW_FORM_FIELD: PRONE_HOURS})
     return AmendedTrial(code, ("day0", "vital_signs"), ("day7", "vital_signs"))

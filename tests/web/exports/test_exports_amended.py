@@ -56,6 +56,7 @@ def test_the_csv_export_holds_both_versions_and_the_dictionary_says_which(trial,
               if row["participant"] == amended.participant}
     assert (vitals["day0"]["protocol_version"], vitals["day0"][NEW_FIELD]) == ("1", "")
     assert (vitals["day7"]["protocol_version"], vitals["day7"][NEW_FIELD]) == ("2", "70.5")
+    assert (vitals["day21"]["protocol_version"], vitals["day21"][NEW_FIELD]) == ("2", "71.5")
     assert vitals["day0"]["heart_rate"] == vitals["day7"]["heart_rate"] == "90"
     [prone] = _rows(files[f"forms/{NEW_FORM}.csv"])
     assert (prone["participant"], prone["protocol_version"], prone[NEW_FORM_FIELD]) == (
@@ -77,7 +78,6 @@ def test_the_csv_export_holds_both_versions_and_the_dictionary_says_which(trial,
 
 
 def test_the_odm_export_validates_with_each_form_under_its_own_metadata_version(trial, amended):
-    _job(trial, "odm")
     path = job_folder(_job(trial, "odm")["id"]) / ODM_FILE
     assert validate_odm(path) == []
     root = ET.parse(str(path)).getroot()
@@ -109,6 +109,7 @@ def test_the_odm_export_validates_with_each_form_under_its_own_metadata_version(
     assert set(old) == {("SE.day0", "F.vital_signs")}
     assert item not in old[("SE.day0", "F.vital_signs")]
     assert new[("SE.day7", "F.vital_signs")][item] == str(NEW_WEIGHT)
+    assert new[("SE.day21", "F.vital_signs")][item] == str(NEW_WEIGHT + 1)
     assert new[("SE.LOG", f"F.{NEW_FORM}")][f"IT.{NEW_FORM}.{NEW_FORM_FIELD}"] == "16.0"
     kinds = root.xpath(f"//odm:SubjectData[@SubjectKey='{amended.participant}']"
                        "/@TransactionType", namespaces=ODM)
@@ -119,7 +120,10 @@ def test_the_sdtm_export_carries_the_new_field_into_vs(trial, amended):
     folder = job_folder(_job(trial, "sdtm")["id"])
     vs, _ = pyreadstat.read_xport(str(folder / "vs.xpt"))
     mine = vs[vs["USUBJID"].str.endswith(amended.participant)]
-    weights = mine[mine["VSTEST"] == "Body weight"]
-    assert list(weights["VISIT"].str.upper()) == ["DAY 7"]
-    assert list(weights["VSSTRESN"]) == [NEW_WEIGHT]
+    weights = mine[mine["VSTEST"] == "Body weight"].sort_values("VISITNUM")
+    assert list(weights["VISIT"]) == ["DAY 7", "DAY 21"]  # the visit the amendment adds named
+    assert list(weights["VSSTRESN"]) == [NEW_WEIGHT, NEW_WEIGHT + 1]
+    assert list(weights["VSTESTCD"]) == ["WEIGHTKG", "WEIGHTKG"]
     assert set(mine.loc[mine["VSTESTCD"] == "PULSE", "VSORRES"]) == {"90"}
+    tv, _ = pyreadstat.read_xport(str(folder / "tv.xpt"))
+    assert "DAY 21" in set(tv["VISIT"])

@@ -72,7 +72,9 @@ def _domains(context: ExportContext) -> list[tuple[str, tuple[str, ...], Builder
 def write_sdtm(context: ExportContext, folder: Path, progress: Progress) -> list[Path]:
     """Each dataset is written as soon as it is built and then freed (define.xml keeps only
     its columns' facts): memory holds one domain at a time."""
-    study = Study(get_protocol())
+    # the visits of every recorded version: a visit an amendment adds is named and numbered
+    # (VISITNUM in the protocols' order) in the domains and in TV
+    study = Study(get_protocol().model_copy(update={"visits": list(recorded_forms().visits)}))
     people = subjects(context)
     domains = _domains(context)
     total = 3 + len(domains) * max(1, -(-len(people) // CHUNK)) + 1
