@@ -1,8 +1,11 @@
 """``trialdesk export FORMAT --out DIR``: the trial's data in a standard format (SDTM, ADaM, ...).
 
-Runs the same job as the exports page (audited as the command line's operator, "cli"), in this
-process, with a progress bar. The allocation is the framework's decision: the real arms after the
-final unblinding, the dummy allocation (labelled as such) before it; ``--no-allocation`` for none.
+Runs the same job as the exports page (audited as the command line's operator, "cli"): its task
+is claimed at once and run in this process, with a progress bar, while the process beats as a
+task worker does; killed, its task is run again by a worker (into the same folder); stopped
+with Ctrl-C, the job is recorded failed. The allocation is the framework's decision: the real
+arms after the final unblinding, the dummy allocation (labelled as such) before it;
+``--no-allocation`` for none.
 """
 
 from __future__ import annotations
@@ -35,21 +38,24 @@ def command(format_name: str, out: Path, data_dir: str, database: str | None,
     from trialdesk.web.exports.actions import do_start_export_from_command_line
     from trialdesk.web.exports.context import allocation_for
     from trialdesk.web.exports.formats import EXPORT_FORMATS
-    from trialdesk.web.exports.jobs import run_job
+    from trialdesk.web.exports.jobs import run_here
     from trialdesk.web.exports.models import ExportJob
     from trialdesk.web.exports.presenters import job_view
+    from trialdesk.web.worker.runner import heartbeat
 
     if format_name not in EXPORT_FORMATS:
         raise click.BadParameter(f"one of {', '.join(EXPORT_FORMATS)}", param_hint="FORMAT")
     allocation = allocation_for(None, without=no_allocation)
-    job = do_start_export_from_command_line(format_name=format_name, allocation=allocation)
-    with tqdm(total=1, desc=format_name, unit="step", disable=as_json) as bar:
-        def advance(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
+    with heartbeat() as worker_id:
+        job = do_start_export_from_command_line(format_name=format_name, allocation=allocation,
+                                                folder=out, worker_id=worker_id)
+        with tqdm(total=1, desc=format_name, unit="step", disable=as_json) as bar:
+            def advance(done: int, total: int) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
 
-        run_job(job.pk, out, archive=False, on_progress=advance, close=False)
+            run_here(job.pk, out, worker_id, on_progress=advance)
     job = ExportJob.objects.get(pk=job.pk)
     if as_json:
         click.echo(json.dumps({**job_view(job), "out": str(out)}, indent=2))

@@ -10,8 +10,9 @@ from pathlib import Path
 from api_client import ApiClient
 from enrollment import randomize
 
-from trialdesk.web.exports import jobs
+from trialdesk.web.exports import api, views
 from trialdesk.web.trials.models import Randomization
+from trialdesk.web.worker.runner import run_ready
 
 COORD = "coordinator-co-01"
 INVESTIGATOR = "investigator-co-01"
@@ -57,10 +58,18 @@ def enter_trial(trial, participants: int = 4) -> list[str]:
 
 
 def run_jobs_inline(monkeypatch) -> None:
-    """Run a started job at once in the test's thread (its transaction: a thread would not see
-    the test's rows)."""
-    monkeypatch.setattr(jobs, "start_after_commit",
-                        lambda job: jobs.run_job(job.pk, close=False))
+    """Run a started job's task at once in the test's thread, as the worker would (a worker
+    would not see the test's uncommitted rows): the API and the page answer a finished job."""
+    for module in (api, views):
+        start = module.do_start_export
+
+        def start_and_run(*args, start=start, **kwargs):
+            job = start(*args, **kwargs)
+            run_ready()
+            job.refresh_from_db()
+            return job
+
+        monkeypatch.setattr(module, "do_start_export", start_and_run)
 
 
 def download(api: ApiClient, job_id: str) -> dict[str, bytes]:

@@ -71,3 +71,37 @@ def test_a_step_is_computed_once_then_read_back(db):
     assert done_steps("k") == {0: {"v": 2.5}}
     forget("k")
     assert not TaskStep.objects.exists()
+
+
+def _finished(status: str, days_ago: float) -> DBTaskResult:
+    row = run_simulation.enqueue("job").db_result
+    row.status, row.finished_at = status, timezone.now() - dt.timedelta(days=days_ago)
+    row.save()
+    return row
+
+
+def test_finished_task_rows_older_than_the_kept_days_are_pruned(db, settings):
+    settings.TRIALDESK_TASK_KEEP_DAYS = 14
+    old_ok, old_failed = _finished("SUCCESSFUL", 15), _finished("FAILED", 15)
+    recent, waiting = _finished("SUCCESSFUL", 13), run_simulation.enqueue("job").db_result
+    stuck = _running(["gone"])  # running for ever is the recovery's, never the pruning's
+    DBTaskResult.objects.filter(pk=stuck.pk).update(enqueued_at=timezone.now() - 30 * LEASE)
+    assert runner.prune_finished() == 2
+    assert set(DBTaskResult.objects.values_list("id", flat=True)) == {
+        recent.id, waiting.id, stuck.id}
+    assert not DBTaskResult.objects.filter(pk__in=[old_ok.pk, old_failed.pk]).exists()
+
+
+def test_a_worker_prunes_at_its_start_then_at_most_once_an_hour(db):
+    worker = runner.TrialWorker(queue_names=["*"], interval=0, batch=True,
+                                backend_name="default", startup_delay=False, max_tasks=None,
+                                worker_id="w", excluded_queue_names=[], beat=True)
+    _finished("SUCCESSFUL", 30)
+    worker._recover()  # what it does at its start and at every beat
+    assert not DBTaskResult.objects.exists()
+    _finished("SUCCESSFUL", 30)
+    worker._recover()  # the next beat, within the hour
+    assert DBTaskResult.objects.count() == 1
+    worker._pruned_at -= runner.PRUNE_EVERY
+    worker._recover()
+    assert not DBTaskResult.objects.exists()

@@ -1,9 +1,10 @@
-"""The writers of export jobs: a role (or the command line's operator) starts one, the worker
-thread finishes it. Both are audited: who exported which format, when, with which allocation,
-and the SHA-256 of what was written."""
+"""The writers of export jobs: a role (or the command line's operator) starts one, its task
+finishes it. Both are audited: who exported which format, when, with which allocation, and the
+SHA-256 of what was written."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +21,13 @@ OPERATOR = "cli"  # the command line's operator (no role: see context.allocation
 KEEP_PER_USER = 10
 
 
-def _start(who: str, owner: Any, format_name: str, allocation: Allocation) -> ExportJob:
+def _start(who: str, owner: Any, format_name: str, allocation: Allocation, *,
+           folder: Path | None = None, worker_id: str = "") -> ExportJob:
+    """Store the job and enqueue its task in this transaction (the task exists exactly when the
+    job does, and its worker reads a committed row); ``worker_id``: the task is claimed by that
+    worker at once (the command line runs it itself), so that no other worker takes it."""
+    from trialdesk.web.exports.jobs import run_export  # jobs imports this module
+
     export_format = get_format(format_name)
     if export_format.needs_real_allocation and allocation != "real":
         raise Conflict("trial_blinded",
@@ -38,6 +45,11 @@ def _start(who: str, owner: Any, format_name: str, allocation: Allocation) -> Ex
         ExportJob.objects.filter(pk__in=[pk for pk, _ in old]).delete()
         forgotten = [pk for pk, _ in old]
         transaction.on_commit(lambda: _remove_files(forgotten))
+    # a worker that runs the task again (the command line died) may have another working folder
+    result = run_export.enqueue(str(job.pk), str(folder.absolute()) if folder else "",
+                                folder is None)
+    if worker_id:
+        result.db_result.claim(worker_id)
     return job
 
 
@@ -56,8 +68,8 @@ def _remove_files(job_ids: list[Any]) -> None:
 def do_start_export(actor: Actor, *, format_name: str, allocation: Allocation) -> ExportJob:
     """Store a queued export job of ``actor``'s (the allocation decided by ``context``).
 
-    The caller starts the worker (``jobs.start``) once this returns, so that it reads a committed
-    row. A format the role may not run is refused (403).
+    Its task (``jobs.run_export``) is enqueued in the same transaction; a worker runs it. A
+    format the role may not run is refused (403).
     """
     export_format = get_format(format_name)
     if not actor.can_any(export_format.allowed_roles):
@@ -66,9 +78,13 @@ def do_start_export(actor: Actor, *, format_name: str, allocation: Allocation) -
 
 
 @action(None)
-def do_start_export_from_command_line(*, format_name: str, allocation: Allocation) -> ExportJob:
-    """The same for ``trialdesk export`` (the server's operator, audited as "cli")."""
-    return _start(OPERATOR, None, format_name, allocation)
+def do_start_export_from_command_line(*, format_name: str, allocation: Allocation,
+                                      folder: Path | None = None,
+                                      worker_id: str = "") -> ExportJob:
+    """The same for ``trialdesk export`` (the server's operator, audited as "cli"): the files go
+    to ``folder`` without a ZIP; the command line claims the task as ``worker_id`` and runs it
+    itself (``jobs.run_here``)."""
+    return _start(OPERATOR, None, format_name, allocation, folder=folder, worker_id=worker_id)
 
 
 @action(None)

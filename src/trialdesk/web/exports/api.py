@@ -3,7 +3,8 @@
 ``POST /exports`` starts a job (the allocation decided from the caller's role and the unblinding;
 ``"allocation": "none"`` asks for none), ``GET /exports/{id}`` reports its progress and
 ``GET /exports/{id}/download`` answers the ZIP. A caller sees their own jobs only: another's and
-a missing one are the same 404.
+a missing one are the same 404. At most ``MAX_RUNNING`` jobs are alive at a time (waiting for a
+worker or running on one that beats); a lost job is recorded failed first and blocks no one.
 """
 
 from __future__ import annotations
@@ -58,12 +59,13 @@ def start_export(request: HttpRequest, body: ExportIn) -> Status:
         raise Conflict("busy", "other exports are running; try again in a minute")
     allocation = allocation_for(actor, without=body.allocation == "none")
     job = do_start_export(actor, format_name=body.format, allocation=allocation)
-    jobs.start_after_commit(job)
     return Status(201, job_view(job))
 
 
 def running() -> int:
-    return ExportJob.objects.filter(state__in=[ExportJob.QUEUED, ExportJob.RUNNING]).count()
+    """How many jobs are alive now, once the lost ones are recorded failed (``jobs``)."""
+    jobs.settle_lost()
+    return len(jobs.alive_jobs())
 
 
 def own_job(owner: Any, job_id: str) -> ExportJob:

@@ -1,32 +1,52 @@
-"""Run an export job in a background thread (or in the command line's own thread), recording
-progress on the job row, until the task queue of issue 20 takes such work.
+"""Run an export job as a background task (issue 20's queue), recording progress on the job row.
+
+A job is started by :func:`~trialdesk.web.exports.actions.do_start_export` (or the command line's
+``do_start_export_from_command_line``), which enqueues the task :data:`run_export` in its own
+transaction: the task exists exactly when the job does. A worker (``trialdesk worker``, or the
+one ``trialdesk serve`` starts) runs it; the command line runs its own job's task in its own
+process with a progress bar (``run_here``), beating as a worker does. If whoever runs it dies
+(a restart, an OOM kill), the worker lease puts the task back in the queue and another worker
+runs it again: an export is one pass over the database, so the run starts over and rewrites the
+files, and the job's end is recorded once (``actions.do_finish_export``).
 
 The files go to ``<data dir>/exports/<job id>/`` and, for the download, into one ZIP beside it;
-the job's end records their names and the ZIP's SHA-256 (audited, ``actions.do_finish_export``).
-Progress ticks are one UPDATE of the job's row and not audited (as the design simulations').
+the job's end records their names and the ZIP's SHA-256 (audited). Progress ticks are one
+UPDATE of the job's row and not audited (as the design simulations').
+
+A job counts against the API's ``MAX_RUNNING`` only while it is alive (``alive_jobs``): its task
+waits in the queue or runs on a worker that beats. One whose task ended without ending it, or
+is gone, is lost: ``settle_lost`` records it failed, so lost jobs never block new exports.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
-import threading
+import os
+import shutil
 import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.db import OperationalError, close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, connection
 from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from trialdesk.web.datadir import data_dir
 from trialdesk.web.exports.actions import do_finish_export
 from trialdesk.web.exports.context import build_context
 from trialdesk.web.exports.formats import Progress, get_format
 from trialdesk.web.exports.models import ExportJob
+from trialdesk.web.worker.models import WorkerBeat
+from trialdesk.web.worker.runner import lease_seconds
 
 _RETRIES, _RETRY_SECONDS = 100, 0.05
+LOST = "its task ended without finishing it (its worker was lost); start the export again"
+INTERRUPTED = "interrupted on the command line"
 log = logging.getLogger(__name__)
 
 
@@ -38,32 +58,110 @@ def archive_path(job_id: Any) -> Path:
     return data_dir() / "exports" / f"{job_id}.zip"
 
 
-def start(job: ExportJob) -> threading.Thread:
-    """Run the job in a daemon thread; return the thread."""
-    thread = threading.Thread(target=run_job, args=(job.pk,), daemon=True,
-                              name=f"export-{job.pk}")
-    thread.start()
-    return thread
+@task()
+def run_export(job_id: str, folder: str = "", archive: bool = True) -> None:
+    """The background task of one job (enqueued by ``actions._start``); ``folder``: where to
+    write (default: the job's folder in the data directory), ``archive``: also the ZIP."""
+    run_job(job_id, Path(folder) if folder else None, archive=archive, raise_unmarked=True)
 
 
-def start_after_commit(job: ExportJob) -> None:
-    """Start the job's thread once the request's transaction commits (at once outside one):
-    the thread must read a committed row."""
-    transaction.on_commit(lambda: start(job))
+def task_of(job_id: Any) -> DBTaskResult | None:
+    """The task row that runs the job (None once pruned, or for a job enqueued by no one)."""
+    return DBTaskResult.objects.filter(task_path=run_export.module_path,
+                                       args_kwargs__args__0=str(job_id)).order_by(
+        "-enqueued_at").first()
+
+
+def _unfinished_tasks() -> dict[str, DBTaskResult]:
+    """The export tasks waiting or running, by job id (few: at most a few per user)."""
+    rows = DBTaskResult.objects.filter(
+        task_path=run_export.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+    return {str(row.args_kwargs["args"][0]): row for row in rows}
+
+
+def _live_workers() -> set[str]:
+    fresh = timezone.now() - dt.timedelta(seconds=lease_seconds())
+    return set(WorkerBeat.objects.filter(seen_at__gte=fresh).values_list("worker_id",
+                                                                          flat=True))
+
+
+def _unended() -> list[ExportJob]:
+    return list(ExportJob.objects.filter(state__in=[ExportJob.QUEUED, ExportJob.RUNNING]))
+
+
+def alive_jobs() -> list[ExportJob]:
+    """The jobs that will end: their task waits in the queue, or runs on a worker that beats.
+
+    Not the ones whose worker died (its task is queued again when the lease runs out, and then
+    counts again), nor the lost ones (``lost_jobs``).
+    """
+    tasks, workers = _unfinished_tasks(), _live_workers()
+    alive = []
+    for job in _unended():
+        row = tasks.get(str(job.pk))
+        if row is None:
+            continue
+        if row.status == TaskResultStatus.READY or (
+                row.worker_ids and row.worker_ids[-1] in workers):
+            alive.append(job)
+    return alive
+
+
+def lost_jobs() -> list[ExportJob]:
+    """The jobs that say they run but that no task will end: their task failed (or succeeded)
+    without recording their end, or is gone (pruned, or a job of the threads before issue 20)."""
+    tasks = _unfinished_tasks()
+    return [job for job in _unended() if str(job.pk) not in tasks]
+
+
+def settle_lost() -> int:
+    """Record every lost job failed (audited once, as any job's end); return how many."""
+    lost = lost_jobs()
+    for job in lost:
+        log.warning("export %s lost its task: recorded failed", job.pk)
+        _retrying(do_finish_export, job.pk, state=ExportJob.FAILED, error=LOST)
+    return len(lost)
+
+
+def run_here(job_id: Any, folder: Path, worker_id: str,
+             on_progress: Progress | None = None) -> ExportJob | None:
+    """Run the job's task in this process (the command line's, claimed by ``worker_id`` when
+    the job was started); record the task's end as a worker would. Interrupted (Ctrl-C), the
+    job is recorded failed, and its task too, rather than left running."""
+    row = task_of(job_id)
+    try:
+        ended = run_job(job_id, folder, archive=False, on_progress=on_progress)
+    except BaseException as error:
+        _retrying(do_finish_export, job_id, state=ExportJob.FAILED, error=INTERRUPTED)
+        if row is not None:
+            row.set_failed(error)
+        raise
+    if row is not None and row.worker_ids and row.worker_ids[-1] == worker_id:
+        row.set_successful(None)
+    return ended
 
 
 def run_job(job_id: Any, folder: Path | None = None, *, archive: bool = True,
-            on_progress: Progress | None = None, close: bool = True) -> ExportJob | None:
-    """Write the job's format into ``folder`` (default: the job's folder), then record its end;
-    never raises (a failure is the job's state and error)."""
+            on_progress: Progress | None = None, close: bool = False,
+            raise_unmarked: bool = False) -> ExportJob | None:
+    """Write the job's format into ``folder`` (default: the job's folder), then record its end.
+
+    A failure is the job's state and error; only a job whose end cannot be recorded raises (with
+    ``raise_unmarked``: its task then fails, and the job is lost, see ``settle_lost``), and a
+    shutdown (a BaseException) goes through: the task is run again. A job already ended, or
+    forgotten, is left alone (its task run again after its end was recorded).
+    """
     close_old_connections()
     try:
-        job = ExportJob.objects.get(pk=job_id)
+        job = ExportJob.objects.filter(pk=job_id).first()
+        if job is None or job.state in (ExportJob.DONE, ExportJob.FAILED):
+            return None
         requested_by = job.owner.get_username() if job.owner else "cli"
-        folder = folder or job_folder(job_id)
         try:
+            folder = folder or _fresh_folder(job_id)
             folder.mkdir(parents=True, exist_ok=True)
-            _mark(job_id, state=ExportJob.RUNNING)
+            _mark(job_id, state=ExportJob.RUNNING, done=0)
             context = build_context(job.allocation, requested_by)
             progress = _progress(job_id, on_progress)
             written = get_format(job.format).writer()(context, folder, progress)
@@ -78,10 +176,19 @@ def run_job(job_id: Any, folder: Path | None = None, *, archive: bool = True,
                              error=str(error)[:2000])
     except Exception:
         log.exception("export %s ended and could not be marked", job_id)
+        if raise_unmarked:
+            raise
         return None
     finally:
         if close:
             connection.close()
+
+
+def _fresh_folder(job_id: Any) -> Path:
+    """The job's folder, emptied of what a run killed before it wrote (a run again starts over)."""
+    folder = job_folder(job_id)
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
 
 
 def _progress(job_id: Any, also: Progress | None) -> Progress:
@@ -99,10 +206,13 @@ def _progress(job_id: Any, also: Progress | None) -> Progress:
 
 
 def _archive(folder: Path, names: list[str], target: Path) -> str:
-    """Put the files into one ZIP (deflated, in name order); return its SHA-256."""
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+    """Put the files into one ZIP (deflated, in name order); return its SHA-256. Written beside
+    and then renamed, so that a run killed midway leaves no half ZIP under the job's name."""
+    partial = target.with_name(target.name + ".part")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for name in names:
             bundle.write(folder / name, arcname=name)
+    os.replace(partial, target)
     return _sha256(target)
 
 

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, NotFound
 from trialdesk.web.core.pages import page
-from trialdesk.web.exports import jobs
 from trialdesk.web.exports.actions import KEEP_PER_USER, do_start_export
 from trialdesk.web.exports.api import MAX_RUNNING, own_job, running
 from trialdesk.web.exports.context import allocation_for
@@ -43,7 +42,6 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
             except Conflict as refused:  # "without allocation" for a format that needs the arms
                 error, status = refused.message, 409
             else:
-                jobs.start_after_commit(job)
                 return redirect("exports:job", job_id=job.pk)
     recent = ExportJob.objects.filter(owner=request.user)[:KEEP_PER_USER]
     return render(request, "exports/index.html", {

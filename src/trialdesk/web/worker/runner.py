@@ -7,7 +7,9 @@ puts back in the queue every running task whose worker has not beaten for ``leas
 (``recover_lost``): another worker, on this machine or one sharing the PostgreSQL database, runs
 it again. Tasks are written so that running one again is harmless (their steps are checkpointed:
 ``steps.step``, and their ends recorded once). A task lost ``MAX_CLAIMS`` times is marked failed
-rather than killing workers for ever.
+rather than killing workers for ever. The same thread prunes the rows of tasks finished more than
+``TRIALDESK_TASK_KEEP_DAYS`` days ago (``prune_finished``, at most once an hour), so the table
+does not grow for ever.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +37,8 @@ from trialdesk.web.worker.models import WorkerBeat
 log = logging.getLogger("trialdesk.worker")
 
 DEFAULT_LEASE_SECONDS = 60.0
+DEFAULT_KEEP_DAYS = 14  # django-tasks-db's own prune command's default
+PRUNE_EVERY = dt.timedelta(hours=1)
 MAX_CLAIMS = 5
 # the id of the worker running in this process (tasks record it with their steps)
 current_worker_id = ""
@@ -45,6 +51,22 @@ class LostWorkerError(RuntimeError):
 def lease_seconds() -> float:
     """How long a worker may go without a heartbeat before its task is run again."""
     return float(getattr(settings, "TRIALDESK_WORKER_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+
+
+def keep_finished() -> dt.timedelta:
+    """How long the row of a finished task is kept (its result and error stay readable)."""
+    return dt.timedelta(days=float(getattr(settings, "TRIALDESK_TASK_KEEP_DAYS",
+                                           DEFAULT_KEEP_DAYS)))
+
+
+def prune_finished(keep: dt.timedelta | None = None) -> int:
+    """Delete the rows of tasks that finished (successful or failed) more than ``keep`` ago (by
+    default ``keep_finished()``); return how many. Ready and running tasks are never touched."""
+    cutoff = timezone.now() - (keep if keep is not None else keep_finished())
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    if deleted:
+        log.info("pruned %d task rows finished before %s", deleted, cutoff.isoformat())
+    return deleted
 
 
 def new_worker_id() -> str:
@@ -90,24 +112,36 @@ class TrialWorker(Worker):
         super().__init__(**options)
         self.beat = beat
         self._stop = threading.Event()
+        self._pruned_at: dt.datetime | None = None
 
     def run(self) -> None:
         global current_worker_id
         current_worker_id = self.worker_id
-        thread = None
-        if self.beat:
-            self._touch()  # alive before the first claim, so its tasks are never "lost"
-            recover_lost()
-            thread = threading.Thread(target=self._beat, name="worker-heartbeat", daemon=True)
-            thread.start()
         try:
-            super().run()
+            if not self.beat:
+                super().run()
+                return
+            with self.beating(recover=True):
+                super().run()
+        finally:
+            current_worker_id = ""
+
+    @contextmanager
+    def beating(self, *, recover: bool) -> Iterator[None]:
+        """Beat while the block runs (``recover``: and recover lost tasks, prune old ones); the
+        beat's row is deleted at the end, when the process says goodbye."""
+        self._touch()  # alive before the first claim, so its tasks are never "lost"
+        if recover:
+            self._recover()
+        thread = threading.Thread(target=self._beat, args=(recover,), name="worker-heartbeat",
+                                  daemon=True)
+        thread.start()
+        try:
+            yield
         finally:
             self._stop.set()
-            if thread is not None:
-                thread.join(timeout=30)
-                WorkerBeat.objects.filter(worker_id=self.worker_id).delete()
-            current_worker_id = ""
+            thread.join(timeout=30)
+            WorkerBeat.objects.filter(worker_id=self.worker_id).delete()
 
     def _touch(self) -> None:
         now = timezone.now()
@@ -118,18 +152,41 @@ class TrialWorker(Worker):
         if created:
             log.info("worker %s started", self.worker_id)
 
-    def _beat(self) -> None:
+    def _recover(self) -> None:
+        recover_lost()
+        now = timezone.now()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            prune_finished()
+
+    def _beat(self, recover: bool) -> None:
         """Every quarter lease: beat, and recover the tasks of workers that stopped beating."""
         interval = max(lease_seconds() / 4, 0.05)
         try:
             while not self._stop.wait(interval):
                 try:
                     self._touch()
-                    recover_lost()
+                    if recover:
+                        self._recover()
                 except OperationalError as error:  # a busy database: the next beat tries again
                     log.warning("worker %s: heartbeat failed: %s", self.worker_id, error)
         finally:
             connection.close()
+
+
+@contextmanager
+def heartbeat() -> Iterator[str]:
+    """Beat as a worker of its own while the block runs; yield the worker id.
+
+    For a process that runs one task itself rather than through a worker (``trialdesk export``
+    runs its job in its own process, with its progress bar): should it die, its task is run
+    again by a worker, as a dead worker's is. It recovers no one else's tasks.
+    """
+    worker = TrialWorker(queue_names=["*"], interval=0, batch=True, backend_name="default",
+                         startup_delay=False, max_tasks=None, worker_id=new_worker_id(),
+                         excluded_queue_names=[], beat=True)
+    with worker.beating(recover=False):
+        yield worker.worker_id
 
 
 def run_worker(*, interval: float = 1.0, batch: bool = False, beat: bool = True,
