@@ -44,6 +44,7 @@ from trialdesk.web.capture.schemas import (
 from trialdesk.web.core import clock
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import InvalidInput, NotFound
+from trialdesk.web.core.idempotency import idempotent
 from trialdesk.web.core.locks import database_locked
 from trialdesk.web.core.permissions import ANY_ROLE, READ_PARTICIPANTS
 from trialdesk.web.trials import access
@@ -246,9 +247,11 @@ def read_query(request: HttpRequest, query_id: int) -> dict[str, Any]:
 
 @router.post(FORM_PATH + "/queries", response={201: dict})
 @endpoint("raise_queries")
+@idempotent("capture.raise_query")
 def raise_query(request: HttpRequest, code: str, visit: str, form: str, body: QueryIn,
                 seq: int = 1) -> Status:
-    """A data manager or monitor raises a query on one field of an entered form."""
+    """A data manager or monitor raises a query on one field of an entered form (with an
+    ``idempotency_key``, a retry answers the first query and raises none)."""
     actor = request_actor(request)
     slot = access_form_slot(actor, code, visit, form, seq)
     if slot.instance is None:

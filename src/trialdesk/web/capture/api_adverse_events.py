@@ -24,9 +24,9 @@ from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import Conflict, NotFound
+from trialdesk.web.core.idempotency import Idempotent, idempotent
 from trialdesk.web.core.permissions import READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
-from trialdesk.web.core.schemas import Strict
 from trialdesk.web.trials import access
 from trialdesk.web.trials.models import Participant
 
@@ -38,7 +38,7 @@ AE_PATH = "/participants/{code}/adverse-events"
 ATTEMPTS = 5
 
 
-class AdverseEventIn(Strict):
+class AdverseEventIn(Idempotent):
     """The values of the protocol's adverse-event form, by field code."""
 
     values: dict[str, Any]
@@ -90,6 +90,7 @@ def list_adverse_events(request: HttpRequest, code: str) -> list[dict[str, Any]]
 
 @router.post(AE_PATH, response={201: dict, 422: dict})
 @endpoint(Permission.REPORT_AE)
+@idempotent("capture.report_adverse_event")
 def report_adverse_event(request: HttpRequest, code: str, body: AdverseEventIn) -> Status:
     """Report an adverse event: the next entry of the adverse-event log form, with its values.
 
@@ -98,6 +99,7 @@ def report_adverse_event(request: HttpRequest, code: str, body: AdverseEventIn) 
     new entry: its key (participant/log/form/seq) and its values. The entry is saved by
     ``do_save_form``, so the role needs ``enter_forms`` too (the bundled protocol's reporters,
     investigator and coordinator, hold both); once the database is locked the answer is 409.
+    With an ``idempotency_key`` a retry answers the first entry and reports nothing again.
     """
     actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from trialdesk.web.core.idempotency import Idempotent
 from trialdesk.web.core.schemas import Strict
 
 
@@ -54,7 +55,7 @@ class DiscontinueIn(Strict):
     reason: str = Field(default="", max_length=2000)
 
 
-class QueryIn(Strict):
+class QueryIn(Idempotent):
     field: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=4000)
 
