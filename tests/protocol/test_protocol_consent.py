@@ -100,6 +100,8 @@ def test_the_refusal_rules_and_nested_levels():
      "consent.refusal_data_rule"),
     (("capacity_confirmation_days = 5", "capacity_confirmation_days = -1"),
      "consent.capacity_confirmation_days"),
+    (("capacity_confirmation_days = 5", "capacity_confirmation_days = 5\nreconsent_days = 0"),
+     "consent.reconsent_days"),
     (("lar_allowed = true", 'treatment_forms = ["nothing"]'), "consent"),
 ])
 def test_a_bad_section_is_a_located_error(change, path):
@@ -109,3 +111,12 @@ def test_a_bad_section_is_a_located_error(change, path):
                for issue in caught.value.issues), caught.value.issues
     assert any("consent" in (issue.path + issue.message) for issue in caught.value.issues), (
         caught.value.issues)
+
+
+def test_the_reconsent_deadline_is_the_protocols_30_days_by_default():
+    # 30 days: the server's deadline before the field existed (ICH E6(R2) 4.8.2, "timely")
+    assert _with(SECTION).consent.reconsent_days == 30
+    given = SECTION.replace("capacity_confirmation_days = 5",
+                            "capacity_confirmation_days = 5\nreconsent_days = 21")
+    assert _with(given).consent.reconsent_days == 21
+    assert load_protocol(default_protocol_path()).consent.reconsent_days == 30

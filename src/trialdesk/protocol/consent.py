@@ -67,6 +67,11 @@ class ConsentRules(StrictModel):
     witness_when: list[WitnessCase] = Field(default_factory=lambda: ["signer_cannot_read"])
     # days after capacity returns by which the participant is asked for their own consent
     capacity_confirmation_days: int = Field(default=7, ge=0, le=365)
+    # days, from the day an amendment's new consent version takes effect at a site, by which the
+    # participants still in follow-up there sign it. ICH E6(R2) 4.8.2 asks for it "in a timely
+    # manner"; 30 days reaches each of them at their next visit or two (the bundled schedule's
+    # visits are at most 14 days apart)
+    reconsent_days: int = Field(default=30, ge=1, le=365)
     refusal_data_rule: DataRule = "keep_until_refusal"
     # forms that record the study treatment: refused after a withdrawal from treatment
     treatment_forms: list[str] = Field(default_factory=list)

@@ -16,13 +16,12 @@ from functools import cache
 
 from django.db import connection
 
-from trialdesk.protocol.consent import ALL_DATA, FOLLOW_UP, LEVELS, TREATMENT, stops
+from trialdesk.protocol.consent import ALL_DATA, FOLLOW_UP, LEVELS, TREATMENT, ConsentRules, stops
 from trialdesk.web.amendments.consent import consent_rules_for_site
 from trialdesk.web.amendments.versions import FIRST, protocol_version, version_in_force
 from trialdesk.web.core import clock, sql
 from trialdesk.web.core.errors import Conflict
 from trialdesk.web.core.models import Site
-from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.models import Consent, ConsentEvent, Participant
 
 DEFAULT_CAPACITY_DAYS = 7
@@ -125,7 +124,7 @@ def refuse_form_entry(participant: Participant, form_code: str, *, new: bool) ->
     found = withdrawal(participant)
     if found is None:
         return
-    rules = get_protocol().consent
+    rules = consent_rules_for_site(participant.site.code)  # an amendment may list other forms
     treatment_forms = rules.treatment_forms if rules is not None else []
     if stops(found.level, TREATMENT) and form_code in treatment_forms:
         raise Conflict("consent_withdrawn",
@@ -149,9 +148,18 @@ def signed_version(participant: Participant) -> str | None:
 
 def capacity_tasks(site_code: str | None = None) -> list[CapacityTask]:
     """Return the open "ask for own consent" tasks (capacity regained, not yet confirmed or
-    refused, nor withdrawn), soonest due first; ``site_code`` keeps one site's."""
-    rules = get_protocol().consent
-    days = rules.capacity_confirmation_days if rules is not None else DEFAULT_CAPACITY_DAYS
+    refused, nor withdrawn), soonest due first; ``site_code`` keeps one site's. The deadline
+    is that of the consent rules in force at each participant's site (an amendment may change
+    it)."""
+    days_at: dict[str, int] = {}
+
+    def deadline(site: str) -> int:
+        if site not in days_at:
+            rules = consent_rules_for_site(site)
+            days_at[site] = (rules.capacity_confirmation_days if rules is not None
+                             else DEFAULT_CAPACITY_DAYS)
+        return days_at[site]
+
     events = ConsentEvent.objects.filter(kind__in=(
         ConsentEvent.CAPACITY_REGAINED, ConsentEvent.CONFIRMED, ConsentEvent.REFUSED,
         ConsentEvent.WITHDRAWN,
@@ -162,20 +170,17 @@ def capacity_tasks(site_code: str | None = None) -> list[CapacityTask]:
     for event in events:
         pid = event.participant_id
         if event.kind == ConsentEvent.CAPACITY_REGAINED:
-            open_tasks[pid] = CapacityTask(
-                pid, event.participant.code, event.participant.site.code, event.date,
-                event.date + dt.timedelta(days=days))
+            site = event.participant.site.code
+            open_tasks[pid] = CapacityTask(pid, event.participant.code, site, event.date,
+                                           event.date + dt.timedelta(days=deadline(site)))
         else:
             open_tasks.pop(pid, None)
     return sorted(open_tasks.values(), key=lambda task: (task.due, task.participant_code))
 
 
-# Days to obtain a re-consent after an amendment changed the consent document at a site, from
-# the day it took effect there. The protocol has no such field yet (a ``[consent] reconsent_days``
-# would be read instead); ICH E6 asks for it "in a timely manner", and 30 days reaches every
-# participant in follow-up at their next visit or two (the schedule's visits are at most 14 days
-# apart).
-DEFAULT_RECONSENT_DAYS = 30
+# Days to obtain a re-consent after an amendment changed the consent document at a site: the
+# protocol's ``[consent] reconsent_days`` (``trialdesk.protocol.consent``), whose default this is
+DEFAULT_RECONSENT_DAYS = ConsentRules.model_fields["reconsent_days"].default
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,7 @@ def reconsent_tasks(site_code: str | None = None) -> list[ReconsentTask]:
         if current is None or (first is not None and first.version == current.version):
             continue
         since = current.approved_on(code) or today
-        days = getattr(rules, "reconsent_days", None) or DEFAULT_RECONSENT_DAYS
+        days = rules.reconsent_days  # the rules in force at the site (an amendment's)
         visits = protocol_version(number).visits
         # a death or discontinuation (data capture's record, named by its reverse relation:
         # data capture builds on this module) ends follow-up

@@ -297,7 +297,8 @@ def do_refuse_consent(actor: Actor, participant: Participant, *, date: dt.date,
     what becomes of the data collected (``trialdesk.protocol.consent.refusal_effect``)."""
     participant = _locked_participant(participant)
     _answer(actor, participant, date)
-    rules = get_protocol().consent
+    # the rule in force at the participant's site: an approved amendment may have changed it
+    rules = consent_rules_for_site(participant.site.code)
     rule = rules.refusal_data_rule if rules is not None else "keep_until_refusal"
     level, data_use = refusal_effect(rule)
     return _append(actor, participant, ConsentEvent.REFUSED, reason=note.strip(), date=date,
