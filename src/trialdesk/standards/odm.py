@@ -18,16 +18,21 @@ Modelling choices ODM leaves open:
   standard place for it, so this file carries none for any reader (blinding holds by omission).
 - protocol amendments (issue 17): one ``MetaDataVersion`` per recorded protocol version, each
   whole, and one ``ClinicalData`` per version holding the forms captured under it, its
-  ``MetaDataVersionOID`` naming that version. This is ODM 1.3.2's own model of versioned metadata
-  (section 3.1: ClinicalData "references the MetaDataVersion that describes it"; a Location's
-  ``MetaDataVersionRef``s with their ``EffectiveDate`` say from when each site works under each
-  version), so a reader that follows the references reads every value with the definition it
-  was entered under, and one that reads a single MetaDataVersion reads a coherent subset. A single
-  union MetaDataVersion would have been simpler, but it cannot say which version a form was
-  entered under (FormData has no version attribute) and would hold a form to definitions it
-  never had (a range narrowed later). Each version is written whole rather than by ``Include``:
-  an Include cannot remove what an amendment removed. A subject whose forms span versions has a
-  SubjectData in each ClinicalData: ``Insert`` in the first, ``Update`` in the later ones.
+  ``MetaDataVersionOID`` naming that version; each site's ``Location`` lists a
+  ``MetaDataVersionRef`` per version in force there, its ``EffectiveDate`` the day it came in
+  force (the ethics approval, or the version's effective date if later). This is how ODM 1.3.2
+  ties data to versioned metadata (ClinicalData names the MetaDataVersion that governs it; the
+  schema allows any number of both) and what EDC exports that read and write it do (Oracle
+  InForm Adapter: a form's data in the ClinicalData of the study version that defined it, one
+  ClinicalData per version; the site's version approval date as EffectiveDate). A reader that
+  follows the references reads every value with the definition it was entered under; one that
+  reads only the first MetaDataVersion still reads a coherent file for the data before the
+  amendment. A single union MetaDataVersion was the alternative: it cannot say which version a
+  form was entered under (FormData has no version attribute) and would hold old forms to
+  definitions they never had (a range narrowed later). Each version is written whole rather than
+  by ``Include``: an Include cannot take away what an amendment removed. A subject whose forms
+  span versions has a SubjectData in each ClinicalData: ``Insert`` in the first, ``Update``
+  after.
 
 Written with lxml one subject at a time (bounded memory);
 ``validate_odm`` checks a file against the ODM 1.3.2 schema odmlib ships (with libxml2).
