@@ -1,6 +1,6 @@
 """A task survives the SIGKILL of its worker: another worker runs it again, its finished steps
-are read back, and it completes once; the task workers ``trialdesk serve`` starts end with the
-server, even a killed one (issue 20).
+are read back (an export's files are written again), and it completes once; the task workers
+``trialdesk serve`` starts end with the server, even a killed one (issues 20, 21).
 
 Real processes: ``trialdesk worker`` twice on one SQLite data directory, the first killed with
 SIGKILL in the middle of a simulation job. Every process runs in its own process group,
@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 from contextlib import closing
 from pathlib import Path
 
@@ -70,13 +71,15 @@ def _fresh(migrated: Path, tmp_path: Path) -> Path:
     return data_dir
 
 
-def _start_worker(data_dir: Path, log: Path) -> subprocess.Popen:
+def _start_worker(data_dir: Path, log: Path, script: str | None = None) -> subprocess.Popen:
+    """``trialdesk worker``, or ``script`` (Python run with the data directory as argument)."""
     env = live_server._env(data_dir, None)
     env["TRIALDESK_WORKER_LEASE_SECONDS"] = LEASE
+    command = ["-c", script, str(data_dir)] if script else [
+        "-m", "trialdesk.cli", "worker", "--data-dir", str(data_dir), "--interval", "0.2"]
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "trialdesk.cli", "worker", "--data-dir", str(data_dir),
-             "--interval", "0.2"], env=env, stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, *command], env=env, stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
     with live_server._groups_lock:
         live_server.GROUPS[process.pid] = process  # its own group: pgid == pid
@@ -153,6 +156,76 @@ def test_a_task_whose_worker_is_killed_is_run_again_and_completes_once(migrated,
                     progress=False)
     assert [row["rejection_probability"] for row in json.loads(result)["scenarios"]] == [
         r.rejection_probability for r in core]
+
+
+EXPORT_SETUP = """
+import sys
+from trialdesk.web.bootstrap import setup_django
+setup_django(data_dir=sys.argv[1])
+from trialdesk.web.exports.actions import do_start_export_from_command_line
+print(do_start_export_from_command_line(format_name="sdtm", allocation="none").pk)
+"""
+# a real worker whose export stalls once it has written a dataset, so that it is killed mid-run
+STALLING_WORKER = """
+import sys, time
+from trialdesk.web.bootstrap import setup_django
+setup_django(data_dir=sys.argv[1])
+from trialdesk.web.exports import jobs
+from trialdesk.web.worker.runner import run_worker
+progress = jobs._progress
+
+def stalling(job_id, also):
+    report = progress(job_id, also)
+    def tick(done, total):
+        report(done, total)
+        if done:
+            time.sleep(600)
+    return tick
+
+jobs._progress = stalling
+run_worker(interval=0.2)
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_workers_export_is_finished_by_another_worker_once(migrated, tmp_path):
+    """Issue 21: export jobs are tasks too; the run again rewrites the files and ends once."""
+    data_dir, log = _fresh(migrated, tmp_path), tmp_path / "workers.log"
+    setup = subprocess.run([sys.executable, "-c", EXPORT_SETUP, str(data_dir)], check=True,
+                           capture_output=True, text=True, timeout=300,
+                           env=live_server._env(data_dir, None))
+    job_id = setup.stdout.split()[-1]
+    database = data_dir / "trialdesk.sqlite3"
+
+    def job() -> tuple[str, int, int]:
+        return _query(database, "SELECT state, done, total FROM exports_exportjob WHERE id = ?",
+                      job_id.replace("-", ""))[0]
+
+    workers = []
+    try:
+        workers.append(_start_worker(data_dir, log, STALLING_WORKER))
+        _wait_for("the first worker's first dataset", lambda: job()[1] >= 1, log)
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(timeout=60)
+        assert job()[0] == "running"
+        workers.append(_start_worker(data_dir, log))
+        _wait_for("the job's end", lambda: job()[0] in ("done", "failed"), log)
+        _wait_for("the task's end", lambda: _query(
+            database, "SELECT status FROM django_tasks_database_dbtaskresult")[0][0] in (
+            "SUCCESSFUL", "FAILED"), log)
+    finally:
+        for process in workers:
+            live_server.end_group(process.pid, graceful=10)
+    state, done, total = job()
+    assert (state, done) == ("done", total) and total > 1
+    [(status, worker_ids)] = _query(database, "SELECT status, worker_ids FROM "
+                                              "django_tasks_database_dbtaskresult")
+    assert status == "SUCCESSFUL" and len(json.loads(worker_ids)) == 2
+    assert _query(database, "SELECT count(*) FROM trials_auditrecord WHERE "
+                            "action = 'finish_export' AND object_id = ?", job_id) == [(1,)]
+    [[files]] = _query(database, "SELECT files FROM exports_exportjob")
+    with zipfile.ZipFile(data_dir / "exports" / f"{job_id}.zip") as bundle:
+        assert sorted(bundle.namelist()) == json.loads(files)
 
 
 # gunicorn's master runs these hooks (``trialdesk serve`` names the module as its config)
