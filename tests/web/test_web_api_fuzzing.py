@@ -380,3 +380,157 @@ def _lift_locks(base_url: str, manager_token: str) -> int:
     left = session.get(f"{base_url}/api/v1/locks", timeout=TIMEOUT)
     assert left.status_code == 200 and left.json() == [], left.text
     return len(answer.json())
+
+
+# --- Edge dates: every date and date-time body field at the ends of the calendar -----------------
+#
+# Hypothesis seldom draws year 1 or 9999, where arithmetic and time-zone conversion overflow
+# (issue 12: ``onset_date`` 0001-01-01 and ``investigator_aware_at`` 9999-12-31T23:00-05:00 answered
+# 500). So each date field of every operation's body in the schema gets these values by hand, in
+# an otherwise plausible body, as a role that may send it: every answer is below 500 and, when
+# it is an error, in the API's JSON error shape. One request per field and value, in-process.
+
+EDGE_DATES = ("0001-01-01", "9999-12-31")
+EDGE_MOMENTS = ("0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00-05:00",
+                "9999-12-31T23:00:00-05:00", "9999-12-31T23:59:59+05:00")
+# who sends each operation (by path prefix, the first that matches): a 403 would test nothing
+SENDERS = (("/api/v1/dsmb/", "dsmb_statistician"), ("/api/v1/supply/kits/", "pharmacist-co-01"),
+           ("/api/v1/supply/", "supply_manager"), ("/api/v1/monitoring/", "monitor"),
+           ("/api/v1/deviations", "monitor"), ("/api/v1/amendments", "admin"),
+           ("/api/v1/sites/", "admin"), ("/api/v1/", "investigator-co-01"))
+# body values a plausible body needs beyond what the schema says (a pattern, a real record)
+PLAUSIBLE = {"occurred_on": "2026-01-06", "rationale": "Nothing of concern in the data so far.",
+             "reason": "a correction", "text": "An edge-date check", "llt_code": "10019211",
+             "password": PASSWORD}
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _formats(schema: dict[str, Any], node: dict[str, Any]) -> set[str]:
+    node = _resolve(schema, node)
+    found = {node["format"]} if "format" in node else set()
+    for option in node.get("anyOf", []) + node.get("oneOf", []) + node.get("allOf", []):
+        found |= _formats(schema, option)
+    return found
+
+
+def _plausible(schema: dict[str, Any], name: str, node: dict[str, Any], real: dict[str, str]
+               ) -> Any:
+    """A value of ``node`` a route would take (today for a date, the seeded participant ...)."""
+    import datetime as dt
+
+    node = _resolve(schema, node)
+    options = [_resolve(schema, o) for o in node.get("anyOf", []) if o.get("type") != "null"]
+    node = options[0] if options else node
+    formats = _formats(schema, node)
+    if name in real or name in PLAUSIBLE:
+        return real.get(name, PLAUSIBLE.get(name))
+    if "enum" in node:
+        return node["enum"][0]
+    if "date-time" in formats:
+        return dt.datetime.now(dt.UTC).isoformat()
+    if "date" in formats:
+        return dt.datetime.now(dt.UTC).date().isoformat()
+    kind = node.get("type")
+    if kind == "string":
+        return "x" * max(node.get("minLength", 1), 1)
+    if kind in ("integer", "number"):
+        return node.get("minimum", 1)
+    return {"boolean": False, "array": [], "object": {}}.get(kind)
+
+
+def _plausible_body(schema: dict[str, Any], body: dict[str, Any], real: dict[str, str]
+                    ) -> dict[str, Any]:
+    """The body's required fields, and those naming a seeded record (a participant, a site)."""
+    wanted = set(body.get("required", [])) | set(real) | set(PLAUSIBLE)
+    return {name: _plausible(schema, name, node, real)
+            for name, node in body["properties"].items() if name in wanted}
+
+
+def _date_fields(schema: dict[str, Any]) -> list[tuple[str, str, str, str, dict[str, Any]]]:
+    """(method, path, field, format, body schema) of every date or date-time body field."""
+    found = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" not in content:
+                continue
+            body = _resolve(schema, content["application/json"]["schema"])
+            for field, node in body.get("properties", {}).items():
+                kinds = _formats(schema, node) & {"date", "date-time"}
+                if kinds:
+                    found.append((method.upper(), path, field, kinds.pop(), body))
+    return found
+
+
+def test_every_date_field_at_the_ends_of_the_calendar_is_answered_below_500(trial: Any) -> None:
+    import json
+
+    from django.test import Client
+
+    from trialdesk.web.safety.models import AdverseEvent
+
+    seeded = _seed_participant(trial)
+    investigator = trial.api("investigator-co-01")
+    investigator.ok("POST", "/api/v1/safety/adverse-events", {
+        "participant": seeded["code"], "term": "Headache", "grade": 1,
+        "relatedness": "not_related", "onset_date": "2026-01-06"})
+    real = {**seeded, "participant": seeded["code"], "site": "CO-01",
+            "ae_id": str(AdverseEvent.objects.get().pk)}
+    schema = json.loads(Client().get(SCHEMA_PATH).content)
+    fields = _date_fields(schema)
+    clients = {username: trial.api(username) for _prefix, username in SENDERS}
+    for name, (path, key, needs) in CREATORS.items():  # a record per path parameter, today
+        body = {**_plausible_body(schema, _request_body(schema, "post", path), real), **needs}
+        created = clients[_sender(path)].send("POST", _url(path, real), body)
+        assert created.status_code == 201, (path, created.content)
+        real[name] = str(created.json()[key])
+    failures, answers = [], []
+    for method, path, field, kind, body_schema in fields:
+        sender, url = _sender(path), _url(path, real)
+        body = _plausible_body(schema, body_schema, real)
+        for value in EDGE_DATES if kind == "date" else EDGE_MOMENTS:
+            answer = clients[sender].send(method, url, {**body, field: value})
+            answers.append(answer.status_code)
+            where = f"{method} {url} {field}={value} as {sender}"
+            if answer.status_code >= 500 or answer.status_code == 403:
+                failures.append(f"{where}: {answer.status_code} {answer.content[:300]!r}")
+            elif answer.status_code >= 400 and "error" not in answer.json():
+                failures.append(f"{where}: not the JSON error shape {answer.content[:300]!r}")
+    print(f"{len(fields)} date fields, {len(answers)} requests: "
+          f"{ {code: answers.count(code) for code in sorted(set(answers))} }")
+    assert len(fields) >= 40  # the schema's date fields were found (43 in December 2026)
+    assert not failures, "\n".join(failures)
+
+
+# the records the operations' path parameters name: (the operation creating one, its key, what
+# its body needs beyond the schema's required fields); an amendment (a whole protocol file) and a
+# shipment are not made: their operations meet a 404
+CREATORS = {"deviation_id": ("/api/v1/deviations", "id",
+                             {"category": "eligibility", "severity": "minor",
+                              "description": "An edge-date check",
+                              "discovery_method": "monitoring_visit"}),
+            "visit_id": ("/api/v1/monitoring/visits", "id", {}),
+            "item_id": ("/api/v1/monitoring/visits/{visit_id}/action-items", "id", {})}
+
+
+def _sender(path: str) -> str:
+    return next(name for prefix, name in SENDERS if path.startswith(prefix))
+
+
+def _url(path: str, real: dict[str, str]) -> str:
+    """``path`` with its parameters: the seeded records' (a site's code under /sites/)."""
+    import string
+
+    names = [name for _text, name, _spec, _conv in string.Formatter().parse(path) if name]
+    values = {**real, "code": real["site"]} if path.startswith("/api/v1/sites/") else real
+    return path.format(**{name: values.get(name, "1") for name in names})
+
+
+def _request_body(schema: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    content = schema["paths"][path][method]["requestBody"]["content"]["application/json"]
+    return _resolve(schema, content["schema"])
