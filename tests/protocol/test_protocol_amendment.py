@@ -326,6 +326,19 @@ def test_a_randomization_change_is_refused_once_randomization_started_naming_the
     assert "[3, 6]" not in str(refused.value) and "[2, 4]" not in str(refused.value)
 
 
+def test_a_randomization_change_is_refused_once_the_allocation_list_is_loaded():
+    # allocation follows the list loaded, made from version 1's parameters: a change recorded
+    # between loading and the first randomization would have no effect
+    diff = diff_of(("block_sizes = [2, 4]", "block_sizes = [4, 6]"))
+    refuse_randomization_change(diff, randomization_started=False, allocation_loaded=False)
+    with pytest.raises(AmendmentRefused) as refused:
+        refuse_randomization_change(diff, randomization_started=False, allocation_loaded=True)
+    assert refused.value.field == "design.randomization.block_sizes"
+    assert refused.value.rule == "randomization_fixed"
+    assert "once the allocation list is loaded" in str(refused.value)
+    assert "[4, 6]" not in str(refused.value)
+
+
 def test_other_amendments_are_not_refused_after_randomization():
     diff = diff_of(("range = { min = 20, max = 700 }", "range = { min = 20, max = 600 }"),
                    ('version = "1.0"\nlanguages', 'version = "1.1"\nlanguages'))

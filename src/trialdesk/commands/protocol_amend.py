@@ -66,7 +66,8 @@ def run_amend(new: Path, *, effective_date: str | None, reason: str, apply: bool
         click.echo(render_diff(diff, language))
         try:
             refuse_randomization_change(
-                diff, randomization_started=actions.randomization_started())
+                diff, randomization_started=actions.randomization_started(),
+                allocation_loaded=actions.allocation_loaded())
         except AmendmentRefused as refused:
             return _refused(refused.field, f"{refused.rule}: {refused.message}")
     if not apply:

@@ -138,17 +138,22 @@ def diff_protocols(old: Protocol, new: Protocol) -> AmendmentDiff:
     return AmendmentDiff(changes, _consent_in_force(old, new))
 
 
-def refuse_randomization_change(diff: AmendmentDiff, *, randomization_started: bool) -> None:
-    """Raise AmendmentRefused naming the first randomization parameter changed, once the first
-    participant is randomized: the allocation list in use was made from the old ones."""
+def refuse_randomization_change(diff: AmendmentDiff, *, randomization_started: bool,
+                                allocation_loaded: bool = False) -> None:
+    """Raise AmendmentRefused naming the first randomization parameter changed, once the
+    allocation list is loaded or the first participant randomized: the list (or the dynamic
+    procedure's committed scheme) was made from the old parameters, and allocation keeps using
+    it, so the change would be recorded without any effect."""
     changed = diff.randomization_changes
-    if not randomization_started or not changed:
+    if not (randomization_started or allocation_loaded) or not changed:
         return
     paths = ", ".join(change.path for change in changed)
+    since = ("the first participant is randomized" if randomization_started
+             else "the allocation list is loaded")
     raise AmendmentRefused(
         field=changed[0].path, rule=RANDOMIZATION_FIXED,
-        message=(f"{changed[0].path}: the randomization parameters are fixed once the first "
-                 f"participant is randomized; this amendment changes {paths}"),
+        message=(f"{changed[0].path}: the randomization parameters are fixed once {since}; "
+                 f"this amendment changes {paths}"),
     )
 
 

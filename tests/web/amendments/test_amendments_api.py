@@ -32,8 +32,25 @@ def test_a_randomization_change_is_refused_once_anyone_is_randomized_naming_the_
     assert stored_versions() == 0
 
 
-def test_a_randomization_change_is_recorded_before_the_first_randomization(trial):
+def test_a_randomization_change_is_refused_once_the_allocation_list_is_loaded(trial):
+    # nobody randomized yet, but allocation follows the loaded list (version 1's parameters)
     response = amend(trial.api("admin"), randomization_changed_text(),
+                     effective_date=TODAY.isoformat())
+    assert field_of(response) == "design.randomization.block_sizes"
+    assert response.json()["fields"][0]["rule"].startswith("randomization_fixed")
+    assert "allocation list is loaded" in response.json()["fields"][0]["rule"]
+    assert stored_versions() == 0
+
+
+def test_a_randomization_change_is_recorded_before_the_allocation_list_is_loaded(
+        db, settings):
+    from trial_factory import FAST_HASHERS, Trial, make_users
+
+    from trialdesk.web.trials.demo import demo_usernames
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    users = Trial(make_users(demo_usernames()))  # the sites and users, no allocation list
+    response = amend(users.api("admin"), randomization_changed_text(),
                      effective_date=TODAY.isoformat())
     assert response.status_code == 201, response.content
     changed = [c for c in response.json()["changes"] if c["category"] == "randomization_changed"]

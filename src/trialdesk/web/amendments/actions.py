@@ -1,10 +1,11 @@
 """The only writers of the amendment log: each ``do_*`` is one transaction with its audit record.
 
 An amendment is refused, with nothing stored, when its file is not a valid protocol (every problem
-listed), when it changes nothing, and when it changes how participants are randomized once anyone
-is (the allocation list, committed by its hash before the trial, would no longer be the one in
-use): the refusal names the field. The protocol the server started with is recorded as version 1
-with the first amendment, in the same transaction.
+listed), when it changes nothing, and when it changes how participants are randomized once the
+allocation list is loaded (allocation follows that list, committed by its hash and made from
+version 1's parameters, so the change would have no effect): the refusal names the field. The
+protocol the server started with is recorded as version 1 with the first amendment, in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ def randomization_started() -> bool:
     """Return True once anyone is randomized. The trial app builds on this one (it asks for the
     consent rules in force at a site), so its table is named through the app registry."""
     return apps.get_model("trials", "Randomization").objects.exists()
+
+
+def allocation_loaded() -> bool:
+    """Return True once an allocation list (or a dynamic procedure's scheme) is committed:
+    allocation then follows it, made from the randomization parameters of version 1."""
+    return apps.get_model("trials", "AllocationListRecord").objects.exists()
 
 
 def changes_json(diff: AmendmentDiff) -> list[dict[str, Any]]:
@@ -107,7 +114,8 @@ def do_amend_protocol(actor: Actor, toml_text: str, *, effective_date: dt.date,
     if not diff.changes:
         raise InvalidInput("toml_text", f"changes nothing: it is protocol version {base}")
     try:
-        refuse_randomization_change(diff, randomization_started=randomization_started())
+        refuse_randomization_change(diff, randomization_started=randomization_started(),
+                                    allocation_loaded=allocation_loaded())
     except AmendmentRefused as refused:
         raise InvalidInput(refused.field, f"{refused.rule}: {refused.message}") from refused
     earliest = get_protocol().earliest_date()

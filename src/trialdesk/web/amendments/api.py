@@ -2,8 +2,8 @@
 
 List and read the protocol's versions (with the classified changes of each against the one
 before, and each site's ethics approval); record an amendment and a site's approval
-(``manage_protocol``). A refused amendment (an invalid file, a randomization change once anyone
-is randomized) is answered 422 naming the field and the rule; nothing is stored.
+(``manage_protocol``). A refused amendment (an invalid file, a randomization change once the
+allocation list is loaded) is answered 422 naming the field and the rule; nothing is stored.
 """
 
 from __future__ import annotations
