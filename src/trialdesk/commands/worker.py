@@ -1,4 +1,5 @@
-"""``trialdesk worker``: run background tasks (simulations, e-mail) from the trial's database."""
+"""``trialdesk worker``: run background tasks (simulations, exports, e-mail) from the trial's
+database."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from trialdesk.web.datadir import DEFAULT_DATA_DIR
 @click.option("--batch", is_flag=True, help="Run the tasks that are ready now, then exit.")
 def command(database: str | None, data_dir: str, protocol: str | None, interval: float,
             batch: bool) -> None:
-    """Run background tasks (simulations, e-mail) from the trial's database."""
+    """Run background tasks (simulations, exports, e-mail) from the trial's database."""
     from trialdesk.web.bootstrap import setup_django
 
     setup_django(data_dir=data_dir, database=database, protocol=protocol)
