@@ -16,6 +16,7 @@ from pydantic import Field
 
 from trialdesk import deviations as rules
 from trialdesk.web.core.endpoints import endpoint, request_actor
+from trialdesk.web.core.idempotency import Idempotent, idempotent
 from trialdesk.web.core.schemas import Strict
 from trialdesk.web.deviations import access, actions, export, listing, presenters
 from trialdesk.web.deviations.models import REFERENCE_MAX, TEXT_MAX
@@ -53,7 +54,7 @@ class DeviationChange(Strict):
                     "roles that see the arm; \"\" clears it")
 
 
-class DeviationIn(DeviationChange):
+class DeviationIn(DeviationChange, Idempotent):
     site: str | None = Field(None, max_length=5, description="default: the caller's site, or "
                                                              "the participant's")
     participant: str | None = Field(None, max_length=20, description="none: site-level")
@@ -106,16 +107,19 @@ def export_deviations(request: HttpRequest, status: str = "", severity: str = ""
 
 @router.post("/deviations", response={201: dict})
 @endpoint(access.REPORT)
+@idempotent("deviations.report_deviation")
 def report_deviation(request: HttpRequest, body: DeviationIn) -> Status:
     """Report a deviation: at the caller's site (site staff) or any site (monitor, data
-    manager); of a participant, or site-level. A major one's ethics report falls due."""
+    manager); of a participant, or site-level. A major one's ethics report falls due. With an
+    ``idempotency_key`` a retry answers the first deviation and reports none again."""
     actor = request_actor(request)
     participant = (access_participant_by_code(actor, body.participant)
                    if body.participant else None)
     site_code = body.site or (participant.site.code if participant else None)
     site = access.reporting_site(actor, site_code)
     deviation = actions.do_report_deviation(
-        actor, site, participant, values_in=_values(body, {"site", "participant"}),
+        actor, site, participant,
+        values_in=_values(body, {"site", "participant", "idempotency_key"}),
         unblinding_details=body.unblinding_details or "")
     return Status(201, presenters.deviation_view(actor, deviation, _lang(request)))
 

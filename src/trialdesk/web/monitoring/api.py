@@ -13,6 +13,7 @@ from pydantic import Field
 
 from trialdesk.blinding import Permission
 from trialdesk.web.core.endpoints import endpoint, request_actor
+from trialdesk.web.core.idempotency import Idempotent, idempotent
 from trialdesk.web.core.schemas import Strict
 from trialdesk.web.monitoring import actions, letter, presenters
 from trialdesk.web.monitoring.presenters import MONITORING_READERS
@@ -33,7 +34,7 @@ class VerifyIn(Strict):
     comment: str = Field(default="", max_length=4000)
 
 
-class VisitIn(Strict):
+class VisitIn(Idempotent):
     site: str = Field(max_length=10)
     kind: Literal["on_site", "remote"]
     planned_date: dt.date
@@ -47,14 +48,14 @@ class VisitChange(Strict):
     summary: str | None = Field(default=None, max_length=4000)
 
 
-class FindingIn(Strict):
+class FindingIn(Idempotent):
     category: Literal["consent", "eligibility", "source_documents", "safety_reporting",
                       "investigational_product", "data_quality", "facilities", "other"]
     severity: Literal["minor", "major", "critical"]
     text: str = Field(min_length=5, max_length=4000)
 
 
-class ActionItemIn(Strict):
+class ActionItemIn(Idempotent):
     text: str = Field(min_length=5, max_length=4000)
     owner: str = Field(min_length=1, max_length=150)
     due_date: dt.date
@@ -118,6 +119,7 @@ def list_visits(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/monitoring/visits", response={201: dict})
 @endpoint(Permission.VERIFY_SOURCE, record_readers=None)
+@idempotent("monitoring.plan_visit")
 def plan_visit(request: HttpRequest, body: VisitIn) -> Status:
     """Plan a monitoring visit of a site (the monitor: the caller unless named)."""
     actor = request_actor(request)
@@ -148,6 +150,7 @@ def update_visit(request: HttpRequest, visit_id: int, body: VisitChange) -> dict
 
 @router.post("/monitoring/visits/{visit_id}/findings", response={201: dict})
 @endpoint(Permission.VERIFY_SOURCE, record_readers=MONITORING_READERS)
+@idempotent("monitoring.add_finding")
 def add_finding(request: HttpRequest, visit_id: int, body: FindingIn) -> Status:
     actor = request_actor(request)
     finding = actions.do_add_finding(actor, presenters.access_visit(actor, visit_id),
@@ -158,6 +161,7 @@ def add_finding(request: HttpRequest, visit_id: int, body: FindingIn) -> Status:
 
 @router.post("/monitoring/visits/{visit_id}/action-items", response={201: dict})
 @endpoint(Permission.VERIFY_SOURCE, record_readers=MONITORING_READERS)
+@idempotent("monitoring.add_action_item")
 def add_action_item(request: HttpRequest, visit_id: int, body: ActionItemIn) -> Status:
     actor = request_actor(request)
     item = actions.do_add_action_item(actor, presenters.access_visit(actor, visit_id),
