@@ -62,6 +62,8 @@ def action(
 
         wrapper.permission = permission  # type: ignore[attr-defined]
         wrapper.refuse_when_locked = refuse_when_locked  # type: ignore[attr-defined]
+        # an idempotent API operation runs it before its own transaction (core.idempotency)
+        wrapper.before = before  # type: ignore[attr-defined]
         REGISTERED[f"{function.__module__}.{function.__qualname__}"] = wrapper
         return wrapper  # type: ignore[return-value]
 

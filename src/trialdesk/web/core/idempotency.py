@@ -114,11 +114,16 @@ def _replay(stored: IdempotentAnswer, request: HttpRequest, digest: str) -> Stat
     return Status(stored.status, stored.body)
 
 
-def idempotent(operation: str) -> Callable[[F], F]:
+def idempotent(operation: str, *, before: Callable[..., None] | None = None
+               ) -> Callable[[F], F]:
     """Make an API create operation idempotent under the caller's key (see the module).
 
     Put it under ``@endpoint`` (the caller is resolved and allowed first); the operation's body
     derives from :class:`Idempotent`. Without a key the operation runs as before.
+    ``before``: called with the operation's arguments before the transaction, for its action's
+    own ``before`` check (a signing password): a wrong password is audited and counted even
+    though the request is refused, which it would not be inside the transaction that the
+    refusal rolls back; and a replay, too, needs the password.
     """
 
     def decorate(function: F) -> F:
@@ -132,6 +137,8 @@ def idempotent(operation: str) -> Callable[[F], F]:
             path = {name: value for name, value in kwargs.items()
                     if not isinstance(value, BaseModel)}
             digest = fingerprint(operation, path, body)
+            if before is not None:
+                before(request, *args, **kwargs)
             user = request_actor(request).user
             # the writer's turn and write lock before the look-up: a concurrent retry waits
             # for this one's commit and then finds its answer

@@ -16,8 +16,8 @@ from pydantic import Field
 
 from trialdesk.blinding import Permission
 from trialdesk.web.core.endpoints import endpoint, request_actor
+from trialdesk.web.core.idempotency import Idempotent, idempotent
 from trialdesk.web.core.permissions import ANY_ROLE
-from trialdesk.web.core.schemas import Strict
 from trialdesk.web.dsmb import actions, presenters, render
 from trialdesk.web.dsmb.models import Meeting
 from trialdesk.web.dsmb.presenters import MEETING_READERS
@@ -26,24 +26,24 @@ from trialdesk.web.trials.api_dsmb import Decision
 router = Router(tags=["dsmb"])
 
 
-class MeetingIn(Strict):
+class MeetingIn(Idempotent):
     date: dt.date
     kind: Literal["scheduled", "ad_hoc"]
     cutoff: dt.date
     attendees: str = Field(default="", max_length=4000)
 
 
-class ReportIn(Strict):
+class ReportIn(Idempotent):
     kind: Literal["open", "closed"]
 
 
-class SignedRecommendationIn(Strict):
+class SignedRecommendationIn(Idempotent):
     decision: Decision
     rationale: str = Field(min_length=10, max_length=10000)
     password: str = Field(min_length=1, max_length=1000)
 
 
-class ResponseIn(Strict):
+class ResponseIn(Idempotent):
     response: Literal["accepted", "accepted_with_changes", "not_accepted"]
     text: str = Field(min_length=10, max_length=10000)
 
@@ -74,6 +74,7 @@ def list_meetings(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/dsmb/meetings", response={201: dict})
 @endpoint(Permission.RECOMMEND, record_readers=None)
+@idempotent("dsmb.create_meeting")
 def create_meeting(request: HttpRequest, body: MeetingIn) -> Status:
     """Record a DSMB meeting (the data cut-off not after it)."""
     actor = request_actor(request)
@@ -90,6 +91,7 @@ def meeting(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
 
 @router.post("/dsmb/meetings/{meeting_id}/reports", response={201: dict})
 @endpoint(Permission.UNBLINDED_REPORTS, record_readers=None)
+@idempotent("dsmb.generate_report")
 def generate_report(request: HttpRequest, meeting_id: int, body: ReportIn) -> Status:
     """Generate the meeting's open or closed report as of its data cut-off; stored and audited."""
     actor = request_actor(request)
@@ -116,8 +118,17 @@ def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
     return response
 
 
+def _check_password_first(request: HttpRequest, meeting_id: int,
+                          body: SignedRecommendationIn) -> None:
+    # the signing password's check (audited, throttled) outside the idempotent transaction
+    actions.do_sign_recommendation.before(request_actor(request),
+                                          presenters.access_meeting(meeting_id),
+                                          password=body.password)
+
+
 @router.post("/dsmb/meetings/{meeting_id}/recommendation", response={201: dict})
 @endpoint(Permission.RECOMMEND, record_readers=None)
+@idempotent("dsmb.sign_recommendation", before=_check_password_first)
 def sign_recommendation(request: HttpRequest, meeting_id: int,
                         body: SignedRecommendationIn) -> Status:
     """Record the DSMB's recommendation of a meeting with an e-signature (password)."""
@@ -130,6 +141,7 @@ def sign_recommendation(request: HttpRequest, meeting_id: int,
 
 @router.post("/dsmb/recommendations/{recommendation_id}/response", response={201: dict})
 @endpoint(Permission.RESPOND_RECOMMENDATION, record_readers=None)
+@idempotent("dsmb.respond")
 def respond(request: HttpRequest, recommendation_id: int, body: ResponseIn) -> Status:
     """Record the sponsor's response to a DSMB recommendation."""
     actor = request_actor(request)

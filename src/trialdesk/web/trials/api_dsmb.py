@@ -19,7 +19,7 @@ from pydantic import Field
 from trialdesk.blinding import Permission
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.endpoints import endpoint, request_actor
-from trialdesk.web.core.schemas import Strict
+from trialdesk.web.core.idempotency import Idempotent, idempotent
 from trialdesk.web.trials.actions import do_record_recommendation
 from trialdesk.web.trials.models import DsmbRecommendation
 
@@ -33,7 +33,7 @@ Decision = Literal["continue", "continue_with_modifications", "pause_enrollment"
                    "stop_for_safety", "stop_for_efficacy", "stop_for_futility"]
 
 
-class RecommendationIn(Strict):
+class RecommendationIn(Idempotent):
     meeting_date: dt.date
     decision: Decision
     rationale: str = Field(min_length=10, max_length=10000)
@@ -68,6 +68,7 @@ def list_recommendations(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/dsmb/recommendations", response={201: dict})
 @endpoint(Permission.RECOMMEND)
+@idempotent("dsmb.record_recommendation")
 def record_recommendation(request: HttpRequest, body: RecommendationIn) -> Status:
     """Record the DSMB's recommendation of a meeting: continue, continue with modifications,
     pause enrollment, or stop for safety, efficacy or futility, with the rationale (at least 10
