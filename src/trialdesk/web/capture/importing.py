@@ -4,12 +4,19 @@ Each row names participant, visit, form (and optionally seq, complete, confirm, 
 the form's field codes as columns. Every row goes through :func:`do_save_form`, so it is validated,
 audited and access-checked like a form saved on a page. Rows are independent unless
 ``all_or_nothing``: then one bad row rolls all of them back.
+
+The file as a whole is refused, before any row is saved, when a cell or a column name holds a
+character no field may hold (``core.characters``, the rule the middleware applies to every form
+field: NUL reaches a PostgreSQL query as a server error) or a JSON object gives a key twice (the
+API's parser: the last would win unseen); the refusal names the row (1 = the first data row) and
+the column.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +24,12 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from trialdesk.web.api.parser import DuplicateKey, loads
 from trialdesk.web.capture.access import access_form_slot
 from trialdesk.web.capture.actions.forms import do_save_form
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.characters import escaped, refused_character_rule
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 META_COLUMNS = ("participant", "visit", "form", "seq", "complete", "confirm", "reason")
@@ -76,8 +85,24 @@ def pasted_text(text: str) -> str:
     return text
 
 
+_JSON_ROW = re.compile(r"\[(\d+)\]\.?([^.\[]*)")
+
+
+def json_rows(text: str) -> Any:
+    """The JSON of an import file, read by the API's parser: a key given twice in one object is
+    refused naming its row and column; text that is not JSON raises ValueError."""
+    try:
+        return loads(text)
+    except DuplicateKey as error:
+        found = _JSON_ROW.match(error.field)
+        place = (f"row {int(found.group(1)) + 1}, column {escaped(found.group(2))}" if found
+                 else escaped(error.field))
+        raise InvalidInput(place, "appears more than once") from None
+
+
 def parse_rows(fmt: str, data: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return the rows of a CSV text or a JSON list; CSV blanks are dropped."""
+    """Return the rows of a CSV text or a JSON list; CSV blanks are dropped. A refused
+    character in a cell or a column name refuses them all (see the module)."""
     if fmt == "json":
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InvalidInput("data", "must be a list of objects for JSON")
@@ -86,11 +111,29 @@ def parse_rows(fmt: str, data: str | list[dict[str, Any]]) -> list[dict[str, Any
         if not isinstance(data, str):
             raise InvalidInput("data", "must be CSV text")
         reader = csv.DictReader(io.StringIO(data))
-        rows = [{k.strip(): v for k, v in row.items() if k and v not in (None, "")}
-                for row in reader]
+        try:
+            rows = [{k.strip(): v for k, v in row.items() if k and v not in (None, "")}
+                    for row in reader]
+        except csv.Error as error:  # a cell over the csv module's size limit
+            raise InvalidInput(f"row {reader.line_num}", f"must be CSV ({error})") from None
     if len(rows) > MAX_ROWS:
         raise InvalidInput("data", f"at most {MAX_ROWS} rows per import")
+    for number, row in enumerate(rows, start=1):
+        for column, value in row.items():
+            rule = _refused_in(column) or _refused_in(value)
+            if rule:
+                raise InvalidInput(f"row {number}, column {escaped(str(column))}", rule)
     return rows
+
+
+def _refused_in(value: Any) -> str | None:
+    """The character rule the first string in ``value`` (a list's or an object's, keys
+    included) breaks, or None."""
+    if isinstance(value, str):
+        return refused_character_rule(value)
+    items = [*value.keys(), *value.values()] if isinstance(value, dict) else (
+        value if isinstance(value, list) else [])
+    return next((rule for rule in map(_refused_in, items) if rule), None)
 
 
 def _flag(value: Any) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -31,6 +30,7 @@ from trialdesk.web.capture.forms import display_number
 from trialdesk.web.capture.importing import (
     ImportTooLarge,
     import_rows,
+    json_rows,
     parse_rows,
     pasted_text,
     upload_text,
@@ -285,7 +285,7 @@ def import_page(request: HttpRequest, actor: Actor) -> HttpResponse:
                 raise ImportTooLarge("file")
             upload = request.FILES.get("file")
             text = upload_text(upload) if upload else pasted_text(request.POST.get("text", ""))
-            data = json.loads(text) if fmt == "json" else text
+            data = json_rows(text) if fmt == "json" else text
             result = import_rows(actor, parse_rows(fmt, data),
                                  all_or_nothing=request.POST.get("all_or_nothing") == "on")
         except ImportTooLarge as problem:
