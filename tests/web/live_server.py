@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -295,6 +296,24 @@ def token(server_url: str, user: dict[str, Any]) -> str:
                              json={"username": user["username"], "password": user["password"]})
     response.raise_for_status()
     return response.json()["token"]
+
+
+def page_session(server_url: str, user: dict[str, Any]) -> requests.Session:
+    """A browser-like session signed in through the login page (session cookie and CSRF)."""
+    session = requests.Session()
+    login = session.get(f"{server_url}/accounts/login/", timeout=60)
+    answer = session.post(f"{server_url}/accounts/login/", timeout=60, allow_redirects=False,
+                          data={"username": user["username"], "password": user["password"],
+                                "csrfmiddlewaretoken": csrf_token(login.text)})
+    assert answer.status_code == 302, answer.text
+    return session
+
+
+def csrf_token(page: str) -> str:
+    """The CSRF token of a page's form."""
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
 
 
 def enroll(session: requests.Session, server_url: str, index: int) -> str:
