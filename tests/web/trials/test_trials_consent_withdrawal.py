@@ -1,7 +1,8 @@
 """Each withdrawal level stops exactly what it should (issue 17): from treatment, the infusion is
 refused but visits stay due; from follow-up visits, later visits are no longer expected; from all
-further data collection, no new form is begun (one begun before may be corrected); the data-use
-flag reaches the exports (ADSL DATAUSE, the form CSVs' consent_data_use)."""
+further data collection, no new form is begun and one begun before is read-only (a correction
+answering a query: test_trials_consent_withdrawal_pages); the data-use flag reaches the exports
+(ADSL DATAUSE, the form CSVs' consent_data_use)."""
 
 from __future__ import annotations
 
@@ -93,9 +94,9 @@ def test_from_all_data_no_new_form_is_begun_and_data_use_reaches_the_exports(
     assert (event["level"], event["data_use"]) == ("all_data", False)
     refused = _save(trial, code, "day0", "vital_signs", {"heart_rate": 90})
     assert refused.status_code == 409 and refused.json()["error"] == "consent_withdrawn"
-    # a form begun before the withdrawal holds data collected before it: it may be corrected
-    corrected = _save(trial, code, "day0", "respiratory", {**RESPIRATORY, "pao2": 82})
-    assert corrected.status_code == 200, corrected.content
+    # data collection stopped: a form begun before is read-only too
+    edited = _save(trial, code, "day0", "respiratory", {**RESPIRATORY, "pao2": 82})
+    assert edited.status_code == 409 and edited.json()["error"] == "consent_withdrawn"
     statuses = _statuses(trial, code)
     assert statuses["day7"] == "not_expected"
     flags = {row["SUBJID"]: row["DATAUSE"] for row in analysis_subjects()}

@@ -44,6 +44,7 @@ from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import READ_PARTICIPANTS
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials import access
+from trialdesk.web.trials.consent_state import refuse_form_entry, withdrawal
 from trialdesk.web.trials.models import Participant
 
 
@@ -78,6 +79,7 @@ def participant_page(request: HttpRequest, actor: Actor, code: str) -> HttpRespo
         "actor": actor, "participant": participant, "visits": states, "form_titles": forms,
         "open_queries": sum(f.open_queries for s in states for f in s.forms),
         "discontinuation": getattr(participant, "discontinuation", None),
+        "consent_withdrawal": withdrawal(participant),  # the banner (issue 17)
         "today": clock.today(),
     })
 
@@ -92,6 +94,16 @@ def _log_forms(participant: Participant, protocol: Protocol) -> list[dict[str, o
     return [{"code": f.code, "title": f.title.text(_lang()), "entries": entries.get(f.code, []),
              "next": max(entries.get(f.code, [0])) + 1}
             for f in protocol.forms if f.repeating and f.code not in listed]
+
+
+def _consent_stop(slot: FormSlot) -> Conflict | None:
+    """Why the participant's consent keeps this form from taking data (the page is then
+    read-only; a correction answering a query goes through the query's page), or None."""
+    try:
+        refuse_form_entry(slot.participant, slot.form.code, new=slot.instance is None)
+    except Conflict as stop:
+        return stop
+    return None
 
 
 def _pending_warnings(slot: FormSlot, rejected: list | None) -> list[dict[str, str]]:
@@ -144,6 +156,11 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
     if request.method != "POST":
         stored = slot.instance.values if slot.instance else (offer.values if offer else {})
         django_form = form_class(initial=initial_values(slot.form, stored))
+    withdrawn = withdrawal(slot.participant)
+    consent_stop = _consent_stop(slot) if withdrawn is not None else None
+    if consent_stop is not None:  # shown as it was entered, nothing to type in
+        for field in django_form.fields.values():
+            field.disabled = True
     view = presenters.form_view(slot)
     # field codes are for those who query values and match them to exports (issue 19)
     may_show_codes = actor.can(Permission.RAISE_QUERIES)
@@ -155,6 +172,7 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
         "form_title": slot.form.title.text(_lang()),
         "visit_title": _visit_title(slot.visit_code),
         "pending_warnings": _pending_warnings(slot, rejected), "error": error,
+        "consent_withdrawal": withdrawn, "read_only": consent_stop is not None,
         "needs_reason": slot.instance is not None and slot.instance.status == "complete",
         "prefill": offer, "prefilled": set(offer.values) if offer else set(),
         # a query names a field (or a cross-field check) by its words; its code in "show codes"

@@ -114,12 +114,16 @@ def data_use_flags(participant_ids: Iterable[int]) -> dict[int, bool]:
     return {pid: pid not in refused for pid in ids}
 
 
-def refuse_form_entry(participant: Participant, form_code: str, *, new: bool) -> None:
+def refuse_form_entry(participant: Participant, form_code: str, *, new: bool,
+                      answering_query: bool = False) -> None:
     """Raise Conflict if the participant's consent no longer allows this form's data.
 
-    After a withdrawal from treatment, the protocol's treatment forms take no data; after a
-    withdrawal from all further data collection no new form is begun (a form begun before may
-    still be corrected: its data were collected before the withdrawal).
+    After a withdrawal from treatment, the protocol's treatment forms take no data. After a
+    withdrawal from all further data collection, collection stops: no new form is begun and the
+    forms are read-only. A value collected before the withdrawal may still be corrected in
+    answer to an open query on its form (``answering_query``: the data manager's cleaning of
+    data the participant allowed to be used), never when the participant refused the use of
+    their data (nothing of it is analysed, so nothing of it is cleaned).
     """
     found = withdrawal(participant)
     if found is None:
@@ -130,10 +134,19 @@ def refuse_form_entry(participant: Participant, form_code: str, *, new: bool) ->
         raise Conflict("consent_withdrawn",
                        f"consent: {participant.code} withdrew from the study treatment on "
                        f"{found.date.isoformat()}; the form {form_code} takes no data")
-    if stops(found.level, ALL_DATA) and new:
-        raise Conflict("consent_withdrawn",
-                       f"consent: {participant.code} withdrew from all further data collection "
-                       f"on {found.date.isoformat()}; no new form may be begun")
+    if not stops(found.level, ALL_DATA):
+        return
+    withdrew = (f"consent: {participant.code} withdrew from all further data collection on "
+                f"{found.date.isoformat()}")
+    if new:
+        raise Conflict("consent_withdrawn", f"{withdrew}; no new form may be begun")
+    if not found.data_use:
+        raise Conflict("consent_withdrawn", f"{withdrew} and refused the use of their data; "
+                                            "the forms are read-only")
+    if not answering_query:
+        raise Conflict("consent_withdrawn", f"{withdrew}; the forms are read-only: a value "
+                                            "collected before may be corrected only in answer "
+                                            "to a query on the form")
 
 
 def signed_version(participant: Participant) -> str | None:

@@ -155,6 +155,7 @@ def do_save_form(
     reason: str = "",
     expected_version: int | None = None,
     prefilled_from: str = "",
+    answering: Query | None = None,
 ) -> FormInstance:
     """Store a form's entered values (all of them: a field left out is emptied).
 
@@ -165,7 +166,8 @@ def do_save_form(
     permission of its own (the adverse-event log: report_ae) needs that permission too. A form
     saved as offered from the participant's ScreeningRecord (``prefilled_from``, see
     ``capture.prefill``) says in its audit record which offered values the user kept and which
-    they corrected.
+    they corrected. After a withdrawal of consent from all further data collection a saved form
+    changes only as the correction ``answering`` an open query on it (``do_answer_query``).
     """
     if slot.form.permission is not None:
         require(actor, slot.form.permission)
@@ -176,7 +178,11 @@ def do_save_form(
     if slot.instance is not None:
         instance = FormInstance.objects.select_for_update().get(pk=slot.instance.pk)
     refuse_if_locked(participant, instance)
-    refuse_form_entry(participant, slot.form.code, new=instance is None)  # consent withdrawn
+    answers_query = (answering is not None and instance is not None
+                     and answering.form_instance_id == instance.pk
+                     and answering.status == Query.OPEN)
+    refuse_form_entry(participant, slot.form.code, new=instance is None,  # consent withdrawn
+                      answering_query=answers_query)
     stale = instance is not None and instance.version != expected_version
     if expected_version is not None and stale:
         raise Conflict("stale", f"{slot.key} was changed by someone else (version "

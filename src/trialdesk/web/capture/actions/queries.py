@@ -97,7 +97,7 @@ def do_answer_query(
         instance = slot.instance
         values = {**entered_values(slot.form, instance.values), **correction}
         do_save_form(actor, slot, values=values, complete=instance.status == "complete",
-                     confirm=confirm, reason=reason)
+                     confirm=confirm, reason=reason, answering=query)
         query.refresh_from_db()
         if query.status == Query.CLOSED:
             return query  # the correction resolved an automatic query
