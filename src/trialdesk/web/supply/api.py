@@ -18,6 +18,7 @@ from trialdesk.supply import Interruption
 from trialdesk.supply.infusion import INTERRUPTIONS_MAX, REASON_MAX
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import NotFound
+from trialdesk.web.core.idempotency import FIELD, Idempotent, idempotent
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.core.schemas import Strict
 from trialdesk.web.supply import access, actions, presenters
@@ -39,7 +40,7 @@ KIT_READERS = ("view_kit_arm",)
 Result = float | bool | str
 
 
-class LotIn(Strict):
+class LotIn(Idempotent):
     code: str = Field(min_length=1, max_length=CODE_MAX)
     product: Literal["cells", "placebo"]
     manufacturer: str = Field(min_length=1, max_length=200)
@@ -61,7 +62,7 @@ class KitsIn(Strict):
     kits: list[str] = Field(min_length=1, max_length=500)
 
 
-class ShipmentIn(KitsIn):
+class ShipmentIn(KitsIn, Idempotent):
     destination: str = Field(min_length=1, max_length=5)
     origin: str = Field(min_length=1, max_length=200)
 
@@ -72,7 +73,7 @@ class ReceiptIn(Strict):
     received_at: dt.datetime | None = None
 
 
-class CustodyIn(Strict):
+class CustodyIn(Idempotent):
     handed_by: str = Field(min_length=1, max_length=200)
     received_by: str = Field(min_length=1, max_length=200)
     place: str = Field(min_length=1, max_length=200)
@@ -123,9 +124,10 @@ def list_lots(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/supply/lots", response={201: dict})
 @endpoint(access.MANAGE)
+@idempotent("supply.register_lot")
 def register_lot(request: HttpRequest, body: LotIn) -> Status:
     """Register a lot (cells or placebo) pending release, with its manufacturing data."""
-    lot = actions.do_register_lot(request_actor(request), **body.model_dump())
+    lot = actions.do_register_lot(request_actor(request), **body.model_dump(exclude={FIELD}))
     return Status(201, presenters.lot_view(lot))
 
 
@@ -171,6 +173,7 @@ def list_shipments(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/supply/shipments", response={201: dict})
 @endpoint(access.MANAGE)
+@idempotent("supply.ship")
 def ship(request: HttpRequest, body: ShipmentIn) -> Status:
     """Ship kits to the site they are labelled for: each of a released, unexpired lot."""
     shipment = actions.do_ship(request_actor(request), kit_codes=body.kits,
@@ -197,10 +200,11 @@ def receive(request: HttpRequest, shipment_id: int, body: ReceiptIn) -> dict[str
 
 @router.post("/supply/shipments/{shipment_id}/custody", response={201: dict})
 @endpoint(access.RECEIVE, record_readers=access.READ_SHIPMENTS)
+@idempotent("supply.record_custody")
 def record_custody(request: HttpRequest, shipment_id: int, body: CustodyIn) -> Status:
     actor = request_actor(request)
     shipment = access.access_shipment(actor, shipment_id)
-    actions.do_record_custody(actor, shipment, **body.model_dump())
+    actions.do_record_custody(actor, shipment, **body.model_dump(exclude={FIELD}))
     return Status(201, presenters.shipment_view(shipment))
 
 
