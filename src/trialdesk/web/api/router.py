@@ -346,6 +346,7 @@ api.add_router("", "trialdesk.web.capture.api.router")  # data capture (issue 7)
 api.add_router("", "trialdesk.web.capture.api_locks.router")  # lock checklist, overrides
 install_lock_refusal(api)  # a lock refused by its checklist: 409 with the list
 api.add_router("", "trialdesk.web.accounts.api.router")  # users (manage_users)
+api.add_router("", "trialdesk.web.redcap.api.router")  # users' REDCap tokens (issue 22)
 api.add_router("", "trialdesk.web.trials.api_sites.router")  # sites (manage_sites)
 api.add_router("", "trialdesk.web.trials.api_protocol.router")  # the running protocol
 api.add_router("", "trialdesk.web.trials.api_dsmb.router")  # DSMB recommendations
