@@ -17,7 +17,7 @@ from trial_factory import PASSWORD
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # the apps whose tables hold trial data, accounts and the audit trail
 DATA_APPS = ("core", "trials", "capture", "accounts", "auth", "safety", "dsmb", "monitoring",
-             "deviations", "supply", "amendments")
+             "deviations", "supply", "amendments", "redcap")
 
 RESPIRATORY_OK = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
 VITALS_OK = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}
@@ -417,6 +417,24 @@ def _deactivate_user(s: Scenarios) -> WriteRequest:
                         extra={"changes": {"active": {"old": True, "new": False}}})
 
 
+def _issue_redcap_token(s: Scenarios) -> WriteRequest:
+    s.api("admin")
+    return WriteRequest("admin", "POST", "/api/v1/users/analyst/redcap-token", {},
+                        ("issue_redcap_token",),
+                        extra={"changes": {"redcap_token": {"old": None, "new": "issued"}}})
+
+
+def _revoke_redcap_token(s: Scenarios) -> WriteRequest:
+    from trialdesk.web.redcap.actions import do_issue_redcap_token
+
+    s.api("admin")
+    do_issue_redcap_token(actor="test", username="analyst")  # set-up: a token to revoke
+    reason = "the analyst's laptop was stolen"
+    return WriteRequest("admin", "DELETE", "/api/v1/users/analyst/redcap-token",
+                        {"reason": reason}, ("revoke_redcap_token",), reason=reason,
+                        extra={"changes": {"redcap_token": {"old": "issued", "new": None}}})
+
+
 def _sync_sites(s: Scenarios) -> WriteRequest:
     from trialdesk.web.core.models import Membership, Site
 
@@ -454,6 +472,8 @@ def _report_adverse_event(s: Scenarios) -> WriteRequest:
 BUILDERS.update({
     ("POST", "/api/v1/users"): _create_user,
     ("POST", "/api/v1/users/{username}/deactivate"): _deactivate_user,
+    ("POST", "/api/v1/users/{username}/redcap-token"): _issue_redcap_token,  # issue 22
+    ("DELETE", "/api/v1/users/{username}/redcap-token"): _revoke_redcap_token,
     ("POST", "/api/v1/sites/sync"): _sync_sites,
     ("POST", "/api/v1/dsmb/recommendations"): _record_recommendation,
     ("POST", "/api/v1/participants/{code}/adverse-events"): _report_adverse_event,

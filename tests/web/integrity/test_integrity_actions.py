@@ -13,7 +13,7 @@ from trialdesk.web.core import audit
 from trialdesk.web.core.errors import InvalidInput
 from trialdesk.web.core.models import AuditRecord, Membership, Site
 from trialdesk.web.design import actions as _design_actions  # noqa: F401  (no API: not in router)
-from trialdesk.web.redcap import actions as _redcap_actions  # noqa: F401  (likewise)
+from trialdesk.web.redcap import actions as _redcap_actions  # noqa: F401  (the CLI's too)
 from trialdesk.web.registry import actions as _registry_actions  # noqa: F401  (likewise)
 from trialdesk.web.trials import actions as trial_actions
 from trialdesk.web.trials.models import AllocationListRecord
@@ -28,6 +28,8 @@ THROUGH_THE_API = {
     # the amendment log (issue 17): tests/web/integrity/integrity_amendments.py
     "do_amend_protocol", "do_record_site_approval",
     "do_mark_visit_not_done", "do_discontinue", "do_create_user_as", "do_deactivate_user",
+    # a user's REDCap token, issued and revoked by the administrator (issue 22)
+    "do_issue_redcap_token_as", "do_revoke_redcap_token_as",
     "do_sync_sites", "do_set_site_status", "do_record_recommendation",
     # adverse events as records (issue 15)
     "do_report_adverse_event", "do_update_adverse_event", "do_record_follow_up",
