@@ -56,6 +56,8 @@ def test_the_task_is_enqueued_with_its_job_and_a_second_run_changes_nothing(tria
     assert started.status_code == 201, started.content
     job_id = started.json()["id"]
     assert (started.json()["state"], jobs.task_of(job_id).status) == ("queued", "READY")
+    page = signed_in_client(trial.users["analyst"]).get(f"/exports/{job_id}/")
+    assert b"no background worker is running" in page.content  # none beats in this test
     assert run_ready() == 1
     job = ExportJob.objects.get(pk=job_id)
     assert job.state == ExportJob.DONE and "adsl.xpt" in job.files
@@ -87,6 +89,8 @@ def test_lost_jobs_do_not_block_new_exports(trial, entered):
     assert busy.status_code == 409 and busy.json()["error"] == "busy"  # both alive: queued
     _killed_mid_run(killed)  # its worker died: not alive, and the lease will run it again
     jobs.task_of(gone).delete()  # its task is gone: no one will ever end it
+    shown = trial.api("analyst").get(f"/api/v1/exports/{gone}").json()
+    assert (shown["state"], shown["error"]) == ("failed", jobs.LOST)  # before it is recorded
     assert _start(trial).status_code == 201
     lost = ExportJob.objects.get(pk=gone)
     assert (lost.state, lost.error) == (ExportJob.FAILED, jobs.LOST)

@@ -96,9 +96,10 @@ def alive_jobs() -> list[ExportJob]:
     Not the ones whose worker died (its task is queued again when the lease runs out, and then
     counts again), nor the lost ones (``lost_jobs``).
     """
+    unended = _unended()  # before the tasks: a job started in between is not taken for lost
     tasks, workers = _unfinished_tasks(), _live_workers()
     alive = []
-    for job in _unended():
+    for job in unended:
         row = tasks.get(str(job.pk))
         if row is None:
             continue
@@ -110,9 +111,26 @@ def alive_jobs() -> list[ExportJob]:
 
 def lost_jobs() -> list[ExportJob]:
     """The jobs that say they run but that no task will end: their task failed (or succeeded)
-    without recording their end, or is gone (pruned, or a job of the threads before issue 20)."""
+    without recording their end, or is gone (pruned, or a job of the threads before issue 20).
+
+    The jobs are read before the tasks, so that a job started in between (with its task) is not
+    taken for lost; one that ends in between is, and ``do_finish_export`` then leaves it alone.
+    """
+    unended = _unended()
     tasks = _unfinished_tasks()
-    return [job for job in _unended() if str(job.pk) not in tasks]
+    return [job for job in unended if str(job.pk) not in tasks]
+
+
+def is_lost(job: ExportJob) -> bool:
+    """Whether the job says it runs but no task will end it (read only: shown as failed)."""
+    return job.state in (ExportJob.QUEUED, ExportJob.RUNNING) and not DBTaskResult.objects.filter(
+        task_path=run_export.module_path, args_kwargs__args__0=str(job.pk),
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).exists()
+
+
+def worker_alive() -> bool:
+    """Whether a worker has beaten within its lease (else queued jobs wait for one)."""
+    return bool(_live_workers())
 
 
 def settle_lost() -> int:

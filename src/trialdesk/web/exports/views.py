@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, NotFound
 from trialdesk.web.core.pages import page
+from trialdesk.web.exports import jobs
 from trialdesk.web.exports.actions import KEEP_PER_USER, do_start_export
 from trialdesk.web.exports.api import MAX_RUNNING, own_job, running
 from trialdesk.web.exports.context import allocation_for
@@ -60,8 +61,10 @@ def _own(request: HttpRequest, job_id: str) -> ExportJob:
 @page(EXPORT_PERMISSIONS, record_readers=None)
 def job(request: HttpRequest, actor: Actor, job_id: str) -> HttpResponse:
     found = _own(request, job_id)
-    return render(request, "exports/job.html", {"actor": actor, "job": found,
-                                                "view": job_view(found)})
+    view = job_view(found)
+    no_worker = view["state"] == ExportJob.QUEUED and not jobs.worker_alive()
+    return render(request, "exports/job.html", {"actor": actor, "job": found, "view": view,
+                                                "no_worker": no_worker})
 
 
 @require_GET
