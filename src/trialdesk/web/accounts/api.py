@@ -16,6 +16,7 @@ from pydantic import Field
 from trialdesk.blinding import Permission
 from trialdesk.web.accounts.actions import do_create_user_as, do_deactivate_user
 from trialdesk.web.core.endpoints import endpoint, request_actor
+from trialdesk.web.core.idempotency import Idempotent, idempotent
 from trialdesk.web.core.schemas import Strict
 
 router = Router(tags=["users"])
@@ -23,7 +24,7 @@ router = Router(tags=["users"])
 MANAGE_USERS = Permission.MANAGE_USERS
 
 
-class UserIn(Strict):
+class UserIn(Idempotent):
     username: str = Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
     role: str = Field(min_length=1, max_length=40)
     site: str | None = Field(default=None, max_length=5)
@@ -69,6 +70,7 @@ def list_users(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/users", response={201: dict})
 @endpoint(MANAGE_USERS)
+@idempotent("accounts.create_user")
 def create_user(request: HttpRequest, body: UserIn) -> Status:
     """Create an account with a role of the protocol (and its site, for a site role).
 

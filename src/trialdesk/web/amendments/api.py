@@ -18,7 +18,7 @@ from pydantic import Field
 from trialdesk.web.amendments import access, actions, presenters
 from trialdesk.web.amendments.models import REASON_MAX, ProtocolVersion
 from trialdesk.web.core.endpoints import endpoint, request_actor
-from trialdesk.web.core.schemas import Strict
+from trialdesk.web.core.idempotency import Idempotent, idempotent
 
 router = Router(tags=["amendments"])
 
@@ -26,14 +26,14 @@ LOG = "/amendments"
 ONE = "/amendments/{number}"
 
 
-class AmendmentIn(Strict):
+class AmendmentIn(Idempotent):
     toml_text: str = Field(min_length=1, max_length=actions.TEXT_MAX,
                            description="the whole amended protocol file (TOML)")
     effective_date: dt.date
     reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
-class ApprovalIn(Strict):
+class ApprovalIn(Idempotent):
     site: str = Field(min_length=1, max_length=5)
     approval_date: dt.date = Field(description="the ethics committee's approval at the site")
 
@@ -56,6 +56,7 @@ def get_version(request: HttpRequest, number: int) -> dict[str, Any]:
 
 @router.post(LOG, response={201: dict})
 @endpoint(access.MANAGE, record_readers=access.READERS)
+@idempotent("amendments.amend")
 def amend(request: HttpRequest, body: AmendmentIn) -> Status:
     """Record an amendment: the new protocol file, its effective date and why."""
     version = actions.do_amend_protocol(request_actor(request), body.toml_text,
@@ -65,6 +66,7 @@ def amend(request: HttpRequest, body: AmendmentIn) -> Status:
 
 @router.post(ONE + "/approvals", response={201: dict})
 @endpoint(access.MANAGE, record_readers=access.READERS)
+@idempotent("amendments.approve")
 def approve(request: HttpRequest, number: int, body: ApprovalIn) -> Status:
     """Record a site's ethics approval of an amendment: the site works under it from then."""
     version = access.access_version(number)
