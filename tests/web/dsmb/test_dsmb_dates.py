@@ -1,7 +1,8 @@
 """Issue 12 leftover: a DSMB meeting's date and data cut-off, and a recorded recommendation's
 meeting date, lie on or after the protocol's earliest date of trial data (2020-01-13 for
 NCT04390152, the rule form dates follow); the cut-off and a recommendation's meeting not in the
-future (a day of leeway). Refused with 422 naming the field, nothing stored or audited."""
+future (a day of leeway), a meeting scheduled at most three years ahead (as a monitoring visit).
+Refused with 422 naming the field, nothing stored or audited."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def _fields(response) -> dict[str, str]:
     ("0001-01-01", "0001-01-01", "date", EARLIEST),
     ("2020-01-12", "2020-01-12", "date", EARLIEST),
     ("2026-01-06", "0001-01-01", "cutoff", EARLIEST),
-    ("9999-12-31", "9999-12-31", "cutoff", "must not be in the future"),
+    ("9999-12-31", "2026-01-06", "date", "must be at most three years ahead"),
+    (days_ago(-30).isoformat(), days_ago(-10).isoformat(), "cutoff", "must not be in the future"),
 ])
 def test_a_meeting_with_a_date_outside_the_window_is_refused(trial, date, cutoff, field, rule):
     records = AuditRecord.objects.count()

@@ -16,8 +16,6 @@ from trialdesk.web.core import clock
 from trialdesk.web.core.errors import InvalidInput
 from trialdesk.web.core.protocol import get_protocol
 
-NO_LATER_BOUND = dt.date.max
-
 
 def check_trial_date(field: str, day: dt.date, *, latest: dt.date | None = None) -> dt.date:
     """Return ``day`` if it lies from the protocol's earliest date to ``latest`` (default: today

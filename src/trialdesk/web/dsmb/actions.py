@@ -19,7 +19,7 @@ from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
-from trialdesk.web.core.dates import NO_LATER_BOUND, check_trial_date
+from trialdesk.web.core.dates import check_trial_date
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.dsmb import data, render
 from trialdesk.web.dsmb.models import (
@@ -30,6 +30,7 @@ from trialdesk.web.dsmb.models import (
     SignedRecommendation,
     SponsorResponse,
 )
+from trialdesk.web.monitoring.actions import PLAN_AHEAD
 from trialdesk.web.trials.actions.dsmb import DECISIONS, MIN_RATIONALE, _notify
 from trialdesk.web.trials.models import DsmbRecommendation
 
@@ -69,9 +70,12 @@ def do_create_meeting(actor: Actor, *, date: dt.date, kind: str, cutoff: dt.date
     if kind not in KINDS:
         raise InvalidInput("kind", f"must be one of {', '.join(KINDS)}")
     now = clock.now()
-    # a meeting may be scheduled ahead; its data cut-off lies in the past (a day of leeway for a
-    # zone ahead of UTC); both from the protocol's earliest date of trial data
-    check_trial_date("date", date, latest=NO_LATER_BOUND)
+    # a meeting may be scheduled ahead, as far as a monitoring visit; its data cut-off lies in
+    # the past (a day of leeway for a zone ahead of UTC); both from the protocol's earliest date
+    # of trial data
+    check_trial_date("date", date, latest=dt.date.max)
+    if date > now.date() + PLAN_AHEAD:
+        raise InvalidInput("date", "must be at most three years ahead")
     if cutoff > date:
         raise InvalidInput("cutoff", "the data cut-off cannot be after the meeting")
     check_trial_date("cutoff", cutoff, latest=now.date() + dt.timedelta(days=1))
