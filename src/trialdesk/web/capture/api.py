@@ -42,6 +42,7 @@ from trialdesk.web.capture.schemas import (
     SignVisitsIn,
 )
 from trialdesk.web.core import clock
+from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import InvalidInput, NotFound
 from trialdesk.web.core.idempotency import idempotent
@@ -126,15 +127,46 @@ def save_form(request: HttpRequest, code: str, visit: str, form: str, body: Form
     return Status(201 if created else 200, view)
 
 
+def _signed_slot(actor: Actor, code: str, visit: str, form: str, seq: int) -> Any:
+    slot = access_form_slot(actor, code, visit, form, seq)
+    if slot.instance is None:
+        raise NotFound("nothing entered on this form")
+    return slot
+
+
+# The signing password's check (audited, throttled) before an idempotency key's transaction,
+# which a refusal rolls back with the failed attempt's audit record (core.idempotency).
+
+def _check_form_password(request: HttpRequest, code: str, visit: str, form: str, body: SignIn,
+                         seq: int = 1) -> None:
+    actor = request_actor(request)
+    actions.do_sign.before(actor, _signed_slot(actor, code, visit, form, seq).instance,
+                           password=body.password)
+
+
+def _check_visit_password(request: HttpRequest, code: str, visit: str, body: SignIn) -> None:
+    actor = request_actor(request)
+    participant, visit_def = access_visit(actor, code, visit)
+    actions.do_sign_visit.before(actor, participant, visit_def.code, password=body.password)
+
+
+def _check_session_password(request: HttpRequest, body: SignVisitsIn) -> None:
+    actor = request_actor(request)
+    visits, entries = _to_sign(actor, body)
+    if entries:
+        actions.do_sign_forms.before(actor, entries, visits=visits, password=body.password)
+    else:
+        actions.do_sign_visits.before(actor, visits, password=body.password)
+
+
 @router.post(FORM_PATH + "/sign", response={201: dict})
 @endpoint("sign_forms")
+@idempotent("capture.sign_form", before=_check_form_password)
 def sign_form(request: HttpRequest, code: str, visit: str, form: str, body: SignIn,
               seq: int = 1) -> Status:
     """The investigator signs a complete form, re-entering the password."""
     actor = request_actor(request)
-    slot = access_form_slot(actor, code, visit, form, seq)
-    if slot.instance is None:
-        raise NotFound("nothing entered on this form")
+    slot = _signed_slot(actor, code, visit, form, seq)
     signature = actions.do_sign(actor, slot.instance, password=body.password,
                                 language=_lang(request))
     return Status(201, {"form": slot.key, "signed_at": signature.signed_at.isoformat(),
@@ -143,6 +175,7 @@ def sign_form(request: HttpRequest, code: str, visit: str, form: str, body: Sign
 
 @router.post("/participants/{code}/visits/{visit}/sign", response={201: dict})
 @endpoint("sign_forms")
+@idempotent("capture.sign_visit", before=_check_visit_password)
 def sign_visit(request: HttpRequest, code: str, visit: str, body: SignIn) -> Status:
     """The investigator signs every form of a visit at once."""
     actor = request_actor(request)
@@ -153,12 +186,8 @@ def sign_visit(request: HttpRequest, code: str, visit: str, body: SignIn) -> Sta
                         "meaning": signature_meaning(_lang(request))})
 
 
-@router.post("/signatures", response={201: dict})
-@endpoint("sign_forms")
-def sign_visits(request: HttpRequest, body: SignVisitsIn) -> Status:
-    """The investigator signs several visits and form entries with one password entry: all of
-    them, or none."""
-    actor = request_actor(request)
+def _to_sign(actor: Actor, body: SignVisitsIn) -> tuple[list[Any], list[Any]]:
+    """The visits (participant, visit, forms) and form entries a signing session names."""
     if not body.visits and not body.forms:
         raise InvalidInput("visits", "name at least one visit or form entry to sign")
     visits = []
@@ -171,6 +200,17 @@ def sign_visits(request: HttpRequest, body: SignVisitsIn) -> Status:
         if slot.instance is None:
             raise NotFound(f"nothing entered on {slot.key}")
         entries.append(slot.instance)
+    return visits, entries
+
+
+@router.post("/signatures", response={201: dict})
+@endpoint("sign_forms")
+@idempotent("capture.sign_visits", before=_check_session_password)
+def sign_visits(request: HttpRequest, body: SignVisitsIn) -> Status:
+    """The investigator signs several visits and form entries with one password entry: all of
+    them, or none. With an ``idempotency_key`` a retry answers the first session's answer."""
+    actor = request_actor(request)
+    visits, entries = _to_sign(actor, body)
     language = _lang(request)
     if entries:
         signatures = actions.do_sign_forms(actor, entries, visits=visits,

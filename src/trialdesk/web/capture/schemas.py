@@ -21,7 +21,7 @@ class FormSaveIn(Strict):
     prefilled_from: str = Field(default="", max_length=40)
 
 
-class SignIn(Strict):
+class SignIn(Idempotent):
     password: str = Field(min_length=1, max_length=200)
 
 
@@ -37,7 +37,7 @@ class FormRef(Strict):
     seq: int = Field(default=1, ge=1)
 
 
-class SignVisitsIn(Strict):
+class SignVisitsIn(Idempotent):
     """The signing session: whole visits, single form entries (a repeating form's), or both."""
 
     password: str = Field(min_length=1, max_length=200)
