@@ -7,12 +7,14 @@ concomitant medications, written with bulk inserts straight to the tables: fast 
 the benchmark, not the demo's path. Then, in a fresh process per export (so that its peak memory is
 the export's, not the set-up's), an analyst's token exports every record through
 ``POST /redcap/api/`` (Django's test client: the view, its paging and its streaming, no network),
-reading the streamed answer piece by piece as a client would. Prints, per export, the rows and
+reading the streamed answer piece by piece as a client would; the body urlencoded, as REDCapR
+posts it. Exports: ``--formats`` names each as ``format`` (flat) or ``format:eav``. Prints, per
+export, the rows and
 bytes, wall and CPU seconds (wall time depends on what else the machine runs; CPU time much
 less) and the process's peak resident memory (and its resident memory once the
 server code is loaded, before the export). Goal: < 30 s and < 500 MB.
 
-    .venv/bin/python bench/redcap_export.py [--participants 10000] [--formats csv,json]
+    .venv/bin/python bench/redcap_export.py [--participants 10000] [--formats csv,json,xml,csv:eav]
 """
 
 from __future__ import annotations
@@ -118,8 +120,11 @@ def peak_resident_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def export(data_dir: Path, database: str | None, fmt: str) -> dict[str, float]:
+def export(data_dir: Path, database: str | None, fmt: str, kind: str = "flat"
+           ) -> dict[str, float]:
     """One export through the view, read piece by piece; wall time and peak memory."""
+    from urllib.parse import urlencode
+
     from trialdesk.web.bootstrap import setup_django
 
     setup_django(data_dir=data_dir, database=database)
@@ -131,13 +136,15 @@ def export(data_dir: Path, database: str | None, fmt: str) -> dict[str, float]:
     assert client.post("/redcap/api/", {"token": token, "content": "version"}).status_code == 200
     baseline = peak_resident_mb()
     start, cpu = time.perf_counter(), time.process_time()
-    response = client.post("/redcap/api/", {"token": token, "content": "record",
-                                              "format": fmt, "type": "flat"})
+    body = urlencode({"token": token, "content": "record", "format": fmt, "type": kind})
+    response = client.post("/redcap/api/", data=body,
+                           content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200, response.content
     size = lines = 0
+    first = b'{"record"' if kind == "eav" else b'{"record_id"'
+    marker = {"csv": b"\n", "json": first, "xml": b"<item>"}[fmt]
     for piece in response.streaming_content:
         size += len(piece)
-        marker = {"csv": b"\n", "json": b'{"record_id"', "xml": b"<item>"}[fmt]
         lines += piece.count(marker)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak = peak_resident_mb()
@@ -149,15 +156,16 @@ def export(data_dir: Path, database: str | None, fmt: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=10_000)
-    parser.add_argument("--formats", default="csv,json")
+    parser.add_argument("--formats", default="csv,json,xml,csv:eav",
+                        help="exports, each format[:flat|eav]")
     parser.add_argument("--database", default=None, help="PostgreSQL URL (default: SQLite)")
     parser.add_argument("--data-dir", default=None,
                         help="build here and keep it (default: a temporary folder)")
     parser.add_argument("--export-only", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_only:  # the child process: one export, its figures as JSON
-        data_dir, fmt = args.export_only.split("::")
-        print(json.dumps(export(Path(data_dir), args.database, fmt)))
+        data_dir, fmt, kind = args.export_only.split("::")
+        print(json.dumps(export(Path(data_dir), args.database, fmt, kind)))
         return
     with tempfile.TemporaryDirectory(prefix="redcap-bench-") as folder:
         data_dir = Path(args.data_dir or folder)
@@ -166,16 +174,18 @@ def main() -> None:
         build(data_dir, args.database, args.participants)
         print(f"set-up: {args.participants} participants in "
               f"{time.perf_counter() - started:.0f} s (bulk inserts)")
-        print(f"{'format':<6} {'rows':>8} {'MB':>8} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} "
+        print(f"{'export':<8} {'rows':>9} {'MB':>8} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} "
               f"{'start MB':>8} {'streamed':>8}")
-        for fmt in args.formats.split(","):
-            command = [sys.executable, __file__, "--export-only", f"{data_dir}::{fmt}"]
+        for name in args.formats.split(","):
+            fmt, _, kind = name.partition(":")
+            command = [sys.executable, __file__, "--export-only",
+                       f"{data_dir}::{fmt}::{kind or 'flat'}"]
             if args.database:
                 command += ["--database", args.database]
             child = subprocess.run(command, capture_output=True, text=True, check=True,
                                    env={**os.environ})
             figures = json.loads(child.stdout.strip().splitlines()[-1])
-            print(f"{fmt:<6} {figures['rows']:>8.0f} {figures['megabytes']:>8.1f} "
+            print(f"{name:<8} {figures['rows']:>9.0f} {figures['megabytes']:>8.1f} "
                   f"{figures['seconds']:>8.1f} {figures['cpu']:>8.1f} {figures['peak_mb']:>8.0f} "
                   f"{figures['baseline_mb']:>8.0f} "
                   f"{'yes' if figures['streamed'] else 'no':>8}")
