@@ -27,7 +27,9 @@ IDEMPOTENT = {
     ("post", "/api/v1/supply/lots"), ("post", "/api/v1/supply/shipments"),
     ("post", "/api/v1/supply/shipments/{shipment_id}/custody"),
     ("post", "/api/v1/amendments"), ("post", "/api/v1/amendments/{number}/approvals"),
-    ("post", "/api/v1/users"),
+    ("post", "/api/v1/users"), ("post", "/api/v1/exports"),
+    ("post", "/api/v1/participants/{code}/visits/{visit}/forms/{form}/sign"),
+    ("post", "/api/v1/participants/{code}/visits/{visit}/sign"), ("post", "/api/v1/signatures"),
 }
 
 NEW_USER = {"username": "ana.gomez", "role": "coordinator", "site": "CO-02",

@@ -38,7 +38,7 @@ from trialdesk.web.capture.schemas import (
     QueryIn,
     QueryNoteIn,
     ReasonIn,
-    SignIn,
+    SignatureIn,
     SignVisitsIn,
 )
 from trialdesk.web.core import clock
@@ -137,14 +137,14 @@ def _signed_slot(actor: Actor, code: str, visit: str, form: str, seq: int) -> An
 # The signing password's check (audited, throttled) before an idempotency key's transaction,
 # which a refusal rolls back with the failed attempt's audit record (core.idempotency).
 
-def _check_form_password(request: HttpRequest, code: str, visit: str, form: str, body: SignIn,
+def _check_form_password(request: HttpRequest, code: str, visit: str, form: str, body: SignatureIn,
                          seq: int = 1) -> None:
     actor = request_actor(request)
     actions.do_sign.before(actor, _signed_slot(actor, code, visit, form, seq).instance,
                            password=body.password)
 
 
-def _check_visit_password(request: HttpRequest, code: str, visit: str, body: SignIn) -> None:
+def _check_visit_password(request: HttpRequest, code: str, visit: str, body: SignatureIn) -> None:
     actor = request_actor(request)
     participant, visit_def = access_visit(actor, code, visit)
     actions.do_sign_visit.before(actor, participant, visit_def.code, password=body.password)
@@ -162,7 +162,7 @@ def _check_session_password(request: HttpRequest, body: SignVisitsIn) -> None:
 @router.post(FORM_PATH + "/sign", response={201: dict})
 @endpoint("sign_forms")
 @idempotent("capture.sign_form", before=_check_form_password)
-def sign_form(request: HttpRequest, code: str, visit: str, form: str, body: SignIn,
+def sign_form(request: HttpRequest, code: str, visit: str, form: str, body: SignatureIn,
               seq: int = 1) -> Status:
     """The investigator signs a complete form, re-entering the password."""
     actor = request_actor(request)
@@ -176,7 +176,7 @@ def sign_form(request: HttpRequest, code: str, visit: str, form: str, body: Sign
 @router.post("/participants/{code}/visits/{visit}/sign", response={201: dict})
 @endpoint("sign_forms")
 @idempotent("capture.sign_visit", before=_check_visit_password)
-def sign_visit(request: HttpRequest, code: str, visit: str, body: SignIn) -> Status:
+def sign_visit(request: HttpRequest, code: str, visit: str, body: SignatureIn) -> Status:
     """The investigator signs every form of a visit at once."""
     actor = request_actor(request)
     participant, visit_def = access_visit(actor, code, visit)

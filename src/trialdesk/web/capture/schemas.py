@@ -21,7 +21,9 @@ class FormSaveIn(Strict):
     prefilled_from: str = Field(default="", max_length=40)
 
 
-class SignIn(Idempotent):
+class SignatureIn(Idempotent):
+    # not "SignIn": the supply API's lot release has one, and the OpenAPI schema names a
+    # shape by its class, so one would stand for the other
     password: str = Field(min_length=1, max_length=200)
 
 

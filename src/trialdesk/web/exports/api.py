@@ -18,7 +18,7 @@ from pydantic import Field
 
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
-from trialdesk.web.core.schemas import Strict
+from trialdesk.web.core.idempotency import Idempotent, idempotent
 from trialdesk.web.exports import jobs
 from trialdesk.web.exports.actions import do_start_export
 from trialdesk.web.exports.context import allocation_for
@@ -30,7 +30,7 @@ router = Router(tags=["exports"])
 MAX_RUNNING = 2
 
 
-class ExportIn(Strict):
+class ExportIn(Idempotent):
     format: str = Field(min_length=1, max_length=40,
                         description="one of GET /exports/formats' names")
     allocation: Literal["none"] | None = Field(
@@ -50,8 +50,10 @@ def list_formats(request: HttpRequest) -> dict[str, Any]:
 
 @router.post("/exports", response={201: dict})
 @endpoint(EXPORT_PERMISSIONS, record_readers=None)
+@idempotent("exports.start_export")
 def start_export(request: HttpRequest, body: ExportIn) -> Status:
-    """Start an export job; poll ``GET /exports/{id}`` for its progress."""
+    """Start an export job; poll ``GET /exports/{id}`` for its progress. With an
+    ``idempotency_key`` a retry answers the first job (as it was then) and starts none."""
     actor = request_actor(request)
     if body.format not in EXPORT_FORMATS:
         raise InvalidInput("format", f"one of {', '.join(EXPORT_FORMATS)}")
