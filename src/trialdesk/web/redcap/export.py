@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import TextField
@@ -226,8 +226,10 @@ def _fill(plans: dict[str, tuple[list[tuple[str, Any]], str | None]], labels: bo
 
 
 def eav_rows(actor: Actor, project: Project, selection: Selection) -> Iterator[dict[str, str]]:
-    """REDCap's EAV shape: one row per non-blank value (record, event, field, value)."""
-    for row in flat_rows(actor, project, selection):
+    """REDCap's EAV shape: one row per non-blank value (record, event, field, value); a form
+    with no entry has no value, so no status row either, whatever exportBlankForGrayFormStatus
+    says."""
+    for row in flat_rows(actor, project, replace(selection, blank_for_gray=True)):
         head = {"record": row[RECORD_ID], EVENT_COLUMN: row[EVENT_COLUMN],
                 REPEAT_COLUMNS[0]: row[REPEAT_COLUMNS[0]],
                 REPEAT_COLUMNS[1]: row[REPEAT_COLUMNS[1]]}
