@@ -166,3 +166,79 @@ def test_the_action_checks_the_password_once_and_refuses_an_empty_session(ct, pa
     FormInstance.objects.filter(seq=4).update(status="draft")
     with pytest.raises(Conflict):
         do_sign_forms(investigator, entries, password=PASSWORD)
+
+
+def _signing_trail(code: str, since: int) -> list[tuple]:
+    """The sign_form audit records of ``code``'s entries after ``since``, its code left out (so
+    that two participants' sessions compare), in the order they were written."""
+    return [(r.action, r.actor, r.object_id.removeprefix(code), r.changes, r.reason)
+            for r in AuditRecord.objects.filter(seq__gt=since, object_id__startswith=code)
+            .order_by("seq")]
+
+
+def _signatures(code: str) -> list[tuple]:
+    return [(s.form_instance.key.removeprefix(code), s.signed_by.username, s.meaning, s.language,
+             s.form_version) for s in Signature.objects.select_related(
+                 "form_instance__participant", "signed_by").filter(
+                 form_instance__participant__code=code).order_by("pk")]
+
+
+def test_a_session_stores_and_audits_each_entry_as_signing_one_by_one(ct):
+    """Issue 13: the session sets the entries' signed flags in one UPDATE; each entry still gets
+    its signature, its post_save (the DSMB's receiver listens) and its audit record, in order."""
+    from django.db.models.signals import post_save
+
+    from trialdesk.web.capture.actions import do_sign
+
+    one, together = ct.randomize(days_ago=30), ct.randomize(days_ago=30)
+    for code in (one, together):
+        _episodes(ct, code, 3)
+        _respiratory(ct, code)
+    investigator = actor_for(User.objects.get(username=INV))
+    head = AuditRecord.objects.order_by("-seq").first().seq
+    saved = []
+
+    def listen(sender, instance, update_fields=None, **_):
+        saved.append((instance.key.split("/", 1)[1], update_fields))
+
+    post_save.connect(listen, sender=FormInstance, dispatch_uid="test_signing_session")
+    try:
+        for entry in FormInstance.objects.filter(participant__code=one).order_by("pk"):
+            do_sign(investigator, entry, password=PASSWORD)
+        by_one, saved[:] = list(saved), []
+        do_sign_forms(investigator, list(FormInstance.objects.filter(
+            participant__code=together).order_by("pk")), password=PASSWORD)
+    finally:
+        post_save.disconnect(sender=FormInstance, dispatch_uid="test_signing_session")
+    assert [(key, set(fields)) for key, fields in saved] == [
+        (key, set(fields)) for key, fields in by_one] and len(saved) == 4
+    assert _signing_trail(together, head) == _signing_trail(one, head)
+    assert len(_signing_trail(one, head)) == 4
+    assert _signatures(together) == _signatures(one)
+    assert not FormInstance.objects.filter(signed=False).exists()
+
+
+def test_a_fault_in_the_session_leaves_nothing_signed(ct, monkeypatch):
+    """One transaction: the flags set by the session's UPDATE, the first entries' signatures and
+    audit records all go with a fault at a later entry."""
+    from trialdesk.web.core import audit
+
+    code = ct.randomize(days_ago=30)
+    _episodes(ct, code, 3)
+    investigator = actor_for(User.objects.get(username=INV))
+    entries = list(FormInstance.objects.filter(participant__code=code))
+    head = AuditRecord.objects.order_by("-seq").first().seq
+    original, calls = audit.AuditAnchor.objects.create, []
+
+    def create(**fields):
+        calls.append(fields)
+        if len(calls) == 2:
+            raise RuntimeError("the disk is full")
+        return original(**fields)
+
+    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    with pytest.raises(RuntimeError):
+        do_sign_forms(investigator, entries, password=PASSWORD)
+    assert len(calls) == 2
+    assert not Signature.objects.exists() and not FormInstance.objects.filter(signed=True).exists()
+    assert AuditRecord.objects.order_by("-seq").first().seq == head

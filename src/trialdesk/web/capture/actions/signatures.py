@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+from django.db.models.signals import post_save
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -72,7 +74,14 @@ def _check_password(actor: Actor, password: str, target: str) -> None:
 
 
 def _sign(actor: Actor, instance: FormInstance, language: str,
-          meaning: str | None = None) -> Signature:
+          meaning: str | None = None, *, flag_stored: bool = False) -> Signature:
+    """Sign one form: its signature, its ``signed`` flag, its audit record.
+
+    ``flag_stored``: the caller has already set ``signed`` in the database (one UPDATE for a
+    session's entries, :func:`_sign_entries`); the entry's ``post_save`` is sent here all the
+    same, in the order ``save()`` would have sent it (the DSMB's receiver listens for infusion
+    records).
+    """
     if instance.status != COMPLETE:
         raise Conflict("not_complete", f"{instance.key} must be complete before it is signed")
     if instance.signed:
@@ -86,7 +95,11 @@ def _sign(actor: Actor, instance: FormInstance, language: str,
         form_version=instance.version,
     )
     instance.signed = True
-    instance.save(update_fields=["signed"])
+    if flag_stored:
+        post_save.send(sender=FormInstance, instance=instance, created=False,
+                       update_fields=frozenset({"signed"}), raw=False, using=connection.alias)
+    else:
+        instance.save(update_fields=["signed"])
     append_audit(actor=actor.username, action="sign_form", model="form_instance",
                  object_id=instance.key,
                  changes={"signed": {"old": False, "new": True},
@@ -227,7 +240,14 @@ def _sign_entries(actor: Actor, instances: list[FormInstance], language: str,
     locked = [row.key for row in ordered if row.locked]
     if locked:
         raise Conflict("form_locked", "these forms are locked: " + _named(locked))
-    return [_sign(actor, row, language, meaning) for row in ordered if not row.signed]
+    unsigned = [row for row in ordered if not row.signed]
+    # the entries' flags in one UPDATE per chunk (SQLite's limit of bound parameters), not one
+    # save() each: a session signs hundreds of entries (issue 13); each entry's signature,
+    # post_save and audit record follow in order, as one by one
+    pks = [row.pk for row in unsigned]
+    for start in range(0, len(pks), 500):
+        FormInstance.objects.filter(pk__in=pks[start:start + 500]).update(signed=True)
+    return [_sign(actor, row, language, meaning, flag_stored=True) for row in unsigned]
 
 
 def _named(keys: list[str], shown: int = 20) -> str:
