@@ -130,17 +130,18 @@ class TrialWorker(Worker):
     def beating(self, *, recover: bool) -> Iterator[None]:
         """Beat while the block runs (``recover``: and recover lost tasks, prune old ones); the
         beat's row is deleted at the end, when the process says goodbye."""
-        self._touch()  # alive before the first claim, so its tasks are never "lost"
-        if recover:
-            self._recover()
         thread = threading.Thread(target=self._beat, args=(recover,), name="worker-heartbeat",
                                   daemon=True)
-        thread.start()
-        try:
+        try:  # from the first beat: a SIGTERM during the start still says goodbye
+            self._touch()  # alive before the first claim, so its tasks are never "lost"
+            if recover:
+                self._recover()
+            thread.start()
             yield
         finally:
             self._stop.set()
-            thread.join(timeout=30)
+            if thread.is_alive():
+                thread.join(timeout=30)
             WorkerBeat.objects.filter(worker_id=self.worker_id).delete()
 
     def _touch(self) -> None:
