@@ -90,3 +90,22 @@ def test_the_report_page_refuses_a_date_of_year_one_naming_the_field(trial):
     assert response.status_code == 422
     assert EARLIEST in response.content.decode()
     assert not AdverseEvent.objects.exists()
+
+
+def test_the_follow_up_and_correction_pages_refuse_an_end_date_of_year_9999(trial):
+    code = randomized(trial)
+    event = trial.api(INVESTIGATOR).ok("POST", EVENTS, report(code))
+    client = signed_in_client(trial.users[INVESTIGATOR])
+    records = AuditRecord.objects.count()
+    response = client.post(f"/safety/events/{event['id']}/follow-up/", {
+        "kind": "follow_up", "text": "Better", "outcome": "recovered", "resolved": "on",
+        "end_date": "9999-12-31"})
+    assert response.status_code == 422
+    assert "must not be in the future" in response.content.decode()
+    response = client.post(f"/safety/events/{event['id']}/edit/", {
+        "term": "Headache", "onset_date": "0001-01-01", "grade": "1",
+        "relatedness": "not_related", "expectedness": "unknown", "action_taken": "unknown",
+        "outcome": "unknown", "reason": "typo"})
+    assert response.status_code == 422
+    assert EARLIEST in response.content.decode()
+    assert AuditRecord.objects.count() == records and not AdverseEventFollowUp.objects.exists()
