@@ -30,6 +30,8 @@ IDEMPOTENT = {
     ("post", "/api/v1/users"), ("post", "/api/v1/exports"),
     ("post", "/api/v1/participants/{code}/visits/{visit}/forms/{form}/sign"),
     ("post", "/api/v1/participants/{code}/visits/{visit}/sign"), ("post", "/api/v1/signatures"),
+    *(("post", f"/api/v1/participants/{{code}}/consent/{event}") for event in (
+        "capacity-regained", "confirmation", "refusal", "withdrawal", "reconsent")),
 }
 
 NEW_USER = {"username": "ana.gomez", "role": "coordinator", "site": "CO-02",

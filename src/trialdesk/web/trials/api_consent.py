@@ -17,8 +17,8 @@ from pydantic import Field
 
 from trialdesk.web.core import clock
 from trialdesk.web.core.endpoints import endpoint, request_actor
+from trialdesk.web.core.idempotency import FIELD, Idempotent, idempotent
 from trialdesk.web.core.permissions import READ_PARTICIPANTS
-from trialdesk.web.core.schemas import Strict
 from trialdesk.web.trials import access, actions
 from trialdesk.web.trials.consent_presenters import consent_history, event_view
 from trialdesk.web.trials.consent_state import capacity_tasks, reconsent_tasks
@@ -30,7 +30,7 @@ Level = Literal["treatment", "follow_up", "all_data"]
 Signer = Literal["participant", "lar"]
 
 
-class EventIn(Strict):
+class EventIn(Idempotent):
     date: dt.date
     note: str = Field("", max_length=2000)
 
@@ -39,7 +39,7 @@ class ConfirmationIn(EventIn):
     witness_name: str = Field("", max_length=200)
 
 
-class WithdrawalIn(Strict):
+class WithdrawalIn(Idempotent):
     date: dt.date
     level: Level = Field(description="treatment: the study treatment only; follow_up: also the "
                                      "follow-up visits; all_data: all further data collection")
@@ -47,7 +47,7 @@ class WithdrawalIn(Strict):
     reason: str = Field("", max_length=2000)
 
 
-class ReconsentIn(Strict):
+class ReconsentIn(Idempotent):
     date: dt.date
     form_version: str = Field(min_length=1, max_length=40)
     language: str = Field("", max_length=10)
@@ -69,6 +69,7 @@ def history(request: HttpRequest, code: str) -> dict[str, Any]:
 
 @router.post(ONE + "/capacity-regained", response={201: dict})
 @endpoint("enroll")
+@idempotent("consent.capacity_regained")
 def capacity_regained(request: HttpRequest, code: str, body: EventIn) -> Status:
     """The participant a representative consented for can now decide: ask them by the due date."""
     actor = request_actor(request)
@@ -80,6 +81,7 @@ def capacity_regained(request: HttpRequest, code: str, body: EventIn) -> Status:
 
 @router.post(ONE + "/confirmation", response={201: dict})
 @endpoint("enroll")
+@idempotent("consent.confirmation")
 def confirmation(request: HttpRequest, code: str, body: ConfirmationIn) -> Status:
     """The participant, asked on regaining capacity, consents: they continue."""
     actor = request_actor(request)
@@ -91,6 +93,7 @@ def confirmation(request: HttpRequest, code: str, body: ConfirmationIn) -> Statu
 
 @router.post(ONE + "/refusal", response={201: dict})
 @endpoint("enroll")
+@idempotent("consent.refusal")
 def refusal(request: HttpRequest, code: str, body: EventIn) -> Status:
     """The participant, asked on regaining capacity, refuses: the protocol's data rule applies."""
     actor = request_actor(request)
@@ -101,6 +104,7 @@ def refusal(request: HttpRequest, code: str, body: EventIn) -> Status:
 
 @router.post(ONE + "/withdrawal", response={201: dict})
 @endpoint("enroll")
+@idempotent("consent.withdrawal")
 def withdrawal(request: HttpRequest, code: str, body: WithdrawalIn) -> Status:
     """A withdrawal of consent at a level, and whether the data collected may be used."""
     actor = request_actor(request)
@@ -112,11 +116,12 @@ def withdrawal(request: HttpRequest, code: str, body: WithdrawalIn) -> Status:
 
 @router.post(ONE + "/reconsent", response={201: dict})
 @endpoint("enroll")
+@idempotent("consent.reconsent")
 def reconsent(request: HttpRequest, code: str, body: ReconsentIn) -> Status:
     """A signature on another approved version of the consent document."""
     actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
-    event = actions.do_reconsent(actor, participant, **body.dict())
+    event = actions.do_reconsent(actor, participant, **body.dict(exclude={FIELD}))
     return Status(201, event_view(event))
 
 
