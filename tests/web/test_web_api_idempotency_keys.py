@@ -13,6 +13,8 @@ from trialdesk.web.core.models import IdempotentAnswer, Membership
 # every create that takes the key (screening and randomization keep their own columns)
 IDEMPOTENT = {
     ("post", "/api/v1/participants"), ("post", "/api/v1/participants/{code}/randomize"),
+    ("post", "/api/v1/participants/{code}/consent"), ("post", "/api/v1/kits/{kit_code}/dispense"),
+    ("post", "/api/v1/participants/{code}/unblind"), ("post", "/api/v1/final-unblinding"),
     ("post", "/api/v1/safety/adverse-events"),
     ("post", "/api/v1/safety/adverse-events/{ae_id}/follow-ups"),
     ("post", "/api/v1/participants/{code}/adverse-events"),

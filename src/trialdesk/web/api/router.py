@@ -29,6 +29,7 @@ from trialdesk.web.api.schemas import (
     EligibilityIn,
     EligibilityOut,
     FinalUnblindingIn,
+    FinalUnblindingRequestIn,
     RandomizeIn,
     RandomizeOut,
     ScreenIn,
@@ -40,7 +41,7 @@ from trialdesk.web.capture.api_locks import install_lock_refusal
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.errors import Conflict, Forbidden
-from trialdesk.web.core.idempotency import REPLAYED, REPLAYED_HEADER
+from trialdesk.web.core.idempotency import FIELD, REPLAYED, REPLAYED_HEADER, idempotent
 from trialdesk.web.core.permissions import (
     ANY_ROLE,
     PUBLIC,
@@ -203,10 +204,11 @@ def correct_screening(request: HttpRequest, code: str, body: CorrectionIn) -> di
 
 @api.post("/participants/{code}/consent", response={201: dict}, tags=["participants"])
 @endpoint("enroll")
+@idempotent("trials.consent")
 def consent(request: HttpRequest, code: str, body: ConsentIn) -> Status:
     actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
-    record = actions.do_consent(actor, participant, **body.dict())
+    record = actions.do_consent(actor, participant, **body.dict(exclude={FIELD}))
     return Status(201, {"participant": participant.code, **consent_view(record)})
 
 
@@ -243,6 +245,7 @@ def kit_detail(request: HttpRequest, kit_code: str) -> dict[str, Any]:
 
 @api.post("/kits/{kit_code}/dispense", response={201: dict}, tags=["pharmacy"])
 @endpoint("record_dispensing", record_readers=("view_kit_arm",))
+@idempotent("trials.dispense")
 def dispense(request: HttpRequest, kit_code: str, body: DispenseIn) -> Status:
     actor = request_actor(request)
     slot = access.access_kit_by_code(actor, kit_code)
@@ -253,8 +256,12 @@ def dispense(request: HttpRequest, kit_code: str, body: DispenseIn) -> Status:
 
 @api.post("/participants/{code}/unblind", response={201: dict}, tags=["unblinding"])
 @endpoint("request_unblinding")
+@idempotent("trials.unblind")
 def unblind(request: HttpRequest, code: str, body: UnblindIn) -> Status:
-    """Emergency unblinding: the arm is shown to the requester, for this participant only."""
+    """Emergency unblinding: the arm is shown to the requester, for this participant only.
+
+    With an ``idempotency_key`` a retry answers the first answer (to the requester only) and
+    neither records nor notifies the sponsor and the DSMB again."""
     actor = request_actor(request)
     participant = access.access_participant_by_code(actor, code)
     arm = actions.do_unblind(actor, participant, reason=body.reason)
@@ -326,7 +333,8 @@ def final_unblinding(request: HttpRequest) -> dict[str, Any]:
 
 @api.post("/final-unblinding", response={201: dict}, tags=["final unblinding"])
 @endpoint(REQUEST_PERMISSION)
-def request_final_unblinding(request: HttpRequest, body: FinalUnblindingIn) -> Status:
+@idempotent("trials.request_final_unblinding")
+def request_final_unblinding(request: HttpRequest, body: FinalUnblindingRequestIn) -> Status:
     """Ask to unblind the trial (data manager, after database lock); the DSMB approves."""
     actor = request_actor(request)
     record = actions.do_request_final_unblinding(actor, reason=body.reason)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
+from trialdesk.web.core.idempotency import Idempotent
 from trialdesk.web.core.schemas import Strict
 
 
@@ -52,7 +53,7 @@ class EligibilityOut(Schema):
     reasons: list[str]
 
 
-class ConsentIn(Strict):
+class ConsentIn(Idempotent):
     """The first consent (issue 17): an approved version signed at the participant's site."""
 
     consent_date: dt.date
@@ -79,13 +80,18 @@ class RandomizeOut(Schema):
     repeated: bool
 
 
-class DispenseIn(Strict):
+class DispenseIn(Idempotent):
     lot: str = Field(min_length=1, max_length=40)
 
 
-class UnblindIn(Strict):
+class UnblindIn(Idempotent):
     reason: str = Field(min_length=10, max_length=2000)
 
 
 class FinalUnblindingIn(Strict):
     reason: str = Field(min_length=10, max_length=2000)
+
+
+class FinalUnblindingRequestIn(FinalUnblindingIn, Idempotent):
+    """The request to unblind the trial, which takes an idempotency key (the approval does not:
+    it creates nothing)."""
