@@ -32,6 +32,11 @@ IDEMPOTENT = {
     ("post", "/api/v1/users"), ("post", "/api/v1/exports"),
     ("post", "/api/v1/participants/{code}/visits/{visit}/forms/{form}/sign"),
     ("post", "/api/v1/participants/{code}/visits/{visit}/sign"), ("post", "/api/v1/signatures"),
+    ("post", "/api/v1/participants/{code}/visits/{visit}/not-done"),
+    ("post", "/api/v1/participants/{code}/discontinue"),
+    ("post", "/api/v1/supply/lots/{lot_code}/kits"),
+    *(("post", f"/api/v1/supply/kits/{{kit_code}}/{step}") for step in (
+        "preparation", "infusion", "replacement")),
     *(("post", f"/api/v1/participants/{{code}}/consent/{event}") for event in (
         "capacity-regained", "confirmation", "refusal", "withdrawal", "reconsent")),
 }

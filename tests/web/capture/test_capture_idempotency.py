@@ -39,3 +39,19 @@ def test_a_retried_query_is_raised_once(ct):
     answer = assert_idempotent(ct.api("data_manager"), form_path(code) + "/queries", query,
                                counted=(Query,), other_body={**query, "field": "fio2"})
     assert Query.objects.get().pk == answer["id"]
+
+
+def test_a_retried_visit_not_done_and_discontinuation_are_recorded_once(ct):
+    from trialdesk.web.capture.models import Discontinuation, VisitNotDone
+
+    code = ct.randomize()
+    coordinator = ct.api(COORDINATOR)
+    reason = {"reason": "the patient was transferred for the day"}
+    assert_idempotent(coordinator, f"/api/v1/participants/{code}/visits/day3/not-done", reason,
+                      counted=(VisitNotDone,), key="not-done-key-1",
+                      other_body={"reason": "another reason"})
+    ended = {"kind": "withdrew", "date": dt.datetime.now(dt.UTC).date().isoformat(),
+             "reason": "moved away"}
+    assert_idempotent(coordinator, f"/api/v1/participants/{code}/discontinue", ended,
+                      counted=(Discontinuation,), key="discontinue-1",
+                      other_body={**ended, "kind": "died"})

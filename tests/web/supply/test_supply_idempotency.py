@@ -39,3 +39,22 @@ def test_a_retried_custody_hand_over_is_recorded_once(trial):
     answer = assert_idempotent(trial.api(SUPPLY), f"{SHIPMENTS}/{shipment}/custody", hand_over,
                                other_body={**hand_over, "place": "Medellín"})
     assert len(answer["custody"]) == 1
+
+
+def test_a_retried_kit_replacement_replaces_once(trial):
+    """A second replacement would take a second spare kit of the arm out of the site's stock."""
+    from enrollment import randomize
+    from supply_kit import arms, ship_and_receive
+
+    from trialdesk.web.supply.models import KitReplacement
+
+    _, kit = randomize(trial.api("investigator-co-01"))
+    spares = [k for arm in arms() for k in free_kits("CO-01", arm, count=2)]
+    released_lot_with_kits(trial, "LOT", [kit, *spares])
+    ship_and_receive(trial, [kit, *spares])
+    replacement = {"reason": "damaged", "note": "bag cracked at the port"}
+    answer = assert_idempotent(trial.api("investigator-co-01"),
+                               f"/api/v1/supply/kits/{kit}/replacement", replacement,
+                               counted=(KitReplacement,),
+                               other_body={**replacement, "reason": "expired"})
+    assert KitReplacement.objects.count() == 1 and answer

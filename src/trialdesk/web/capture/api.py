@@ -35,6 +35,7 @@ from trialdesk.web.capture.schemas import (
     FormSaveIn,
     ImportIn,
     LockIn,
+    NotDoneIn,
     QueryIn,
     QueryNoteIn,
     ReasonIn,
@@ -225,7 +226,8 @@ def sign_visits(request: HttpRequest, body: SignVisitsIn) -> Status:
 
 @router.post("/participants/{code}/visits/{visit}/not-done", response={201: dict})
 @endpoint("enter_forms")
-def visit_not_done(request: HttpRequest, code: str, visit: str, body: ReasonIn) -> Status:
+@idempotent("capture.visit_not_done")
+def visit_not_done(request: HttpRequest, code: str, visit: str, body: NotDoneIn) -> Status:
     """Mark a visit as not done, with the reason."""
     actor = request_actor(request)
     participant, visit_def = access_visit(actor, code, visit)
@@ -236,6 +238,7 @@ def visit_not_done(request: HttpRequest, code: str, visit: str, body: ReasonIn) 
 
 @router.post("/participants/{code}/discontinue", response={201: dict})
 @endpoint("enter_forms")
+@idempotent("capture.discontinue")
 def discontinue(request: HttpRequest, code: str, body: DiscontinueIn) -> Status:
     """Record that the participant died or withdrew: no later visit is due."""
     actor = request_actor(request)

@@ -51,7 +51,11 @@ class ReasonIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class DiscontinueIn(Strict):
+class NotDoneIn(ReasonIn, Idempotent):
+    """Why a visit was not done (a create: it takes an idempotency key)."""
+
+
+class DiscontinueIn(Idempotent):
     kind: Literal["died", "withdrew"]
     date: dt.date
     reason: str = Field(default="", max_length=2000)

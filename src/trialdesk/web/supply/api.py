@@ -58,11 +58,11 @@ class SignIn(Strict):
     password: str = Field(min_length=1, max_length=200)
 
 
-class KitsIn(Strict):
+class KitsIn(Idempotent):
     kits: list[str] = Field(min_length=1, max_length=500)
 
 
-class ShipmentIn(KitsIn, Idempotent):
+class ShipmentIn(KitsIn):
     destination: str = Field(min_length=1, max_length=5)
     origin: str = Field(min_length=1, max_length=200)
 
@@ -85,7 +85,7 @@ class QuarantineIn(Strict):
     reason: str = Field(min_length=1, max_length=TEXT_MAX)
 
 
-class PreparationIn(Strict):
+class PreparationIn(Idempotent):
     thawed_at: dt.datetime
     viability_percent: float | None = Field(None, ge=0, le=100)
 
@@ -97,7 +97,7 @@ class InterruptionIn(Strict):
     reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
-class InfusionIn(Strict):
+class InfusionIn(Idempotent):
     started_at: AwareDatetime
     ended_at: AwareDatetime
     rate_ml_per_h: float = Field(description="mL/h, within the protocol's limits")
@@ -107,7 +107,7 @@ class InfusionIn(Strict):
     reactions: str = Field("", max_length=TEXT_MAX)
 
 
-class ReplacementIn(Strict):
+class ReplacementIn(Idempotent):
     reason: Literal[KitReplacement.REASONS]  # type: ignore[valid-type]
     note: str = Field("", max_length=TEXT_MAX)
 
@@ -158,6 +158,7 @@ def decide_release(request: HttpRequest, lot_code: str, body: SignIn) -> dict[st
 
 @router.post("/supply/lots/{lot_code}/kits", response={201: dict})
 @endpoint(access.MANAGE, record_readers=access.READ_LOTS)
+@idempotent("supply.assign_kits")
 def assign_kits(request: HttpRequest, lot_code: str, body: KitsIn) -> Status:
     actor = request_actor(request)
     lot = access.access_lot(actor, lot_code)
@@ -261,6 +262,7 @@ def get_preparation(request: HttpRequest, kit_code: str) -> dict[str, Any]:
 
 @router.post("/supply/kits/{kit_code}/preparation", response={201: dict})
 @endpoint("record_dispensing", record_readers=KIT_READERS)
+@idempotent("supply.prepare")
 def prepare(request: HttpRequest, kit_code: str, body: PreparationIn) -> Status:
     """The pharmacist thaws and prepares the participant's kit: the dose from the recorded
     weight, the volume from the lot's concentration; usable until thaw + post-thaw hours."""
@@ -283,6 +285,7 @@ def get_infusion(request: HttpRequest, kit_code: str) -> dict[str, Any]:
 
 @router.post("/supply/kits/{kit_code}/infusion", response={201: dict})
 @endpoint("record_dispensing", record_readers=KIT_READERS)
+@idempotent("supply.record_infusion")
 def record_infusion(request: HttpRequest, kit_code: str, body: InfusionIn) -> Status:
     """The infusion of the prepared kit: start, end, rate, volume, interruptions, reactions.
     Refused when it ends after the preparation's use-by time (thaw + post-thaw hours), or its
@@ -299,10 +302,12 @@ def record_infusion(request: HttpRequest, kit_code: str, body: InfusionIn) -> St
 
 @router.post("/supply/kits/{kit_code}/replacement", response={201: dict})
 @endpoint(REPLACE, record_readers=REPLACE)
+@idempotent("supply.replace_kit")
 def replace_kit(request: HttpRequest, kit_code: str, body: ReplacementIn) -> Status:
     """Replace a participant's damaged, expired, post-thaw-expired or quarantined kit with a
     usable kit of the same arm at the site (investigator or pharmacist): the answer is the new
-    kit's code, which the infusion then requires."""
+    kit's code, which the infusion then requires. With an ``idempotency_key`` a retry answers
+    the first replacement and replaces nothing again."""
     actor = request_actor(request)
     slot = access_assigned_kit(actor, kit_code)
     replacement = do_replace_kit(actor, slot, reason=body.reason, note=body.note)
