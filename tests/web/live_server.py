@@ -25,6 +25,7 @@ import requests
 # tests/helpers/ is on sys.path: tests/conftest.py puts it there, benchmarks (bench/) too
 from eligible import ELIGIBLE_VALUES as ELIGIBLE
 from enrollment import CONSENT
+from migrated_template import start_migrated
 
 
 def free_port() -> int:
@@ -56,7 +57,9 @@ def trialdesk(*args: str, data_dir: Path, database: str | None = None,
 
 def setup_demo(data_dir: Path, database: str | None = None, slots_per_stratum: int = 60,
                protocol: Path | None = None) -> None:
-    """Migrate and create the demo users and allocation list (no participants)."""
+    """Migrate and create the demo users and allocation list (no participants). A new database
+    starts as a copy of this process's migrated template (``migrated_template``)."""
+    start_migrated(data_dir, database)
     trialdesk("serve", "--data-dir", str(data_dir), "--demo", "--demo-participants", "0",
               "--slots-per-stratum", str(slots_per_stratum), "--setup-only",
               data_dir=data_dir, database=database, protocol=protocol)
