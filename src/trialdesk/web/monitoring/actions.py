@@ -286,7 +286,7 @@ def _chosen(visit: MonitoringVisit, rec: Record, fields: list[str] | None) -> li
 def _store(actor: Actor, visit: MonitoringVisit, chosen: list[tuple[Record, list[str]]],
            status: str, comment: str) -> list[Verification]:
     """The verifications of each record's chosen fields, and each record's audit record."""
-    before = states([rec for rec, _names in chosen], only_planned=False, plan={})
+    before = states([rec for rec, _names in chosen], only_planned=False, plan={}, rows=False)
     now = clock.now()
     made = Verification.objects.bulk_create([Verification(
         item=rec.item.key, source=rec.item.source, participant_id=rec.participant_id,

@@ -33,7 +33,7 @@ def find_unverified(scope: LockScope) -> list[ChecklistItem]:
     else:
         found = records()
     outstanding = []
-    for state in states(found):
+    for state in states(found, rows=False):
         if state.state == VERIFIED:
             continue
         pending = sorted(name for name, value in state.fields.items() if value != VERIFIED)

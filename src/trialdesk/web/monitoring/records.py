@@ -83,12 +83,31 @@ class _FieldsByVersion(dict):
 
 def _form_record(instance: FormInstance, fields_of: _FieldsByVersion | None = None) -> Record:
     participant = instance.participant
-    item = Item(FORM, participant.code, participant.site.code, instance.visit, instance.form,
-                instance.seq, values=dict(instance.values))
-    fields = (fields_of if fields_of is not None else _FieldsByVersion())[
-        (instance.form, instance.protocol_version)]
-    return Record(item, fields, {name: instance.values.get(name) for name in fields},
-                  str(instance.pk), participant.pk, participant.site_id)
+    return _form_row_record(
+        (instance.pk, instance.visit, instance.form, instance.seq, instance.protocol_version,
+         instance.values, participant.pk, participant.code, participant.site.code,
+         participant.site_id),
+        fields_of if fields_of is not None else _FieldsByVersion())
+
+
+# a form entry's record, read as one plain row (``_form_records``)
+_FORM_ROW = ("pk", "visit", "form", "seq", "protocol_version", "values", "participant_id",
+             "participant__code", "participant__site__code", "participant__site_id")
+
+
+def _form_row_record(row: tuple[Any, ...], fields_of: _FieldsByVersion) -> Record:
+    pk, visit, form, seq, version, values, participant_id, code, site_code, site_id = row
+    item = Item(FORM, code, site_code, visit, form, seq, values=dict(values))
+    fields = fields_of[(form, version)]
+    return Record(item, fields, {name: values.get(name) for name in fields}, str(pk),
+                  participant_id, site_id)
+
+
+def _form_records(forms: Any, fields_of: _FieldsByVersion) -> list[Record]:
+    """The records of the form entries of ``forms`` (a FormInstance queryset), read as rows: a
+    site's or the whole trial's entries are most of its records, and loading each as three model
+    instances (entry, participant, site) was most of a monitoring visit's CPU (issue 13)."""
+    return [_form_row_record(row, fields_of) for row in forms.values_list(*_FORM_ROW)]
 
 
 def _consent_record(consent: Consent) -> Record:
@@ -126,13 +145,13 @@ def _event_record(event: AdverseEvent) -> Record:
 def records(*, participant: Participant | None = None, form_instance: FormInstance | None = None,
             site_code: str | None = None) -> list[Record]:
     """Every verifiable record, or those of one participant, one form entry, or one site."""
-    forms = FormInstance.objects.select_related("participant__site")
+    forms = FormInstance.objects.all()
     consents = Consent.objects.select_related("participant__site")
     events = AdverseEvent.objects.select_related("participant__site")
     screenings = ScreeningRecord.objects.select_related("participant__site")
     endings = Discontinuation.objects.select_related("participant__site")
     if form_instance is not None:
-        return [_form_record(forms.get(pk=form_instance.pk))]
+        return _form_records(forms.filter(pk=form_instance.pk), _FieldsByVersion())
     if participant is not None:
         forms, consents, events = (forms.filter(participant=participant),
                                    consents.filter(participant=participant),
@@ -149,7 +168,7 @@ def records(*, participant: Participant | None = None, form_instance: FormInstan
     found += [_screening_record(s) for s in screenings]
     found += [_discontinuation_record(d) for d in endings]
     fields_of = _FieldsByVersion()
-    found += [_form_record(f, fields_of) for f in forms]
+    found += _form_records(forms, fields_of)
     found += [_event_record(e) for e in events]
     return sorted(found, key=lambda record: (record.item.participant, record.item.key))
 
@@ -190,9 +209,9 @@ def reread(found: list[Record]) -> list[Record]:
     fields_of = _FieldsByVersion()
     # in chunks: a visit's records can exceed SQLite's limit of bound parameters
     for start in range(0, len(refs), 500):
-        for instance in FormInstance.objects.select_related("participant__site").filter(
-                pk__in=refs[start:start + 500]):
-            forms[str(instance.pk)] = _form_record(instance, fields_of)
+        for rec in _form_records(FormInstance.objects.filter(pk__in=refs[start:start + 500]),
+                                 fields_of):
+            forms[rec.ref] = rec
     return [forms.get(rec.ref, rec) if rec.item.source == FORM
             else (record(rec.item.source, rec.ref) or rec) for rec in found]
 

@@ -134,7 +134,8 @@ class SiteMonitoring:
         """Verify the site's outstanding planned records; return how many need correction."""
         monitor, site = self.cast.monitor, visit.site.code
         self._close_action_items(site)
-        outstanding = [s for s in states(records(site_code=site)) if s.state != VERIFIED]
+        outstanding = [s for s in states(records(site_code=site), rows=False)
+                       if s.state != VERIFIED]
         corrections, right = 0, []
         for state in outstanding:
             corrections += self._verify(visit, state, right, errors=errors)
