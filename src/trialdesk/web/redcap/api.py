@@ -3,7 +3,9 @@ the body is ``{}`` or ``{"reason": "..."}``, as every write of the API takes a J
 
 ``POST`` issues a new token (replacing the one the user had) and answers it: the only time anyone
 sees it, since only its hash is stored; the answer is never cached and the token is in no audit
-record or log. ``DELETE`` revokes it. Accounts whose role sees arms get their tokens from the
+record or log. Deliberately not ``@idempotent``: a kept answer would store the token itself;
+a client that lost the answer issues again, which replaces the lost token. ``DELETE`` revokes
+it. Accounts whose role sees arms get their tokens from the
 server's operator (``trialdesk users redcap-token``) only: the administrator is blinded.
 """
 
