@@ -1,6 +1,7 @@
 """``trialdesk protocol amend``: the classified diff against the data directory's protocol, the
 amendment recorded with --apply (and a site's approval with --approve), and a randomization change
-refused once anyone is randomized, naming the field (issue 17).
+refused once the allocation list is loaded (here: participants randomized too), naming the field
+(issue 17).
 
 The trial is a real data directory (``trialdesk serve --demo --setup-only``: users, the allocation
 list, participants randomized); the command runs as a subprocess, as an administrator would.

@@ -354,11 +354,12 @@ def test_render_groups_the_changes_in_the_categories_order():
     assert shown[0] == "3 change(s):"
     headings = [line for line in shown if line and not line.startswith(" ")][1:]
     assert headings == ["Fields removed (1):", "Visits added (1):",
-                        "Randomization changed (refused once anyone is randomized) (1):"]
+                        "Randomization changed (refused once the allocation list is loaded) (1):"]
     spanish = [line for line in render_diff(diff, "es").splitlines()
                if line and not line.startswith(" ")]
     assert spanish == ["3 cambio(s):", "Campos eliminados (1):", "Visitas añadidas (1):",
-                       "Aleatorización modificada (se rechaza una vez aleatorizado alguien) (1):"]
+                       "Aleatorización modificada (se rechaza una vez cargada la lista de "
+                       "asignación) (1):"]
 
 
 def test_every_category_has_a_heading_in_both_languages_and_unknown_ones_are_refused():

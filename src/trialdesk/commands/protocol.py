@@ -134,7 +134,8 @@ def amend(new: Path, effective_date: str | None, reason: str, apply_: bool,
     """Show what protocol NEW changes against the latest recorded version, classified (forms,
     fields, ranges, visits, eligibility, consent, randomization); with --apply, record it.
 
-    A change to the randomization once anyone is randomized is refused, naming the field. Each
+    A change to the randomization once the allocation list is loaded is refused, naming the
+    field (allocation follows the list, made from the first version's parameters). Each
     site keeps the version before until its ethics approval is entered (--approve).
     """
     from trialdesk.commands.protocol_amend import run_amend

@@ -5,7 +5,8 @@ visits, eligibility criteria, stratum levels and choices are matched by their co
 versions by their name, approvals by their site), so that reordering a file is no change and a
 field's path reads as it does in the forms (``forms.respiratory.fields.pao2.range.max``). Each
 difference becomes a ``Change`` with a category that says what an amendment of that kind implies
-(a field added: new forms carry it; a randomization parameter: refused once anyone is randomized).
+(a field added: new forms carry it; a randomization parameter: refused once the allocation list
+is loaded).
 
 Confidential values (the block sizes, the procedure's parameters, the monitoring plan's seed) are
 compared but never carried: a change to one holds ``CONFIDENTIAL`` for its old and new values, so

@@ -26,7 +26,8 @@ TEXTS = {
         "visit_added": "Visits added", "visit_removed": "Visits removed",
         "visit_changed": "Visits changed", "eligibility_changed": "Eligibility changed",
         "consent_changed": "Consent changed",
-        "randomization_changed": "Randomization changed (refused once anyone is randomized)",
+        "randomization_changed": ("Randomization changed (refused once the allocation list is "
+                                  "loaded)"),
         "other": "Other changes",
         "in_force": "Consent document in force at {site}: {old} -> {new} (re-consent due)",
         "confidential": "(confidential)", "empty": "(none)",
@@ -44,8 +45,8 @@ TEXTS = {
         "visit_added": "Visitas añadidas", "visit_removed": "Visitas eliminadas",
         "visit_changed": "Visitas modificadas", "eligibility_changed": "Elegibilidad modificada",
         "consent_changed": "Consentimiento modificado",
-        "randomization_changed": ("Aleatorización modificada (se rechaza una vez aleatorizado "
-                                  "alguien)"),
+        "randomization_changed": ("Aleatorización modificada (se rechaza una vez cargada la "
+                                  "lista de asignación)"),
         "other": "Otros cambios",
         "in_force": ("Documento de consentimiento vigente en {site}: {old} -> {new} "
                      "(se debe pedir de nuevo el consentimiento)"),
