@@ -91,6 +91,8 @@ def test_lost_jobs_do_not_block_new_exports(trial, entered):
     jobs.task_of(gone).delete()  # its task is gone: no one will ever end it
     shown = trial.api("analyst").get(f"/api/v1/exports/{gone}").json()
     assert (shown["state"], shown["error"]) == ("failed", jobs.LOST)  # before it is recorded
+    listed = signed_in_client(trial.users["analyst"]).get("/exports/").content.decode()
+    assert listed.count("(failed, ") == 1 and listed.count("(running, ") == 1
     assert _start(trial).status_code == 201
     lost = ExportJob.objects.get(pk=gone)
     assert (lost.state, lost.error) == (ExportJob.FAILED, jobs.LOST)

@@ -44,7 +44,9 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
                 error, status = refused.message, 409
             else:
                 return redirect("exports:job", job_id=job.pk)
-    recent = ExportJob.objects.filter(owner=request.user)[:KEEP_PER_USER]
+    recent = list(ExportJob.objects.filter(owner=request.user)[:KEEP_PER_USER])
+    for shown in recent:  # a lost job as the API shows it: failed
+        shown.shown_state = ExportJob.FAILED if jobs.is_lost(shown) else shown.state
     return render(request, "exports/index.html", {
         "actor": actor, "formats": _formats(actor), "allocation": allocation_for(actor),
         "recent": recent, "error": error}, status=status)
