@@ -124,3 +124,18 @@ def test_a_correction_only_answers_a_query_and_only_while_the_data_may_be_used(w
     assert refused.status_code == 409 and refused.json()["error"] == "consent_withdrawn"
     assert "refused the use of their data" in refused.json()["detail"]
     assert _pao2(code) == 78
+
+
+def test_after_a_withdrawal_from_treatment_only_the_treatment_forms_are_read_only(withdrawn):
+    trial, code = withdrawn
+    client = login_page_client(INV)
+    response = trial.api(INV).post(f"/api/v1/participants/{code}/consent/withdrawal", {
+        "date": clock.today().isoformat(), "level": "treatment", "data_use": True})
+    assert response.status_code == 201, response.content
+    infusion = client.get(PAGE.format(code=code) + "day1/infusion/")
+    respiratory = client.get(FORM.format(code=code))
+    for page in (infusion, respiratory):
+        assert 'id="consent-withdrawal" data-level="treatment"' in page.text
+        assert "the treatment forms take no data" in page.text
+    assert 'id="save-draft"' not in infusion.text  # the protocol's treatment form
+    assert 'id="save-draft"' in respiratory.text
