@@ -10,7 +10,9 @@ from trialdesk.web.accounts.api import UserIn
 from trialdesk.web.core.idempotency import HEADER, fingerprint
 from trialdesk.web.core.models import IdempotentAnswer, Membership
 
-# every create that takes the key (screening and randomization keep their own columns)
+# every create that takes the key (screening and randomization keep their own columns); not
+# the token exchanges (POST /auth/token, /users/{username}/redcap-token): their answer is a
+# secret, which no table should keep in clear
 IDEMPOTENT = {
     ("post", "/api/v1/participants"), ("post", "/api/v1/participants/{code}/randomize"),
     ("post", "/api/v1/participants/{code}/consent"), ("post", "/api/v1/kits/{kit_code}/dispense"),
@@ -34,6 +36,8 @@ IDEMPOTENT = {
     ("post", "/api/v1/participants/{code}/visits/{visit}/sign"), ("post", "/api/v1/signatures"),
     ("post", "/api/v1/participants/{code}/visits/{visit}/not-done"),
     ("post", "/api/v1/participants/{code}/discontinue"),
+    ("post", "/api/v1/locks"), ("post", "/api/v1/locks/overrides"),
+    ("post", "/api/v1/locks/overrides/{override_id}/confirm"),
     ("post", "/api/v1/supply/lots/{lot_code}/kits"),
     *(("post", f"/api/v1/supply/kits/{{kit_code}}/{step}") for step in (
         "preparation", "infusion", "replacement")),

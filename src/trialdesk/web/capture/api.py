@@ -350,6 +350,7 @@ def list_locks(request: HttpRequest, active: bool = True) -> list[dict[str, Any]
 
 @router.post("/locks", response={201: dict})
 @endpoint("lock")
+@idempotent("capture.lock")
 def lock(request: HttpRequest, body: LockIn) -> Status:
     """Lock a form, a participant's data or the whole database. Refused (409,
     ``checklist_outstanding``) while its lock checklist has items: the answer adds ``target`` and

@@ -28,12 +28,13 @@ from trialdesk.web.capture.lock_readiness import (
 )
 from trialdesk.web.capture.models import LockOverride
 from trialdesk.web.core.endpoints import endpoint, request_actor
+from trialdesk.web.core.idempotency import Idempotent, idempotent
 from trialdesk.web.core.schemas import Strict
 
 router = Router(tags=["capture"])
 
 
-class OverrideIn(Strict):
+class OverrideIn(Idempotent):
     scope: Literal["form", "participant", "database"]
     participant: str | None = Field(default=None, max_length=40)
     visit: str | None = Field(default=None, max_length=40)
@@ -43,7 +44,7 @@ class OverrideIn(Strict):
     password: str = Field(max_length=200)
 
 
-class ConfirmIn(Strict):
+class ConfirmIn(Idempotent):
     password: str = Field(max_length=200)
 
 
@@ -86,8 +87,21 @@ def list_overrides(request: HttpRequest, status: str | None = None) -> list[dict
     return [override_view(override) for override in overrides[:500]]
 
 
+def _check_requester_first(request: HttpRequest, body: OverrideIn) -> None:
+    # the password's check (audited, throttled) before an idempotency key's transaction
+    actions.do_request_lock_override.before(request_actor(request), body.scope,
+                                            password=body.password)
+
+
+def _check_confirmer_first(request: HttpRequest, override_id: int, body: ConfirmIn) -> None:
+    actor = request_actor(request)
+    actions.do_confirm_lock_override.before(actor, access_override(actor, override_id),
+                                            password=body.password)
+
+
 @router.post("/locks/overrides", response={201: dict})
 @endpoint("lock")
+@idempotent("capture.request_lock_override", before=_check_requester_first)
 def request_override(request: HttpRequest, body: OverrideIn) -> Status:
     """Ask to lock despite outstanding items (data manager, password re-entered)."""
     actor = request_actor(request)
@@ -101,6 +115,7 @@ def request_override(request: HttpRequest, body: OverrideIn) -> Status:
 
 @router.post("/locks/overrides/{override_id}/confirm", response={201: dict})
 @endpoint("confirm_lock_override")
+@idempotent("capture.confirm_lock_override", before=_check_confirmer_first)
 def confirm_override(request: HttpRequest, override_id: int, body: ConfirmIn) -> Status:
     """Confirm a requested override (principal investigator, not the requester, password
     re-entered): the lock is applied; answers the lock."""

@@ -77,7 +77,7 @@ class QueryNoteIn(Strict):
     text: str = Field(default="", max_length=4000)
 
 
-class LockIn(Strict):
+class LockIn(Idempotent):
     scope: Literal["form", "participant", "database"]
     participant: str | None = None
     visit: str | None = None
