@@ -44,6 +44,22 @@ def read_oneshot(token: str, *, records: Sequence[str] | None = None,
     return body
 
 
+def read_eav_oneshot(token: str, *, records: Sequence[str] | None = None,
+                     forms: Sequence[str] | None = None) -> Body:
+    """R/redcap-read-eav-oneshot.R, ``redcap_read_eav_oneshot()``: as ``read_oneshot`` with
+    ``type = "eav"`` and without the raw-or-label options."""
+    body: Body = [
+        ("token", token), ("content", "record"), ("format", "csv"), ("type", "eav"),
+        ("exportSurveyFields", "false"), ("exportDataAccessGroups", "false"),
+        ("filterLogic", ""), ("dateRangeBegin", ""), ("dateRangeEnd", ""),
+        ("exportBlankForGrayFormStatus", False),
+    ]
+    for name, values in (("records", records), ("forms", forms)):
+        if values:
+            body.append((name, _collapse(values)))
+    return body
+
+
 def metadata_read(token: str, *, fields: Sequence[str] | None = None,
                   forms: Sequence[str] | None = None) -> Body:
     """R/redcap-metadata-read.R, ``redcap_metadata_read()``: json, and the fields and forms as

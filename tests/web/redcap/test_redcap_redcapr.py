@@ -81,6 +81,24 @@ def test_redcap_read_oneshot_gray_form_status(redcapr_world):
     assert [r["demographics_complete"] for r in blank] == [""]
 
 
+def test_redcap_read_eav_oneshot(redcapr_world):
+    """Every column read as text (``readr::col_character()``); a value per row."""
+    _, codes, client = redcapr_world
+    data = redcapr.r_write_csv(
+        ["record_id", "redcap_event_name", "age", "sex", "demographics_complete"],
+        [[codes[0], "screening_arm_1", 54, "F", 2]])
+    assert client.post_form(redcapr.write_oneshot(client.token, data)).status_code == 200
+    rows = _table(client.post_form(redcapr.read_eav_oneshot(client.token, records=codes[:1],
+                                                            forms=["demographics"])))
+    assert list(rows[0]) == ["record", "redcap_event_name", "redcap_repeat_instrument",
+                             "redcap_repeat_instance", "field_name", "value"]
+    values = {(row["record"], row["redcap_event_name"], row["field_name"]): row["value"]
+              for row in rows if row["field_name"] != "record_id"}
+    assert values == {(codes[0], "screening_arm_1", "age"): "54",
+                      (codes[0], "screening_arm_1", "sex"): "F",
+                      (codes[0], "screening_arm_1", "demographics_complete"): "2"}
+
+
 def test_redcap_read_asks_for_the_ids_then_reads_batches(redcapr_world):
     """R/redcap-read.R: the data dictionary first (its first field is the ID), then the ID
     column of every record, then batches of records, each through ``redcap_read_oneshot``."""
