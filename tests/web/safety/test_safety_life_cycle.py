@@ -5,6 +5,7 @@ corrections with a reason, coding from the queue, every write audited; refusals 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from safety_kit import INVESTIGATOR, randomized, report
@@ -83,7 +84,10 @@ def test_a_susar_runs_the_7_day_clocks_and_needs_its_report(trial):
     assert event["susar"] is True
     assert [d["kind"] for d in event["deadlines"]] == ["sae_to_sponsor", "susar_7_day",
                                                        "susar_follow_up_8_day"]
-    day0 = dt.date.fromisoformat(event["reported_to_sponsor_at"][:10])
+    # day 0 is the site's calendar day of the report (before 05:00 UTC Bogota is still on the
+    # day before the UTC date)
+    reported = dt.datetime.fromisoformat(event["reported_to_sponsor_at"])
+    day0 = reported.astimezone(ZoneInfo("America/Bogota")).date()
     seven = event["deadlines"][1]
     # due at the end of day 0 + 7 in Bogota: 04:59:59 UTC the day after
     assert seven["due_local"].startswith((day0 + dt.timedelta(days=7)).isoformat() + " 23:59")
