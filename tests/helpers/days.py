@@ -2,6 +2,10 @@
 
 A blinded reader of the audit trail sees a day's pharmacy records only once that day (UTC) is over;
 a test that wrote them reads inside ``days_later()``: a simulated clock ahead of the real one.
+
+A site's "today" is its own calendar day (the protocol's time zone of the site): between 00:00 and
+05:00 UTC a site in Bogota is still on yesterday, and the server refuses a UTC "today" as a date in
+the future. A test sending a site's date of today takes it from ``site_today()``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from contextlib import contextmanager
 from django.utils import timezone
 
 from trialdesk.web.core.clock import SimulatedClock, use_clock
+from trialdesk.web.core.clock import now as server_now
+from trialdesk.web.safety.clocks import local
 
 
 @contextmanager
@@ -21,3 +27,9 @@ def days_later(days: int = 1) -> Iterator[SimulatedClock]:
     dated in the future)."""
     with use_clock(SimulatedClock(timezone.now() + dt.timedelta(days=days))) as clock:
         yield clock
+
+
+def site_today(site_code: str = "CO-01") -> dt.date:
+    """Today in the site's calendar, as the server judges it (its installed clock, the protocol's
+    time zone of the site)."""
+    return local(server_now(), site_code).date()

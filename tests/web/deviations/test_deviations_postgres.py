@@ -5,13 +5,13 @@ reader."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
+from days import site_today
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
@@ -48,7 +48,7 @@ def test_the_deviation_log_on_postgresql(tmp_path, postgres_url):
             code = enroll(site, server.url, 1)
             site.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},
                       timeout=60).raise_for_status()
-            today = dt.datetime.now(dt.UTC).date().isoformat()
+            today = site_today("CO-01").isoformat()  # the site's day, not UTC's
             log = f"{server.url}/api/v1/deviations"
             created = site.post(log, timeout=60, json={
                 "participant": code, "category": "study_treatment", "severity": "major",
