@@ -9,6 +9,7 @@ from typing import Any
 
 import lock_override
 from api_client import ApiClient
+from days import site_today
 from django.apps import apps
 from eligible import ELIGIBLE_VALUES
 from enrollment import CONSENT
@@ -694,7 +695,9 @@ def _deviation(s: Scenarios, **values: Any) -> dict[str, Any]:
 
 
 def _days_ago(days: int) -> str:
-    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
+    # the deviation log judges dates in the site's calendar (Bogota is a day behind UTC before
+    # 05:00 UTC); the coordinator is at CO-01
+    return (site_today("CO-01") - dt.timedelta(days=days)).isoformat()
 
 
 def _capa_done() -> dict[str, Any]:
