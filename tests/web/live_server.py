@@ -49,7 +49,10 @@ def _env(data_dir: Path, database: str | None, protocol: Path | None = None) -> 
 
 def trialdesk(*args: str, data_dir: Path, database: str | None = None,
               check: bool = True, protocol: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the ``trialdesk`` command line in a subprocess."""
+    """Run the ``trialdesk`` command line in a subprocess. A command that migrates finds a new
+    database already migrated (a copy of this process's template, ``migrated_template``)."""
+    if args[:1] in (("users",), ("sites",), ("safety",)) or args[:2] == ("protocol", "amend"):
+        start_migrated(data_dir, database)
     return subprocess.run([sys.executable, "-m", "trialdesk.cli", *args],
                           env=_env(data_dir, database, protocol), capture_output=True, text=True,
                           check=check, timeout=300)
