@@ -5,17 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from days import site_today
+
 LOG = "/api/v1/deviations"
 # what a blinded site's account of a wrong kit would say: the arm's label, from the protocol
 ARM_WORDS = "Standard therapy plus MSC"
 
 
 def today() -> str:
-    return dt.datetime.now(dt.UTC).date().isoformat()
+    """Today in the sites' calendar (Bogota), as the log judges dates: before 05:00 UTC it is
+    the day before the UTC date."""
+    return site_today("CO-01").isoformat()
 
 
 def days_ago(days: int) -> str:
-    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
+    return (site_today("CO-01") - dt.timedelta(days=days)).isoformat()
 
 
 def body(participant: str | None = None, **values: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from days import site_today
 from deviation_kit import LOG, body, days_ago, today
 from django.utils import timezone
 from enrollment import randomize
@@ -49,7 +50,7 @@ def test_the_ethics_report_falls_due_and_is_overdue_on_the_trials_clock(trial):
         overdue = monitor.ok("GET", LOG + "?ethics=overdue")
         assert [d["key"] for d in overdue] == [created["key"]]
         reported = monitor.ok("PATCH", path, {
-            "ethics_reported_on": clock.now().date().isoformat(),
+            "ethics_reported_on": site_today("CO-01").isoformat(),  # on the trial's clock
             "ethics_reference": "CEI-2026-007", "reason": "Reported late to the committee"})
         assert reported["ethics_report"]["state"] == "reported"
         assert monitor.ok("GET", LOG + "?ethics=overdue") == []
@@ -117,9 +118,9 @@ def test_a_capa_past_its_due_date_is_overdue_until_completed(trial):
                                            capa_due_on=today()))
     path = f"{LOG}/{created['id']}"
     assert created["capa_overdue"] is False and created["capa_owner"] == "investigator-co-01"
-    with use_clock(SimulatedClock(timezone.now() + dt.timedelta(days=2))) as clock:
+    with use_clock(SimulatedClock(timezone.now() + dt.timedelta(days=2))):
         assert monitor.ok("GET", path)["capa_overdue"] is True
-        done = monitor.ok("PATCH", path, {"capa_completed_on": clock.now().date().isoformat(),
+        done = monitor.ok("PATCH", path, {"capa_completed_on": site_today("CO-01").isoformat(),
                                           "preventive_action": "Checklist",
                                           "reason": "Training held"})
         assert done["capa_overdue"] is False
