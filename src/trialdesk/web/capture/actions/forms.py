@@ -6,6 +6,9 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from django.db import connection
+from django.db.models.signals import post_save
+
 from trialdesk.protocol.capture import Form
 from trialdesk.protocol.prefill import provenance
 from trialdesk.protocol.validation import FieldProblem, FormValidation, validate_form
@@ -16,7 +19,7 @@ from trialdesk.web.capture.models import COMPLETE, DRAFT, FormInstance, Query, Q
 from trialdesk.web.capture.prefill import SOURCE as PREFILL_SOURCE
 from trialdesk.web.capture.prefill import prefill_for
 from trialdesk.web.capture.state import refuse_if_locked
-from trialdesk.web.core import clock
+from trialdesk.web.core import clock, sql
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor, require
 from trialdesk.web.core.audit import append_audit
@@ -220,21 +223,19 @@ def do_save_form(
         raise InvalidInput("reason", "is required to change a complete form")
     now = clock.now()
     if instance is None:
-        instance = FormInstance(
-            participant=participant, site_id=participant.site_id, visit=slot.visit_code,
-            form=slot.form.code, seq=slot.seq, created_at=now, created_by=actor.user, version=0,
-            protocol_version=slot.protocol_version,
-        )
-    instance.values = stored_values
-    instance.status = status
-    instance.confirmed = confirmed
-    instance.warnings = warnings
-    instance.version += 1
-    instance.updated_at = now
-    instance.updated_by = actor.user
-    if instance.signed and changes:
-        _void_signatures(actor, instance, now, reason or "changed after signing")
-    instance.save()
+        instance = _insert_new_entry(actor, slot, now, values=stored_values, status=status,
+                                     confirmed=confirmed, warnings=warnings)
+    else:
+        instance.values = stored_values
+        instance.status = status
+        instance.confirmed = confirmed
+        instance.warnings = warnings
+        instance.version += 1
+        instance.updated_at = now
+        instance.updated_by = actor.user
+        if instance.signed and changes:
+            _void_signatures(actor, instance, now, reason or "changed after signing")
+        instance.save()
     append_audit(
         actor=actor.username, action="save_form", model="form_instance", object_id=instance.key,
         changes=changes or {"confirmed": {"old": old_confirmed, "new": sorted(confirmed)}},
@@ -247,6 +248,22 @@ def do_save_form(
     confirmed_warnings = [w for w in result.warnings if w.confirmed]
     if confirmed_warnings or old_status is not None:  # a new form has no queries to close yet
         _sync_auto_queries(actor, instance, confirmed_warnings, now)
+    return instance
+
+
+def _insert_new_entry(actor: Actor, slot: FormSlot, now: dt.datetime, **fields: Any
+                      ) -> FormInstance:
+    """A slot's first entry in one INSERT (``core.sql``), then its ``post_save`` as ``save()``
+    sends it (the DSMB's receiver listens for infusion records): the ORM's insert was the largest
+    part of a form save's CPU, and a simulated trial saves hundreds of thousands (issue 13)."""
+    participant = slot.participant
+    instance = sql.insert(
+        FormInstance, participant=participant, site_id=participant.site_id,
+        visit=slot.visit_code, form=slot.form.code, seq=slot.seq, created_at=now,
+        created_by=actor.user, version=1, protocol_version=slot.protocol_version,
+        updated_at=now, updated_by=actor.user, **fields)
+    post_save.send(sender=FormInstance, instance=instance, created=True, update_fields=None,
+                   raw=False, using=connection.alias)
     return instance
 
 
