@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from trialdesk.standards.sdtm.common import FOLLOW_UP, SCREENING, TREATMENT, Study, english
+from trialdesk.standards.sdtm.long_text import split_text
 
 PHASE = {("PHASE1",): "PHASE I TRIAL", ("PHASE2",): "PHASE II TRIAL",
          ("PHASE1", "PHASE2"): "PHASE I/II TRIAL", ("PHASE3",): "PHASE III TRIAL",
@@ -57,15 +58,10 @@ def tv_rows(study: Study) -> list[dict[str, Any]]:
 
 
 def _split(value: str, size: int = 200) -> dict[str, str]:
-    """TSVAL, then TSVAL1, TSVAL2... for a value over 200 characters, cut between words (a
-    value too long even for those is refused by the XPT check, never shortened)."""
-    parts, rest = [], value
-    while len(rest) > size:
-        cut = rest.rfind(" ", 0, size + 1)
-        cut = cut if cut > 0 else size
-        parts.append(rest[:cut])
-        rest = rest[cut:]
-    parts.append(rest)
+    """TSVAL, then TSVAL1, TSVAL2... for a value over 200 bytes (UTF-8, as the file counts),
+    cut between words (a value too long even for those is refused by the XPT check, never
+    shortened)."""
+    parts = split_text(value, size)
     names = ["TSVAL"] + [f"TSVAL{n}" for n in range(1, len(parts))]
     return dict(zip(names, parts, strict=True))
 

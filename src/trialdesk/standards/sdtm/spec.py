@@ -184,17 +184,28 @@ TS = _dataset(
     "TSVAL1|Parameter Value 1||Perm", "TSVAL2|Parameter Value 2||Perm",
     "TSVAL3|Parameter Value 3||Perm")
 
-SUPPDM = _dataset(
-    "SUPPDM", "Supplemental Qualifiers for DM", "RELATIONSHIP",
-    "One record per IDVAR, IDVARVAL, and QNAM value per subject",
-    "STUDYID,RDOMAIN,USUBJID,IDVAR,IDVARVAL,QNAM", "STUDYID|Study Identifier||Req",
-    "RDOMAIN|Related Domain Abbreviation||Req", "USUBJID|Unique Subject Identifier||Req",
-    "IDVAR|Identifying Variable", "IDVARVAL|Identifying Variable Value",
-    "QNAM|Qualifier Variable Name||Req", "QLABEL|Qualifier Variable Label||Req",
-    "QVAL|Data Value||Req", "QORIG|Origin||Req", "QEVAL|Evaluator")
+
+
+def supplemental(domain: str) -> Dataset:
+    """SUPP-- of ``domain``: SUPPDM's qualifiers, and in any domain the rest of a text over 200
+    bytes (``long_text``)."""
+    return _dataset(
+        f"SUPP{domain}", f"Supplemental Qualifiers for {domain}", "RELATIONSHIP",
+        "One record per IDVAR, IDVARVAL, and QNAM value per subject",
+        "STUDYID,RDOMAIN,USUBJID,IDVAR,IDVARVAL,QNAM", "STUDYID|Study Identifier||Req",
+        "RDOMAIN|Related Domain Abbreviation||Req", "USUBJID|Unique Subject Identifier||Req",
+        "IDVAR|Identifying Variable", "IDVARVAL|Identifying Variable Value",
+        "QNAM|Qualifier Variable Name||Req", "QLABEL|Qualifier Variable Label||Req",
+        "QVAL|Data Value||Req", "QORIG|Origin||Req", "QEVAL|Evaluator")
+
+
+SUPPDM = supplemental("DM")
+# the subject-level domains that may hold a text over 200 bytes (SV gets SUPP-- in SDTMIG 3.4)
+SUPPLEMENTED = ("DM", "DS", "EX", "AE", "CM", "VS", "LB")
 
 SDTM_DATASETS: dict[str, Dataset] = {d.name: d for d in (
-    DM, SUPPDM, SV, DS, EX, AE, CM, VS, LB, TA, TE, TV, TS)}
+    DM, SUPPDM, SV, DS, EX, AE, CM, VS, LB, TA, TE, TV, TS,
+    *(supplemental(domain) for domain in SUPPLEMENTED if domain != "DM"))}
 
 ADSL = _dataset(
     "ADSL", "Subject-Level Analysis Dataset", "SUBJECT LEVEL ANALYSIS DATASET",
