@@ -17,6 +17,7 @@ from trialdesk.standards.sdtm import design, form_domains, subject_domains
 from trialdesk.standards.sdtm.common import Study
 from trialdesk.standards.sdtm.define import DatasetFacts, dataset_facts, write_define
 from trialdesk.standards.sdtm.frames import joined, numbered, to_frame
+from trialdesk.standards.sdtm.long_text import supplemental_rows
 from trialdesk.standards.sdtm.records import FormRecord, Subject
 from trialdesk.standards.sdtm.spec import SDTM_DATASETS, Dataset
 from trialdesk.standards.sdtm.xpt import write_xpt
@@ -90,15 +91,19 @@ def write_sdtm(context: ExportContext, folder: Path, progress: Progress) -> list
 
     demographics = {code: records[0].values for code, records in form_records(
         ("demographics",), [s.code for s in people]).items()}
-    finish("DM", to_frame(SDTM_DATASETS["DM"], [
-        subject_domains.dm_row(study, s, demographics.get(s.code, {})) for s in people]))
+    dm = to_frame(SDTM_DATASETS["DM"], [
+        subject_domains.dm_row(study, s, demographics.get(s.code, {})) for s in people])
+    # a text over 200 bytes goes on in SUPP-- (SDTMIG 4.5.3.2) rather than failing the export
+    dm_rest = supplemental_rows(dm, SDTM_DATASETS["DM"])
+    finish("DM", dm)
     finish("SUPPDM", to_frame(SDTM_DATASETS["SUPPDM"], [
-        row for s in people for row in subject_domains.suppdm_rows(study, s)]))
+        row for s in people for row in subject_domains.suppdm_rows(study, s)] + dm_rest))
     done += 1
     progress(done, total)
     for name, forms, build, seq in domains:
         spec = SDTM_DATASETS[name]
-        parts = []
+        parts, rest = [], []
+        supplemented = f"SUPP{name}" in SDTM_DATASETS
         stream = form_stream(forms, values=name != "SV") if forms else iter(())
         for chunk in chunks(by_subject(people, stream)):
             rows = []
@@ -106,10 +111,14 @@ def write_sdtm(context: ExportContext, folder: Path, progress: Progress) -> list
                 built = build(study, subject, records)
                 rows += numbered(built, seq) if seq else built
             parts.append(to_frame(spec, rows, drop_empty=False))
+            if supplemented:
+                rest += supplemental_rows(parts[-1], spec)
             done += 1
             progress(min(done, total - 2), total)
         finish(name, joined(spec, parts))
         del parts
+        if rest:  # SUPPAE, SUPPCM...: only when some text went on (no empty datasets)
+            finish(f"SUPP{name}", to_frame(SDTM_DATASETS[f"SUPP{name}"], rest))
     for name, rows in (("TA", design.ta_rows(study)), ("TE", design.te_rows(study)),
                        ("TV", design.tv_rows(study)), ("TS", design.ts_rows(study))):
         finish(name, to_frame(SDTM_DATASETS[name], rows))
