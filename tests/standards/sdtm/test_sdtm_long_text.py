@@ -5,12 +5,14 @@ character; the parts read back from the XPT files and joined give the value back
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pyreadstat
 from sdtm_sample import DAY0, study, subjects
 
-from trialdesk.standards.sdtm import design, form_domains
+from trialdesk.standards.sdtm import design, form_domains, subject_domains
+from trialdesk.standards.sdtm.arms import ArmCell
 from trialdesk.standards.sdtm.define import validate_define, write_define
 from trialdesk.standards.sdtm.frames import numbered, to_frame
 from trialdesk.standards.sdtm.long_text import qualifier_name, split_text, supplemental_rows
@@ -132,3 +134,12 @@ def test_a_trial_summary_value_splits_by_bytes():
     assert list(parts) == ["TSVAL", "TSVAL1", "TSVAL2"]
     assert all(_bytes(v) <= VALUE_MAX for v in parts.values())
     assert "".join(parts.values()) == LONG_TERM
+
+
+def test_dm_has_no_sequence_its_suppdm_record_says_so_with_empty_idvar():
+    person = dataclasses.replace(subjects()[0], arm=ArmCell("MSC", LONG_TERM))
+    dm = to_frame(SDTM_DATASETS["DM"], [subject_domains.dm_row(study(), person, {})])
+    rest = supplemental_rows(dm, SDTM_DATASETS["DM"])
+    assert [r["QNAM"] for r in rest] == ["ARM1", "ARM2", "ACTARM1", "ACTARM2"]
+    assert {(r["IDVAR"], r["IDVARVAL"], r["QORIG"]) for r in rest} == {("", "", "Assigned")}
+    assert dm.at[0, "ARM"] + rest[0]["QVAL"] + rest[1]["QVAL"] == LONG_TERM
