@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import xml.etree.ElementTree as ET
 
 import pyreadstat
 from sdtm_sample import DAY0, study, subjects
 
 from trialdesk.standards.sdtm import design, form_domains, subject_domains
 from trialdesk.standards.sdtm.arms import ArmCell
-from trialdesk.standards.sdtm.define import validate_define, write_define
+from trialdesk.standards.sdtm.define import DEF, ODM, validate_define, write_define
 from trialdesk.standards.sdtm.frames import numbered, to_frame
 from trialdesk.standards.sdtm.long_text import qualifier_name, split_text, supplemental_rows
 from trialdesk.standards.sdtm.records import FormRecord
 from trialdesk.standards.sdtm.spec import SDTM_DATASETS
 from trialdesk.standards.sdtm.xpt import VALUE_MAX, write_xpt
 
+NS = {"odm": ODM, "def": DEF}
 _WORDS = ("Hipotensión ortostática grave con síncope y caída en el baño, tratada con líquidos "
           "intravenosos; señal revisada por el médico del ensayo, sin secuelas aparentes. ")
 # 450 characters, 474 bytes; ends "médicos" (the AE builder strips blanks at the ends)
@@ -127,6 +129,22 @@ def test_define_xml_describes_suppae_and_validates(tmp_path):
     text = path.read_text()
     assert 'Name="SUPPAE"' in text and 'Domain="AE"' in text and "suppae.xpt" in text
     assert 'OID="IT.SUPPAE.QVAL"' in text
+    # QVAL's value-level metadata: one item a QNAM, chosen where QNAM equals it
+    root = ET.parse(path).getroot()  # noqa: S314 - the file this test wrote
+    version = root.find("odm:Study/odm:MetaDataVersion", NS)
+    value_list = version.find("def:ValueListDef[@OID='VL.SUPPAE.QVAL']", NS)
+    assert [r.get("ItemOID") for r in value_list.findall("odm:ItemRef", NS)] == [
+        "IT.SUPPAE.QVAL.AETERM1", "IT.SUPPAE.QVAL.AETERM2"]
+    clause = version.find("def:WhereClauseDef[@OID='WC.SUPPAE.QNAM.AETERM1']/odm:RangeCheck", NS)
+    assert (clause.get(f"{{{DEF}}}ItemOID"), clause.find("odm:CheckValue", NS).text) == (
+        "IT.SUPPAE.QNAM", "AETERM1")
+    item = version.find("odm:ItemDef[@OID='IT.SUPPAE.QVAL.AETERM1']", NS)
+    [first_rest] = suppae.loc[suppae["QNAM"] == "AETERM1", "QVAL"]
+    assert item.get("Length") == str(_bytes(first_rest)) == "198"
+    assert item.find("odm:Description/odm:TranslatedText", NS).text == (
+        "Reported Term for the Adverse Event")
+    qval = version.find("odm:ItemDef[@OID='IT.SUPPAE.QVAL']/def:ValueListRef", NS)
+    assert qval.get("ValueListOID") == "VL.SUPPAE.QVAL"
 
 
 def test_a_trial_summary_value_splits_by_bytes():

@@ -32,6 +32,9 @@ _ASSIGNED = ("STUDYID", "DOMAIN", "USUBJID", "SUBJID", "SITEID", "ARMCD", "ARM",
              "ACTARM", "ARMNRS", "COUNTRY", "RDOMAIN", "IDVAR", "IDVARVAL", "QNAM", "QLABEL",
              "QORIG", "QEVAL")
 
+# QORIG as SUPP-- writes it -> define.xml's origin type
+_QORIG = {"CRF": "Collected", "Assigned": "Assigned", "Protocol": "Protocol"}
+
 ET.register_namespace("", ODM)
 ET.register_namespace("def", DEF)
 ET.register_namespace("xlink", XLINK)
@@ -76,6 +79,8 @@ class DatasetFacts:
     columns: tuple[str, ...]
     types: dict[str, str]
     lengths: dict[str, int | None]
+    # SUPP--: (QNAM, QLABEL, longest QVAL in bytes, QORIG) of each qualifier: QVAL's value list
+    qualifiers: tuple[tuple[str, str, int, str], ...] = ()
 
 
 def dataset_facts(spec: Dataset, frame: pd.DataFrame) -> DatasetFacts:
@@ -86,7 +91,48 @@ def dataset_facts(spec: Dataset, frame: pd.DataFrame) -> DatasetFacts:
         types[column] = data_type
         lengths[column] = (_length(frame[column], data_type)
                            if data_type in ("text", "integer", "float") else None)
-    return DatasetFacts(tuple(frame.columns), types, lengths)
+    return DatasetFacts(tuple(frame.columns), types, lengths, _qualifiers(frame))
+
+
+def _qualifiers(frame: pd.DataFrame) -> tuple[tuple[str, str, int, str], ...]:
+    if not {"QNAM", "QLABEL", "QVAL", "QORIG"} <= set(frame.columns) or frame.empty:
+        return ()
+    found = []
+    for qnam, rows in frame.groupby("QNAM", sort=False):
+        found.append((str(qnam), str(rows["QLABEL"].iloc[0]),
+                      max(1, max_bytes(rows["QVAL"].astype(str))),
+                      str(rows["QORIG"].iloc[0])))
+    return tuple(found)
+
+
+def _value_lists(version: ET.Element, facts: dict[str, DatasetFacts]) -> None:
+    """QVAL's value-level metadata in each SUPP--: one item a QNAM, chosen where QNAM equals it
+    (ValueListDefs first, then WhereClauseDefs: the schema's order)."""
+    for name, fact in facts.items():
+        if fact.qualifiers:
+            values = ET.SubElement(version, _q(DEF, "ValueListDef"), {"OID": f"VL.{name}.QVAL"})
+            for order, (qnam, *_) in enumerate(fact.qualifiers, start=1):
+                ref = ET.SubElement(values, _q(ODM, "ItemRef"), {
+                    "ItemOID": f"IT.{name}.QVAL.{qnam}", "OrderNumber": str(order),
+                    "Mandatory": "No"})
+                ET.SubElement(ref, _q(DEF, "WhereClauseRef"),
+                              {"WhereClauseOID": f"WC.{name}.QNAM.{qnam}"})
+    for name, fact in facts.items():
+        for qnam, *_ in fact.qualifiers:
+            clause = ET.SubElement(version, _q(DEF, "WhereClauseDef"),
+                                   {"OID": f"WC.{name}.QNAM.{qnam}"})
+            check = ET.SubElement(clause, _q(ODM, "RangeCheck"), {
+                "Comparator": "EQ", "SoftHard": "Soft", _q(DEF, "ItemOID"): f"IT.{name}.QNAM"})
+            ET.SubElement(check, _q(ODM, "CheckValue")).text = qnam
+
+
+def _value_items(version: ET.Element, name: str, fact: DatasetFacts) -> None:
+    for qnam, label, length, origin in fact.qualifiers:
+        item = ET.SubElement(version, _q(ODM, "ItemDef"), {
+            "OID": f"IT.{name}.QVAL.{qnam}", "Name": qnam, "DataType": "text",
+            "Length": str(length), "SASFieldName": qnam})
+        _description(item, label)
+        ET.SubElement(item, _q(DEF, "Origin"), {"Type": _QORIG.get(origin, "Derived")})
 
 
 def _origin(dataset: Dataset, name: str) -> str:
@@ -130,8 +176,11 @@ def define_tree(study: Study, datasets: Described, *, allocation: str,
         "OID": "STD.1", "Name": "ADaMIG" if analysis else "SDTMIG", "Type": "IG",
         "Version": "1.1" if analysis else "3.3", "Status": "Final"})
     items, comment = [], allocation == "dummy"
-    for name, (spec, written) in datasets.items():
-        facts = written if isinstance(written, DatasetFacts) else dataset_facts(spec, written)
+    all_facts = {name: written if isinstance(written, DatasetFacts) else dataset_facts(
+        spec, written) for name, (spec, written) in datasets.items()}
+    _value_lists(version, all_facts)
+    for name, (spec, _) in datasets.items():
+        facts = all_facts[name]
         group = ET.SubElement(version, _q(ODM, "ItemGroupDef"), {
             "OID": f"IG.{name}", "Name": name, "Repeating": "No" if name in (
                 "DM", "ADSL") else "Yes", "IsReferenceData": "Yes" if spec.klass ==
@@ -167,6 +216,10 @@ def define_tree(study: Study, datasets: Described, *, allocation: str,
         item = ET.SubElement(version, _q(ODM, "ItemDef"), attributes)
         _description(item, variable.label)
         ET.SubElement(item, _q(DEF, "Origin"), {"Type": _origin(spec, variable.name)})
+        if variable.name == "QVAL" and facts.qualifiers:
+            ET.SubElement(item, _q(DEF, "ValueListRef"), {"ValueListOID": f"VL.{name}.QVAL"})
+    for name, facts in all_facts.items():
+        _value_items(version, name, facts)
     if comment:
         note = ET.SubElement(version, _q(DEF, "CommentDef"), {"OID": "COM.DUMMY"})
         _description(note, DUMMY_COMMENT)
