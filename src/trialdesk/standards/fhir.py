@@ -75,6 +75,7 @@ ELEMENT_PATHS = {
     "sponsor": "protocolSection.sponsorCollaboratorsModule.leadSponsor",
     "contact": "protocolSection.contactsLocationsModule.centralContacts",
     "arm": "protocolSection.armsInterventionsModule",
+    "site": "protocolSection.contactsLocationsModule.locations",
 }
 CONDITION_PATH = "protocolSection.conditionsModule.conditions"
 MESH_PATH = "derivedSection.conditionBrowseModule.meshes"
@@ -101,6 +102,36 @@ def _mark_sources(resource: dict[str, Any], sources: Sequence[FieldSource],
     for index, item in enumerate(resource.get("condition", [])):
         path = CONDITION_PATH if index < conditions else MESH_PATH
         item.setdefault("extension", []).append(source_extension(source_of(sources, path)))
+
+
+# A site's recruiting status in ClinicalTrials.gov's words (R4 has no element for it), on its
+# ResearchStudy.site reference; the site itself is a contained Location.
+SITE_STATUS_EXTENSION = "urn:trialdesk:fhir:StructureDefinition:site-recruitment-status"
+CLOSED_SITES = frozenset({"COMPLETED", "TERMINATED", "WITHDRAWN"})
+
+
+def _sites(study: Study) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The study's locations as contained Locations and the ResearchStudy.site references."""
+    module = study.protocol_section.contacts_locations_module
+    contained, sites = [], []
+    for number, location in enumerate(module.locations if module else [], start=1):
+        local_id = f"site-{number}"
+        address = {key: value for key, value in (
+            ("city", location.city), ("state", location.state), ("postalCode", location.zip),
+            ("country", location.country)) if value}
+        contained.append({
+            "resourceType": "Location", "id": local_id,
+            "status": "inactive" if location.status in CLOSED_SITES else "active",
+            **({"name": location.facility} if location.facility else {}),
+            **({"address": address} if address else {}),
+        })
+        site: dict[str, Any] = {"reference": f"#{local_id}"}
+        if location.facility:
+            site["display"] = location.facility
+        if location.status:
+            site["extension"] = [{"url": SITE_STATUS_EXTENSION, "valueCode": location.status}]
+        sites.append(site)
+    return contained, sites
 
 
 class FhirMappingError(ValueError):
@@ -168,6 +199,9 @@ def research_study(study: Study, sources: Sequence[FieldSource] | None = None) -
                 if arm.type else {})}
             for arm in facts.arms
         ]
+    contained, sites = _sites(study)
+    if sites:
+        resource["contained"], resource["site"] = contained, sites
     if sources is not None:
         _mark_sources(resource, sources, len(facts.conditions))
     return ResearchStudy.model_validate(resource)

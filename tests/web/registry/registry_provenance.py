@@ -7,11 +7,20 @@ must sit inside an element marked ``data-provenance="protocol"`` that carries th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import tinyhtml5
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+from pydantic import BaseModel
 
-from trialdesk.protocol import Protocol
+from trialdesk.protocol import Protocol, load_protocol
+from trialdesk.protocol.text import LocalizedText
+from trialdesk.web.registry.labels import INTERVENTION_MODELS, words
+from trialdesk.web.registry.sections import SEX, age_text
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
@@ -20,21 +29,109 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def protocol_added_values(protocol: Protocol, language: str) -> list[str]:
-    """Texts the protocol adds to the registry record, as the page shows them in ``language``."""
-    registry, design = protocol.registry, protocol.design
-    values = [registry.brief_title.text(language), registry.official_title.text(language)]
-    values += [arm.label.text(language) for arm in design.arms]
-    values += [arm.description.text(language) for arm in design.arms]
-    if design.masking.description is not None:
-        values.append(design.masking.description.text(language))
-    values += [outcome.measure.text(language) for outcome in protocol.outcomes]
-    values += [outcome.description.text(language) for outcome in protocol.outcomes]
-    values += [c.text.text(language) for c in protocol.eligibility.inclusion]
-    values += [c.text.text(language) for c in protocol.eligibility.exclusion]
-    values += list(registry.keywords)
-    values += list(registry.conditions)  # in Spanish shown beside their DeCS label
+# Values of protocol-added fields the record page does not show, each with why; any other
+# protocol-added value of the record must be shown, labelled.
+NOT_SHOWN = {
+    "eligibilityCriteria": "the record's one text of the criteria; the page lists each criterion",
+    "stdAges": "ClinicalTrials.gov's age groups, derived from the minimum and maximum age",
+    "armGroupLabels": "an intervention's arms: the arms table names them already",
+    "interventionNames": "an arm's interventions: named (labelled) in the interventions list",
+    "enrollmentInfo.type": "the target is estimated: the page's row says \"Target enrollment\"",
+    # left for now: the page shows the registry's dates, not whether actual or estimated
+    "protocolSection.statusModule.startDateStruct.type": "the date type is not shown yet",
+    "protocolSection.statusModule.completionDateStruct.type": "the date type is not shown yet",
+}
+CLOSED_SITES = {"COMPLETED", "TERMINATED", "WITHDRAWN"}
+CODES = {"allocation", "primaryPurpose", "masking", "whoMasked", "type", "status"}
+
+
+def _translations(value: Any, language: str, found: dict[str, str]) -> dict[str, str]:
+    """Every English text of the protocol with its text in ``language``."""
+    if isinstance(value, LocalizedText):
+        found.setdefault(value.text("en"), value.text(language))
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _translations(getattr(value, name), language, found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _translations(item, language, found)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _translations(item, language, found)
+    return found
+
+
+def _leaves(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+    """Each scalar under ``value`` with the key that holds it."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _leaves(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item, key)
+    else:
+        yield key, value
+
+
+def _at(document: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        document = document.get(part, {}) if isinstance(document, dict) else {}
+    return document
+
+
+def _shown(key: str, value: Any, spanish: dict[str, str]) -> tuple[str, ...]:
+    """How the page shows one value of the record (in the active language): its forms."""
+    if isinstance(value, bool):
+        return (str(_("Yes") if value else _("No")),)
+    if isinstance(value, int):  # a count: shown alone (the trial now) or with its unit
+        return (str(value), ngettext("%(n)s participant", "%(n)s participants", value)
+                % {"n": value})
+    if key == "interventionModel":
+        return (str(INTERVENTION_MODELS[value]),)
+    if key == "sex":
+        return (str(SEX[value]),)
+    if key in ("minimumAge", "maximumAge"):
+        return (age_text(value),)
+    if key in CODES:
+        return (words(value),)
+    return (spanish.get(value, value),)
+
+
+def _site(location: dict[str, Any]) -> list[tuple[str, ...]]:
+    """A location as the sites table shows it: its name, "city, country" and its status."""
+    status = location["status"]
+    shown = (pgettext("registry", "Closed to recruitment") if status in CLOSED_SITES
+             else words(status))
+    return [(location["facility"],), (f"{location['city']}, {location['country']}",),
+            (str(shown),)]
+
+
+def protocol_added_values(protocol: Protocol, document: dict[str, Any],
+                          provenance: dict[str, Any], language: str) -> list[tuple[str, ...]]:
+    """Every value of the record ``document`` under the paths the ``provenance`` document calls
+    protocol-added, as the page shows it in ``language`` (each value: the forms it may take)."""
+    translated = _translations(protocol, language, {})
+    values: list[tuple[str, ...]] = []
+    with translation.override(language):
+        for path in provenance["protocolAdded"]:
+            if path in NOT_SHOWN:
+                continue
+            if path.endswith(".locations"):
+                values += [forms for site in _at(document, path) for forms in _site(site)]
+                continue
+            for key, value in _leaves(_at(document, path), path.rsplit(".", 1)[-1]):
+                where = f"{path.rsplit('.', 1)[-1]}.{key}"
+                if key not in NOT_SHOWN and where not in NOT_SHOWN and value not in (None, ""):
+                    values.append(_shown(key, value, translated))
     return list(dict.fromkeys(values))
+
+
+def record_added_values(client: Any, nct_id: str, language: str) -> list[tuple[str, ...]]:
+    """The protocol-added values of the record ``nct_id`` as served (JSON record and its
+    provenance document, read through the Django test ``client``)."""
+    document = client.get(f"/registry/{nct_id}.json").json()
+    provenance = client.get(f"/registry/{nct_id}.provenance.json").json()
+    return protocol_added_values(load_protocol(), document, provenance, language)
 
 
 def _text(element: Element) -> str:
@@ -84,20 +181,23 @@ def main_of(html: str) -> tuple[Element, dict[Element, Element]]:
     return main, {child: parent for parent in main.iter() for child in parent}
 
 
-def unlabelled(html: str, values: list[str], registry_values: set[str] = frozenset()
-               ) -> dict[str, str]:
+def unlabelled(html: str, values: list[str | tuple[str, ...]],
+               registry_values: set[str] = frozenset()) -> dict[str, str]:
     """Each value shown without its protocol label (or not shown at all), with why.
 
-    ``registry_values``: texts the registry gives as well (a condition that is also one of its
-    MeSH terms), which a registry block may show with the registry's label.
+    A value is a text or the forms it may take (a count alone and with its unit): one form at
+    least must be shown, and every element showing any form labelled. ``registry_values``: texts
+    the registry gives as well (a condition that is also one of its MeSH terms), which a
+    registry block may show with the registry's label.
     """
     main, parents = main_of(html)
     problems = {}
     for value in values:
-        elements = elements_showing(main, value)
+        forms = (value,) if isinstance(value, str) else value
+        elements = [element for form in forms for element in elements_showing(main, form)]
         if not elements:
-            problems[value] = "not shown"
-        elif not all(labelled_protocol(element, parents, value in registry_values)
+            problems[forms[0]] = "not shown"
+        elif not all(labelled_protocol(element, parents, forms[0] in registry_values)
                      for element in elements):
-            problems[value] = "shown without the trial protocol label"
+            problems[forms[0]] = "shown without the trial protocol label"
     return problems

@@ -104,6 +104,12 @@ def html_text(html: str) -> str:
     return collapse(" ".join(parser.parts))
 
 
+def tight(text: str) -> str:
+    """``html_text`` without the spaces it puts around inline elements before "," and ")" and
+    after "(": "Quadruple ( Participant , Investigator )" -> "Quadruple (Participant, ...)"."""
+    return text.replace(" ,", ",").replace("( ", "(").replace(" )", ")")
+
+
 @pytest.fixture
 def seeded_registry(db) -> None:
     """The registry as shipped; reseeded when a transactional test flushed the migration's data."""

@@ -4,7 +4,7 @@ trial protocol; the JSON and FHIR exports say it too (issue 24)."""
 from __future__ import annotations
 
 import pytest
-from registry_provenance import main_of, protocol_added_values, unlabelled
+from registry_provenance import main_of, record_added_values, unlabelled
 from registry_seed_page import html_text, seeded_registry
 
 from trialdesk.protocol import load_protocol
@@ -20,10 +20,17 @@ RECORD = "/registry/NCT04390152"
 def test_no_protocol_added_value_is_shown_without_its_label(client, language) -> None:
     html = client.get(RECORD, {"lang": language}).content.decode()
     protocol = load_protocol()
-    values = protocol_added_values(protocol, language)
-    assert len(values) > 30
+    # every value the record holds under a protocol-added path (provenance document), as shown
+    values = record_added_values(client, "NCT04390152", language)
+    assert len(values) > 50
+    shown = {form for forms in values for form in forms}
+    for item in protocol.design.interventions:  # interventions, design values, the target
+        assert {item.name.text(language), item.description.text(language)} <= shown
+    assert {"Parallel assignment", "Randomized", "40"} <= shown if language == "en" else True
+    assert "40" in shown
     mesh_terms = {term.term for term in protocol.registry.mesh_terms}
-    assert unlabelled(html, values, mesh_terms) == {}
+    problems = unlabelled(html, values, mesh_terms)
+    assert problems == {}, "\n".join(f"{value!r}: {why}" for value, why in problems.items())
 
 
 def test_the_check_fails_for_a_protocol_value_shown_without_the_label(client) -> None:
@@ -52,6 +59,10 @@ def test_each_protocol_added_section_says_why_with_the_protocols_note(client) ->
     notes = {item.path: item.note for item in load_protocol().assumptions}
     assert f"Outcomes: trial protocol Why the protocol adds it {notes['outcomes']}" in text
     assert f"Eligibility: trial protocol Why the protocol adds it {notes['eligibility']}" in text
+    # the primary outcome the page does not give: its note says the registry text speaks of ICU
+    # mortality
+    assert "28-day all-cause mortality, is our assumption" in notes["outcomes"]
+    assert "mortality of ARDS patients in the ICU" in notes["outcomes"]
     spanish = html_text(client.get(RECORD, {"lang": "es"}).content.decode())
     assert "Desenlaces: protocolo del ensayo Por qué lo añade el protocolo" in spanish
 
@@ -115,8 +126,7 @@ def test_json_export_validates_strictly_and_its_sources_name_the_protocol_added_
         "protocolSection.armsInterventionsModule",
         "protocolSection.outcomesModule",
         "protocolSection.eligibilityModule",
-        "sites (registry page, once activated)",
-    ]
+    ]  # no site activated: no locations (tests/web/registry/test_registry_sites.py)
     for path in ("protocolSection.identificationModule.nctId",
                  "protocolSection.statusModule.overallStatus",
                  "protocolSection.descriptionModule.briefSummary",

@@ -99,7 +99,7 @@ def outcomes(study: CtgovStudy, protocol: Protocol | None, language: str) -> dic
             for kind in ("primary", "secondary", "other")}
 
 
-def _age(text: str | None) -> str:
+def age_text(text: str | None) -> str:
     if not text:
         return ""
     number, _space, unit = text.partition(" ")
@@ -119,12 +119,12 @@ def eligibility(study: CtgovStudy, protocol: Protocol | None, language: str) -> 
         found.update(
             inclusion=[c.text.text(language) for c in protocol.eligibility.inclusion],
             exclusion=[c.text.text(language) for c in protocol.eligibility.exclusion],
-            minimum_age=_age(f"{summary.minimum_age} Years") if summary.minimum_age else "",
-            maximum_age=_age(f"{summary.maximum_age} Years") if summary.maximum_age else "",
+            minimum_age=age_text(f"{summary.minimum_age} Years") if summary.minimum_age else "",
+            maximum_age=age_text(f"{summary.maximum_age} Years") if summary.maximum_age else "",
             sex=str(SEX[summary.sex]), healthy_volunteers=summary.healthy_volunteers)
         return found
     found.update(criteria_text=module.eligibility_criteria or "",
-                 minimum_age=_age(module.minimum_age), maximum_age=_age(module.maximum_age),
+                 minimum_age=age_text(module.minimum_age), maximum_age=age_text(module.maximum_age),
                  sex=str(SEX.get(module.sex or "", "")),
                  healthy_volunteers=module.healthy_volunteers)
     return found

@@ -9,16 +9,18 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from trialdesk.standards.ctgov.models import Study as CtgovStudy
 from trialdesk.standards.fhir import FhirMappingError, research_study
-from trialdesk.standards.provenance import PROTOCOL, provenance_document
+from trialdesk.standards.provenance import provenance_document, study_sources
 from trialdesk.web.core.pages import public
 from trialdesk.web.registry.forms import SearchForm
 from trialdesk.web.registry.language import with_language
 from trialdesk.web.registry.live import live_figures
 from trialdesk.web.registry.models import Study
-from trialdesk.web.registry.presenters import parse, phases_text, record_context, words
+from trialdesk.web.registry.presenters import phases_text, record_context, words
+from trialdesk.web.registry.published import served_document
 from trialdesk.web.registry.search import SearchParams, search_studies
-from trialdesk.web.registry.sections import protocol_of, record_sources
+from trialdesk.web.registry.sections import protocol_of
 
 
 @public
@@ -62,10 +64,12 @@ def _describedby(nct_id: str) -> str:
 @public
 @require_safe
 def record_json(request: HttpRequest, nct_id: str) -> JsonResponse:
-    """The study record as stored: a ClinicalTrials.gov API v2 study, which allows no extra key,
-    so where each value comes from is a linked document (``Link: ...; rel="describedby"``)."""
+    """The study record as stored, with the running trial's activated sites as its locations: a
+    ClinicalTrials.gov API v2 study, which allows no extra key, so where each value comes from is
+    a linked document (``Link: ...; rel="describedby"``)."""
     row = get_object_or_404(Study, nct_id=nct_id)
-    response = JsonResponse(row.document, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response = JsonResponse(served_document(row),
+                            json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Link"] = _describedby(nct_id)
     return response
 
@@ -75,11 +79,8 @@ def record_json(request: HttpRequest, nct_id: str) -> JsonResponse:
 def record_provenance(request: HttpRequest, nct_id: str) -> JsonResponse:
     """Where each value of the study record comes from: "registry" or "trial protocol"."""
     row = get_object_or_404(Study, nct_id=nct_id)
-    protocol = protocol_of(row)
-    extra = {"related trials (See also)": "registry"}
-    if protocol is not None:
-        extra["sites (registry page, once activated)"] = PROTOCOL
-    document = provenance_document(nct_id, record_sources(row, protocol), extra)
+    sources = study_sources(served_document(row), protocol_of(row))
+    document = provenance_document(nct_id, sources, {"related trials (See also)": "registry"})
     document["record"] = reverse("registry:record-json", args=[nct_id])
     return JsonResponse(document, json_dumps_params={"indent": 2, "ensure_ascii": False})
 
@@ -89,7 +90,9 @@ def record_provenance(request: HttpRequest, nct_id: str) -> JsonResponse:
 def record_fhir(request: HttpRequest, nct_id: str) -> HttpResponse:
     row = get_object_or_404(Study, nct_id=nct_id)
     try:
-        resource = research_study(parse(row), record_sources(row, protocol_of(row)))
+        document = served_document(row)
+        resource = research_study(CtgovStudy.model_validate(document),
+                                  study_sources(document, protocol_of(row)))
     except FhirMappingError as error:
         return JsonResponse({"error": str(error)}, status=422)
     response = HttpResponse(json.dumps(json.loads(resource.model_dump_json()), indent=2,
