@@ -90,24 +90,37 @@ def _fixed_sdv_plan_seed(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
     monkeypatch.setattr(seeds, "plan_seed", lambda: TEST_SDV_PLAN_SEED)
 
 
-# The modules that took longest in a full run (``--durations``, 2026-12-03), longest first. They
-# are collected first so that, with the several workers of ``scripts/test`` (pytest-xdist, one
-# module per worker at a time), the long ones start at once instead of leaving one worker busy
-# with a long module at the end while the other waits. Order only: a module missing here runs
-# after them, as collected.
+# The modules that took longest in a full run (``--junitxml`` times summed per module,
+# 2026-12-04), longest first. They are collected first so that, with the several workers of
+# ``scripts/test`` (pytest-xdist, one module per worker at a time), the long ones start at once
+# instead of leaving one worker busy with a long module at the end while the other waits. Order
+# only: a module missing here runs after them, as collected.
 LONGEST_MODULES = (
-    "web/test_web_api_fuzzing.py", "web/test_web_demo_simulation.py",
-    "web/test_web_blinding_matrix.py", "commands/test_backup_live.py",
-    "web/test_web_dynamic_randomization.py", "web/integrity/test_integrity_pages.py",
-    "web/test_web_concurrency.py", "web/test_web_crash.py", "commands/test_audit_publish.py",
-    "web/monitoring/test_monitoring_blinding.py", "web/test_web_spanish_crawl.py",
-    "web/security/test_security_arm_codes_anywhere.py", "commands/test_server_cli.py",
-    "web/security/test_security_linkage_attack.py", "commands/test_protocol_amend_cli.py",
-    "web/redcap/test_redcap_postgres.py", "web/supply/test_supply_blinding.py",
-    "web/test_live_server_helper.py", "web/test_web_migration_to_core.py",
-    "web/exports/test_exports_sdtm_postgres.py", "web/exports/test_exports_odm_postgres.py",
-    "web/capture/test_capture_blinding.py", "web/safety/test_safety_blinding.py",
+    "web/test_web_crash.py", "web/test_web_api_fuzzing.py",
+    "web/security/test_security_linkage_attack.py", "web/exports/test_exports_sdtm_postgres.py",
+    "web/exports/test_exports_odm_postgres.py", "commands/test_sites_cli.py",
+    "web/safety/test_safety_blinding.py", "web/simulation/test_simulation_monitoring.py",
+    "web/test_web_blinding_matrix.py", "web/trials/test_trials_consent_postgres.py",
+    "web/security/test_security_live_server.py", "web/amendments/test_amendments_postgres.py",
+    "web/capture/test_capture_locks_postgres.py", "web/test_web_role_walks_browser.py",
+    "web/deviations/test_deviations_postgres.py", "web/test_web_site_status_postgres.py",
+    "web/capture/test_capture_lock_checklist_postgres.py", "web/supply/test_supply_blinding.py",
+    "web/capture/test_capture_visit_state_postgres.py", "web/capture/test_capture_blinding.py",
+    "web/monitoring/test_monitoring_postgres.py", "web/capture/test_capture_derived_postgres.py",
+    "commands/test_server_cli.py", "web/capture/test_capture_postgres.py",
+    "web/capture/test_capture_browser.py", "web/redcap/test_redcap_postgres.py",
     "web/safety/test_safety_postgres.py", "web/supply/test_supply_postgres.py",
+    "commands/test_backup_live.py", "web/test_web_dynamic_randomization.py",
+    "commands/test_protocol_amend_cli.py", "web/design/test_design_browser.py",
+    "web/test_web_concurrency.py", "web/test_web_demo_simulation.py",
+    "web/security/test_security_arm_codes_anywhere.py", "web/integrity/test_integrity_pages.py",
+    "web/integrity/test_integrity_bad_input.py", "web/test_web_migration_to_core.py",
+    "web/test_web_browser.py", "commands/test_audit_publish.py", "web/test_web_spanish_crawl.py",
+    "commands/test_safety_load_dictionary.py", "web/test_live_server_helper.py",
+    "commands/test_backup_cli.py", "web/exports/test_exports_demo.py",
+    "web/reports/test_reports_dummy_allocation.py", "web/test_web_control_characters.py",
+    "web/monitoring/test_monitoring_blinding.py", "web/integrity/test_integrity_write_paths.py",
+    "web/deviations/test_deviations_blinding.py",
 )
 
 

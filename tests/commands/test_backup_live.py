@@ -60,7 +60,7 @@ def _backup_during_burst(data_dir: Path, database: str | None, out: Path,
     how many were acknowledged while it ran, how many in all).
     """
     users = demo_users(data_dir)
-    with running(data_dir, database, workers=2, threads=4) as server:
+    with running(data_dir, database, workers=2, threads=4, task_workers=0) as server:
         sessions = _sessions(server.url, users)
         codes = [(SITES[i % len(SITES)], enroll(sessions[SITES[i % len(SITES)]], server.url, i))
                  for i in range(PARTICIPANTS)]

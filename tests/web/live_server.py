@@ -204,6 +204,9 @@ def _tail(path: Path, offset: int, limit: int = 4000) -> str:
 class Server:
     """One ``trialdesk serve`` process group (gunicorn master and workers) on loopback.
 
+    ``task_workers=0`` where the test queues no task (e-mail, export, simulation): each task
+    worker is one more Django process to start on every server start.
+
     The constructor returns once the login page answers 200 (``start_timeout`` seconds at most,
     default ``default_start_timeout()``); if the server exits, misses the deadline or the start is
     interrupted, the whole group is killed before the error propagates.
@@ -211,7 +214,7 @@ class Server:
 
     def __init__(self, data_dir: Path, database: str | None = None, workers: int = 4,
                  threads: int = 4, protocol: Path | None = None,
-                 start_timeout: float | None = None) -> None:
+                 start_timeout: float | None = None, task_workers: int = 1) -> None:
         self.data_dir = data_dir
         self.database = database
         self.port = free_port()
@@ -223,7 +226,8 @@ class Server:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "trialdesk.cli", "serve", "--data-dir", str(data_dir),
-                 "--port", str(self.port), "--workers", str(workers), "--threads", str(threads)],
+                 "--port", str(self.port), "--workers", str(workers), "--threads", str(threads),
+                 "--task-workers", str(task_workers)],
                 env=_env(data_dir, database, protocol), stdout=self.log, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, ended as a whole
             )

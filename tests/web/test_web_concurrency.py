@@ -24,7 +24,7 @@ SITES = ("co-01", "co-02", "co-03")
 def _burst(data_dir, database):
     setup_demo(data_dir, database, slots_per_stratum=60)
     users = demo_users(data_dir)
-    with running(data_dir, database) as server:
+    with running(data_dir, database, task_workers=0) as server:
         results = randomization_burst(server.url, users, sites=SITES, count=RANDOMIZATIONS,
                                       clients=CLIENTS)
     assert [status for _, status, _ in results if status != 201] == []

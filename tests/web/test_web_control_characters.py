@@ -188,7 +188,7 @@ def test_no_server_error_for_refused_characters_on_postgresql(tmp_path, postgres
     with fresh_postgres_database(postgres_url) as database:
         setup_demo(tmp_path, database, slots_per_stratum=4)
         users = demo_users(tmp_path)
-        with running(tmp_path, database, workers=1, threads=4) as server:
+        with running(tmp_path, database, workers=1, threads=4, task_workers=0) as server:
             sessions: dict[str, requests.Session] = {}
             for _, username, _ in URLS:
                 if username not in sessions:

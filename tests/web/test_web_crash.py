@@ -44,7 +44,7 @@ def test_sigkill_mid_burst_ten_times_loses_nothing_and_doubles_nothing(tmp_path)
     rng = random.Random(6)
     setup_demo(tmp_path, None, slots_per_stratum=80)
     investigator = demo_users(tmp_path)["investigator-co-01"]
-    with running(tmp_path, None, workers=1, threads=8) as server:
+    with running(tmp_path, None, workers=1, threads=8, task_workers=0) as server:
         bearer = token(server.url, investigator)
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {bearer}"
@@ -54,7 +54,7 @@ def test_sigkill_mid_burst_ten_times_loses_nothing_and_doubles_nothing(tmp_path)
     interrupted_cycles = 0
     pending = list(codes)
     for _ in range(CYCLES):
-        server = Server(tmp_path, workers=1, threads=8)
+        server = Server(tmp_path, workers=1, threads=8, task_workers=0)
         first_answer = threading.Event()
         batch = pending[:BATCH]
 
@@ -77,7 +77,7 @@ def test_sigkill_mid_burst_ten_times_loses_nothing_and_doubles_nothing(tmp_path)
                 assert acknowledged.setdefault(code, body["kit_code"]) == body["kit_code"]
         pending = [code for code in pending if code not in acknowledged]
     assert interrupted_cycles >= CYCLES // 2, "the kills did not land inside the bursts"
-    with running(tmp_path, None, workers=1, threads=8) as server:
+    with running(tmp_path, None, workers=1, threads=8, task_workers=0) as server:
         retried = [_randomize(server.url, bearer, code, keys[code]) for code in codes]
     for code, status, body in retried:
         assert status in (200, 201), (code, status, body)

@@ -31,7 +31,7 @@ def test_site_activation_on_postgresql(tmp_path, postgres_url):
     try:
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
-        with running(tmp_path, database, workers=2, threads=2) as server:
+        with running(tmp_path, database, workers=2, threads=2, task_workers=0) as server:
             admin = requests.Session()
             admin.headers["Authorization"] = f"Bearer {token(server.url, users['admin'])}"
 

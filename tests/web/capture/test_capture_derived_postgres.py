@@ -41,7 +41,7 @@ def test_derived_and_censored_values_on_postgresql(tmp_path, postgres_url):
     try:
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
-        with running(tmp_path, database, workers=2, threads=4) as server:
+        with running(tmp_path, database, workers=2, threads=4, task_workers=0) as server:
             investigator = _session(server.url, users["investigator-co-01"])
             code = enroll(investigator, server.url, 1)
             investigator.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},

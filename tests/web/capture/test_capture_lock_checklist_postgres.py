@@ -60,7 +60,7 @@ def test_the_checklist_and_the_override_on_postgresql(tmp_path, postgres_url):
     with fresh_postgres_database(postgres_url) as database:
         setup_demo(tmp_path, database, slots_per_stratum=8)
         users = demo_users(tmp_path)
-        with running(tmp_path, database, workers=1, threads=4) as server:
+        with running(tmp_path, database, workers=1, threads=4, task_workers=0) as server:
             url = server.url
             investigator = _api(url, users["investigator-co-01"])
             coordinator = _api(url, users["coordinator-co-01"])

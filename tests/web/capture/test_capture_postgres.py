@@ -40,7 +40,7 @@ def test_capture_on_postgresql_through_the_real_server(tmp_path, postgres_url):
     try:
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
-        with running(tmp_path, database, workers=2, threads=4) as server:
+        with running(tmp_path, database, workers=2, threads=4, task_workers=0) as server:
             investigator = _session(server.url, users["investigator-co-01"])
             code = enroll(investigator, server.url, 1)
             investigator.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},

@@ -39,7 +39,7 @@ def test_visit_states_and_prefill_on_postgresql_through_the_real_server(tmp_path
     try:
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
-        with running(tmp_path, database, workers=1, threads=2) as server:
+        with running(tmp_path, database, workers=1, threads=2, task_workers=0) as server:
             investigator = _session(server.url, users["investigator-co-01"])
             code = enroll(investigator, server.url, 1)  # PaO2 70, FiO2 0.8, PEEP 10
             investigator.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},

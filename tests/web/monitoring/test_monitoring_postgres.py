@@ -38,7 +38,7 @@ def test_verification_on_postgresql_through_the_real_server(tmp_path, postgres_u
     with fresh_postgres_database(postgres_url) as database:
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
-        with running(tmp_path, database, workers=1, threads=2) as server:
+        with running(tmp_path, database, workers=1, threads=2, task_workers=0) as server:
             url = server.url
             investigator = _api(url, users["investigator-co-01"])
             monitor = _api(url, users["monitor"])

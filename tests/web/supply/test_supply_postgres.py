@@ -86,7 +86,7 @@ def test_release_shipment_and_dispensing_on_postgresql(tmp_path, postgres_url):
     try:
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
-        with running(tmp_path, database, workers=2, threads=2) as server:
+        with running(tmp_path, database, workers=2, threads=2, task_workers=0) as server:
             url = server.url
             site = _session(server, users, "investigator-co-01")
             supply = _session(server, users, "supply_manager")
