@@ -59,6 +59,8 @@ def test_a_long_term_and_indication_go_on_in_suppae_and_suppcm(trial, entered):
     validate_define(folder / "define.xml")
     define = (folder / "define.xml").read_text()
     assert 'OID="IG.SUPPAE"' in define and 'OID="IG.SUPPCM"' in define
+    for qnam in ("SUPPAE.QVAL.AETERM1", "SUPPAE.QVAL.AEDECOD2", "SUPPCM.QVAL.CMINDC1"):
+        assert f'OID="IT.{qnam}"' in define  # QVAL's value-level metadata, one a QNAM
 
     ae, suppae = _read(folder, "ae"), _read(folder, "suppae")
     [long_one] = ae[ae["AETERM"] != "Hypotension"].itertuples()
