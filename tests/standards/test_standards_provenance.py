@@ -84,6 +84,21 @@ def test_the_record_publishes_no_site_and_an_imported_record_is_all_registry(pro
     assert {item.source for item in study_sources(document, None)} == {REGISTRY}
 
 
+def test_published_locations_are_the_protocols_with_its_sites_note(protocol):
+    """The server adds activated sites as locations when it serves the record (web/registry/
+    published.py): they are the protocol's sites, never the registry's."""
+    document = study_to_dict(study_from_protocol(protocol))
+    document["protocolSection"]["contactsLocationsModule"]["locations"] = [
+        {"facility": "Clínica SOMER", "status": "RECRUITING", "city": "Rionegro",
+         "country": "Colombia"}]
+    Study.model_validate(document)
+    path = "protocolSection.contactsLocationsModule.locations"
+    found = {item.path: item for item in study_sources(document, protocol)}[path]
+    assert (found.source, found.protocol_path) == (PROTOCOL, "sites")
+    assert found.note.startswith("Three Colombian ICU sites")
+    assert path in provenance_document("NCT04390152", [found])["protocolAdded"]
+
+
 def test_the_eligibility_summary_comes_from_the_criteria(protocol):
     summary = eligibility_summary(protocol)
     assert summary == EligibilitySummary(18, None, "ALL", healthy_volunteers=False)

@@ -42,7 +42,8 @@ NOT_SHOWN = {
     "protocolSection.statusModule.completionDateStruct.type": "the date type is not shown yet",
 }
 CLOSED_SITES = {"COMPLETED", "TERMINATED", "WITHDRAWN"}
-CODES = {"allocation", "primaryPurpose", "masking", "whoMasked", "type", "status"}
+CODES = {"allocation", "primaryPurpose", "masking", "whoMasked", "type", "status",
+         "overallStatus", "studyType"}
 
 
 def _translations(value: Any, language: str, found: dict[str, str]) -> dict[str, str]:
@@ -106,14 +107,14 @@ def _site(location: dict[str, Any]) -> list[tuple[str, ...]]:
             (str(shown),)]
 
 
-def protocol_added_values(protocol: Protocol, document: dict[str, Any],
-                          provenance: dict[str, Any], language: str) -> list[tuple[str, ...]]:
-    """Every value of the record ``document`` under the paths the ``provenance`` document calls
-    protocol-added, as the page shows it in ``language`` (each value: the forms it may take)."""
+def shown_values(protocol: Protocol, document: dict[str, Any], paths: list[str],
+                 language: str) -> list[tuple[str, ...]]:
+    """Every value of the record ``document`` under ``paths``, as the page shows it in
+    ``language`` (each value: the forms it may take)."""
     translated = _translations(protocol, language, {})
     values: list[tuple[str, ...]] = []
     with translation.override(language):
-        for path in provenance["protocolAdded"]:
+        for path in paths:
             if path in NOT_SHOWN:
                 continue
             if path.endswith(".locations"):
@@ -126,12 +127,26 @@ def protocol_added_values(protocol: Protocol, document: dict[str, Any],
     return list(dict.fromkeys(values))
 
 
-def record_added_values(client: Any, nct_id: str, language: str) -> list[tuple[str, ...]]:
+def protocol_added_values(protocol: Protocol, document: dict[str, Any],
+                          provenance: dict[str, Any], language: str) -> list[tuple[str, ...]]:
+    """The values under the paths the ``provenance`` document calls protocol-added."""
+    return shown_values(protocol, document, provenance["protocolAdded"], language)
+
+
+def record_values(client: Any, nct_id: str, language: str
+                  ) -> tuple[list[tuple[str, ...]], set[str]]:
     """The protocol-added values of the record ``nct_id`` as served (JSON record and its
-    provenance document, read through the Django test ``client``)."""
+    provenance document, read through the Django test ``client``), and the texts of its
+    registry values (which a registry block may show: "Recruiting", the trial's own status, is
+    also an activated site's)."""
     document = client.get(f"/registry/{nct_id}.json").json()
     provenance = client.get(f"/registry/{nct_id}.provenance.json").json()
-    return protocol_added_values(load_protocol(), document, provenance, language)
+    protocol = load_protocol()
+    registry = [item["path"] for item in provenance["fields"] if item["source"] == "registry"
+                and item["path"].startswith(("protocolSection", "derivedSection"))]
+    return (protocol_added_values(protocol, document, provenance, language),
+            {form for forms in shown_values(protocol, document, registry, language)
+             for form in forms})
 
 
 def _text(element: Element) -> str:

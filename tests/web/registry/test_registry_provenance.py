@@ -4,7 +4,7 @@ trial protocol; the JSON and FHIR exports say it too (issue 24)."""
 from __future__ import annotations
 
 import pytest
-from registry_provenance import main_of, record_added_values, unlabelled
+from registry_provenance import main_of, record_values, unlabelled
 from registry_seed_page import html_text, seeded_registry
 
 from trialdesk.protocol import load_protocol
@@ -21,7 +21,7 @@ def test_no_protocol_added_value_is_shown_without_its_label(client, language) ->
     html = client.get(RECORD, {"lang": language}).content.decode()
     protocol = load_protocol()
     # every value the record holds under a protocol-added path (provenance document), as shown
-    values = record_added_values(client, "NCT04390152", language)
+    values, registry_values = record_values(client, "NCT04390152", language)
     assert len(values) > 50
     shown = {form for forms in values for form in forms}
     for item in protocol.design.interventions:  # interventions, design values, the target
@@ -29,7 +29,7 @@ def test_no_protocol_added_value_is_shown_without_its_label(client, language) ->
     assert {"Parallel assignment", "Randomized", "40"} <= shown if language == "en" else True
     assert "40" in shown
     mesh_terms = {term.term for term in protocol.registry.mesh_terms}
-    problems = unlabelled(html, values, mesh_terms)
+    problems = unlabelled(html, values, mesh_terms | registry_values)
     assert problems == {}, "\n".join(f"{value!r}: {why}" for value, why in problems.items())
 
 
@@ -40,6 +40,12 @@ def test_the_check_fails_for_a_protocol_value_shown_without_the_label(client) ->
     assert unlabelled(stripped, [title]) == {title: "shown without the trial protocol label"}
     moved = html.replace("</main>", f'<p data-provenance="registry">{title}</p></main>')
     assert unlabelled(moved, [title]) == {title: "shown without the trial protocol label"}
+    # the target of the trial now's "X of 40 participants enrolled", a count with its forms
+    target = ("40", "40 participants")
+    assert unlabelled(html, [target]) == {}
+    bare = html.replace('<div data-provenance="protocol">\n<p><strong>', '<div>\n<p><strong>', 1)
+    assert bare != html
+    assert unlabelled(bare, [target]) == {"40": "shown without the trial protocol label"}
 
 
 def test_registry_facts_are_labelled_registry_and_enrollment_trial_protocol(client) -> None:
