@@ -37,9 +37,6 @@ NOT_SHOWN = {
     "armGroupLabels": "an intervention's arms: the arms table names them already",
     "interventionNames": "an arm's interventions: named (labelled) in the interventions list",
     "enrollmentInfo.type": "the target is estimated: the page's row says \"Target enrollment\"",
-    # left for now: the page shows the registry's dates, not whether actual or estimated
-    "protocolSection.statusModule.startDateStruct.type": "the date type is not shown yet",
-    "protocolSection.statusModule.completionDateStruct.type": "the date type is not shown yet",
 }
 CLOSED_SITES = {"COMPLETED", "TERMINATED", "WITHDRAWN"}
 CODES = {"allocation", "primaryPurpose", "masking", "whoMasked", "type", "status",
@@ -176,8 +173,8 @@ def labelled_protocol(element: Element, parents: dict[Element, Element],
                       also_registry: bool = False) -> bool:
     """True when ``element`` is inside a protocol-marked block that shows the protocol label.
 
-    Terms trialdesk inferred for the ranking (a block marked "inferred", shown as such) are not
-    values of the record; a value the registry gives too may sit in a registry block.
+    Terms trialdesk inferred for the ranking and the ranking itself, the similar trials (blocks
+    marked "inferred", shown as such), are not values of the record; a value the registry gives too may sit in a registry block.
     """
     block = _block(element, parents)
     if block is None:

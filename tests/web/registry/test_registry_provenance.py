@@ -53,11 +53,15 @@ def test_registry_facts_are_labelled_registry_and_enrollment_trial_protocol(clie
     for row in ("Study type Interventional registry", "Status Recruiting registry",
                 "Phase Phase 1/Phase 2 registry", "Start date January 13, 2020 registry",
                 "Completion date April 2022 registry", "Source BioXcellerator registry",
+                "Start date type Actual trial protocol",
+                "Completion date type Estimated trial protocol",
                 "Target enrollment 40 participants trial protocol"):
         assert row in text, row
     spanish = html_text(client.get(RECORD, {"lang": "es"}).content.decode())
     assert "Inclusión prevista 40 participantes protocolo del ensayo" in spanish
     assert "Estado Reclutando registro" in spanish
+    assert "Tipo de fecha de inicio Real protocolo del ensayo" in spanish
+    assert "Tipo de fecha de finalización Estimada protocolo del ensayo" in spanish
 
 
 def test_each_protocol_added_section_says_why_with_the_protocols_note(client) -> None:

@@ -31,6 +31,9 @@ CODE_LABELS = {
     "APPROVED_FOR_MARKETING": pgettext_lazy("registry", "Approved for marketing"),
     "WITHHELD": pgettext_lazy("registry", "Withheld"),
     "UNKNOWN": pgettext_lazy("registry", "Unknown"),
+    # date type (start and completion dates)
+    "ACTUAL": pgettext_lazy("registry", "Actual"),
+    "ESTIMATED": pgettext_lazy("registry", "Estimated"),
     # study type
     "INTERVENTIONAL": pgettext_lazy("registry", "Interventional"),
     "OBSERVATIONAL": pgettext_lazy("registry", "Observational"),

@@ -159,6 +159,11 @@ def record_context(row: Study) -> dict[str, Any]:
         "start_date": partial_date(facts.start_date) if facts.start_date else "",
         "completion_date": partial_date(facts.completion_date) if facts.completion_date else "",
         "contact": contact,
+        # whether each date is actual or estimated (the protocol's, where the page does not say)
+        "start_date_type": words(section.status_module.start_date_struct.type
+                                 if section.status_module.start_date_struct else None),
+        "completion_date_type": words(section.status_module.completion_date_struct.type
+                                      if section.status_module.completion_date_struct else None),
         "design": {
             "allocation": words(facts.allocation),
             "intervention_model": str(INTERVENTION_MODELS.get(facts.intervention_model or "", "")),

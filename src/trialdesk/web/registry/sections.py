@@ -29,6 +29,8 @@ SHOWN = {
     "status": "protocolSection.statusModule.overallStatus",
     "start_date": "protocolSection.statusModule.startDateStruct.date",
     "completion_date": "protocolSection.statusModule.completionDateStruct.date",
+    "start_date_type": "protocolSection.statusModule.startDateStruct.type",
+    "completion_date_type": "protocolSection.statusModule.completionDateStruct.type",
     "sponsor": "protocolSection.sponsorCollaboratorsModule.leadSponsor",
     "brief_summary": "protocolSection.descriptionModule.briefSummary",
     "detailed_description": "protocolSection.descriptionModule.detailedDescription",
