@@ -418,8 +418,17 @@ def _deactivate_user(s: Scenarios) -> WriteRequest:
                         extra={"changes": {"active": {"old": True, "new": False}}})
 
 
+def _analyst_active() -> None:
+    """Set-up: the analyst's account active (the deactivation's builder, run before in a burst of
+    every write, deactivates that account; a REDCap token is refused to an inactive one)."""
+    from django.contrib.auth.models import User
+
+    User.objects.filter(username="analyst").update(is_active=True)
+
+
 def _issue_redcap_token(s: Scenarios) -> WriteRequest:
     s.api("admin")
+    _analyst_active()
     return WriteRequest("admin", "POST", "/api/v1/users/analyst/redcap-token", {},
                         ("issue_redcap_token",),
                         extra={"changes": {"redcap_token": {"old": None, "new": "issued"}}})
@@ -429,6 +438,7 @@ def _revoke_redcap_token(s: Scenarios) -> WriteRequest:
     from trialdesk.web.redcap.actions import do_issue_redcap_token
 
     s.api("admin")
+    _analyst_active()
     do_issue_redcap_token(actor="test", username="analyst")  # set-up: a token to revoke
     reason = "the analyst's laptop was stolen"
     return WriteRequest("admin", "DELETE", "/api/v1/users/analyst/redcap-token",
