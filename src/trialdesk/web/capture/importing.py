@@ -24,13 +24,13 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from trialdesk.web.api.parser import DuplicateKey, loads
 from trialdesk.web.capture.access import access_form_slot
 from trialdesk.web.capture.actions.forms import do_save_form
 from trialdesk.web.capture.errors import FormRejected
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.characters import escaped, refused_character_rule
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from trialdesk.web.core.strict_json import DuplicateKey, loads
 
 META_COLUMNS = ("participant", "visit", "form", "seq", "complete", "confirm", "reason")
 MAX_ROWS = 10_000
@@ -89,8 +89,9 @@ _JSON_ROW = re.compile(r"\[(\d+)\]\.?([^.\[]*)")
 
 
 def json_rows(text: str) -> Any:
-    """The JSON of an import file, read by the API's parser: a key given twice in one object is
-    refused naming its row and column; text that is not JSON raises ValueError."""
+    """The JSON of an import file, read as the API reads its bodies (``core.strict_json``): a
+    key given twice in one object is refused naming its row and column; text that is not JSON
+    raises ValueError."""
     try:
         return loads(text)
     except DuplicateKey as error:
