@@ -93,6 +93,7 @@ def test_bad_values_are_refused_naming_field_and_rule_and_nothing_is_stored(tria
         "description": body(code, description="Gave Standard therapy plus MSC by mistake"),
         "capa_owner": body(code, capa_owner="pharmacist-co-02"),
         "ethics_reported_on": body(code, ethics_reported_on=today()),  # minor: none
+        "capa_due_on": body(code, capa_due_on="9999-12-31"),  # beyond 3 years: a typed year
         "unblinding_details": body(code, unblinding_details="Kit of the other arm"),
     }
     for field, report in cases.items():

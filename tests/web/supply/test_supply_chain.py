@@ -180,3 +180,14 @@ def test_the_release_is_signed_with_the_password_re_entered(trial):
     # a blinded role may not release, nor read the lot
     assert trial.api("data_manager").post("/api/v1/supply/lots/LOT-S/release",
                                           {"password": "x"}).status_code == 404
+
+
+def test_a_lot_made_before_it_could_serve_the_trial_is_refused_naming_the_field(trial):
+    """A lot that expired before the protocol's earliest date (0001-01-01 typed) is refused."""
+    body = {"code": "LOT-TYPO", "product": "cells", "manufacturer": "BioXcellerator lab",
+            "manufactured_on": "0001-01-01", "cells_per_ml": 2e6}
+    refused = trial.api(SUPPLY).post("/api/v1/supply/lots", body)
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["fields"][0]["field"] == "manufactured_on"
+    assert "expires before the trial" in refused.json()["fields"][0]["rule"]
+    assert not Lot.objects.filter(code="LOT-TYPO").exists()

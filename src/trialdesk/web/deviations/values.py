@@ -136,6 +136,11 @@ def clean(values: Mapping[str, Any], *, site: Site, today: dt.date,
     return cleaned
 
 
+# A corrective or preventive action due years after its deviation was found is a typed year
+# (9999-12-31 was stored), not a plan: the monitoring plan's horizon (3 years) is the limit.
+CAPA_DUE_AHEAD = dt.timedelta(days=3 * 366)
+
+
 def _check_dates(values: dict[str, Any], today: dt.date) -> None:
     found = rules.date_rule(occurred_on=values["occurred_on"],
                             discovered_on=values["discovered_on"], today=today,
@@ -143,8 +148,10 @@ def _check_dates(values: dict[str, Any], today: dt.date) -> None:
     if found:
         raise InvalidInput(*found)
     discovered = values["discovered_on"]
-    if values["capa_due_on"] is not None and values["capa_due_on"] < discovered:
-        raise InvalidInput("capa_due_on", "must be on or after the day it was discovered")
+    due = values["capa_due_on"]
+    if due is not None and not discovered <= due <= discovered + CAPA_DUE_AHEAD:
+        raise InvalidInput("capa_due_on", "must be on or after the day it was discovered and "
+                                          "at most 3 years after it")
     for field in ("capa_completed_on", "ethics_reported_on"):
         day = values[field]
         if day is not None and not discovered <= day <= today:

@@ -108,6 +108,12 @@ def do_register_lot(actor: Actor, *, code: str, product: str, manufacturer: str,
         raise Conflict("duplicate_lot", f"lot {code} is already registered")
     if manufactured_on > clock.today():
         raise InvalidInput("manufactured_on", "must not be in the future")
+    # a lot that expired before the trial's earliest date could never be given (and 0001-01-01
+    # is a typed year): the earliest plausible manufacture is one shelf life before that date
+    made_earliest = get_protocol().earliest_date() - dt.timedelta(days=rules.shelf_life_days)
+    if manufactured_on < made_earliest:
+        raise InvalidInput("manufactured_on", f"must be on or after {made_earliest.isoformat()} "
+                                              "(a lot made earlier expires before the trial)")
     if cells_per_ml is not None and not cells_per_ml > 0:
         raise InvalidInput("cells_per_ml", "must be greater than 0")
     lot = Lot.objects.create(
