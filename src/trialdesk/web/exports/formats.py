@@ -74,7 +74,8 @@ def register(export_format: ExportFormat) -> ExportFormat:
 register(ExportFormat(
     "sdtm", gettext_noop("CDISC SDTM (SAS transport v5 + define.xml 2.1)"),
     "trialdesk.web.exports.sdtm:write_sdtm",
-    description="DM, SUPPDM, SV, DS, EX, AE, CM, VS, LB and the trial design datasets"))
+    description="DM, SUPPDM, SV, DS, EX, AE, CM, VS, LB, their SUPP-- datasets for text over "
+                "200 bytes, and the trial design datasets"))
 register(ExportFormat(
     "adam", gettext_noop("CDISC ADaM (ADSL, ADTTE as SAS transport v5 and CSV)"),
     "trialdesk.web.exports.adam:write_adam",
