@@ -174,7 +174,8 @@ def labelled_protocol(element: Element, parents: dict[Element, Element],
     """True when ``element`` is inside a protocol-marked block that shows the protocol label.
 
     Terms trialdesk inferred for the ranking and the ranking itself, the similar trials (blocks
-    marked "inferred", shown as such), are not values of the record; a value the registry gives too may sit in a registry block.
+    marked "inferred", shown as such), are not values of the record; a value the registry gives
+    too may sit in a registry block.
     """
     block = _block(element, parents)
     if block is None:
