@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from capture_testkit import RESPIRATORY_OK, form_path
 from django.contrib.auth.models import User
+from faults import fail_audit_anchor_at
 from trial_factory import PASSWORD
 
 from trialdesk.web.capture.actions import do_sign_forms
@@ -221,22 +222,12 @@ def test_a_session_stores_and_audits_each_entry_as_signing_one_by_one(ct):
 def test_a_fault_in_the_session_leaves_nothing_signed(ct, monkeypatch):
     """One transaction: the flags set by the session's UPDATE, the first entries' signatures and
     audit records all go with a fault at a later entry."""
-    from trialdesk.web.core import audit
-
     code = ct.randomize(days_ago=30)
     _episodes(ct, code, 3)
     investigator = actor_for(User.objects.get(username=INV))
     entries = list(FormInstance.objects.filter(participant__code=code))
     head = AuditRecord.objects.order_by("-seq").first().seq
-    original, calls = audit.AuditAnchor.objects.create, []
-
-    def create(**fields):
-        calls.append(fields)
-        if len(calls) == 2:
-            raise RuntimeError("the disk is full")
-        return original(**fields)
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    calls = fail_audit_anchor_at(monkeypatch, 2)
     with pytest.raises(RuntimeError):
         do_sign_forms(investigator, entries, password=PASSWORD)
     assert len(calls) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from faults import fail_audit_anchor_at
 from monitoring_kit import MONITOR, form_ref, participant_with_forms, plan_visit
 
 from trialdesk.web.core.actor import actor_for
@@ -84,21 +85,11 @@ def test_a_bad_list_is_refused_whole_and_stores_nothing(trial, problem):
 
 def test_a_fault_at_the_second_record_leaves_nothing_stored(trial, monkeypatch):
     """One transaction: the first record's verifications and audit record go with the fault."""
-    from trialdesk.web.core import audit
-
     monitor = actor_for(User.objects.get(username=MONITOR))
     visit = MonitoringVisit.objects.get(pk=plan_visit(trial))
     code = participant_with_forms(trial)
     head = AuditRecord.objects.order_by("-seq").first().seq
-    original, calls = audit.AuditAnchor.objects.create, []
-
-    def create(**fields):
-        calls.append(fields)
-        if len(calls) == 2:
-            raise RuntimeError("the disk is full")
-        return original(**fields)
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    calls = fail_audit_anchor_at(monkeypatch, 2)
     with pytest.raises(RuntimeError):
         do_verify_records(monitor, visit, [(rec, None) for rec in _records(code)])
     assert len(calls) == 2
