@@ -33,7 +33,8 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "export": ("export", "Export the trial's data in a standard format (sdtm, adam, ...)."),
     "backup": ("backup", "Back up the database and the data directory's secrets, encrypted; "
                          "verify a backup."),
-    "worker": ("worker", "Run background tasks (simulations, e-mail) from the trial's database."),
+    "worker": ("worker", "Run background tasks (simulations, exports, e-mail) from the trial's "
+                         "database."),
     "restore": ("restore", "Restore an encrypted backup into an empty data directory (and "
                            "database)."),
 }

@@ -254,7 +254,7 @@ def do_save_form(
 def _insert_new_entry(actor: Actor, slot: FormSlot, now: dt.datetime, **fields: Any
                       ) -> FormInstance:
     """A slot's first entry in one INSERT (``core.sql``), then its ``post_save`` as ``save()``
-    sends it (the DSMB's receiver listens for infusion records): the ORM's insert was the largest
+    sends it (the DSMB's receiver listens for treatment records): the ORM's insert was the largest
     part of a form save's CPU, and a simulated trial saves hundreds of thousands (issue 13)."""
     participant = slot.participant
     instance = sql.insert(

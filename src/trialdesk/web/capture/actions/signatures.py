@@ -79,8 +79,8 @@ def _sign(actor: Actor, instance: FormInstance, language: str,
 
     ``flag_stored``: the caller has already set ``signed`` in the database (one UPDATE for a
     session's entries, :func:`_sign_entries`); the entry's ``post_save`` is sent here all the
-    same, in the order ``save()`` would have sent it (the DSMB's receiver listens for infusion
-    records).
+    same, in the order ``save()`` would have sent it (the DSMB's receiver listens for the
+    records of the treatment given).
     """
     if instance.status != COMPLETE:
         raise Conflict("not_complete", f"{instance.key} must be complete before it is signed")
