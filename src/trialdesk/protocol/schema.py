@@ -72,6 +72,9 @@ class Role(StrictModel):
     sees_arm: Literal["never", "own_site", "all", "after_unblinding"]
     masked_as: list[MaskedRole] = Field(default_factory=list)
     permissions: list[PermissionName]
+    # sign-in asks this role's holders for a one-time code (TOTP) after the password; a trial
+    # sets it on the roles that see arms, so a stolen password alone unblinds no one (issue 20)
+    two_factor_required: bool = False
 
 
 class Site(StrictModel):
@@ -210,3 +213,7 @@ class Protocol(StrictModel):
     def role(self, code: str) -> Role:
         """Return the role with this code."""
         return next(role for role in self.roles if role.code == code)
+
+    def two_factor_roles(self) -> frozenset[str]:
+        """Return the codes of the roles whose holders sign in with a one-time code too."""
+        return frozenset(role.code for role in self.roles if role.two_factor_required)
