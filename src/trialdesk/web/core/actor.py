@@ -6,12 +6,18 @@ the permission names come from the closed list in ``trialdesk.blinding``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from trialdesk.blinding import BlindingPolicy
 from trialdesk.web.core.errors import Forbidden
 from trialdesk.web.core.models import Membership
 from trialdesk.web.core.protocol import get_policy
+
+# Checks an app registers (in its AppConfig.ready; core imports no app) that may refuse a
+# membership's role before it is used, raising Forbidden: administration's refuses a role whose
+# delegation is not signed, and an account whose password the administrator reset.
+ROLE_GATES: list[Callable[[Membership], None]] = []
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ def actor_for(user: object) -> Actor:
     membership = _membership(user)
     if membership is None:
         raise Forbidden("this account has no role in the trial")
+    for gate in ROLE_GATES:
+        gate(membership)
     return Actor(
         user=user,
         username=user.get_username(),
