@@ -10,6 +10,7 @@ from pydantic import Field as PydanticField
 from trialdesk.protocol.base import Code, PermissionName, StrictModel
 from trialdesk.protocol.derivations import VentilatorFreeDaysRule
 from trialdesk.protocol.expressions import Expression
+from trialdesk.protocol.reference_ranges import ReferenceRange
 from trialdesk.protocol.text import LocalizedText
 
 FieldType = Literal["integer", "decimal", "text", "date", "datetime", "choice", "yesno"]
@@ -70,6 +71,9 @@ class FormField(StrictModel):
     # a number typed beyond a limit: refused (enter "<LLOQ"), or kept with a warning to confirm
     # and an automatic query (an assay whose reported range the protocol does not fix)
     beyond_limit: Literal["refuse", "query"] = "refuse"
+    # the normal range of healthy adults (a laboratory result; by sex where it differs), with
+    # its published source beside it in the protocol file: the SDTM export's LBORNRLO/HI, LBNRIND
+    reference_range: ReferenceRange | None = None
     # a kit code copied from the kit's label: stored as printed on the kit when it reads as one,
     # so that a look-alike typed (O for 0, I or L for 1) finds the kit
     kit_label: bool = False
@@ -95,6 +99,13 @@ class FormField(StrictModel):
             raise ValueError(f"lloq ({self.lloq:g}) must be below uloq ({self.uloq:g})")
         if self.lloq_rule is not None and self.lloq is None:
             raise ValueError("lloq_rule needs an lloq")
+        if self.reference_range is not None:
+            if self.type not in NUMERIC_TYPES:
+                raise ValueError("a reference range applies to integer and decimal fields, not "
+                                 f"{self.type} fields")
+            if self.reference_range.unit != (self.unit or ""):
+                raise ValueError(f"the reference range's unit ({self.reference_range.unit!r}) "
+                                 f"is not the field's ({self.unit!r}): no conversion is made")
         if self.kit_label and self.type != "text":
             raise ValueError(f"a kit code field is a text field, not a {self.type} field")
         if self.history and self.type not in ("date", "datetime"):

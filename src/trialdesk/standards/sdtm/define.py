@@ -1,21 +1,30 @@
 """define.xml 2.1 describing the datasets written: each dataset (class, structure, keys, file),
-each variable (type, length from the data, label, origin), validated against the Define-XML 2.1
-schema shipped in ``standards/schemas`` (:func:`validate_define`).
+each variable (type, length from the data, label, origin), the code lists of coded variables and
+the value-level metadata of SUPP--'s QVAL and of VS/LB's results (``define_terms``), validated
+against the Define-XML 2.1 schema shipped in ``standards/schemas`` (:func:`validate_define`).
 
-With the dummy allocation, the arm variables carry a comment saying so.
+With the dummy allocation, the arm variables carry a comment saying so, and the arm codes' list
+holds the dummy groups only (it is made from the data).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from trialdesk.standards.sdtm.common import Study, english
+from trialdesk.standards.sdtm.define_terms import (
+    FIXED,
+    ResultFacts,
+    Terms,
+    coded_values,
+    result_facts,
+)
 from trialdesk.standards.sdtm.spec import DATETIME, FLOAT, INTEGER, REQ, Dataset
 from trialdesk.standards.sdtm.xpt import max_bytes
 
@@ -31,6 +40,20 @@ _DERIVED = ("SEQ", "DY", "EPOCH", "VISITNUM", "VISITDY", "STRESC", "STRESN", "ST
 _ASSIGNED = ("STUDYID", "DOMAIN", "USUBJID", "SUBJID", "SITEID", "ARMCD", "ARM", "ACTARMCD",
              "ACTARM", "ARMNRS", "COUNTRY", "RDOMAIN", "IDVAR", "IDVARVAL", "QNAM", "QLABEL",
              "QORIG", "QEVAL")
+
+# from the protocol, not collected: the normal ranges (each with its source in the protocol file)
+_FROM_PROTOCOL = ("LBORNRLO", "LBORNRHI", "LBSTNRLO", "LBSTNRHI", "LBLLOQ")
+NORMAL_RANGE_COMMENT = (
+    "The normal range of healthy adults the protocol states for the test (by sex where it "
+    "differs), each with its published source in the protocol; the range of the protocol version "
+    "the result was captured under. Original and standard units are the same unit (no "
+    "conversion). Empty for a test the protocol gives no range. LBLLOQ: the assay's lower limit "
+    "of quantification the protocol states.")
+NRIND_METHOD = (
+    "LOW if LBSTRESN < LBSTNRLO, HIGH if LBSTRESN > LBSTNRHI, else NORMAL (the limits are "
+    "normal). A result beyond a limit of quantification (LBSTRESC \"<1.5\", LBSTRESN empty) is "
+    "classified only where its limit settles it (<1.5 against an upper limit of 7 is NORMAL; "
+    "<5 against a lower limit of 2 is left empty). Empty where the test has no range.")
 
 # QORIG as SUPP-- writes it -> define.xml's origin type
 _QORIG = {"CRF": "Collected", "Assigned": "Assigned", "Protocol": "Protocol"}
@@ -81,6 +104,10 @@ class DatasetFacts:
     lengths: dict[str, int | None]
     # SUPP--: (QNAM, QLABEL, longest QVAL in bytes, QORIG) of each qualifier: QVAL's value list
     qualifiers: tuple[tuple[str, str, int, str], ...] = ()
+    # each coded variable's terms in the data (its code list)
+    codes: dict[str, Terms] = field(default_factory=dict)
+    # a Findings domain's --ORRES a test code at a time: its value-level metadata
+    results: tuple[ResultFacts, ...] = ()
 
 
 def dataset_facts(spec: Dataset, frame: pd.DataFrame) -> DatasetFacts:
@@ -91,7 +118,8 @@ def dataset_facts(spec: Dataset, frame: pd.DataFrame) -> DatasetFacts:
         types[column] = data_type
         lengths[column] = (_length(frame[column], data_type)
                            if data_type in ("text", "integer", "float") else None)
-    return DatasetFacts(tuple(frame.columns), types, lengths, _qualifiers(frame))
+    return DatasetFacts(tuple(frame.columns), types, lengths, _qualifiers(frame),
+                        coded_values(spec, frame), result_facts(spec, frame))
 
 
 def _qualifiers(frame: pd.DataFrame) -> tuple[tuple[str, str, int, str], ...]:
@@ -106,9 +134,19 @@ def _qualifiers(frame: pd.DataFrame) -> tuple[tuple[str, str, int, str], ...]:
 
 
 def _value_lists(version: ET.Element, facts: dict[str, DatasetFacts]) -> None:
-    """QVAL's value-level metadata in each SUPP--: one item a QNAM, chosen where QNAM equals it
-    (ValueListDefs first, then WhereClauseDefs: the schema's order)."""
+    """QVAL's value-level metadata in each SUPP--: one item a QNAM, chosen where QNAM equals it;
+    VS/LB's --ORRES: one item a test code, where --TESTCD equals it (ValueListDefs first, then
+    WhereClauseDefs: the schema's order)."""
     for name, fact in facts.items():
+        if fact.results:
+            values = ET.SubElement(version, _q(DEF, "ValueListDef"),
+                                   {"OID": f"VL.{name}.{name}ORRES"})
+            for order, result in enumerate(fact.results, start=1):
+                ref = ET.SubElement(values, _q(ODM, "ItemRef"), {
+                    "ItemOID": f"IT.{name}.{name}ORRES.{result.testcd}",
+                    "OrderNumber": str(order), "Mandatory": "No"})
+                ET.SubElement(ref, _q(DEF, "WhereClauseRef"),
+                              {"WhereClauseOID": f"WC.{name}.{name}TESTCD.{result.testcd}"})
         if fact.qualifiers:
             values = ET.SubElement(version, _q(DEF, "ValueListDef"), {"OID": f"VL.{name}.QVAL"})
             for order, (qnam, *_) in enumerate(fact.qualifiers, start=1):
@@ -118,6 +156,12 @@ def _value_lists(version: ET.Element, facts: dict[str, DatasetFacts]) -> None:
                 ET.SubElement(ref, _q(DEF, "WhereClauseRef"),
                               {"WhereClauseOID": f"WC.{name}.QNAM.{qnam}"})
     for name, fact in facts.items():
+        for result in fact.results:
+            clause = ET.SubElement(version, _q(DEF, "WhereClauseDef"),
+                                   {"OID": f"WC.{name}.{name}TESTCD.{result.testcd}"})
+            _check(clause, f"IT.{name}.{name}TESTCD", (result.testcd,))
+            if result.units:  # the unit the results are in, as the data hold it
+                _check(clause, f"IT.{name}.{name}ORRESU", result.units)
         for qnam, *_ in fact.qualifiers:
             clause = ET.SubElement(version, _q(DEF, "WhereClauseDef"),
                                    {"OID": f"WC.{name}.QNAM.{qnam}"})
@@ -126,7 +170,25 @@ def _value_lists(version: ET.Element, facts: dict[str, DatasetFacts]) -> None:
             ET.SubElement(check, _q(ODM, "CheckValue")).text = qnam
 
 
+def _check(clause: ET.Element, item: str, values: tuple[str, ...]) -> None:
+    check = ET.SubElement(clause, _q(ODM, "RangeCheck"), {
+        "Comparator": "EQ" if len(values) == 1 else "IN", "SoftHard": "Soft",
+        _q(DEF, "ItemOID"): item})
+    for value in values:
+        ET.SubElement(check, _q(ODM, "CheckValue")).text = value
+
+
 def _value_items(version: ET.Element, name: str, fact: DatasetFacts) -> None:
+    for result in fact.results:
+        attributes = {"OID": f"IT.{name}.{name}ORRES.{result.testcd}", "Name": f"{name}ORRES",
+                      "DataType": result.data_type, "Length": str(result.length),
+                      "SASFieldName": f"{name}ORRES"}
+        if result.decimals is not None:
+            attributes["SignificantDigits"] = str(result.decimals)
+        item = ET.SubElement(version, _q(ODM, "ItemDef"), attributes)
+        unit = f" ({', '.join(result.units)})" if result.units else ""
+        _description(item, f"{result.test or result.testcd}{unit}")
+        ET.SubElement(item, _q(DEF, "Origin"), {"Type": "Collected"})
     for qnam, label, length, origin in fact.qualifiers:
         item = ET.SubElement(version, _q(ODM, "ItemDef"), {
             "OID": f"IT.{name}.QVAL.{qnam}", "Name": qnam, "DataType": "text",
@@ -142,6 +204,10 @@ def _origin(dataset: Dataset, name: str) -> str:
         return "Derived"
     if name in _ASSIGNED:
         return "Assigned"
+    if name in _FROM_PROTOCOL:
+        return "Protocol"
+    if name == "LBNRIND":
+        return "Derived"
     if name.endswith(_DERIVED) or name in ("QVAL",):
         return "Derived"
     return "Collected"
@@ -197,6 +263,8 @@ def define_tree(study: Study, datasets: Described, *, allocation: str,
                           "Mandatory": "Yes" if variable.core == REQ else "No"}
             if column in spec.keys:
                 attributes["KeySequence"] = str(spec.keys.index(column) + 1)
+            if name == "LB" and column == "LBNRIND":
+                attributes["MethodOID"] = "MT.LB.LBNRIND"
             ET.SubElement(group, _q(ODM, "ItemRef"), attributes)
             items.append((name, spec, variable, facts))
         ET.SubElement(group, _q(DEF, "Class"), {"Name": spec.klass})
@@ -211,19 +279,62 @@ def define_tree(study: Study, datasets: Described, *, allocation: str,
             attributes["Length"] = str(facts.lengths[variable.name])
         if comment and variable.name in ARM_VARIABLES:
             attributes[_q(DEF, "CommentOID")] = "COM.DUMMY"
+        if name == "LB" and variable.name in _FROM_PROTOCOL:
+            attributes[_q(DEF, "CommentOID")] = "COM.LB.NORMALRANGE"
         if spec.standard == "ADaMIG" and variable.type == DATETIME:
             attributes[_q(DEF, "DisplayFormat")] = "DATE9."
         item = ET.SubElement(version, _q(ODM, "ItemDef"), attributes)
         _description(item, variable.label)
+        if variable.name in facts.codes:
+            ET.SubElement(item, _q(ODM, "CodeListRef"),
+                          {"CodeListOID": f"CL.{variable.codelist}"})
         ET.SubElement(item, _q(DEF, "Origin"), {"Type": _origin(spec, variable.name)})
         if variable.name == "QVAL" and facts.qualifiers:
             ET.SubElement(item, _q(DEF, "ValueListRef"), {"ValueListOID": f"VL.{name}.QVAL"})
+        if variable.name == f"{name}ORRES" and facts.results:
+            ET.SubElement(item, _q(DEF, "ValueListRef"),
+                          {"ValueListOID": f"VL.{name}.{name}ORRES"})
     for name, facts in all_facts.items():
         _value_items(version, name, facts)
+    _code_lists(version, datasets, all_facts)
+    lab = all_facts.get("LB")
+    if lab is not None and "LBNRIND" in lab.columns:
+        method = ET.SubElement(version, _q(ODM, "MethodDef"), {
+            "OID": "MT.LB.LBNRIND", "Name": "Reference range indicator",
+            "Type": "Computation"})
+        _description(method, NRIND_METHOD)
     if comment:
         note = ET.SubElement(version, _q(DEF, "CommentDef"), {"OID": "COM.DUMMY"})
         _description(note, DUMMY_COMMENT)
+    if lab is not None and set(_FROM_PROTOCOL) & set(lab.columns):
+        note = ET.SubElement(version, _q(DEF, "CommentDef"), {"OID": "COM.LB.NORMALRANGE"})
+        _description(note, NORMAL_RANGE_COMMENT)
     return ET.ElementTree(root)
+
+
+def _code_lists(version: ET.Element, datasets: Described,
+                facts: dict[str, DatasetFacts]) -> None:
+    """One CodeList a code list name, with the terms of every variable that uses it (EPOCH's
+    in DS, EX, AE...): with decodes where some term has one, else as enumerated items."""
+    merged: dict[str, dict[str, str]] = {}
+    for name, (spec, _) in datasets.items():
+        for column, terms in facts[name].codes.items():
+            merged.setdefault(spec.variable(column).codelist or column, {}).update(terms)
+    for codelist, terms in merged.items():
+        element = ET.SubElement(version, _q(ODM, "CodeList"), {
+            "OID": f"CL.{codelist}", "Name": codelist, "DataType": "text"})
+        decoded = any(code != decode for code, decode in terms.items())
+        order = FIXED[codelist] if codelist in FIXED else sorted(terms.items())
+        for rank, (code, _) in enumerate(order, start=1):
+            if decoded:
+                entry = ET.SubElement(element, _q(ODM, "CodeListItem"),
+                                      {"CodedValue": code, "OrderNumber": str(rank)})
+                decode = ET.SubElement(entry, _q(ODM, "Decode"))
+                ET.SubElement(decode, _q(ODM, "TranslatedText"),
+                              {XML_LANG: "en"}).text = terms[code]
+            else:
+                ET.SubElement(element, _q(ODM, "EnumeratedItem"),
+                              {"CodedValue": code, "OrderNumber": str(rank)})
 
 
 def write_define(study: Study, datasets: Described, folder: Path, *, allocation: str,

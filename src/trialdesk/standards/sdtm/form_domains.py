@@ -1,8 +1,11 @@
 """AE, CM, VS and LB: a subject's form records to rows.
 
 LB writes a result beyond an assay's limit as SDTMIG does: character only (LBORRES = LBSTRESC =
-"<1.5", LBSTRESN empty) with the limit in LBLLOQ. The protocol gives no reference ranges, so
-LBORNRLO/HI and LBNRIND stay empty rather than invented.
+"<1.5", LBSTRESN empty) with the limit in LBLLOQ. Where the protocol gives a test's normal range
+(``reference_range``, by sex where it differs; the version the form was captured under), LB
+writes it in original (LBORNRLO/HI, text) and standard units (LBSTNRLO/HI, numbers: the same unit,
+no conversion) and LBNRIND says where the result falls; a test without one leaves them empty
+rather than invented.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 from trialdesk.protocol.capture import FormField
 from trialdesk.protocol.censored import censored_text, is_censored
+from trialdesk.protocol.reference_ranges import classify
 from trialdesk.standards.sdtm.common import Study, day_and_epoch, iso
 from trialdesk.standards.sdtm.frames import study_day
 from trialdesk.standards.sdtm.records import FormRecord, Subject
@@ -82,12 +86,27 @@ def _result(value: Any) -> tuple[str, float | None]:
     return _plain(value), float(value)
 
 
+def _normal_range(field: FormField, subject: Subject, value: Any) -> dict[str, Any]:
+    """LB's reference range columns of one result (empty when the test has no range)."""
+    limits = (field.reference_range.limits_for(subject.sex)
+              if field.reference_range is not None else None)
+    if limits is None:
+        return {}
+    return {"LBORNRLO": "" if limits.low is None else _plain(limits.low),
+            "LBORNRHI": "" if limits.high is None else _plain(limits.high),
+            "LBSTNRLO": limits.low, "LBSTNRHI": limits.high,
+            "LBNRIND": classify(value, limits) or ""}
+
+
 def _findings(study: Study, subject: Subject, forms: Iterable[FormRecord],
               fields: Mapping[str, FormField], domain: str,
-              table: Mapping[str, tuple]) -> list[dict[str, Any]]:
+              table: Mapping[str, tuple],
+              by_version: Mapping[int, Mapping[str, FormField]] | None = None
+              ) -> list[dict[str, Any]]:
     rows = []
     prefix = domain
     for form in forms:
+        captured_under = (by_version or {}).get(form.protocol_version, {})
         day, epoch = day_and_epoch(form.collected_on, subject.randomized_on)
         for code, field in fields.items():
             value = form.values.get(code)
@@ -105,6 +124,7 @@ def _findings(study: Study, subject: Subject, forms: Iterable[FormRecord],
             if domain == "LB":
                 row["LBCAT"] = category[0] if category else form.form.upper()
                 row["LBLLOQ"] = field.lloq
+                row.update(_normal_range(captured_under.get(code, field), subject, value))
             rows.append(row)
     return rows
 
@@ -116,6 +136,10 @@ def vs_rows(study: Study, subject: Subject, forms: Iterable[FormRecord],
 
 
 def lb_rows(study: Study, subject: Subject, forms: Iterable[FormRecord],
-            fields: Mapping[str, FormField]) -> list[dict[str, Any]]:
-    """LB: each entered laboratory and cytokine result."""
-    return _findings(study, subject, forms, fields, "LB", LABORATORY)
+            fields: Mapping[str, FormField],
+            by_version: Mapping[int, Mapping[str, FormField]] | None = None
+            ) -> list[dict[str, Any]]:
+    """LB: each entered laboratory and cytokine result. ``by_version``: each protocol version's
+    fields by code, so that a result is read against the normal range of the version it was
+    captured under (``fields``, the latest definitions, for a version not given)."""
+    return _findings(study, subject, forms, fields, "LB", LABORATORY, by_version)

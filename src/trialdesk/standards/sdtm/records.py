@@ -30,6 +30,8 @@ class Subject:
     disposition: tuple[str, dt.date | None] | None = None
     last_on: dt.date | None = None
     data_use: str = "Y"
+    # DM's SEX (F, M, U or ""): a normal range may differ by sex
+    sex: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,3 +42,6 @@ class FormRecord:
     seq: int
     values: Mapping[str, Any] = field(default_factory=dict)
     collected_on: dt.date | None = None
+    # the protocol version the form was captured under: its fields' normal ranges are that
+    # version's (an amendment may change one)
+    protocol_version: int = 1

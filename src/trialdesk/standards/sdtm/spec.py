@@ -76,8 +76,9 @@ DM = _dataset(
     "RFPENDTC|Date/Time of End of Participation|datetime", "DTHDTC|Date/Time of Death|datetime",
     "DTHFL|Subject Death Flag|||NY", "SITEID|Study Site Identifier||Req",
     "AGE|Age|integer", "AGEU|Age Units|||AGEU", "SEX|Sex||Req|SEX",
-    "ARMCD|Planned Arm Code", "ARM|Description of Planned Arm",
-    "ACTARMCD|Actual Arm Code", "ACTARM|Description of Actual Arm",
+    # the arm codes' list is made from the data: a blinded export's holds the dummy groups only
+    "ARMCD|Planned Arm Code|||ARMCD", "ARM|Description of Planned Arm",
+    "ACTARMCD|Actual Arm Code|||ARMCD", "ACTARM|Description of Actual Arm",
     "ARMNRS|Reason Arm and/or Actual Arm is Null", "COUNTRY|Country||Req",
     "DMDTC|Date/Time of Collection|datetime|Perm", "DMDY|Study Day of Collection|integer|Perm")
 
@@ -144,15 +145,16 @@ VS = _dataset(
 LB = _dataset(
     "LB", "Laboratory Test Results", "FINDINGS", "One record per lab test per time point per visit "
     "per subject", "STUDYID,USUBJID,LBTESTCD,VISITNUM", *_IDS,
-    "LBSEQ|Sequence Number|integer|Req", "LBTESTCD|Lab Test or Examination Short Name||Req",
-    "LBTEST|Lab Test or Examination Name||Req", "LBCAT|Category for Lab Test",
+    "LBSEQ|Sequence Number|integer|Req",
+    "LBTESTCD|Lab Test or Examination Short Name||Req|LBTESTCD",
+    "LBTEST|Lab Test or Examination Name||Req|LBTEST", "LBCAT|Category for Lab Test",
     "LBORRES|Result or Finding in Original Units", "LBORRESU|Original Units",
     "LBORNRLO|Reference Range Lower Limit in Orig Unit", "LBORNRHI|Reference Range Upper Limit "
     "in Orig Unit", "LBSTRESC|Character Result/Finding in Std Format",
     "LBSTRESN|Numeric Result/Finding in Standard Units|float", "LBSTRESU|Standard Units",
     "LBSTNRLO|Reference Range Lower Limit-Std Units|float",
     "LBSTNRHI|Reference Range Upper Limit-Std Units|float",
-    "LBNRIND|Reference Range Indicator", "LBLLOQ|Lower Limit of Quantitation|float|Perm",
+    "LBNRIND|Reference Range Indicator|||NRIND", "LBLLOQ|Lower Limit of Quantitation|float|Perm",
     *_VISIT, "EPOCH|Epoch|||EPOCH", "LBDTC|Date/Time of Specimen Collection|datetime",
     "LBDY|Study Day of Specimen Collection|integer|Perm")
 

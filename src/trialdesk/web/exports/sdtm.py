@@ -31,7 +31,7 @@ from trialdesk.web.exports.sdtm_records import (
     form_stream,
     subjects,
 )
-from trialdesk.web.exports.version_source import recorded_forms
+from trialdesk.web.exports.version_source import recorded_forms, recorded_versions
 
 Builder = Callable[[Study, Subject, list[FormRecord]], list[dict[str, Any]]]
 
@@ -53,6 +53,11 @@ def _domains(context: ExportContext) -> list[tuple[str, tuple[str, ...], Builder
     vitals = {code: f for code, f in _fields(("vital_signs", "demographics")).items()
               if code != "age"}
     labs = _fields(("laboratory", "cytokines"))
+    # each version's own definitions: a result gets the normal range it was captured under
+    labs_by_version = {version.number: {field.code: field for form in version.protocol.forms
+                                        if form.code in ("laboratory", "cytokines")
+                                        for field in form.fields}
+                       for version in recorded_versions()}
     real = context.allocation == "real"
     return [
         ("DS", (), lambda st, s, f: subject_domains.ds_rows(st, s), None),
@@ -66,7 +71,7 @@ def _domains(context: ExportContext) -> list[tuple[str, tuple[str, ...], Builder
         ("VS", ("vital_signs", "demographics"),
          lambda st, s, f: form_domains.vs_rows(st, s, f, vitals), "VSSEQ"),
         ("LB", ("laboratory", "cytokines"),
-         lambda st, s, f: form_domains.lb_rows(st, s, f, labs), "LBSEQ"),
+         lambda st, s, f: form_domains.lb_rows(st, s, f, labs, labs_by_version), "LBSEQ"),
     ]
 
 

@@ -42,6 +42,7 @@ def subjects(context: ExportContext) -> list[Subject]:
     cells = arm_cells(context)
     consents = dict(Consent.objects.values_list("participant__code", "consent_date"))
     end = _values("end_of_study", "day28")
+    demographics = _values("demographics")
     infusion = _values("infusion")
     stopped = {code: (kind, day) for code, kind, day in Discontinuation.objects.values_list(
         "participant__code", "kind", "date")}
@@ -74,24 +75,31 @@ def subjects(context: ExportContext) -> list[Subject]:
             infusion_start=str(infused.get("infusion_start") or ""),
             infusion_end=str(infused.get("infusion_end") or ""), death_on=death,
             disposition=disposition, last_on=disposition[1] if disposition else None,
-            data_use="Y" if data_use.get(pid, True) else "N"))
+            data_use="Y" if data_use.get(pid, True) else "N",
+            sex=str(demographics.get(code, {}).get("sex") or "")))
     return found
+
+
+_COLUMNS = ("participant__code", "visit", "form", "seq", "created_at", "protocol_version")
+
+
+def _record(code: str, visit: str, form: str, seq: int, created: dt.datetime | None,
+            version: int, *entered: Any) -> FormRecord:
+    return FormRecord(code, visit, form, seq, (entered[0] or {}) if entered else {},
+                      created.date() if created else None, version)
 
 
 def form_records(forms: tuple[str, ...], codes: list[str], *,
                  values: bool = True) -> dict[str, list[FormRecord]]:
     """The complete instances of ``forms`` of the participants ``codes``, by participant
     (``values`` False: without the entered values, for what needs only visits and dates)."""
-    columns = ["participant__code", "visit", "form", "seq", "created_at"]
     instances = (FormInstance.objects.filter(form__in=forms, status=COMPLETE,
                                              participant__code__in=codes)
                  .order_by("participant__code", "created_at", "seq")
-                 .values_list(*columns, *(["values"] if values else [])))
+                 .values_list(*_COLUMNS, *(["values"] if values else [])))
     by_subject: dict[str, list[FormRecord]] = {}
-    for code, visit, form, seq, created, *entered in instances.iterator(chunk_size=2000):
-        by_subject.setdefault(code, []).append(FormRecord(
-            code, visit, form, seq, (entered[0] or {}) if entered else {},
-            created.date() if created else None))
+    for code, *row in instances.iterator(chunk_size=2000):
+        by_subject.setdefault(code, []).append(_record(code, *row))
     return by_subject
 
 
@@ -100,16 +108,13 @@ def form_stream(forms: tuple[str, ...], *,
     """(participant code, their complete instances of ``forms``) of the randomized participants
     in the database's participant code order (that of ``subjects``), one query read as it goes:
     a participant's records at a time in memory."""
-    columns = ["participant__code", "visit", "form", "seq", "created_at"]
     instances = (FormInstance.objects.filter(form__in=forms, status=COMPLETE,
                                              participant__randomization__isnull=False)
                  .order_by("participant__code", "created_at", "seq")
-                 .values_list(*columns, *(["values"] if values else [])))
+                 .values_list(*_COLUMNS, *(["values"] if values else [])))
     rows = instances.iterator(chunk_size=2000)
     for code, group in itertools.groupby(rows, key=lambda row: row[0]):
-        yield code, [FormRecord(code, visit, form, seq, (entered[0] or {}) if entered else {},
-                                created.date() if created else None)
-                     for _, visit, form, seq, created, *entered in group]
+        yield code, [_record(code, *row) for _, *row in group]
 
 
 def by_subject(people: list[Subject], stream: Iterator[tuple[str, list[FormRecord]]]
