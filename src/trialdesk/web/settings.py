@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "trialdesk.web.worker",
     "trialdesk.web.outbox",  # e-mail sent by retried tasks (issue 20)
+    # two-factor sign-in: TOTP authenticators (trialdesk.web.accounts.two_factor, issue 20)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +161,8 @@ TRIALDESK_LOGIN_ADDRESS_FAILURE_LIMIT = 50
 AXES_HANDLER = "trialdesk.web.accounts.lockout.TrialLockoutHandler"
 AXES_LOCKOUT_CALLABLE = "trialdesk.web.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+# the name authenticator apps show beside the username (two-factor sign-in)
+OTP_TOTP_ISSUER = "trialdesk"
 # attempts refused during a lockout are not counted: the lockout ends one cool-off after the
 # last counted failure, and a locked-out user retrying the right password locks nothing more
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

@@ -71,7 +71,9 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           # tests/web/redcap/test_redcap_actions_audited.py (REDCap tokens, reads of the API)
           "do_issue_redcap_token", "do_revoke_redcap_token", "do_audit_redcap_read",
           # tests/web/monitoring/test_monitoring_verify_records.py (the simulated trial's)
-          "do_verify_records"}
+          "do_verify_records",
+          # tests/web/accounts/test_accounts_two_factor.py (a user's own authenticator)
+          "do_enable_two_factor", "do_check_sign_in_code", "do_disable_two_factor"}
 
 
 def test_every_action_is_covered_by_an_integrity_test():

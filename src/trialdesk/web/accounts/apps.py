@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from trialdesk.web.accounts import signals  # noqa: F401  (connects the login audit)
+        # the login audit's receivers; two-factor sign-in's actions (registered on import)
+        from trialdesk.web.accounts import signals, two_factor  # noqa: F401

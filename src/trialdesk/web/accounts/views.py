@@ -11,6 +11,7 @@ from django.utils import translation
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from trialdesk.web.accounts import two_factor
 from trialdesk.web.accounts.actions import do_set_language
 from trialdesk.web.core.models import Membership
 from trialdesk.web.core.pages import public
@@ -23,6 +24,9 @@ class TrialLoginView(LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: object) -> HttpResponse:
+        if two_factor.asks_code(form.get_user()):  # the password alone signs no one in
+            two_factor.begin(self.request, form.get_user(), self.get_success_url())
+            return redirect("accounts:login_code")
         response = super().form_valid(form)
         membership = Membership.objects.filter(user=self.request.user).first()
         if membership is not None and membership.language:

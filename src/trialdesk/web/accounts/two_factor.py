@@ -1,0 +1,186 @@
+"""Two-factor sign-in: after the password, a one-time code from an authenticator app (TOTP,
+RFC 6238, by django-otp's ``TOTPDevice``), for everyone who enrolled one and required of the roles
+the protocol marks ``two_factor_required`` (the ones that see arms, typically).
+
+The password alone never signs in such a user: the login view leaves the session anonymous and
+keeps only a pending state (who, which backend, where to go, since when) until the code is right.
+A user whose role requires a code but who has no device enrols during that first sign-in (the
+page shows the QR code, the otpauth URI and the secret); anyone may enrol from their own page.
+Wrong codes are throttled by django-otp (each failure doubles the wait) and audited; a device is
+created, replaced or removed by an action, audited, its secret never in the audit trail.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from base64 import b32encode
+from binascii import unhexlify
+from dataclasses import dataclass
+from typing import Any
+
+import segno
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from trialdesk.web.core.actions import action
+from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.models import Membership
+from trialdesk.web.core.protocol import get_protocol
+
+PENDING = "trialdesk_two_factor_pending"
+NEW_KEY = "trialdesk_two_factor_new_key"
+# the code must follow the password within this many seconds, or the password is asked again
+PENDING_SECONDS = 300
+CODE_RULE = "must be the 6-digit code your authenticator app shows now"
+# a code one 30-second step early or late is accepted (phone clocks drift)
+TOLERANCE = 1
+
+
+def required_for(user: Any) -> bool:
+    """Whether one of the user's roles requires a second factor by the protocol."""
+    roles = get_protocol().two_factor_roles()
+    return bool(roles) and Membership.objects.filter(user=user, role__in=roles).exists()
+
+
+def device_of(user: Any) -> TOTPDevice | None:
+    """The user's confirmed authenticator, or None."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def asks_code(user: Any) -> bool:
+    """Whether signing in as ``user`` takes a code after the password."""
+    return device_of(user) is not None or required_for(user)
+
+
+# --- the pending sign-in, between the password and the code -----------------------------------
+
+def begin(request: HttpRequest, user: Any, next_url: str) -> None:
+    """Remember that ``user`` gave the right password; nobody is signed in yet."""
+    request.session.cycle_key()
+    request.session[PENDING] = {"user": user.pk, "backend": user.backend, "next": next_url,
+                                "since": time.time()}
+
+
+@dataclass(frozen=True)
+class Pending:
+    user: Any
+    backend: str
+    next_url: str
+
+
+def pending(request: HttpRequest) -> Pending | None:
+    """The pending sign-in of this browser, if recent and its account still active."""
+    state = request.session.get(PENDING)
+    if not isinstance(state, dict) or time.time() - state.get("since", 0) > PENDING_SECONDS:
+        return None
+    user = get_user_model().objects.filter(pk=state.get("user"), is_active=True).first()
+    if user is None:
+        return None
+    return Pending(user, state["backend"], state["next"])
+
+
+def end(request: HttpRequest) -> None:
+    request.session.pop(PENDING, None)
+    request.session.pop(NEW_KEY, None)
+
+
+# --- enrolment: a new secret, shown until a code from it is typed ------------------------------
+
+def new_key(request: HttpRequest) -> str:
+    """The secret being enrolled in this session (hex, 20 random bytes), made on first use and
+    kept in the session only: nothing is stored until a code proves the app has it."""
+    key = request.session.get(NEW_KEY)
+    if not key:
+        key = secrets.token_hex(20)
+        request.session[NEW_KEY] = key
+    return key
+
+
+def setup_details(user: Any, key: str) -> dict[str, str]:
+    """What the enrolment page shows: the otpauth URI, its QR code (inline SVG) and the secret
+    in base32 as authenticator apps take it typed."""
+    uri = TOTPDevice(user=user, key=key, name="authenticator").config_url
+    secret = b32encode(unhexlify(key)).decode()
+    qr_svg = segno.make(uri, error="m").svg_inline(scale=4, title="otpauth QR code")
+    return {"uri": uri, "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+            "qr_svg": qr_svg}
+
+
+def _code(code: str) -> int:
+    code = "".join(code.split())
+    if len(code) != 6 or not code.isdigit():
+        raise InvalidInput("code", CODE_RULE)
+    return int(code)
+
+
+@action(None)
+def do_enable_two_factor(user: Any, *, key: str, code: str) -> TOTPDevice:
+    """Store the user's authenticator once ``code`` shows the app holds ``key``; it replaces any
+    earlier one. Audited (never the secret)."""
+    totp = TOTP(unhexlify(key))
+    if not totp.verify(_code(code), tolerance=TOLERANCE):
+        raise InvalidInput("code", CODE_RULE)
+    had = TOTPDevice.objects.filter(user=user).exists()
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name="authenticator", key=key, confirmed=True,
+                                       tolerance=TOLERANCE, last_t=totp.t())
+    append_audit(actor=user.get_username(), action="enable_two_factor", model="user",
+                 object_id=user.get_username(),
+                 changes={"two_factor": {"old": "replaced" if had else None, "new": "totp"}})
+    return device
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    device: TOTPDevice | None
+    wait_seconds: int = 0  # after wrong codes: how long until the next one is checked
+
+
+def _checked(device: TOTPDevice, code: str) -> CodeCheck:
+    """Check ``code`` on ``device`` (each code once; a wrong one doubles the wait: django-otp)."""
+    allowed, details = device.verify_is_allowed()
+    if not allowed:
+        until = (details or {}).get("locked_until")
+        wait = max(1, int(until.timestamp() - time.time()) + 1) if until else 1
+        return CodeCheck(None, wait)
+    return CodeCheck(device if device.verify_token("".join(code.split())) else None)
+
+
+@action(None)
+def do_check_sign_in_code(user: Any, code: str, *, address: str = "") -> CodeCheck:
+    """Check a sign-in code against the user's authenticator; a wrong or throttled one is
+    audited as ``login_code_failed`` (the count and the audit record commit together)."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+    if device is None:
+        return CodeCheck(None)
+    check = _checked(device, code)
+    if check.device is None:
+        append_audit(actor=user.get_username(), action="login_code_failed", model="user",
+                     object_id=user.get_username(),
+                     changes={"ip": {"old": None, "new": address},
+                              "code": {"old": None,
+                                       "new": "throttled" if check.wait_seconds else "wrong"}})
+    return check
+
+
+@action(None)
+def do_disable_two_factor(user: Any, *, code: str) -> CodeCheck:
+    """Remove the user's authenticator, given a current code; refused when a role requires
+    one. A wrong code changes nothing but the throttle (returned without a device)."""
+    if required_for(user):
+        raise Conflict("two_factor_required",
+                       "your role requires two-factor sign-in: it cannot be turned off")
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+    if device is None:
+        raise Conflict("two_factor_off", "two-factor sign-in is not turned on")
+    check = _checked(device, code)
+    if check.device is not None:
+        device.delete()
+        append_audit(actor=user.get_username(), action="disable_two_factor", model="user",
+                     object_id=user.get_username(),
+                     changes={"two_factor": {"old": "totp", "new": None}})
+    return check
