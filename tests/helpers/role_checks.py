@@ -16,7 +16,7 @@ from api_client import ApiClient
 
 
 def role_of(user: Any) -> str:
-    return user.membership.role
+    return user.memberships.get().role
 
 
 def users_lacking(users: dict[str, Any], permissions: tuple[str, ...]) -> dict[str, Any]:

@@ -135,5 +135,5 @@ def build_viewers(users: dict[str, Any]) -> dict[str, tuple[Client, str | None]]
     """Return a signed-in client per user (and an anonymous one), with the user's role."""
     viewers: dict[str, tuple[Client, str | None]] = {"anonymous": (Client(), None)}
     for username, user in users.items():
-        viewers[username] = (signed_in_client(user), user.membership.role)
+        viewers[username] = (signed_in_client(user), user.memberships.get().role)
     return viewers

@@ -42,7 +42,8 @@ def test_admin_lists_every_account_with_role_site_language_and_state(trial, admi
     assert row == {
         "username": "investigator-co-02", "role": "investigator", "site": "CO-02",
         "language": "", "email": trial.users["investigator-co-02"].email, "active": True,
-        "last_login": None, "date_joined": None}
+        "last_login": None, "date_joined": None,
+        "memberships": [{"role": "investigator", "site": "CO-02", "active": True}]}
     assert rows["dsmb_statistician"]["site"] is None
     assert list(rows) == sorted(rows)
 

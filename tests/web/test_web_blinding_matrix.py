@@ -66,7 +66,8 @@ def test_unblindings_pharmacy_times_and_block_sizes_reach_only_who_may_see_them(
     assert ApiClient(requester).post(f"/api/v1/participants/{target}/unblind",
                                      {"reason": REASON}).status_code == 201
     users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
-    pharmacists = [name for name, user in users.items() if user.membership.role == "pharmacist"]
+    pharmacists = [name for name, user in users.items()
+                   if user.memberships.get().role == "pharmacist"]
     secrets = [emergency_unblinding(target, REASON, requester.username),
                pharmacy_times(pharmacists), block_sizes()]
     with days_later():  # a day's pharmacy records reach blinded readers once the day is over
@@ -232,7 +233,7 @@ def test_a_closed_reports_metadata_is_the_same_as_no_report_for_blinded_roles(al
     closed = Report.objects.get(kind="closed").pk
     missing = Report.objects.order_by("-pk").first().pk + 1000
     policy_blinded = [name for name, user in trial.users.items()
-                      if not name.endswith("co-03") and user.membership.role not in
+                      if not name.endswith("co-03") and user.memberships.get().role not in
                       ("dsmb_statistician", "pharmacist")]
     for name in policy_blinded:
         client = build_viewers({name: trial.users[name]})[name][0]

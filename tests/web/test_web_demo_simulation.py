@@ -33,10 +33,10 @@ def _crawl_as_blinded_users() -> list[tuple]:
     each arm: what names an arm (as the attacker's crawl of the security tests looks for)."""
     policy = get_policy()
     patterns = arm_patterns()
-    blinded = [user for user in User.objects.filter(membership__isnull=False, is_active=True)
-               if not policy.sees_any_arm(user.membership.role)]
+    blinded = [user for user in User.objects.filter(memberships__isnull=False, is_active=True)
+               if not policy.sees_any_arm(user.memberships.get().role)]
     assert {"investigator", "coordinator", "data_manager", "analyst", "monitor"} <= {
-        user.membership.role for user in blinded}
+        user.memberships.get().role for user in blinded}
     one_per_arm = {}
     for randomization in Randomization.objects.select_related("participant", "slot").filter(
             participant__site__code="CO-01").order_by("pk"):

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "trialdesk.web.worker",
     "trialdesk.web.outbox",  # e-mail sent by retried tasks (issue 20)
+    "trialdesk.web.administration",  # the sponsor admin's pages, delegation log (issue 20)
     # two-factor sign-in: TOTP authenticators (trialdesk.web.accounts.two_factor, issue 20)
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # a person with several roles acts as the one chosen for the session (core.acting)
+    "trialdesk.web.core.acting.ActingMembershipMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # a page's 405 in the layout and language, with a way back (the API's as it was)
     "trialdesk.web.error_pages.MethodNotAllowedPageMiddleware",
@@ -75,6 +78,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # pages show times in the reader's site's zone (the API and exports stay in UTC)
     "trialdesk.web.core.timezones.ReaderTimeZoneMiddleware",
+    # a password the administrator reset, a role whose delegation is unsigned: pages wait
+    "trialdesk.web.administration.middleware.AccountGateMiddleware",
 ]
 
 # Tasks are rows in the trial's own database, run by `trialdesk worker` (which `trialdesk serve`

@@ -49,7 +49,7 @@ def _leaks(files: dict[str, bytes]) -> list[tuple[str, list[str]]]:
 def test_only_roles_allowed_to_export_reach_the_routes(trial, entered):
     policy = get_policy()
     for username, user in trial.users.items():
-        role = user.membership.role
+        role = user.memberships.get().role
         allowed = any(policy.has_permission(role, p) for p in EXPORT_PERMISSIONS)
         api = trial.api(username)
         status = api.post("/api/v1/exports", {"format": "adam"}).status_code

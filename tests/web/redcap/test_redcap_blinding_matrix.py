@@ -123,8 +123,9 @@ def blinded_world(trial):
     fresh = {who: enroll(trial.api("investigator-co-02" if who.endswith("co-02")
                                    else "investigator-co-01")) for who in users}
     other = next(code for code, (site, _) in kits.items() if site == "co-02")
-    viewers = {who: (client_of(user), user.membership.role) for who, user in users.items()}
-    pharmacists = [who for who, user in users.items() if user.membership.role == "pharmacist"]
+    viewers = {who: (client_of(user), user.memberships.get().role) for who, user in users.items()}
+    pharmacists = [who for who, user in users.items()
+                   if user.memberships.get().role == "pharmacist"]
     return viewers, fresh, other, target, requester, pharmacists
 
 

@@ -31,8 +31,8 @@ pytestmark = pytest.mark.slow
 
 def _blinded_users() -> list[User]:
     policy = get_policy()
-    return [user for user in User.objects.filter(membership__isnull=False, is_active=True)
-            if not policy.sees_any_arm(user.membership.role)]
+    return [user for user in User.objects.filter(memberships__isnull=False, is_active=True)
+            if not policy.sees_any_arm(user.memberships.get().role)]
 
 
 def _monitoring_paths() -> list[str]:
@@ -92,7 +92,7 @@ def simulated(db, settings, tmp_path):
 def test_the_demo_verifies_source_data_at_monitoring_visits(simulated):
     result, seen = simulated
     plan = get_protocol().monitoring
-    monitor = User.objects.get(membership__role="monitor")
+    monitor = User.objects.get(memberships__role="monitor")
     visits = list(MonitoringVisit.objects.order_by("site__code", "planned_date", "pk"))
     # visits per site, planned (audited) then done, by the demo's monitor
     assert {v.status for v in visits} == {MonitoringVisit.DONE}

@@ -42,13 +42,18 @@ def _iso(value: Any) -> str | None:
 
 
 def user_view(user: Any) -> dict[str, Any]:
-    """Return what an administrator sees of an account (never the password hash)."""
-    membership = getattr(user, "membership", None)
+    """Return what an administrator sees of an account (never the password hash): each of its
+    memberships, and as ``role``/``site`` its first active one."""
+    memberships = sorted(user.memberships.all(), key=lambda m: m.pk)
+    active = [m for m in memberships if m.active]
+    membership = active[0] if active else None
     return {
         "username": user.get_username(),
         "role": membership.role if membership else None,
         "site": membership.site.code if membership and membership.site else None,
-        "language": membership.language if membership else "",
+        "memberships": [{"role": m.role, "site": m.site.code if m.site else None,
+                         "active": m.active} for m in memberships],
+        "language": memberships[0].language if memberships else "",
         "email": user.email,
         "active": user.is_active,
         "last_login": _iso(user.last_login),
@@ -57,14 +62,14 @@ def user_view(user: Any) -> dict[str, Any]:
 
 
 def _user(username: str) -> Any:
-    return get_user_model().objects.select_related("membership__site").get(username=username)
+    return get_user_model().objects.prefetch_related("memberships__site").get(username=username)
 
 
 @router.get("/users")
 @endpoint(MANAGE_USERS)
 def list_users(request: HttpRequest) -> list[dict[str, Any]]:
     """Every account, by username: role, site, language, active, last sign-in."""
-    users = get_user_model().objects.select_related("membership__site").order_by("username")
+    users = get_user_model().objects.prefetch_related("memberships__site").order_by("username")
     return [user_view(user) for user in users]
 
 

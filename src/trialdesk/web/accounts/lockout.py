@@ -96,7 +96,8 @@ def admin_addresses() -> list[str]:
     addresses = [address for _, address in settings.ADMINS]
     if addresses:
         return addresses
-    memberships = Membership.objects.filter(role=ADMIN_ROLE, user__is_active=True).exclude(
+    memberships = Membership.objects.filter(role=ADMIN_ROLE, active=True,
+                                            user__is_active=True).exclude(
         user__email="").select_related("user")
     return sorted({membership.user.email for membership in memberships})
 

@@ -8,6 +8,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from trialdesk.web.core.models import Membership
+
 
 def hash_token(token: str) -> str:
     """Return the stored form of a token (SHA-256: tokens are random, so no slow hash is needed)."""
@@ -15,9 +17,15 @@ def hash_token(token: str) -> str:
 
 
 class ApiToken(models.Model):
+    """A script's credential, bound to one of its user's memberships: the role and site it acts
+    as. It stops working when that membership (or the account) is deactivated."""
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens"
     )
+    # null: issued to a user holding no role (the token authenticates, and may do nothing)
+    membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
     label = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -26,7 +34,14 @@ class ApiToken(models.Model):
         return f"token {self.label or self.pk} of {self.user}"
 
     @classmethod
-    def issue(cls, user: object, label: str = "") -> tuple[ApiToken, str]:
-        """Create a token for ``user``; return it and the secret, which is not stored."""
+    def issue(cls, user: object, label: str = "",
+              membership: Membership | None = None) -> tuple[ApiToken, str]:
+        """Create a token for ``user`` acting as ``membership`` (default: their first active
+        one); return it and the secret, which is not stored."""
+        if membership is None:
+            membership = (Membership.objects.filter(user=user, active=True)
+                          .order_by("pk").first())
         secret = "tdk_" + secrets.token_urlsafe(32)
-        return cls.objects.create(user=user, key_hash=hash_token(secret), label=label), secret
+        token = cls.objects.create(user=user, membership=membership,
+                                   key_hash=hash_token(secret), label=label)
+        return token, secret

@@ -11,6 +11,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 
 from trialdesk.web.accounts.models import ApiToken, hash_token
 from trialdesk.web.core import sql
+from trialdesk.web.core.actor import act_as
 from trialdesk.web.core.models import Membership, Site
 
 
@@ -24,17 +25,19 @@ class TokenAuth(HttpBearer):
 
 
 def token_user(key_hash: str) -> Any:
-    """The user of the token whose hash is ``key_hash`` (None: no such token), with their role
-    and site loaded (``actor_for`` uses them): one statement, in plain SQL (``core.sql``),
-    since every API request asks it."""
+    """The user of the token whose hash is ``key_hash``, acting as the token's membership (with
+    its site: ``actor_for`` uses them); None: no such token, or its membership is deactivated.
+    One statement, in plain SQL (``core.sql``), since every API request asks it."""
     row = sql.fetch_one(_token_sql(), (key_hash,))
     if row is None:
         return None
     user, membership, site = sql.instances(row, get_user_model(), Membership, Site)
     if membership is not None:
+        if not membership.active:
+            return None
         membership._state.fields_cache["site"] = site
         membership._state.fields_cache["user"] = user
-    user._state.fields_cache["membership"] = membership  # None: the user has no role
+    act_as(user, membership)  # None: a token of a user who held no role
     return user
 
 
@@ -47,8 +50,8 @@ def _token_sql() -> str:
         f"{sql.columns(Site, 's')} FROM {sql.table(token)} t "
         f"JOIN {sql.table(user_model)} u ON u.{sql.column(user_model, 'id')} = "
         f"t.{sql.column(token, 'user')} "
-        f"LEFT JOIN {sql.table(membership)} m ON m.{sql.column(membership, 'user')} = "
-        f"u.{sql.column(user_model, 'id')} "
+        f"LEFT JOIN {sql.table(membership)} m ON m.{sql.column(membership, 'id')} = "
+        f"t.{sql.column(token, 'membership')} "
         f"LEFT JOIN {sql.table(Site)} s ON s.{sql.column(Site, 'id')} = "
         f"m.{sql.column(membership, 'site')} "
         f"WHERE t.{sql.column(token, 'key_hash')} = %s"

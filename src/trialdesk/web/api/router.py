@@ -123,11 +123,12 @@ def _lang(request: HttpRequest) -> str:
 @api.post("/auth/token", auth=None, response={201: TokenOut}, tags=["auth"])
 @endpoint(PUBLIC)
 def create_token(request: HttpRequest, body: TokenIn) -> Status:
-    """Exchange a username and password for an API token (login throttling applies)."""
+    """Exchange a username and password for an API token (login throttling applies); a person
+    holding several roles names the one (role, site) the token acts as."""
     user = authenticate(request, username=body.username, password=body.password)
     if user is None:
         raise Forbidden("wrong username or password")
-    _, secret = do_issue_api_token(user, label="api")
+    _, secret = do_issue_api_token(user, label="api", role=body.role, site=body.site or None)
     return Status(201, {"token": secret})
 
 

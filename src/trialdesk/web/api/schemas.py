@@ -15,6 +15,9 @@ from trialdesk.web.core.schemas import Strict
 class TokenIn(Strict):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=200)
+    # which of the user's roles the token acts as (needed only by a person holding several)
+    role: str = Field(default="", max_length=40)
+    site: str | None = Field(default=None, max_length=5)
 
 
 class TokenOut(Schema):

@@ -1,7 +1,10 @@
-"""Who is acting: the signed-in user, the role the protocol gives them, and their site.
+"""Who is acting: the signed-in user, the membership they act as (role and site).
 
-Every permission check goes through :func:`require` (or ``@action`` / ``@page``, which call it);
-the permission names come from the closed list in ``trialdesk.blinding``.
+A person may hold several memberships (investigator at one site, coordinator at another) and acts
+as one at a time: the one chosen for the session (``core.acting``), the one an API token is bound
+to, or, for a person with one active membership, that one. Every permission check goes through
+:func:`require` (or ``@action`` / ``@page``, which call it) on that membership alone; the
+permission names come from the closed list in ``trialdesk.blinding``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ ROLE_GATES: list[Callable[[Membership], None]] = []
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: the user, the role and (for a site role) the site code."""
+    """Who is acting: the user, the role and (for a site role) the site code of one membership."""
 
     user: object
     username: str
@@ -30,6 +33,7 @@ class Actor:
     site: str | None
     language: str
     policy: BlindingPolicy
+    membership_id: int | None = None  # the membership acted as (API tokens are bound to it)
 
     def can(self, permission: str) -> bool:
         """Return True if the actor's role holds ``permission``."""
@@ -40,11 +44,52 @@ class Actor:
         return any(self.can(permission) for permission in permissions)
 
 
+class RoleNotChosen(Forbidden):
+    """A person with several memberships has not chosen the one to act as (pages ask them)."""
+
+
+# where the membership a request acts as is kept on its user object (None: acts as no role)
+_ACTING = "_trialdesk_acting_membership"
+
+
+def active_memberships(user: object) -> list[Membership]:
+    """The user's active memberships with their sites, oldest first."""
+    return list(Membership.objects.select_related("site")
+                .filter(user=user, active=True).order_by("pk"))
+
+
+def act_as(user: object, membership: Membership | None) -> None:
+    """Make ``user`` act as ``membership`` (one of theirs) for the rest of this request;
+    None: as no role at all (an API token bound to no membership)."""
+    setattr(user, _ACTING, membership)
+
+
+def acting_membership(user: object) -> Membership | None:
+    """The membership ``user`` acts as: the one chosen (:func:`act_as`), else their only active
+    one; None when they hold none, or several and chose none."""
+    if hasattr(user, _ACTING):
+        return getattr(user, _ACTING)
+    memberships = active_memberships(user)
+    return memberships[0] if len(memberships) == 1 else None
+
+
+def actor_as(membership: Membership) -> Actor:
+    """The Actor of ``membership``'s user acting as it (for the operator's scripts: the demo)."""
+    act_as(membership.user, membership)
+    return actor_for(membership.user)
+
+
 def actor_for(user: object) -> Actor:
     """Return the Actor of an authenticated user; a user without a role may do nothing."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise Forbidden("not signed in")
-    membership = _membership(user)
+    if hasattr(user, _ACTING):
+        membership = getattr(user, _ACTING)
+    else:
+        memberships = active_memberships(user)
+        if len(memberships) > 1:
+            raise RoleNotChosen("this account holds several roles: choose the one to act as")
+        membership = memberships[0] if memberships else None
     if membership is None:
         raise Forbidden("this account has no role in the trial")
     for gate in ROLE_GATES:
@@ -56,16 +101,8 @@ def actor_for(user: object) -> Actor:
         site=membership.site.code if membership.site else None,
         language=membership.language,
         policy=get_policy(),
+        membership_id=membership.pk,
     )
-
-
-def _membership(user: object) -> Membership | None:
-    """The user's membership (with its site): the one fetched with the user in the same request
-    (the API's token check selects it with the token), else from the database."""
-    cache = getattr(getattr(user, "_state", None), "fields_cache", {})
-    if "membership" in cache:  # fetched, and None when the user has none
-        return cache["membership"]
-    return Membership.objects.select_related("site").filter(user=user).first()
 
 
 def require(actor: Actor, permission: str | tuple[str, ...]) -> None:

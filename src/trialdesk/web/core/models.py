@@ -34,16 +34,31 @@ class Site(models.Model):
 
 
 class Membership(models.Model):
-    """A user's role in the trial; site roles (investigator, pharmacist, ...) name one site."""
+    """One role a user holds in the trial; site roles (investigator, pharmacist, ...) name one site.
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    A person may hold several (investigator at one site, coordinator at another) and acts as one
+    of them at a time (``core.actor``). A membership is deactivated, never deleted: the audit
+    trail, the delegation log and API tokens keep pointing at it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=40)
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT)
     # empty: follow the browser (Accept-Language) until the user picks a language
     language = models.CharField(max_length=8, blank=True, default="")
+    active = models.BooleanField(default=True)
 
     class Meta:
         db_table = "trials_membership"
+        constraints = (
+            # one row per user, role and site; a trial-wide role (no site) once per user
+            models.UniqueConstraint(fields=["user", "role", "site"],
+                                    condition=models.Q(site__isnull=False),
+                                    name="core_membership_user_role_site"),
+            models.UniqueConstraint(fields=["user", "role"],
+                                    condition=models.Q(site__isnull=True),
+                                    name="core_membership_user_trial_role"),
+        )
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role} at {self.site or 'all sites'}"

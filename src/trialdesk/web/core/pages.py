@@ -10,10 +10,12 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import urlencode
 
-from trialdesk.web.core.actor import actor_for
+from trialdesk.web.core.actor import RoleNotChosen, actor_for
 from trialdesk.web.core.errors import DatabaseLocked, Forbidden, NotFound
 from trialdesk.web.core.permissions import (
     PUBLIC,
@@ -63,6 +65,9 @@ def _page(view: Callable[..., HttpResponse], accepted: tuple[str, ...],
             response = view(request, actor, *args, **kwargs)
         except NotFound as error:
             raise Http404(str(error)) from None
+        except RoleNotChosen:  # several roles: the person chooses the one to open the page as
+            return redirect(f"{reverse('accounts:choose_role')}?"
+                            f"{urlencode({'next': request.get_full_path()})}")
         except Forbidden as error:
             raise PermissionDenied(str(error)) from None
         except DatabaseLocked as error:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.http import HttpRequest, HttpResponse
 from django.utils import formats, timezone
 
+from trialdesk.web.core.actor import acting_membership
 from trialdesk.web.core.protocol import get_protocol
 
 API_PREFIX = "/api/"
@@ -31,8 +32,9 @@ def site_zone(site_code: str | None) -> ZoneInfo:
 
 
 def user_zone(user: object) -> ZoneInfo:
-    membership = getattr(user, "membership", None)
-    site = getattr(membership, "site", None) if membership is not None else None
+    """The zone of the site of the membership ``user`` acts as (trial-wide: see site_zone)."""
+    membership = acting_membership(user)
+    site = membership.site if membership is not None else None
     return site_zone(site.code if site is not None else None)
 
 

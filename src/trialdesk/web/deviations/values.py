@@ -88,13 +88,14 @@ def trial_user(field: str, value: Any, site: Site) -> Any:
         return None
     if not isinstance(value, str):
         return value
-    membership = (Membership.objects.select_related("user", "site")
-                  .filter(user__username=value, user__is_active=True).first())
-    if membership is None:
+    memberships = list(Membership.objects.select_related("user", "site")
+                       .filter(user__username=value, user__is_active=True, active=True))
+    if not memberships:
         raise InvalidInput(field, "must be the username of an active member of the trial")
-    if membership.site is not None and membership.site_id != site.pk:
+    here = next((m for m in memberships if m.site is None or m.site_id == site.pk), None)
+    if here is None:
         raise InvalidInput(field, f"must be a member at {site.code} or of the whole trial")
-    return membership.user
+    return here.user
 
 
 def clean(values: Mapping[str, Any], *, site: Site, today: dt.date,

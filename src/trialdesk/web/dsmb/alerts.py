@@ -40,7 +40,7 @@ def recipients() -> list[str]:
     roles = [code for code in policy.role_codes
              if policy.has_permission(code, Permission.UNBLINDED_REPORTS)]
     users = get_user_model().objects.filter(
-        is_active=True, membership__role__in=roles).exclude(email="")
+        is_active=True, memberships__role__in=roles, memberships__active=True).exclude(email="")
     addresses = [*getattr(settings, "TRIALDESK_DSMB_EMAILS", ()),
                  *sorted(users.values_list("email", flat=True))]
     return list(dict.fromkeys(a.strip() for a in addresses if a.strip()))

@@ -56,7 +56,9 @@ def arm_assignments(context: ExportContext) -> dict[str, ArmAssignment]:
 
 
 def _users() -> list[UserRecord]:
-    memberships = {m.user_id: m for m in Membership.objects.select_related("site")}
+    # one record per user: their first active membership (several roles share one account)
+    memberships = {m.user_id: m for m in Membership.objects.select_related("site")
+                   .order_by("active", "-pk")}
     users = []
     for user in get_user_model().objects.order_by("username"):
         membership = memberships.get(user.pk)

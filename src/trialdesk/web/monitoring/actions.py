@@ -63,10 +63,11 @@ def _monitor(actor: Actor, username: str | None) -> Any:
     """The visit's monitor: the actor, or another user whose role verifies source data."""
     if not username or username == actor.username:
         return actor.user
-    membership = (Membership.objects.select_related("user")
-                  .filter(user__username=username, user__is_active=True).first())
-    if membership is None or not actor.policy.has_permission(membership.role,
-                                                             Permission.VERIFY_SOURCE):
+    membership = next(
+        (m for m in Membership.objects.select_related("user")
+         .filter(user__username=username, user__is_active=True, active=True)
+         if actor.policy.has_permission(m.role, Permission.VERIFY_SOURCE)), None)
+    if membership is None:
         raise InvalidInput("monitor", "must be an active user whose role verifies source data")
     return membership.user
 
@@ -307,9 +308,9 @@ def users_who_monitor() -> list[str]:
     from trialdesk.web.core.protocol import get_policy
 
     policy = get_policy()
-    return sorted(m.user.get_username() for m in Membership.objects.select_related("user")
-                  .filter(user__is_active=True)
-                  if policy.has_permission(m.role, Permission.VERIFY_SOURCE))
+    return sorted({m.user.get_username() for m in Membership.objects.select_related("user")
+                   .filter(user__is_active=True, active=True)
+                   if policy.has_permission(m.role, Permission.VERIFY_SOURCE)})
 
 
 __all__ = ["do_add_action_item", "do_add_finding", "do_plan_visit", "do_update_action_item",

@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
-from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.actor import Actor, active_memberships
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, Forbidden, NotFound
 from trialdesk.web.redcap.models import RedcapToken, hash_redcap_token
@@ -48,10 +48,11 @@ def do_issue_redcap_token_as(actor: Actor, *, username: str, reason: str = "") -
     (with ``reason``, if given); return it (shown once). Not for an account whose role sees
     arms, nor one without a role."""
     user = _user(username)
-    membership = getattr(user, "membership", None)
-    if membership is None or not user.is_active:
-        raise Conflict("no_api_access", f"{username} has no active account with a role in the "
-                                        "trial: a REDCap token would not work")
+    memberships = active_memberships(user)
+    if len(memberships) != 1 or not user.is_active:
+        raise Conflict("no_api_access", f"{username} has no active account with one role in "
+                                        "the trial: a REDCap token would not work")
+    membership = memberships[0]
     if actor.policy.sees_any_arm(membership.role):
         raise Forbidden(f"the role {membership.role} sees arms: its REDCap tokens are issued "
                         "by the server's operator (trialdesk users redcap-token), not by the "

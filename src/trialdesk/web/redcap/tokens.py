@@ -36,7 +36,7 @@ def token_actor(token: str) -> Actor:
     if not _TOKEN.match(token):
         raise RedcapError(401, "token: must be 32 hexadecimal characters (the project's API "
                                "token)")
-    record = (RedcapToken.objects.select_related("user", "user__membership__site")
+    record = (RedcapToken.objects.select_related("user")
               .filter(key_hash=hash_redcap_token(token)).first())
     refused = RedcapError(401, "You do not have permissions to use the API: the token is "
                                "unknown, revoked, or its account is deactivated or locked out")
@@ -44,5 +44,5 @@ def token_actor(token: str) -> Actor:
         raise refused
     try:
         return actor_for(record.user)
-    except Forbidden:  # an account without a role in the trial
+    except Forbidden:  # an account without a role in the trial, or with several (none chosen)
         raise refused from None

@@ -69,7 +69,8 @@ def recipients() -> list[str]:
     trial's notification addresses (``TRIALDESK_NOTIFY_EMAILS``: the sponsor's and the DSMB's
     mailboxes); each once."""
     users = get_user_model().objects.filter(
-        is_active=True, membership__role__in=recipient_roles()).exclude(email="")
+        is_active=True, memberships__role__in=recipient_roles(), memberships__active=True,
+    ).exclude(email="")
     addresses = [*settings.TRIALDESK_NOTIFY_EMAILS,
                  *sorted(users.values_list("email", flat=True))]
     return list(dict.fromkeys(address.strip() for address in addresses if address.strip()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trialdesk.web.core.actor import Actor, actor_for
+from trialdesk.web.core.actor import Actor, actor_as
 from trialdesk.web.core.models import Membership
 
 
@@ -37,8 +37,9 @@ def _first(actors: list[Actor], *permissions: str, without: str | None = None) -
 
 def find_cast(passwords: dict[str, str]) -> Cast:
     """One team per site and the trial-wide roles, by permission (not by role name)."""
-    memberships = Membership.objects.select_related("user", "site").order_by("user__username")
-    actors = [actor_for(m.user) for m in memberships if m.user.is_active]
+    memberships = (Membership.objects.select_related("user", "site").filter(active=True)
+                   .order_by("user__username", "pk"))
+    actors = [actor_as(m) for m in memberships if m.user.is_active]
     by_site: dict[str, list[Actor]] = {}
     for actor in actors:
         if actor.site:

@@ -35,7 +35,8 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 def _site_users(participant: Participant) -> list[tuple[str, str]]:
     users = get_user_model().objects.filter(
-        is_active=True, membership__site=participant.site).order_by("username")
+        is_active=True, memberships__site=participant.site, memberships__active=True,
+    ).distinct().order_by("username")
     return [("", _("Me"))] + [(user.username, user.username) for user in users]
 
 
