@@ -300,11 +300,11 @@ class DataValues:
 def _crawlers() -> list[User]:
     """One user per role: the site's for a site role, else the trial-wide one."""
     users = {}
-    for user in User.objects.filter(membership__isnull=False, is_active=True).select_related(
-            "membership__site").order_by("username"):
-        site = user.membership.site
-        if site is None or site.code == SITE:
-            users.setdefault(user.membership.role, user)
+    for user in User.objects.filter(memberships__isnull=False, is_active=True).order_by(
+            "username"):
+        membership = user.memberships.select_related("site").get()
+        if membership.site is None or membership.site.code == SITE:
+            users.setdefault(membership.role, user)
     return list(users.values())
 
 
@@ -330,7 +330,7 @@ def _spanish_crawl() -> dict[tuple[str, str, str], list[str]]:
             if '<html lang="es">' not in body:
                 words_found.append("<html lang> not es")
             for words in words_found:
-                found.setdefault((page, words, user.membership.role), [])
+                found.setdefault((page, words, user.memberships.get().role), [])
     return found
 
 

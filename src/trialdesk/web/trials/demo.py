@@ -18,7 +18,7 @@ from tqdm import tqdm
 from trialdesk.randomization import read_or_create_seed
 from trialdesk.web.accounts import actions as account_actions
 from trialdesk.web.core import clock
-from trialdesk.web.core.actor import actor_for
+from trialdesk.web.core.actor import actor_as
 from trialdesk.web.core.errors import Conflict
 from trialdesk.web.core.models import Membership, Site
 from trialdesk.web.core.protocol import get_policy, get_protocol
@@ -109,17 +109,19 @@ def enroll_demo_participants(count: int, seed: int = 20200113) -> dict[str, int]
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     sites = list(Site.objects.order_by("code"))
     investigators = {
-        m.site.code: actor_for(m.user)
-        for m in Membership.objects.select_related("user", "site").filter(role="investigator")
+        m.site.code: actor_as(m)
+        for m in Membership.objects.select_related("user", "site").filter(role="investigator",
+                                                                          active=True)
     }
-    administrator = Membership.objects.select_related("user").filter(role="admin").first()
+    administrator = (Membership.objects.select_related("user", "site")
+                     .filter(role="admin", active=True).first())
     counts = {"screened": 0, "eligible": 0, "randomized": 0}
     for index in tqdm(range(count), desc="demo participants", unit="patient", disable=count == 0):
         site = sites[index % len(sites)]
         actor = investigators[site.code]
         if site.status == Site.PLANNED and administrator is not None:
             # a site opens (and is published on the registry page) for its first patient
-            site = do_set_site_status(actor_for(administrator.user), site.code, Site.ACTIVE,
+            site = do_set_site_status(actor_as(administrator), site.code, Site.ACTIVE,
                                       reason="Demo: the site opens for its first patient.")
             sites[index % len(sites)] = site
         participant = actions.do_screen(actor, values=synthetic_values(rng))

@@ -78,8 +78,9 @@ def _obtained_by(participant: Participant, actor: Actor, username: str | None) -
     if not username:
         return actor.user
     user = get_user_model().objects.filter(username=username, is_active=True).first()
-    membership = Membership.objects.filter(user=user).first() if user is not None else None
-    if membership is None or membership.site_id != participant.site_id:
+    at_site = user is not None and Membership.objects.filter(
+        user=user, site_id=participant.site_id, active=True).exists()
+    if not at_site:
         raise InvalidInput("obtained_by", f"must be a user at site {participant.site.code}")
     return user
 
