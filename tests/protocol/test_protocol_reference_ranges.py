@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from trialdesk.protocol import ProtocolError, default_protocol_path, load_protocol
+from trialdesk.protocol.amendment import diff_protocols, render_diff
 from trialdesk.protocol.capture import FormField
 from trialdesk.protocol.loader import parse_protocol
 from trialdesk.protocol.reference_ranges import (
@@ -114,3 +115,11 @@ def test_a_result_beyond_a_limit_of_quantification_only_where_the_limit_settles_
 
 def test_no_range_no_indicator():
     assert classify(12.0, None) is None
+
+
+def test_an_amendment_that_changes_a_range_says_so(protocol_text):
+    old = parse_protocol(protocol_text)
+    new = parse_protocol(protocol_text.replace(CRP_RANGE, CRP_RANGE.replace("3.1", "5")))
+    lines = render_diff(diff_protocols(old, new), "en").splitlines()
+    assert "  ~ forms.laboratory.fields.crp.reference_range.high: 3.1 -> 5" in lines
+    assert new.form("laboratory").field("crp").reference_range.high == 5
