@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import (
     BadRequest,
@@ -21,6 +23,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.http import Http404, HttpRequest, HttpResponse
+from django.template import loader
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views import defaults
 from ninja import NinjaAPI
@@ -28,6 +31,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from trialdesk.web.api.parser import DuplicateKey
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from trialdesk.web.core.unavailable import Unavailable, diagnose
 
 API_PREFIX = "/api/"
 TOO_LARGE = "the request body is larger than the server accepts"
@@ -136,6 +140,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # the database unreachable or its disk full: 503/507 saying so (core.unavailable)
+        unavailable = diagnose(exc)
+        if unavailable is not None:
+            _log_unavailable(request, unavailable, exc)
+            return unavailable_response(request, unavailable)
         # as Django does for a view's exception: signal it (error trackers, the test client) and
         # log it with its traceback; the answer says nothing of it (no text, no type)
         signals.got_request_exception.send(sender=None, request=request)
@@ -189,7 +198,31 @@ def page_not_found_view(request: HttpRequest, exception: Exception) -> HttpRespo
     return error_response(404, "not_found", "no such API operation")
 
 
+def _log_unavailable(request: HttpRequest, unavailable: Unavailable, exc: BaseException) -> None:
+    request_logger.error("%s (%s): %s; data directory %s", unavailable.error, unavailable.status,
+                         request.path, settings.DATA_DIR, exc_info=exc,
+                         extra={"status_code": unavailable.status, "request": request})
+
+
+def unavailable_response(request: HttpRequest, unavailable: Unavailable) -> HttpResponse:
+    """503 (with Retry-After) or 507: the API's JSON error, or a page that reads no database."""
+    if _on_api(request):
+        response = error_response(unavailable.status, unavailable.error, unavailable.detail)
+    else:
+        page = loader.get_template(f"{unavailable.status}.html").render()
+        response = HttpResponse(page, status=unavailable.status)
+        add_never_cache_headers(response)
+    if unavailable.retry_after is not None:
+        response["Retry-After"] = str(unavailable.retry_after)
+    return response
+
+
 def server_error_view(request: HttpRequest) -> HttpResponse:
+    # Django calls its handler500 inside the except block of the failure: a database that
+    # cannot answer (in a view, the session or token look-up, a middleware) is said as such
+    unavailable = diagnose(sys.exc_info()[1])
+    if unavailable is not None:
+        return unavailable_response(request, unavailable)
     if not _on_api(request):
         return defaults.server_error(request)
     return error_response(500, "server_error", SERVER_ERROR)
