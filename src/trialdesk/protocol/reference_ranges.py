@@ -61,7 +61,8 @@ class ReferenceRange(StrictModel):
             return self.by_sex[sex]  # type: ignore[index]
         if self.low is None and self.high is None:
             return None
-        return ReferenceLimits(low=self.low, high=self.high)
+        # validated with the range itself: built unchecked, as it is for every result exported
+        return ReferenceLimits.model_construct(low=self.low, high=self.high)
 
 
 def classify(value: Any, limits: ReferenceLimits | None) -> str | None:
