@@ -1,8 +1,11 @@
 """The trial of the server tests, built through the real actions: sites, users, the allocation list.
 
-- ``make_trial(settings)``: the three sites, one user per demo role per site (``<role>-co-01`` ...,
-  trial-wide roles by their name), all with ``PASSWORD``, and the committed allocation list.
-- ``make_users(accounts)``: the sites and the users named, without an allocation list.
+- ``make_trial(settings)``: the three sites (activated: only an active site screens, consents and
+  randomizes), one user per demo role per site (``<role>-co-01`` ..., trial-wide roles by their
+  name), all with ``PASSWORD``, and the committed allocation list.
+- ``make_users(accounts)``: the sites (activated) and the users named, without an allocation list;
+  ``open_sites=False`` leaves the sites planned, as the server stores them.
+- ``activate_sites()``: activate every planned site through the administrator's action.
 - ``create_user(username, role, site)``: one more user, through the action.
 - ``make_trial_wide_users_without_audit(roles)``: users written straight to the tables.
 - ``write_minimization_protocol(folder)`` and ``protocol_in_use(settings, path)``: the bundled
@@ -57,16 +60,33 @@ def create_user(username: str, role: str, site: str | None, password: str = PASS
     return get_user_model().objects.get(username=username)
 
 
-def make_users(accounts: Iterable[tuple[str, str, str | None]], password: str = PASSWORD
-               ) -> dict[str, Any]:
-    """Load the protocol's sites and create the ``(username, role, site)`` accounts; return every
-    user by name. (Set ``settings.PASSWORD_HASHERS = FAST_HASHERS`` first: hashing is slow.)"""
+def activate_sites() -> None:
+    """Activate every planned site (as an administrator named ``test``, audited like any change):
+    the server stores a site planned, and only an active site brings a new patient in."""
+    from trialdesk.web.core.actor import Actor
+    from trialdesk.web.core.models import Site
+    from trialdesk.web.core.protocol import get_policy
+    from trialdesk.web.trials.actions.sites import do_set_site_status
+
+    administrator = Actor(user=None, username="test", role="admin", site=None, language="en",
+                          policy=get_policy())
+    for code in Site.objects.filter(status=Site.PLANNED).values_list("code", flat=True):
+        do_set_site_status(administrator, code, Site.ACTIVE, reason="The test trial opens.")
+
+
+def make_users(accounts: Iterable[tuple[str, str, str | None]], password: str = PASSWORD, *,
+               open_sites: bool = True) -> dict[str, Any]:
+    """Load the protocol's sites (activated unless ``open_sites`` is false) and create the
+    ``(username, role, site)`` accounts; return every user by name. (Set
+    ``settings.PASSWORD_HASHERS = FAST_HASHERS`` first: hashing is slow.)"""
     from django.contrib.auth import get_user_model
 
     from trialdesk.web.accounts import actions as account_actions
     from trialdesk.web.trials import actions
 
     actions.do_load_sites(actor="test")
+    if open_sites:
+        activate_sites()
     for username, role, site in accounts:
         account_actions.do_create_user(actor="test", username=username, role=role, site=site,
                                        password=password)
@@ -74,14 +94,15 @@ def make_users(accounts: Iterable[tuple[str, str, str | None]], password: str = 
 
 
 def make_trial(settings: Any, *, seed: bytes = TEST_SEED,
-               slots_per_stratum: int | None = None) -> Trial:
-    """Sites, one user per role per site (``<role>-co-01`` ...), and the list committed from
-    ``seed`` (``slots_per_stratum``: the action's default when ``None``)."""
+               slots_per_stratum: int | None = None, open_sites: bool = True) -> Trial:
+    """Sites (activated unless ``open_sites`` is false), one user per role per site
+    (``<role>-co-01`` ...), and the list committed from ``seed`` (``slots_per_stratum``: the
+    action's default when ``None``)."""
     from trialdesk.web.trials import actions
     from trialdesk.web.trials.demo import demo_usernames
 
     settings.PASSWORD_HASHERS = FAST_HASHERS
-    users = make_users(demo_usernames())
+    users = make_users(demo_usernames(), open_sites=open_sites)
     size = {} if slots_per_stratum is None else {"slots_per_stratum": slots_per_stratum}
     actions.do_commit_allocation_list(actor="test", seed=seed, **size)
     return Trial(users)

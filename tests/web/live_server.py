@@ -59,13 +59,14 @@ def trialdesk(*args: str, data_dir: Path, database: str | None = None,
 
 
 def setup_demo(data_dir: Path, database: str | None = None, slots_per_stratum: int = 60,
-               protocol: Path | None = None) -> None:
-    """Migrate and create the demo users and allocation list (no participants). A new database
-    starts as a copy of this process's migrated template (``migrated_template``)."""
+               protocol: Path | None = None, sites: str = "active") -> None:
+    """Migrate and create the demo users and allocation list (no participants), with the sites
+    activated (``sites="planned"``: left planned). A new database starts as a copy of this
+    process's migrated template (``migrated_template``)."""
     start_migrated(data_dir, database)
     trialdesk("serve", "--data-dir", str(data_dir), "--demo", "--demo-participants", "0",
-              "--slots-per-stratum", str(slots_per_stratum), "--setup-only",
-              data_dir=data_dir, database=database, protocol=protocol)
+              "--demo-sites", sites, "--slots-per-stratum", str(slots_per_stratum),
+              "--setup-only", data_dir=data_dir, database=database, protocol=protocol)
 
 
 # --- the server process group -----------------------------------------------------------------

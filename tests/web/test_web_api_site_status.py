@@ -6,10 +6,18 @@ The public registry page lists only activated sites (tests/web/registry/test_reg
 from __future__ import annotations
 
 import pytest
+from trial_factory import make_trial
 
 from trialdesk.web.core.models import AuditRecord, Site
 
 REASON = "Site initiation visit done; ethics approval on file."
+
+
+@pytest.fixture
+def trial(db, settings):
+    """The trial as the server stores it: its sites planned until an administrator activates
+    one (tests/web/conftest.py's trial has them activated)."""
+    return make_trial(settings, open_sites=False)
 
 
 def _status(trial, code: str, body: dict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from role_checks import arm_leaks, refused_to_all
-from trial_factory import protocol_in_use
+from trial_factory import make_trial, protocol_in_use
 
 from trialdesk.protocol import default_protocol_path
 from trialdesk.web.core.models import AuditRecord, Site
@@ -15,6 +15,13 @@ name = "Cali ICU site"
 city = "Cali"
 country = "Colombia"
 '''
+
+
+@pytest.fixture
+def trial(db, settings):
+    """The trial as the server stores it: its sites planned until an administrator activates
+    one (tests/web/conftest.py's trial has them activated)."""
+    return make_trial(settings, open_sites=False)
 
 
 def _last_seq() -> int:

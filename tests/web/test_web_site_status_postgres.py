@@ -29,7 +29,7 @@ def test_site_activation_on_postgresql(tmp_path, postgres_url):
     admin_url, database = postgres_database(postgres_url)
     create_database(admin_url, database)
     try:
-        setup_demo(tmp_path, database)
+        setup_demo(tmp_path, database, sites="planned")
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=2, threads=2, task_workers=0) as server:
             admin = requests.Session()

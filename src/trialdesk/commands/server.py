@@ -34,13 +34,17 @@ from trialdesk.web.datadir import DEFAULT_DATA_DIR
 @click.option("--demo", is_flag=True,
               help="Create sites, demo users, the allocation list and participants.")
 @click.option("--demo-participants", type=click.IntRange(0, 10000), default=24, show_default=True)
+@click.option("--demo-sites", type=click.Choice(["active", "planned"]), default="active",
+              show_default=True,
+              help="The demo's sites: opened by its administrator (only an active site screens, "
+                   "consents and randomizes), or left planned to show their activation.")
 @click.option("--slots-per-stratum", type=click.IntRange(1, 100000), default=None,
               help="Length of each stratum's list (default: the protocol's target enrollment).")
 @click.option("--setup-only", is_flag=True, help="Migrate (and build the demo), then exit.")
 def command(
     protocol: str | None, database: str | None, data_dir: str, host: str, port: int,
     workers: int, threads: int, task_workers: int, demo: bool, demo_participants: int,
-    slots_per_stratum: int | None, setup_only: bool,
+    demo_sites: str, slots_per_stratum: int | None, setup_only: bool,
 ) -> None:
     """Run the trial server (gunicorn) on HOST:PORT after applying migrations."""
     from trialdesk.web.bootstrap import migrate, setup_django
@@ -55,7 +59,7 @@ def command(
 
     do_load_sites(actor="serve")
     if demo:
-        _build_demo(folder, demo_participants, slots_per_stratum)
+        _build_demo(folder, demo_participants, slots_per_stratum, demo_sites == "active")
     connections.close_all()
     if setup_only:
         return
@@ -91,8 +95,10 @@ def gunicorn_arguments(gunicorn: str, host: str, port: int, workers: int,
     ]
 
 
-def _build_demo(folder: Path, participants: int, slots_per_stratum: int | None) -> None:
+def _build_demo(folder: Path, participants: int, slots_per_stratum: int | None,
+                open_sites: bool) -> None:
     from trialdesk.web.trials.demo import (
+        activate_demo_sites,
         commit_allocation_list,
         create_demo_users,
         enroll_demo_participants,
@@ -100,6 +106,8 @@ def _build_demo(folder: Path, participants: int, slots_per_stratum: int | None) 
     from trialdesk.web.trials.models import Participant
 
     users = create_demo_users(folder)
+    if open_sites:
+        activate_demo_sites()
     commitment = commit_allocation_list(folder, slots_per_stratum)
     click.echo(f"allocation list commitment (SHA-256): {commitment}")
     click.echo(f"demo users (also in {folder / 'demo-users.json'}, mode 0600):")

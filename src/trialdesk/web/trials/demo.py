@@ -104,6 +104,22 @@ def synthetic_values(rng: random.Random) -> dict[str, Any]:
     return values
 
 
+def activate_demo_sites() -> list[str]:
+    """Open every planned site as the demo's administrator (audited): only an active site
+    screens, consents and randomizes (``trialdesk.site_status``). Return the codes opened."""
+    from trialdesk.web.core import actor
+
+    administrator = Membership.objects.select_related("user").filter(role="admin").first()
+    if administrator is None:
+        return []
+    codes = list(Site.objects.filter(status=Site.PLANNED).order_by("code")
+                 .values_list("code", flat=True))
+    for code in codes:
+        do_set_site_status(actor.actor_for(administrator.user), code, Site.ACTIVE,
+                           reason="Demo: the site opens.")
+    return codes
+
+
 def enroll_demo_participants(count: int, seed: int = 20200113) -> dict[str, int]:
     """Screen ``count`` synthetic patients across the sites; consent and randomize the eligible."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security

@@ -37,6 +37,7 @@ from trialdesk.web.trials.forms import (
 )
 from trialdesk.web.trials.models import UnblindingEvent
 from trialdesk.web.trials.screening_version import actor_screening_protocol, screening_protocol
+from trialdesk.web.trials.site_rules import SiteNotActive, refusal_text
 from trialdesk.web.trials.unblinding_visibility import sees_unblinding_events
 from trialdesk.web.trials.views_consent import record_consent
 
@@ -132,6 +133,10 @@ def screen(request: HttpRequest, actor: Actor) -> HttpResponse:
         except InvalidInput as error:
             form.add_error(error.field.removeprefix("values.") if error.field.removeprefix(
                 "values.") in form.fields else None, error.rule)
+        except SiteNotActive as error:  # beside the button; the values stay in the form
+            form.add_error(None, refusal_text(error))
+            return render(request, "trials/screen.html", {"actor": actor, "form": form},
+                          status=409)
         else:
             return redirect("trials:participant", code=participant.code)
     return render(request, "trials/screen.html", {"actor": actor, "form": form})
@@ -164,6 +169,9 @@ def randomize(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
                                           idempotency_key=form.cleaned_data["idempotency_key"])
         except DatabaseLocked:
             raise
+        except SiteNotActive as error:
+            messages.error(request, refusal_text(error))
+            return redirect("trials:participant", code=participant.code)
         except Conflict as error:
             messages.error(request, error.message)
             return redirect("trials:participant", code=participant.code)

@@ -31,6 +31,7 @@ from trialdesk.web.trials.consent_forms import (
 from trialdesk.web.trials.consent_presenters import consent_history
 from trialdesk.web.trials.consent_state import capacity_tasks, reconsent_tasks
 from trialdesk.web.trials.models import Participant
+from trialdesk.web.trials.site_rules import SiteNotActive, refusal_text
 
 EVENT_ACTIONS = {
     "capacity-regained": actions.do_record_capacity_regained,
@@ -59,6 +60,9 @@ def record_consent(request: HttpRequest, actor: Actor, participant: Participant,
         return 422
     except DatabaseLocked:
         raise
+    except SiteNotActive as error:
+        form.add_error(None, refusal_text(error))
+        return 409
     except (Conflict, Forbidden) as error:
         form.add_error(None, str(error))
         return 409

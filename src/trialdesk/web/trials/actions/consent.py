@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 
 from trialdesk.protocol.consent import LEVELS, ConsentRules, refusal_effect
 from trialdesk.protocol.validation import date_window_rule
+from trialdesk.site_status import Activity
 from trialdesk.web.amendments.consent import consent_rules_for_site
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
@@ -31,6 +32,7 @@ from trialdesk.web.core.models import Membership
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.trials.consent_state import withdrawal
 from trialdesk.web.trials.models import Consent, ConsentEvent, Participant
+from trialdesk.web.trials.site_rules import refuse_unless_site_allows
 
 SIGNERS = (Consent.PARTICIPANT, Consent.LAR)
 DOCUMENT_TYPES = {".pdf": b"%PDF", ".png": b"\x89PNG", ".jpg": b"\xff\xd8", ".jpeg": b"\xff\xd8"}
@@ -172,8 +174,12 @@ def do_consent(
     the participant's site that day, who signed (the participant, or a legally authorized
     representative with relationship and name; an impartial witness when the protocol asks),
     when, the person who obtained it (a user at the site; the recorder by default) and an
-    optional scan of the signed document (kept under the data directory, its hash recorded)."""
-    participant = _locked_participant(participant)
+    optional scan of the signed document (kept under the data directory, its hash recorded).
+
+    Refused (SiteNotActive, nothing stored) when the participant's site is not active: a new
+    patient joins the trial only at an active site (``trialdesk.site_status``)."""
+    participant = _locked_participant(participant)  # its site's row is read (and locked) with it
+    refuse_unless_site_allows(participant.site.code, participant.site.status, Activity.CONSENT)
     _date_rule(participant, consent_date, "consent_date")
     consented_at = _moment(participant, consent_date, consent_time)
     values = _signature(participant, actor, day=consent_date, form_version=form_version,

@@ -7,6 +7,7 @@ from typing import Any
 from trialdesk.eligibility import NoStratum, evaluate_eligibility, stratum_for
 from trialdesk.protocol import Protocol
 from trialdesk.randomization import protocol_factors, stratum_key
+from trialdesk.site_status import Activity
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
@@ -16,6 +17,7 @@ from trialdesk.web.core.models import Site
 from trialdesk.web.trials.models import Participant, ScreeningRecord
 from trialdesk.web.trials.screening_fields import clean_screening_values
 from trialdesk.web.trials.screening_version import screening_protocol, site_version
+from trialdesk.web.trials.site_rules import refuse_unless_site_allows
 
 
 def _evaluate(protocol: Protocol, site_code: str, values: dict[str, Any]) -> tuple[Any, str]:
@@ -64,7 +66,8 @@ def do_screen(
     A retry with the same ``idempotency_key`` (same site, same values) returns the participant
     of the first screening, with ``repeated`` set, and records nothing. Eligibility and stratum
     are evaluated under the protocol version in force at the site now; the record keeps its
-    number (issue 17).
+    number (issue 17). Refused (SiteNotActive, nothing stored) at a site that is not active;
+    a retry of a screening recorded before the site closed still returns its participant.
     """
     if idempotency_key is not None and not 8 <= len(idempotency_key) <= 100:
         raise InvalidInput("idempotency_key", "must be 8 to 100 characters")
@@ -74,7 +77,8 @@ def do_screen(
         site_code = actor.site
     if not site_code:
         raise InvalidInput("site", "is required for a role without a site")
-    site = Site.objects.filter(code=site_code).first()
+    # row-locked as a status change locks it: its status holds until this screening commits
+    site = Site.objects.select_for_update().filter(code=site_code).first()
     if site is None:
         raise NotFound(f"no site {site_code}")
     version, protocol = site_version(site.code)
@@ -84,6 +88,7 @@ def do_screen(
         earlier = _earlier_screening(idempotency_key, site, cleaned)
         if earlier is not None:
             return earlier
+    refuse_unless_site_allows(site.code, site.status, Activity.SCREEN)
     result, stratum = _evaluate(protocol, site.code, cleaned)
     now = clock.now()
     number = Participant.objects.filter(site=site).count() + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trialdesk.site_status import Activity
 from trialdesk.web.amendments.consent import consent_rules_for_site
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
@@ -27,6 +28,7 @@ from trialdesk.web.trials.models import (
     RestrictedAllocationLog,
     ScreeningRecord,
 )
+from trialdesk.web.trials.site_rules import refuse_unless_site_allows
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,9 @@ def do_randomize(
 
     A retry with the same ``idempotency_key`` returns the first result instead of allocating
     again. Raises Conflict (with a reason code) for an ineligible, unconsented or already
-    randomized participant and when the stratum's list is used up.
+    randomized participant and when the stratum's list is used up; SiteNotActive (nothing
+    written) when the participant's site is not active, though a retry of a randomization made
+    before the site closed still returns its result.
 
     Every check reads inside the write transaction, which holds the one write lock (SQLite's
     from BEGIN IMMEDIATE, PostgreSQL's advisory lock, ``core.audit.lock_writes``): no other
@@ -79,6 +83,7 @@ def do_randomize(
         earlier = Randomization.objects.select_related("participant", "slot").get(
             idempotency_key=idempotency_key)
         return _result(earlier, repeated=True)
+    refuse_unless_site_allows(state.site, state.site_status, Activity.RANDOMIZE)
     if state.randomized:
         raise Conflict("already_randomized", f"{participant.code} is already randomized")
     if not state.eligible:

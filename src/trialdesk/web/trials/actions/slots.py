@@ -13,11 +13,13 @@ from typing import Any
 
 from trialdesk.web.core import sql
 from trialdesk.web.core.errors import Conflict
+from trialdesk.web.core.models import Site
 from trialdesk.web.trials.models import (
     AllocationListRecord,
     AllocationSlot,
     Consent,
     ConsentEvent,
+    Participant,
     Randomization,
     ScreeningRecord,
     StratumCursor,
@@ -38,6 +40,8 @@ class RandomizationState:
     earlier_participant_id: int | None  # who the idempotency key was used for, if it was
     list_id: int | None  # the loaded allocation list (None: none loaded)
     raw_metadata: Any
+    site: str  # the participant's site and its status (trialdesk.site_status)
+    site_status: str
 
     @property
     def consented(self) -> bool:
@@ -68,15 +72,16 @@ class TakenSlot:
 
 def read_state(participant_id: int, idempotency_key: str | None) -> RandomizationState:
     """Read the participant's screening, consent and randomization, the participant an
-    idempotency key was used for, and the allocation list: one statement."""
+    idempotency key was used for, the allocation list and the site's status: one statement."""
     row = sql.fetch_one(_state_sql(), (
         ConsentEvent.RECONSENTED, ConsentEvent.REFUSED, ConsentEvent.WITHDRAWN, idempotency_key,
         participant_id))
     if row is None:  # every participant is created with its screening record
         raise ScreeningRecord.DoesNotExist(f"no screening record for participant {participant_id}")
-    eligible, reasons, stratum, version, withdrawn, randomized, earlier, list_id, metadata = row
+    (eligible, reasons, stratum, version, withdrawn, randomized, earlier, list_id, metadata,
+     site, site_status) = row
     return RandomizationState(bool(eligible), reasons, stratum, version, bool(withdrawn),
-                              bool(randomized), earlier, list_id, metadata)
+                              bool(randomized), earlier, list_id, metadata, site, site_status)
 
 
 def take_next_slot(stratum: str) -> TakenSlot:
@@ -104,7 +109,7 @@ def _c(model: Any, name: str, alias: str = "") -> str:
 @cache
 def _state_sql() -> str:
     s, c, r, a = ScreeningRecord, Consent, Randomization, AllocationListRecord
-    e = ConsentEvent
+    e, p, t = ConsentEvent, Participant, Site
     first_list = f"FROM {sql.table(a)} ORDER BY {_c(a, 'id')} LIMIT 1"
     # names from the models, values as parameters
     return (
@@ -121,8 +126,12 @@ def _state_sql() -> str:
         f"WHERE {_c(r, 'participant', 'r')} = {_c(s, 'participant', 's')}), "
         f"(SELECT {_c(r, 'participant', 'k')} FROM {sql.table(r)} k "
         f"WHERE {_c(r, 'idempotency_key', 'k')} = %s), "
-        f"(SELECT {_c(a, 'id')} {first_list}), (SELECT {_c(a, 'metadata')} {first_list}) "
-        f"FROM {sql.table(s)} s WHERE {_c(s, 'participant', 's')} = %s"
+        f"(SELECT {_c(a, 'id')} {first_list}), (SELECT {_c(a, 'metadata')} {first_list}), "
+        f"{_c(t, 'code', 't')}, {_c(t, 'status', 't')} "
+        f"FROM {sql.table(s)} s "
+        f"JOIN {sql.table(p)} p ON {_c(p, 'id', 'p')} = {_c(s, 'participant', 's')} "
+        f"JOIN {sql.table(t)} t ON {_c(t, 'id', 't')} = {_c(p, 'site', 'p')} "
+        f"WHERE {_c(s, 'participant', 's')} = %s"
     )
 
 
