@@ -1,4 +1,5 @@
-"""``trialdesk users create|list|redcap-token``: accounts of the trial server."""
+"""``trialdesk users create|add-role|deactivate-role|list|redcap-token``: accounts of the
+trial server and their memberships (roles at sites; one person may hold several)."""
 
 from __future__ import annotations
 
@@ -70,24 +71,76 @@ def create(username: str, role: str, site: str | None, password: str | None, lan
                    f"password: {password}")
 
 
+@command.command("add-role")
+@click.option("--username", required=True, help="An existing user.")
+@click.option("--role", required=True, help="A role code of the protocol, e.g. coordinator.")
+@click.option("--site", default=None, help="Site code (for site roles), e.g. CO-02.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_with_db
+def add_role(username: str, role: str, site: str | None, as_json: bool, data_dir: str,
+             database: str | None) -> None:
+    """Give an existing user one more role (at a site, for site roles). A role that sees arms
+    and a blinded role are never held by one person."""
+    _setup(data_dir, database)
+    from trialdesk.web.accounts.actions import do_add_membership
+    from trialdesk.web.core.errors import InvalidInput, NotFound
+
+    try:
+        do_add_membership(actor="cli", username=username, role=role, site=site)
+    except InvalidInput as error:
+        raise click.BadParameter(error.rule, param_hint=f"--{error.field}") from None
+    except NotFound as error:
+        raise click.BadParameter(str(error), param_hint="--username") from None
+    if as_json:
+        click.echo(json.dumps({"username": username, "role": role, "site": site}))
+    else:
+        click.echo(f"{username} now also holds {role}{' at ' + site if site else ''}")
+
+
+@command.command("deactivate-role")
+@click.option("--username", required=True)
+@click.option("--role", required=True)
+@click.option("--site", default=None, help="Site code (for site roles).")
+@click.option("--reason", required=True, help="Why (at least 10 characters; audited).")
+@_with_db
+def deactivate_role(username: str, role: str, site: str | None, reason: str, data_dir: str,
+                    database: str | None) -> None:
+    """Deactivate one of a user's roles (never deleted): it can no longer be chosen and its API
+    tokens stop working; the user's other roles stay."""
+    _setup(data_dir, database)
+    from trialdesk.web.accounts.actions import do_deactivate_membership
+    from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
+
+    try:
+        do_deactivate_membership(actor="cli", username=username, role=role, site=site,
+                                 reason=reason)
+    except InvalidInput as error:
+        raise click.BadParameter(error.rule, param_hint=f"--{error.field}") from None
+    except (NotFound, Conflict) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"deactivated {role}{' at ' + site if site else ''} of {username}")
+
+
 @command.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @_with_db
 def list_users(as_json: bool, data_dir: str, database: str | None) -> None:
-    """List users with their role and site."""
+    """List users with their roles and sites, one line per membership."""
     _setup(data_dir, database)
     from trialdesk.web.core.models import Membership
 
     rows = [
         {"username": m.user.username, "role": m.role, "site": m.site.code if m.site else None,
-         "active": m.user.is_active}
-        for m in Membership.objects.select_related("user", "site").order_by("user__username")
+         "active": m.user.is_active and m.active}
+        for m in Membership.objects.select_related("user", "site")
+        .order_by("user__username", "pk")
     ]
     if as_json:
         click.echo(json.dumps({"users": rows}))
         return
     for row in rows:
-        click.echo(f"{row['username']:<28} {row['role']:<18} {row['site'] or '-'}")
+        state = "" if row["active"] else "  (inactive)"
+        click.echo(f"{row['username']:<28} {row['role']:<18} {row['site'] or '-'}{state}")
 
 
 @command.command("redcap-token")
