@@ -279,13 +279,18 @@ def test_a_second_role_is_added_with_its_own_unsigned_delegation(trial):
     answer = admin.post("/administration/users/monitor/roles", {
         "role": "data_manager", "site": "", "duties": "Query management",
         "start_date": "", "end_date": ""})
-    one_to_one = Membership._meta.get_field("user").one_to_one
-    if one_to_one:  # until Membership allows several roles per person: a clear refusal
-        assert answer.status_code == 422 and "one role per person" in answer.content.decode()
-        assert Membership.objects.filter(user__username="monitor").count() == 1
-        return
     assert answer.status_code == 302
     added = Membership.objects.get(user__username="monitor", role="data_manager")
     assert not Delegation.objects.get(membership=added).signed
     page = admin.get("/administration/users/monitor/").content.decode()
     assert "not yet signed" in page
+    # accounts' rules hold: not the same role twice, nor a role that sees arms
+    again = admin.post("/administration/users/monitor/roles", {
+        "role": "data_manager", "site": "", "duties": "Query management"})
+    assert again.status_code == 422 and "already holds" in _error_beside(
+        again.content.decode(), "role")
+    unblinded = admin.post("/administration/users/monitor/roles", {
+        "role": "pharmacist", "site": "CO-01", "duties": "Dispensing"})
+    assert unblinded.status_code == 422  # not offered: the form refuses it beside the field
+    assert _error_beside(unblinded.content.decode(), "role")
+    assert not Membership.objects.filter(user__username="monitor", role="pharmacist").exists()

@@ -17,8 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from trialdesk.blinding import UnknownRole
-from trialdesk.web.accounts.actions import do_create_user_as
+from trialdesk.web.accounts.actions import do_add_membership_as, do_create_user_as
 from trialdesk.web.administration import gate
 from trialdesk.web.administration.models import (
     LANGUAGES,
@@ -191,44 +190,17 @@ def do_add_role_with_delegation(
     actor: Actor, username: str, *, role: str, site: str | None, duties: str,
     start_date: dt.date | None = None, end_date: dt.date | None = None,
 ) -> Membership:
-    """Give a user another role (at a site); its delegation waits unsigned.
-
-    Not a role that sees arms (as for creating a user). Refused while the server keeps one role
-    per person (``Membership.user`` one-to-one).
-    """
-    user = get_user_model().objects.select_for_update().filter(username=username).first()
+    """Give a user another role (at a site), by ``accounts``' rules (not a role that sees arms,
+    nor one held already, nor an unblinded role beside a blinded one); its delegation waits
+    unsigned."""
+    user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise NotFound(f"no user {username}")
     if not user.is_active:
         raise Conflict("inactive", f"{username} is deactivated")
-    policy = actor.policy
-    try:
-        scoped, unblinded = policy.is_site_scoped(role), policy.sees_any_arm(role)
-    except UnknownRole as error:
-        raise InvalidInput("role", str(error)) from None
-    if unblinded:
-        raise InvalidInput("role", f"the role {role} sees arms: its accounts are created at the "
-                           "command line (trialdesk users create), not by the administrator")
-    if scoped and not site:
-        raise InvalidInput("site", f"the role {role} works at one site; give its site")
-    if not scoped and site:
-        raise InvalidInput("site", f"the role {role} is trial-wide; give no site")
-    site_record = Site.objects.filter(code=site).first() if site else None
-    if site and site_record is None:
-        raise InvalidInput("site", f"no site {site!r}")
     duties, start = _duties(duties), _dates(start_date, end_date)
-    held = Membership.objects.filter(user=user)
-    if held.filter(role=role, site=site_record).exists():
-        raise InvalidInput("role", f"{username} holds the role {role} there already")
-    if Membership._meta.get_field("user").one_to_one and held.exists():
-        raise Conflict("one_role_per_person", "this server keeps one role per person")
-    first = held.first()
     with gate.creating_on_the_pages():
-        membership = Membership.objects.create(user=user, role=role, site=site_record,
-                                               language=first.language if first else "")
-    append_audit(actor=actor.username, action="add_membership", model="user",
-                 object_id=username, changes={"role": {"old": None, "new": role},
-                                              "site": {"old": None, "new": site or None}})
+        membership = do_add_membership_as(actor, username=username, role=role, site=site or None)
     _unsigned_delegation(actor, membership, duties, start, end_date)
     return membership
 
