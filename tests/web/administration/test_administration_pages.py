@@ -84,6 +84,19 @@ def test_sites_are_listed_created_and_edited_with_errors_beside_their_fields(tri
     assert update.changes == {"time_zone": {"old": "America/Bogota", "new": "America/Lima"},
                               "language": {"old": "es", "new": "en"}}
 
+    # the zone the administrator sets is the one the site's staff read times in
+    from zoneinfo import ZoneInfo
+
+    from trialdesk.web.core.timezones import site_zone, user_zone
+
+    assert user_zone(trial.users["investigator-co-01"]) == ZoneInfo("America/Bogota")
+    assert admin.post("/administration/sites/CO-01/settings", {
+        "time_zone": "Asia/Tokyo", "language": "es",
+        "principal_investigator": ""}).status_code == 302
+    assert user_zone(trial.users["investigator-co-01"]) == ZoneInfo("Asia/Tokyo")
+    assert site_zone("CO-09") == ZoneInfo("America/Lima")  # a site the protocol does not name
+    assert user_zone(trial.users["investigator-co-02"]) == ZoneInfo("America/Bogota")
+
     # the status logic is the site status action's (issue 24): a reason is required
     no_reason = admin.post("/administration/sites/CO-09/status", {"status": "active",
                                                                   "reason": ""})

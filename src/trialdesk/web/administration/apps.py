@@ -13,10 +13,12 @@ class AdministrationConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from trialdesk.web.administration import gate
-        from trialdesk.web.core import actor
+        from trialdesk.web.core import actor, timezones
         from trialdesk.web.core.models import Membership
 
         if gate.refuse_unusable_role not in actor.ROLE_GATES:
             actor.ROLE_GATES.append(gate.refuse_unusable_role)
+        if gate.site_time_zone not in timezones.SITE_ZONE_SOURCES:
+            timezones.SITE_ZONE_SOURCES.append(gate.site_time_zone)
         post_save.connect(gate.delegate_operator_membership, sender=Membership,
                           dispatch_uid="administration.delegate_operator_membership")

@@ -126,6 +126,12 @@ def delegation_state(membership: Membership) -> str:
     return "ended"
 
 
+def site_time_zone(site_code: str) -> str | None:
+    """The zone the administrator set for a site (None: not set; the protocol's applies)."""
+    return (SiteSettings.objects.filter(site__code=site_code)
+            .values_list("time_zone", flat=True).first())
+
+
 def site_principal_investigator(site_id: int | None) -> Any:
     """The user named as the site's principal investigator (None: not named)."""
     if site_id is None:

@@ -20,10 +20,21 @@ from trialdesk.web.core.protocol import get_protocol
 API_PREFIX = "/api/"
 
 
+# Where an app keeps sites' zones (registered in its AppConfig.ready; core imports no app):
+# administration's, as the sponsor's administrator set them. The first that knows a site wins
+# over the protocol's zone.
+SITE_ZONE_SOURCES: list[Callable[[str], str | None]] = []
+
+
 def site_zone(site_code: str | None) -> ZoneInfo:
-    """The zone of a site of the protocol; for no site, the sites' common zone, else UTC."""
+    """The zone of a site as its administrator set it, else the protocol's; for no site, the
+    protocol sites' common zone, else UTC."""
     sites = get_protocol().sites
     if site_code is not None:
+        for source in SITE_ZONE_SOURCES:
+            zone = source(site_code)
+            if zone:
+                return ZoneInfo(zone)
         for site in sites:
             if site.code.lower() == site_code.lower():
                 return ZoneInfo(site.timezone)
