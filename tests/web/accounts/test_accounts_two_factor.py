@@ -181,3 +181,25 @@ def test_the_code_page_in_spanish(users):
     _password(client, PHARMACIST)
     body = client.get(CODE_PAGE).content.decode()
     assert "Código de inicio de sesión" in body and "Su función exige" in body
+
+
+def _token(username: str, code: str | None = None):
+    body = {"username": username, "password": PASSWORD}
+    if code is not None:
+        body["code"] = code
+    return Client().post("/api/v1/auth/token", body, content_type="application/json")
+
+
+def test_an_api_token_needs_the_code_too(users):
+    refused = _token(PHARMACIST)  # required, not yet enrolled: the web sets it up first
+    assert refused.status_code == 403 and "authenticator" in refused.json()["detail"]
+    key = _enrolled_pharmacist(Client())
+    assert _token(PHARMACIST).status_code == 403
+    before = _last_seq()
+    assert _token(PHARMACIST, "000000" if _code(key, 1) != "000000" else "111111"
+                  ).status_code == 403
+    assert _actions(before) == ["login_code_failed"]
+    TOTPDevice.objects.update(throttling_failure_timestamp=None, throttling_failure_count=0)
+    issued = _token(PHARMACIST, _code(key, 1))
+    assert issued.status_code == 201 and issued.json()["token"].startswith("tdk_")
+    assert _token(MONITOR).status_code == 201  # no second factor: the password, as before

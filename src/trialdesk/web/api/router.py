@@ -17,6 +17,7 @@ from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 
+from trialdesk.web.accounts import two_factor
 from trialdesk.web.accounts.actions import do_issue_api_token
 from trialdesk.web.api.auth import AUTH
 from trialdesk.web.api.errors import install_error_handlers, method_not_allowed
@@ -128,6 +129,11 @@ def create_token(request: HttpRequest, body: TokenIn) -> Status:
     user = authenticate(request, username=body.username, password=body.password)
     if user is None:
         raise Forbidden("wrong username or password")
+    if two_factor.asks_code(user):  # the second factor holds for tokens too
+        check = two_factor.do_check_sign_in_code(user, body.code,
+                                                 address=request.META.get("REMOTE_ADDR", ""))
+        if check.device is None:
+            raise Forbidden(two_factor.API_REFUSAL)
     _, secret = do_issue_api_token(user, label="api", role=body.role, site=body.site or None)
     return Status(201, {"token": secret})
 

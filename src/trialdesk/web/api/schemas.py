@@ -18,6 +18,8 @@ class TokenIn(Strict):
     # which of the user's roles the token acts as (needed only by a person holding several)
     role: str = Field(default="", max_length=40)
     site: str | None = Field(default=None, max_length=5)
+    # the authenticator app's current code, for an account with two-factor sign-in
+    code: str = Field(default="", max_length=8)
 
 
 class TokenOut(Schema):
