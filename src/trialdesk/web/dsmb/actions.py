@@ -25,6 +25,7 @@ from trialdesk.web.dsmb import data, render
 from trialdesk.web.dsmb.models import (
     Meeting,
     Report,
+    ReportDocument,
     SafetySignal,
     SignalAlert,
     SignedRecommendation,
@@ -93,23 +94,32 @@ def do_create_meeting(actor: Actor, *, date: dt.date, kind: str, cutoff: dt.date
 @action(Permission.UNBLINDED_REPORTS)
 def do_generate_report(actor: Actor, meeting: Meeting, *, kind: str) -> Report:
     """Generate and store the open (pooled) or closed (by arm) report of a meeting, as the data
-    stood at the meeting's cut-off; the HTML is stored with its SHA-256."""
+    stood at the meeting's cut-off: one set of figures rendered in every language the server
+    offers, each document stored with its SHA-256."""
     if kind not in REPORT_KINDS:
         raise InvalidInput("kind", f"must be one of {', '.join(REPORT_KINDS)}")
     meeting = Meeting.objects.get(pk=meeting.pk)
     now = clock.now()
     if kind == Report.OPEN:
-        html = render.open_html(meeting, data.open_figures(meeting.cutoff), actor.username, now)
+        figures, make = data.open_figures(meeting.cutoff), render.open_html
     else:
-        html = render.closed_html(meeting, data.closed_figures(meeting.cutoff), actor.username,
-                                  now)
+        figures, make = data.closed_figures(meeting.cutoff), render.closed_html
+    reference, *others = render.languages()
+    html = make(meeting, figures, actor.username, now, reference)
     digest = render.sha256(html)
     report = Report.objects.create(meeting=meeting, kind=kind, cutoff=meeting.cutoff, html=html,
-                                   sha256=digest, generated_by=actor.user, generated_at=now)
+                                   sha256=digest, generated_by=actor.user, generated_at=now,
+                                   language=reference)
+    for language in others:
+        translated = make(meeting, figures, actor.username, now, language)
+        ReportDocument.objects.create(report=report, language=language, html=translated,
+                                      sha256=render.sha256(translated))
     changes = {"meeting": {"old": None, "new": meeting.pk}, "kind": {"old": None, "new": kind},
                "cutoff": {"old": None, "new": meeting.cutoff.isoformat()}}
-    if kind == Report.OPEN:  # a closed report's hash stays with the DSMB
-        changes["sha256"] = {"old": None, "new": digest}
+    if kind == Report.OPEN:  # a closed report's hashes stay with the DSMB
+        for language, language_digest in report.hashes().items():
+            name = "sha256" if language == reference else f"sha256_{language}"
+            changes[name] = {"old": None, "new": language_digest}
     append_audit(actor=actor.username, action="generate_dsmb_report", model="dsmb_report",
                  object_id=str(report.pk), changes=changes)
     return report

@@ -102,19 +102,24 @@ def generate_report(request: HttpRequest, meeting_id: int, body: ReportIn) -> St
 
 @router.get("/dsmb/reports/{report_id}")
 @endpoint(MEETING_READERS, record_readers=None)
-def report(request: HttpRequest, report_id: int) -> dict[str, Any]:
-    """One stored report with its HTML (a closed one: DSMB only; not found for anyone else)."""
+def report(request: HttpRequest, report_id: int, language: str | None = None
+           ) -> dict[str, Any]:
+    """One stored report with its HTML (a closed one: DSMB only; not found for anyone else):
+    the document in ``language`` (``en``, ``es``; the reference language by default)."""
     found = presenters.access_report(request_actor(request), report_id)
-    return presenters.report_view(found, html=True)
+    return presenters.report_view(found, html=True, language=language)
 
 
 @router.get("/dsmb/reports/{report_id}/pdf")
 @endpoint(MEETING_READERS, record_readers=None)
-def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
-    """The stored report as PDF."""
+def report_pdf(request: HttpRequest, report_id: int, language: str | None = None
+               ) -> HttpResponse:
+    """The stored report as PDF, in ``language`` (the reference language by default)."""
     found = presenters.access_report(request_actor(request), report_id)
-    response = HttpResponse(render.pdf(found.html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="dsmb-report-{found.pk}.pdf"'
+    shown, html, _digest = found.document(language or found.language)
+    response = HttpResponse(render.pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="dsmb-report-{found.pk}-{shown}.pdf"')
     return response
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from trialdesk.safety import boundary, rules
 from trialdesk.safety.incidence import incidence, risk_difference
@@ -26,11 +27,11 @@ from trialdesk.web.trials.models import Randomization
 
 CATEGORIES = ("any_ae", "sae", "grade_3_plus", "related", "death")
 CATEGORY_LABELS = {
-    "any_ae": "Any adverse event",
-    "sae": "Serious adverse event",
-    "grade_3_plus": "Grade 3 or higher",
-    "related": "Related adverse event",
-    "death": "Death",
+    "any_ae": _("Any adverse event"),
+    "sae": _("Serious adverse event"),
+    "grade_3_plus": _("Grade 3 or higher"),
+    "related": _("Related adverse event"),
+    "death": _("Death"),
 }
 INFUSION_FORM, INFUSION_START = "infusion", "infusion_start"
 
@@ -229,6 +230,7 @@ def _listing_row(event: AdverseEvent, arm: str) -> dict[str, Any]:
     return {"event": event.key, "participant": event.participant.code, "site": event.site.code,
             "arm": arm, "term": event.term, "onset": event.onset_date.isoformat(),
             "grade": event.grade, "criteria": ", ".join(sorted(event.criteria)) or "-",
+            "criteria_codes": sorted(event.criteria),
             "relatedness": event.relatedness, "outcome": event.outcome}
 
 

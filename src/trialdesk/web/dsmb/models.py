@@ -2,8 +2,11 @@
 
 - :class:`Meeting`: a DSMB meeting (scheduled or ad hoc) with the data cut-off of its reports.
 - :class:`Report`: one generation of a meeting's open (pooled) or closed (by arm) report: the
-  HTML as generated, its SHA-256, who made it and when, and the cut-off. A closed report is read
-  by the unblinded DSMB only; blinded roles cannot even list it.
+  HTML as generated in the trial's reference language (``language``), its SHA-256, who made it
+  and when, and the cut-off. A closed report is read by the unblinded DSMB only; blinded roles
+  cannot even list it. :class:`ReportDocument`: the same generation (same figures, author and
+  time) rendered in each other language the server offers, with its own SHA-256, so that a
+  Spanish-speaking DSMB member reads and checks a Spanish document.
 - :class:`SignedRecommendation`: the e-signature of a recommendation (``trials.DsmbRecommendation``,
   reused) made at a meeting; :class:`SponsorResponse`: the sponsor's answer to it.
 - :class:`SafetySignal` and :class:`SignalAlert`: the protocol's Bayesian stopping rule tripped,
@@ -46,12 +49,43 @@ class Report(models.Model):
     sha256 = models.CharField(max_length=64)
     generated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     generated_at = models.DateTimeField()
+    language = models.CharField(max_length=8, default="en")  # the language of ``html``
 
     class Meta:
         indexes = (models.Index(fields=["kind", "meeting"], name="dsmb_report_kind"),)
 
     def __str__(self) -> str:
         return f"DSMB {self.kind} report {self.pk}"
+
+    def document(self, language: str) -> tuple[str, str, str]:
+        """(language, HTML, SHA-256) of this generation in ``language``; in the reference
+        language when it was not made in that one (a language added after it)."""
+        if language != self.language:
+            found = self.documents.filter(language=language).first()
+            if found is not None:
+                return found.language, found.html, found.sha256
+        return self.language, self.html, self.sha256
+
+    def hashes(self) -> dict[str, str]:
+        """Language -> SHA-256 of each of this generation's documents."""
+        return {self.language: self.sha256,
+                **dict(self.documents.order_by("language").values_list("language", "sha256"))}
+
+
+class ReportDocument(models.Model):
+    """One generation of a report in a language other than its reference language."""
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="documents")
+    language = models.CharField(max_length=8)
+    html = models.TextField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = (models.UniqueConstraint(fields=["report", "language"],
+                                               name="dsmb_report_document_language"),)
+
+    def __str__(self) -> str:
+        return f"DSMB report {self.report_id} in {self.language}"
 
 
 class SignedRecommendation(models.Model):

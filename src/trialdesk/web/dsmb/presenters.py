@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from trialdesk.blinding import Permission
 from trialdesk.safety import boundary
 from trialdesk.web.core.actor import Actor
@@ -12,6 +14,19 @@ from trialdesk.web.core.errors import NotFound
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.dsmb.models import Meeting, Report, SafetySignal
 from trialdesk.web.trials.models import DsmbRecommendation
+
+# the recommendation's decisions and the sponsor's responses in the reader's language (the
+# stored choices' labels are the API's English)
+DECISION_LABELS = {
+    "continue": _("Continue"),
+    "continue_with_modifications": _("Continue with modifications"),
+    "pause_enrollment": _("Pause enrollment"),
+    "stop_for_safety": _("Stop for safety"),
+    "stop_for_efficacy": _("Stop for efficacy"),
+    "stop_for_futility": _("Stop for futility"),
+}
+RESPONSE_LABELS = {"accepted": _("Accepted"), "accepted_with_changes": _("Accepted with changes"),
+                   "not_accepted": _("Not accepted")}
 
 # who reads the meetings, their open reports and recommendations (decisions only)
 MEETING_READERS = (Permission.UNBLINDED_REPORTS, Permission.RECOMMEND,
@@ -46,13 +61,19 @@ def access_meeting(meeting_id: int) -> Meeting:
     return meeting
 
 
-def report_view(report: Report, *, html: bool = False) -> dict[str, Any]:
+def report_view(report: Report, *, html: bool = False, language: str | None = None
+                ) -> dict[str, Any]:
+    """A generation: ``sha256`` is its reference-language document's, ``documents`` each
+    language's; with ``html``, the document in ``language`` (the reference one by default)
+    and ``language`` says which one that is; ``sha256_shown``, the hash of that one."""
+    shown, text, digest = report.document(language or report.language)
     view = {"id": report.pk, "meeting": report.meeting_id, "kind": report.kind,
             "cutoff": report.cutoff.isoformat(), "sha256": report.sha256,
+            "documents": report.hashes(), "language": shown, "sha256_shown": digest,
             "generated_by": report.generated_by.get_username(),
             "generated_at": report.generated_at.isoformat()}
     if html:
-        view["html"] = report.html
+        view["html"] = text
     return view
 
 
@@ -75,14 +96,14 @@ def recommendation_view(actor: Actor, record: DsmbRecommendation) -> dict[str, A
     return view
 
 
-def meeting_view(actor: Actor, meeting: Meeting) -> dict[str, Any]:
+def meeting_view(actor: Actor, meeting: Meeting, language: str | None = None) -> dict[str, Any]:
     reports = visible_reports(actor).filter(meeting=meeting).order_by("pk")
     recommendations = DsmbRecommendation.objects.filter(
         signature__meeting=meeting).select_related(
         "signature__signed_by", "sponsor_response__responded_by").order_by("pk")
     return {"id": meeting.pk, "date": meeting.date.isoformat(), "kind": meeting.kind,
             "cutoff": meeting.cutoff.isoformat(), "attendees": meeting.attendees,
-            "reports": [report_view(report) for report in reports],
+            "reports": [report_view(report, language=language) for report in reports],
             "recommendations": [recommendation_view(actor, r) for r in recommendations]}
 
 

@@ -55,13 +55,23 @@ def meetings(request: HttpRequest, actor: Actor) -> HttpResponse:
 @page(MEETING_READERS, record_readers=None)
 def meeting(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse:
     found = presenters.access_meeting(meeting_id)
+    view = presenters.meeting_view(actor, found, request.LANGUAGE_CODE)
+    for recommendation in view["recommendations"]:  # the API's codes, the reader's words
+        recommendation["decision_words"] = presenters.DECISION_LABELS.get(
+            recommendation["decision"], recommendation["decision_label"])
+        if recommendation["response"]:
+            answer = recommendation["response"]
+            answer["words"] = presenters.RESPONSE_LABELS.get(answer["response"],
+                                                             answer["response"])
     return render(request, "dsmb/meeting.html", {
-        "actor": actor, "meeting": presenters.meeting_view(actor, found),
+        "actor": actor, "meeting": view,
         "may_generate": actor.can(Permission.UNBLINDED_REPORTS),
         "may_sign": actor.can(Permission.RECOMMEND),
         "may_respond": actor.can(Permission.RESPOND_RECOMMENDATION),
-        "decisions": DsmbRecommendation.DECISIONS, "meaning": actions.recommendation_meaning(
-            request.LANGUAGE_CODE or "en")})
+        "decisions": [(code, presenters.DECISION_LABELS.get(code, label))
+                      for code, label in DsmbRecommendation.DECISIONS],
+        "responses": list(presenters.RESPONSE_LABELS.items()),
+        "meaning": actions.recommendation_meaning(request.LANGUAGE_CODE or "en")})
 
 
 @page(Permission.UNBLINDED_REPORTS, record_readers=None)
@@ -114,7 +124,8 @@ def respond(request: HttpRequest, actor: Actor, recommendation_id: int) -> HttpR
 @page(MEETING_READERS, record_readers=None)
 def report(request: HttpRequest, actor: Actor, report_id: int) -> HttpResponse:
     found = presenters.access_report(actor, report_id)
-    response = HttpResponse(found.html, content_type="text/html; charset=utf-8")
+    _language, html, _digest = found.document(request.LANGUAGE_CODE or found.language)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
 
@@ -123,8 +134,10 @@ def report(request: HttpRequest, actor: Actor, report_id: int) -> HttpResponse:
 @page(MEETING_READERS, record_readers=None)
 def report_pdf(request: HttpRequest, actor: Actor, report_id: int) -> HttpResponse:
     found = presenters.access_report(actor, report_id)
-    response = HttpResponse(documents.pdf(found.html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="dsmb-report-{found.pk}.pdf"'
+    language, html, _digest = found.document(request.LANGUAGE_CODE or found.language)
+    response = HttpResponse(documents.pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="dsmb-report-{found.pk}-{language}.pdf"')
     return response
 
 
