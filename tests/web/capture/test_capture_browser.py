@@ -63,7 +63,10 @@ def test_coordinator_confirms_a_soft_range_value_and_the_data_manager_sees_the_q
             manager.goto(f"{server.url}/capture/queries/")
             row = manager.locator("#query-list tbody tr").filter(has_text=code)
             expect(row).to_have_count(1)
-            expect(row).to_contain_text("pao2")
+            # the field by its label and the question in words, not the field's code (issue 19)
+            expect(row).to_contain_text("PaO2")
+            expect(row).to_contain_text("is outside the expected range")
+            expect(row).not_to_contain_text("pao2")
             expect(row).to_contain_text("automatic")
             expect(manager.locator(".site-count[data-site=CO-01]")).to_have_text("CO-01: 1")
             manager.screenshot(path=str(test_output_dir / "3-data-manager-queries.png"),

@@ -118,3 +118,48 @@ def stored_warning(warning: dict[str, Any], form: Form, values: dict[str, Any]) 
         params = {"check": warning["rule"].removeprefix("check:")}
     return FieldProblem(warning["field"], warning["rule"], warning["message"], "warning",
                         params=params)
+
+
+# what the system writes in a query's thread (stored in English, as the API gives it)
+AUTO_CLOSED = "closed automatically: the value no longer breaks the rule"
+SDV_PREFIX = "Source data verification: "
+
+
+def query_text(query: Any, form: Form | None, language: str) -> str:
+    """A query's question as the reader should read it: a manual query as its author wrote it
+    (the monitor's, with the system's lead-in in the reader's language); an automatic one by
+    its rule kind, in the reader's language, with the value while the rule still breaks (the
+    form's current warnings) and without it once the value was corrected."""
+    text = query.text
+    if query.kind != "auto" or form is None:
+        if text.startswith(SDV_PREFIX):
+            return _("Source data verification: %(comment)s") % {
+                "comment": text.removeprefix(SDV_PREFIX)}
+        return text
+    instance = query.form_instance
+    live = next((warning for warning in instance.warnings or []
+                 if (warning.get("field"), warning.get("rule")) == (query.field, query.rule)),
+                None)
+    if live is not None:
+        return problem_text(stored_warning(live, form, instance.values), form, language)
+    field = next((f for f in form.fields if f.code == query.field), None)
+    if query.rule == "soft_range" and field is not None and field.soft_range is not None:
+        unit = unit_text(field.unit, language)
+        return _("Outside the expected range, %(range)s: confirm the value.") % {
+            "range": _range(field.soft_range.min, field.soft_range.max, unit)}
+    if query.rule.startswith("check:"):
+        own = _check_text(form, query.rule.removeprefix("check:"), language)
+        if own:
+            return own
+    return text
+
+
+def thread_text(text: str, action: str, query: Any, form: Form | None, language: str) -> str:
+    """One message of a query's thread in the reader's language where the system wrote it."""
+    if not text:
+        return text
+    if action == "raised" and text == query.text:
+        return query_text(query, form, language)
+    if text == AUTO_CLOSED:
+        return _("Closed automatically: the value no longer breaks the rule.")
+    return text

@@ -32,7 +32,12 @@ from trialdesk.web.capture.forms import (
     entered_from_post,
     initial_values,
 )
-from trialdesk.web.capture.messages import field_labels, problem_text, stored_warning
+from trialdesk.web.capture.messages import (
+    field_labels,
+    problem_text,
+    query_text,
+    stored_warning,
+)
 from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.capture.prefill import prefill_for
 from trialdesk.web.capture.schedule import participant_schedule
@@ -162,6 +167,11 @@ def form_page(request: HttpRequest, actor: Actor, code: str, visit: str, form: s
         for field in django_form.fields.values():
             field.disabled = True
     view = presenters.form_view(slot)
+    if slot.instance is not None:  # a query's question in the reader's language (issue 19)
+        stored = {q.pk: q for q in slot.instance.queries.all()}
+        for shown_query in view["queries"]:
+            stored[shown_query["id"]].form_instance = slot.instance
+            shown_query["text"] = query_text(stored[shown_query["id"]], slot.form, _lang())
     # field codes are for those who query values and match them to exports (issue 19)
     may_show_codes = actor.can(Permission.RAISE_QUERIES)
     shown = view["values"]

@@ -22,6 +22,7 @@ from trialdesk.web.capture.access import (
     access_form_slot,
     access_lock_by_id,
     access_query_by_id,
+    instance_form,
     visible_queries,
 )
 from trialdesk.web.capture.completeness import completeness_at_their_sites, totals
@@ -36,7 +37,7 @@ from trialdesk.web.capture.importing import (
     upload_text,
 )
 from trialdesk.web.capture.lock_readiness import LockRefused
-from trialdesk.web.capture.messages import field_labels, problem_text
+from trialdesk.web.capture.messages import field_labels, problem_text, query_text, thread_text
 from trialdesk.web.capture.models import DRAFT, FormInstance, Lock, Query
 from trialdesk.web.capture.schedule import next_visits_at_their_sites
 from trialdesk.web.capture.state import active_database_lock
@@ -88,11 +89,29 @@ def query_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         queries = queries.filter(status=status)
     if site:
         queries = queries.filter(site__code=site)
-    paginator = Paginator(queries.order_by("-raised_at", "-pk"), 100)
+    paginator = Paginator(queries.select_related("participant", "form_instance")
+                          .order_by("-raised_at", "-pk"), 100)
+    shown = paginator.get_page(request.GET.get("page"))
     return render(request, "capture/queries.html", {
-        "actor": actor, "page": paginator.get_page(request.GET.get("page")), "status": status,
-        "site": site, "open_by_site": counts, "sites": Site.objects.order_by("code"),
+        "actor": actor, "page": shown, "rows": [_query_row(q) for q in shown.object_list],
+        "status": status, "site": site, "open_by_site": counts,
+        "sites": Site.objects.order_by("code"),
     })
+
+
+def _query_row(query: Query) -> dict[str, Any]:
+    """A query of the list by its visit's, form's and field's names and its question in the
+    reader's language (issue 19)."""
+    language = _lang()
+    instance = query.form_instance
+    form = instance_form(instance)
+    field = next((f for f in form.fields if f.code == query.field), None) if form else None
+    check = next((c for c in form.checks if c.code == query.field), None) if form else None
+    return {"query": query, "visit": _visit_title(instance.visit),
+            "form": form.title.text(language) if form else instance.form,
+            "field": field.label.text(language) if field else (
+                check.message.text(language) if check else query.field),
+            "text": query_text(query, form, language)}
 
 
 @page(READ_PARTICIPANTS)
@@ -144,7 +163,9 @@ def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpRespons
         # rule's codes only in "show codes" (issue 19)
         "visit_title": _visit_title(instance.visit), "form_title": slot.form.title.text(_lang()),
         "show_codes": actor.can(Permission.RAISE_QUERIES) and request.GET.get("codes") == "1",
-        "thread": [{**message, "at": dt.datetime.fromisoformat(message["at"])}
+        "thread": [{**message, "at": dt.datetime.fromisoformat(message["at"]),
+                    "text": thread_text(message["text"], message["action"], query, slot.form,
+                                        _lang())}
                    for message in view.get("messages", [])],
     }, status=status)
 

@@ -15,6 +15,7 @@ from trialdesk.protocol.validation import FieldProblem, FormValidation, validate
 from trialdesk.web.capture.access import FormSlot
 from trialdesk.web.capture.derived import derivation_context, refresh_derived
 from trialdesk.web.capture.errors import FormRejected
+from trialdesk.web.capture.messages import AUTO_CLOSED
 from trialdesk.web.capture.models import COMPLETE, DRAFT, FormInstance, Query, QueryMessage
 from trialdesk.web.capture.prefill import SOURCE as PREFILL_SOURCE
 from trialdesk.web.capture.prefill import prefill_for
@@ -30,7 +31,7 @@ from trialdesk.web.trials.consent_state import refuse_form_entry
 from trialdesk.web.trials.kits import assigned_kit_code, typed_kit_code
 from trialdesk.web.trials.models import Participant
 
-AUTO_CLOSE_TEXT = "closed automatically: the value no longer breaks the rule"
+AUTO_CLOSE_TEXT = AUTO_CLOSED  # the thread shows it in the reader's language (messages.py)
 
 
 def randomization_date(participant: Participant) -> dt.date | None:
