@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from trialdesk.blinding import Permission
 from trialdesk.monitoring.sdv_plan import FULL_REASONS
@@ -36,7 +36,9 @@ from trialdesk.web.monitoring.lock_check import subject
 from trialdesk.web.monitoring.models import ActionItem, Finding, MonitoringVisit
 from trialdesk.web.monitoring.records import SOURCES, Record, current_shares, record, records
 from trialdesk.web.monitoring.status import RecordState, states
+from trialdesk.web.safety.templatetags.safety_tags import LABELS as SAFETY_LABELS
 from trialdesk.web.trials.models import Participant
+from trialdesk.web.trials.screening_fields import screening_fields
 
 MONITORING_READERS = (Permission.VERIFY_SOURCE, Permission.LOCK, Permission.READ)
 ITEM_STATES = (NOT_VERIFIED, PARTLY_VERIFIED, VERIFIED, NEEDS_CORRECTION, CHANGED)
@@ -128,13 +130,59 @@ def record_name(rec: Record, language: str) -> str:
     return f"{item.participant} · {what}"
 
 
-def field_label(rec: Record, name: str, language: str) -> str:
+# the fields of the records that are not forms (consent, death or withdrawal, adverse event), by
+# their names in the reader's language; a screening record's are the protocol's
+RECORD_FIELD_LABELS = {
+    "consent_date": gettext_lazy("Consent date"),
+    "form_version": gettext_lazy("Consent document version"),
+    "kind": gettext_lazy("What ended the participation"),
+    "date": gettext_lazy("Date"), "reason": gettext_lazy("Reason"),
+    "term": gettext_lazy("Term"), "onset_date": gettext_lazy("Onset date"),
+    "end_date": gettext_lazy("End date"), "grade": gettext_lazy("Grade"),
+    "relatedness": gettext_lazy("Relatedness"), "expectedness": gettext_lazy("Expectedness"),
+    "action_taken": gettext_lazy("Action taken"), "outcome": gettext_lazy("Outcome"),
+}
+DISCONTINUATION_KINDS = {"died": gettext_lazy("Died"), "withdrew": gettext_lazy("Withdrew")}
+
+
+def _protocol_field(rec: Record, name: str) -> Any:
+    """The protocol's definition of a form's or a screening record's field, if it has one."""
     if rec.item.source == "form":
         form = next((f for f in get_protocol().forms if f.code == rec.item.form), None)
-        field = next((f for f in form.fields if f.code == name), None) if form else None
-        if field is not None:
-            return field.label.text(language)
+        return next((f for f in form.fields if f.code == name), None) if form else None
+    if rec.item.source == "screening":
+        return next((f for f in screening_fields(get_protocol()) if f.code == name), None)
+    return None
+
+
+def field_label(rec: Record, name: str, language: str) -> str:
+    field = _protocol_field(rec, name)
+    if field is not None:
+        return field.label.text(language)
+    with translation.override(language):
+        if name in RECORD_FIELD_LABELS:
+            return str(RECORD_FIELD_LABELS[name])
+        if rec.item.source == "safety_event" and name in SAFETY_LABELS:  # a seriousness criterion
+            return str(SAFETY_LABELS[name]).capitalize()
     return name.replace("_", " ")
+
+
+def shown_value(rec: Record, name: str, language: str) -> str:
+    """A record's value as the record's page shows it: a choice by its label, yes or no, a
+    result below the assay's limit as "<5", a stored code (an outcome, a death) in words."""
+    value = rec.values.get(name)
+    with translation.override(language):
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
+        field = _protocol_field(rec, name)
+        if field is not None and field.choices and isinstance(value, str):
+            labels = {choice.code: choice.label.text(language) for choice in field.choices}
+            return labels.get(value, value)
+        if rec.item.source == "discontinuation" and name == "kind":
+            return str(DISCONTINUATION_KINDS.get(value, value))
+        if rec.item.source == "safety_event" and isinstance(value, str) and value in SAFETY_LABELS:
+            return str(SAFETY_LABELS[value])
+    return display_text(value)
 
 
 def state_view(state: RecordState, language: str, *, fields: bool = False) -> dict[str, Any]:
@@ -164,7 +212,7 @@ def field_view(state: RecordState, name: str, language: str) -> dict[str, Any]:
         "field": name, "label": field_label(state.record, name, language),
         "value": state.record.values.get(name),
         # as the form page shows it: a result below the assay's limit reads "<5"
-        "shown": display_text(state.record.values.get(name)), "state": state.fields[name],
+        "shown": shown_value(state.record, name, language), "state": state.fields[name],
         "last": None if last is None else {
             "status": last.status, "comment": last.comment, "visit": last.visit_id,
             "by": last.verified_by.get_username(), "at": _iso(last.verified_at)},
