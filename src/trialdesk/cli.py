@@ -28,7 +28,8 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "Simulate a whole trial through the real write path, then summarize (and "
                      "serve) it."),
     "users": ("users", "Create and list users of the trial server."),
-    "sites": ("sites", "The trial's sites and their recruiting status (planned, active, closed)."),
+    "sites": ("sites", "The trial's sites and their recruiting status (planned, active, "
+                       "suspended, closed)."),
     "audit": ("audit", "Verify the tamper-evident audit trail."),
     "export": ("export", "Export the trial's data in a standard format (sdtm, adam, ...)."),
     "backup": ("backup", "Back up the database and the data directory's secrets, encrypted; "

@@ -1,4 +1,4 @@
-"""``trialdesk sites list|activate|close``: the trial's sites and their recruiting status.
+"""``trialdesk sites list|activate|suspend|close``: the trial's sites and their recruiting status.
 
 A site is planned until an administrator activates it; only then does the public registry page list
 it, as recruiting. Each change is the audited action the API's ``POST /api/v1/sites/{code}/status``
@@ -17,7 +17,7 @@ from trialdesk.commands.users import _setup, _with_db
 
 @click.group()
 def command() -> None:
-    """The trial's sites and their recruiting status (planned, active, closed)."""
+    """The trial's sites and their recruiting status (planned, active, suspended, closed)."""
 
 
 def _change(code: str, status: str, username: str, reason: str, on: dt.date | None) -> dict:
@@ -62,6 +62,8 @@ def _status_command(name: str, status: str, summary: str):
 
 activate = _status_command("activate", "active", "Activate (or reopen) a site: it is published "
                            "on the registry page as recruiting.")
+suspend = _status_command("suspend", "suspended", "Suspend a site's recruitment for a while "
+                          "(activate lifts it); its patients are still followed.")
 close = _status_command("close", "closed", "Close a site to recruitment.")
 
 
@@ -80,5 +82,5 @@ def list_sites(as_json: bool, data_dir: str, database: str | None) -> None:
         click.echo(json.dumps({"sites": sites}, ensure_ascii=False))
         return
     for site in sites:
-        click.echo(f"{site['code']}  {site['status']:<8} {site['activated_on'] or '-':<10}  "
+        click.echo(f"{site['code']}  {site['status']:<9} {site['activated_on'] or '-':<10}  "
                    f"{site['name']}")

@@ -88,6 +88,9 @@ def test_fhir_lists_activated_sites_as_contained_locations_with_their_source(tri
     ("active", "COMPLETED", "COMPLETED"),
     ("closed", "RECRUITING", "COMPLETED"),
     ("closed", "TERMINATED", "TERMINATED"),
+    ("suspended", "RECRUITING", "SUSPENDED"),  # the site's recruitment halted, not the trial's
+    ("suspended", "COMPLETED", "COMPLETED"),
+    ("suspended", "TERMINATED", "TERMINATED"),
 ])
 def test_a_sites_registry_status_follows_its_own_and_the_trials(site_status, overall,
                                                                  expected) -> None:

@@ -215,3 +215,36 @@ def test_the_consent_and_randomization_pages_show_the_refusal(trial):
     assert "El centro CO-01 está cerrado: solo un centro activo aleatoriza pacientes." in (
         response.content.decode())
     assert _stored() == before
+
+
+def test_a_suspended_site_enrols_no_one_until_the_suspension_is_lifted(trial):
+    investigator = trial.api(INVESTIGATOR)
+    consented = enroll(investigator)
+    opened_on = Site.objects.get(code="CO-01").activated_on
+    _set_status(trial, "suspended")
+    before = _stored()
+    screened = investigator.post(PARTICIPANTS, {"values": ELIGIBLE_VALUES})
+    randomized = investigator.post(f"{PARTICIPANTS}/{consented}/randomize", {})
+    assert [screened.json(), randomized.json()] == [_refusal("screening", "suspended"),
+                                                    _refusal("randomization", "suspended")]
+    assert _stored() == before
+    # lifting it keeps the day the site opened: a new day is refused, naming the field
+    admin = trial.api("admin")
+    moved = admin.post("/api/v1/sites/CO-01/status", {
+        "status": "active", "reason": "Finding resolved.", "activated_on": "2020-01-13"})
+    assert moved.status_code == 422 and "activated_on" in moved.content.decode()
+    assert AuditRecord.objects.count() == before["audit"]
+    _set_status(trial, "active")
+    assert Site.objects.get(code="CO-01").activated_on == opened_on
+    assert investigator.post(f"{PARTICIPANTS}/{consented}/randomize", {}).status_code == 201
+
+
+@pytest.mark.parametrize(("old", "new", "answer"), [
+    ("suspended", "suspended", 409), ("suspended", "closed", 200), ("closed", "suspended", 409)])
+def test_the_changes_to_and_from_suspended(trial, old, new, answer):
+    _set_status(trial, old)
+    response = trial.api("admin").post("/api/v1/sites/CO-01/status", {
+        "status": new, "reason": "Sponsor's decision."})
+    assert response.status_code == answer, response.content
+    if answer == 409:
+        assert response.json()["detail"] == f"site CO-01 is {old}: it cannot become {new}"

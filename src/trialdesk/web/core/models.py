@@ -17,12 +17,15 @@ User = settings.AUTH_USER_MODEL
 class Site(models.Model):
     """A trial site. It is published (public registry page) only once activated, with its status."""
 
-    PLANNED, ACTIVE, CLOSED = "planned", "active", "closed"
-    STATUSES = ((PLANNED, "planned"), (ACTIVE, "active"), (CLOSED, "closed"))
+    # what each status allows, and the changes between them: trialdesk.site_status
+    PLANNED, ACTIVE, SUSPENDED, CLOSED = "planned", "active", "suspended", "closed"
+    STATUSES = ((PLANNED, "planned"), (ACTIVE, "active"), (SUSPENDED, "suspended"),
+                (CLOSED, "closed"))
 
     code = models.CharField(max_length=5, unique=True)
     name = models.CharField(max_length=200)
-    # planned: named by the protocol, not open; active: recruiting; closed: recruits no more
+    # planned: named by the protocol, not open; active: recruiting; suspended: recruitment halted
+    # for a while; closed: recruits no more (either still follows the patients it has)
     status = models.CharField(max_length=10, choices=STATUSES, default=PLANNED)
     activated_on = models.DateField(null=True, blank=True)
 

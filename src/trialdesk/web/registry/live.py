@@ -34,7 +34,7 @@ class SiteStatus:
     city: str
     country: str
     recruiting: bool
-    status: str = "active"  # the stored site's status: only active and closed sites are shown
+    status: str = "active"  # the stored site's status: active, suspended or closed (never planned)
     activated_on: dt.date | None = None
 
 

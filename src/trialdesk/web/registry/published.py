@@ -24,10 +24,13 @@ CLOSED_SITE_STATUSES = frozenset({"TERMINATED", "WITHDRAWN"})
 
 def location_status(site: SiteStatus, overall_status: str) -> RecruitmentStatus:
     """The site's recruiting status in the v2 vocabulary: an active site recruits as the trial
-    does (not yet, recruiting, suspended...); a closed site has completed (or ended with the
-    trial, when the trial was terminated or withdrawn)."""
+    does (not yet, recruiting, suspended...); a suspended site is suspended while the trial is
+    open; a closed site has completed (or ended with the trial, when the trial was terminated
+    or withdrawn)."""
     if site.status == "closed" or overall_status not in OPEN_SITE_STATUSES:
         return overall_status if overall_status in CLOSED_SITE_STATUSES else "COMPLETED"
+    if site.status == "suspended":
+        return "SUSPENDED"
     return overall_status  # type: ignore[return-value]  # one of OPEN_SITE_STATUSES
 
 

@@ -77,7 +77,7 @@ def sync_sites(request: HttpRequest, body: SyncIn) -> dict[str, Any]:
 
 
 class StatusIn(Strict):
-    status: Literal["planned", "active", "closed"]
+    status: Literal["planned", "active", "suspended", "closed"]
     reason: str = Field(min_length=1, max_length=2000)
     # the day the site opened (activation only); default today
     activated_on: dt.date | None = None
@@ -86,9 +86,11 @@ class StatusIn(Strict):
 @router.post("/sites/{code}/status")
 @endpoint(Permission.MANAGE_SITES)
 def set_site_status(request: HttpRequest, code: str, body: StatusIn) -> dict[str, Any]:
-    """Activate, close or reopen a stored site (audited with the reason).
+    """Activate, suspend, close or reopen a stored site (audited with the reason).
 
-    Only an active site is published on the public registry page, as recruiting.
+    Only an active site screens, consents and randomizes; a suspended or closed site still
+    follows its patients. An activated site is published on the public registry page (as
+    recruiting while active).
     """
     site = do_set_site_status(request_actor(request), code, body.status, reason=body.reason,
                               on=body.activated_on)

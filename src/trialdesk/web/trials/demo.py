@@ -107,15 +107,14 @@ def synthetic_values(rng: random.Random) -> dict[str, Any]:
 def activate_demo_sites() -> list[str]:
     """Open every planned site as the demo's administrator (audited): only an active site
     screens, consents and randomizes (``trialdesk.site_status``). Return the codes opened."""
-    from trialdesk.web.core import actor
-
-    administrator = Membership.objects.select_related("user").filter(role="admin").first()
+    administrator = (Membership.objects.select_related("user", "site")
+                     .filter(role="admin", active=True).first())
     if administrator is None:
         return []
     codes = list(Site.objects.filter(status=Site.PLANNED).order_by("code")
                  .values_list("code", flat=True))
     for code in codes:
-        do_set_site_status(actor.actor_for(administrator.user), code, Site.ACTIVE,
+        do_set_site_status(actor_as(administrator), code, Site.ACTIVE,
                            reason="Demo: the site opens.")
     return codes
 
