@@ -101,6 +101,7 @@ LONGEST_MODULES = (
     "web/exports/test_exports_odm_postgres.py", "commands/test_sites_cli.py",
     "web/safety/test_safety_blinding.py", "web/simulation/test_simulation_monitoring.py",
     "web/test_web_blinding_matrix.py", "web/trials/test_trials_consent_postgres.py",
+    "web/test_web_database_restart_postgres.py", "web/test_web_database_disk_full.py",
     "web/security/test_security_live_server.py", "web/amendments/test_amendments_postgres.py",
     "web/capture/test_capture_locks_postgres.py", "web/test_web_role_walks_browser.py",
     "web/deviations/test_deviations_postgres.py", "web/test_web_site_status_postgres.py",
