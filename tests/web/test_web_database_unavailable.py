@@ -109,3 +109,42 @@ def test_the_api_answers_503_with_retry_after_and_its_error_shape(trial, monkeyp
     assert body["error"] == "database_unavailable"
     assert "same idempotency key" in body["detail"] and "terminating" not in body["detail"]
     assert "no-store" in response["Cache-Control"]
+
+
+def _lost_connection(*args, **kwargs):
+    raise _as_django_raises(
+        psycopg.errors.AdminShutdown("terminating connection due to administrator command"))
+
+
+def test_a_page_answers_503_in_the_readers_language_with_retry_after(trial, monkeypatch):
+    from django.test import Client
+
+    from trialdesk.web.trials import views
+
+    investigator = trial.users["investigator-co-01"]
+    code = enroll(ApiClient(investigator))
+    browser = Client(raise_request_exception=False, headers={"Accept-Language": "es"})
+    browser.force_login(investigator)
+    monkeypatch.setattr(views.actions, "do_randomize", _lost_connection)
+    response = browser.post(f"/participants/{code}/randomize/",
+                            {"idempotency_key": "retry-me-later", "confirm": "on"})
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    page = response.content.decode()
+    assert "No se puede acceder a la base de datos del ensayo" in page
+    assert "terminating" not in page and code not in page  # nothing of the failure or request
+
+
+def test_a_failure_before_any_view_is_said_the_same_way(trial, monkeypatch):
+    # the session look-up (a middleware's) meets the cut connection: Django's handler500
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
+
+    browser = Client(raise_request_exception=False)
+    browser.force_login(trial.users["monitor"])
+    monkeypatch.setattr(SessionStore, "load", _lost_connection)
+    page = browser.get("/")
+    assert page.status_code == 503 and page["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert "The trial database cannot be reached right now" in page.content.decode()
+    api = browser.get("/api/v1/me")
+    assert api.status_code == 503 and api.json()["error"] == "database_unavailable"
