@@ -37,8 +37,8 @@ NEW_KEY = "trialdesk_two_factor_new_key"
 PENDING_SECONDS = 300
 CODE_RULE = "must be the 6-digit code your authenticator app shows now"
 API_REFUSAL = ("this account signs in with two factors: send the current 6-digit code of its "
-                 "authenticator app as code (an account whose role requires one and has none "
-                 "sets it up by signing in on the web first)")
+               "authenticator app as code (an account whose role requires one and has none "
+               "sets it up by signing in on the web first)")
 # a code one 30-second step early or late is accepted (phone clocks drift)
 TOLERANCE = 1
 
