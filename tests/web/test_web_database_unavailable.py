@@ -69,6 +69,15 @@ def test_postgresql_restarting_or_disconnected_is_unavailable(error):
     assert diagnose(_as_django_raises(error)) is DATABASE_UNAVAILABLE
 
 
+def test_postgresql_down_refusing_connections_is_unavailable():
+    # a real refusal: nothing listens on the port (as while the server restarts)
+    from live_server import free_port
+
+    with pytest.raises(psycopg.OperationalError) as caught:
+        psycopg.connect(f"postgresql://postgres@127.0.0.1:{free_port()}/test", connect_timeout=5)
+    assert diagnose(_as_django_raises(caught.value)) is DATABASE_UNAVAILABLE
+
+
 def test_postgresql_disk_full_is_storage_full():
     full = psycopg.errors.DiskFull("could not extend file: No space left on device")
     assert diagnose(_as_django_raises(full)) is STORAGE_FULL
