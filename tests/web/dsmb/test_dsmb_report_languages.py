@@ -109,7 +109,7 @@ def test_a_spanish_pdf_reads_in_spanish(trial, meeting):
     pdf = signed_in_client(trial.users[DSMB], language="es").get(
         f"/dsmb/reports/{made['id']}/pdf/").content
     text = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
-    assert "INFORME DE LA SESIÓN ABIERTA DEL DSMB" in text and "página 1 de 1" in text
+    assert "INFORME DE LA SESIÓN ABIERTA DEL DSMB" in text and "1 / 1" in text
 
 
 def test_a_report_made_before_spanish_documents_is_read_in_its_own_language(trial, meeting):

@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy
 
 from trialdesk.blinding import Permission
-from trialdesk.monitoring.sdv_plan import FULL_REASONS
+from trialdesk.monitoring.sdv_plan import FULL_REASONS, SAFETY_EVENT
 from trialdesk.monitoring.verification import (
     CHANGED,
     NEEDS_CORRECTION,
@@ -162,7 +162,7 @@ def field_label(rec: Record, name: str, language: str) -> str:
     with translation.override(language):
         if name in RECORD_FIELD_LABELS:
             return str(RECORD_FIELD_LABELS[name])
-        if rec.item.source == "safety_event" and name in SAFETY_LABELS:  # a seriousness criterion
+        if rec.item.source == SAFETY_EVENT and name in SAFETY_LABELS:  # a seriousness criterion
             return str(SAFETY_LABELS[name]).capitalize()
     return name.replace("_", " ")
 
@@ -180,7 +180,7 @@ def shown_value(rec: Record, name: str, language: str) -> str:
             return labels.get(value, value)
         if rec.item.source == "discontinuation" and name == "kind":
             return str(DISCONTINUATION_KINDS.get(value, value))
-        if rec.item.source == "safety_event" and isinstance(value, str) and value in SAFETY_LABELS:
+        if rec.item.source == SAFETY_EVENT and isinstance(value, str) and value in SAFETY_LABELS:
             return str(SAFETY_LABELS[value])
     return display_text(value)
 
