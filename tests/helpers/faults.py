@@ -12,7 +12,8 @@ def fail_audit_anchor_at(monkeypatch: pytest.MonkeyPatch, nth: int) -> list[dict
     of anchors asked for, the failing one included, for the test to count."""
     from trialdesk.web.core import audit
 
-    original, calls = audit.AuditAnchor.objects.create, []
+    manager = audit.AuditAnchor.objects
+    original, original_many, calls = manager.create, manager.create_many, []
 
     def create(**fields: Any) -> Any:
         calls.append(fields)
@@ -20,5 +21,13 @@ def fail_audit_anchor_at(monkeypatch: pytest.MonkeyPatch, nth: int) -> list[dict
             raise RuntimeError("the disk is full")
         return original(**fields)
 
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    def create_many(rows: list[dict[str, Any]]) -> None:  # records appended together
+        for fields in rows:
+            calls.append(fields)
+            if len(calls) == nth:
+                raise RuntimeError("the disk is full")
+        original_many(rows)
+
+    monkeypatch.setattr(manager, "create", create)
+    monkeypatch.setattr(manager, "create_many", create_many)
     return calls

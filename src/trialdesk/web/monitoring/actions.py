@@ -18,7 +18,7 @@ from trialdesk.web.capture.models import FormInstance
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
-from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.audit import append_audit, append_audits
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.models import Membership, Site
 from trialdesk.web.monitoring.models import (
@@ -294,12 +294,13 @@ def _store(actor: Actor, visit: MonitoringVisit, chosen: list[tuple[Record, list
         site_id=rec.site_id, field=name, status=status, comment=comment,
         value_hash=value_hash(rec.values.get(name)), visit=visit, verified_by=actor.user,
         verified_at=now) for rec, names in chosen for name in names])
-    for (rec, names), state in zip(chosen, before, strict=True):
-        append_audit(actor=actor.username, action="verify_source_data", model="monitoring_record",
-                     object_id=rec.item.key,
-                     changes={name: {"old": state.fields[name], "new": status} for name in names}
-                     | {"visit": {"old": None, "new": visit.pk}},
-                     reason=comment)
+    # each record's audit record, in order, appended together (one head read: append_audits)
+    append_audits([{"actor": actor.username, "action": "verify_source_data",
+                    "model": "monitoring_record", "object_id": rec.item.key,
+                    "changes": {name: {"old": state.fields[name], "new": status}
+                                for name in names} | {"visit": {"old": None, "new": visit.pk}},
+                    "reason": comment}
+                   for (rec, names), state in zip(chosen, before, strict=True)])
     return made
 
 

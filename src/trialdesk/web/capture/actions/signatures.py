@@ -11,6 +11,7 @@ window has passed, so the signature page cannot be used to guess a password.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection
 from django.db.models.signals import post_save
@@ -22,7 +23,7 @@ from trialdesk.web.capture.state import refuse_if_locked
 from trialdesk.web.core import clock, sql
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
-from trialdesk.web.core.audit import append_audit
+from trialdesk.web.core.audit import append_audit, append_audits
 from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
 from trialdesk.web.core.locks import refuse_if_database_locked
 from trialdesk.web.core.models import AuditRecord
@@ -74,13 +75,15 @@ def _check_password(actor: Actor, password: str, target: str) -> None:
 
 
 def _sign(actor: Actor, instance: FormInstance, language: str,
-          meaning: str | None = None, *, flag_stored: bool = False) -> Signature:
+          meaning: str | None = None, *, flag_stored: bool = False,
+          audits: list[dict[str, Any]] | None = None) -> Signature:
     """Sign one form: its signature, its ``signed`` flag, its audit record.
 
     ``flag_stored``: the caller has already set ``signed`` in the database (one UPDATE for a
     session's entries, :func:`_sign_entries`); the entry's ``post_save`` is sent here all the
     same, in the order ``save()`` would have sent it (the DSMB's receiver listens for the
-    records of the treatment given).
+    records of the treatment given). ``audits``: the audit record is added to this list, for the
+    caller to append with the session's others (``append_audits``), in the same transaction.
     """
     if instance.status != COMPLETE:
         raise Conflict("not_complete", f"{instance.key} must be complete before it is signed")
@@ -100,10 +103,14 @@ def _sign(actor: Actor, instance: FormInstance, language: str,
                        update_fields=frozenset({"signed"}), raw=False, using=connection.alias)
     else:
         instance.save(update_fields=["signed"])
-    append_audit(actor=actor.username, action="sign_form", model="form_instance",
-                 object_id=instance.key,
-                 changes={"signed": {"old": False, "new": True},
-                          "meaning": {"old": None, "new": signature.meaning}})
+    record = {"actor": actor.username, "action": SIGNED, "model": "form_instance",
+              "object_id": instance.key,
+              "changes": {"signed": {"old": False, "new": True},
+                          "meaning": {"old": None, "new": signature.meaning}}}
+    if audits is None:
+        append_audit(**record)
+    else:
+        audits.append(record)
     return signature
 
 
@@ -242,12 +249,17 @@ def _sign_entries(actor: Actor, instances: list[FormInstance], language: str,
         raise Conflict("form_locked", "these forms are locked: " + _named(locked))
     unsigned = [row for row in ordered if not row.signed]
     # the entries' flags in one UPDATE per chunk (SQLite's limit of bound parameters), not one
-    # save() each: a session signs hundreds of entries (issue 13); each entry's signature,
-    # post_save and audit record follow in order, as one by one
+    # save() each: a session signs hundreds of entries (issue 13); each entry's signature and
+    # post_save follow in order, as one by one, and their audit records in order, appended
+    # together (one head read, one anchor: append_audits)
     pks = [row.pk for row in unsigned]
     for start in range(0, len(pks), 500):
         FormInstance.objects.filter(pk__in=pks[start:start + 500]).update(signed=True)
-    return [_sign(actor, row, language, meaning, flag_stored=True) for row in unsigned]
+    audits: list[dict[str, Any]] = []
+    signatures = [_sign(actor, row, language, meaning, flag_stored=True, audits=audits)
+                  for row in unsigned]
+    append_audits(audits)
+    return signatures
 
 
 def _named(keys: list[str], shown: int = 20) -> str:
