@@ -14,8 +14,14 @@ scripts, styles, an SVG's metadata and comments removed; the words people read i
   (``ventilation_mode``, ``day0``, ``peep_on_support``), nor a Python repr (``{'``, ``True``,
   ``None``), nor a time stamp as stored (``2020-06-07T02:06``).
 
+The pages are every route of the server, every form of a participant's schedule, every DSMB
+report (open and closed; a Spanish reader gets the generation's Spanish document), a record of
+each kind a monitor verifies (form, consent, screening, death or withdrawal, adverse event) and
+the query list with its closed queries.
+
 Data are not text: participant and kit codes, user names, site codes and the registry's NCT
-number are blanked before the search. What cannot be translated yet is in ``ALLOWED``, each
+number are blanked before the search; an automatic query's question is the system's words, not
+data, and is searched. What cannot be translated yet is in ``ALLOWED``, each
 entry with the page, the words and the reason (issue 19).
 """
 
@@ -79,13 +85,6 @@ ALLOWED: list[tuple[str, tuple[str, ...], str]] = [
      "the example scenario file (TOML) shown in the editor: its comments are part of the file "
      "the statistician edits and saves, not of the page; to translate with the shipped example "
      "files"),
-    ("/dsmb/reports/1/", ("<html lang> not es", "Category", "Data cut-off", "Enrollment",
-                          "Generated", "Grade", "Grade 3 or higher", "Participants", "Related",
-                          "Scheduled", "Serious", "Site", "adverse event", "open", "participant",
-                          "participants", "randomized", "report"),
-     "a generated DSMB report is a frozen document (its hash is recorded) in the language of "
-     "whoever generated it; the simulation generated this one in English, a Spanish reader's "
-     "is generated in Spanish"),
 ]
 
 
@@ -247,6 +246,21 @@ def _pages(values: dict[str, str]) -> list[str]:
              .order_by("pk").values_list("code", flat=True).first())
     assert other is not None, "the simulated trial screened no patient it did not randomize"
     paths += [f"/participants/{other}/", f"/participants/{other}/consent/"]
+    # every DSMB report (open and closed, each generation a frozen document per language) and
+    # every kind of record a monitor verifies (a form's, a consent's, a screening's, a death's
+    # or withdrawal's, an adverse event's), each with its verifications
+    from trialdesk.web.dsmb.models import Report
+    from trialdesk.web.monitoring.models import Verification
+    from trialdesk.web.monitoring.records import records
+
+    paths += [f"/dsmb/reports/{pk}/" for pk in Report.objects.order_by("pk")
+              .values_list("pk", flat=True)]
+    verified = set(Verification.objects.values_list("item", flat=True))
+    first_of_each: dict[str, str] = {}
+    for record in sorted(records(), key=lambda record: record.item.key not in verified):
+        first_of_each.setdefault(record.item.source, record.ref)
+    paths += [f"/monitoring/records/{source}/{ref}/" for source, ref in first_of_each.items()]
+    paths.append("/capture/queries/?status=all")  # the closed and answered ones too
     return list(dict.fromkeys(paths))
 
 
@@ -286,7 +300,12 @@ class DataValues:
             for field in model._meta.get_fields():
                 if isinstance(field, (CharField, TextField)) and not field.choices:
                     typed |= set(_typed(list(model.objects.values_list(field.name, flat=True))))
-        self.typed = sorted({text.lower() for text in typed}, key=len, reverse=True)
+        # an automatic query's question is the system's words, to be read in Spanish: not data
+        from trialdesk.web.capture.models import Query
+
+        system = set(_typed(list(Query.objects.filter(kind="auto").values_list("text",
+                                                                               flat=True))))
+        self.typed = sorted({text.lower() for text in typed - system}, key=len, reverse=True)
 
     def blank(self, text: str) -> str:
         lower = text.lower()
