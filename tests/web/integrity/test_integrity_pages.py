@@ -61,6 +61,12 @@ POST_PAGES = {
     "/redcap/api/",
     # the administrator tries an undelivered e-mail again (issue 20)
     "/outbox/1/retry",
+    # the administration pages, the PI's signature of a delegation, one's own password (issue 20)
+    "/administration/sites/new", "/administration/sites/{code}/settings",
+    "/administration/sites/{code}/status", "/administration/users/new",
+    "/administration/users/1/roles", "/administration/users/1/training",
+    "/administration/users/1/deactivate", "/administration/users/1/password",
+    "/administration/delegations/1/sign", "/administration/password/",
 }
 # signing with a wrong (here: empty) password is audited, so that guessing is throttled
 AUDITED_REFUSALS = {"signature_password_failed"}
