@@ -87,6 +87,8 @@ def test_a_blinded_define_lists_the_dummy_groups_and_no_real_arm(dummy, real):
     assert _codelist_of(version, "IT.DM.ARMCD") == "CL.ARMCD"
     arms = _terms(version, "CL.ARMCD")
     assert set(arms) == {"DUMMY1", "DUMMY2"}
+    codelist = version.find("odm:CodeList[@OID='CL.ARMCD']", NS)
+    assert codelist.get(f"{{{DEF}}}CommentOID") == "COM.DUMMY"
     assert all(label.startswith("DUMMY ALLOCATION GROUP") for label in arms.values())
     # no term, decode or where-clause value anywhere names a real arm
     real_arms = {"MSC", "STANDARD", "Standard therapy plus MSC", "Standard therapy"}
@@ -98,6 +100,8 @@ def test_a_blinded_define_lists_the_dummy_groups_and_no_real_arm(dummy, real):
     real_version, _ = real
     assert _terms(real_version, "CL.ARMCD") == {"MSC": "Standard therapy plus MSC",
                                                 "STANDARD": "Standard therapy"}
+    codelist = real_version.find("odm:CodeList[@OID='CL.ARMCD']", NS)
+    assert codelist.get(f"{{{DEF}}}CommentOID") is None
 
 
 def test_the_normal_ranges_come_from_the_protocol_and_lbnrind_is_derived(dummy):

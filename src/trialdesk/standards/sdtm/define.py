@@ -296,7 +296,7 @@ def define_tree(study: Study, datasets: Described, *, allocation: str,
                           {"ValueListOID": f"VL.{name}.{name}ORRES"})
     for name, facts in all_facts.items():
         _value_items(version, name, facts)
-    _code_lists(version, datasets, all_facts)
+    _code_lists(version, datasets, all_facts, dummy=comment)
     lab = all_facts.get("LB")
     if lab is not None and "LBNRIND" in lab.columns:
         method = ET.SubElement(version, _q(ODM, "MethodDef"), {
@@ -312,10 +312,11 @@ def define_tree(study: Study, datasets: Described, *, allocation: str,
     return ET.ElementTree(root)
 
 
-def _code_lists(version: ET.Element, datasets: Described,
-                facts: dict[str, DatasetFacts]) -> None:
+def _code_lists(version: ET.Element, datasets: Described, facts: dict[str, DatasetFacts], *,
+                dummy: bool) -> None:
     """One CodeList a code list name, with the terms of every variable that uses it (EPOCH's
-    in DS, EX, AE...): with decodes where some term has one, else as enumerated items."""
+    in DS, EX, AE...): with decodes where some term has one, else as enumerated items. The arm
+    codes of the dummy allocation say so, as their variables do."""
     merged: dict[str, dict[str, str]] = {}
     for name, (spec, _) in datasets.items():
         for column, terms in facts[name].codes.items():
@@ -323,6 +324,8 @@ def _code_lists(version: ET.Element, datasets: Described,
     for codelist, terms in merged.items():
         element = ET.SubElement(version, _q(ODM, "CodeList"), {
             "OID": f"CL.{codelist}", "Name": codelist, "DataType": "text"})
+        if dummy and codelist == "ARMCD":
+            element.set(_q(DEF, "CommentOID"), "COM.DUMMY")
         decoded = any(code != decode for code, decode in terms.items())
         order = FIXED[codelist] if codelist in FIXED else sorted(terms.items())
         for rank, (code, _) in enumerate(order, start=1):
