@@ -27,6 +27,8 @@ from eligible import ELIGIBLE_VALUES as ELIGIBLE
 from enrollment import CONSENT
 from migrated_template import start_migrated
 
+HELPERS = Path(__file__).resolve().parent.parent / "helpers"  # live_server_settings
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -40,6 +42,8 @@ def _env(data_dir: Path, database: str | None, protocol: Path | None = None) -> 
                         "TRIALDESK_PROTOCOL")}
     if protocol:
         env["TRIALDESK_PROTOCOL"] = str(protocol)
+    env["DJANGO_SETTINGS_MODULE"] = "live_server_settings"  # the real ones, a fast hasher
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HELPERS), env.get("PYTHONPATH")]))
     env["TRIALDESK_DATA_DIR"] = str(data_dir)
     env["TRIALDESK_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     if database:

@@ -40,21 +40,25 @@ def allocated(trial):
     return trial, samples, other_site
 
 
-def test_every_role_on_every_route_and_operation_sees_no_arm_it_may_not(allocated):
-    trial, samples, other_site = allocated
-    # every role; site roles at the two sites that hold the sample participants
-    users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
-    findings = run_matrix(build_viewers(users), samples, other_site)
-    assert findings == []
-
-
 REASON = "Severe anaphylaxis after the infusion so the physician must know the arm"
 
 
-def test_unblindings_pharmacy_times_and_block_sizes_reach_only_who_may_see_them(allocated):
-    """Issue 14: which participant was emergency-unblinded (the requester, the DSMB, the safety
-    contact, the auditor only), the pharmacy's times in the audit trail (the day at most, for
-    blinded readers) and the block sizes (no blinded role, not the public), on every route."""
+def test_every_role_on_every_route_sees_no_arm_or_secret_it_may_not_before_and_after_unblinding(
+        allocated):
+    """Every role (site roles at the two sites with participants) on every page and API
+    operation, over a trial holding every kind of record a blinded reader could learn from:
+    dispensed kits, an emergency unblinding, the DSMB's meeting with an open and a closed report,
+    a signed recommendation and a tripped stopping rule. Besides the arms, the secrets of issue 14
+    reach only who may see them: which participant was emergency-unblinded (the requester, the
+    DSMB, the safety contact, the auditor), the pharmacy's times in the audit trail (the day at
+    most, for blinded readers), the block sizes (no blinded role, not the public). Then the final
+    unblinding opens the arms to the analyst alone.
+
+    One trial for all of it: each pass over the matrix is thousands of requests, so the records
+    are made once and the matrix run once per state (blinded, unblinded) rather than per kind
+    of record."""
+    from trialdesk.web.dsmb.models import Report, SafetySignal
+
     trial, samples, other_site = allocated
     for code, kit in zip(samples["code"], samples["kit_code"], strict=True):
         site = "co-01" if code in other_site["pharmacist-co-02"] else "co-02"
@@ -65,21 +69,34 @@ def test_unblindings_pharmacy_times_and_block_sizes_reach_only_who_may_see_them(
     requester = create_user("investigator2-co-01", "investigator", "CO-01")
     assert ApiClient(requester).post(f"/api/v1/participants/{target}/unblind",
                                      {"reason": REASON}).status_code == 201
+    samples = {**samples, **_dsmb_records(trial, samples)}
+    assert SafetySignal.objects.exists() and Report.objects.filter(kind="closed").exists()
     users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
     pharmacists = [name for name, user in users.items()
                    if user.memberships.get().role == "pharmacist"]
     secrets = [emergency_unblinding(target, REASON, requester.username),
                pharmacy_times(pharmacists), block_sizes()]
     with days_later():  # a day's pharmacy records reach blinded readers once the day is over
-        findings = run_matrix(build_viewers(users), samples, other_site, secrets=secrets)
-        assert findings == []
-        # the rule has teeth: the requester and the auditor do see it, where it is shown
+        assert run_matrix(build_viewers(users), samples, other_site, secrets=secrets) == []
+        # the rules have teeth: the requester and the auditor do see the unblinding, where it
+        # is shown; the DSMB's closed report, judged as if blinded, is a finding
         judged_as_if_barred = replace(emergency_unblinding(target, REASON, "nobody"),
                                       may_see=lambda who, role: False)
         shown = run_matrix(build_viewers({"requester": requester, "admin": users["admin"]}),
                            samples, other_site, secrets=[judged_as_if_barred])
     told = {f.who for f in shown if any(w.startswith("emergency unblinding") for w in f.what)}
     assert told == {"requester", "admin"}
+    client, _ = build_viewers({"dsmb": users["dsmb_statistician"]})["dsmb"]
+    shown_to_dsmb = {f.path for f in run_matrix({"dsmb": (client, None)}, samples, other_site)}
+    closed = Report.objects.get(kind="closed").pk
+    assert {f"/api/v1/dsmb/reports/{closed}", f"/dsmb/reports/{closed}/"} <= shown_to_dsmb
+
+    _unblind_the_trial(trial)
+    assert run_matrix(build_viewers(users), samples, other_site, trial_unblinded=True) == []
+    # the analyst may now see arms, and does: judged as blinded, the analyst's pages are findings
+    client, _ = build_viewers({"analyst": users["analyst"]})["analyst"]
+    opened = {f.path for f in run_matrix({"analyst": (client, None)}, samples, other_site)}
+    assert {"/api/v1/analysis/groups", "/api/v1/analysis/group-mapping"} <= opened
 
 
 def _unblind_the_trial(trial) -> None:
@@ -89,20 +106,6 @@ def _unblind_the_trial(trial) -> None:
     assert trial.api("data_manager").post("/api/v1/final-unblinding", reason).status_code == 201
     assert trial.api("dsmb_statistician").post("/api/v1/final-unblinding/approve",
                                                reason).status_code == 200
-
-
-def test_after_final_unblinding_only_the_analyst_gains_the_arms(allocated):
-    trial, samples, other_site = allocated
-    users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
-    before = run_matrix(build_viewers({"analyst": users["analyst"]}), samples, other_site,
-                        trial_unblinded=True)
-    assert before == []  # nothing to forgive yet: the analyst reached no arm while blinded
-    _unblind_the_trial(trial)
-    assert run_matrix(build_viewers(users), samples, other_site, trial_unblinded=True) == []
-    # the analyst may now see arms, and does: judged as blinded, the analyst's pages are findings
-    client, _ = build_viewers({"analyst": users["analyst"]})["analyst"]
-    opened = {f.path for f in run_matrix({"analyst": (client, None)}, samples, other_site)}
-    assert {"/api/v1/analysis/groups", "/api/v1/analysis/group-mapping"} <= opened
 
 
 def test_matrix_detects_arms_on_the_real_pages_that_show_them(allocated):
@@ -195,21 +198,6 @@ def _dsmb_records(trial, samples) -> dict[str, list[str]]:
                                    {"response": "accepted", "text": "Noted; the trial goes on."})
     return {"meeting_id": [str(meeting["id"])], "report_id": [str(r) for r in reports],
             "recommendation_id": [str(signed["id"])]}
-
-
-def test_dsmb_pages_and_operations_show_no_arm_to_blinded_roles(allocated):
-    from trialdesk.web.dsmb.models import Report, SafetySignal
-
-    trial, samples, other_site = allocated
-    samples = {**samples, **_dsmb_records(trial, samples)}
-    assert SafetySignal.objects.exists() and Report.objects.filter(kind="closed").exists()
-    users = {k: v for k, v in trial.users.items() if not k.endswith("co-03")}
-    assert run_matrix(build_viewers(users), samples, other_site) == []
-    # the matrix has teeth here: the closed report, judged as if blinded, is a finding
-    client, _ = build_viewers({"dsmb": users["dsmb_statistician"]})["dsmb"]
-    shown = {f.path for f in run_matrix({"dsmb": (client, None)}, samples, other_site)}
-    closed = Report.objects.get(kind="closed").pk
-    assert f"/api/v1/dsmb/reports/{closed}" in shown and f"/dsmb/reports/{closed}/" in shown
 
 
 def _without(body: bytes, *numbers: int) -> bytes:
