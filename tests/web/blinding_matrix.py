@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,12 +98,15 @@ def _findings_in(body: str, who: str, role: str | None, path: str, other_site: d
 
 def run_matrix(viewers: dict[str, tuple[Client, str | None]], samples: dict[str, list[str]],
                other_site: dict[str, list[str]], *, trial_unblinded: bool = False,
-               secrets: Sequence[Secret] = ()) -> list[Finding]:
+               secrets: Sequence[Secret] = (),
+               paths: Callable[[str], bool] | None = None) -> list[Finding]:
     """Request every route (GET) and every API operation (its method, empty JSON) as each viewer.
 
     ``trial_unblinded``: the final unblinding was approved, so roles that see arms "after
     unblinding" may; every other blinded role must still see none. ``secrets``: facts besides
     the arms, each found in a response by its own rule and allowed to the viewers it names.
+    ``paths``: only the paths it accepts are requested (a suite that judges one app's pages
+    over its own records; tests/web/test_web_blinding_matrix.py requests them all).
     """
     texts = arm_revealing_texts(get_protocol(), ["en", "es"])
     anonymous = Client()
@@ -111,7 +114,8 @@ def run_matrix(viewers: dict[str, tuple[Client, str | None]], samples: dict[str,
                 for path in concrete_paths(route, samples)]
     requests += [(method, path) for method, route in openapi_operations(anonymous)
                  for path in concrete_paths(route, samples)]
-    requests = list(dict.fromkeys(requests))
+    requests = [(method, path) for method, path in dict.fromkeys(requests)
+                if paths is None or paths(path)]
     findings = []
     for who, (client, role) in viewers.items():
         for method, path in requests:
