@@ -203,3 +203,12 @@ def test_an_api_token_needs_the_code_too(users):
     issued = _token(PHARMACIST, _code(key, 1))
     assert issued.status_code == 201 and issued.json()["token"].startswith("tdk_")
     assert _token(MONITOR).status_code == 201  # no second factor: the password, as before
+
+
+def test_only_an_active_membership_of_a_marked_role_requires_it(users):
+    from trialdesk.web.core.models import Membership
+
+    Membership.objects.filter(user=users[PHARMACIST]).update(active=False)
+    assert _password(Client(), PHARMACIST)["Location"] != CODE_PAGE
+    Membership.objects.filter(user=users[PHARMACIST]).update(active=True)
+    assert _password(Client(), PHARMACIST)["Location"] == CODE_PAGE

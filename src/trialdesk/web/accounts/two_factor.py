@@ -44,9 +44,11 @@ TOLERANCE = 1
 
 
 def required_for(user: Any) -> bool:
-    """Whether one of the user's roles requires a second factor by the protocol."""
+    """Whether one of the user's active roles requires a second factor by the protocol (any
+    of them, whichever the person then acts as: the sign-in is the person's)."""
     roles = get_protocol().two_factor_roles()
-    return bool(roles) and Membership.objects.filter(user=user, role__in=roles).exists()
+    return bool(roles) and Membership.objects.filter(user=user, role__in=roles,
+                                                     active=True).exists()
 
 
 def device_of(user: Any) -> TOTPDevice | None:
