@@ -34,7 +34,8 @@ def test_sdtm_and_adam_exports_on_postgresql(tmp_path, postgres_url):
     try:
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
-        with running(tmp_path, database) as server:
+        # one request at a time and no task (the exports run from the command line below)
+        with running(tmp_path, database, workers=1, threads=2, task_workers=0) as server:
             session = requests.Session()
             session.headers["Authorization"] = (
                 f"Bearer {token(server.url, users['investigator-co-01'])}")
