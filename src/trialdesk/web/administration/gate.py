@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from trialdesk.web.administration.models import AccountFlags, Delegation, SiteSettings
 from trialdesk.web.core import clock
@@ -103,13 +103,22 @@ def current_signed(membership: Membership) -> Q:
 
 
 def refuse_unusable_role(membership: Membership) -> None:
-    """Raise PasswordChangeRequired or RoleNotDelegated unless the role may be used now."""
-    if AccountFlags.objects.filter(user_id=membership.user_id, must_change_password=True).exists():
+    """Raise PasswordChangeRequired or RoleNotDelegated unless the role may be used now.
+
+    One statement for both checks: it runs on every request, the randomization's included
+    (tests/web/test_web_randomize_statements.py pins that path's statements).
+    """
+    must_change, delegated = (
+        Membership.objects.filter(pk=membership.pk)
+        .annotate(must_change=Exists(AccountFlags.objects.filter(
+                      user_id=OuterRef("user_id"), must_change_password=True)),
+                  delegated=Exists(Delegation.objects.filter(current_signed(membership))))
+        .values_list("must_change", "delegated").get())
+    if must_change:
         raise PasswordChangeRequired("the administrator reset this account's password: change "
                                      "it before anything else")
-    if Delegation.objects.filter(current_signed(membership)).exists():
-        return
-    raise RoleNotDelegated(membership, delegation_state(membership), signer_of(membership))
+    if not delegated:
+        raise RoleNotDelegated(membership, delegation_state(membership), signer_of(membership))
 
 
 def delegation_state(membership: Membership) -> str:
