@@ -855,13 +855,19 @@ BUILDERS.update(SUPPLY_BUILDERS)
 def _set_site_status(s: Scenarios) -> WriteRequest:
     from trialdesk.web.core.models import Site
 
-    s.api("admin")  # the admin's API token exists before the test's "before" dump
+    admin = s.api("admin")  # the admin's API token exists before the test's "before" dump
     site = Site.objects.order_by("code").first()
-    target = "closed" if site.status == "active" else "active"
+    if site.status == Site.ACTIVE:
+        # test set-up: closed, so that the request reopens it; the site stays active for the
+        # builders after this one (only an active site screens, consents and randomizes)
+        admin.ok("POST", f"/api/v1/sites/{site.code}/status",
+                 {"status": "closed", "reason": "Set-up: closed to be reopened."})
+        site.refresh_from_db()
     reason = "Site initiation visit done and ethics approval on file."
     return WriteRequest("admin", "POST", f"/api/v1/sites/{site.code}/status",
-                        {"status": target, "reason": reason}, ("set_site_status",), reason=reason,
-                        extra={"changes": {"status": {"old": site.status, "new": target}}})
+                        {"status": "active", "reason": reason}, ("set_site_status",),
+                        reason=reason,
+                        extra={"changes": {"status": {"old": site.status, "new": "active"}}})
 
 
 BUILDERS[("POST", "/api/v1/sites/{code}/status")] = _set_site_status  # site status (issue 24)
