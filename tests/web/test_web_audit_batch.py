@@ -41,3 +41,20 @@ def test_records_appended_together_are_linked_hashed_and_anchored_each(trial, mo
     assert list(anchors.values_list("seq", "hash")) == [(r.seq, r.hash) for r in written]
     result = CliRunner().invoke(audit_command, ["verify", "--json", "--data-dir", "."])
     assert result.exit_code == 0 and json.loads(result.output)["ok"]
+
+
+def test_instances_inserted_together_read_back_with_their_keys_in_order(trial):
+    """``core.sql.insert_instances`` (a monitoring visit's verifications): each row stored as
+    the ORM stores it, each instance given its own row's primary key, over several statements."""
+    from django.utils import timezone
+
+    from trialdesk.web.core import sql
+
+    now = timezone.now()
+    made = sql.insert_instances([AuditAnchor(seq=n, hash=f"{n:064x}", at=now)
+                                 for n in range(700)])  # 300 rows a statement
+    assert [(a.seq, a.hash, a.at) for a in made] == [
+        (a.seq, a.hash, a.at) for a in AuditAnchor.objects.filter(pk__in=[a.pk for a in made])
+        .order_by("pk")]
+    assert [a.seq for a in sorted(made, key=lambda a: a.pk)] == list(range(700))
+    assert sql.insert_instances([]) == []
