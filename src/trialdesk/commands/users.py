@@ -1,5 +1,6 @@
-"""``trialdesk users create|add-role|deactivate-role|list|redcap-token``: accounts of the
-trial server and their memberships (roles at sites; one person may hold several)."""
+"""``trialdesk users create|add-role|deactivate-role|reset-two-factor|list|redcap-token``:
+accounts of the trial server and their memberships (roles at sites; one person may hold
+several), and their authenticators for two-factor sign-in."""
 
 from __future__ import annotations
 
@@ -119,6 +120,27 @@ def deactivate_role(username: str, role: str, site: str | None, reason: str, dat
     except (NotFound, Conflict) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"deactivated {role}{' at ' + site if site else ''} of {username}")
+
+
+@command.command("reset-two-factor")
+@click.argument("username")
+@click.option("--reason", required=True, help="Why (at least 10 characters; audited).")
+@_with_db
+def reset_two_factor(username: str, reason: str, data_dir: str, database: str | None) -> None:
+    """Remove USERNAME's authenticator (a lost or replaced phone); a role that requires
+    two-factor sign-in sets up a new one at its next sign-in."""
+    _setup(data_dir, database)
+    from trialdesk.web.accounts.two_factor import do_reset_two_factor
+    from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
+
+    try:
+        do_reset_two_factor(actor="cli", username=username, reason=reason)
+    except InvalidInput as error:
+        raise click.BadParameter(error.rule, param_hint=f"--{error.field}") from None
+    except (NotFound, Conflict) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"removed the authenticator of {username}: its next sign-in sets up a new one "
+               "where its role requires one")
 
 
 @command.command("list")

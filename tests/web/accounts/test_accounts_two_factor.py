@@ -212,3 +212,24 @@ def test_only_an_active_membership_of_a_marked_role_requires_it(users):
     assert _password(Client(), PHARMACIST)["Location"] != CODE_PAGE
     Membership.objects.filter(user=users[PHARMACIST]).update(active=True)
     assert _password(Client(), PHARMACIST)["Location"] == CODE_PAGE
+
+
+def test_the_operator_resets_a_lost_authenticator_and_the_next_sign_in_enrols_anew(users):
+    from trialdesk.web.accounts.two_factor import do_reset_two_factor
+    from trialdesk.web.core.errors import Conflict, InvalidInput
+
+    old_key = _enrolled_pharmacist(Client())
+    with pytest.raises(InvalidInput):
+        do_reset_two_factor(actor="cli", username=PHARMACIST, reason="lost")
+    before = _last_seq()
+    do_reset_two_factor(actor="cli", username=PHARMACIST, reason="Phone lost on the ward.")
+    record = AuditRecord.objects.get(seq__gt=before)
+    assert (record.action, record.actor, record.reason) == (
+        "reset_two_factor", "cli", "Phone lost on the ward.")
+    assert not TOTPDevice.objects.exists()
+    with pytest.raises(Conflict):  # nothing left to reset
+        do_reset_two_factor(actor="cli", username=PHARMACIST, reason="Phone lost on the ward.")
+    client = Client()
+    _password(client, PHARMACIST)
+    new_key = _secret_on(client.get(CODE_PAGE).content.decode())  # enrolment again
+    assert new_key != old_key

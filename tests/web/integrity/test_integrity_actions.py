@@ -74,6 +74,7 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           "do_verify_records",
           # tests/web/accounts/test_accounts_two_factor.py (a user's own authenticator)
           "do_enable_two_factor", "do_check_sign_in_code", "do_disable_two_factor",
+          "do_reset_two_factor",
           # tests/web/administration/test_administration_integrity.py (the admin's pages)
           "do_create_site", "do_update_site", "do_create_user_with_delegation",
           "do_add_role_with_delegation", "do_sign_delegation", "do_record_training",

@@ -27,7 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.audit import append_audit
-from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
 from trialdesk.web.core.models import Membership
 from trialdesk.web.core.protocol import get_protocol
 
@@ -189,3 +189,21 @@ def do_disable_two_factor(user: Any, *, code: str) -> CodeCheck:
                      object_id=user.get_username(),
                      changes={"two_factor": {"old": "totp", "new": None}})
     return check
+
+
+@action(None)
+def do_reset_two_factor(*, actor: str, username: str, reason: str) -> None:
+    """Remove a user's authenticator for the server's operator (``trialdesk users
+    reset-two-factor``: a lost or replaced phone), with the reason; audited. A role that requires
+    a code sets up a new authenticator at its next sign-in."""
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise InvalidInput("reason", "must say why, in at least 10 characters")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"no user {username}")
+    removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    if not removed:
+        raise Conflict("two_factor_off", f"{username} has no authenticator to reset")
+    append_audit(actor=actor, action="reset_two_factor", model="user", object_id=username,
+                 changes={"two_factor": {"old": "totp", "new": None}}, reason=reason)
