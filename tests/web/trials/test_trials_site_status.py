@@ -196,6 +196,17 @@ def test_the_screening_page_shows_the_refusal_beside_the_form(trial, language, w
     assert _stored() == before
 
 
+def test_the_screening_page_says_so_before_anything_is_typed(trial):
+    client = signed_in_client(trial.users[INVESTIGATOR], language="en")
+    assert 'id="site-notice"' not in client.get("/screen/").content.decode()
+    _set_status(trial, "suspended")
+    page = client.get("/screen/").content.decode()
+    assert "Site CO-01 is suspended: patients are screened only at an active site." in page
+    # the staff of another site see no notice
+    other = signed_in_client(trial.users["investigator-co-02"], language="en")
+    assert 'id="site-notice"' not in other.get("/screen/").content.decode()
+
+
 def test_the_consent_and_randomization_pages_show_the_refusal(trial):
     investigator = trial.api(INVESTIGATOR)
     screened = screen(investigator)["code"]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext, pgettext_lazy
 
-from trialdesk.site_status import Activity, refusal
+from trialdesk.site_status import Activity, allows, refusal
 from trialdesk.web.core.errors import Conflict
+from trialdesk.web.core.models import Site
 
 STATUS_LABELS = {
     "planned": pgettext_lazy("site status", "planned"),
@@ -42,6 +43,21 @@ def refuse_unless_site_allows(site: str, status: str, activity: Activity) -> Non
 
 def refusal_text(error: SiteNotActive) -> str:
     """The refusal in the reader's language, for the page that shows it next to the action."""
+    return _text(error.site, error.status, error.activity)
+
+
+def notice(site: str | None, activity: Activity) -> str | None:
+    """What a page says before anything is typed when site ``site`` (a site role's; None for a
+    trial-wide role) may not do ``activity`` now; None when it may."""
+    if site is None:
+        return None
+    status = Site.objects.filter(code=site).values_list("status", flat=True).first()
+    if status is None or allows(status, activity):
+        return None
+    return _text(site, status, activity)
+
+
+def _text(site: str, status: str, activity: Activity) -> str:
     texts = {
         Activity.SCREEN: gettext("Site %(site)s is %(status)s: patients are screened only at an "
                                  "active site. The patients already in the trial are followed "
@@ -53,5 +69,4 @@ def refusal_text(error: SiteNotActive) -> str:
                                     "at an active site. The patients already in the trial are "
                                     "followed as before."),
     }
-    return texts[error.activity] % {"site": error.site,
-                                    "status": STATUS_LABELS.get(error.status, error.status)}
+    return texts[activity] % {"site": site, "status": STATUS_LABELS.get(status, status)}

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trialdesk.protocol import Protocol
+from trialdesk.site_status import Activity
 from trialdesk.web.core.actor import Actor, require
 from trialdesk.web.core.errors import Conflict, DatabaseLocked, InvalidInput
 from trialdesk.web.core.pages import page
@@ -38,6 +39,7 @@ from trialdesk.web.trials.forms import (
 from trialdesk.web.trials.models import UnblindingEvent
 from trialdesk.web.trials.screening_version import actor_screening_protocol, screening_protocol
 from trialdesk.web.trials.site_rules import SiteNotActive, refusal_text
+from trialdesk.web.trials.site_rules import notice as site_notice
 from trialdesk.web.trials.unblinding_visibility import sees_unblinding_events
 from trialdesk.web.trials.views_consent import record_consent
 
@@ -139,7 +141,9 @@ def screen(request: HttpRequest, actor: Actor) -> HttpResponse:
                           status=409)
         else:
             return redirect("trials:participant", code=participant.code)
-    return render(request, "trials/screen.html", {"actor": actor, "form": form})
+    # said before anything is typed (the action refuses it in any case)
+    return render(request, "trials/screen.html", {
+        "actor": actor, "form": form, "site_notice": site_notice(actor.site, Activity.SCREEN)})
 
 
 @page("screen")
