@@ -175,6 +175,13 @@ def _walk(walk: Walk) -> None:
         plan_form.locator("button[type=submit]").click()
     monitor.goto(f"{url}/monitoring/plan/?participant={code}")
     walk.seen(monitor, "monitor-plan")
+    # a table sorts by a header's button, and says how (issue 19, one design)
+    header = monitor.locator("#plan thead th").nth(2)
+    header.locator("button.sort").click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    header.locator("button.sort").click()
+    expect(header).to_have_attribute("aria-sort", "descending")
+    walk.seen(monitor, "monitor-plan-sorted")
     with monitor.expect_navigation():
         monitor.locator("#plan tbody a").first.click()
     walk.seen(monitor, "monitor-record")
@@ -212,8 +219,9 @@ def _walk(walk: Walk) -> None:
     with dsmb.expect_navigation():
         dsmb.click("button[name=kind][value=open]")
     assert "/dsmb/reports/" in dsmb.url
-    # the report is a stored document, kept as it was generated (issue 15), not a site page
-    walk.seen(dsmb, "dsmb-open-report", site_page=False)
+    # the report is a stored document, kept as it was generated (issue 15), in the reader's
+    # language: each generation is stored in English and Spanish (issue 19)
+    walk.seen(dsmb, "dsmb-open-report")
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
