@@ -307,3 +307,24 @@ def test_a_second_role_is_added_with_its_own_unsigned_delegation(trial):
     assert unblinded.status_code == 422  # not offered: the form refuses it beside the field
     assert _error_beside(unblinded.content.decode(), "role")
     assert not Membership.objects.filter(user__username="monitor", role="pharmacist").exists()
+
+
+def test_a_trial_wide_role_is_signed_by_the_trials_principal_investigator(trial):
+    admin = signed_in_client(trial.users["admin"])
+    assert admin.post("/administration/users/new", {
+        "username": "new-monitor", "role": "monitor", "site": "", "language": "",
+        "password": TEMPORARY, "duties": "Source data verification", "email": "",
+        "start_date": "", "end_date": ""}).status_code == 302
+    user = login_page_client("new-monitor", password=TEMPORARY)
+    assert _change_password(user).status_code == 302
+    refused = user.get("/").content.decode()
+    signer = re.search(r'id="delegation-signer">(.*?)</strong>', refused, re.S).group(1)
+    assert "principal investigator" in signer and "trial" in signer, signer
+    entry = Delegation.objects.get(person__username="new-monitor")
+    # a site's investigator may not sign a trial-wide role's delegation
+    assert signed_in_client(trial.users["investigator-co-01"]).post(
+        f"/administration/delegations/{entry.pk}/sign", {"password": PASSWORD}).status_code == 403
+    pi = signed_in_client(trial.users["principal_investigator"])
+    assert pi.post(f"/administration/delegations/{entry.pk}/sign",
+                   {"password": PASSWORD}).status_code == 302
+    assert user.get("/").status_code == 200

@@ -213,7 +213,9 @@ def _may_sign(actor: Actor, entry: Delegation) -> None:
             raise Forbidden("this delegation is signed by the trial's principal investigator")
         return
     pi = gate.site_principal_investigator(entry.site_id)
-    if pi is None or pi.pk != actor.user.pk or not actor.can(gate.SITE_SIGNER_PERMISSION):
+    # the named PI, acting as an investigator of that very site
+    if (pi is None or pi.pk != actor.user.pk or not actor.can(gate.SITE_SIGNER_PERMISSION)
+            or actor.site != entry.site.code):
         raise Forbidden("this delegation is signed by the site's principal investigator")
 
 
