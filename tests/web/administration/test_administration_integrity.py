@@ -85,9 +85,15 @@ def _sign_delegation(trial):
                                password=PASSWORD)
 
 
+def _end_delegation(trial):
+    entry = Delegation.objects.filter(person__username="monitor").first()
+    actions.do_end_delegation(_admin(trial), entry.pk, end_date=clock.today(),
+                              reason="left the monitoring company")
+
+
 @pytest.mark.parametrize("call", [_create_site, _update_site, _create_user, _add_role,
                                   _record_training, _reset_password, _change_own_password,
-                                  _sign_delegation])
+                                  _sign_delegation, _end_delegation])
 def test_an_administration_write_that_fails_after_its_audit_record_stores_nothing(
         trial, monkeypatch, call):
     if call is _sign_delegation:  # its entry to sign, made beforehand

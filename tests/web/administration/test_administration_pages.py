@@ -328,3 +328,27 @@ def test_a_trial_wide_role_is_signed_by_the_trials_principal_investigator(trial)
     assert pi.post(f"/administration/delegations/{entry.pk}/sign",
                    {"password": PASSWORD}).status_code == 302
     assert user.get("/").status_code == 200
+
+
+def test_a_delegation_ended_by_the_admin_refuses_the_role_from_the_next_day(trial):
+    from days import days_later
+
+    admin = signed_in_client(trial.users["admin"])
+    entry = Delegation.objects.get(person__username="monitor")
+    path = "/administration/users/monitor/delegations/end"
+    today = clock.today()
+    early = admin.post(path, {"delegation": entry.pk, "reason": "left the monitoring company",
+                              "end_date": (entry.start_date - dt.timedelta(days=1)).isoformat()})
+    assert early.status_code == 422
+    assert "start date" in _error_beside(early.content.decode(), "end_date")
+    assert admin.post(path, {"delegation": entry.pk, "reason": "left",
+                             "end_date": today.isoformat()}).status_code == 422
+    assert admin.post(path, {"delegation": entry.pk, "reason": "left the monitoring company",
+                             "end_date": today.isoformat()}).status_code == 302
+    [record] = _audited("end_delegation", str(entry.pk))
+    assert record.changes == {"end_date": {"old": None, "new": today.isoformat()}}
+    monitor = signed_in_client(trial.users["monitor"])
+    assert monitor.get("/").status_code == 200  # the last day of the delegation
+    with days_later(1):
+        refused = monitor.get("/")
+        assert refused.status_code == 403 and "ended" in refused.content.decode()

@@ -78,7 +78,7 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           # tests/web/administration/test_administration_integrity.py (the admin's pages)
           "do_create_site", "do_update_site", "do_create_user_with_delegation",
           "do_add_role_with_delegation", "do_sign_delegation", "do_record_training",
-          "do_reset_password", "do_change_own_password"}
+          "do_reset_password", "do_change_own_password", "do_end_delegation"}
 
 
 def test_every_action_is_covered_by_an_integrity_test():

@@ -66,7 +66,8 @@ POST_PAGES = {
     "/administration/sites/{code}/status", "/administration/users/new",
     "/administration/users/1/roles", "/administration/users/1/training",
     "/administration/users/1/deactivate", "/administration/users/1/password",
-    "/administration/delegations/1/sign", "/administration/password/",
+    "/administration/users/1/delegations/end", "/administration/delegations/1/sign",
+    "/administration/password/",
 }
 # signing with a wrong (here: empty) password is audited, so that guessing is throttled
 AUDITED_REFUSALS = {"signature_password_failed"}

@@ -264,6 +264,33 @@ def do_sign_delegation(actor: Actor, delegation_id: int, *, password: str) -> De
 
 
 @action("manage_users")
+def do_end_delegation(actor: Actor, delegation_id: int, *, end_date: dt.date,
+                      reason: str) -> Delegation:
+    """End an entry on ``end_date`` (the role is refused from the next day), with the reason.
+
+    Only brought forward: a longer delegation is a new entry, signed again.
+    """
+    entry = Delegation.objects.select_for_update().filter(pk=delegation_id).first()
+    if entry is None:
+        raise NotFound(f"no delegation {delegation_id}")
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise InvalidInput("reason", "must say why, in at least 10 characters")
+    if end_date < entry.start_date:
+        raise InvalidInput("end_date", "must not be before the start date")
+    if entry.end_date is not None and end_date >= entry.end_date:
+        raise InvalidInput("end_date", "must be before the present end date: a longer "
+                           "delegation is a new entry, signed again")
+    old = entry.end_date.isoformat() if entry.end_date else None
+    entry.end_date = end_date
+    entry.save(update_fields=["end_date"])
+    append_audit(actor=actor.username, action="end_delegation", model="delegation",
+                 object_id=str(entry.pk),
+                 changes={"end_date": {"old": old, "new": end_date.isoformat()}}, reason=reason)
+    return entry
+
+
+@action("manage_users")
 def do_record_training(actor: Actor, username: str, *, course: str, completed_on: dt.date,
                        expires_on: dt.date | None = None) -> TrainingRecord:
     """Record a course a person completed, and its expiry (none: it does not expire)."""

@@ -96,6 +96,16 @@ class TrainingForm(forms.Form):
     expires_on = forms.DateField(label=_("Expires on"), required=False, widget=DATE)
 
 
+class EndDelegationForm(forms.Form):
+    delegation = forms.ChoiceField(label=_("Delegation"))
+    end_date = forms.DateField(label=_("End date"), widget=DATE)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+    def __init__(self, *args: Any, entries: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["delegation"].choices = [(str(pk), label) for pk, label in entries]
+
+
 class DeactivateForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
 

@@ -91,3 +91,12 @@ def delegation_log() -> list[Delegation]:
 
 def must_change_password(user: Any) -> bool:
     return AccountFlags.objects.filter(user=user, must_change_password=True).exists()
+
+
+def endable_delegations(person: Any) -> list[tuple[int, str]]:
+    """The person's entries that have not ended, as the end form offers them."""
+    today = clock.today()
+    entries = (Delegation.objects.filter(person=person).select_related("site")
+               .exclude(end_date__lt=today).order_by("pk"))
+    return [(entry.pk, f"#{entry.pk} {entry.role}"
+             f"{' · ' + entry.site.code if entry.site_id else ''}") for entry in entries]

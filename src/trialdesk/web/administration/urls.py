@@ -17,6 +17,8 @@ urlpatterns = [
     path("users/<str:username>/training", views.user_training, name="user_training"),
     path("users/<str:username>/deactivate", views.user_deactivate, name="user_deactivate"),
     path("users/<str:username>/password", views.user_reset_password, name="user_reset_password"),
+    path("users/<str:username>/delegations/end", views.user_end_delegation,
+         name="user_end_delegation"),
     path("delegations/", views.delegations, name="delegations"),
     path("delegations/to-sign/", views.to_sign, name="to_sign"),
     path("delegations/<int:delegation_id>/sign", views.sign, name="sign"),

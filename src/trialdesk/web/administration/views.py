@@ -186,6 +186,8 @@ def _user_page(request: HttpRequest, actor: Actor, person: Any, status: int = 20
             roles=roles, sites=codes),
         "training_form": bound.get("training_form") or forms.TrainingForm(),
         "deactivate_form": bound.get("deactivate_form") or forms.DeactivateForm(),
+        "end_form": bound.get("end_form") or forms.EndDelegationForm(
+            entries=presenters.endable_delegations(person)),
         "reset_form": bound.get("reset_form") or forms.ResetPasswordForm(),
     }, status=status)
 
@@ -208,6 +210,8 @@ def _user_write(form_name: str, form_class: Callable[..., Any],
         if form_class is forms.MembershipForm:
             form = form_class(request.POST, roles=presenters.assignable_roles(_language()),
                               sites=presenters.site_codes())
+        elif form_class is forms.EndDelegationForm:
+            form = form_class(request.POST, entries=presenters.endable_delegations(person))
         else:
             form = form_class(request.POST)
         if form.is_valid():
@@ -248,6 +252,13 @@ def _reset_password(actor: Actor, username: str, data: dict[str, Any]) -> str:
         "name": username}
 
 
+def _end_delegation(actor: Actor, username: str, data: dict[str, Any]) -> str:
+    actions.do_end_delegation(actor, int(data["delegation"]), end_date=data["end_date"],
+                              reason=data["reason"])
+    return _("Delegation ended.")
+
+
+user_end_delegation = _user_write("end_form", forms.EndDelegationForm, _end_delegation)
 user_add_membership = _user_write("membership_form", forms.MembershipForm, _add_membership)
 user_training = _user_write("training_form", forms.TrainingForm, _record_training)
 user_deactivate = _user_write("deactivate_form", forms.DeactivateForm, _deactivate)
