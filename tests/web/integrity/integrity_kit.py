@@ -455,6 +455,9 @@ def _sync_sites(s: Scenarios) -> WriteRequest:
     site = Site.objects.filter(participants__isnull=True).order_by("-code").first()
     if site is None:
         return WriteRequest("admin", "POST", "/api/v1/sites/sync", {}, ())
+    from trialdesk.web.administration.models import Delegation
+
+    Delegation.objects.filter(site=site).delete()  # the site's log goes with it (set-up only)
     Membership.objects.filter(site=site).delete()
     name = site.name
     site.delete()
