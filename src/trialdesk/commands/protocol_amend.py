@@ -50,7 +50,7 @@ def run_amend(new: Path, *, effective_date: str | None, reason: str, apply: bool
     from trialdesk.web.amendments.models import ProtocolVersion
     from trialdesk.web.amendments.versions import text_hash
     from trialdesk.web.core import clock
-    from trialdesk.web.core.actor import actor_for
+    from trialdesk.web.core.actor import actor_able_to
     from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
     text = new.read_text(encoding="utf-8")
@@ -75,7 +75,7 @@ def run_amend(new: Path, *, effective_date: str | None, reason: str, apply: bool
         return 0
     user = get_user_model().objects.filter(username=username).first()
     try:
-        actor = actor_for(user)
+        actor = actor_able_to(user, "manage_protocol")  # a person with several roles: that one
         if recorded is None:
             day = _date(effective_date, "--effective-date") if effective_date else clock.today()
             recorded = actions.do_amend_protocol(actor, text, effective_date=day, reason=reason)

@@ -23,7 +23,7 @@ def command() -> None:
 def _change(code: str, status: str, username: str, reason: str, on: dt.date | None) -> dict:
     from django.contrib.auth import get_user_model
 
-    from trialdesk.web.core.actor import actor_for
+    from trialdesk.web.core.actor import actor_able_to
     from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
     from trialdesk.web.trials.actions.sites import do_set_site_status
 
@@ -31,7 +31,8 @@ def _change(code: str, status: str, username: str, reason: str, on: dt.date | No
     if user is None:
         raise click.BadParameter(f"no active user {username}", param_hint="--as")
     try:
-        site = do_set_site_status(actor_for(user), code, status, reason=reason, on=on)
+        actor = actor_able_to(user, "manage_sites")  # a person with several roles: that one
+        site = do_set_site_status(actor, code, status, reason=reason, on=on)
     except InvalidInput as error:
         hint = {"activated_on": "--on"}.get(error.field, f"--{error.field}")
         raise click.BadParameter(error.rule, param_hint=hint) from None

@@ -257,3 +257,15 @@ def test_the_administrators_list_shows_every_membership(person, trial):
         {"role": "investigator", "site": "CO-01", "active": True},
         {"role": "coordinator", "site": "CO-02", "active": True}]
     assert (rows[PERSON]["role"], rows[PERSON]["site"]) == ("investigator", "CO-01")
+
+
+def test_the_command_lines_as_user_acts_as_the_persons_role_that_may_do_it(person, trial):
+    from trialdesk.web.accounts.actions import do_add_membership
+    from trialdesk.web.core.actor import actor_able_to
+
+    do_add_membership(actor="test", username="monitor", role="admin", site=None)
+    monitor = trial.users["monitor"]
+    assert actor_able_to(monitor, "manage_sites").role == "admin"
+    assert actor_able_to(monitor, "verify_source").role == "monitor"
+    user, _, _ = person  # neither of Dana's roles manages sites: the action refuses by name
+    assert actor_able_to(user, "manage_sites").role == "investigator"

@@ -79,6 +79,18 @@ def actor_as(membership: Membership) -> Actor:
     return actor_for(membership.user)
 
 
+def actor_able_to(user: object, permission: str) -> Actor:
+    """The Actor of ``user`` for the command line's ``--as USER``, where there is no session to
+    choose a role in: acting as their first active membership whose role holds ``permission``
+    (else their first, which the action then refuses by name)."""
+    memberships = active_memberships(user) if user is not None else []
+    policy = get_policy()
+    able = [m for m in memberships if policy.has_permission(m.role, permission)]
+    if able or memberships:
+        act_as(user, (able or memberships)[0])
+    return actor_for(user)
+
+
 def actor_for(user: object) -> Actor:
     """Return the Actor of an authenticated user; a user without a role may do nothing."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
