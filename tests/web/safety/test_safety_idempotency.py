@@ -70,6 +70,7 @@ def test_a_key_is_its_users_own(trial):
 
 def test_a_stored_answer_is_not_replayed_to_the_user_under_another_role(trial):
     """A user whose role (or site) changed since gets no answer made for the role they had."""
+    from trialdesk.web.administration.models import Delegation
     from trialdesk.web.core.models import Membership
 
     code = randomized(trial)
@@ -77,6 +78,8 @@ def test_a_stored_answer_is_not_replayed_to_the_user_under_another_role(trial):
     client = trial.api(INVESTIGATOR)
     assert client.post(EVENTS, body).status_code == 201
     Membership.objects.filter(user__username=INVESTIGATOR).update(role="coordinator")
+    # delegated in that role too (administration's log), else the role itself is refused
+    Delegation.objects.filter(person__username=INVESTIGATOR).update(role="coordinator")
     again = client.post(EVENTS, body)
     assert again.status_code == 409, again.content
     assert again.json()["error"] == "idempotency_key_reused"
