@@ -10,6 +10,8 @@ scripts, styles, an SVG's metadata and comments removed; the words people read i
 - no English text of the project's own catalogues: a msgid of any ``locale/es`` ``django.po`` of
   the server whose Spanish differs from it, nor an English text of the protocol (a label, a
   choice, a criterion, a visit's name) whose Spanish differs;
+- no English that no catalogue holds (a text never marked for translation): none of English's
+  small words that Spanish has not ("the", "with", "should", ...);
 - no raw code shown as a label: a protocol field, form, visit, choice or check code
   (``ventilation_mode``, ``day0``, ``peep_on_support``), nor a Python repr (``{'``, ``True``,
   ``None``), nor a time stamp as stored (``2020-06-07T02:06``).
@@ -70,6 +72,10 @@ REPRS = [re.compile(pattern) for pattern in (
 ISO_TIME = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d")
 REPRS.append(ISO_TIME)
 
+# English function words that are no Spanish word: a text never marked for translation
+ENGLISH_WORDS = re.compile(
+    r"(?<![\w-])(?:the|and|with|this|that|which|from|should|must|please|been|has|have|"
+    r"will|were|was|there|their|your|only|when|into)(?![\w-])", re.IGNORECASE)
 # words that are the same on every page, whatever the language, and why
 SAME_IN_BOTH = {
     "English": "the language switch names each language in that language (English, español)",
@@ -81,7 +87,8 @@ ALLOWED: list[tuple[str, tuple[str, ...], str]] = [
      "the import file's column names, which the page lists as they must be typed in the file's "
      "header row (the file format is the same in every language)"),
     ("/design/simulate/", ("28-day mortality", "Phase", "one-sided", "participants", "trial",
-                           "screening", "code:screening"),
+                           "screening", "code:screening", "english:and", "english:only",
+                           "english:the", "english:this", "english:with"),
      "the example scenario file (TOML) shown in the editor: its comments are part of the file "
      "the statistician edits and saves, not of the page; to translate with the shipped example "
      "files"),
@@ -195,6 +202,10 @@ def findings(text: str, english: Pieces, codes: list[re.Pattern]) -> list[str]:
     for pattern in REPRS:
         for match in pattern.finditer(text):
             found.add(f"repr:{match.group(0)}" if pattern is not ISO_TIME else "repr:ISO time")
+    # English that no catalogue holds (a string never marked for translation) still has
+    # English's small words, which Spanish has not
+    for match in ENGLISH_WORDS.finditer(text):
+        found.add(f"english:{match.group(0).lower()}")
     return sorted(found)
 
 

@@ -398,9 +398,11 @@ def repeated_measures(
 
 
 def plot_geometric_means(
-    result: RepeatedMeasuresResult, path: str | Path, *, value_label: str | None = None
+    result: RepeatedMeasuresResult, path: str | Path, *, value_label: str | None = None,
+    title: str | None = None, day_label: str = "Day",
 ) -> Path:
-    """Geometric means with intervals by day per group, on a log axis."""
+    """Geometric means with intervals by day per group, on a log axis; the title and the axes'
+    labels may be given in the reader's language (English by default)."""
     from .plots import colour, line_style, new_figure, plain_log_ticks, save
 
     figure = new_figure(6.5, 4.2)
@@ -421,10 +423,11 @@ def plot_geometric_means(
     plain_log_ticks(ax.yaxis)
     ax.set_xticks(result.days)
     ax.set_xticklabels([f"{d:g}" for d in result.days])
-    ax.set_xlabel("Day")
+    ax.set_xlabel(day_label)
     ax.set_ylabel(value_label or f"{result.outcome} (geometric mean)")
     pct = round(result.level * 100)
-    ax.set_title(f"{result.outcome}: geometric means with {pct}% intervals", fontsize=10)
+    ax.set_title(title or f"{result.outcome}: geometric means with {pct}% intervals",
+                 fontsize=10)
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.legend(fontsize=9, framealpha=0.9)
     return save(figure, path)

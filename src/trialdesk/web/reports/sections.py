@@ -406,7 +406,10 @@ def _cytokine(data: ReportData, code: str, name: str) -> Section:
     section.note = _("Group by day interaction: p = %(p)s.") % {
         "p": p_value(result.interaction_p)}
     section.svg = plot_svg(lambda path: plot_geometric_means(
-        result, path, value_label=_("%(name)s, pg/mL (geometric mean)") % {"name": name}))
+        result, path, value_label=_("%(name)s, pg/mL (geometric mean)") % {"name": name},
+        title=_("%(name)s: geometric means with %(level)s%% intervals") % {
+            "name": name, "level": round(result.level * 100)},
+        day_label=_("Day")))
     return section
 
 

@@ -8,7 +8,13 @@ import datetime as dt
 from typing import Any
 
 from trialdesk.safety import rules
-from trialdesk.safety.clocks import ReportKind, overdue, sae_deadline, susar_deadlines
+from trialdesk.safety.clocks import (
+    SUSAR_FATAL_DAYS,
+    ReportKind,
+    overdue,
+    sae_deadline,
+    susar_deadlines,
+)
 from trialdesk.safety.clocks import in_time_zone as _in_time_zone
 from trialdesk.web.core import clock
 from trialdesk.web.core.protocol import get_protocol
@@ -49,6 +55,27 @@ def day0(event: Any) -> dt.date:
     return local(first, event.site.code).date()
 
 
+def basis_words(kind: ReportKind, day_zero: dt.date | None) -> str:
+    """Why a report is due when it is, in the reader's language (the core's ``basis`` is the
+    API's English)."""
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    if kind == ReportKind.SAE_TO_SPONSOR or day_zero is None:
+        return _("24 hours after the investigator became aware (Regulation (EU) 536/2014 "
+                 "Art. 41(2))")
+    shown = date_format(day_zero, "SHORT_DATE_FORMAT")
+    if kind == ReportKind.SUSAR_7_DAY:
+        return _("7 calendar days after day 0 (%(day0)s), fatal or life-threatening SUSAR "
+                 "(ICH E2A III.A.1)") % {"day0": shown}
+    if kind == ReportKind.SUSAR_FOLLOW_UP_8_DAY:
+        first = day_zero + dt.timedelta(days=SUSAR_FATAL_DAYS)
+        return _("8 further calendar days after the 7-day report's due day (%(due)s) "
+                 "(ICH E2A III.A.1)") % {"due": date_format(first, "SHORT_DATE_FORMAT")}
+    return _("15 calendar days after day 0 (%(day0)s), SUSAR neither fatal nor "
+             "life-threatening (ICH E2A III.A.2)") % {"day0": shown}
+
+
 def case_deadlines(event: Any, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """The reports due for this case, each with its due instant (UTC and the site's local time),
     the rule it comes from, when it was done and whether it is (or was) late."""
@@ -58,8 +85,9 @@ def case_deadlines(event: Any, now: dt.datetime | None = None) -> list[dict[str,
     now = now or clock.now()
     zone = site_time_zone(event.site.code)
     deadlines = [sae_deadline(event.investigator_aware_at)]
+    day_zero = day0(event) if facts.susar else None
     if facts.susar:
-        deadlines += susar_deadlines(day0(event),
+        deadlines += susar_deadlines(day_zero,
                                      fatal_or_life_threatening=facts.fatal_or_life_threatening,
                                      tz=zone)
     shown = []
@@ -70,6 +98,7 @@ def case_deadlines(event: Any, now: dt.datetime | None = None) -> list[dict[str,
             "kind": str(deadline.kind),
             "label": LABELS[deadline.kind],
             "basis": deadline.basis,
+            "basis_words": basis_words(deadline.kind, day_zero),
             "due": deadline.due,
             "due_local": due_local.strftime("%Y-%m-%d %H:%M %Z"),
             "time_zone": zone,

@@ -43,7 +43,9 @@ def event_view(event: AdverseEvent, *, with_follow_ups: bool = False) -> dict[st
         "sponsor_aware_date": _iso(event.sponsor_aware_date),
         "reported_to_sponsor_at": _iso(event.reported_to_sponsor_at),
         "alert_reasons": rules.alert_reasons(facts),
-        "deadlines": [{**d, "due": _iso(d["due"]), "done_at": _iso(d["done_at"])}
+        # the API's basis is the core's English; the page's words are the reader's
+        "deadlines": [{**{k: v for k, v in d.items() if k != "basis_words"},
+                       "due": _iso(d["due"]), "done_at": _iso(d["done_at"])}
                       for d in clock["deadlines"]],
         "overdue": clock["overdue"],
         "next_actions": clock["next_actions"],
