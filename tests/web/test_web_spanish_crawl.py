@@ -422,3 +422,8 @@ def test_the_search_finds_english_codes_and_reprs_on_a_spanish_page():
     assert "Page not found" not in found and "code:day0" not in found
     assert not findings(visible_text("<p>Día 0 (aleatorización) · Guardar borrador</p>"),
                         english, codes)
+    # English no catalogue holds, by its small words; Spanish's own are left alone
+    assert findings(visible_text("<p>Waiting for the investigator</p>"), {}, []) == [
+        "english:the"]
+    assert not findings(visible_text("<p>Esperando a que el investigador aleatorice; "
+                                     "con la dosis, sin la fecha.</p>"), {}, [])
