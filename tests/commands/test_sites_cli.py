@@ -1,4 +1,5 @@
-"""``trialdesk sites``: activate and close a site as a named administrator, audited (issue 24)."""
+"""``trialdesk sites``: activate, suspend and close a site as a named administrator, audited
+(issue 24)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
 from live_server import trialdesk
 
 
-def test_sites_activate_close_and_list_as_the_administrator(tmp_path):
+def test_sites_activate_suspend_close_and_list_as_the_administrator(tmp_path):
     run = {"data_dir": tmp_path}
     trialdesk("users", "create", "--username", "ops", "--role", "admin", "--data-dir",
               str(tmp_path), **run)
@@ -25,6 +26,10 @@ def test_sites_activate_close_and_list_as_the_administrator(tmp_path):
                           "--data-dir", str(tmp_path), **run)
     assert json.loads(activated.stdout) == {"code": "CO-01", "status": "active",
                                             "activated_on": "2020-01-13"}
+    suspended = trialdesk("sites", "suspend", "CO-01", "--as", "ops", "--reason",
+                          "Monitoring finding: recruitment on hold.", "--data-dir",
+                          str(tmp_path), **run)
+    assert suspended.stdout.strip() == "CO-01: suspended"
     closed = trialdesk("sites", "close", "CO-01", "--as", "ops", "--reason", "Target reached.",
                        "--data-dir", str(tmp_path), **run)
     assert closed.stdout.strip() == "CO-01: closed"
