@@ -17,6 +17,9 @@ from trialdesk.web.dsmb.models import Report, ReportDocument
 
 SPANISH_HEADINGS = {
     "open": ["INFORME DE LA SESIÓN ABIERTA DEL DSMB", "Participantes aleatorizados",
+             # the enrollment plot's title, axes and legend
+             "Inclusión hasta el corte de datos", "Fecha de aleatorización",
+             "Aleatorizados (acumulado)", "Todos los centros",
              "Participantes con eventos adversos (todos los participantes)",
              "Cualquier evento adverso", "Evento adverso grave", "Reunión", "Programada"],
     "closed": ["INFORME DE LA SESIÓN CERRADA DEL DSMB",
@@ -28,6 +31,8 @@ SPANISH_HEADINGS = {
 }
 ENGLISH_HEADINGS = {
     "open": ["DSMB OPEN SESSION REPORT", "Participants randomized", "Any adverse event",
+             "Enrollment by the data cut-off", "Date randomized", "Cumulative randomized",
+             "All sites",
              "Data cut-off", "Scheduled", "however many events"],
     "closed": ["DSMB CLOSED SESSION REPORT", "Participants with adverse events by arm",
                "Risk difference", "Watched arm", "Serious adverse events", "Relatedness",

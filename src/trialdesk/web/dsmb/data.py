@@ -106,19 +106,23 @@ class OpenFigures:
     enrolled: int
     counts: dict[str, int]
     enrolled_by_site: dict[str, int] = field(default_factory=dict)
+    randomized_on: list[tuple[str, dt.date]] = field(default_factory=list)  # (site, day)
 
 
 def open_figures(cutoff: dt.date) -> OpenFigures:
-    """Pooled: participants randomized, and with each kind of event; no arm anywhere."""
+    """Pooled: participants randomized (by site, and each one's site and day for the enrollment
+    curve), and with each kind of event; no arm anywhere."""
     randomized = randomized_by(cutoff)
     found = participants_with(events_by(cutoff), randomized)
     sites: dict[str, int] = {}
-    for code, site in Randomization.objects.values_list("participant__code",
-                                                        "participant__site__code"):
+    days: list[tuple[str, dt.date]] = []
+    for code, site, at in Randomization.objects.order_by("randomized_at", "pk").values_list(
+            "participant__code", "participant__site__code", "randomized_at"):
         if code in randomized:
             sites[site] = sites.get(site, 0) + 1
+            days.append((site, at.date()))
     return OpenFigures(cutoff, len(randomized), {name: len(found[name]) for name in CATEGORIES},
-                       dict(sorted(sites.items())))
+                       dict(sorted(sites.items())), days)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from typing import Any
 
 from django.conf import settings
@@ -58,8 +59,29 @@ def open_html(meeting, figures: data.OpenFigures, username: str, at: dt.datetime
     with translation.override(language):
         rows = [(str(data.CATEGORY_LABELS[name]), figures.counts[name])
                 for name in data.CATEGORIES]
+        enrollment = enrollment_svg(figures) if figures.randomized_on else ""
     return _rendered("dsmb/report_open.html", {
-        **_meta(meeting, username, at, language), "figures": figures, "rows": rows}, language)
+        **_meta(meeting, username, at, language), "figures": figures, "rows": rows,
+        "enrollment_svg": enrollment}, language)
+
+
+def enrollment_svg(figures: data.OpenFigures) -> str:
+    """The cumulative enrollment by the cut-off, per site and in all (pooled: no arm), as SVG
+    with its title, axes and legend in the language in force; no creation time in it (the
+    document is hashed)."""
+    import pandas as pd
+
+    from trialdesk.stats.analysis.enrollment import enrollment_over_time
+    from trialdesk.web.reports.svg import plot_svg
+
+    frame = pd.DataFrame(figures.randomized_on, columns=["site", "randomized"])
+    result = enrollment_over_time(frame, date="randomized", site="site",
+                                  target=get_protocol().design.target_enrollment)
+    svg = plot_svg(lambda path: result.plot(
+        path, title=_("Enrollment by the data cut-off"), date_label=_("Date randomized"),
+        count_label=_("Cumulative randomized"), total_label=_("All sites"),
+        target_label=_("target")))
+    return re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
 
 
 def _number(value: float) -> str:
