@@ -259,3 +259,15 @@ def test_the_changes_to_and_from_suspended(trial, old, new, answer):
     assert response.status_code == answer, response.content
     if answer == 409:
         assert response.json()["detail"] == f"site CO-01 is {old}: it cannot become {new}"
+
+
+def test_the_administrators_site_page_suspends_a_site_and_names_the_status(trial):
+    admin = signed_in_client(trial.users["admin"], language="es")
+    suspended = admin.post("/administration/sites/CO-01/status",
+                           {"status": "suspended", "reason": "Hallazgo de monitoreo."})
+    assert suspended.status_code == 302, suspended.content.decode()
+    assert Site.objects.get(code="CO-01").status == "suspended"
+    assert 'id="site-status">suspendido' in admin.get(
+        "/administration/sites/CO-01/").content.decode()
+    assert trial.api(INVESTIGATOR).post(PARTICIPANTS, {"values": ELIGIBLE_VALUES}).json() == (
+        _refusal("screening", "suspended"))

@@ -43,7 +43,8 @@ class SiteSettingsForm(forms.Form):
 
 class SiteStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=(
-        ("planned", _("planned")), ("active", _("active")), ("closed", _("closed"))))
+        ("planned", _("planned")), ("active", _("active")), ("suspended", _("suspended")),
+        ("closed", _("closed"))))
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
