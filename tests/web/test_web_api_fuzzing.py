@@ -18,9 +18,9 @@ for that operation, and match the schema of that status (body, content type, hea
   fuzzing user never deactivates itself (a generated ``username`` equal to its own is skipped).
 
 The run is bounded (``EXAMPLES`` per operation and mode, derandomized: the same requests every
-run, no shrinking; generated once and sent by every role) so the suite stays within CI's time; failures are collected across every
-operation and reported together. ``TRIALDESK_FUZZ_EXAMPLES=50`` runs a longer search (both
-databases) by hand.
+run, no shrinking; generated once and sent by every role) so the suite stays within CI's time;
+failures are collected across every operation and reported together.
+``TRIALDESK_FUZZ_EXAMPLES=50`` runs a longer search (both databases) by hand.
 """
 
 from __future__ import annotations
