@@ -21,6 +21,15 @@ from trialdesk.protocol.capture import Form, FormField
 from trialdesk.web.core.timezones import local_time
 
 ACTION_LABELS = {
+    # the administration pages and the delegation log (issue 20)
+    "update_site": pgettext_lazy("audit action", "Site settings changed"),
+    "record_delegation": pgettext_lazy("audit action", "Delegation recorded"),
+    "sign_delegation": pgettext_lazy("audit action", "Delegation signed"),
+    "end_delegation": pgettext_lazy("audit action", "Delegation ended"),
+    "record_training": pgettext_lazy("audit action", "Training recorded"),
+    "reset_password": pgettext_lazy("audit action", "Password reset by the administrator"),
+    "force_password_change": pgettext_lazy("audit action", "Password change required"),
+    "change_password": pgettext_lazy("audit action", "Password changed"),
     "add_monitoring_action_item": pgettext_lazy("audit action", "Monitoring action item added"),
     "add_monitoring_finding": pgettext_lazy("audit action", "Monitoring finding added"),
     "amend_protocol": pgettext_lazy("audit action", "Protocol amended"),
