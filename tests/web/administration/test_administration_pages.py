@@ -38,10 +38,11 @@ def _error_beside(page: str, field: str) -> str:
     return errors.group(1) if errors else ""
 
 
-def _create_coordinator(admin, username: str = "new-coordinator", site: str = "CO-01"):
+def _create_coordinator(admin, username: str = "new-coordinator", site: str = "CO-01",
+                        language: str = "en"):
     return admin.post("/administration/users/new", {
         "username": username, "email": f"{username}@example.org", "role": "coordinator",
-        "site": site, "language": "en", "password": TEMPORARY, "duties": DUTIES,
+        "site": site, "language": language, "password": TEMPORARY, "duties": DUTIES,
         "start_date": "", "end_date": ""})
 
 
@@ -285,6 +286,13 @@ def test_the_admin_pages_answer_every_admin_page_and_in_spanish(trial):
     assert "Registro de delegaciones" in spanish.get(
         "/administration/delegations/").content.decode()
     assert "Zona horaria" in spanish.get("/administration/sites/CO-01/").content.decode()
+    # the refusal of an unsigned role, in Spanish
+    assert _create_coordinator(admin, "coordinadora", language="es").status_code == 302
+    AccountFlags.objects.filter(user__username="coordinadora").update(must_change_password=False)
+    refused = login_page_client("coordinadora", password=TEMPORARY, language="es").get("/")
+    page = refused.content.decode()
+    assert refused.status_code == 403 and "<h1>Delegación no firmada</h1>" in page
+    assert "aún no firmada" in page and "aún no ha designado" in page
 
 
 def test_a_second_role_is_added_with_its_own_unsigned_delegation(trial):
