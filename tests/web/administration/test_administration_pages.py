@@ -74,6 +74,11 @@ def test_sites_are_listed_created_and_edited_with_errors_beside_their_fields(tri
     site = Site.objects.get(code="CO-09")
     assert site.status == Site.PLANNED
     assert (site.settings.time_zone, site.settings.language) == ("America/Bogota", "es")
+    # a user of the site created with no language gets the site's
+    assert admin.post("/administration/users/new", {
+        "username": "ana", "role": "coordinator", "site": "CO-09", "language": "",
+        "password": TEMPORARY, "duties": DUTIES, "email": ""}).status_code == 302
+    assert Membership.objects.get(user__username="ana").language == "es"
     [record] = _audited("create_site", "CO-09")
     assert record.actor == "admin" and record.changes["time_zone"]["new"] == "America/Bogota"
 

@@ -172,8 +172,12 @@ def do_create_user_with_delegation(
     end_date: dt.date | None = None,
 ) -> Membership:
     """Create a user with a first role (``accounts``' rules) whose delegation waits unsigned;
-    the password the administrator chose must be changed at the first sign-in."""
+    the password the administrator chose must be changed at the first sign-in. With no language
+    given, a site role's user gets the language set for the site."""
     duties, start = _duties(duties), _dates(start_date, end_date)
+    site_record = Site.objects.filter(code=site).first() if site else None
+    if not language and site_record is not None:
+        language = settings_of(site_record).language
     with gate.creating_on_the_pages():
         membership = do_create_user_as(actor, username=username, role=role, site=site or None,
                                        password=password, language=language, email=email)

@@ -66,7 +66,7 @@ class UserForm(DelegationFields):
     site = forms.ChoiceField(label=_("Site"), required=False,
                              help_text=_("For a site role; empty for a trial-wide role."))
     language = forms.ChoiceField(label=_("Language"), choices=(("", "—"), *LANGUAGES),
-                                 required=False)
+                                 required=False, help_text=_("Empty: the site's language."))
     password = forms.CharField(label=_("Temporary password"), widget=forms.PasswordInput,
                                help_text=_("The user must change it at the first sign-in."))
     field_order = ("username", "email", "role", "site", "language", "password", "duties",
