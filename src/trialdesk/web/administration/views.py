@@ -35,10 +35,6 @@ def _language() -> str:
     return (get_language() or "en")[:2]
 
 
-def _refused(request: HttpRequest, error: Conflict) -> None:
-    messages.error(request, error.message)
-
-
 @require_GET
 @page((USERS, SITES), record_readers=None)
 def index(request: HttpRequest, actor: Actor) -> HttpResponse:
