@@ -39,7 +39,6 @@ from trialdesk.web.trials.models import Participant
 STAGES = ("setup", "enrollment", "follow-up", "lock", "final", "outputs")
 STOPS = ("enrollment", "lock", "final")
 SCREENED_PER_RANDOMIZED = 1.45  # about 28% ineligible, 4% declining
-SIMULATION_CACHE_KIB = 256 * 1024  # SQLite's page cache during a simulation
 Progress = Callable[[str, int, int], None]
 Checkpoint = Callable[[str], None]
 
@@ -174,9 +173,7 @@ def _since(wall: float, cpu: float) -> tuple[float, float]:
 
 @contextlib.contextmanager
 def _batch_commits() -> Any:
-    """SQLite syncs the simulation's commits at checkpoints only (synchronous=NORMAL), and keeps
-    the database's pages in a page cache of its size (the default, 2 MB, is a fraction of a large
-    trial's indexes: each insert read their pages again from the file).
+    """SQLite syncs the simulation's commits at checkpoints only (synchronous=NORMAL).
 
     The server syncs every commit (synchronous=FULL) because it acknowledges each to a person; the
     simulation is a batch that is simply run again from its seed if the machine stops, and one
@@ -186,16 +183,12 @@ def _batch_commits() -> Any:
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        cache_size = int(cursor.fetchone()[0])
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA cache_size={-SIMULATION_CACHE_KIB}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute(f"PRAGMA cache_size={cache_size}")
 
 
 def _enrolled(flow: Flow, report: Progress) -> bool:
