@@ -2,8 +2,9 @@
 
 ``reference/result_outputs.json`` holds the output of every result class on fixed data (the R and
 published examples the other analysis tests use), recorded before the results shared a base class.
-Keys, their order, strings, integers and None must match exactly; floats to 1e-9 relative, so that
-a different BLAS or CPU does not fail the test while any change of formula or field does.
+Keys, their order, strings, integers and None must match exactly; floats to 1e-9 relative (the
+mixed model's optimizer: 1e-6), so that a different BLAS or CPU does not fail the test while any
+change of formula or field does.
 
 If an output is changed on purpose, record it again with
 ``.venv/bin/python tests/stats/analysis/test_analysis_result_outputs.py`` and review the diff.
@@ -137,20 +138,21 @@ def outputs() -> dict[str, Any]:
     }
 
 
-def assert_same(actual: Any, expected: Any, where: str = "") -> None:
-    """Equal in type, keys and key order; floats to 1e-9 relative (1e-12 absolute near zero)."""
+def assert_same(actual: Any, expected: Any, where: str = "", rel: float = 1e-9) -> None:
+    """Equal in type, keys and key order; floats to ``rel`` relative (1e-12 absolute near
+    zero)."""
     if isinstance(expected, float) and isinstance(actual, float):
-        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-12), where
+        assert math.isclose(actual, expected, rel_tol=rel, abs_tol=1e-12), where
         return
     assert type(actual) is type(expected), f"{where}: {type(actual)} != {type(expected)}"
     if isinstance(expected, dict):
         assert list(actual) == list(expected), where
         for key in expected:
-            assert_same(actual[key], expected[key], f"{where}.{key}")
+            assert_same(actual[key], expected[key], f"{where}.{key}", rel)
     elif isinstance(expected, list):
         assert len(actual) == len(expected), where
         for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            assert_same(a, e, f"{where}[{i}]")
+            assert_same(a, e, f"{where}[{i}]", rel)
     else:
         assert actual == expected, where
 
@@ -167,11 +169,18 @@ CASES = (
 )
 
 
+# The mixed model is fitted by an iterative optimizer (REML): where it stops depends on the
+# floating point of the machine, and its intervals differed from the recording by 3e-8 relative
+# on another CPU (same library versions). A change of formula moves them far more.
+RELATIVE_TOLERANCE = {"repeated_measures": 1e-6}
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_to_dict_and_effects_are_unchanged(current, name):
     recorded = json.loads(RECORDED.read_text(encoding="utf-8"))[name]
-    assert_same(current[name]["to_dict"], recorded["to_dict"], f"{name}.to_dict")
-    assert_same(current[name]["effects"], recorded["effects"], f"{name}.effects")
+    rel = RELATIVE_TOLERANCE.get(name, 1e-9)
+    assert_same(current[name]["to_dict"], recorded["to_dict"], f"{name}.to_dict", rel)
+    assert_same(current[name]["effects"], recorded["effects"], f"{name}.effects", rel)
 
 
 def test_every_result_class_is_recorded():
