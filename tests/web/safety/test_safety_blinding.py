@@ -10,6 +10,7 @@ from enrollment import randomize
 from safety_kit import report
 
 from trialdesk.blinding import arm_revealing_texts, find_leaks
+from trialdesk.web.core.models import Membership
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.safety.models import SafetyAlert
 from trialdesk.web.worker.runner import run_ready
@@ -23,6 +24,11 @@ def _safety_or_dashboard(path: str) -> bool:
 
 def test_no_blinded_role_sees_an_arm_on_any_safety_page_operation_alert_or_e_mail(
         trial, django_capture_on_commit_callbacks):
+    # the safety contact (blinded) reads Spanish: the alerts are judged in both languages
+    contact = trial.users["safety_contact"]
+    contact.email = "contacto@sponsor.example"
+    contact.save(update_fields=["email"])
+    Membership.objects.filter(user=contact).update(language="es")
     samples = {"code": [], "kit_code": [], "ae_id": []}
     by_site: dict[str, list[str]] = {}
     for site in ("co-01", "co-02"):
@@ -54,7 +60,8 @@ def test_no_blinded_role_sees_an_arm_on_any_safety_page_operation_alert_or_e_mai
     # the alerts and e-mails themselves (the safety contact is blinded)
     texts = arm_revealing_texts(get_protocol(), ["en", "es"])
     run_ready()  # the alerts' tasks, as the worker runs them (issue 20)
-    assert SafetyAlert.objects.count() == 4 and len(mail.outbox) == 4
+    assert SafetyAlert.objects.count() == 6 and len(mail.outbox) == 6
+    assert SafetyAlert.objects.filter(subject__contains="Alerta de seguridad").count() == 2
     for alert in SafetyAlert.objects.all():
         assert find_leaks(alert.subject + "\n" + alert.body, texts) == []
         assert not any(kit in alert.body for kit in samples["kit_code"])

@@ -27,14 +27,18 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from trialdesk.safety import rules
 from trialdesk.web.core import clock
 from trialdesk.web.core.protocol import get_policy
+from trialdesk.web.outbox.languages import address_languages, compose_per_language
 from trialdesk.web.safety import clocks
 from trialdesk.web.safety.models import AdverseEvent, SafetyAlert
+from trialdesk.web.safety.templatetags.safety_tags import safety_label
 
 log = logging.getLogger("trialdesk.safety.alerts")
 
@@ -49,10 +53,10 @@ SAFETY_CONTACT_ROLE = "safety_contact"
 DSMB_PERMISSION = "recommend"
 
 REASON_TEXTS = {
-    rules.SAE: "serious adverse event",
-    rules.GRADE_4_PLUS: "grade 4 or 5 (CTCAE v5)",
-    rules.DEATH: "death",
-    rules.SUSAR: "suspected unexpected serious adverse reaction (SUSAR)",
+    rules.SAE: gettext_lazy("serious adverse event"),
+    rules.GRADE_4_PLUS: gettext_lazy("grade 4 or 5 (CTCAE v5)"),
+    rules.DEATH: gettext_lazy("death"),
+    rules.SUSAR: gettext_lazy("suspected unexpected serious adverse reaction (SUSAR)"),
 }
 
 
@@ -64,71 +68,92 @@ def recipient_roles() -> list[str]:
     return roles
 
 
-def recipients() -> list[str]:
-    """The addresses alerted: the active users of those roles with an e-mail address, and the
-    trial's notification addresses (``TRIALDESK_NOTIFY_EMAILS``: the sponsor's and the DSMB's
-    mailboxes); each once."""
+def recipient_languages() -> dict[str, str]:
+    """The addresses alerted, each once, with the language its alert is written in: the trial's
+    notification addresses (``TRIALDESK_NOTIFY_EMAILS``: the sponsor's and the DSMB's mailboxes)
+    in the trial's language, and the active users of those roles with an e-mail address in
+    theirs (``outbox.languages``)."""
     users = get_user_model().objects.filter(
         is_active=True, memberships__role__in=recipient_roles(), memberships__active=True,
-    ).exclude(email="")
-    addresses = [*settings.TRIALDESK_NOTIFY_EMAILS,
-                 *sorted(users.values_list("email", flat=True))]
-    return list(dict.fromkeys(address.strip() for address in addresses if address.strip()))
+    ).exclude(email="").distinct()
+    return address_languages(settings.TRIALDESK_NOTIFY_EMAILS, users)
+
+
+def recipients() -> list[str]:
+    """The addresses alerted (:func:`recipient_languages`), each once."""
+    return list(recipient_languages())
 
 
 def _yes(value: bool) -> str:
-    return "yes" if value else "no"
+    return gettext("yes") if value else gettext("no")
+
+
+def _when(at: dt.datetime, site_code: str) -> str:
+    """A moment in the site's time zone, as the current language writes it, with the zone."""
+    shown = date_format(clocks.local(at, site_code), "DATETIME_FORMAT")
+    return f"{shown} ({clocks.site_time_zone(site_code)})"
 
 
 def compose(event: AdverseEvent, reasons: Iterable[str]) -> tuple[str, str]:
-    """Return the subject and body of an alert: no arm, no kit, no lot."""
+    """Return the subject and body of an alert in the current language: no arm, no kit, no lot.
+
+    Call it inside ``translation.override`` for a recipient's language (``create_alerts``).
+    """
     reasons = list(reasons)
-    named = "; ".join(REASON_TEXTS[reason] for reason in reasons)
-    criteria = ", ".join(name.replace("_", " ") for name in rules.SERIOUSNESS_CRITERIA
-                         if getattr(event, name)) or "none"
-    subject = (f"[trialdesk] Safety alert {event.key}: {named} "
-               f"({event.participant.code}, {event.site.code})")
+    named = "; ".join(str(REASON_TEXTS[reason]) for reason in reasons)
+    criteria = ", ".join(safety_label(name) for name in rules.SERIOUSNESS_CRITERIA
+                         if getattr(event, name)) or pgettext("seriousness criteria", "none")
+    facts = {"key": event.key, "reasons": named, "participant": event.participant.code,
+             "site": event.site.code}
+    subject = gettext("[trialdesk] Safety alert %(key)s: %(reasons)s (%(participant)s, "
+                      "%(site)s)") % facts
     lines = [
-        f"Safety alert for adverse event {event.key}.",
-        f"Why: {named}.",
+        gettext("Safety alert for adverse event %(key)s.") % facts,
+        gettext("Why: %(reasons)s.") % facts,
         "",
-        f"Participant: {event.participant.code} (site {event.site.code})",
-        f"Event (verbatim): {event.term}",
+        gettext("Participant: %(participant)s (site %(site)s)") % facts,
+        gettext("Event (verbatim): %(term)s") % {"term": event.term},
     ]
     if event.coded:
-        lines.append(f"Coded (MedDRA): {event.pt_name or event.llt_name}")
+        lines.append(gettext("Coded (MedDRA): %(term)s")
+                     % {"term": event.pt_name or event.llt_name})
     lines += [
-        f"Onset: {event.onset_date.isoformat()}",
-        f"Grade (CTCAE v5): {event.grade}",
-        f"Serious: {_yes(bool(event.criteria))} (criteria: {criteria})",
-        f"Relatedness: {event.relatedness.replace('_', ' ')}",
-        f"Expectedness: {event.expectedness}",
-        f"Outcome: {event.outcome.replace('_', ' ')}",
-        f"Investigator aware: {event.investigator_aware_at.isoformat()}",
+        gettext("Onset: %(date)s") % {"date": date_format(event.onset_date, "DATE_FORMAT")},
+        gettext("Grade (CTCAE v5): %(grade)s") % {"grade": event.grade},
+        gettext("Serious: %(serious)s (criteria: %(criteria)s)")
+        % {"serious": _yes(bool(event.criteria)), "criteria": criteria},
+        gettext("Relatedness: %(value)s") % {"value": safety_label(event.relatedness)},
+        gettext("Expectedness: %(value)s") % {"value": safety_label(event.expectedness)},
+        gettext("Outcome: %(value)s") % {"value": safety_label(event.outcome)},
+        gettext("Investigator aware: %(when)s")
+        % {"when": _when(event.investigator_aware_at, event.site.code)},
     ]
     for due in clocks.case_deadlines(event):
-        lines.append(f"Due: {due['label']} by {due['due_local']} ({due['time_zone']})")
-    lines += ["", "The case is in the trial server under Safety. This message names no "
-              "treatment arm.", ""]
+        lines.append(gettext("Due: %(report)s by %(when)s")
+                     % {"report": safety_label(due["kind"]),
+                        "when": _when(due["due"], event.site.code)})
+    lines += ["", gettext("The case is in the trial server under Safety. This message names no "
+                          "treatment arm."), ""]
     return subject, "\n".join(lines)
 
 
 def create_alerts(event: AdverseEvent, reasons: list[str], now: dt.datetime) -> list[SafetyAlert]:
-    """Make one pending alert per recipient (inside the caller's transaction)."""
+    """Make one pending alert per recipient, in the recipient's language (inside the caller's
+    transaction); each row keeps the subject and body as sent."""
     if not reasons:
         return []
-    subject, body = compose(event, reasons)
-    addresses = recipients()
+    addresses = recipient_languages()
     if not addresses:
         log.error("safety alert for %s (%s) has no recipient: set TRIALDESK_NOTIFY_EMAILS or "
                   "give the safety contact and the DSMB e-mail addresses", event.key, reasons)
+    texts = compose_per_language(lambda: compose(event, reasons), addresses.values())
     # sent as soon as the transaction commits; a later request or command sends it only if that
     # did not happen (the process ended first), after a grace period
     later = now + STALE_PENDING
     return [SafetyAlert.objects.create(event=event, reasons=reasons, recipient=address,
-                                       subject=subject, body=body, created_at=now,
-                                       next_attempt_at=later)
-            for address in addresses]
+                                       subject=texts[language][0], body=texts[language][1],
+                                       created_at=now, next_attempt_at=later)
+            for address, language in addresses.items()]
 
 
 def _backoff() -> tuple[float, ...]:
