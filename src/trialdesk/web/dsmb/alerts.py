@@ -20,12 +20,15 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext
 from django_tasks import task
 
 from trialdesk.blinding import Permission
 from trialdesk.web.core.protocol import get_policy, get_protocol
 from trialdesk.web.dsmb.models import SafetySignal, SignalAlert
+from trialdesk.web.outbox.languages import address_languages, compose_per_language
 from trialdesk.web.trials.presenters import arm_label
 
 log = logging.getLogger("trialdesk.dsmb.alerts")
@@ -35,45 +38,69 @@ FIRST_RETRY = dt.timedelta(minutes=1)
 LAST_RETRY = dt.timedelta(hours=1)
 
 
-def recipients() -> list[str]:
+def recipient_languages() -> dict[str, str]:
+    """The addresses alerted, each once, with the language its alert is written in:
+    ``TRIALDESK_DSMB_EMAILS`` in the trial's language, the active users whose role holds
+    ``unblinded_reports`` in theirs (``outbox.languages``)."""
     policy = get_policy()
     roles = [code for code in policy.role_codes
              if policy.has_permission(code, Permission.UNBLINDED_REPORTS)]
     users = get_user_model().objects.filter(
-        is_active=True, memberships__role__in=roles, memberships__active=True).exclude(email="")
-    addresses = [*getattr(settings, "TRIALDESK_DSMB_EMAILS", ()),
-                 *sorted(users.values_list("email", flat=True))]
-    return list(dict.fromkeys(a.strip() for a in addresses if a.strip()))
+        is_active=True, memberships__role__in=roles, memberships__active=True,
+    ).exclude(email="").distinct()
+    return address_languages(getattr(settings, "TRIALDESK_DSMB_EMAILS", ()), users)
+
+
+def recipients() -> list[str]:
+    """The addresses alerted (:func:`recipient_languages`), each once."""
+    return list(recipient_languages())
+
+
+def _number(value: float) -> str:
+    """A parameter as the current language writes it, in its shortest form (0,3 or 0.3)."""
+    return number_format(f"{value:g}")
 
 
 def compose(signal: SafetySignal) -> tuple[str, str]:
+    """The subject and body of the alert in the current language (call it inside
+    ``translation.override``): the watched arm's counts, for the unblinded DSMB only."""
     rule = get_protocol().safety_monitoring
-    arm = arm_label(rule.arm, "en")
-    subject = "[trialdesk] DSMB: the safety stopping rule was met (unblinded, DSMB only)"
+    arm = arm_label(rule.arm, translation.get_language() or "en")
+    subject = gettext("[trialdesk] DSMB: the safety stopping rule was met (unblinded, DSMB "
+                      "only)")
     body = "\n".join([
-        "The protocol's Bayesian safety stopping rule was met.",
+        gettext("The protocol's Bayesian safety stopping rule was met on %(when)s (UTC).")
+        % {"when": date_format(timezone.localtime(signal.at, dt.UTC), "DATETIME_FORMAT")},
         "",
-        f"Watched arm: {arm}",
-        f"Participants treated (infusion recorded): {signal.treated}",
-        f"With the defined serious toxicity: {signal.events}",
-        f"P(rate > {rule.threshold} | data) = {signal.probability:.4f} "
-        f"(cutoff {rule.cutoff}; prior Beta({rule.prior[0]:g}, {rule.prior[1]:g}))",
+        gettext("Watched arm: %(arm)s") % {"arm": arm},
+        gettext("Participants treated (infusion recorded): %(count)s")
+        % {"count": signal.treated},
+        gettext("With the defined serious toxicity: %(count)s") % {"count": signal.events},
+        gettext("P(rate > %(threshold)s | data) = %(probability)s (cutoff %(cutoff)s; prior "
+                "Beta(%(a)s, %(b)s))")
+        % {"threshold": _number(rule.threshold), "cutoff": _number(rule.cutoff),
+           "probability": number_format(f"{signal.probability:.4f}"),
+           "a": _number(rule.prior[0]), "b": _number(rule.prior[1])},
         "",
-        "Unblinded information for the DSMB only: do not forward. The closed report is in the "
-        "trial server under DSMB.",
+        gettext("Unblinded information for the DSMB only: do not forward. The closed report is "
+                "in the trial server under DSMB."),
         "",
     ])
     return subject, body
 
 
 def create_alerts(signal: SafetySignal, now: dt.datetime) -> list[SignalAlert]:
-    subject, body = compose(signal)
-    addresses = recipients()
+    """One alert per recipient, in the recipient's language (inside the caller's transaction);
+    each row keeps the subject and body as sent."""
+    addresses = recipient_languages()
     if not addresses:
         log.error("DSMB safety signal %s has no recipient: give the DSMB users e-mail addresses "
                   "or set TRIALDESK_DSMB_EMAILS", signal.pk)
-    return [SignalAlert.objects.create(signal=signal, recipient=address, subject=subject,
-                                       body=body, created_at=now) for address in addresses]
+    texts = compose_per_language(lambda: compose(signal), addresses.values())
+    return [SignalAlert.objects.create(signal=signal, recipient=address,
+                                       subject=texts[language][0], body=texts[language][1],
+                                       created_at=now)
+            for address, language in addresses.items()]
 
 
 def _send(alert: SignalAlert) -> tuple[str, int]:
