@@ -12,6 +12,24 @@ on 2 cores; 10,000 in < 30 min and < 2 GB.
 written to ``DIR/demo-<size>.prof`` (read it with ``python -m pstats``).
 
 One process per size: each size needs its own Django set-up (the data directory is read once).
+
+Measured 2026-12-04 on the shared 2-core machine, seed 1 (CPU: user + sys of the process; the
+wall clock also counts the others' work, load average in brackets):
+
+    size     CPU      wall            peak RSS
+    40       19.8 s   24.9 s  (3.5)   366 MB
+    1,000   150.5 s  226.9 s  (3)     435 MB   enrollment 128.5 s, lock 9.4 s CPU
+    2,000   218.7 s  226.6 s  (2)     486 MB   enrollment 184.3 s, lock 17.2 s CPU
+    10,000  partial run: 3,000 randomized at 236 s CPU, 434 MB (~80 s CPU per 1,000 during
+            enrollment); extrapolated about 1,100 s CPU (~18 min) end to end
+
+At 1,000, run side by side under the same load with the code before this measurement's changes
+(abca7c4): 163.9 s CPU before, 157.9 s after the batched audit appends of a signing session and
+a monitoring visit (``append_audits``) and the monitoring's bulk reads. Where the CPU goes (py-spy
+at 1,000, enrollment): form saves ~27% (do_save_form and the simulator's slot and values), the
+monitoring visits ~17%, commits ~9%, the weekly signing sessions ~9%; plus the signers' password
+checks, ~0.18 s CPU each (Django's Argon2 defaults, the production hasher), one per session:
+~50 s over a 540-day enrollment whatever the size.
 """
 
 from __future__ import annotations
