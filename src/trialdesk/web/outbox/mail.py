@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -30,6 +30,7 @@ from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, NotFound
+from trialdesk.web.outbox.languages import addresses_of, compose_per_language
 from trialdesk.web.outbox.models import OutgoingEmail
 
 log = logging.getLogger("trialdesk.outbox")
@@ -68,6 +69,25 @@ def queue_mail(kind: str, subject: str, body: str, recipients: Iterable[str], *,
                                              body=body, unblinded=unblinded, created_at=now)
         deliver_email.enqueue(email.pk)
         emails.append(email)
+    return emails
+
+
+def queue_translated_mail(kind: str, compose: Callable[[], tuple[str, str]],
+                          recipients: Iterable[str], *, unblinded: bool = False
+                          ) -> list[OutgoingEmail]:
+    """:func:`queue_mail`, each recipient's message in their language (``outbox.languages``:
+    a user's address in the user's, any other in the trial's). ``compose`` returns the subject
+    and body in the current language; it is called once per language needed, inside
+    ``translation.override``."""
+    languages = addresses_of(recipients)
+    if not languages:
+        return queue_mail(kind, compose()[0], "", [], unblinded=unblinded)
+    texts = compose_per_language(compose, languages.values())
+    emails = []
+    for language, (subject, body) in texts.items():
+        emails += queue_mail(kind, subject, body,
+                             [a for a, chosen in languages.items() if chosen == language],
+                             unblinded=unblinded)
     return emails
 
 

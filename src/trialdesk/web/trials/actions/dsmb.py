@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
@@ -17,7 +19,7 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.dates import check_trial_date
 from trialdesk.web.core.errors import InvalidInput
-from trialdesk.web.outbox.mail import queue_mail
+from trialdesk.web.outbox.mail import queue_translated_mail
 from trialdesk.web.trials.models import DsmbRecommendation
 
 RECORD_PERMISSION = "recommend"  # the DSMB statistician's
@@ -27,14 +29,20 @@ MIN_RATIONALE = 10
 
 def _notify(recommendation: DsmbRecommendation, username: str) -> None:
     # Who, when and what was decided; never the rationale. Queued in the action's transaction
-    # and sent by a retried task (outbox.mail).
-    queue_mail(
-        "dsmb_recommendation",
-        f"[trialdesk] DSMB recommendation: {recommendation.get_decision_display()}",
-        (f"{username} recorded the DSMB's recommendation of the meeting of "
-         f"{recommendation.meeting_date.isoformat()}: {recommendation.get_decision_display()}.\n"
-         "The rationale is available to the DSMB in the trial server.\n"),
-        settings.TRIALDESK_NOTIFY_EMAILS)
+    # and sent by a retried task (outbox.mail), in each recipient's language.
+    from trialdesk.web.dsmb.presenters import DECISION_LABELS
+
+    def compose() -> tuple[str, str]:
+        decision = str(DECISION_LABELS.get(recommendation.decision,
+                                           recommendation.get_decision_display()))
+        facts = {"user": username, "decision": decision,
+                 "date": date_format(recommendation.meeting_date, "DATE_FORMAT")}
+        return (gettext("[trialdesk] DSMB recommendation: %(decision)s") % facts,
+                gettext("%(user)s recorded the DSMB's recommendation of the meeting of "
+                        "%(date)s: %(decision)s.\nThe rationale is available to the DSMB in the "
+                        "trial server.\n") % facts)
+
+    queue_translated_mail("dsmb_recommendation", compose, settings.TRIALDESK_NOTIFY_EMAILS)
 
 
 @action(RECORD_PERMISSION)

@@ -7,7 +7,10 @@ approval on, roles that see arms "after unblinding" (the analyst) see them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
+from django.utils.translation import gettext
 
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
@@ -15,18 +18,22 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.locks import database_locked
-from trialdesk.web.outbox.mail import queue_mail
+from trialdesk.web.outbox.mail import queue_translated_mail
 from trialdesk.web.trials.models import FinalUnblinding
 
 REQUEST_PERMISSION = "lock"  # the data manager's: only who locks the data asks to open the arms
 APPROVE_PERMISSION = "unblinded_reports"  # the DSMB statistician's
 
 
-def _notify(subject: str, message: str) -> None:
+def _notify(compose: Callable[[], tuple[str, str]]) -> None:
     # Who, when and why; never an arm. Queued in the action's transaction and sent by a retried
-    # task (outbox.mail).
-    queue_mail("final_unblinding", f"[trialdesk] {subject}", message,
-               settings.TRIALDESK_NOTIFY_EMAILS)
+    # task (outbox.mail), in each recipient's language (``compose``: subject and body in the
+    # current one).
+    def tagged() -> tuple[str, str]:
+        subject, body = compose()
+        return f"[trialdesk] {subject}", body
+
+    queue_translated_mail("final_unblinding", tagged, settings.TRIALDESK_NOTIFY_EMAILS)
 
 
 def _reason(reason: str) -> str:
@@ -63,10 +70,11 @@ def do_request_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding
                  model="final_unblinding", object_id=str(request.pk),
                  changes={"state": {"old": "blinded", "new": "requested"}}, reason=reason)
     username = actor.username
-    _notify(
-        "Final unblinding requested",
-        f"{username} asks to unblind the trial for the final analysis.\nReason: {reason}\n"
-        "It takes effect when the DSMB statistician approves it.\n")
+    facts = {"user": username, "reason": reason}
+    _notify(lambda: (
+        gettext("Final unblinding requested"),
+        gettext("%(user)s asks to unblind the trial for the final analysis.\nReason: "
+                "%(reason)s\nIt takes effect when the DSMB statistician approves it.\n") % facts))
     return request
 
 
@@ -92,8 +100,10 @@ def do_approve_final_unblinding(actor: Actor, *, reason: str) -> FinalUnblinding
                                            "new": request.requested_by.get_username()}},
                  reason=reason)
     username = actor.username
-    _notify(
-        "Trial unblinded for the final analysis",
-        f"{username} approved the final unblinding requested by "
-        f"{request.requested_by.get_username()}.\nReason: {reason}\n")
+    facts = {"user": username, "requester": request.requested_by.get_username(),
+             "reason": reason}
+    _notify(lambda: (
+        gettext("Trial unblinded for the final analysis"),
+        gettext("%(user)s approved the final unblinding requested by %(requester)s.\n"
+                "Reason: %(reason)s\n") % facts))
     return request

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput
-from trialdesk.web.outbox.mail import queue_mail
+from trialdesk.web.outbox.mail import queue_translated_mail
 from trialdesk.web.trials.models import Participant, Randomization, UnblindingEvent
 
 
 def _notify(participant_code: str, username: str, reason: str) -> None:
     # The message names who and why, never the arm: the sponsor stays blinded. Queued in the
-    # action's transaction and sent by a retried task (outbox.mail).
-    queue_mail("emergency_unblinding",
-               f"[trialdesk] Emergency unblinding of {participant_code}",
-               f"{username} unblinded participant {participant_code}.\nReason: {reason}\n",
-               settings.TRIALDESK_NOTIFY_EMAILS)
+    # action's transaction and sent by a retried task (outbox.mail), in each recipient's language.
+    facts = {"participant": participant_code, "user": username, "reason": reason}
+    queue_translated_mail(
+        "emergency_unblinding",
+        lambda: (gettext("[trialdesk] Emergency unblinding of %(participant)s") % facts,
+                 gettext("%(user)s unblinded participant %(participant)s.\nReason: %(reason)s\n")
+                 % facts),
+        settings.TRIALDESK_NOTIFY_EMAILS)
 
 
 @action("request_unblinding", refuse_when_locked=True)
