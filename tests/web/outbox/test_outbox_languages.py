@@ -1,13 +1,15 @@
 """Issue 19: every e-mail is written in its recipient's language. A user reads their first active
 membership's language, else their site's (as the administrator set it), else the trial's; an
 address configured in settings reads the trial's (the protocol's first language). The queued
-notifications (emergency unblinding, the DSMB's recommendation, final unblinding) follow it."""
+notifications (emergency unblinding, the DSMB's recommendation, final unblinding, a sign-in
+lockout) follow it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.contrib.auth import get_user_model
+from django.test import Client
 from enrollment import randomize
 from test_web_spanish_crawl import english_pieces, english_texts, findings
 
@@ -21,6 +23,7 @@ from trialdesk.web.trials.actions.dsmb import do_record_recommendation
 REASON = {"reason": "anaphylaxis: the treating team needs the arm"}
 SPANISH, ENGLISH = "coordinador@hospital.example", "monitor@cro.example"
 CONFIGURED = "sponsor-safety@example.org"
+PASSWORD = "lockout tests pass phrase"
 
 
 def _user(name: str, email: str):
@@ -90,3 +93,28 @@ def test_the_dsmb_recommendation_is_told_in_each_language_with_the_date_as_it_wr
     assert sent[CONFIGURED].subject == "[trialdesk] DSMB recommendation: Stop for safety"
     assert "of the meeting of March 5, 2026: Stop for safety." in sent[CONFIGURED].body
     assert "deaths" not in sent[SPANISH].body + sent[CONFIGURED].body  # never the rationale
+
+
+def test_a_locked_account_is_told_to_its_owner_and_the_administrator_each_in_theirs(trial):
+    owner, admin = trial.users["coordinator-co-01"], trial.users["admin"]
+    for user, address in ((owner, SPANISH), (admin, ENGLISH)):
+        user.set_password(PASSWORD)
+        user.email = address
+        user.save()
+    Membership.objects.filter(user=owner).update(language="es")
+    Membership.objects.filter(user=admin).update(language="en")
+    statuses = [Client(REMOTE_ADDR="10.20.30.40").post(
+        "/accounts/login/", {"username": owner.username, "password": "wrong"}).status_code
+        for _ in range(5)]
+    assert statuses[-1] == 429
+    sent = {email.recipient: email for email in OutgoingEmail.objects.filter(
+        kind="sign_in_lockout")}
+    assert sent[SPANISH].subject == "[trialdesk] Su cuenta fue bloqueada"
+    assert sent[SPANISH].body.startswith(
+        f"Su cuenta de trialdesk {owner.username} fue bloqueada durante ")
+    assert " minutos tras 5 intentos fallidos" in sent[SPANISH].body
+    assert "(el último desde 10.20.30.40)" in sent[SPANISH].body
+    assert sent[ENGLISH].subject == f"[trialdesk] Account {owner.username} locked"
+    assert " minutes after 5 failed sign-ins (the last from 10.20.30.40)" in sent[ENGLISH].body
+    spanish_text = sent[SPANISH].body.replace("trialdesk", " ")
+    assert findings(spanish_text, english_pieces(english_texts()), []) == []

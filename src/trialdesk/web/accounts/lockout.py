@@ -18,6 +18,7 @@ tasks (``outbox.mail``), so a mail server that is down neither slows nor fails a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from axes.attempts import get_cool_off_threshold
@@ -29,9 +30,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext, ngettext
 
 from trialdesk.web.core.models import Membership
-from trialdesk.web.outbox.mail import queue_mail
+from trialdesk.web.outbox.mail import queue_translated_mail
 
 log = logging.getLogger(__name__)
 
@@ -102,37 +104,56 @@ def admin_addresses() -> list[str]:
     return sorted({membership.user.email for membership in memberships})
 
 
-def _send(subject: str, message: str, recipients: list[str]) -> None:
+def _send(compose: Callable[[], tuple[str, str]], recipients: list[str]) -> None:
+    """Queue the message ``compose`` writes (subject and body in the current language) to each
+    recipient, in the recipient's language (``outbox.languages``)."""
     if not recipients:
         return
+
+    def tagged() -> tuple[str, str]:
+        subject, body = compose()
+        return f"[trialdesk] {subject}", body
+
     with transaction.atomic():  # the messages and their delivery tasks together
-        queue_mail("sign_in_lockout", f"[trialdesk] {subject}", message, recipients)
+        queue_translated_mail("sign_in_lockout", tagged, recipients)
+
+
+def _for_minutes(minutes: int) -> str:
+    return ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes) % {"minutes": minutes}
 
 
 def _tell_account_locked(request: HttpRequest, username: str) -> None:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         return  # no account to lock: guessed names are not mailed about (one mail per guess)
-    address, minutes = request.axes_ip_address, _minutes(request)
-    limit = get_failure_limit(request, None)
+    facts = {"username": username, "address": request.axes_ip_address,
+             "limit": get_failure_limit(request, None)}
+    minutes = _minutes(request)
     if user.email:
-        _send("Your account was locked",
-              f"Your trialdesk account {username} was locked for {minutes} minutes after "
-              f"{limit} failed sign-ins (the last from {address}).\n\nIf it was not you, tell "
-              f"the trial's administrator: someone may be guessing your password.\n",
+        _send(lambda: (
+            gettext("Your account was locked"),
+            gettext("Your trialdesk account %(username)s was locked for %(duration)s after "
+                    "%(limit)s failed sign-ins (the last from %(address)s).\n\nIf it was not "
+                    "you, tell the trial's administrator: someone may be guessing your "
+                    "password.\n") % {**facts, "duration": _for_minutes(minutes)}),
               [user.email])
     else:
         log.warning("account %s locked; it has no e-mail address to tell", username)
-    _send(f"Account {username} locked",
-          f"The trialdesk account {username} was locked for {minutes} minutes after {limit} "
-          f"failed sign-ins (the last from {address}). Other accounts are not affected.\n",
+    _send(lambda: (
+        gettext("Account %(username)s locked") % facts,
+        gettext("The trialdesk account %(username)s was locked for %(duration)s after %(limit)s "
+                "failed sign-ins (the last from %(address)s). Other accounts are not "
+                "affected.\n") % {**facts, "duration": _for_minutes(minutes)}),
           admin_addresses())
 
 
 def _tell_address_locked(request: HttpRequest) -> None:
-    address, minutes = request.axes_ip_address, _minutes(request)
-    _send(f"Sign-ins from {address} refused",
-          f"{address_failure_limit()} sign-ins from {address} failed within {minutes} minutes, "
-          f"whatever the accounts: every sign-in from that address is refused for {minutes} "
-          f"minutes. If it is a shared address (a hospital's NAT), its users cannot sign in "
-          f"meanwhile.\n", admin_addresses())
+    facts = {"address": request.axes_ip_address, "limit": address_failure_limit()}
+    minutes = _minutes(request)
+    _send(lambda: (
+        gettext("Sign-ins from %(address)s refused") % facts,
+        gettext("%(limit)s sign-ins from %(address)s failed within %(duration)s, whatever the "
+                "accounts: every sign-in from that address is refused for %(duration)s. If it "
+                "is a shared address (a hospital's NAT), its users cannot sign in "
+                "meanwhile.\n") % {**facts, "duration": _for_minutes(minutes)}),
+          admin_addresses())
