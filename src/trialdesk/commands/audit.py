@@ -253,20 +253,39 @@ def _append_line(path: Path, line: str) -> None:
         os.close(descriptor)
 
 
+def _head_message(address: str, last: dict[str, Any], line: str, trial: str
+                  ) -> tuple[str, str]:
+    """The head's e-mail in the recipient's language (a user's address: the user's; any other:
+    the trial's), its time as that language writes it, in UTC (issue 19)."""
+    import datetime as dt
+
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext
+
+    from trialdesk.web.outbox.languages import addresses_of
+
+    facts = {"trial": trial, "seq": last["seq"], "hash": last["hash"],
+             "head": f"{last['seq']}:{last['hash']}", "line": line}
+    with translation.override(addresses_of([address]).get(address, "en")):
+        facts["written"] = date_format(timezone.localtime(last["at"], dt.UTC),
+                                       "DATETIME_FORMAT") + " (UTC)"
+        subject = gettext("[trialdesk] %(trial)s audit head %(seq)s") % facts
+        body = gettext(
+            "The audit trail of %(trial)s ends, as of now, at record %(seq)s (written "
+            "%(written)s), whose SHA-256 hash is\n\n  %(hash)s\n\nPlease keep this message. If "
+            "the trial's database is ever restored from an older copy or altered, checking it "
+            "against this head shows it:\n\n  trialdesk audit verify --expect-head %(head)s\n\n"
+            "The same head as a JSON line (for `trialdesk audit verify --published FILE`):\n\n"
+            "%(line)s\n") % facts
+    return subject, body
+
+
 def _mail_head(address: str, last: dict[str, Any], line: str, trial: str) -> None:
     from django.core.mail import send_mail
 
-    head_text = f"{last['seq']}:{last['hash']}"
-    body = (
-        f"The audit trail of {trial} ends, as of now, at record {last['seq']} "
-        f"(written {last['at'].isoformat()}), whose SHA-256 hash is\n\n  {last['hash']}\n\n"
-        "Please keep this message. If the trial's database is ever restored from an older copy "
-        "or altered, checking it against this head shows it:\n\n"
-        f"  trialdesk audit verify --expect-head {head_text}\n\n"
-        "The same head as a JSON line (for `trialdesk audit verify --published FILE`):\n\n"
-        f"{line}\n"
-    )
+    subject, body = _head_message(address, last, line, trial)
     try:
-        send_mail(f"[trialdesk] {trial} audit head {last['seq']}", body, None, [address])
+        send_mail(subject, body, None, [address])
     except Exception as error:  # any transport error: the admin must know it was not sent
         raise click.ClickException(f"cannot publish to {MAILTO}{address}: {error}") from None
