@@ -32,7 +32,7 @@ def test_the_head_is_mailed_in_each_recipients_language(
     assert english.subject.endswith(f"audit head {last.seq}")
     with translation.override("es"):
         written = date_format(last.at, "DATETIME_FORMAT")
-    assert f"en la entrada {last.seq} (escrita el {written} (UTC))" in spanish.body
+    assert f"en la entrada {last.seq}, escrita el {written} (UTC)," in spanish.body
     assert "Conserve este mensaje." in spanish.body and "Please" not in spanish.body
     assert "Please keep this message." in english.body
     for message in (spanish, english):  # the head itself, as it is, in both

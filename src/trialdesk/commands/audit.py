@@ -270,10 +270,10 @@ def _head_message(address: str, last: dict[str, Any], line: str, trial: str
     with translation.override(addresses_of([address]).get(address, "en")):
         facts["written"] = date_format(timezone.localtime(last["at"], dt.UTC),
                                        "DATETIME_FORMAT") + " (UTC)"
-        subject = gettext("[trialdesk] %(trial)s audit head %(seq)s") % facts
+        subject = "[trialdesk] " + gettext("%(trial)s audit head %(seq)s") % facts
         body = gettext(
-            "The audit trail of %(trial)s ends, as of now, at record %(seq)s (written "
-            "%(written)s), whose SHA-256 hash is\n\n  %(hash)s\n\nPlease keep this message. If "
+            "The audit trail of %(trial)s ends, as of now, at record %(seq)s, written on "
+            "%(written)s, whose SHA-256 hash is\n\n  %(hash)s\n\nPlease keep this message. If "
             "the trial's database is ever restored from an older copy or altered, checking it "
             "against this head shows it:\n\n  trialdesk audit verify --expect-head %(head)s\n\n"
             "The same head as a JSON line (for `trialdesk audit verify --published FILE`):\n\n"

@@ -43,8 +43,9 @@ def test_each_dsmb_member_reads_the_alert_in_their_language(trial):
     # the same counts, numbers and time as each language writes them
     assert "(infusión registrada): 3" in spanish.body and "definida: 2" in spanish.body
     assert "(infusion recorded): 3" in english.body and "toxicity: 2" in english.body
-    assert "= 0,8352 (umbral 0,9;" in spanish.body and "P(tasa > 0,3 | datos)" in spanish.body
-    assert "= 0.8352 (cutoff 0.9;" in english.body and "P(rate > 0.3 | data)" in english.body
+    assert "P(tasa > 0,3 | datos) = 0,8352, por encima del umbral de la regla, 0,9," in \
+        spanish.body
+    assert "P(rate > 0.3 | data) = 0.8352, over the rule's cutoff of 0.9," in english.body
     assert "5 de marzo de 2026 a las 14:30 (UTC)" in spanish.body
     assert "March 5, 2026, 2:30 p.m. (UTC)" in english.body
     # the configured mailbox: the trial's language (the protocol's first, English)

@@ -112,9 +112,9 @@ def test_a_locked_account_is_told_to_its_owner_and_the_administrator_each_in_the
     assert sent[SPANISH].subject == "[trialdesk] Su cuenta fue bloqueada"
     assert sent[SPANISH].body.startswith(
         f"Su cuenta de trialdesk {owner.username} fue bloqueada durante ")
-    assert " minutos tras 5 intentos fallidos" in sent[SPANISH].body
-    assert "(el último desde 10.20.30.40)" in sent[SPANISH].body
+    assert " minutos. Tuvo 5 intentos fallidos" in sent[SPANISH].body
+    assert ", el último desde 10.20.30.40." in sent[SPANISH].body
     assert sent[ENGLISH].subject == f"[trialdesk] Account {owner.username} locked"
-    assert " minutes after 5 failed sign-ins (the last from 10.20.30.40)" in sent[ENGLISH].body
+    assert " minutes. It had 5 failed sign-ins, the last from 10.20.30.40." in sent[ENGLISH].body
     spanish_text = sent[SPANISH].body.replace("trialdesk", " ")
     assert findings(spanish_text, english_pieces(english_texts()), []) == []

@@ -132,8 +132,8 @@ def _tell_account_locked(request: HttpRequest, username: str) -> None:
     if user.email:
         _send(lambda: (
             gettext("Your account was locked"),
-            gettext("Your trialdesk account %(username)s was locked for %(duration)s after "
-                    "%(limit)s failed sign-ins (the last from %(address)s).\n\nIf it was not "
+            gettext("Your trialdesk account %(username)s was locked for %(duration)s. It had "
+                    "%(limit)s failed sign-ins, the last from %(address)s.\n\nIf it was not "
                     "you, tell the trial's administrator: someone may be guessing your "
                     "password.\n") % {**facts, "duration": _for_minutes(minutes)}),
               [user.email])
@@ -141,8 +141,8 @@ def _tell_account_locked(request: HttpRequest, username: str) -> None:
         log.warning("account %s locked; it has no e-mail address to tell", username)
     _send(lambda: (
         gettext("Account %(username)s locked") % facts,
-        gettext("The trialdesk account %(username)s was locked for %(duration)s after %(limit)s "
-                "failed sign-ins (the last from %(address)s). Other accounts are not "
+        gettext("The trialdesk account %(username)s was locked for %(duration)s. It had "
+                "%(limit)s failed sign-ins, the last from %(address)s. Other accounts are not "
                 "affected.\n") % {**facts, "duration": _for_minutes(minutes)}),
           admin_addresses())
 

@@ -76,8 +76,8 @@ def compose(signal: SafetySignal) -> tuple[str, str]:
         gettext("Participants treated (infusion recorded): %(count)s")
         % {"count": signal.treated},
         gettext("With the defined serious toxicity: %(count)s") % {"count": signal.events},
-        gettext("P(rate > %(threshold)s | data) = %(probability)s (cutoff %(cutoff)s; prior "
-                "Beta(%(a)s, %(b)s))")
+        gettext("P(rate > %(threshold)s | data) = %(probability)s, over the rule's cutoff of "
+                "%(cutoff)s, with the prior Beta(%(a)s, %(b)s)")
         % {"threshold": _number(rule.threshold), "cutoff": _number(rule.cutoff),
            "probability": number_format(f"{signal.probability:.4f}"),
            "a": _number(rule.prior[0]), "b": _number(rule.prior[1])},

@@ -120,7 +120,7 @@ def compose(event: AdverseEvent, reasons: Iterable[str]) -> tuple[str, str]:
     lines += [
         gettext("Onset: %(date)s") % {"date": date_format(event.onset_date, "DATE_FORMAT")},
         gettext("Grade (CTCAE v5): %(grade)s") % {"grade": event.grade},
-        gettext("Serious: %(serious)s (criteria: %(criteria)s)")
+        gettext("Serious: %(serious)s; seriousness criteria met: %(criteria)s")
         % {"serious": _yes(bool(event.criteria)), "criteria": criteria},
         gettext("Relatedness: %(value)s") % {"value": safety_label(event.relatedness)},
         gettext("Expectedness: %(value)s") % {"value": safety_label(event.expectedness)},
