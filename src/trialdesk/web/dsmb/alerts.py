@@ -8,6 +8,7 @@ pauses; a failure is recorded (audited), logged as an error and tried again by t
 round, after a pause that doubles each round (at most an hour), never dropped (issue 20).
 Blinded roles see only that the DSMB was alerted, and when (``api``/``views``); the
 administrator's outbox page lists an alert that keeps failing without its body or error text.
+Each alert is written in its recipient's language (``outbox.languages``; issue 19).
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ error, shown on the dashboard (and on the administrator's outbox page once it ke
 tried again by the task's next round, enqueued for when its next attempt is due (issue 20).
 
 The texts name the participant, site, event, grade, seriousness, relatedness and the reasons:
-never an arm, a kit or a lot (the sponsor's safety contact is blinded).
+never an arm, a kit or a lot (the sponsor's safety contact is blinded). Each alert is written in
+its recipient's language (``outbox.languages``), dates and times as that language writes them in
+the site's time zone; the row keeps the subject and body as sent (issue 19).
 """
 
 from __future__ import annotations
