@@ -8,6 +8,7 @@ import pytest
 from integrity_kit import dump_database
 
 from trialdesk.web.accounts import actions as account_actions
+from trialdesk.web.administration import actions as _admin_actions  # noqa: F401  (pages only)
 from trialdesk.web.capture import actions as capture_actions
 from trialdesk.web.core import audit
 from trialdesk.web.core.errors import InvalidInput
@@ -78,7 +79,10 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           # tests/web/administration/test_administration_integrity.py (the admin's pages)
           "do_create_site", "do_update_site", "do_create_user_with_delegation",
           "do_add_role_with_delegation", "do_sign_delegation", "do_record_training",
-          "do_reset_password", "do_change_own_password", "do_end_delegation"}
+          "do_reset_password", "do_change_own_password", "do_end_delegation",
+          # tests/web/integrity/test_integrity_memberships.py (several roles per person)
+          "do_add_membership", "do_add_membership_as", "do_deactivate_membership",
+          "do_deactivate_membership_as", "do_choose_membership"}
 
 
 def test_every_action_is_covered_by_an_integrity_test():
