@@ -19,7 +19,7 @@ def test_the_default_protocol_has_both_kinds_of_role():
     assert {"investigator", "coordinator", "analyst", "admin"} <= set(BLINDED)
 
 
-@pytest.mark.parametrize(("unblinded", "blinded"), itertools.product(UNBLINDED, BLINDED))
+@pytest.mark.parametrize(("unblinded", "blinded"), list(itertools.product(UNBLINDED, BLINDED)))
 def test_a_role_that_sees_arms_and_a_blinded_role_are_refused_either_way_round(unblinded,
                                                                                blinded):
     for held, new in ((unblinded, blinded), (blinded, unblinded)):
