@@ -11,6 +11,18 @@ import pytest
 from trial_factory import Trial, make_trial
 
 
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the server's default language: a sign-in through the test client
+    activates the user's language in this thread and nothing ends that request's activation, so a
+    Spanish user's sign-in in one test would otherwise translate the next test's labels."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def trial(db: Any, settings: Any) -> Trial:
     """Sites, one user per role per site (``<role>-co-01`` ...), and the committed list."""

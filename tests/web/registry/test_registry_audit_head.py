@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from days import days_later
 from enrollment import enroll, randomize
 from registry_seed_page import html_text, seeded_registry
+from trial_factory import activate_sites
 
 from trialdesk.commands.audit import command as audit_command
 from trialdesk.protocol import load_protocol
@@ -23,6 +24,13 @@ from trialdesk.web.core.models import AuditRecord
 RECORD = "/registry/NCT04390152"
 pytestmark = pytest.mark.usefixtures("seeded_registry")
 __all__ = ["seeded_registry"]  # a fixture, used through usefixtures
+
+
+@pytest.fixture(autouse=True)
+def open_sites(trial) -> None:
+    """This module's tests bring patients in, which only an active site does (the registry
+    tests' trial leaves its sites planned)."""
+    activate_sites()
 
 
 def head_section(html: str) -> str:

@@ -15,16 +15,8 @@ from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.dsmb.models import Meeting, Report, SafetySignal
 from trialdesk.web.trials.models import DsmbRecommendation
 
-# the recommendation's decisions and the sponsor's responses in the reader's language (the
-# stored choices' labels are the API's English)
-DECISION_LABELS = {
-    "continue": _("Continue"),
-    "continue_with_modifications": _("Continue with modifications"),
-    "pause_enrollment": _("Pause enrollment"),
-    "stop_for_safety": _("Stop for safety"),
-    "stop_for_efficacy": _("Stop for efficacy"),
-    "stop_for_futility": _("Stop for futility"),
-}
+# the sponsor's responses in the reader's language (the stored choices' labels are the API's
+# English); the decisions' words are trials.models.DECISION_LABELS
 RESPONSE_LABELS = {"accepted": _("Accepted"), "accepted_with_changes": _("Accepted with changes"),
                    "not_accepted": _("Not accepted")}
 

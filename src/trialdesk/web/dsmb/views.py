@@ -20,7 +20,7 @@ from trialdesk.web.dsmb import actions, presenters
 from trialdesk.web.dsmb import render as documents
 from trialdesk.web.dsmb.models import Meeting, SignalAlert
 from trialdesk.web.dsmb.presenters import MEETING_READERS
-from trialdesk.web.trials.models import DsmbRecommendation
+from trialdesk.web.trials.models import DECISION_LABELS, DsmbRecommendation
 
 
 def _date(value: str, name: str) -> dt.date:
@@ -57,7 +57,7 @@ def meeting(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse
     found = presenters.access_meeting(meeting_id)
     view = presenters.meeting_view(actor, found, request.LANGUAGE_CODE)
     for recommendation in view["recommendations"]:  # the API's codes, the reader's words
-        recommendation["decision_words"] = presenters.DECISION_LABELS.get(
+        recommendation["decision_words"] = DECISION_LABELS.get(
             recommendation["decision"], recommendation["decision_label"])
         if recommendation["response"]:
             answer = recommendation["response"]
@@ -68,7 +68,7 @@ def meeting(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse
         "may_generate": actor.can(Permission.UNBLINDED_REPORTS),
         "may_sign": actor.can(Permission.RECOMMEND),
         "may_respond": actor.can(Permission.RESPOND_RECOMMENDATION),
-        "decisions": [(code, presenters.DECISION_LABELS.get(code, label))
+        "decisions": [(code, DECISION_LABELS.get(code, label))
                       for code, label in DsmbRecommendation.DECISIONS],
         "responses": list(presenters.RESPONSE_LABELS.items()),
         "meaning": actions.recommendation_meaning(request.LANGUAGE_CODE or "en")})

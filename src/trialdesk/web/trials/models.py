@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from trialdesk.web.core.models import Site
 
@@ -322,3 +323,15 @@ class DsmbRecommendation(models.Model):
 
     def __str__(self) -> str:
         return f"DSMB recommendation of {self.meeting_date}: {self.decision}"
+
+
+# the recommendation's decisions in the reader's language (the stored choices' labels are the
+# API's English)
+DECISION_LABELS = {
+    "continue": _("Continue"),
+    "continue_with_modifications": _("Continue with modifications"),
+    "pause_enrollment": _("Pause enrollment"),
+    "stop_for_safety": _("Stop for safety"),
+    "stop_for_efficacy": _("Stop for efficacy"),
+    "stop_for_futility": _("Stop for futility"),
+}

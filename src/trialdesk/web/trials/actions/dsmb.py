@@ -20,7 +20,7 @@ from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.dates import check_trial_date
 from trialdesk.web.core.errors import InvalidInput
 from trialdesk.web.outbox.mail import queue_translated_mail
-from trialdesk.web.trials.models import DsmbRecommendation
+from trialdesk.web.trials.models import DECISION_LABELS, DsmbRecommendation
 
 RECORD_PERMISSION = "recommend"  # the DSMB statistician's
 DECISIONS = tuple(code for code, _ in DsmbRecommendation.DECISIONS)
@@ -30,8 +30,6 @@ MIN_RATIONALE = 10
 def _notify(recommendation: DsmbRecommendation, username: str) -> None:
     # Who, when and what was decided; never the rationale. Queued in the action's transaction
     # and sent by a retried task (outbox.mail), in each recipient's language.
-    from trialdesk.web.dsmb.presenters import DECISION_LABELS
-
     def compose() -> tuple[str, str]:
         decision = str(DECISION_LABELS.get(recommendation.decision,
                                            recommendation.get_decision_display()))
