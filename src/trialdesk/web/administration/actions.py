@@ -26,7 +26,7 @@ from trialdesk.web.administration.models import (
     SiteSettings,
     TrainingRecord,
 )
-from trialdesk.web.administration.signing import check_signing_password
+from trialdesk.web.capture.actions.signatures import check_signing_password
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor

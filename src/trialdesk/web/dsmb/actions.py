@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.blinding import Permission
-from trialdesk.web.capture.actions.signatures import _check_password
+from trialdesk.web.capture.actions.signatures import check_signing_password
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
@@ -127,7 +127,7 @@ def do_generate_report(actor: Actor, meeting: Meeting, *, kind: str) -> Report:
 
 def _check_signing_password(actor: Actor, meeting: Meeting, *, password: str,
                             **_: object) -> None:
-    _check_password(actor, password, f"dsmb_meeting {meeting.pk}")
+    check_signing_password(actor, password, f"dsmb_meeting {meeting.pk}")
 
 
 @action(Permission.RECOMMEND, before=_check_signing_password)

@@ -28,6 +28,7 @@ from trialdesk.supply import (
     find_excursions,
     read_temperature_log,
 )
+from trialdesk.web.capture.actions.signatures import check_signing_password
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.actor import Actor
@@ -49,7 +50,7 @@ from trialdesk.web.supply.models import (
 from trialdesk.web.supply.models import (
     Infusion as InfusionRecord,
 )
-from trialdesk.web.supply.signing import check_release_password, release_meaning
+from trialdesk.web.supply.signing import release_meaning
 from trialdesk.web.supply.weight import recorded_weight
 from trialdesk.web.trials.kits import kit_holder, typed_kit_code
 from trialdesk.web.trials.models import AllocationSlot
@@ -156,7 +157,7 @@ def do_record_results(actor: Actor, lot: Lot, *, results: Mapping[str, Any]) -> 
     return lot
 
 
-@action(RELEASE, before=lambda actor, lot, **kw: check_release_password(
+@action(RELEASE, before=lambda actor, lot, **kw: check_signing_password(
     actor, kw.get("password", ""), _lot_id(lot)))
 def do_decide_release(actor: Actor, lot: Lot, *, password: str, language: str = "en") -> Lot:
     """Quality's signed decision: released when every applicable test passes, else failed.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trialdesk.web.capture.actions.signatures import _check_password
+from trialdesk.web.capture.actions.signatures import check_signing_password
 from trialdesk.web.capture.lock_readiness import (
     LockRefused,
     checklist_snapshot,
@@ -115,7 +115,7 @@ def _override_reason(reason: str) -> str:
 def _check_requester_password(actor: Actor, scope: str, *, password: str = "",
                               **_: object) -> None:
     # the signing password, counted and throttled as for signatures (one throttle per account)
-    _check_password(actor, password, f"lock override ({scope})")
+    check_signing_password(actor, password, f"lock override ({scope})")
 
 
 @action(REQUEST_PERMISSION, before=_check_requester_password)
@@ -160,7 +160,7 @@ def _pending(override: LockOverride) -> LockOverride:
 
 def _check_confirmer_password(actor: Actor, override: LockOverride, *, password: str = "",
                               **_: object) -> None:
-    _check_password(actor, password, f"lock override {override.pk}")
+    check_signing_password(actor, password, f"lock override {override.pk}")
 
 
 @action(CONFIRM_PERMISSION, before=_check_confirmer_password)

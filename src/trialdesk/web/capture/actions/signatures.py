@@ -59,11 +59,14 @@ def recent_signing_failures(username: str) -> int:
 @action(None)
 def _record_attempt(actor: Actor, action: str, target: str) -> None:
     # Its own transaction: the refusal that follows must not roll the record back.
-    append_audit(actor=actor.username, action=action, model="signature", object_id=target)
+    append_audit(actor=actor.username, action=action, model="signature", object_id=target,
+                 changes={"signed": {"old": None, "new": False}})
 
 
-def _check_password(actor: Actor, password: str, target: str) -> None:
-    """Refuse while signing is locked; audit and count a wrong password."""
+def check_signing_password(actor: Actor, password: str, target: str) -> None:
+    """Refuse while signing is locked; audit and count a wrong password. Every signature of the
+    server (forms, lock overrides, the DSMB's recommendation, a lot's release, a delegation)
+    re-enters the password through this one check, so one throttle counts them all."""
     if recent_signing_failures(actor.username) >= FAILURE_LIMIT:
         _record_attempt(actor, REFUSED, target)
         minutes = int(FAILURE_WINDOW.total_seconds() // 60)
@@ -116,7 +119,7 @@ def _sign(actor: Actor, instance: FormInstance, language: str,
 
 def _check_form_password(actor: Actor, instance: FormInstance, *, password: str,
                          **_: object) -> None:
-    _check_password(actor, password, instance.key)
+    check_signing_password(actor, password, instance.key)
 
 
 @action("sign_forms", before=_check_form_password)
@@ -132,7 +135,7 @@ def do_sign(
 
 def _check_visit_password(actor: Actor, participant: Participant, visit_code: str, *args: object,
                           password: str, **_: object) -> None:
-    _check_password(actor, password, f"{participant.code}/{visit_code}")
+    check_signing_password(actor, password, f"{participant.code}/{visit_code}")
 
 
 @action("sign_forms", before=_check_visit_password)
@@ -154,7 +157,7 @@ def _check_batch_password(actor: Actor, visits: list[VisitToSign], *, password: 
                           **_: object) -> None:
     if not visits:
         raise InvalidInput("visits", "name at least one visit to sign")
-    _check_password(actor, password, ", ".join(f"{p.code}/{v}" for p, v, _ in visits)[:150])
+    check_signing_password(actor, password, ", ".join(f"{p.code}/{v}" for p, v, _ in visits)[:150])
 
 
 @action("sign_forms", before=_check_batch_password)
@@ -201,7 +204,7 @@ def _check_entries_password(actor: Actor, instances: list[FormInstance], *, pass
     if not instances and not visits:
         raise InvalidInput("forms", "name at least one form entry to sign")
     named = [f"{p.code}/{v}" for p, v, _ in visits] + [i.key for i in instances[:8]]
-    _check_password(actor, password, ", ".join(named)[:150])
+    check_signing_password(actor, password, ", ".join(named)[:150])
 
 
 @action("sign_forms", before=_check_entries_password)
