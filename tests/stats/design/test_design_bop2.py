@@ -12,7 +12,9 @@ posterior for the closed-form Beta marginals, a sum over every individual outcom
 paths) for the exact operating characteristics, a patient-level simulation that applies the
 posterior rule itself at each look (no count boundary) for the BOP2FE README's joint design and
 for a calibrated design, and a naive grid search for the calibration. (Searched again for issue
-23: the stored corpora hold the paper's abstract and later BOP2 papers' openings, not its tables.)
+23: the stored corpora hold the paper's abstract and later BOP2 papers' openings, not its tables.
+Exact operating characteristics printed by the GBOP2 package's vignette and BOP2FE's nested and
+co-primary boundaries are checked in test_design_bop2_published.py.)
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ that matches the weighted (CHW) test, b(z1, n2*) = n2*^(-1/2) (sqrt((n2* - n1) /
 b <= z_a (the conventional test may be used). The paper's tabulated power and expected sample
 size could not be retrieved (the stored corpora hold no copy of the paper or of a table from it),
 so the operating characteristics are checked against an independent quadrature built on these
-formulas, not against printed figures.
+formulas, not against printed figures. (Searched again for issue 23: pages, docs and code corpora
+for the paper, its schizophrenia example, rpact/gsDesign vignettes and Jennison and Turnbull's
+reanalysis; only the paper's abstract and implementations without printed results were found.)
 """
 
 from __future__ import annotations
