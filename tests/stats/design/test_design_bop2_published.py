@@ -180,3 +180,43 @@ def test_boundaries_match_bop2fe_readme_coprimary_endpoint_as_a_joint_design():
     assert bounds.eff_stop == (0, 1, 2, 3, 4, 5, 7)
     assert tuple(n - b for n, b in zip(LOOKS, bounds.tox_stop, strict=True)) == (
         1, 2, 4, 5, 7, 9, 12)
+
+
+# --- BOP2FE README, development version with calibrated (lambda, gamma) ---------------------------
+# A stored GitHub version of the same README.md (between the version above and CRAN 1.0.3; the
+# file index does not expose its commit, and CRAN's 1.0.3 README differs only by printing
+# $design_pars$cum_n) runs each example through BOP2FE's own (lambda, gamma, eta) search
+# (nsim = 1000, t1e = 0.1, method = "power", lambda and gamma on seq(0, 1, l = 11), seed = 123)
+# and prints the chosen "$opt_pars" with the boundaries. These are the only published BOP2
+# futility boundaries stored with gamma != 1, so they exercise the (n/N)^gamma exponent.
+def test_boundaries_match_bop2fe_readme_calibrated_binary():
+    # summary(test_binary), H0 = 0.2, H1 = 0.4: "lambda 0.9 gamma 1 eta 2.1",
+    # "Futility boundary 1 2 3 5 7 9 11".
+    problem = bop2.single_endpoint(LOOKS, 0.2, 0.4)
+    assert bop2.boundaries(problem, 0.9, 1.0).eff_stop == (1, 2, 3, 5, 7, 9, 11)
+
+
+def test_boundaries_match_bop2fe_readme_calibrated_coprimary_gamma_0_4():
+    # summary(test_coprimary), H0 = c(0.05,0.05,0.15,0.75), H1 = c(0.15,0.15,0.20,0.50):
+    # "lambda 0.9 gamma 0.4 eta 2.6", "Futility boundary (OR) 1 2 2 3 4 5 6",
+    # "Futility boundary (PFS6) 2 3 5 6 8 9 11".
+    def recode(c: tuple[float, ...]) -> tuple[float, float, float, float]:
+        return (c[1], c[0], c[3], c[2])  # PFS6 -> "no PFS6" as the upper-bounded count
+
+    problem = bop2.Bop2Problem(LOOKS, recode((0.05, 0.05, 0.15, 0.75)),
+                               recode((0.15, 0.15, 0.20, 0.50)))
+    bounds = bop2.boundaries(problem, 0.9, 0.4)
+    assert bounds.eff_stop == (1, 2, 2, 3, 4, 5, 6)
+    assert tuple(n - b for n, b in zip(LOOKS, bounds.tox_stop, strict=True)) == (
+        2, 3, 5, 6, 8, 9, 11)
+
+
+def test_boundaries_match_bop2fe_readme_calibrated_joint_gamma_0_9():
+    # summary(test_joint), H0 = c(0.15,0.30,0.15,0.40), H1 = c(0.18,0.42,0.02,0.38) (the
+    # efficacy-toxicity example of Zhou, Lee and Yuan 2017): "lambda 0.6 gamma 0.9 eta 2.7",
+    # "Futility boundary (OR) 3 5 8 10 13 16 18", "Futility boundary (Tox) 5 6 8 9 10 11 12"
+    # (stop if #responses <= OR boundary or #toxicities >= Tox boundary).
+    problem = bop2.Bop2Problem(LOOKS, (0.15, 0.30, 0.15, 0.40), (0.18, 0.42, 0.02, 0.38))
+    bounds = bop2.boundaries(problem, 0.6, 0.9)
+    assert bounds.eff_stop == (3, 5, 8, 10, 13, 16, 18)
+    assert bounds.tox_stop == (5, 6, 8, 9, 10, 11, 12)
