@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from faults import fail_after_the_audit_record
 from role_checks import arm_leaks, refused_to_all
 from trial_factory import make_trial, protocol_in_use
 
@@ -118,16 +119,8 @@ def test_a_stored_site_the_protocol_no_longer_names_is_listed_as_such(trial):
 
 def test_sync_is_all_or_nothing(trial, amended_protocol, monkeypatch):
     """A failure after the audit record (the disk filled up) leaves no site and no record."""
-    from trialdesk.web.core import audit
-
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise RuntimeError("after the audit record")
-
     before = _last_seq()
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    fail_after_the_audit_record(monkeypatch)
     admin = trial.api("admin")
     admin.client.raise_request_exception = False
     assert admin.post("/api/v1/sites/sync").status_code == 500

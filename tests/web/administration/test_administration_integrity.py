@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from faults import FaultAfterAuditRecord, fail_after_the_audit_record
 from trial_factory import PASSWORD
 
 from trialdesk.web.administration import actions
 from trialdesk.web.administration.models import Delegation
-from trialdesk.web.core import audit, clock
+from trialdesk.web.core import clock
 from trialdesk.web.core.actor import actor_for
 from trialdesk.web.core.models import AuditRecord
 
@@ -24,20 +25,6 @@ TEMPORARY = "temporary pass phrase 41"
 def _dump() -> dict[str, list[dict[str, Any]]]:
     return {model._meta.db_table: list(model.objects.order_by("pk").values())
             for label in TABLES for model in apps.get_app_config(label).get_models()}
-
-
-class _Boom(RuntimeError):
-    pass
-
-
-def _fail_after_the_audit_record(monkeypatch) -> None:
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise _Boom("after the audit record")
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
 
 
 def _admin(trial):
@@ -101,8 +88,8 @@ def test_an_administration_write_that_fails_after_its_audit_record_stores_nothin
                                language="es", principal_investigator="investigator-co-01")
         _create_user(trial)
     before = _dump()
-    _fail_after_the_audit_record(monkeypatch)
-    with pytest.raises(_Boom):
+    fail_after_the_audit_record(monkeypatch)
+    with pytest.raises(FaultAfterAuditRecord):
         call(trial)
     monkeypatch.undo()
     assert _dump() == before

@@ -9,9 +9,9 @@ import json
 
 import pytest
 from design_testkit import client_for, make_trial_wide_users_without_audit, make_users
+from faults import fail_after_the_audit_record
 
 from trialdesk.stats.design.spec import EXAMPLES, load_spec
-from trialdesk.web.core import audit
 from trialdesk.web.core.actor import actor_for
 from trialdesk.web.core.errors import Forbidden
 from trialdesk.web.core.models import AuditRecord
@@ -93,13 +93,7 @@ def test_a_role_without_a_design_permission_may_not_start_a_simulation(users):
 
 def test_a_failure_after_the_audit_record_stores_no_job(users, monkeypatch):
     before = AuditRecord.objects.count()
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise RuntimeError("after the audit record")
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
+    fail_after_the_audit_record(monkeypatch)
     with pytest.raises(RuntimeError, match="after the audit record"):
         _start(users["analyst"])
     assert not SimulationJob.objects.exists()

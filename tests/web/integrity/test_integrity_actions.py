@@ -5,12 +5,12 @@ its audit record: a fault after the audit record leaves nothing stored."""
 from __future__ import annotations
 
 import pytest
+from faults import FaultAfterAuditRecord, fail_after_the_audit_record
 from integrity_kit import dump_database
 
 from trialdesk.web.accounts import actions as account_actions
 from trialdesk.web.administration import actions as _admin_actions  # noqa: F401  (pages only)
 from trialdesk.web.capture import actions as capture_actions
-from trialdesk.web.core import audit
 from trialdesk.web.core.errors import InvalidInput
 from trialdesk.web.core.models import AuditRecord, Membership, Site
 from trialdesk.web.design import actions as _design_actions  # noqa: F401  (no API: not in router)
@@ -96,21 +96,6 @@ def test_every_action_is_covered_by_an_integrity_test():
     assert writers == THROUGH_THE_API | DIRECT
 
 
-class _Boom(RuntimeError):
-    pass
-
-
-def _fail_after_the_audit_record(monkeypatch) -> None:
-    """Make the next audit anchor raise once written: the action's transaction must roll back."""
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise _Boom("after the audit record")
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
-
-
 def _create_user(trial):
     account_actions.do_create_user(actor="cli", username="new-monitor", role="monitor", site=None,
                                  password="a long enough pass phrase", language="es")
@@ -124,8 +109,8 @@ def _set_language(trial):
 def test_a_direct_action_that_fails_after_its_audit_record_stores_nothing(trial, monkeypatch,
                                                                           call):
     before = dump_database()
-    _fail_after_the_audit_record(monkeypatch)
-    with pytest.raises(_Boom):
+    fail_after_the_audit_record(monkeypatch)
+    with pytest.raises(FaultAfterAuditRecord):
         call(trial)
     monkeypatch.undo()
     assert dump_database() == before
@@ -137,16 +122,16 @@ def test_a_direct_action_that_fails_after_its_audit_record_stores_nothing(trial,
 
 def test_loading_sites_and_committing_the_list_are_all_or_nothing(db, monkeypatch):
     before = dump_database()
-    _fail_after_the_audit_record(monkeypatch)
-    with pytest.raises(_Boom):
+    fail_after_the_audit_record(monkeypatch)
+    with pytest.raises(FaultAfterAuditRecord):
         trial_actions.do_load_sites(actor="cli")
     assert dump_database() == before
     monkeypatch.undo()
     trial_actions.do_load_sites(actor="cli")
     assert Site.objects.exists()
     before = dump_database()
-    _fail_after_the_audit_record(monkeypatch)
-    with pytest.raises(_Boom):
+    fail_after_the_audit_record(monkeypatch)
+    with pytest.raises(FaultAfterAuditRecord):
         trial_actions.do_commit_allocation_list(actor="cli", seed=b"integrity-seed-0123456789")
     monkeypatch.undo()
     assert dump_database() == before
@@ -178,8 +163,8 @@ def test_creating_the_dummy_allocation_on_first_use_is_all_or_nothing_and_once(t
 
     DummyAllocation.objects.all().delete()  # a trial set up before dummy allocations existed
     before = dump_database()
-    _fail_after_the_audit_record(monkeypatch)
-    with pytest.raises(_Boom):
+    fail_after_the_audit_record(monkeypatch)
+    with pytest.raises(FaultAfterAuditRecord):
         trial_actions.do_create_dummy_allocation(actor="system")
     monkeypatch.undo()
     assert dump_database() == before

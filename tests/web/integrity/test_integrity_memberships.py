@@ -10,30 +10,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from faults import FaultAfterAuditRecord, fail_after_the_audit_record
 from integrity_kit import dump_database
 
 from trialdesk.web.accounts import actions
-from trialdesk.web.core import audit
 from trialdesk.web.core.actor import actor_for
 from trialdesk.web.core.errors import InvalidInput
 from trialdesk.web.core.models import AuditRecord, Membership
 
 PERSON = "coordinator-co-01"
 REASON = "moved to the other site in November"
-
-
-class _Boom(RuntimeError):
-    pass
-
-
-def _fail_after_the_audit_record(monkeypatch) -> None:
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise _Boom("after the audit record")
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
 
 
 def _held(role: str = "coordinator", site: str = "CO-01") -> Membership:
@@ -94,8 +80,8 @@ def _choose(trial) -> dict[str, Any]:
 def test_a_membership_write_is_all_or_nothing_with_its_audit_record(
         trial, monkeypatch, call: Callable[[Any], dict[str, Any]]):
     before = dump_database()
-    _fail_after_the_audit_record(monkeypatch)
-    with pytest.raises(_Boom):
+    fail_after_the_audit_record(monkeypatch)
+    with pytest.raises(FaultAfterAuditRecord):
         call(trial)
     monkeypatch.undo()
     assert dump_database() == before

@@ -4,8 +4,8 @@ audit record: a fault after the audit record leaves nothing stored."""
 from __future__ import annotations
 
 import pytest
+from faults import FaultAfterAuditRecord, fail_after_the_audit_record
 
-from trialdesk.web.core import audit
 from trialdesk.web.core.actor import actor_for
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.redcap.actions import (
@@ -22,20 +22,6 @@ def dump_database() -> tuple:
             list(AuditRecord.objects.values_list("seq", "hash")))
 
 
-class _Boom(RuntimeError):
-    pass
-
-
-def _fail_after_the_audit_record(monkeypatch) -> None:
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise _Boom("after the audit record")
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
-
-
 CALLS = {
     "issue": lambda trial: do_issue_redcap_token(actor="cli", username="analyst"),
     "revoke": lambda trial: do_revoke_redcap_token(actor="cli", username="analyst"),
@@ -50,8 +36,8 @@ def test_a_redcap_writer_that_fails_after_its_audit_record_stores_nothing(trial,
     if name == "revoke":
         do_issue_redcap_token(actor="cli", username="analyst")
     before = dump_database()
-    _fail_after_the_audit_record(monkeypatch)
-    with pytest.raises(_Boom):
+    fail_after_the_audit_record(monkeypatch)
+    with pytest.raises(FaultAfterAuditRecord):
         CALLS[name](trial)
     monkeypatch.undo()
     assert dump_database() == before

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from faults import fail_after_the_audit_record
 from registry_testdata import make_study
 
 from trialdesk.commands.registry import command
 from trialdesk.standards.ctgov import Study as CtgovStudy
-from trialdesk.web.core import audit
 from trialdesk.web.core.models import AuditRecord
 from trialdesk.web.registry import actions as registry_actions
 from trialdesk.web.registry.actions import do_import_studies, import_studies
@@ -76,16 +76,6 @@ def test_the_command_audits_each_study_it_creates_or_updates_with_the_change(tmp
     assert len(_records()) == 3  # nothing written, nothing audited
 
 
-def _fail_after_the_audit_record(monkeypatch) -> None:
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise RuntimeError("after the audit record")
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
-
-
 def _stored() -> list[tuple]:
     return [(s.nct_id, s.version, json.dumps(s.document, sort_keys=True))
             for s in Study.objects.order_by("nct_id")]
@@ -94,7 +84,7 @@ def _stored() -> list[tuple]:
 def test_a_failure_after_the_audit_record_stores_nothing(monkeypatch):
     do_import_studies(actor="cli", incoming=_incoming(_study("NCT94000011")))
     before = (_stored(), StudyVersion.objects.count(), AuditRecord.objects.count())
-    _fail_after_the_audit_record(monkeypatch)
+    fail_after_the_audit_record(monkeypatch)
     with pytest.raises(RuntimeError, match="after the audit record"):
         do_import_studies(actor="cli", incoming=_incoming(
             _study("NCT94000011", status="COMPLETED"), _study("NCT94000012")))

@@ -10,6 +10,7 @@ import logging
 
 import pytest
 from django.core import mail
+from faults import FaultAfterAuditRecord, fail_after_the_audit_record
 from login import signed_in_client
 from safety_kit import INVESTIGATOR, FailingBackend, randomized, report
 
@@ -116,10 +117,6 @@ def test_a_retry_round_waits_longer_each_time():
     assert [alerts.retry_delay(n).total_seconds() for n in (1, 2, 3, 10)] == [60, 120, 240, 3600]
 
 
-class _Boom(RuntimeError):
-    pass
-
-
 def dump_database() -> dict:
     """The alerts and the audit trail, row by row."""
     return {"alerts": list(SafetyAlert.objects.order_by("pk").values()),
@@ -128,7 +125,6 @@ def dump_database() -> dict:
 
 def test_recording_a_delivery_is_all_or_nothing(trial, failing_mail, monkeypatch):
     """A fault after the delivery's audit record leaves the alert as it was (still to send)."""
-    from trialdesk.web.core import audit
     from trialdesk.web.safety.actions import do_record_alert_delivery
 
     code = randomized(trial)
@@ -137,14 +133,8 @@ def test_recording_a_delivery_is_all_or_nothing(trial, failing_mail, monkeypatch
     alert = SafetyAlert.objects.first()
     assert alert.status == "pending"
     before = dump_database()
-    original = audit.AuditAnchor.objects.create
-
-    def create(**fields):
-        original(**fields)
-        raise _Boom("after the audit record")
-
-    monkeypatch.setattr(audit.AuditAnchor.objects, "create", create)
-    with pytest.raises(_Boom):
+    fail_after_the_audit_record(monkeypatch)
+    with pytest.raises(FaultAfterAuditRecord):
         do_record_alert_delivery(actor="system", alert_id=alert.pk, error="", tries=1)
     monkeypatch.undo()
     assert dump_database() == before
