@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # a session signed in without the code its account now needs goes to the code page
+    "trialdesk.web.accounts.middleware.TwoFactorSessionMiddleware",
     # a person with several roles acts as the one chosen for the session (core.acting)
     "trialdesk.web.core.acting.ActingMembershipMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

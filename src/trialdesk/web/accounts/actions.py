@@ -282,12 +282,14 @@ def do_set_language(user: object, language: str) -> None:
 
 @action(None)
 def do_issue_api_token(user: object, *, label: str = "", role: str = "",
-                       site: str | None = None) -> tuple[ApiToken, str]:
+                       site: str | None = None, two_factor: bool = False
+                       ) -> tuple[ApiToken, str]:
     """Issue an API token for ``user`` and audit it; return the token and its secret.
 
     The token acts as one membership: the user's only active one, or the one ``role`` (and
     ``site``) names when they hold several. A token is a credential: who got one, for which
-    role, and when, belongs in the audit trail (never the secret).
+    role, and when, belongs in the audit trail (never the secret). ``two_factor``: the exchange
+    checked a code of the user's authenticator (recorded on the token and in the audit record).
     """
     memberships = active_memberships(user)
     if role:
@@ -300,10 +302,12 @@ def do_issue_api_token(user: object, *, label: str = "", role: str = "",
         raise InvalidInput("role", "you hold several roles: give the role (and site) the "
                                    "token acts as")
     membership = memberships[0] if memberships else None
-    token, secret = ApiToken.issue(user, label=label, membership=membership)
+    token, secret = ApiToken.issue(user, label=label, membership=membership,
+                                   two_factor=two_factor)
     append_audit(actor=user.get_username(), action="issue_token", model="api_token",
                  object_id=str(token.pk),
                  changes={"label": {"old": None, "new": label},
                           "role": {"old": None, "new": membership.role if membership else None},
-                          "site": {"old": None, "new": _site_code(membership)}})
+                          "site": {"old": None, "new": _site_code(membership)},
+                          "two_factor": {"old": None, "new": two_factor}})
     return token, secret

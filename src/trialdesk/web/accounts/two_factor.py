@@ -8,6 +8,11 @@ A user whose role requires a code but who has no device enrols during that first
 page shows the QR code, the otpauth URI and the secret); anyone may enrol from their own page.
 Wrong codes are throttled by django-otp (each failure doubles the wait) and audited; a device is
 created, replaced or removed by an action, audited, its secret never in the audit trail.
+
+Turning it on and the operator's reset revoke the user's tokens for scripts (``credentials``):
+tokens issued on the password alone, or by a lost phone's owner. A token records whether its
+exchange checked a code (``ApiToken.two_factor``); one issued without a code to a user who must now
+give one (their role requires it, or they hold an authenticator) is refused: ``token_refused``.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from binascii import unhexlify
 from dataclasses import dataclass
 from typing import Any
 
+import django_otp
 import segno
-from django.contrib.auth import get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from trialdesk.web.accounts.credentials import revoke_credentials
 from trialdesk.web.core.actions import action
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
@@ -39,6 +47,12 @@ CODE_RULE = "must be the 6-digit code your authenticator app shows now"
 API_REFUSAL = ("this account signs in with two factors: send the current 6-digit code of its "
                "authenticator app as code (an account whose role requires one and has none "
                "sets it up by signing in on the web first)")
+CODELESS_REFUSAL = ("this token was issued without a sign-in code, and this account must now "
+                    "sign in with two factors (its role requires it, or it set up an "
+                    "authenticator): exchange the password and the current 6-digit code for a "
+                    "new token at /api/v1/auth/token")
+ENABLED_REASON = "two-factor sign-in turned on: tokens issued without a code are revoked"
+RESET_REASON = "two-factor sign-in reset by the operator: "
 # a code one 30-second step early or late is accepted (phone clocks drift)
 TOLERANCE = 1
 
@@ -59,6 +73,22 @@ def device_of(user: Any) -> TOTPDevice | None:
 def asks_code(user: Any) -> bool:
     """Whether signing in as ``user`` takes a code after the password."""
     return device_of(user) is not None or required_for(user)
+
+
+def token_refused(user: Any, membership: Membership | None, *, verified: bool,
+                  has_device: bool) -> bool:
+    """Whether an API token of ``user`` acting as ``membership`` is refused: issued without a
+    code (not ``verified``) while signing in now takes one (``has_device``: the user holds an
+    authenticator). Asks the database only for such a token under a protocol that requires a
+    code of some role, and then only when the token's own role is not one of them."""
+    if verified or has_device:
+        return not verified
+    roles = get_protocol().two_factor_roles()
+    if not roles:
+        return False
+    if membership is not None and membership.active and membership.role in roles:
+        return True
+    return required_for(user)
 
 
 # --- the pending sign-in, between the password and the code -----------------------------------
@@ -86,6 +116,38 @@ def pending(request: HttpRequest) -> Pending | None:
     if user is None:
         return None
     return Pending(user, state["backend"], state["next"])
+
+
+# --- a signed-in session whose code was not given ---------------------------------------------
+
+def session_verified(request: HttpRequest, user: Any) -> bool:
+    """Whether this session of ``user`` needs no code: it was signed in with a code of an
+    authenticator the user still holds (django-otp's session key), or signing in takes none.
+    A session signed in on the password before the role required a code, or before the
+    operator reset the authenticator, is not."""
+    persistent_id = request.session.get(django_otp.DEVICE_ID_SESSION_KEY)
+    if persistent_id:
+        device_pk = str(persistent_id).rsplit("/", 1)[-1]
+        if device_pk.isdigit() and TOTPDevice.objects.filter(
+                pk=int(device_pk), user=user, confirmed=True).exists():
+            return True
+        request.session.pop(django_otp.DEVICE_ID_SESSION_KEY, None)  # a removed authenticator
+    return not asks_code(user)
+
+
+def resume(request: HttpRequest, user: Any, next_url: str) -> bool:
+    """End this session of ``user`` (signed in, its code not given) and, if the user holds an
+    authenticator, make it a pending sign-in that the code completes (True). Without one, the
+    password is asked again (False): the enrolment page shows a new secret, which only someone
+    who just gave the password may see."""
+    backend = request.session.get(BACKEND_SESSION_KEY, "")
+    request.session.flush()
+    request.user = AnonymousUser()
+    if device_of(user) is None or not backend:
+        return False
+    user.backend = backend
+    begin(request, user, next_url)
+    return True
 
 
 def end(request: HttpRequest) -> None:
@@ -125,7 +187,8 @@ def _code(code: str) -> int:
 @action(None)
 def do_enable_two_factor(user: Any, *, key: str, code: str) -> TOTPDevice:
     """Store the user's authenticator once ``code`` shows the app holds ``key``; it replaces any
-    earlier one. Audited (never the secret)."""
+    earlier one. Audited (never the secret); the user's tokens for scripts are revoked (each
+    audited): they were issued without a code, or with the replaced authenticator's."""
     totp = TOTP(unhexlify(key))
     if not totp.verify(_code(code), tolerance=TOLERANCE):
         raise InvalidInput("code", CODE_RULE)
@@ -136,6 +199,7 @@ def do_enable_two_factor(user: Any, *, key: str, code: str) -> TOTPDevice:
     append_audit(actor=user.get_username(), action="enable_two_factor", model="user",
                  object_id=user.get_username(),
                  changes={"two_factor": {"old": "replaced" if had else None, "new": "totp"}})
+    revoke_credentials(user, actor=user.get_username(), reason=ENABLED_REASON)
     return device
 
 
@@ -195,7 +259,8 @@ def do_disable_two_factor(user: Any, *, code: str) -> CodeCheck:
 def do_reset_two_factor(*, actor: str, username: str, reason: str) -> None:
     """Remove a user's authenticator for the server's operator (``trialdesk users
     reset-two-factor``: a lost or replaced phone), with the reason; audited. A role that requires
-    a code sets up a new authenticator at its next sign-in."""
+    a code sets up a new authenticator at its next sign-in. The user's tokens for scripts are
+    revoked with it (each audited, with the reason): the lost phone's owner issued them."""
     reason = reason.strip()
     if len(reason) < 10:
         raise InvalidInput("reason", "must say why, in at least 10 characters")
@@ -207,3 +272,4 @@ def do_reset_two_factor(*, actor: str, username: str, reason: str) -> None:
         raise Conflict("two_factor_off", f"{username} has no authenticator to reset")
     append_audit(actor=actor, action="reset_two_factor", model="user", object_id=username,
                  changes={"two_factor": {"old": "totp", "new": None}}, reason=reason)
+    revoke_credentials(user, actor=actor, reason=RESET_REASON + reason)

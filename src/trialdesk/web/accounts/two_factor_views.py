@@ -103,8 +103,11 @@ def two_factor_settings(request: HttpRequest, actor: Actor) -> HttpResponse:
         code = request.POST.get("code", "")
         try:
             if device is None:
-                two_factor.do_enable_two_factor(user, key=two_factor.new_key(request), code=code)
+                device = two_factor.do_enable_two_factor(user, key=two_factor.new_key(request),
+                                                         code=code)
                 request.session.pop(two_factor.NEW_KEY, None)
+                # the code just given verifies this session (others must give one)
+                django_otp.login(request, device)
                 messages.success(request, _("Two-factor sign-in is on. Your next sign-in asks "
                                             "for a code from your authenticator app."))
                 return redirect("accounts:two_factor")

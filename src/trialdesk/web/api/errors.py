@@ -29,6 +29,7 @@ from django.views import defaults
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from trialdesk.web.api.auth import TwoFactorRequired
 from trialdesk.web.api.parser import DuplicateKey
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trialdesk.web.core.unavailable import Unavailable, diagnose
@@ -108,6 +109,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return respond(request, 401, "unauthenticated", "sign in or send an API token")
+
+    @api.exception_handler(TwoFactorRequired)
+    def two_factor_required(request: HttpRequest, exc: TwoFactorRequired) -> HttpResponse:
+        # the rule by its name: a script's author learns which token to ask for, and how
+        return respond(request, 401, "two_factor_required", exc.detail)
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

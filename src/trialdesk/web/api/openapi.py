@@ -18,8 +18,9 @@ ERROR_SCHEMA: dict[str, Any] = {
     "description": "Every error answer of the API.",
     "properties": {
         "error": {"type": "string", "description": "A code: invalid, unauthenticated, "
-                  "forbidden, not_found, method_not_allowed, too_large, server_error, or the "
-                  "reason of a conflict (already_randomized, database_locked, ...)."},
+                  "two_factor_required, forbidden, not_found, method_not_allowed, too_large, "
+                  "server_error, or the reason of a conflict (already_randomized, "
+                  "database_locked, ...)."},
         "detail": {"type": "string", "description": "What went wrong, for a person."},
         "fields": {"type": "array", "items": {"$ref": "#/components/schemas/ErrorField"},
                    "description": "The refused input, one entry per field."},
@@ -43,7 +44,9 @@ ERROR_FIELD_SCHEMA: dict[str, Any] = {
 ERROR_STATUSES: dict[int, str] = {
     400: "Bad input: a body that is not JSON (or gives a key twice), or a path or query "
          "parameter with characters no field may hold.",
-    401: "Not signed in: no session and no valid API token.",
+    401: "Not signed in: no session and no valid API token (two_factor_required: a token "
+         "issued without a sign-in code, or a session whose code was not given, of an account "
+         "that must sign in with two factors).",
     403: "The caller's role may not do this.",
     404: "No such record, or one the caller may not see (the same answer for both).",
     409: "The trial's state forbids it (already done, database locked, ...).",

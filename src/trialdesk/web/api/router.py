@@ -129,12 +129,16 @@ def create_token(request: HttpRequest, body: TokenIn) -> Status:
     user = authenticate(request, username=body.username, password=body.password)
     if user is None:
         raise Forbidden("wrong username or password")
+    verified = False
     if two_factor.asks_code(user):  # the second factor holds for tokens too
         check = two_factor.do_check_sign_in_code(user, body.code,
                                                  address=request.META.get("REMOTE_ADDR", ""))
         if check.device is None:
             raise Forbidden(two_factor.API_REFUSAL)
-    _, secret = do_issue_api_token(user, label="api", role=body.role, site=body.site or None)
+        verified = True
+    # the token records the code's check: it keeps working if the role later requires one
+    _, secret = do_issue_api_token(user, label="api", role=body.role, site=body.site or None,
+                                   two_factor=verified)
     return Status(201, {"token": secret})
 
 

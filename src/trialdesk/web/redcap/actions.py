@@ -96,6 +96,16 @@ def _revoke(actor: str, username: str, reason: str = "") -> None:
                  reason=reason)
 
 
+def revoke_with_credentials(user: Any, actor: str, reason: str) -> None:
+    """The user's REDCap token revoked with their API tokens (``accounts.credentials``, which
+    runs it inside its action: two-factor sign-in turned on or reset), audited with ``reason``;
+    nothing when they have none."""
+    if RedcapToken.objects.filter(user=user).delete()[0]:
+        append_audit(actor=actor, action="revoke_redcap_token", model="redcap_token",
+                     object_id=user.get_username(),
+                     changes={"redcap_token": {"old": "issued", "new": None}}, reason=reason)
+
+
 @action(None)
 def do_audit_redcap_read(actor: Actor, *, content: str, request: dict[str, Any]) -> None:
     """Record that ``actor`` read clinical data (records, the log) through the REDCap API: who,

@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "reset_two_factor": pgettext_lazy("audit action",
                                       "Two-factor sign-in reset by the administrator"),
     "login_code_failed": pgettext_lazy("audit action", "Wrong sign-in code"),
+    # a user's tokens for scripts, revoked when two-factor sign-in is turned on or reset
+    "revoke_token": pgettext_lazy("audit action", "API token revoked"),
     "add_monitoring_action_item": pgettext_lazy("audit action", "Monitoring action item added"),
     "add_monitoring_finding": pgettext_lazy("audit action", "Monitoring finding added"),
     "amend_protocol": pgettext_lazy("audit action", "Protocol amended"),
