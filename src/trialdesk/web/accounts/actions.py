@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext_noop
 
 from trialdesk.blinding import ConflictingRoles, UnknownRole, check_role_combination
 from trialdesk.web.accounts.models import ApiToken
@@ -16,6 +17,7 @@ from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, InvalidInput, NotFound
 from trialdesk.web.core.models import Membership, Site
 from trialdesk.web.core.protocol import get_policy
+from trialdesk.web.core.refusals import phrase
 
 
 @action(None)
@@ -48,8 +50,10 @@ def do_create_user_as(
     except UnknownRole as error:
         raise InvalidInput("role", str(error)) from None
     if unblinded:
-        raise InvalidInput("role", f"the role {role} sees arms: its accounts are created at the "
-                           "command line (trialdesk users create), not by the administrator")
+        # refusals the pages show are marked (gettext_noop): translated there (core.refusals)
+        raise InvalidInput("role", phrase(gettext_noop(
+            "the role %(role)s sees arms: its accounts are created at the command line "
+            "(trialdesk users create), not by the administrator"), role=role))
     return _create_user(actor=actor.username, username=username, role=role, site=site,
                         password=password, language=language, email=email)
 
@@ -70,7 +74,8 @@ def _create_user(
             raise InvalidInput("email", "must be an e-mail address (name@domain)") from None
     User = get_user_model()
     if User.objects.filter(username=username).exists():
-        raise InvalidInput("username", f"{username!r} is taken")
+        raise InvalidInput("username", phrase(gettext_noop("%(username)r is taken"),
+                                                username=username))
     try:
         validate_password(password)
     except ValidationError as error:
@@ -95,9 +100,11 @@ def _role_site(role: str, site: str | None) -> Site | None:
     except UnknownRole as error:
         raise InvalidInput("role", str(error)) from None
     if scoped and not site:
-        raise InvalidInput("site", f"the role {role} works at one site; give its site")
+        raise InvalidInput("site", phrase(gettext_noop(
+            "the role %(role)s works at one site; give its site"), role=role))
     if not scoped and site:
-        raise InvalidInput("site", f"the role {role} is trial-wide; give no site")
+        raise InvalidInput("site", phrase(gettext_noop(
+            "the role %(role)s is trial-wide; give no site"), role=role))
     if not site:
         return None
     site_record = Site.objects.filter(code=site).first()
@@ -126,8 +133,9 @@ def do_add_membership_as(actor: Actor, *, username: str, role: str,
     except UnknownRole as error:
         raise InvalidInput("role", str(error)) from None
     if unblinded:
-        raise InvalidInput("role", f"the role {role} sees arms: it is given at the command line "
-                           "(trialdesk users add-role), not by the administrator")
+        raise InvalidInput("role", phrase(gettext_noop(
+            "the role %(role)s sees arms: it is given at the command line (trialdesk users "
+            "add-role), not by the administrator"), role=role))
     return _add_membership(actor=actor.username, username=username, role=role, site=site)
 
 
@@ -190,15 +198,15 @@ def do_deactivate_membership_as(actor: Actor, *, username: str, role: str, site:
     """Deactivate one membership as a trial administrator; not the one they act as."""
     membership = _held_membership(username, role, site)
     if membership.pk == actor.membership_id:
-        raise Conflict("own_membership",
-                       "an administrator cannot deactivate the role they are acting as")
+        raise Conflict("own_membership", gettext_noop(
+            "an administrator cannot deactivate the role they are acting as"))
     return _deactivate_membership(actor.username, membership, reason)
 
 
 def _deactivate_membership(actor: str, membership: Membership, reason: str) -> Membership:
     reason = reason.strip()
     if len(reason) < 10:
-        raise InvalidInput("reason", "must say why, in at least 10 characters")
+        raise InvalidInput("reason", gettext_noop("must say why, in at least 10 characters"))
     username = membership.user.get_username()
     if not membership.active:
         raise Conflict("already_inactive", f"{membership} is already inactive")
@@ -251,14 +259,16 @@ def do_deactivate_user(actor: Actor, username: str, *, reason: str) -> object:
     """
     reason = reason.strip()
     if len(reason) < 10:
-        raise InvalidInput("reason", "must say why, in at least 10 characters")
+        raise InvalidInput("reason", gettext_noop("must say why, in at least 10 characters"))
     user = get_user_model().objects.select_for_update().filter(username=username).first()
     if user is None:
         raise NotFound(f"no user {username}")
     if user.pk == actor.user.pk:
-        raise Conflict("own_account", "an administrator cannot deactivate their own account")
+        raise Conflict("own_account", gettext_noop(
+            "an administrator cannot deactivate their own account"))
     if not user.is_active:
-        raise Conflict("already_inactive", f"{username} is already inactive")
+        raise Conflict("already_inactive", phrase(gettext_noop("%(username)s is already inactive"),
+                                                    username=username))
     user.is_active = False
     user.save(update_fields=["is_active"])
     append_audit(actor=actor.username, action="deactivate_user", model="user",

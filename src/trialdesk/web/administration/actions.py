@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_noop
 
 from trialdesk.web.accounts.actions import do_add_membership_as, do_create_user_as
 from trialdesk.web.administration import gate
@@ -34,12 +35,14 @@ from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trialdesk.web.core.models import Membership, Site
 from trialdesk.web.core.protocol import get_policy, get_protocol
+from trialdesk.web.core.refusals import phrase
 
 SITE_CODE = r"^[A-Z]{2}-\d{2}$"  # as the protocol writes site codes
 LANGUAGE_CODES = tuple(code for code, _ in LANGUAGES)
 
 
-ZONE_RULE = "must be an IANA time zone such as America/Bogota"
+# refusals are marked (gettext_noop): the pages show them translated (core.refusals)
+ZONE_RULE = gettext_noop("must be an IANA time zone such as America/Bogota")
 
 
 def _zone(time_zone: str) -> str:
@@ -55,7 +58,8 @@ def _zone(time_zone: str) -> str:
 
 def _language(language: str) -> str:
     if language not in LANGUAGE_CODES:
-        raise InvalidInput("language", f"must be one of {', '.join(LANGUAGE_CODES)}")
+        raise InvalidInput("language", phrase(gettext_noop("must be one of %(codes)s"),
+                                              codes=", ".join(LANGUAGE_CODES)))
     return language
 
 
@@ -76,12 +80,13 @@ def do_create_site(actor: Actor, *, code: str, name: str, time_zone: str,
     """Create a site, planned (the status page activates it), with its zone and language."""
     code = code.strip().upper()
     if not re.match(SITE_CODE, code):
-        raise InvalidInput("code", "must be two capital letters, a hyphen and two digits (CO-04)")
+        raise InvalidInput("code", gettext_noop(
+            "must be two capital letters, a hyphen and two digits (CO-04)"))
     if Site.objects.filter(code=code).exists():
-        raise InvalidInput("code", f"{code} exists already")
+        raise InvalidInput("code", phrase(gettext_noop("%(code)s exists already"), code=code))
     name = name.strip()
     if not name or len(name) > 200:
-        raise InvalidInput("name", "must be given, in at most 200 characters")
+        raise InvalidInput("name", gettext_noop("must be given, in at most 200 characters"))
     time_zone, language = _zone(time_zone), _language(language)
     site = Site.objects.create(code=code, name=name, status=Site.PLANNED)
     SiteSettings.objects.create(site=site, time_zone=time_zone, language=language)
@@ -103,7 +108,8 @@ def _site_principal(site: Site, username: str) -> object | None:
     if user is None or not Membership.objects.filter(
             user=user, site=site, role__in=[role.code for role in signers]).exists():
         raise InvalidInput("principal_investigator",
-                           f"must be an active investigator of site {site.code}")
+                           phrase(gettext_noop("must be an active investigator of site "
+                                               "%(site)s"), site=site.code))
     return user
 
 
@@ -136,14 +142,14 @@ def do_update_site(actor: Actor, code: str, *, time_zone: str, language: str,
 def _dates(start: dt.date | None, end: dt.date | None) -> dt.date:
     start = start or clock.today()
     if end is not None and end < start:
-        raise InvalidInput("end_date", "must not be before the start date")
+        raise InvalidInput("end_date", gettext_noop("must not be before the start date"))
     return start
 
 
 def _duties(duties: str) -> str:
     duties = duties.strip()
     if len(duties) < 3:
-        raise InvalidInput("duties", "must say which duties are delegated")
+        raise InvalidInput("duties", gettext_noop("must say which duties are delegated"))
     return duties
 
 
@@ -201,7 +207,8 @@ def do_add_role_with_delegation(
     if user is None:
         raise NotFound(f"no user {username}")
     if not user.is_active:
-        raise Conflict("inactive", f"{username} is deactivated")
+        raise Conflict("inactive", phrase(gettext_noop("%(username)s is deactivated"),
+                                          username=username))
     duties, start = _duties(duties), _dates(start_date, end_date)
     with gate.creating_on_the_pages():
         membership = do_add_membership_as(actor, username=username, role=role, site=site or None)
@@ -243,7 +250,8 @@ def _signable(actor: Actor, delegation_id: int, *, lock: bool = False) -> Delega
         raise NotFound(f"no delegation {delegation_id}")
     _may_sign(actor, entry)
     if entry.signed:
-        raise Conflict("already_signed", f"delegation {delegation_id} is signed already")
+        raise Conflict("already_signed", phrase(gettext_noop(
+            "delegation %(delegation)s is signed already"), delegation=delegation_id))
     return entry
 
 
@@ -279,12 +287,13 @@ def do_end_delegation(actor: Actor, delegation_id: int, *, end_date: dt.date,
         raise NotFound(f"no delegation {delegation_id}")
     reason = reason.strip()
     if len(reason) < 10:
-        raise InvalidInput("reason", "must say why, in at least 10 characters")
+        raise InvalidInput("reason", gettext_noop("must say why, in at least 10 characters"))
     if end_date < entry.start_date:
-        raise InvalidInput("end_date", "must not be before the start date")
+        raise InvalidInput("end_date", gettext_noop("must not be before the start date"))
     if entry.end_date is not None and end_date >= entry.end_date:
-        raise InvalidInput("end_date", "must be before the present end date: a longer "
-                           "delegation is a new entry, signed again")
+        raise InvalidInput("end_date", gettext_noop(
+            "must be before the present end date: a longer delegation is a new entry, signed "
+            "again"))
     old = entry.end_date.isoformat() if entry.end_date else None
     entry.end_date = end_date
     entry.save(update_fields=["end_date"])
@@ -303,11 +312,11 @@ def do_record_training(actor: Actor, username: str, *, course: str, completed_on
         raise NotFound(f"no user {username}")
     course = course.strip()
     if not course or len(course) > 200:
-        raise InvalidInput("course", "must be given, in at most 200 characters")
+        raise InvalidInput("course", gettext_noop("must be given, in at most 200 characters"))
     if completed_on > clock.today():
-        raise InvalidInput("completed_on", "must not be after today")
+        raise InvalidInput("completed_on", gettext_noop("must not be after today"))
     if expires_on is not None and expires_on <= completed_on:
-        raise InvalidInput("expires_on", "must be after the completion date")
+        raise InvalidInput("expires_on", gettext_noop("must be after the completion date"))
     record = TrainingRecord.objects.create(
         person=user, course=course, completed_on=completed_on, expires_on=expires_on,
         recorded_by=actor.username, recorded_at=clock.now())
@@ -338,10 +347,12 @@ def do_reset_password(actor: Actor, username: str, *, new_password: str) -> obje
     if user is None:
         raise NotFound(f"no user {username}")
     if user.pk == actor.user.pk:
-        raise Conflict("own_account", "an administrator changes their own password themselves")
+        raise Conflict("own_account", gettext_noop(
+            "an administrator changes their own password themselves"))
     if _sees_arms(user):
-        raise InvalidInput("username", f"{username} sees arms: its password is reset at the "
-                           "command line, not by the administrator")
+        raise InvalidInput("username", phrase(gettext_noop(
+            "%(username)s sees arms: its password is reset at the command line, not by the "
+            "administrator"), username=username))
     try:
         validate_password(new_password, user)
     except ValidationError as error:
@@ -364,9 +375,10 @@ def do_change_own_password(user: object, *, current_password: str,
                            new_password: str) -> None:
     """The user's own change of password (the one the administrator forced, or any)."""
     if not user.check_password(current_password):
-        raise InvalidInput("current_password", "does not match your current password")
+        raise InvalidInput("current_password",
+                           gettext_noop("does not match your current password"))
     if new_password == current_password:
-        raise InvalidInput("new_password", "must differ from the current password")
+        raise InvalidInput("new_password", gettext_noop("must differ from the current password"))
     try:
         validate_password(new_password, user)
     except ValidationError as error:

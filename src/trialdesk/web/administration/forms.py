@@ -8,15 +8,24 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from trialdesk.web.administration.models import LANGUAGES
-from trialdesk.web.core.errors import InvalidInput
+from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.refusals import in_reader_language
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
 def show_refusal(form: forms.Form, error: InvalidInput) -> None:
-    """Put an action's refusal beside the field it names (else above the form)."""
+    """Put an action's refusal beside the field it names (else above the form), in the reader's
+    language (the action refuses in English, as the API says it)."""
     field = error.field if error.field in form.fields else None
-    form.add_error(field, error.rule if field else f"{error.field}: {error.rule}")
+    rule = in_reader_language(error.rule)
+    form.add_error(field, rule if field else f"{error.field}: {rule}")
+
+
+def show_conflict(form: forms.Form, error: Conflict, field: str | None = None) -> None:
+    """Put an action's refusal of the trial's state above the form (or beside ``field``), in
+    the reader's language."""
+    form.add_error(field, in_reader_language(error.message))
 
 
 class SiteForm(forms.Form):

@@ -123,7 +123,7 @@ def site_status(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
         except InvalidInput as error:
             forms.show_refusal(form, error)
         except Conflict as error:
-            form.add_error("status", error.message)
+            forms.show_conflict(form, error, "status")
         else:
             label = dict(form.fields["status"].choices)[form.cleaned_data["status"]]
             messages.success(request, _("Site %(code)s is now %(status)s.") % {
@@ -216,7 +216,7 @@ def _user_write(form_name: str, form_class: Callable[..., Any],
             except InvalidInput as error:
                 forms.show_refusal(form, error)
             except Conflict as error:
-                form.add_error(None, error.message)
+                forms.show_conflict(form, error)
             else:
                 messages.success(request, done)
                 return redirect("administration:user", username=username)
@@ -296,7 +296,7 @@ def sign(request: HttpRequest, actor: Actor, delegation_id: int) -> HttpResponse
         except InvalidInput as error:
             forms.show_refusal(form, error)
         except Conflict as error:
-            form.add_error(None, error.message)
+            forms.show_conflict(form, error)
         else:
             messages.success(request, _("Delegation signed."))
             return redirect("administration:to_sign")

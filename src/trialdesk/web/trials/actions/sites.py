@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_noop
+
 from trialdesk.site_status import SiteStatus, may_become
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
@@ -30,7 +32,7 @@ def do_set_site_status(actor: Actor, code: str, status: str, *, reason: str,
     if status not in set(SiteStatus):
         raise InvalidInput("status", f"must be one of {', '.join(SiteStatus)}")
     if not reason.strip():
-        raise InvalidInput("reason", "must say why the site's status changes")
+        raise InvalidInput("reason", gettext_noop("must say why the site's status changes"))
     site = Site.objects.select_for_update().filter(code=code).first()
     if site is None:
         raise NotFound(f"no site {code}")
@@ -44,7 +46,7 @@ def do_set_site_status(actor: Actor, code: str, status: str, *, reason: str,
     if status == Site.ACTIVE and not resumed:
         day = on or clock.today()
         if day > clock.today():
-            raise InvalidInput("activated_on", "must not be after today")
+            raise InvalidInput("activated_on", gettext_noop("must not be after today"))
         changes["activated_on"] = {"old": site.activated_on.isoformat()
                                    if site.activated_on else None, "new": day.isoformat()}
         site.activated_on = day
