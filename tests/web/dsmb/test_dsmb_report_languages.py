@@ -23,6 +23,8 @@ SPANISH_HEADINGS = {
              "Participantes con eventos adversos (todos los participantes)",
              "Cualquier evento adverso", "Evento adverso grave", "Reunión", "Programada"],
     "closed": ["INFORME DE LA SESIÓN CERRADA DEL DSMB",
+               # the open report's enrollment plot, drawn by the same helper
+               "Inclusión hasta el corte de datos", "Aleatorizados (acumulado)",
                "Participantes con eventos adversos por brazo",
                "Diferencia de riesgos, puntos porcentuales (IC 95%)", "Evento adverso relacionado",
                "Regla bayesiana de detención por seguridad", "Brazo vigilado",
@@ -34,7 +36,8 @@ ENGLISH_HEADINGS = {
              "Enrollment by the data cut-off", "Date randomized", "Cumulative randomized",
              "All sites",
              "Data cut-off", "Scheduled", "however many events"],
-    "closed": ["DSMB CLOSED SESSION REPORT", "Participants with adverse events by arm",
+    "closed": ["DSMB CLOSED SESSION REPORT", "Enrollment by the data cut-off",
+               "Cumulative randomized", "Participants with adverse events by arm",
                "Risk difference", "Watched arm", "Serious adverse events", "Relatedness",
                "not reached", "Deaths", "hospitalization"],
 }

@@ -5,6 +5,7 @@ computation (scipy's beta distribution for the exact Clopper-Pearson interval); 
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import pytest
@@ -118,6 +119,11 @@ def test_each_generation_is_stored_with_its_hash_and_audited(trial, cohort):
     open_html = Report.objects.get(pk=opened["id"]).html
     assert "Standard therapy plus MSC" in closed_html and "Clopper-Pearson" in closed_html
     assert "MSC" not in open_html and "Standard therapy" not in open_html
+    # both show the enrollment curve, the same drawing (issue 19: the closed report had none)
+    plots = [re.search(r'<figure class="plot">(.*?)</figure>', html, re.S)
+             for html in (open_html, closed_html)]
+    assert all(plots) and "<svg" in plots[0].group(1)
+    assert plots[0].group(1) == plots[1].group(1)
     # the sponsor reads the open report, never the closed one (not found, as a missing one)
     sponsor = trial.api(SPONSOR)
     assert sponsor.get(f"/api/v1/dsmb/reports/{opened['id']}").status_code == 200

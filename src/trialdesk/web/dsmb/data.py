@@ -114,15 +114,21 @@ def open_figures(cutoff: dt.date) -> OpenFigures:
     curve), and with each kind of event; no arm anywhere."""
     randomized = randomized_by(cutoff)
     found = participants_with(events_by(cutoff), randomized)
+    days = randomized_days(randomized)
     sites: dict[str, int] = {}
-    days: list[tuple[str, dt.date]] = []
-    for code, site, at in Randomization.objects.order_by("randomized_at", "pk").values_list(
-            "participant__code", "participant__site__code", "randomized_at"):
-        if code in randomized:
-            sites[site] = sites.get(site, 0) + 1
-            days.append((site, at.date()))
+    for site, _day in days:
+        sites[site] = sites.get(site, 0) + 1
     return OpenFigures(cutoff, len(randomized), {name: len(found[name]) for name in CATEGORIES},
                        dict(sorted(sites.items())), days)
+
+
+def randomized_days(randomized: dict[str, str]) -> list[tuple[str, dt.date]]:
+    """Each of ``randomized`` (code -> arm) as (site, day randomized), in randomization order:
+    the enrollment curve's data, pooled (no arm), the same in the open and closed reports."""
+    return [(site, at.date()) for code, site, at in
+            Randomization.objects.order_by("randomized_at", "pk").values_list(
+                "participant__code", "participant__site__code", "randomized_at")
+            if code in randomized]
 
 
 @dataclass
@@ -228,6 +234,8 @@ class ClosedFigures:
     death_listing: list[dict[str, Any]]
     rule: RuleStatus | None
     bop2: Any = None  # the BOP2 rule look by look (dsmb.bop2.Bop2Figures), if declared
+    # the open report's enrollment curve, drawn the same way (pooled: site and day)
+    randomized_on: list[tuple[str, dt.date]] = field(default_factory=list)
 
 
 def _listing_row(event: AdverseEvent, arm: str) -> dict[str, Any]:
@@ -266,4 +274,4 @@ def closed_figures(cutoff: dt.date) -> ClosedFigures:
         cutoff, figures, differences,
         [_listing_row(e, randomized[e.participant.code]) for e in listed if e.criteria],
         [_listing_row(e, randomized[e.participant.code]) for e in listed if is_death(e)],
-        rule_status(cutoff), bop2_figures(cutoff))
+        rule_status(cutoff), bop2_figures(cutoff), randomized_days(randomized))

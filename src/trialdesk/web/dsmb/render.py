@@ -65,7 +65,7 @@ def open_html(meeting, figures: data.OpenFigures, username: str, at: dt.datetime
         "enrollment_svg": enrollment}, language)
 
 
-def enrollment_svg(figures: data.OpenFigures) -> str:
+def enrollment_svg(figures: data.OpenFigures | data.ClosedFigures) -> str:
     """The cumulative enrollment by the cut-off, per site and in all (pooled: no arm), as SVG
     with its title, axes and legend in the language in force; no creation time in it (the
     document is hashed)."""
@@ -137,6 +137,8 @@ def closed_html(meeting, figures: data.ClosedFigures, username: str, at: dt.date
                 for name in data.CATEGORIES]
         rule = get_protocol().safety_monitoring
         bop2 = figures.bop2
+        # the same enrollment curve as the open report's (one plotting helper for both)
+        enrollment = enrollment_svg(figures) if figures.randomized_on else ""
         context = {
             **_meta(meeting, username, at, language), "figures": figures, "arms": arms,
             "rows": rows, "arm_labels": {code: label for code, label, _n in arms},
@@ -144,7 +146,7 @@ def closed_html(meeting, figures: data.ClosedFigures, username: str, at: dt.date
             "rule_toxicity": _toxicity(rule, language) if rule else "",
             "status": figures.rule, "bop2": bop2,
             "bop2_arm": arm_label(bop2.rule.arm, language) if bop2 else "",
-            "bop2_rows": _bop2_rows(bop2)}
+            "bop2_rows": _bop2_rows(bop2), "enrollment_svg": enrollment}
         if bop2:
             field, values = _field_words(bop2.rule.efficacy.form, bop2.rule.efficacy.field,
                                          list(bop2.rule.efficacy.values), language)
