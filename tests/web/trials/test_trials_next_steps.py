@@ -65,3 +65,19 @@ def test_the_next_step_is_the_same_whatever_the_arm(trial):
         arm = AllocationSlot.objects.get(kit_code=kit).arm
         seen.setdefault(arm, _next_step(_page(trial, "investigator-co-01", code)))
     assert len(seen) == 2 and len(set(seen.values())) == 1
+
+
+def test_before_randomization_each_state_reads_in_spanish_with_its_badge(trial):
+    coordinator = trial.api("coordinator-co-01")
+    failed = screen(coordinator, {**ELIGIBLE_VALUES, "age": 16})["code"]
+    page = _page(trial, "coordinator-co-01", failed, language="es")
+    assert "No elegible: el tamizaje termina aquí" in _next_step(page)
+    assert '<span class="badge badge-bad" data-state="screen_failed">No elegible</span>' in page
+    [failing] = re.findall(r'<li class="bad failing-criterion">(.*?)</li>', page, re.S)
+    assert re.search(r"Edad[^:]*: 16 años", failing), failing
+    consented = enroll(coordinator)
+    page = _page(trial, "coordinator-co-01", consented, language="es")
+    told = _next_step(page)
+    assert "Siguiente: aleatorizar al participante." in told
+    assert "En espera de: Investigador." in told
+    assert 'data-state="consented">Con consentimiento</span>' in page

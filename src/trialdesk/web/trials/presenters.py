@@ -122,12 +122,20 @@ def next_step(actor: Actor, status: str, language: str) -> dict[str, Any]:
     """What happens next to a participant in ``status``, who does it (the roles holding the
     permission), and whether that is the viewer."""
     text, permission = NEXT_STEPS[status]
+    return step(actor, status, str(text), permission, language)
+
+
+def step(actor: Actor, stage: str, text: str, permission: str | None, language: str
+         ) -> dict[str, Any]:
+    """A next step as the participant page shows it: the participant's ``stage`` (a status
+    code, shown as a badge), what comes next and who does it (the roles holding
+    ``permission``; none when nothing is left to do), and whether that is the viewer."""
     if permission is None:
-        return {"text": str(text), "who": [], "yours": False}
+        return {"stage": stage, "text": text, "who": [], "yours": False}
     protocol = get_protocol()
     who = [role.name.text(language) for role in protocol.roles
            if actor.policy.has_permission(role.code, permission)]
-    return {"text": str(text), "who": who, "yours": actor.can(permission)}
+    return {"stage": stage, "text": text, "who": who, "yours": actor.can(permission)}
 
 
 def kit_view(slot: AllocationSlot, language: str) -> dict[str, Any]:

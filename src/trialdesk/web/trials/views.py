@@ -97,8 +97,7 @@ def participant_detail(request: HttpRequest, actor: Actor, code: str) -> HttpRes
     # read under the version the patient was screened under (issue 17)
     screened_under = screening_protocol(participant.screening)
     return render(request, "trials/participant.html", {
-        "actor": actor, "p": view,
-        "next_step": presenters.next_step(actor, view["status"], _lang()),
+        "actor": actor, "p": view, "participant": participant,
         "eligibility": presenters.eligibility_view(participant.screening.values, _lang(),
                                                    screened_under),
         "values": _labelled_values(participant.screening.values, screened_under),

@@ -92,3 +92,12 @@ def next_visits_of(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any] | Non
         views[ids[pid]] = view
     return views
 
+
+
+@register.simple_tag
+def participant_next_step(actor: Any, participant: Any) -> dict[str, Any]:
+    """The participant page's next step: its stage, what comes next and who does it
+    (``capture.progress``: from randomization on it reads data capture's records)."""
+    from trialdesk.web.capture.progress import participant_next_step as found
+
+    return found(actor, participant, (get_language() or "en")[:2])

@@ -63,12 +63,12 @@ def breadcrumbs(context: dict[str, Any]) -> dict[str, Any]:
 # a stored state's tone: done (ok), waiting on someone (warn), wrong (bad), under way (info)
 TONES = {
     "ok": {"closed", "complete", "verified", "signed", "sent", "released", "randomized", "done",
-           "resolved", "active", "accepted", "received", "dispensed"},
+           "resolved", "active", "accepted", "received", "dispensed", "completed"},
     "warn": {"open", "draft", "pending", "planned", "not_verified", "overdue", "due",
-             "partially_verified", "quarantined", "missing"},
+             "partially_verified", "quarantined", "missing", "awaiting_dispensing"},
     "bad": {"failed", "needs_correction", "refused", "rejected", "destroyed", "expired",
-            "suspended", "withdrawn", "not_accepted"},
-    "info": {"answered", "in_progress", "scheduled", "shipped", "reopened"},
+            "suspended", "withdrawn", "not_accepted", "screen_failed", "died"},
+    "info": {"answered", "in_progress", "scheduled", "shipped", "reopened", "follow_up"},
 }
 TONE_OF = {state: tone for tone, states in TONES.items() for state in states}
 

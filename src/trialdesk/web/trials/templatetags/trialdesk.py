@@ -18,6 +18,13 @@ STATUS_LABELS = {
     "eligible": _("Eligible, awaiting consent"),
     "consented": _("Consented"),
     "randomized": _("Randomized"),
+    # after randomization (capture.progress): the dispensing only to a viewer who sees the arm
+    "awaiting_dispensing": _("Randomized, awaiting dispensing"),
+    "dispensed": _("Kit dispensed"),
+    "follow_up": _("In follow-up"),
+    "completed": _("Follow-up completed"),
+    "withdrawn": _("Withdrawn"),
+    "died": _("Died"),
 }
 CRITERION_LABELS = {"met": _("met"), "not_met": _("not met"), "missing": _("not decided")}
 KIND_LABELS = {"inclusion": _("Inclusion"), "exclusion": _("Exclusion")}
