@@ -134,8 +134,11 @@ def test_page_change_to_complete_form_needs_a_reason(ct, saved):
 def test_visit_schedule_page_lists_visits_with_windows_and_form_statuses(ct, saved):
     body = login_page_client(COORD).get(f"/capture/participants/{saved}/").content.decode()
     assert 'id="visit-day0"' in body and 'id="visit-day28"' in body
-    assert 'data-form="respiratory">draft<' in body
-    assert 'data-form="vital_signs">not started<' in body
+    # each form's status a badge in words (issue 19, one design)
+    assert re.search(r'data-form="respiratory"><span class="badge[^"]*" data-state="draft">'
+                     r'draft</span>', body)
+    assert re.search(r'data-form="vital_signs"><span class="badge[^"]*" '
+                     r'data-state="not_started">not started</span>', body)
 
 
 def test_signing_on_the_page_shows_the_meaning_and_needs_the_password(ct, saved):
@@ -146,7 +149,8 @@ def test_signing_on_the_page_shows_the_meaning_and_needs_the_password(ct, saved)
     assert "By signing I confirm" in page
     assert inv.post(sign, {"password": "wrong"}).status_code == 422
     assert inv.post(sign, {"password": PASSWORD}).status_code == 302
-    assert 'id="form-status">signed<' in inv.get(page_path(saved)).content.decode()
+    signed = '<span class="badge badge-ok" data-state="signed">signed</span>'
+    assert f'id="form-status">{signed}<' in inv.get(page_path(saved)).content.decode()
 
 
 def test_live_check_computes_derived_values_and_names_problems_without_storing(ct, saved):

@@ -92,7 +92,9 @@ def test_lost_jobs_do_not_block_new_exports(trial, entered):
     shown = trial.api("analyst").get(f"/api/v1/exports/{gone}").json()
     assert (shown["state"], shown["error"]) == ("failed", jobs.LOST)  # before it is recorded
     listed = signed_in_client(trial.users["analyst"]).get("/exports/").content.decode()
-    assert listed.count("(failed, ") == 1 and listed.count("(running, ") == 1
+    # each job's state a badge in words (issue 19, one design)
+    assert listed.count('data-state="failed">failed<') == 1
+    assert listed.count('data-state="running">running<') == 1
     assert _start(trial).status_code == 201
     lost = ExportJob.objects.get(pk=gone)
     assert (lost.state, lost.error) == (ExportJob.FAILED, jobs.LOST)

@@ -267,7 +267,7 @@ def test_the_administrators_site_page_suspends_a_site_and_names_the_status(trial
                            {"status": "suspended", "reason": "Hallazgo de monitoreo."})
     assert suspended.status_code == 302, suspended.content.decode()
     assert Site.objects.get(code="CO-01").status == "suspended"
-    assert 'id="site-status">suspendido' in admin.get(
+    assert 'data-state="suspended">suspendido</span>' in admin.get(
         "/administration/sites/CO-01/").content.decode()
     assert trial.api(INVESTIGATOR).post(PARTICIPANTS, {"values": ELIGIBLE_VALUES}).json() == (
         _refusal("screening", "suspended"))

@@ -12,6 +12,7 @@ from typing import Any
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 register = template.Library()
 
@@ -65,12 +66,26 @@ TONES = {
     "ok": {"closed", "complete", "verified", "signed", "sent", "released", "randomized", "done",
            "resolved", "active", "accepted", "received", "dispensed", "completed"},
     "warn": {"open", "draft", "pending", "planned", "not_verified", "overdue", "due",
-             "partially_verified", "quarantined", "missing", "awaiting_dispensing"},
+             "partially_verified", "quarantined", "missing", "awaiting_dispensing", "queued",
+             "in_transit"},
     "bad": {"failed", "needs_correction", "refused", "rejected", "destroyed", "expired",
-            "suspended", "withdrawn", "not_accepted", "screen_failed", "died"},
-    "info": {"answered", "in_progress", "scheduled", "shipped", "reopened", "follow_up"},
+            "suspended", "withdrawn", "not_accepted", "screen_failed", "died", "missed"},
+    "info": {"answered", "in_progress", "scheduled", "shipped", "reopened", "follow_up", "running"},
 }
 TONE_OF = {state: tone for tone, states in TONES.items() for state in states}
+# a background job's state (data exports, design simulations: the same four words)
+JOB_STATES = {
+    "queued": pgettext_lazy("job state", "queued"),
+    "running": pgettext_lazy("job state", "running"),
+    "done": pgettext_lazy("job state", "done"),
+    "failed": pgettext_lazy("job state", "failed"),
+}
+
+
+@register.filter
+def job_state_label(state: str) -> str:
+    """A background job's state in the reader's words."""
+    return str(JOB_STATES.get(state, state))
 
 
 @register.simple_tag

@@ -89,3 +89,11 @@ def trial_title() -> str:
 def can(actor: object, permission: str) -> bool:
     """Return True if the actor's role holds ``permission`` (for showing links only)."""
     return bool(actor) and actor.can(permission)
+
+
+@register.filter
+def site_status_label(code: str) -> str:
+    """A site's status (planned, active, suspended, closed) in the reader's words."""
+    from trialdesk.web.trials.site_rules import STATUS_LABELS as SITE_STATUS_LABELS
+
+    return str(SITE_STATUS_LABELS.get(code, code))
