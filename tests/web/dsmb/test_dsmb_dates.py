@@ -50,7 +50,8 @@ def test_the_meetings_page_refuses_a_cut_off_of_year_one_naming_the_field(trial)
     response = client.post("/dsmb/", {"date": days_ago(0).isoformat(), "kind": "scheduled",
                                       "cutoff": "0001-01-01", "attendees": "Chair"})
     assert response.status_code == 422
-    assert f"cutoff: {EARLIEST}" in response.content.decode()
+    # beside the cut-off field (issue 19: a form's errors next to the field)
+    assert f'id="cutoff-error">{EARLIEST}</span>' in response.content.decode()
     assert not Meeting.objects.exists()
 
 

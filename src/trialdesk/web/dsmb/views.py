@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trialdesk.blinding import Permission
@@ -27,13 +28,13 @@ def _date(value: str, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise InvalidInput(name, "expected a date, YYYY-MM-DD") from None
+        raise InvalidInput(name, gettext_noop("expected a date, YYYY-MM-DD")) from None
 
 
 @page(MEETING_READERS, record_readers=None)
 @require_http_methods(["GET", "POST"])
 def meetings(request: HttpRequest, actor: Actor) -> HttpResponse:
-    error = ""
+    refused = None
     if request.method == "POST":
         try:
             meeting = actions.do_create_meeting(
@@ -41,14 +42,14 @@ def meetings(request: HttpRequest, actor: Actor) -> HttpResponse:
                 kind=request.POST.get("kind", ""),
                 cutoff=_date(request.POST.get("cutoff", ""), "cutoff"),
                 attendees=request.POST.get("attendees", ""))
-        except InvalidInput as refused:
-            error = f"{refused.field}: {refused.rule}"
+        except InvalidInput as found:
+            refused = found  # shown beside its field (layout's field_error)
         else:
             return redirect("dsmb:meeting", meeting.pk)
     listed = [presenters.meeting_view(actor, m) for m in Meeting.objects.order_by("-date", "-pk")]
     return render(request, "dsmb/meetings.html", {
-        "actor": actor, "meetings": listed, "error": error,
-        "may_create": actor.can(Permission.RECOMMEND)}, status=422 if error else 200)
+        "actor": actor, "meetings": listed, "refused": refused,
+        "may_create": actor.can(Permission.RECOMMEND)}, status=422 if refused else 200)
 
 
 @require_GET  # 405 to every role, before the permission

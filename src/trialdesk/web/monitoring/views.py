@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trialdesk.blinding import Permission
@@ -32,7 +33,7 @@ def _date(value: str, name: str, *, required: bool = True) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise InvalidInput(name, "expected a date, YYYY-MM-DD") from None
+        raise InvalidInput(name, gettext_noop("expected a date, YYYY-MM-DD")) from None
 
 
 def _refused(request: HttpRequest, error: Exception) -> None:
@@ -45,7 +46,7 @@ def _refused(request: HttpRequest, error: Exception) -> None:
 @page(MONITORING_READERS, record_readers=None)
 @require_http_methods(["GET", "POST"])
 def index(request: HttpRequest, actor: Actor) -> HttpResponse:
-    error = ""
+    refused = None
     if request.method == "POST":
         try:
             visit = actions.do_plan_visit(
@@ -53,17 +54,17 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
                 kind=request.POST.get("kind", ""),
                 planned_date=_date(request.POST.get("planned_date", ""), "planned_date"),
                 monitor=request.POST.get("monitor") or None)
-        except InvalidInput as refused:
-            error = f"{refused.field}: {refused.rule}"
+        except InvalidInput as found:
+            refused = found  # shown beside its field (layout's field_error)
         else:
             return redirect("monitoring:visit", visit.pk)
     return render(request, "monitoring/index.html", {
         "actor": actor, "progress": presenters.progress_view(actor),
-        "visits": presenters.visits_view(actor), "error": error,
+        "visits": presenters.visits_view(actor), "refused": refused,
         "may_verify": actor.can(Permission.VERIFY_SOURCE),
         "sites": Site.objects.order_by("code").values_list("code", flat=True),
         "monitors": actions.users_who_monitor() if actor.can(Permission.VERIFY_SOURCE) else [],
-    }, status=422 if error else 200)
+    }, status=422 if refused else 200)
 
 
 @require_GET

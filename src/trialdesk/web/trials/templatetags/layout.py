@@ -96,3 +96,24 @@ def badge(state: Any, label: Any) -> str:
     tone = TONE_OF.get(str(state), "info")
     return format_html('<span class="badge badge-{}" data-state="{}">{}</span>', tone, state,
                        label)
+
+
+@register.inclusion_tag("layout/_field_error.html")
+def field_error(refused: Any, name: str) -> dict[str, Any]:
+    """An action's refusal (an ``InvalidInput``) beside the form field it names, in the reader's
+    language; nothing when there is none, or it names another field."""
+    from trialdesk.web.core.refusals import in_reader_language
+
+    shown = refused is not None and getattr(refused, "field", None) == name
+    return {"name": name, "rule": in_reader_language(refused.rule) if shown else ""}
+
+
+@register.simple_tag
+def refusal_above(refused: Any, fields: str) -> str:
+    """A refusal naming none of the form's ``fields`` (space-separated): its field and rule, to
+    show above the form; empty when ``field_error`` shows it beside its field."""
+    from trialdesk.web.core.refusals import in_reader_language
+
+    if refused is None or getattr(refused, "field", None) in fields.split():
+        return ""
+    return f"{refused.field}: {in_reader_language(refused.rule)}"
