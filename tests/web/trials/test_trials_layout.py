@@ -61,3 +61,21 @@ def test_a_querys_state_is_a_badge_in_words(trial):
     page = signed_in_client(trial.users["data_manager"], language="es").get(
         "/capture/queries/").content.decode()
     assert '<span class="badge badge-warn" data-state="open">abierta</span>' in page
+
+
+def _crumbs(page: str) -> list[str]:
+    trail = re.search(r'<nav class="breadcrumbs"[^>]*><ol>(.*?)</ol></nav>', page)
+    assert trail is not None
+    return [re.sub(r"<[^>]+>", "", crumb) for crumb in re.findall(r"<li>(.*?)</li>",
+                                                                   trail.group(1))]
+
+
+def test_the_administration_pages_sit_in_their_section_for_those_who_open_it(trial):
+    admin = signed_in_client(trial.users["admin"], language="es")
+    assert _crumbs(admin.get("/administration/sites/").content.decode()) == [
+        "Panel", "Administración"]
+    # the investigator signs delegations but may not open the administration: no crumb to it
+    investigator = signed_in_client(trial.users["investigator-co-01"])
+    page = investigator.get("/administration/delegations/to-sign/")
+    assert page.status_code == 200
+    assert _crumbs(page.content.decode()) == ["Dashboard"]

@@ -29,12 +29,16 @@ SECTIONS = {
     "reports": (_("Analysis report"), "reports:index"),
     "exports": (_("Data exports"), "exports:index"),
     "outbox": (_("Undelivered e-mail"), "outbox:undelivered"),
+    "administration": (_("Administration"), "administration:index"),
 }
+# a section whose first page only some of its pages' readers may open (the delegations to sign
+# are the investigators', the administration's index is not): the crumb needs one of these
+SECTION_PERMISSIONS = {"administration": ("manage_users", "manage_sites")}
 # pages outside the trail (signed out, errors, the dashboard itself)
 NO_TRAIL = {"trials:dashboard"}
 
 
-def trail(request: Any) -> list[dict[str, Any]]:
+def trail(request: Any, actor: Any = None) -> list[dict[str, Any]]:
     """The crumbs before the page: each a label and an address (None: the page itself)."""
     match = getattr(request, "resolver_match", None)
     user = getattr(request, "user", None)
@@ -42,6 +46,9 @@ def trail(request: Any) -> list[dict[str, Any]]:
         return []
     crumbs = [{"label": _("Dashboard"), "url": reverse("trials:dashboard")}]
     section = SECTIONS.get(match.namespace)
+    needed = SECTION_PERMISSIONS.get(match.namespace)
+    if needed and not (actor is not None and any(actor.can(p) for p in needed)):
+        section = None
     if section is not None:
         label, name = section
         try:
@@ -58,7 +65,7 @@ def trail(request: Any) -> list[dict[str, Any]]:
 
 @register.inclusion_tag("layout/_breadcrumbs.html", takes_context=True)
 def breadcrumbs(context: dict[str, Any]) -> dict[str, Any]:
-    return {"crumbs": trail(context.get("request"))}
+    return {"crumbs": trail(context.get("request"), context.get("actor"))}
 
 
 # a stored state's tone: done (ok), waiting on someone (warn), wrong (bad), under way (info)
