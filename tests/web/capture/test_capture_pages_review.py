@@ -46,8 +46,13 @@ def test_site_answers_and_data_manager_closes_a_query_on_the_pages(ct):
     code, query = _with_query(ct)
     path = f"/capture/queries/{query.pk}/"
     coord = login_page_client(COORD)
-    assert coord.post(path, {"action": "answer", "text": "Checked",
-                             "correction": "480"}).status_code == 422  # no reason
+    no_reason = coord.post(path, {"action": "answer", "text": "Checked", "correction": "480"})
+    assert no_reason.status_code == 422
+    # said beside the reason's field (issue 19), not as a field code above the form
+    page = no_reason.content.decode()
+    assert re.search(r'name="reason" size="60"><span class="errorlist" role="alert" '
+                     r'id="reason-error">[^<]+</span>', page)
+    assert 'id="query-error"' not in page
     response = coord.post(path, {"action": "answer", "text": "Re-read the gas",
                                  "correction": "480", "reason": "transcription"})
     assert response.status_code == 302
