@@ -21,6 +21,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))  # live-server helpers
 from live_server import (
+    api_session,
     check_allocation_invariants,
     demo_users,
     enroll,
@@ -29,7 +30,6 @@ from live_server import (
     idempotency_key,
     running,
     setup_demo,
-    token,
     trialdesk,
 )
 
@@ -44,12 +44,7 @@ ALLOCATIONS = """
 
 
 def _sessions(url: str, users: dict) -> dict[str, requests.Session]:
-    sessions = {}
-    for site in SITES:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token(url, users[f'investigator-{site}'])}"
-        sessions[site] = session
-    return sessions
+    return {site: api_session(url, users[f"investigator-{site}"]) for site in SITES}
 
 
 def _backup_during_burst(data_dir: Path, database: str | None, out: Path,

@@ -313,15 +313,34 @@ def token(server_url: str, user: dict[str, Any]) -> str:
     return response.json()["token"]
 
 
-def page_session(server_url: str, user: dict[str, Any]) -> requests.Session:
+def api_session(server_url: str, user: dict[str, Any]) -> requests.Session:
+    """An API client session: ``user``'s bearer token (``token``) on every request. Extra headers
+    a test needs go on the returned session's ``headers``."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token(server_url, user)}"
+    return session
+
+
+def page_session(server_url: str, user: dict[str, Any], *,
+                 timeout: float = 60) -> requests.Session:
     """A browser-like session signed in through the login page (session cookie and CSRF)."""
     session = requests.Session()
-    login = session.get(f"{server_url}/accounts/login/", timeout=60)
-    answer = session.post(f"{server_url}/accounts/login/", timeout=60, allow_redirects=False,
+    login = session.get(f"{server_url}/accounts/login/", timeout=timeout)
+    answer = session.post(f"{server_url}/accounts/login/", timeout=timeout, allow_redirects=False,
                           data={"username": user["username"], "password": user["password"],
                                 "csrfmiddlewaretoken": csrf_token(login.text)})
     assert answer.status_code == 302, answer.text
     return session
+
+
+def page_post(session: requests.Session, page_url: str, data: dict[str, Any], *,
+              timeout: float = 60) -> requests.Response:
+    """Submit a page's form as a browser does: GET ``page_url`` (it must answer 200), then POST
+    ``data`` back to it with the page's CSRF token; redirects are not followed."""
+    page = session.get(page_url, timeout=timeout)
+    assert page.status_code == 200, page.text
+    return session.post(page_url, data={**data, "csrfmiddlewaretoken": csrf_token(page.text)},
+                        timeout=timeout, allow_redirects=False)
 
 
 def csrf_token(page: str) -> str:
@@ -341,6 +360,16 @@ def enroll(session: requests.Session, server_url: str, index: int) -> str:
     response = session.post(f"{server_url}/api/v1/participants/{code}/consent", timeout=60,
                             json=CONSENT)
     response.raise_for_status()
+    return code
+
+
+def randomized(session: requests.Session, server_url: str, index: int, *,
+               timeout: float = 60) -> str:
+    """Enroll one eligible patient (``enroll``) and randomize them; return the code. A refused
+    randomization raises (``raise_for_status``)."""
+    code = enroll(session, server_url, index)
+    session.post(f"{server_url}/api/v1/participants/{code}/randomize", json={},
+                 timeout=timeout).raise_for_status()
     return code
 
 

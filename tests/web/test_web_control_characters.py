@@ -15,13 +15,7 @@ import pytest
 import requests
 from api_client import ApiClient
 from django.test import Client
-from live_server import (
-    demo_users,
-    fresh_postgres_database,
-    running,
-    setup_demo,
-    token,
-)
+from live_server import api_session, demo_users, fresh_postgres_database, running, setup_demo
 from login import signed_in_client
 
 from trialdesk.web.core.characters import (
@@ -192,10 +186,7 @@ def test_no_server_error_for_refused_characters_on_postgresql(tmp_path, postgres
             sessions: dict[str, requests.Session] = {}
             for _, username, _ in URLS:
                 if username not in sessions:
-                    session = requests.Session()
-                    session.headers["Authorization"] = (
-                        f"Bearer {token(server.url, users[username])}")
-                    sessions[username] = session
+                    sessions[username] = api_session(server.url, users[username])
             answers = []
             for path, username, field in URLS:
                 for character, rule in [*CHARACTERS, *([NOT_UTF8] if field != "path" else [])]:

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 from live_server import (
+    api_session,
     check_allocation_invariants,
     demo_users,
     enroll,
@@ -28,7 +29,6 @@ from live_server import (
     idempotency_key,
     running,
     setup_demo,
-    token,
     trialdesk,
 )
 
@@ -101,11 +101,7 @@ def test_connections_cut_mid_burst_answer_503_and_retries_allocate_once(tmp_path
 
 def _burst(server_url: str, url: str, data_dir) -> tuple:
     users = demo_users(data_dir)
-    sessions = {}
-    for site in SITES:
-        sessions[site] = requests.Session()
-        sessions[site].headers["Authorization"] = (
-            f"Bearer {token(server_url, users[f'investigator-{site}'])}")
+    sessions = {site: api_session(server_url, users[f"investigator-{site}"]) for site in SITES}
     codes = [(SITES[i % len(SITES)], enroll(sessions[SITES[i % len(SITES)]], server_url, i))
              for i in range(PARTICIPANTS)]
     keys = {code: idempotency_key() for _, code in codes}

@@ -13,6 +13,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
@@ -20,7 +21,6 @@ from live_server import (
     postgres_database,
     running,
     setup_demo,
-    token,
 )
 
 
@@ -32,8 +32,7 @@ def test_site_activation_on_postgresql(tmp_path, postgres_url):
         setup_demo(tmp_path, database, sites="planned")
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=2, threads=2, task_workers=0) as server:
-            admin = requests.Session()
-            admin.headers["Authorization"] = f"Bearer {token(server.url, users['admin'])}"
+            admin = api_session(server.url, users["admin"])
 
             def activate(reason: str) -> requests.Response:
                 return admin.post(f"{server.url}/api/v1/sites/CO-01/status", timeout=60,

@@ -13,36 +13,23 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from amendment_kit import AMENDMENTS, amended_text, randomization_changed_text
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
     enroll,
     fetch,
     postgres_database,
+    randomized,
     running,
     setup_demo,
-    token,
 )
 
 VITALS = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 70, "temperature": 37.0}
-
-
-def _session(server, users, name: str) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(server.url, users[name])}"
-    return session
-
-
-def _randomized(session: requests.Session, url: str, index: int) -> str:
-    code = enroll(session, url, index)
-    session.post(f"{url}/api/v1/participants/{code}/randomize", json={},
-                 timeout=60).raise_for_status()
-    return code
 
 
 @pytest.mark.postgres
@@ -53,12 +40,12 @@ def test_amendment_and_site_approval_on_postgresql(tmp_path, postgres_url):
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=2, threads=2) as server:
-            admin = _session(server, users, "admin")
-            site_a = _session(server, users, "investigator-co-01")
-            site_b = _session(server, users, "investigator-co-02")
+            admin = api_session(server.url, users["admin"])
+            site_a = api_session(server.url, users["investigator-co-01"])
+            site_b = api_session(server.url, users["investigator-co-02"])
             today = dt.datetime.now(dt.UTC).date().isoformat()
-            a = _randomized(site_a, server.url, 1)
-            b = _randomized(site_b, server.url, 2)
+            a = randomized(site_a, server.url, 1)
+            b = randomized(site_b, server.url, 2)
             amended = admin.post(f"{server.url}{AMENDMENTS}", timeout=120, json={
                 "toml_text": amended_text(), "effective_date": today, "reason": "Amendment 1"})
             assert amended.status_code == 201, amended.text

@@ -8,25 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 from browser import LAUNCH, fill_day0_respiratory
 from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
-from live_server import demo_users, enroll, running, setup_demo, token
+from live_server import api_session, demo_users, randomized, running, setup_demo
 from login import sign_in_browser
 
 pytestmark = pytest.mark.browser
-
-
-
-def _randomized_participant(url: str, investigator: dict) -> str:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(url, investigator)}"
-    code = enroll(session, url, 1)
-    response = session.post(f"{url}/api/v1/participants/{code}/randomize", json={}, timeout=60)
-    response.raise_for_status()
-    return code
 
 
 def test_coordinator_confirms_a_soft_range_value_and_the_data_manager_sees_the_query(
@@ -34,7 +23,7 @@ def test_coordinator_confirms_a_soft_range_value_and_the_data_manager_sees_the_q
     setup_demo(tmp_path)
     users = demo_users(tmp_path)
     with running(tmp_path, workers=1, threads=4) as server, sync_playwright() as p:
-        code = _randomized_participant(server.url, users["investigator-co-01"])
+        code = randomized(api_session(server.url, users["investigator-co-01"]), server.url, 1)
         browser = p.chromium.launch(**LAUNCH)
         try:
             coordinator = browser.new_context(locale="en-GB").new_page()

@@ -10,28 +10,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
-    enroll,
     fetch,
     postgres_database,
+    randomized,
     running,
     setup_demo,
-    token,
 )
 
 CYTOKINES = {"il1b": 2.5, "il6": "<LLOQ", "tnf_alpha": 12, "il10": 14.2}
-
-
-def _session(url: str, user: dict) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(url, user)}"
-    return session
 
 
 @pytest.mark.postgres
@@ -42,11 +35,9 @@ def test_derived_and_censored_values_on_postgresql(tmp_path, postgres_url):
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=2, threads=4, task_workers=0) as server:
-            investigator = _session(server.url, users["investigator-co-01"])
-            code = enroll(investigator, server.url, 1)
-            investigator.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},
-                              timeout=60).raise_for_status()
-            coordinator = _session(server.url, users["coordinator-co-01"])
+            investigator = api_session(server.url, users["investigator-co-01"])
+            code = randomized(investigator, server.url, 1)
+            coordinator = api_session(server.url, users["coordinator-co-01"])
             base = f"{server.url}/api/v1/participants/{code}/visits"
             saved = coordinator.put(f"{base}/day0/forms/cytokines", timeout=60,
                                     json={"values": CYTOKINES, "complete": True})

@@ -8,19 +8,18 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     csrf_token,
     demo_users,
-    enroll,
     fetch,
     fresh_postgres_database,
     page_session,
+    randomized,
     running,
     setup_demo,
-    token,
 )
 
 HEADER = "participant,visit,form,heart_rate,systolic_bp,diastolic_bp,temperature\n"
@@ -33,12 +32,8 @@ def test_a_nul_in_the_participant_column_is_refused_on_postgresql(tmp_path, post
         setup_demo(tmp_path, url, slots_per_stratum=2)
         users = demo_users(tmp_path)
         with running(tmp_path, url, workers=1, threads=2) as server:
-            investigator = requests.Session()
-            investigator.headers["Authorization"] = (
-                f"Bearer {token(server.url, users['investigator-co-01'])}")
-            code = enroll(investigator, server.url, 0)
-            investigator.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},
-                              timeout=TIMEOUT).raise_for_status()
+            investigator = api_session(server.url, users["investigator-co-01"])
+            code = randomized(investigator, server.url, 0, timeout=TIMEOUT)
             coordinator = page_session(server.url, users["coordinator-co-01"])
             page = coordinator.get(f"{server.url}/capture/import/", timeout=TIMEOUT)
             rows = (HEADER + f"{code},day0,vital_signs,80,120,70,37.0\n"

@@ -6,7 +6,6 @@ PostgreSQL refuses FOR UPDATE on the nullable side of an outer join)."""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -15,13 +14,15 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     demo_users,
     enroll,
     fetch,
     fresh_postgres_database,
+    page_post,
+    page_session,
     running,
     setup_demo,
-    token,
 )
 
 RESPIRATORY = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
@@ -30,29 +31,8 @@ REASON = "Site closed: the missing forms cannot be obtained"
 READINESS = "/capture/locks/readiness/"
 
 
-def _api(url: str, user: dict) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(url, user)}"
-    return session
-
-
-def _page_session(url: str, user: dict) -> requests.Session:
-    session = requests.Session()
-    login = session.get(f"{url}/accounts/login/", timeout=TIMEOUT)
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
-    answer = session.post(f"{url}/accounts/login/", timeout=TIMEOUT, allow_redirects=False,
-                          data={"username": user["username"], "password": user["password"],
-                                "csrfmiddlewaretoken": csrf})
-    assert answer.status_code == 302, answer.text
-    return session
-
-
 def _page_post(session: requests.Session, url: str, data: dict) -> requests.Response:
-    page = session.get(f"{url}{READINESS}", timeout=TIMEOUT)
-    assert page.status_code == 200, page.text
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    return session.post(f"{url}{READINESS}", data={**data, "csrfmiddlewaretoken": csrf},
-                        timeout=TIMEOUT, allow_redirects=False)
+    return page_post(session, f"{url}{READINESS}", data, timeout=TIMEOUT)
 
 
 @pytest.mark.postgres
@@ -62,10 +42,10 @@ def test_the_checklist_and_the_override_on_postgresql(tmp_path, postgres_url):
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=1, threads=4, task_workers=0) as server:
             url = server.url
-            investigator = _api(url, users["investigator-co-01"])
-            coordinator = _api(url, users["coordinator-co-01"])
-            manager = _api(url, users["data_manager"])
-            pi = _api(url, users["principal_investigator"])
+            investigator = api_session(url, users["investigator-co-01"])
+            coordinator = api_session(url, users["coordinator-co-01"])
+            manager = api_session(url, users["data_manager"])
+            pi = api_session(url, users["principal_investigator"])
             manager_password = users["data_manager"]["password"]
             pi_password = users["principal_investigator"]["password"]
             codes = [enroll(investigator, url, index) for index in (1, 2)]
@@ -121,7 +101,7 @@ def test_the_checklist_and_the_override_on_postgresql(tmp_path, postgres_url):
             assert done.status_code == 201, done.text
 
             # the database: on the pages, the data manager requests, the PI confirms
-            manager_page = _page_session(url, users["data_manager"])
+            manager_page = page_session(url, users["data_manager"], timeout=TIMEOUT)
             answer = _page_post(manager_page, url, {"action": "lock"})
             assert answer.status_code == 409 and "checklist_outstanding" in answer.text
             answer = _page_post(manager_page, url, {"action": "request", "reason": REASON,
@@ -129,7 +109,7 @@ def test_the_checklist_and_the_override_on_postgresql(tmp_path, postgres_url):
             assert answer.status_code == 302, answer.text
             [pending] = manager.get(f"{url}/api/v1/locks/overrides",
                                     params={"status": "pending"}, timeout=TIMEOUT).json()
-            pi_page = _page_session(url, users["principal_investigator"])
+            pi_page = page_session(url, users["principal_investigator"], timeout=TIMEOUT)
             answer = _page_post(pi_page, url, {"action": "confirm",
                                                "override": str(pending["id"]),
                                                "password": pi_password})

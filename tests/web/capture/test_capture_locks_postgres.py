@@ -7,7 +7,6 @@ database unlock here, a randomization goes through again."""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -16,13 +15,15 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     demo_users,
     enroll,
     fetch,
     fresh_postgres_database,
+    page_post,
+    page_session,
     running,
     setup_demo,
-    token,
 )
 
 RESPIRATORY = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
@@ -30,36 +31,14 @@ VITALS = {"heart_rate": 80, "systolic_bp": 120, "diastolic_bp": 70, "temperature
 TIMEOUT = 120  # a loaded 2-core machine: generous, never asserted on
 
 
-def _api(url: str, user: dict) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(url, user)}"
-    return session
-
-
-def _page_session(url: str, user: dict) -> requests.Session:
-    """A browser-like session signed in through the login page (session cookie and CSRF)."""
-    session = requests.Session()
-    login = session.get(f"{url}/accounts/login/", timeout=TIMEOUT)
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
-    answer = session.post(f"{url}/accounts/login/", timeout=TIMEOUT, allow_redirects=False,
-                          data={"username": user["username"], "password": user["password"],
-                                "csrfmiddlewaretoken": csrf})
-    assert answer.status_code == 302, answer.text
-    return session
-
-
 def _page_post(session: requests.Session, url: str, data: dict) -> requests.Response:
-    page = session.get(f"{url}/capture/locks/", timeout=TIMEOUT)
-    assert page.status_code == 200, page.text
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    return session.post(f"{url}/capture/locks/", data={**data, "csrfmiddlewaretoken": csrf},
-                        timeout=TIMEOUT, allow_redirects=False)
+    return page_post(session, f"{url}/capture/locks/", data, timeout=TIMEOUT)
 
 
 def _lock(url: str, users: dict, body: dict) -> requests.Response:
     """Lock through the API; when the lock checklist refuses (forms missing, unsigned...), through
     the two-person override: the data manager requests, the principal investigator confirms."""
-    manager = _api(url, users["data_manager"])
+    manager = api_session(url, users["data_manager"])
     answer = manager.post(f"{url}/api/v1/locks", json=body, timeout=TIMEOUT)
     if answer.status_code != 409 or answer.json()["error"] != "checklist_outstanding":
         return answer
@@ -67,7 +46,7 @@ def _lock(url: str, users: dict, body: dict) -> requests.Response:
         **body, "reason": "locked for the test despite outstanding items",
         "password": users["data_manager"]["password"]})
     assert asked.status_code == 201, asked.text
-    confirmer = _api(url, users["principal_investigator"])
+    confirmer = api_session(url, users["principal_investigator"])
     return confirmer.post(f"{url}/api/v1/locks/overrides/{asked.json()['id']}/confirm",
                           json={"password": users["principal_investigator"]["password"]},
                           timeout=TIMEOUT)
@@ -101,7 +80,7 @@ def _change(coordinator: requests.Session, url: str, code: str, peep: int) -> re
 
 def _api_paths(url: str, users: dict, investigator: requests.Session,
                coordinator: requests.Session, code: str, waiting: list[str]) -> None:
-    manager = _api(url, users["data_manager"])
+    manager = api_session(url, users["data_manager"])
     unlock = f"{url}/api/v1/locks/{{}}/unlock"
 
     # form
@@ -150,8 +129,8 @@ def _api_paths(url: str, users: dict, investigator: requests.Session,
 
 def _page_paths(url: str, users: dict, investigator: requests.Session,
                 coordinator: requests.Session, code: str, waiting: list[str]) -> None:
-    manager_api = _api(url, users["data_manager"])
-    manager = _page_session(url, users["data_manager"])
+    manager_api = api_session(url, users["data_manager"])
+    manager = page_session(url, users["data_manager"], timeout=TIMEOUT)
 
     def lock_then_unlock(data: dict, scope: str) -> dict:
         answer = _page_post(manager, url, {**data, "scope": scope, "reason": f"{scope} (page)"})
@@ -210,8 +189,8 @@ def test_every_lock_and_unlock_path_works_on_postgresql(tmp_path, postgres_url):
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=1, threads=4, task_workers=0) as server:
             url = server.url
-            investigator = _api(url, users["investigator-co-01"])
-            coordinator = _api(url, users["coordinator-co-01"])
+            investigator = api_session(url, users["investigator-co-01"])
+            coordinator = api_session(url, users["coordinator-co-01"])
             code = enroll(investigator, url, 1)
             assert _randomize(investigator, url, code).status_code == 201
             _complete_respiratory(coordinator, url, code)

@@ -9,28 +9,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
-    enroll,
     fetch,
     postgres_database,
+    randomized,
     running,
     setup_demo,
-    token,
 )
 
 RESPIRATORY = {"pao2": 520, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
-
-
-def _session(url: str, user: dict) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(url, user)}"
-    return session
 
 
 @pytest.mark.postgres
@@ -41,11 +34,9 @@ def test_capture_on_postgresql_through_the_real_server(tmp_path, postgres_url):
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=2, threads=4, task_workers=0) as server:
-            investigator = _session(server.url, users["investigator-co-01"])
-            code = enroll(investigator, server.url, 1)
-            investigator.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},
-                              timeout=60).raise_for_status()
-            coordinator = _session(server.url, users["coordinator-co-01"])
+            investigator = api_session(server.url, users["investigator-co-01"])
+            code = randomized(investigator, server.url, 1)
+            coordinator = api_session(server.url, users["coordinator-co-01"])
             form = f"{server.url}/api/v1/participants/{code}/visits/day0/forms/respiratory"
             saved = coordinator.put(form, json={"values": RESPIRATORY, "complete": True,
                                                 "confirm": ["pao2"]}, timeout=60)
@@ -62,7 +53,7 @@ def test_capture_on_postgresql_through_the_real_server(tmp_path, postgres_url):
                 statuses = sorted(pool.map(change, [11, 12, 13, 14]))
             assert statuses == [200, 409, 409, 409]
 
-            manager = _session(server.url, users["data_manager"])
+            manager = api_session(server.url, users["data_manager"])
             refused = manager.post(f"{server.url}/api/v1/locks", json={"scope": "database"},
                                    timeout=60)  # the query is open, forms are missing
             assert refused.status_code == 409, refused.text
@@ -70,7 +61,7 @@ def test_capture_on_postgresql_through_the_real_server(tmp_path, postgres_url):
                 "scope": "database", "reason": "interim analysis despite the open items",
                 "password": users["data_manager"]["password"]})
             assert asked.status_code == 201, asked.text
-            pi = _session(server.url, users["principal_investigator"])
+            pi = api_session(server.url, users["principal_investigator"])
             locked = pi.post(f"{server.url}/api/v1/locks/overrides/{asked.json()['id']}/confirm",
                              json={"password": users["principal_investigator"]["password"]},
                              timeout=60)

@@ -10,26 +10,19 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
-    enroll,
     fetch,
     postgres_database,
+    randomized,
     running,
     setup_demo,
-    token,
 )
-
-
-def _session(url: str, user: dict) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(url, user)}"
-    return session
 
 
 @pytest.mark.postgres
@@ -40,11 +33,9 @@ def test_visit_states_and_prefill_on_postgresql_through_the_real_server(tmp_path
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=1, threads=2, task_workers=0) as server:
-            investigator = _session(server.url, users["investigator-co-01"])
-            code = enroll(investigator, server.url, 1)  # PaO2 70, FiO2 0.8, PEEP 10
-            investigator.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},
-                              timeout=60).raise_for_status()
-            coordinator = _session(server.url, users["coordinator-co-01"])
+            investigator = api_session(server.url, users["investigator-co-01"])
+            code = randomized(investigator, server.url, 1)  # PaO2 70, FiO2 0.8, PEEP 10
+            coordinator = api_session(server.url, users["coordinator-co-01"])
             base = f"{server.url}/api/v1/participants/{code}"
             schedule = coordinator.get(f"{base}/schedule", timeout=60).json()
             states = {v["visit"]: v["status"] for v in schedule["visits"]}

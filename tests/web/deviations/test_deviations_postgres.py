@@ -15,24 +15,18 @@ from days import site_today
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
-    enroll,
     fetch,
     postgres_database,
+    randomized,
     running,
     setup_demo,
-    token,
 )
 
 DETAILS = "Two bags of one arm swapped by the pharmacy"
-
-
-def _session(server, users, name: str) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(server.url, users[name])}"
-    return session
 
 
 @pytest.mark.postgres
@@ -43,11 +37,9 @@ def test_the_deviation_log_on_postgresql(tmp_path, postgres_url):
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=2, threads=2) as server:
-            site = _session(server, users, "investigator-co-01")
-            monitor = _session(server, users, "monitor")
-            code = enroll(site, server.url, 1)
-            site.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},
-                      timeout=60).raise_for_status()
+            site = api_session(server.url, users["investigator-co-01"])
+            monitor = api_session(server.url, users["monitor"])
+            code = randomized(site, server.url, 1)
             today = site_today("CO-01").isoformat()  # the site's day, not UTC's
             log = f"{server.url}/api/v1/deviations"
             created = site.post(log, timeout=60, json={

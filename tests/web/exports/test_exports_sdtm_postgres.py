@@ -8,8 +8,8 @@ import json
 
 import pyreadstat
 import pytest
-import requests
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
@@ -17,7 +17,6 @@ from live_server import (
     postgres_database,
     running,
     setup_demo,
-    token,
     trialdesk,
 )
 
@@ -36,9 +35,7 @@ def test_sdtm_and_adam_exports_on_postgresql(tmp_path, postgres_url):
         users = demo_users(tmp_path)
         # one request at a time and no task (the exports run from the command line below)
         with running(tmp_path, database, workers=1, threads=2, task_workers=0) as server:
-            session = requests.Session()
-            session.headers["Authorization"] = (
-                f"Bearer {token(server.url, users['investigator-co-01'])}")
+            session = api_session(server.url, users["investigator-co-01"])
             codes = [enroll(session, server.url, index) for index in range(3)]
             for code in codes:
                 base = f"{server.url}/api/v1/participants/{code}"

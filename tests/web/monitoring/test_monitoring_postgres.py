@@ -10,27 +10,20 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     demo_users,
     enroll,
     fetch,
     fresh_postgres_database,
     running,
     setup_demo,
-    token,
 )
 
 VITALS = {"temperature": 37.0, "heart_rate": 80, "systolic_bp": 120, "diastolic_bp": 70}
 TIMEOUT = 120  # a loaded 2-core machine: generous, never asserted on
-
-
-def _api(url: str, user: dict) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(url, user)}"
-    return session
 
 
 @pytest.mark.postgres
@@ -40,8 +33,8 @@ def test_verification_on_postgresql_through_the_real_server(tmp_path, postgres_u
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=1, threads=2, task_workers=0) as server:
             url = server.url
-            investigator = _api(url, users["investigator-co-01"])
-            monitor = _api(url, users["monitor"])
+            investigator = api_session(url, users["investigator-co-01"])
+            monitor = api_session(url, users["monitor"])
             code = enroll(investigator, url, 1)
             assert investigator.post(f"{url}/api/v1/participants/{code}/randomize", json={},
                                      timeout=TIMEOUT).status_code == 201

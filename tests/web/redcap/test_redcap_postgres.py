@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
@@ -18,7 +19,6 @@ from live_server import (
     postgres_database,
     running,
     setup_demo,
-    token,
     trialdesk,
 )
 
@@ -38,9 +38,7 @@ def test_the_redcap_api_on_postgresql(tmp_path, postgres_url):
                                   data_dir=tmp_path, database=database).stdout.strip()
                   for name in ("investigator-co-01", "admin")}
         with running(tmp_path, database, workers=2, threads=2) as server:
-            session = requests.Session()
-            session.headers["Authorization"] = (
-                f"Bearer {token(server.url, users['investigator-co-01'])}")
+            session = api_session(server.url, users["investigator-co-01"])
             codes = [enroll(session, server.url, index) for index in range(4)]
             url = server.url + "/redcap/api/"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from live_server import demo_users, enroll, running, setup_demo, token, trialdesk
+from live_server import api_session, demo_users, enroll, running, setup_demo, trialdesk
 from redcap import Project
 from redcap.request import RedcapError
 
@@ -28,8 +28,7 @@ def server(tmp_path_factory):
                                      data_dir=data_dir).stdout.strip()
                      for name in ("investigator-co-01", "analyst")}
     with running(data_dir, workers=1, threads=2) as live:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token(live.url, users['investigator-co-01'])}"
+        session = api_session(live.url, users["investigator-co-01"])
         codes = [enroll(session, live.url, index) for index in range(2)]
         yield live, data_dir, redcap_tokens, codes
 

@@ -10,18 +10,17 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
-    enroll,
     postgres_database,
+    randomized,
     running,
     setup_demo,
-    token,
 )
 
 
@@ -33,12 +32,8 @@ def test_an_sae_on_postgresql_alerts_by_mail_through_the_real_server(tmp_path, p
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=1, threads=2) as server:
-            session = requests.Session()
-            session.headers["Authorization"] = (
-                f"Bearer {token(server.url, users['investigator-co-01'])}")
-            code = enroll(session, server.url, 1)
-            session.post(f"{server.url}/api/v1/participants/{code}/randomize", json={},
-                         timeout=60).raise_for_status()
+            session = api_session(server.url, users["investigator-co-01"])
+            code = randomized(session, server.url, 1)
             today = dt.datetime.now(dt.UTC).date().isoformat()
             response = session.post(f"{server.url}/api/v1/safety/adverse-events", timeout=60,
                                     json={"participant": code, "term": "Pneumonia",

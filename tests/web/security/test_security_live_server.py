@@ -11,19 +11,12 @@ from __future__ import annotations
 import stat
 
 import pytest
-import requests
-from live_server import demo_users, enroll, fetch, running, setup_demo, token
+from live_server import api_session, demo_users, enroll, fetch, running, setup_demo
 
 from trialdesk.blinding import arm_revealing_texts
 from trialdesk.protocol import load_protocol
 
 LOTS = {"msc": "CELLS-B2026-11", "standard": "VEHICLE-V2026-03"}
-
-
-def _session(url: str, user: dict) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(url, user)}"
-    return session
 
 
 def _arm_words() -> list[str]:
@@ -38,7 +31,7 @@ def test_the_real_server_keeps_arms_out_of_files_logs_and_blinded_answers(tmp_pa
     users = demo_users(data)
     with running(data, workers=1, threads=4) as server:
         url = server.url
-        investigator = _session(url, users["investigator-co-01"])
+        investigator = api_session(url, users["investigator-co-01"])
         codes = [enroll(investigator, url, 0) for _ in range(4)]  # one stratum: both arms
         kits = {}
         for code in codes:
@@ -48,7 +41,7 @@ def test_the_real_server_keeps_arms_out_of_files_logs_and_blinded_answers(tmp_pa
             kits[code] = answer.json()["kit_code"]
         arm_of = dict(fetch(data, None, "SELECT kit_code, arm FROM trials_allocationslot"))
         assert {arm_of[kit] for kit in kits.values()} == {"msc", "standard"}
-        pharmacist = _session(url, users["pharmacist-co-01"])
+        pharmacist = api_session(url, users["pharmacist-co-01"])
         for kit in kits.values():
             assert pharmacist.post(f"{url}/api/v1/kits/{kit}/dispense", timeout=30,
                                    json={"lot": LOTS[arm_of[kit]]}).status_code == 201
@@ -61,7 +54,7 @@ def test_the_real_server_keeps_arms_out_of_files_logs_and_blinded_answers(tmp_pa
         # blinded roles probe: kits (404/403), the audit trail, the participant list
         blinded_answers = []
         for username in ("coordinator-co-01", "monitor", "admin", "analyst", "data_manager"):
-            session = _session(url, users[username])
+            session = api_session(url, users[username])
             for kit in kits.values():
                 answer = session.get(f"{url}/api/v1/kits/{kit}", timeout=30)
                 assert answer.status_code == 404
@@ -71,7 +64,7 @@ def test_the_real_server_keeps_arms_out_of_files_logs_and_blinded_answers(tmp_pa
                 answer = session.get(url + path, timeout=30)
                 assert "no-store" in answer.headers.get("Cache-Control", ""), path
                 blinded_answers.append(answer.text + str(answer.headers))
-        other_pharmacist = _session(url, users["pharmacist-co-02"])
+        other_pharmacist = api_session(url, users["pharmacist-co-02"])
         assert other_pharmacist.get(f"{url}/api/v1/kits/{kits[codes[1]]}",
                                     timeout=30).status_code == 404
     words = _arm_words()

@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
@@ -24,19 +24,12 @@ from live_server import (
     postgres_database,
     running,
     setup_demo,
-    token,
 )
 
 PASSING = {"viable_cells": 1.2e8, "viability": 85, "sterility": "pass", "endotoxin": 0.1,
            "mycoplasma": "pass", "cd73_cd90_cd105": 98, "cd45_cd34": 1}
 LOG = ("time,celsius\n2026-01-05T08:00:00Z,-180\n2026-01-05T08:15:00Z,-181\n"
        "2026-01-05T08:30:00Z,-179\n")
-
-
-def _session(server, users, name: str) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(server.url, users[name])}"
-    return session
 
 
 def _lot(supply, quality, url: str, code: str, arm: str, kits: list[str], password: str,
@@ -65,14 +58,14 @@ def _replace_twice_at_once(server, users, supply, quality, url: str, kit: str) -
         _lot(supply, quality, url, f"LOT-S{index}", arm, [spare], users["quality"]["password"])
     shipment = supply.post(f"{url}/api/v1/supply/shipments", timeout=60, json={
         "kits": list(spares.values()), "destination": "CO-01", "origin": "Depot"})
-    pharmacy = _session(server, users, "pharmacist-co-01")
+    pharmacy = api_session(server.url, users["pharmacist-co-01"])
     pharmacy.post(f"{url}/api/v1/supply/shipments/{shipment.json()['id']}/receive",
                   json={"temperature_log": LOG}, timeout=60).raise_for_status()
     path = f"{url}/api/v1/supply/kits/{kit}/replacement"
     with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(
             lambda session: session.post(path, json={"reason": "damaged"}, timeout=60),
-            [_session(server, users, "investigator-co-01"), pharmacy]))
+            [api_session(server.url, users["investigator-co-01"]), pharmacy]))
     assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
     new = next(a for a in answers if a.status_code == 201).json()["kit_code"]
     assert new in spares.values() and new != kit
@@ -88,10 +81,10 @@ def test_release_shipment_and_dispensing_on_postgresql(tmp_path, postgres_url):
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=2, threads=2, task_workers=0) as server:
             url = server.url
-            site = _session(server, users, "investigator-co-01")
-            supply = _session(server, users, "supply_manager")
-            quality = _session(server, users, "quality")
-            pharmacy = _session(server, users, "pharmacist-co-01")
+            site = api_session(server.url, users["investigator-co-01"])
+            supply = api_session(server.url, users["supply_manager"])
+            quality = api_session(server.url, users["quality"])
+            pharmacy = api_session(server.url, users["pharmacist-co-01"])
             kits = []
             for index in (1, 2):
                 code = enroll(site, url, index)

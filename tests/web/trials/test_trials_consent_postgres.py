@@ -12,11 +12,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from eligible import ELIGIBLE_VALUES
 from live_server import (
+    api_session,
     create_database,
     demo_users,
     drop_database,
@@ -24,7 +24,6 @@ from live_server import (
     postgres_database,
     running,
     setup_demo,
-    token,
 )
 
 
@@ -36,9 +35,7 @@ def test_consent_events_on_postgresql(tmp_path, postgres_url):
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=2, threads=2) as server:
-            site = requests.Session()
-            site.headers["Authorization"] = (
-                f"Bearer {token(server.url, users['investigator-co-01'])}")
+            site = api_session(server.url, users["investigator-co-01"])
             base = f"{server.url}/api/v1/participants"
             today = dt.datetime.now(dt.UTC).date().isoformat()
             code = site.post(base, json={"values": ELIGIBLE_VALUES}, timeout=60).json()["code"]

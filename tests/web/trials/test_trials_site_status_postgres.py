@@ -17,6 +17,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/web: live-server helpers
 from eligible import ELIGIBLE_VALUES
 from live_server import (
+    api_session,
     check_allocation_invariants,
     demo_users,
     enroll,
@@ -24,17 +25,10 @@ from live_server import (
     fresh_postgres_database,
     running,
     setup_demo,
-    token,
 )
 
 PATIENTS = 12
 CLOSE_AFTER = 4  # the closing is sent after this many randomizations were sent
-
-
-def _session(server_url: str, user: dict) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token(server_url, user)}"
-    return session
 
 
 @pytest.mark.postgres
@@ -43,8 +37,8 @@ def test_a_site_closing_during_randomizations_leaves_none_half_done(tmp_path, po
         setup_demo(tmp_path, database)
         users = demo_users(tmp_path)
         with running(tmp_path, database, workers=2, threads=4, task_workers=0) as server:
-            investigator = _session(server.url, users["investigator-co-01"])
-            admin = _session(server.url, users["admin"])
+            investigator = api_session(server.url, users["investigator-co-01"])
+            admin = api_session(server.url, users["admin"])
             codes = [enroll(investigator, server.url, index) for index in range(PATIENTS)]
 
             def randomize(code: str) -> requests.Response:
