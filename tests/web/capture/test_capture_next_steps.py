@@ -171,3 +171,14 @@ def test_a_consent_withdrawn_before_randomization_ends_the_way(trial):
     assert "Waiting for" not in _next_step(page)
     spanish = _page(trial, COORDINATOR, code, language="es")
     assert "Retirado antes de la aleatorización" in _next_step(spanish)
+
+
+def test_the_visits_page_says_the_same_next_step(trial):
+    code, _kit = randomize(trial.api(INVESTIGATOR), days_ago=5)
+    _infuse(trial, code, _days_ago(4))
+    client = signed_in_client(trial.users[COORDINATOR], language="es")
+    visits = client.get(f"/capture/participants/{code}/").content.decode()
+    record = client.get(f"/participants/{code}/").content.decode()
+    assert _next_step(visits) == _next_step(record)
+    assert "En seguimiento. Siguiente: Día 3 (atrasada)" in _next_step(visits)
+    assert 'data-state="follow_up">En seguimiento</span>' in visits
