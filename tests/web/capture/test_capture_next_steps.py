@@ -60,7 +60,8 @@ def test_before_dispensing_the_blinded_read_the_same_step_as_after(trial):
     code, kit = randomize(trial.api(INVESTIGATOR))
     before = _page(trial, INVESTIGATOR, code)
     told = _next_step(before)
-    assert "Next: the infusion once the pharmacy has dispensed the kit" in told
+    assert ("Next: the treatment once the pharmacy has dispensed the kit, recorded on the form "
+            "Infusion at Day 1 (infusion).") in told
     assert "Day 1 (infusion)" in told and "You can do this here." in told
     assert _badge(before) == ("randomized", "Randomized")
     # the DSMB sees the arm: it is told the kit waits for the pharmacist
@@ -72,7 +73,8 @@ def test_before_dispensing_the_blinded_read_the_same_step_as_after(trial):
     after = _page(trial, INVESTIGATOR, code)
     assert _next_step(after) == told and _badge(after) == _badge(before)
     dispensed = _page(trial, DSMB, code)
-    assert "Kit dispensed. Next: the infusion, recorded on its form at Day 1 (infusion)." in (
+    assert ("Kit dispensed. Next: the treatment, recorded on the form Infusion at Day 1 "
+            "(infusion).") in (
         _next_step(dispensed))
     assert _badge(dispensed) == ("dispensed", "Kit dispensed")
 

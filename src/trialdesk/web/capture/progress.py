@@ -1,14 +1,14 @@
 """What comes next for a randomized participant, and who does it (issue 19, next steps).
 
 The participant page (``trials``) says what is next before randomization; from randomization on
-the answer depends on what data capture holds (the infusion's form, the schedule's next visit,
+the answer depends on what data capture holds (the treatment's form, the schedule's next visit,
 a death or a withdrawal), so it is decided here, from the schedule's one rule
 (``capture.schedule``), and the page reads it through the ``participant_next_step`` tag.
 
 Blinding: the pharmacy's timings sort participants by arm (one product takes longer to prepare
 than the other; see ``trials.audit_trail``), so whether a kit is dispensed yet is told only to a
 viewer who may see this participant's arm. Every other viewer reads the same step from
-randomization until the infusion is recorded on its form, whatever the pharmacy did; nothing
+randomization until the treatment given is recorded on its form, whatever the pharmacy did; nothing
 else here reads a kit, a dispensing or an arm.
 """
 
@@ -30,7 +30,7 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.trials import presenters
 from trialdesk.web.trials.access import may_see_arm
 from trialdesk.web.trials.consent_state import withdrawal
-from trialdesk.web.trials.kits import replacement_kit
+from trialdesk.web.trials.kits import assigned_kit, assigned_kit_code
 from trialdesk.web.trials.models import Participant
 from trialdesk.web.trials.presenters import participant_status
 
@@ -56,9 +56,10 @@ def participant_next_step(actor: Actor, participant: Participant, language: str
     ended = _ended(participant)
     if ended is not None:
         return _after_follow_up(actor, ended, schedule, language)
-    infusion = _infusion_visit(protocol, schedule)
-    if infusion is not None and not _infused(participant, protocol) and _treated(participant):
-        return _before_infusion(actor, participant, infusion, language)
+    treatment_visit = _treatment_visit(protocol, schedule)
+    if (treatment_visit is not None and not _treatment_recorded(participant, protocol)
+            and _treated(participant)):
+        return _before_treatment(actor, participant, treatment_visit, protocol, language)
     coming = next_visit([visit.scheduled for visit in schedule])
     if coming is not None:
         title = _title(protocol, coming.code, language)
@@ -113,7 +114,7 @@ def _after_follow_up(actor: Actor, ended: str, schedule: list, language: str
         "Next: lock the participant's data once every form is signed."), LOCK, language)
 
 
-def _infusion_visit(protocol: Any, schedule: list) -> Any:
+def _treatment_visit(protocol: Any, schedule: list) -> Any:
     """The scheduled visit of the form that records the kit given (a ``kit_label`` field),
     while it is still to come; None when the protocol has none or the visit is past."""
     forms = _kit_forms(protocol)
@@ -126,26 +127,30 @@ def _kit_forms(protocol: Any) -> set[str]:
             if any(getattr(field, "kit_label", False) for field in form.fields)}
 
 
-def _infused(participant: Participant, protocol: Any) -> bool:
+def _treatment_recorded(participant: Participant, protocol: Any) -> bool:
     return FormInstance.objects.filter(participant=participant,
                                        form__in=_kit_forms(protocol)).exists()
 
 
-def _before_infusion(actor: Actor, participant: Participant, visit: Any, language: str
-                     ) -> dict[str, Any]:
-    title = visit.visit.title.text(language)
+def _before_treatment(actor: Actor, participant: Participant, visit: Any, protocol: Any,
+                      language: str) -> dict[str, Any]:
+    at_visit = _kit_forms(protocol) & {form.code for form in visit.forms}
+    names = {"visit": visit.visit.title.text(language),
+             "form": next(form.title.text(language) for form in protocol.forms
+                          if form.code in at_visit)}
     if may_see_arm(actor, participant):
-        kit = replacement_kit(participant) or participant.randomization.slot
+        kit = assigned_kit(participant)
         if not hasattr(kit, "dispensing"):
             return presenters.step(actor, "awaiting_dispensing", _(
-                "Next: dispense kit %(kit)s.") % {"kit": kit.kit_code}, DISPENSE, language)
+                "Next: dispense kit %(kit)s.") % {"kit": assigned_kit_code(participant)},
+                DISPENSE, language)
         return presenters.step(actor, "dispensed", _(
-            "Kit dispensed. Next: the infusion, recorded on its form at %(visit)s.") % {
-            "visit": title}, ENTER_FORMS, language)
+            "Kit dispensed. Next: the treatment, recorded on the form %(form)s at %(visit)s.")
+            % names, ENTER_FORMS, language)
     # blinded: the same words whether the kit is dispensed yet or not (module docstring)
     return presenters.step(actor, "randomized", _(
-        "Next: the infusion once the pharmacy has dispensed the kit, recorded on its form at "
-        "%(visit)s.") % {"visit": title}, ENTER_FORMS, language)
+        "Next: the treatment once the pharmacy has dispensed the kit, recorded on the form "
+        "%(form)s at %(visit)s.") % names, ENTER_FORMS, language)
 
 
 def _incomplete(protocol: Any, schedule: list, language: str) -> str:

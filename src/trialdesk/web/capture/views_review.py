@@ -121,7 +121,7 @@ def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpRespons
     instance = query.form_instance
     slot = access_form_slot(actor, query.participant.code, instance.visit, instance.form,
                             instance.seq)
-    refused, status = None, 200
+    refusal, status = None, 200
     if request.method == "POST":
         action = request.POST.get("action")
         text = request.POST.get("text", "")
@@ -142,7 +142,7 @@ def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpRespons
         except FormRejected as problem:
             # the corrected value broke the form's rules: said beside the correction's field
             language = get_language() or "en"
-            refused, status = InvalidInput("correction", "; ".join(
+            refusal, status = InvalidInput("correction", "; ".join(
                 f"{field_labels(p, slot.form, language)}: {problem_text(p, slot.form, language)}"
                 for p in problem.problems)), 422
         except InvalidInput as problem:
@@ -151,7 +151,7 @@ def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpRespons
             field = problem.field
             if field == "text" and action != "answer":
                 field = "note"
-            refused, status = InvalidInput(field, problem.rule), 422
+            refusal, status = InvalidInput(field, problem.rule), 422
         except Conflict as problem:
             return refused(request, actor, problem)
         else:
@@ -160,7 +160,7 @@ def query_page(request: HttpRequest, actor: Actor, query_id: int) -> HttpRespons
     view = presenters.query_view(query)
     definition = next((f for f in slot.form.fields if f.code == query.field), None)
     return render(request, "capture/query.html", {
-        "actor": actor, "q": view, "refused": refused,
+        "actor": actor, "q": view, "refused": refusal,
         "value": _shown(definition, slot.instance.values.get(query.field)
                         if slot.instance else None),
         "field_label": definition.label.text(_lang()) if definition else query.field,

@@ -33,7 +33,7 @@ SECTIONS = {
 }
 # a section whose first page only some of its pages' readers may open (the delegations to sign
 # are the investigators', the administration's index is not): the crumb needs one of these
-SECTION_PERMISSIONS = {"administration": ("manage_users", "manage_sites")}
+SECTION_OPENED_BY = {"administration": ("manage_users", "manage_sites")}
 # pages outside the trail (signed out, errors, the dashboard itself)
 NO_TRAIL = {"trials:dashboard"}
 
@@ -46,7 +46,7 @@ def trail(request: Any, actor: Any = None) -> list[dict[str, Any]]:
         return []
     crumbs = [{"label": _("Dashboard"), "url": reverse("trials:dashboard")}]
     section = SECTIONS.get(match.namespace)
-    needed = SECTION_PERMISSIONS.get(match.namespace)
+    needed = SECTION_OPENED_BY.get(match.namespace)
     if needed and not (actor is not None and any(actor.can(p) for p in needed)):
         section = None
     if section is not None:
