@@ -104,6 +104,7 @@ LONGEST_MODULES = (
     "web/test_web_database_restart_postgres.py", "web/test_web_database_disk_full.py",
     "web/security/test_security_live_server.py", "web/amendments/test_amendments_postgres.py",
     "web/capture/test_capture_locks_postgres.py", "web/test_web_role_walks_browser.py",
+    "web/test_web_tablet_browser.py",
     "web/deviations/test_deviations_postgres.py", "web/test_web_site_status_postgres.py",
     "web/capture/test_capture_lock_checklist_postgres.py", "web/supply/test_supply_blinding.py",
     "web/capture/test_capture_visit_state_postgres.py", "web/capture/test_capture_blinding.py",
