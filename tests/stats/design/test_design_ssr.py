@@ -1,8 +1,9 @@
 """Sample-size re-estimation: the rule, its type I error, and its operating characteristics.
 
 Checks:
-- rpact's simulation with re-estimation (``getSimulationMeans`` with ``conditionalPower``, source
-  below), within 3 binomial standard errors of rpact's 100-iteration figures;
+- rpact's simulations with re-estimation (``getSimulationMeans`` and ``getSimulationRates`` with
+  ``conditionalPower``, sources below), within 3 binomial standard errors of rpact's
+  100-iteration figures;
 - numerical integration against our own simulation (2 x 10^5 trials) within 4 SE;
 - the type I error of the inverse-normal test stays alpha under any rule (by integration, 1e-9);
 - Mehta and Pocock's (2011) promising-zone lower edge ``CP_min`` for the conventional final test.
@@ -55,6 +56,46 @@ def test_simulation_with_reestimation_matches_rpact():
         oc = oc_simulation(design, rule, -effect / 3.5, sims=SIMS)  # one group: delta / sigma
         se = math.sqrt(max(ref * (1 - ref), 0.03 * 0.97) / 100)
         assert abs(oc.power - ref) <= 3 * se, (effect, oc.power, ref)
+
+
+def test_rates_simulation_with_reestimation_matches_rpact():
+    # rpact, tests/testthat/test-f_simulation_base_rates.R ("check several configurations", x7):
+    #   getSimulationRates(design = getDesignInverseNormal(futilityBounds = c(0.5),
+    #       typeOfDesign = "P"), thetaH0 = 0.3, groups = 1, plannedSubjects = c(30, 60),
+    #       pi1 = seq(0.3, 0.5, 0.05), maxNumberOfIterations = 100, conditionalPower = 0.8,
+    #       minNumberOfSubjectsPerStage = c(30, 30), maxNumberOfSubjectsPerStage = 5 * c(NA, 30),
+    #       directionUpper = TRUE, seed = 99123)
+    #   $rejectPerStage[1, ]   0.02, 0.06, 0.15, 0.36, 0.59
+    #   $futilityPerStage[1, ] 0.73, 0.53, 0.32, 0.14, 0.06
+    #   $overallReject         0.05, 0.18, 0.47, 0.77, 0.91
+    #   $expectedNumberOfSubjects 58.56, 77.43, 83.21, 80.96, 58.83
+    # rpact draws binomial counts and re-estimates from the observed rate; we integrate the
+    # normal approximation (one group: theta = (pi1 - thetaH0) / sqrt(thetaH0 (1 - thetaH0)) per
+    # patient), so agreement is within rpact's Monte Carlo error: 3 SE of its 100 iterations.
+    pocock = inverse_normal_design(2, kind="classical-pocock")
+    # Pocock's constant for two looks at two-sided 0.05 (one-sided 0.025): 2.178 (Jennison and
+    # Turnbull 2000, Table 2.1), to its three printed decimals.
+    np.testing.assert_allclose(pocock.critical_values, [2.178, 2.178], atol=5e-4)
+    design = InverseNormalDesign(replace(pocock.boundaries, lower=np.array([0.5, -np.inf])))
+    rule = SampleSizeRule((30, 30), target=0.8, n_min=30, n_max=150)
+    rpact = {
+        0.30: (0.02, 0.73, 0.05, 58.56),
+        0.35: (0.06, 0.53, 0.18, 77.43),
+        0.40: (0.15, 0.32, 0.47, 83.21),
+        0.45: (0.36, 0.14, 0.77, 80.96),
+        0.50: (0.59, 0.06, 0.91, 58.83),
+    }
+
+    def se(p: float) -> float:
+        return math.sqrt(max(p * (1 - p), 0.05 * 0.95) / 100)
+
+    for pi1, (reject1, futility1, power, expected_n) in rpact.items():
+        oc = oc_integration(design, rule, (pi1 - 0.3) / math.sqrt(0.3 * 0.7))
+        assert abs(oc.reject[0] - reject1) <= 3 * se(reject1), pi1
+        assert abs(oc.futility[0] - futility1) <= 3 * se(futility1), pi1
+        assert abs(oc.power - power) <= 3 * se(power), pi1
+        # The total lies in [30, 180]: its SD is at most 75, the SE of 100 trials at most 7.5.
+        assert abs(oc.expected_n - expected_n) <= 3 * 7.5, pi1
 
 
 @pytest.mark.parametrize(
