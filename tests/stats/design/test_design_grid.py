@@ -139,6 +139,25 @@ def test_the_scheduler_address_path_gives_the_same_results(two_workers):
         _assert_same(run_on_dask(grid, client, progress=False), run_local(grid))
 
 
+def test_the_progress_bar_counts_every_task_and_changes_nothing(two_workers, monkeypatch, capsys):
+    from trialdesk.stats.design import grid_dask
+
+    closed: list[tuple[int, int]] = []
+
+    class Recording(grid_dask.tqdm):
+        def close(self) -> None:
+            if not self.disable:  # tqdm closes twice (context exit, then garbage collection)
+                closed.append((self.total, self.n))
+            super().close()
+
+    monkeypatch.setattr(grid_dask, "tqdm", Recording)
+    grid = _grid(sims=300)
+    n_tasks = sum(1 for _ in tasks(grid, 1))
+    _assert_same(run_on_dask(grid, two_workers), run_local(grid))
+    assert closed == [(n_tasks, n_tasks)]
+    assert f"0/{n_tasks}" in capsys.readouterr().err  # the bar was drawn, on stderr
+
+
 def test_the_local_cluster_is_closed_and_its_workers_ended_even_when_a_task_fails():
     grid = _grid(sims=50)
     # A cell whose spec has no scenario: its task raises IndexError on the worker.
