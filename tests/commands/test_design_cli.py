@@ -173,6 +173,28 @@ def test_simulate_example_spec_reports_simulated_and_exact(tmp_path):
     assert code == 0 and "exact" in text and "simulated" in text
 
 
+def test_simulate_on_a_dask_scheduler_equals_the_run_in_process():
+    from distributed import LocalCluster
+
+    args = ("simulate", str(EXAMPLE), "--sims", "6000", "--seed", "3", "--no-progress")
+    here = run_json(*args)
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                      dashboard_address=None,
+                      scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
+        on_dask = run_json(*args, "--cluster", cluster.scheduler_address)
+    del here["seconds"], on_dask["seconds"]
+    assert on_dask == here
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (("--cluster", "localhost:8786"), "tcp://HOST:PORT"),
+    (("--cluster", "tcp://127.0.0.1:8786", "--workers", "2"), "not both"),
+])
+def test_simulate_refuses_a_bad_cluster_option(extra, message):
+    code, out = run("simulate", str(EXAMPLE), "--sims", "10", *extra)
+    assert code == 2 and message in out
+
+
 def test_simulate_bad_spec_is_a_usage_error(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(

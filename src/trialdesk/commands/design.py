@@ -558,6 +558,8 @@ def _format_simulation(spec: Any, rows: list[dict[str, Any]], seconds: float, si
 @click.option("--sims", type=click.IntRange(1), default=100_000, show_default=True)
 @click.option("--seed", type=int, default=None, help="Overrides the SPEC's seed.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--cluster", "address", default=None,
+              help="Run the chunks on the Dask scheduler at tcp://HOST:PORT (same results).")
 @click.option(
     "--plot",
     "plot_path",
@@ -572,14 +574,23 @@ def simulate(
     sims: int,
     seed: int | None,
     workers: int,
+    address: str | None,
     plot_path: str | None,
     as_json: bool,
     progress: bool,
 ) -> None:
     """Simulate the operating characteristics of the design in SPEC.toml (see the docs of
     trialdesk.stats.design.spec for the format); exact results are shown where they apply."""
+    import contextlib
     import time
 
+    from .design_grid import ADDRESS, NEEDS_EXTRA
+
+    if address is not None and not ADDRESS.match(address):
+        raise click.BadParameter("expected a scheduler address tcp://HOST:PORT",
+                                 param_hint="--cluster")
+    if address is not None and workers > 1:
+        raise click.BadParameter("give --cluster or --workers, not both", param_hint="--cluster")
     from trialdesk.stats.design.spec import SpecError, load_spec
 
     try:
@@ -588,8 +599,18 @@ def simulate(
         raise click.BadParameter(str(error), param_hint="SPEC.toml") from error
     from trialdesk.stats.design.simulate import simulate as run
 
+    cluster: Any = contextlib.nullcontext()
+    if address is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError as error:
+            raise click.ClickException(NEEDS_EXTRA) from error
+        from trialdesk.stats.design.grid_dask import dask_client
+
+        cluster = dask_client(address)
     start = time.perf_counter()
-    results = run(spec, sims, seed=seed, workers=workers, progress=progress)
+    with cluster as client:
+        results = run(spec, sims, seed=seed, workers=workers, progress=progress, client=client)
     seconds = time.perf_counter() - start
     rows = [_clean(r.to_dict(spec)) for r in results]
     if plot_path:

@@ -118,6 +118,22 @@ def test_seed_reproduces_results_whatever_the_number_of_workers():
     assert any((a.tally.upper != d.tally.upper).any() for a, d in zip(one, other, strict=True))
 
 
+def test_two_dask_workers_give_the_results_of_this_process_bit_for_bit():
+    import dataclasses
+
+    from trialdesk.stats.design.grid_dask import dask_client
+
+    spec = load_spec(EXAMPLE)
+    here = simulate(spec, 7_000, seed=5, chunk=1_000, progress=False)
+    with dask_client(workers=2) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        on_dask = simulate(spec, 7_000, seed=5, chunk=1_000, progress=False, client=client)
+    for a, b in zip(here, on_dask, strict=True):
+        for field in dataclasses.fields(a.tally):
+            assert np.array_equal(getattr(a.tally, field.name), getattr(b.tally, field.name))
+        assert a.to_dict(spec) == b.to_dict(spec)
+
+
 def test_vectorized_and_per_trial_loop_agree_with_random_allocation_and_dropout():
     for randomization in ("simple", "block"):
         spec = parse_spec(
