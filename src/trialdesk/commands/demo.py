@@ -97,8 +97,13 @@ def _primary_result() -> str:
     from trialdesk.web.reports.data import load_report_data
 
     data = load_report_data(show_arms=True, language="en")
-    result = two_proportions_from_frame(data.participants, group="group", event="dead",
-                                        groups=data.groups, outcome="28-day mortality")
+    try:
+        result = two_proportions_from_frame(data.participants, group="group", event="dead",
+                                            groups=data.groups, outcome="28-day mortality")
+    except ValueError as error:
+        # a small trial may leave an arm without a known day-28 status (lost, withdrawn): the
+        # report says so in its section; the summary must not end the run in a traceback
+        return f"28-day mortality could not be computed from these data: {error}"
     groups = "; ".join(f"{g.label}: {g.events}/{g.n} ({g.proportion.estimate:.0%})"
                        for g in (result.a, result.b))
     difference = result.risk_difference
