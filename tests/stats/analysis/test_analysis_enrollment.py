@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
+import matplotlib
 import pandas as pd
+import pytest
 
 from trialdesk.stats.analysis.enrollment import enrollment_over_time
 
@@ -38,6 +41,43 @@ def test_enrollment_plot_is_written_with_site_labels(test_output_dir):
         test_output_dir / "enrollment.svg")
     svg = path.read_text(encoding="utf-8")
     assert svg.startswith("<?xml") and "<svg" in svg
+
+
+SPANISH_MONTHS = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov",
+                  "dic"]
+
+
+def _date_axis_texts(svg: str) -> list[str]:
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+
+
+@pytest.mark.parametrize(("days", "spanish", "english"), [
+    ([D(2024, 1, 5), D(2024, 2, 20), D(2024, 3, 3), D(2024, 4, 2)],
+     ["ene", "feb", "mar", "abr"], ["Jan", "Feb", "Mar", "Apr"]),  # months as ticks
+    ([D(2024, 4, d) for d in (2, 9, 16, 23)], ["2024-abr"], ["Apr"]),  # a month as the offset
+])
+def test_the_date_axis_writes_months_by_the_names_given(tmp_path, days, spanish, english):
+    """strftime writes months in English whatever the reader's language: a page gives the
+    names (issue 19)."""
+    frame = pd.DataFrame({"when": days, "site": ["CO-01"] * len(days)})
+    result = enrollment_over_time(frame, date="when", site="site")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        named = _date_axis_texts(result.plot(tmp_path / "es.svg",
+                                             month_names=SPANISH_MONTHS).read_text())
+        plain = _date_axis_texts(result.plot(tmp_path / "en.svg").read_text())
+    for words in spanish:
+        assert words in named, (words, named)
+    for words in english:
+        assert not [text for text in named if words in text], (words, named)
+        assert [text for text in plain if words in text], (words, plain)
+    assert not [text for text in named if "\ue000" in text]  # the marker never shows
+
+
+def test_twelve_month_names_or_none():
+    frame = pd.DataFrame({"when": [D(2024, 1, 3)], "site": ["CO-01"]})
+    with pytest.raises(ValueError, match="12 month names"):
+        enrollment_over_time(frame, date="when", site="site").plot("unused.svg",
+                                                                   month_names=["ene"])
 
 
 def test_no_one_randomized_gives_empty_curves():

@@ -182,6 +182,22 @@ def test_km_plot_of_the_cdisc_pilot_is_written_and_not_blank(adtte, test_output_
     assert "Number at risk" in text and "Xanomeline High Dose" in text
 
 
+def test_km_plot_writes_the_words_it_is_given(tmp_path):
+    """A page draws the plot in its reader's language: title, axes, legend and the
+    numbers-at-risk heading are the caller's words, none of the English defaults left (issue 19)."""
+    svg = _aml().plot(
+        tmp_path / "km.svg", time_label="Semanas", survival_label="Probabilidad de supervivencia",
+        title="Estimación de Kaplan-Meier", at_risk_label="Número en riesgo",
+        group_label="{label}: {n} pacientes, {events} eventos").read_text()
+    for words in ("Semanas", "Probabilidad de supervivencia", "Estimación de Kaplan-Meier",
+                  "Número en riesgo", "Maintained: 11 pacientes, 7 eventos",
+                  "Nonmaintained: 12 pacientes, 11 eventos"):
+        assert words in svg, words
+    for english in ("Survival probability", "Number at risk", "pointwise", "hazard ratio",
+                    "events =", "Days"):
+        assert english not in svg, english
+
+
 def test_coded_labels_stay_coded_everywhere():
     frame = AML.assign(x=AML["x"].map({"Maintained": "group 2", "Nonmaintained": "group 1"}))
     result = survival_analysis(frame, time="time", event="status", group="x")

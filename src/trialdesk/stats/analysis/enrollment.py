@@ -6,8 +6,11 @@ Enrollment is counted without groups, so the curve shows recruitment and nothing
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -48,10 +51,11 @@ class EnrollmentResult(AnalysisResult):
 
     def plot(self, path: str | Path, *, title: str = "Enrollment over time",
              date_label: str = "Date randomized", count_label: str = "Cumulative randomized",
-             total_label: str | None = None, target_label: str = "target") -> Path:
+             total_label: str | None = None, target_label: str = "target",
+             month_names: Sequence[str] | None = None) -> Path:
         return plot_enrollment(self, path, title=title, date_label=date_label,
                                count_label=count_label, total_label=total_label,
-                               target_label=target_label)
+                               target_label=target_label, month_names=month_names)
 
 
 def _curve(label: str, dates: pd.Series) -> EnrollmentCurve:
@@ -74,11 +78,46 @@ def enrollment_over_time(
     return EnrollmentResult(sites, _curve(TOTAL, days), target, missing)
 
 
+def _month_named_formatter(locator: Any, month_names: Sequence[str] | None) -> Any:
+    """Matplotlib's concise date labels, months by ``month_names`` (January first) when given:
+    strftime writes them in the process's C locale, English whatever the reader's language."""
+    from matplotlib.dates import ConciseDateFormatter
+
+    if month_names is None:
+        return ConciseDateFormatter(locator)
+    if len(month_names) != 12:
+        raise ValueError(f"expected 12 month names, got {len(month_names)}")
+    names = list(month_names)
+    # the month's number between two private-use characters, swapped for its name once
+    # formatted (strftime passes them through; a NUL would end its output)
+    mark = "\ue000"
+
+    def marked(formats: list[str]) -> list[str]:
+        return [fmt.replace("%b", f"{mark}%m{mark}") for fmt in formats]
+
+    def named(text: str) -> str:
+        return re.sub(f"{mark}(\\d\\d){mark}", lambda m: names[int(m.group(1)) - 1], text)
+
+    class MonthNamed(ConciseDateFormatter):
+        def format_ticks(self, values: Any) -> list[str]:
+            return [named(label) for label in super().format_ticks(values)]
+
+        def get_offset(self) -> str:
+            return named(super().get_offset())
+
+    plain = ConciseDateFormatter(locator)
+    return MonthNamed(locator, formats=marked(plain.formats),
+                      zero_formats=marked(plain.zero_formats),
+                      offset_formats=marked(plain.offset_formats))
+
+
 def plot_enrollment(result: EnrollmentResult, path: str | Path, *, title: str, date_label: str,
                     count_label: str, total_label: str | None = None,
-                    target_label: str = "target") -> Path:
-    """Step curves, one per site and a thicker one for all sites, with the target if given."""
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+                    target_label: str = "target",
+                    month_names: Sequence[str] | None = None) -> Path:
+    """Step curves, one per site and a thicker one for all sites, with the target if given;
+    the date axis writes months by ``month_names`` (12 abbreviations, January first) if given."""
+    from matplotlib.dates import AutoDateLocator
 
     from .plots import colour, line_style, new_figure, save
 
@@ -103,7 +142,7 @@ def plot_enrollment(result: EnrollmentResult, path: str | Path, *, title: str, d
                     textcoords="offset points", fontsize=8, color="#555555")
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(_month_named_formatter(locator, month_names))
     ax.set_ylim(bottom=0)
     ax.set_xlabel(date_label)
     ax.set_ylabel(count_label)

@@ -26,7 +26,14 @@ def plot_kaplan_meier(
     *,
     time_label: str = "Days",
     ticks: list[float] | None = None,
+    survival_label: str = "Survival probability",
+    title: str | None = None,
+    group_label: str = "{label} (n = {n}, events = {events})",
+    at_risk_label: str = "Number at risk",
 ) -> Path:
+    """Draw the curves to ``path``. The words are the caller's, so that a page draws them in
+    its reader's language: ``group_label`` is formatted with the group's ``label``, ``n`` and
+    ``events``; ``title`` None is the English estimate with its log-rank p and hazard ratio."""
     groups = (result.a, result.b)
     max_time = max(max(g.curve_time) for g in groups)
     ticks = list(ticks) if ticks else _ticks(max_time)
@@ -41,7 +48,7 @@ def plot_kaplan_meier(
         ax.fill_between(t, lo, hi, step="post", color=colour(i), alpha=0.18, linewidth=0)
         ax.step(
             t, s, where="post", color=colour(i), linestyle=line_style(i), linewidth=2,
-            label=f"{g.label} (n = {g.n}, events = {g.events})",
+            label=group_label.format(label=g.label, n=g.n, events=g.events),
         )
         if g.censor_times:
             ct = np.asarray(g.censor_times)
@@ -51,15 +58,16 @@ def plot_kaplan_meier(
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(0, max_time * 1.02)
     ax.set_xticks(ticks)
-    ax.set_ylabel("Survival probability")
+    ax.set_ylabel(survival_label)
     ax.set_xlabel(time_label)
-    ax.set_title(
-        f"Kaplan-Meier estimate, {pct}% pointwise bands\n"
-        f"log-rank p {_p(result.logrank.p_value)}; hazard ratio "
-        f"{_num(result.hazard_ratio.estimate)} ({_num(result.hazard_ratio.lower)} to "
-        f"{_num(result.hazard_ratio.upper)})",
-        fontsize=10,
-    )
+    if title is None:
+        title = (
+            f"Kaplan-Meier estimate, {pct}% pointwise bands\n"
+            f"log-rank p {_p(result.logrank.p_value)}; hazard ratio "
+            f"{_num(result.hazard_ratio.estimate)} ({_num(result.hazard_ratio.lower)} to "
+            f"{_num(result.hazard_ratio.upper)})"
+        )
+    ax.set_title(title, fontsize=10)
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.legend(loc="best", fontsize=9, framealpha=0.9)
 
@@ -76,7 +84,7 @@ def plot_kaplan_meier(
                 t, row, str(int(np.sum(times >= t))), ha="center", va="center", fontsize=9,
                 color=colour(groups.index(g)),
             )
-    risk.set_title("Number at risk", fontsize=9, loc="left")
+    risk.set_title(at_risk_label, fontsize=9, loc="left")
     risk.tick_params(axis="x", labelbottom=False, length=0)
     risk.tick_params(axis="y", length=0, pad=16)
     for spine in risk.spines.values():

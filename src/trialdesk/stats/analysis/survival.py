@@ -161,10 +161,12 @@ class SurvivalResult(AnalysisResult):
         lines.append(self.missing.to_text())
         return "\n".join(lines)
 
-    def plot(self, path: str | Path, *, time_label: str = "Days", ticks=None) -> Path:
+    def plot(self, path: str | Path, *, time_label: str = "Days", ticks=None,
+             **words: str) -> Path:
+        """The Kaplan-Meier plot; ``words`` are plot_kaplan_meier's texts (title, labels)."""
         from .km_plot import plot_kaplan_meier
 
-        return plot_kaplan_meier(self, path, time_label=time_label, ticks=ticks)
+        return plot_kaplan_meier(self, path, time_label=time_label, ticks=ticks, **words)
 
 
 _TOLERANCE = math.sqrt(np.finfo(float).eps)  # R: sqrt(.Machine$double.eps)

@@ -72,7 +72,7 @@ def enrollment_svg(figures: data.OpenFigures | data.ClosedFigures) -> str:
     import pandas as pd
 
     from trialdesk.stats.analysis.enrollment import enrollment_over_time
-    from trialdesk.web.reports.svg import plot_svg
+    from trialdesk.web.reports.svg import month_names, plot_svg
 
     frame = pd.DataFrame(figures.randomized_on, columns=["site", "randomized"])
     result = enrollment_over_time(frame, date="randomized", site="site",
@@ -80,7 +80,7 @@ def enrollment_svg(figures: data.OpenFigures | data.ClosedFigures) -> str:
     svg = plot_svg(lambda path: result.plot(
         path, title=_("Enrollment by the data cut-off"), date_label=_("Date randomized"),
         count_label=_("Cumulative randomized"), total_label=_("All sites"),
-        target_label=_("target")))
+        target_label=_("target"), month_names=month_names()))
     return re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
 
 

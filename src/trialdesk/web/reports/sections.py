@@ -32,7 +32,7 @@ from trialdesk.stats.analysis.enrollment import enrollment_over_time
 from trialdesk.stats.analysis.repeated import plot_geometric_means
 from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.reports.data import CYTOKINES, HORIZON, ReportData
-from trialdesk.web.reports.svg import plot_svg
+from trialdesk.web.reports.svg import month_names, plot_svg
 
 MIN_PER_GROUP = 2
 
@@ -203,7 +203,7 @@ def enrollment_section(data: ReportData) -> Section:
     section.svg = plot_svg(lambda path: result.plot(
         path, title=_("Enrollment over time"), date_label=_("Date randomized"),
         count_label=_("Cumulative randomized"), total_label=_("All sites"),
-        target_label=_("target")))
+        target_label=_("target"), month_names=month_names()))
     return section
 
 
@@ -270,8 +270,23 @@ def survival_section(data: ReportData) -> Section:
     ]
     if hr.note:
         section.note = _("Hazard ratio: %(note)s") % {"note": hr.note}
-    section.svg = plot_svg(lambda path: result.plot(path, time_label=_("Days")))
+    section.svg = plot_svg(lambda path: result.plot(path, **kaplan_meier_words(result)))
     return section
+
+
+def kaplan_meier_words(result: Any) -> dict[str, str]:
+    """The Kaplan-Meier plot's title, axes, legend and numbers-at-risk heading in the language
+    in force, its figures written as the section's tables write them."""
+    hr, p = result.hazard_ratio, p_value(result.logrank.p_value)
+    title = _("Kaplan-Meier estimate, %(level)d%% pointwise bands\n"
+              "log-rank p %(p)s; hazard ratio %(hr)s (%(lower)s to %(upper)s)") % {
+        "level": round(result.level * 100), "p": p if p.startswith("<") else f"= {p}",
+        "hr": num(hr.estimate), "lower": num(hr.lower), "upper": num(hr.upper)}
+    return {"time_label": _("Days"), "survival_label": _("Survival probability"),
+            "title": title, "at_risk_label": _("Number at risk"),
+            # {label}, {n} and {events} are the plot's own placeholders, filled per group
+            "group_label": _("%(label)s (n = %(n)s, events = %(events)s)") % {
+                "label": "{label}", "n": "{n}", "events": "{events}"}}
 
 
 def vfd_section(data: ReportData) -> Section:

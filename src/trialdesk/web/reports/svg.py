@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tempfile
 import threading
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
+from django.utils import formats
 
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
 # rc_context changes matplotlib's global settings: requests take turns while one draws.
@@ -24,3 +26,9 @@ def plot_svg(draw: Callable[[Path], Path]) -> str:
         path = draw(Path(folder) / "plot.svg")
         text = path.read_text(encoding="utf-8")
     return _PROLOGUE.sub("", text, count=1)
+
+
+def month_names() -> list[str]:
+    """The months' abbreviations in the language in force (Jan, Ene), January first, for a
+    plot's date axis."""
+    return [formats.date_format(dt.date(2000, month, 1), "M") for month in range(1, 13)]
