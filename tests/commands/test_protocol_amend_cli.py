@@ -98,3 +98,15 @@ def test_the_diff_is_shown_then_recorded_with_a_site_approval(data_dir, tmp_path
     assert _query(data_dir, "select count(*) from amendments_siteapproval") == 2
     assert _query(data_dir, "select count(*) from trials_auditrecord where action in "
                             "('amend_protocol', 'record_site_approval')") == 3
+
+
+def test_an_unknown_language_is_refused_before_the_data_directory_is_touched(tmp_path):
+    """An error naming the available languages, not English in its place (issue 19)."""
+    new = tmp_path / "new.toml"
+    new.write_text(default_protocol_path().read_text(encoding="utf-8"), encoding="utf-8")
+    folder = tmp_path / "data"
+    result = _trialdesk(folder, "protocol", "amend", str(new), "--language", "fr",
+                        "--data-dir", str(folder))
+    assert result.returncode == 2
+    assert "unknown language 'fr'; available: en, es" in result.stderr
+    assert not folder.exists()

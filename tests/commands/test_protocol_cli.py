@@ -1,9 +1,10 @@
-"""`trialdesk protocol check|show` on the command line."""
+"""`trialdesk protocol check|show` on the command line (the language: issue 19)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from trialdesk.cli import main
@@ -67,6 +68,29 @@ def test_show_in_an_unknown_language_is_an_error_naming_the_available_ones() -> 
     result = CliRunner().invoke(main, ["protocol", "show", "--language", "fr"])
     assert result.exit_code == 2
     assert "unknown language 'fr'; available: en, es" in result.output
+
+
+# no locale variable but the one a test sets (None removes it for the run)
+NO_LOCALE = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": None}
+
+
+@pytest.mark.parametrize(("locale", "heading"), [
+    ({"LANG": "es_CO.UTF-8"}, "Brazos (aleatorizada"),
+    ({"LANG": "en_GB.UTF-8", "LC_MESSAGES": "es_ES"}, "Brazos (aleatorizada"),
+    ({"LANG": "es_CO.UTF-8", "LC_ALL": "C.UTF-8"}, "Arms (randomized"),  # LC_ALL rules
+    ({"LANG": "fr_FR.UTF-8"}, "Arms (randomized"),  # no French texts: English, no error
+    ({}, "Arms (randomized"),
+])
+def test_show_speaks_the_locales_language_when_none_is_asked(locale, heading) -> None:
+    result = CliRunner(env={**NO_LOCALE, **locale}).invoke(main, ["protocol", "show"])
+    assert result.exit_code == 0, result.output
+    assert heading in result.output
+
+
+def test_an_asked_language_wins_over_the_locale() -> None:
+    result = CliRunner(env={**NO_LOCALE, "LANG": "es_CO.UTF-8"}).invoke(
+        main, ["protocol", "show", "--language", "en"])
+    assert result.exit_code == 0 and "Arms (randomized" in result.output
 
 
 def test_every_command_has_help() -> None:

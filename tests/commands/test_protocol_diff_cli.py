@@ -49,6 +49,24 @@ def test_diff_in_spanish(tmp_path):
     assert "~ eligibility.inclusion.adult.rule: age >= 18 -> age >= 16" in result.output
 
 
+def test_an_unknown_language_is_an_error_naming_the_available_ones(tmp_path):
+    """Not English in its place (issue 19)."""
+    old, new = write(tmp_path, "a.toml", TEXT), write(tmp_path, "b.toml", TEXT)
+    result = CliRunner().invoke(main, ["protocol", "diff", old, new, "--language", "fr"])
+    assert result.exit_code == 2
+    assert "unknown language 'fr'; available: en, es" in result.output
+    assert "No changes." not in result.output
+
+
+def test_the_locales_language_when_none_is_asked(tmp_path):
+    old, new = write(tmp_path, "a.toml", TEXT), write(tmp_path, "b.toml", TEXT)
+    spanish = CliRunner(env={"LC_ALL": None, "LC_MESSAGES": None, "LANG": "es_CO.UTF-8"})
+    result = spanish.invoke(main, ["protocol", "diff", old, new])
+    assert result.exit_code == 0 and result.output.strip() == "Sin cambios."
+    english = CliRunner(env={"LC_ALL": None, "LC_MESSAGES": None, "LANG": "en_US.UTF-8"})
+    assert english.invoke(main, ["protocol", "diff", old, new]).output.strip() == "No changes."
+
+
 def test_identical_files_print_no_changes(tmp_path):
     old, new = write(tmp_path, "a.toml", TEXT), write(tmp_path, "b.toml", TEXT)
     result = CliRunner().invoke(main, ["protocol", "diff", old, new])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -17,6 +19,25 @@ CONFIDENTIAL_OPTION = click.option(
     "--confidential", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="randomization.confidential.toml to check with the protocol (block sizes kept apart).",
 )
+
+LANGUAGE_HELP = "Language of the texts shown (default: the locale's if they exist in it, else en)."
+
+
+def chosen_language(language: str | None, available: Sequence[str]) -> str:
+    """``--language`` if given (an unknown one is an error naming the available ones), else the
+    locale's language (LC_ALL, LC_MESSAGES, LANG, as POSIX orders them) when the texts exist in
+    it, else English."""
+    if language is not None:
+        if language not in available:
+            raise click.BadParameter(f"unknown language {language!r}; available: "
+                                     f"{', '.join(available)}", param_hint="--language")
+        return language
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            spoken = value.split(".")[0].replace("-", "_").split("_")[0].lower()
+            return spoken if spoken in available else "en"
+    return "en"
 
 
 @click.group(name="protocol")
@@ -61,8 +82,8 @@ def check(path: Path | None, confidential: Path | None) -> None:
 @command.command()
 @PATH_ARGUMENT
 @CONFIDENTIAL_OPTION
-@click.option("--language", default="en", show_default=True, help="Language of the texts shown.")
-def show(path: Path | None, confidential: Path | None, language: str) -> None:
+@click.option("--language", default=None, help=LANGUAGE_HELP)
+def show(path: Path | None, confidential: Path | None, language: str | None) -> None:
     """Print arms, masking, strata, the visit x form matrix and outcomes of PATH.
 
     What it prints may go to the sites: block sizes show as "confidential".
@@ -75,17 +96,14 @@ def show(path: Path | None, confidential: Path | None, language: str) -> None:
     except ProtocolError as error:
         click.echo(str(error), err=True)
         sys.exit(1)
-    if language not in languages(protocol):
-        raise click.BadParameter(f"unknown language {language!r}; available: "
-                                 f"{', '.join(languages(protocol))}", param_hint="--language")
-    click.echo(summarize(protocol, language))
+    click.echo(summarize(protocol, chosen_language(language, languages(protocol))))
 
 
 @command.command()
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--language", default="en", show_default=True, help="Language of the texts shown.")
-def diff(old: Path, new: Path, language: str) -> None:
+@click.option("--language", default=None, help=LANGUAGE_HELP)
+def diff(old: Path, new: Path, language: str | None) -> None:
     """Print what changes from protocol OLD to NEW, grouped by kind (an amendment's diff).
 
     Offline: reads the two files only. Block sizes and other confidential values show as
@@ -93,7 +111,9 @@ def diff(old: Path, new: Path, language: str) -> None:
     """
     from trialdesk.protocol import ProtocolError, load_protocol
     from trialdesk.protocol.amendment import diff_protocols, render_diff
+    from trialdesk.protocol.amendment_text import TEXTS
 
+    language = chosen_language(language, list(TEXTS))
     try:
         protocols = [load_protocol(path) for path in (old, new)]
     except ProtocolError as error:
@@ -124,12 +144,13 @@ def _approval(ctx: click.Context, param: click.Parameter,
                    "already recorded, approves its version.")
 @click.option("--user", default="admin", show_default=True,
               help="The account (with manage_protocol) the records are made by.")
-@click.option("--language", default="en", show_default=True, help="Language of the diff.")
+@click.option("--language", default=None,
+              help="Language of the diff (default: the locale's if it exists in it, else en).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="The server's data directory (default: the server's).")
 @click.option("--database", default=None, envvar="DATABASE_URL", help="Database URL.")
 def amend(new: Path, effective_date: str | None, reason: str, apply_: bool,
-          approve: list[tuple[str, str]], user: str, language: str, data_dir: str | None,
+          approve: list[tuple[str, str]], user: str, language: str | None, data_dir: str | None,
           database: str | None) -> None:
     """Show what protocol NEW changes against the latest recorded version, classified (forms,
     fields, ranges, visits, eligibility, consent, randomization); with --apply, record it.
@@ -139,7 +160,9 @@ def amend(new: Path, effective_date: str | None, reason: str, apply_: bool,
     site keeps the version before until its ethics approval is entered (--approve).
     """
     from trialdesk.commands.protocol_amend import run_amend
+    from trialdesk.protocol.amendment_text import TEXTS
 
+    language = chosen_language(language, list(TEXTS))
     sys.exit(run_amend(new, effective_date=effective_date, reason=reason, apply=apply_,
                        approvals=approve, username=user, language=language,
                        data_dir=data_dir, database=database))
