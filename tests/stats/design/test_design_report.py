@@ -55,6 +55,30 @@ def test_report_text_and_plot(test_output_dir):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_plot_writes_the_words_it_is_given(tmp_path):
+    """A page draws the curves in its reader's language (issue 19)."""
+    import matplotlib
+
+    from trialdesk.stats.design.report import PowerPlotWords
+
+    words = PowerPlotWords(one_sided="unilateral {alpha}", two_sided="bilateral {alpha}",
+                           normal="{setting}: aproximación normal",
+                           z_exact="{setting}: prueba z, exacta", fisher="{setting}: Fisher",
+                           x_label="proporción (control {control} %)", y_label="potencia",
+                           title="Qué pueden detectar {n_total} participantes ({n} por brazo)")
+    path = tmp_path / "power.svg"
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        plot_power(power_table(), str(path), words)
+    svg = path.read_text(encoding="utf-8")
+    for spanish in ("unilateral 0.1: aproximación normal", "bilateral 0.05: prueba z, exacta",
+                    "proporción (control 40 %)", "potencia",
+                    "Qué pueden detectar 40 participantes (20 por brazo)"):
+        assert spanish in svg, spanish
+    for english in ("sided", "normal approximation", "exact<", "power<", "treatment",
+                    "can detect"):
+        assert english not in svg, english
+
+
 def test_report_refuses_odd_or_invalid_input():
     with pytest.raises(ValueError, match="even"):
         power_table(n_total=41)

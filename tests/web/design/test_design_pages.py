@@ -149,3 +149,21 @@ def test_pages_speak_spanish(users):
         "futility_rho": 2}).content.decode()
     assert "Límites de diseño secuencial por grupos" in html
     assert _cells(html, "z") == ["3,7103", "2,5114", "1,9930"]  # Spanish decimal comma
+
+
+def test_the_power_curves_speak_the_readers_language(users):
+    """The plot's title, axes and legend, kept as text (issue 19)."""
+    def plot_texts(language: str) -> str:
+        html = signed_in_client(users["analyst"], language).get("/design/report/").content
+        figure = re.search(r"<figure[^>]*>(.*?)</figure>", html.decode(), re.S).group(1)
+        return " ".join(re.findall(r"<text[^>]*>(.*?)</text>", figure, re.S))
+
+    spanish = plot_texts("es")
+    for words in ("Qué pueden detectar 40 participantes (20 por brazo)", "potencia",
+                  "proporción de eventos con el tratamiento (control 40 %)",
+                  "unilateral 0.1: aproximación normal", "bilateral 0.05: prueba z, exacta",
+                  "Fisher, exacta"):
+        assert words in spanish, words
+    for english in ("can detect", "power", "treatment", "sided", "approximation"):
+        assert english not in spanish, english
+    assert "What 40 participants (20 per arm) can detect" in plot_texts("en")

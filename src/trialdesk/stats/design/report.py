@@ -143,13 +143,34 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plot_power(report: dict[str, Any], path: str) -> None:
-    """Power curves against the treatment proportion for each setting (PNG/PDF/SVG by suffix)."""
+@dataclass(frozen=True)
+class PowerPlotWords:
+    """The power plot's texts, English unless a caller (a page) gives its reader's. Placeholders:
+    ``{setting}`` (a setting's label), ``{control}`` (the control proportion in percent, a whole
+    number), ``{n_total}`` and ``{n}`` (participants in all and per arm)."""
+
+    one_sided: str = "one-sided {alpha}"
+    two_sided: str = "two-sided {alpha}"
+    normal: str = "{setting}: normal approximation"
+    z_exact: str = "{setting}: z-test, exact"
+    fisher: str = "{setting}: Fisher, exact"
+    x_label: str = "event proportion on treatment (control {control}%)"
+    y_label: str = "power"
+    title: str = "What {n_total} participants ({n} per arm) can detect"
+
+    def setting(self, s: Setting) -> str:
+        return (self.two_sided if s.sided == 2 else self.one_sided).format(alpha=f"{s.alpha:g}")
+
+
+def plot_power(report: dict[str, Any], path: str, words: PowerPlotWords | None = None) -> None:
+    """Power curves against the treatment proportion for each setting (PNG/PDF/SVG by suffix),
+    labelled with ``words`` (default: English)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    words = words or PowerPlotWords()
     n = report["n_per_arm"]
     p_c = report["p_control"]
     grid = np.linspace(0.02, p_c - 0.01, 60)
@@ -159,16 +180,19 @@ def plot_power(report: dict[str, Any], path: str) -> None:
         normal = [proportions_power(n, p_c, p, alpha=s.alpha, sided=s.sided) for p in grid]
         exact = [_z_test_exact(n, p_c, p, s) for p in grid]
         fisher = [fisher_power(n, p_c, p, alpha=s.alpha, sided=s.sided) for p in grid]
-        ax.plot(grid, normal, color=color, lw=2, label=f"{s.label}: normal approximation")
-        ax.plot(grid, exact, color=color, ls="--", lw=1.2, label=f"{s.label}: z-test, exact")
-        ax.plot(grid, fisher, color=color, ls=":", lw=1.2, label=f"{s.label}: Fisher, exact")
+        setting = words.setting(s)
+        ax.plot(grid, normal, color=color, lw=2, label=words.normal.format(setting=setting))
+        ax.plot(grid, exact, color=color, ls="--", lw=1.2,
+                label=words.z_exact.format(setting=setting))
+        ax.plot(grid, fisher, color=color, ls=":", lw=1.2,
+                label=words.fisher.format(setting=setting))
     ax.axhline(report["target_power"], color="grey", lw=0.8)
-    ax.set_xlabel("event proportion on treatment (control %.0f%%)" % (100 * p_c))
-    ax.set_ylabel("power")
+    ax.set_xlabel(words.x_label.format(control=f"{100 * p_c:.0f}"))
+    ax.set_ylabel(words.y_label)
     ax.set_ylim(0, 1)
     ax.set_xlim(grid[0], grid[-1])
     ax.invert_xaxis()
-    ax.set_title(f"What {report['n_total']} participants ({n} per arm) can detect")
+    ax.set_title(words.title.format(n_total=report["n_total"], n=n))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", framealpha=0.9)
     fig.tight_layout()

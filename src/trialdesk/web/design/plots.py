@@ -9,7 +9,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
+from django.utils.translation import gettext as _
 from matplotlib.figure import Figure
 
 from trialdesk.stats.design.boundaries import GroupSequentialDesign
@@ -70,10 +72,23 @@ def stopping_svg(result: dict[str, Any], *, title: str, y_label: str, look_label
 
 
 def report_svg(table: dict[str, Any]) -> str:
-    """The core's power curves of the design report, read back as SVG text."""
-    from trialdesk.stats.design.report import plot_power
+    """The core's power curves of the design report, read back as SVG text, its words in the
+    reader's language and kept as text (searchable, read out by screen readers)."""
+    from trialdesk.stats.design.report import PowerPlotWords, plot_power
 
-    with _PYPLOT, tempfile.TemporaryDirectory() as folder:
+    words = PowerPlotWords(
+        one_sided=_("one-sided %(alpha)s") % {"alpha": "{alpha}"},
+        two_sided=_("two-sided %(alpha)s") % {"alpha": "{alpha}"},
+        normal=_("%(setting)s: normal approximation") % {"setting": "{setting}"},
+        z_exact=_("%(setting)s: z-test, exact") % {"setting": "{setting}"},
+        fisher=_("%(setting)s: Fisher, exact") % {"setting": "{setting}"},
+        x_label=_("event proportion on treatment (control %(control)s%%)") % {
+            "control": "{control}"},
+        y_label=_("power"),
+        title=_("What %(n_total)s participants (%(n)s per arm) can detect") % {
+            "n_total": "{n_total}", "n": "{n}"})
+    with _PYPLOT, tempfile.TemporaryDirectory() as folder, matplotlib.rc_context(
+            {"svg.fonttype": "none"}):
         path = Path(folder) / "power.svg"
-        plot_power(table, str(path))
+        plot_power(table, str(path), words)
         return _PROLOGUE.sub("", path.read_text(encoding="utf-8"), count=1)
