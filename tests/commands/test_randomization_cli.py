@@ -197,6 +197,21 @@ def test_assess_json_exact(runner):
     assert {"expected_final_imbalance", "expected_max_imbalance"} <= set(data)
 
 
+@pytest.mark.parametrize(("arguments", "heading"), [
+    (["--procedure", "permuted-blocks", "--block-sizes", "2,4", "--n", "12"],
+     "permuted-blocks (block sizes 2, 4; ratio 1:1), n = 12, exact"),
+    (["--procedure", "big-stick", "--bound", "3", "--ratio", "2:1", "--n", "9",
+      "--method", "monte-carlo", "--sims", "200", "--seed", "1"],
+     "big-stick (bound 3; ratio 2:1), n = 9, Monte Carlo, 200 sequences"),
+])
+def test_assess_heading_says_the_procedure_in_words(runner, arguments, heading):
+    """Not its self-description for files, permuted-blocks$1$block_sizes=[2, 4],... (issue 19)."""
+    result = runner.invoke(main, ["randomization", "assess", *arguments])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == heading
+    assert "$" not in result.stdout and "[" not in result.stdout
+
+
 def test_assess_monte_carlo_reports_standard_errors(runner):
     result = runner.invoke(
         main,
@@ -246,7 +261,7 @@ def test_assess_minimization_with_a_covariate_distribution(runner):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "method=monte_carlo" in result.stdout
+    assert result.stdout.splitlines()[0].endswith(", n = 30, Monte Carlo, 2000 sequences")
     assert "correct guesses (convergence)" in result.stdout
 
 

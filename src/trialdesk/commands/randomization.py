@@ -473,8 +473,7 @@ def assess(
         raise click.UsageError(str(error)) from None
     data = result.to_json()
     lines = [
-        f"{procedure.describe()}  n={n}  method={result.method}"
-        + (f" ({sims} sequences)" if result.method == "monte_carlo" else ""),
+        _heading(procedure, n, result.method, sims),
         _line(
             "correct guesses (convergence)",
             result.correct_guess_proportion,
@@ -499,6 +498,22 @@ def assess(
         ),
     ]
     _emit(data, as_json, lines)
+
+
+def _heading(procedure: Any, n: int, method: str, sims: int) -> str:
+    """The assessment's heading in words: the procedure as asked for, its parameters, n and
+    the method (not the procedure's self-description, ``permuted-blocks$1$block_sizes=[2, 4]``,
+    which is for files)."""
+    def value(key: str, given: Any) -> str:
+        if isinstance(given, (list, tuple)):
+            return (":" if key == "ratio" else ", ").join(f"{item:g}" if isinstance(item, float)
+                                                          else str(item) for item in given)
+        return f"{given:g}" if isinstance(given, float) else str(given)
+
+    details = "; ".join(f"{key.replace('_', ' ')} {value(key, given)}"
+                        for key, given in sorted(procedure.parameters.items()))
+    how = f"Monte Carlo, {sims} sequences" if method == "monte_carlo" else method
+    return f"{procedure.name} ({details}), n = {n}, {how}"
 
 
 def _line(label: str, value: float, result: Any, key: str) -> str:
