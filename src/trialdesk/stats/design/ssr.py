@@ -20,6 +20,7 @@ seeded and vectorized over trials, drawing the stage-wise z-statistics from thei
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,13 +74,21 @@ def next_sizes(
     ``weighted_sum`` is ``sum_{i<=k} w_i z_i`` and ``theta_hat`` the observed effect.
     """
     w, b = _stage_bounds(design)
+    # The next stage rejects when its z exceeds `gap`.
+    gap = (b[k + 1] - weighted_sum) / w[k + 1]
+    return sizes_for_gap(rule, k, gap, theta_hat)
+
+
+def sizes_for_gap(
+    rule: SampleSizeRule, k: int, gap: NDArray[np.float64], theta_hat: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Vectorized: the size of stage ``k + 1`` when that stage rejects for a stage-wise z above
+    ``gap``, whatever the combination test that produced ``gap``."""
     planned = rule.n_planned[k + 1]
     n_lo = planned if rule.n_min is None else rule.n_min
     n_hi = planned if rule.n_max is None else rule.n_max
     theta = theta_hat if rule.theta is None else np.full_like(theta_hat, rule.theta)
-    # The next stage rejects when its z exceeds `gap`; conditional power target needs
-    # theta sqrt(n) = gap + z_target.
-    gap = (b[k + 1] - weighted_sum) / w[k + 1]
+    # Conditional power target needs theta sqrt(n) = gap + z_target.
     need = gap + float(special.ndtri(rule.target))
     with np.errstate(divide="ignore", invalid="ignore"):
         n_target = np.where(need <= 0, 0.0, np.where(theta > 0, (need / theta) ** 2, np.inf))
@@ -226,16 +235,24 @@ def _zone_edges(
     design: InverseNormalDesign, rule: SampleSizeRule, lo: float, hi: float
 ) -> list[float]:
     """Interim z values where the rule changes piece: jumps (promising-zone edges) and kinks
-    (the cap and the floor), found on a grid and refined by bisection, as quadrature breaks."""
+    (the cap and the floor), as quadrature breaks."""
+    return change_points(lambda z1: _regime(design, rule, z1), lo, hi)
+
+
+def change_points(
+    regime: Callable[[NDArray[np.float64]], NDArray[np.int64]], lo: float, hi: float
+) -> list[float]:
+    """Where the integer code ``regime(z)`` changes on ``(lo, hi)``: found on a grid and refined
+    by bisection."""
     grid = np.linspace(lo, hi, 2001)
-    code = _regime(design, rule, grid)
+    code = regime(grid)
     edges: list[float] = []
     for i in np.nonzero(np.diff(code))[0]:
         a, c = float(grid[i]), float(grid[i + 1])
         left = code[i]
         for _ in range(60):
             mid = 0.5 * (a + c)
-            if _regime(design, rule, np.array([mid]))[0] == left:
+            if regime(np.array([mid]))[0] == left:
                 a = mid
             else:
                 c = mid
