@@ -11,9 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from trialdesk.cli import main
-from trialdesk.stats.design.combination import inverse_normal_design
+from trialdesk.stats.design.combination import fisher_design, inverse_normal_design
 from trialdesk.stats.design.conditional_power import conditional_power, theta_means
+from trialdesk.stats.design.conditional_power_fisher import conditional_power_fisher, p_from_z
 from trialdesk.stats.design.ssr import SampleSizeRule, next_size, oc_integration
+from trialdesk.stats.design.ssr_fisher import next_size_fisher, oc_integration_fisher
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -86,6 +88,52 @@ def test_three_stage_operating_characteristics_by_simulation_are_seeded():
     a, b = run_json(*args), run_json(*args)
     assert a["oc"] == b["oc"]
     assert a["oc"]["H1"]["method"].startswith("simulation")
+
+
+def test_fisher_interim_conditional_power_and_reestimation():
+    args = ["--test", "fisher", "--alpha0", "0.5", "--stage-n", "100,100", "--interim-z", "1.4",
+            "--effect", "0.4", "--n-max", "300", "--promising", "0.3,0.8",
+            "--information-rates", "0.5,1"]
+    out = run_json(*args)
+    design = fisher_design(2, alpha0=0.5, information_rates=[0.5, 1.0])
+    p = p_from_z([1.4])
+    theta = theta_means(0.4, 1.0)
+    it = out["interim"]
+    assert it["decision"] == "continue" and it["cp_method"] == "exact"
+    assert it["cp_planned"] == pytest.approx(
+        conditional_power_fisher(design, p, [100], theta).value)
+    assert it["cp_observed"] == pytest.approx(
+        conditional_power_fisher(design, p, [100], 1.4 / 10).value)
+    rule = SampleSizeRule((100, 100), n_max=300, promising=(0.3, 0.8))
+    assert it["next_stage_n"] == pytest.approx(next_size_fisher(design, rule, p))
+    code, text = run(*args)
+    assert code == 0
+    assert "next stage rejects for p <=" in text and "[exact]" in text
+
+
+def test_fisher_three_stage_conditional_power_is_simulated_and_seeded():
+    args = ["--test", "fisher", "--stages", "3", "--stage-n", "50,50,50", "--interim-z", "1.2",
+            "--effect", "0.5", "--sims", "20000", "--seed", "5"]
+    a, b = run_json(*args), run_json(*args)
+    assert a["interim"] == b["interim"]
+    assert a["interim"]["cp_method"] == "simulation (20000 trials, seed 5)"
+    design = fisher_design(3)
+    expected = conditional_power_fisher(design, p_from_z([1.2]), [50, 50], 0.25, sims=20000,
+                                        seed=5)
+    assert a["interim"]["cp_planned"] == pytest.approx(expected.value)
+
+
+def test_fisher_operating_characteristics():
+    args = ["--test", "fisher", "--stage-n", "100,100", "--rates", "0.45,0.3", "--n-max", "300",
+            "--information-rates", "0.5,1", "--oc"]
+    out = run_json(*args)
+    assert out["oc"]["H0"]["power"] == pytest.approx(0.025, abs=1e-9)
+    design = fisher_design(2, information_rates=[0.5, 1.0])
+    expected = oc_integration_fisher(design, SampleSizeRule((100, 100), n_max=300), out["theta"])
+    assert out["oc"]["H1"]["power"] == pytest.approx(expected.power)
+    three = run_json("--test", "fisher", "--stages", "3", "--stage-n", "50,50,50", "--effect",
+                     "0.5", "--n-max", "150", "--oc", "--sims", "5000")
+    assert three["oc"]["H1"]["method"] == "simulation (5000 trials, seed 2011)"
 
 
 @pytest.mark.parametrize(

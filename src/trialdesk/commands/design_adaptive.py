@@ -80,12 +80,6 @@ def _check_options(o: dict[str, Any]) -> dict[str, Any]:
         raise click.BadParameter(
             "give LOW,HIGH with 0 <= LOW < HIGH <= 1", param_hint="--promising"
         )
-    if o["test"] == "fisher" and (o["oc"] or o["n_max"] is not None or promising is not None):
-        raise click.BadParameter(
-            "conditional power, re-estimation and operating characteristics are for the "
-            "inverse-normal test",
-            param_hint="--test",
-        )
     if o["oc"] and (stage_n is None or (o["effect"] is None and rates_pair is None)):
         raise click.BadParameter("--oc needs --stage-n and --effect or --rates", param_hint="--oc")
     return {"rates": rates, "stage_n": stage_n, "interim": interim, "pair": rates_pair,
@@ -121,7 +115,9 @@ def _check_options(o: dict[str, Any]) -> dict[str, Any]:
               help="Re-estimate under the planned effect (default: the observed one).")
 @click.option("--promising", default=None, help="Promising zone LOW,HIGH of interim CP.")
 @click.option("--oc", is_flag=True, help="Operating characteristics under H0 and the effect.")
-@click.option("--sims", type=click.IntRange(1000), default=100_000, show_default=True)
+@click.option("--sims", type=click.IntRange(1000), default=100_000, show_default=True,
+              help="Simulated trials: three-stage operating characteristics, and Fisher's "
+              "conditional power with two stages left.")
 @click.option("--seed", type=int, default=2011, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def adaptive(**o: Any) -> None:
@@ -136,7 +132,7 @@ def adaptive(**o: Any) -> None:
 
 
 def _compute(o: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
-    from trialdesk.stats.design import combination, conditional_power, ssr
+    from trialdesk.stats.design import combination, conditional_power, ssr, ssr_fisher
 
     try:
         if o["test"] == "fisher":
@@ -161,10 +157,7 @@ def _compute(o: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
     z = parsed["interim"]
     n = parsed["stage_n"]
     if z is not None and o["test"] == "fisher":
-        p = [0.5 * math.erfc(v / math.sqrt(2)) for v in z]  # one-sided p = 1 - Phi(z)
-        out["interim"] = {"stage_z": z, "p_values": p,
-                          "combination": design.combination(p).tolist(),
-                          "decision": design.decision(p)}
+        out["interim"] = _fisher_interim(o, parsed, design, theta)
     elif z is not None:
         k = len(z)
         remaining = n[k:]
@@ -184,14 +177,52 @@ def _compute(o: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
     if o["oc"]:
         rule = _rule(o, parsed, theta)
         out["oc"] = {}
+        fisher = o["test"] == "fisher"
+        integration = ssr_fisher.oc_integration_fisher if fisher else ssr.oc_integration
+        simulation = ssr_fisher.oc_simulation_fisher if fisher else ssr.oc_simulation
         for name, th in (("H0", 0.0), ("H1", theta)):
             if o["stages"] == 2:
-                res = ssr.oc_integration(design, rule, th)
+                res = integration(design, rule, th)
                 method = "integration"
             else:
-                res = ssr.oc_simulation(design, rule, th, sims=o["sims"], seed=o["seed"])
-                method = f"simulation ({o['sims']} trials, seed {o['seed']})"
+                res = simulation(design, rule, th, sims=o["sims"], seed=o["seed"])
+                method = _simulated(o)
             out["oc"][name] = {**res.summary(), "method": method}
+    return out
+
+
+def _simulated(o: dict[str, Any]) -> str:
+    return f"simulation ({o['sims']} trials, seed {o['seed']})"
+
+
+def _fisher_interim(o: dict[str, Any], parsed: dict[str, Any], design: Any,
+                    theta: float | None) -> dict[str, Any]:
+    """The interim of a Fisher design: its decision, and with the stage sizes its conditional
+    power (exact with one stage left, simulated with two) and the re-estimated next stage."""
+    from trialdesk.stats.design import conditional_power, conditional_power_fisher, ssr_fisher
+
+    z, n = parsed["interim"], parsed["stage_n"]
+    p = conditional_power_fisher.p_from_z(z).tolist()
+    out: dict[str, Any] = {"stage_z": z, "p_values": p,
+                           "combination": design.combination(p).tolist(),
+                           "decision": design.decision(p)}
+    if n is None:
+        return out
+    k = len(z)
+    remaining = n[k:]
+    sim = {"sims": o["sims"], "seed": o["seed"]}
+    theta_hat = conditional_power.observed_theta(z, n)
+    observed = conditional_power_fisher.conditional_power_fisher(
+        design, p, remaining, theta_hat, **sim)
+    out["theta_observed"] = theta_hat
+    out["next_stage_p_threshold"] = conditional_power_fisher.next_stage_threshold(design, p)
+    out["cp_observed"] = observed.value
+    out["cp_method"] = "exact" if observed.method == "exact" else _simulated(o)
+    if theta is not None:
+        out["cp_planned"] = conditional_power_fisher.conditional_power_fisher(
+            design, p, remaining, theta, **sim).value
+    out["next_stage_n_planned"] = n[k]
+    out["next_stage_n"] = ssr_fisher.next_size_fisher(design, _rule(o, parsed, theta), p)
     return out
 
 
@@ -231,9 +262,12 @@ def _format(out: dict[str, Any]) -> str:
             lines.append(f"  stage-wise p {', '.join(f'{p:.6g}' for p in it['p_values'])}; "
                          f"weighted product {it['combination'][-1]:.6g}")
         if "cp_observed" in it:
-            lines.append(f"  combination z {it['combination_z'][-1]:.4f}; observed effect "
+            combined = (f"combination z {it['combination_z'][-1]:.4f}" if "combination_z" in it
+                        else f"next stage rejects for p <= {it['next_stage_p_threshold']:.6g}")
+            lines.append(f"  {combined}; observed effect "
                          f"{it['theta_observed']:.5f} per patient (standardized)")
-            lines.append(f"  conditional power, observed effect: {it['cp_observed']:.4f}")
+            method = f" [{it['cp_method']}]" if "cp_method" in it else ""
+            lines.append(f"  conditional power, observed effect: {it['cp_observed']:.4f}{method}")
             if "cp_planned" in it:
                 lines.append(f"  conditional power, planned effect:  {it['cp_planned']:.4f}")
             lines.append(f"  next stage: {it['next_stage_n']:.1f} patients "

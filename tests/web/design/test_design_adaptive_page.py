@@ -9,9 +9,11 @@ import pytest
 from login import signed_in_client
 from trial_factory import FAST_HASHERS, make_users
 
-from trialdesk.stats.design.combination import inverse_normal_design
+from trialdesk.stats.design.combination import fisher_design, inverse_normal_design
 from trialdesk.stats.design.conditional_power import conditional_power, theta_means
+from trialdesk.stats.design.conditional_power_fisher import conditional_power_fisher, p_from_z
 from trialdesk.stats.design.ssr import SampleSizeRule, next_size
+from trialdesk.stats.design.ssr_fisher import next_size_fisher
 
 ROLES = {"analyst": None, "dsmb_statistician": None, "monitor": None, "investigator": "CO-01",
          "pharmacist": "CO-01"}
@@ -64,6 +66,36 @@ def test_interim_figures_and_plot_are_the_cores(users):
     power = re.findall(r'<td class="power">([^<]+)</td>', html)
     assert power[0] == "0.02500"  # H0: the inverse-normal test keeps alpha under re-estimation
     assert "<svg" in html and "<?xml" not in html
+
+
+def test_fisher_interim_figures_and_plot_are_the_cores(users):
+    query = {**QUERY, "test": "fisher", "alpha0": 0.5}
+    response = signed_in_client(users["analyst"]).get(PATH, query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    design = fisher_design(2, alpha0=0.5, information_rates=[0.5, 1.0])
+    p = p_from_z([1.3])
+    theta = theta_means(2.0, 7.5)
+    assert _figure(html, "cp_planned") == (
+        f"{conditional_power_fisher(design, p, [221], theta).value:.4f}")
+    rule = SampleSizeRule((221, 221), n_max=663, promising=(0.36, 0.8))
+    assert _figure(html, "next_n") == f"{next_size_fisher(design, rule, p):.1f}"
+    assert _figure(html, "product") == f"{p[0]:.8g}"
+    power = re.findall(r'<td class="power">([^<]+)</td>', html)
+    assert power[0] == "0.02500"  # H0: Fisher's test keeps alpha under re-estimation
+    assert "<svg" in html and 'data-key="cp_method"' not in html
+
+
+def test_fisher_three_stages_say_the_conditional_power_is_simulated(users):
+    query = {**QUERY, "test": "fisher", "stages": 3, "information_rates": "",
+             "stage_n": "100, 100, 100"}
+    html = signed_in_client(users["analyst"], "es").get(PATH, query).content.decode()
+    assert "Producto ponderado de los valores p" in html
+    assert "se simula: 100000 ensayos, semilla 2011" in html
+    design = fisher_design(3)
+    cp = conditional_power_fisher(design, p_from_z([1.3]), [100, 100], theta_means(2.0, 7.5))
+    assert _figure(html, "cp_planned") == f"{cp.value:.4f}".replace(".", ",")
+    assert "<svg" not in html  # the plot is drawn for two-stage Fisher designs only
 
 
 @pytest.mark.parametrize(("field", "value"), [

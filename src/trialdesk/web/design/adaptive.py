@@ -20,7 +20,13 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 from matplotlib.figure import Figure
 
-from trialdesk.stats.design import combination, conditional_power, ssr
+from trialdesk.stats.design import (
+    combination,
+    conditional_power,
+    conditional_power_fisher,
+    ssr,
+    ssr_fisher,
+)
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import USE_DESIGN
@@ -130,7 +136,7 @@ def _compute(data: dict[str, Any]) -> dict[str, Any]:
             for i, t in enumerate(summary["information_rates"])]
     out: dict[str, Any] = {"design": design, "rows": rows, "fisher": data["test"] == "fisher"}
     if out["fisher"]:
-        return out
+        return _compute_fisher(data, design, out)
     theta = conditional_power.theta_means(data["effect"], data["sd"])
     n = data["stage_n"]
     rule = _rule(data, theta)
@@ -150,18 +156,67 @@ def _compute(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def rule_svg(design: combination.InverseNormalDesign, rule: ssr.SampleSizeRule, *, title: str,
+def _compute_fisher(data: dict[str, Any], design: combination.FisherDesign,
+                    out: dict[str, Any]) -> dict[str, Any]:
+    """Interim and operating characteristics of a Fisher design. With two stages left the
+    conditional power is simulated (seeded), as rpact does; the page says so."""
+    theta = conditional_power.theta_means(data["effect"], data["sd"])
+    n = data["stage_n"]
+    rule = _rule(data, theta)
+    z = data["interim_z"]
+    if z is not None:
+        p = conditional_power_fisher.p_from_z(z)
+        remaining = n[len(z):]
+        observed = conditional_power_fisher.conditional_power_fisher_observed(
+            design, p, n, remaining)
+        out["interim"] = {
+            "decision": DECISIONS[design.decision(p)],
+            "product": _significant(float(design.combination(p)[-1])),
+            "cp_observed": observed.value,
+            "cp_planned": conditional_power_fisher.conditional_power_fisher(
+                design, p, remaining, theta).value,
+            "next_n": ssr_fisher.next_size_fisher(design, rule, p),
+            "planned_n": n[len(z)],
+            "simulated": observed.method == "simulation",
+            "sims": observed.sims, "seed": observed.seed,
+        }
+    if data["stages"] == 2:
+        out["oc"] = [ssr_fisher.oc_integration_fisher(design, rule, th) for th in (0.0, theta)]
+    return out
+
+
+def _first_stage_curves(design: Any, rule: ssr.SampleSizeRule
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First-stage z from the futility bound (or -1) to the efficacy bound; there the conditional
+    power (observed effect, planned size) and the re-estimated second-stage size."""
+    n1 = rule.n_planned[0]
+    if isinstance(design, combination.FisherDesign):
+        # Fisher: only two-stage designs are plotted, where the conditional power is exact.
+        z_reject = float(conditional_power_fisher.z_from_p(design.critical_values[0]))
+        a0 = float(design.alpha0[0])
+        lo = float(conditional_power_fisher.z_from_p(a0)) if a0 < 1 else -1.0
+        z1 = np.linspace(lo, z_reject, 300)
+        theta_hat = z1 / math.sqrt(n1)
+        p1 = conditional_power_fisher.p_from_z(z1)
+        n2 = ssr_fisher.next_sizes_fisher(design, rule, 0, design.weights[0] * np.log(p1),
+                                          theta_hat)
+        cp = np.array([conditional_power_fisher.conditional_power_next_stage(
+            design, [p], rule.n_planned[1], th) for p, th in zip(p1, theta_hat, strict=True)])
+        return z1, cp, n2
+    lo = design.futility_bounds[0] if np.isfinite(design.futility_bounds[0]) else -1.0
+    z1 = np.linspace(lo, design.critical_values[0], 300)
+    theta_hat = z1 / math.sqrt(n1)
+    n2 = ssr.next_sizes(design, rule, 0, design.weights[0] * z1, theta_hat)
+    cp = np.array([conditional_power.conditional_power(design, [z], rule.n_planned[1:], th)
+                   for z, th in zip(z1, theta_hat, strict=True)])
+    return z1, cp, n2
+
+
+def rule_svg(design: Any, rule: ssr.SampleSizeRule, *, title: str,
              x_label: str, cp_label: str, n_label: str) -> str:
     """Conditional power (observed effect, planned size) and the re-estimated second-stage size
     against the first-stage z, between the futility bound (or -1) and the efficacy bound."""
-    lo = design.futility_bounds[0] if np.isfinite(design.futility_bounds[0]) else -1.0
-    z1 = np.linspace(lo, design.critical_values[0], 300)
-    n1 = rule.n_planned[0]
-    w = design.weights
-    theta_hat = z1 / math.sqrt(n1)
-    n2 = ssr.next_sizes(design, rule, 0, w[0] * z1, theta_hat)
-    cp = np.array([conditional_power.conditional_power(design, [z], rule.n_planned[1:], th)
-                   for z, th in zip(z1, theta_hat, strict=True)])
+    z1, cp, n2 = _first_stage_curves(design, rule)
     fig = Figure(figsize=(6.5, 3.8), dpi=100)
     ax = fig.subplots()
     ax.plot(z1, cp, color="#12355b", label=cp_label)
@@ -192,7 +247,7 @@ def adaptive_page(request: HttpRequest, actor: Actor) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             context["result"] = result
-            if not result["fisher"] and data["stages"] >= 2:
+            if not result["fisher"] or data["stages"] == 2:
                 theta = conditional_power.theta_means(data["effect"], data["sd"])
                 context["plot"] = rule_svg(
                     result["design"], _rule(data, theta),
