@@ -77,3 +77,14 @@ def test_a_wrong_section_is_refused_naming_the_rule(change, words):
     with pytest.raises(ProtocolError) as refused:
         _with(SECTION.replace(*change))
     assert "bop2_monitoring" in str(refused.value) and words in str(refused.value)
+
+
+def test_the_dsmb_is_convened_on_pooled_counts_scaled_by_the_allocation_ratio():
+    rule = _with(SECTION).bop2_monitoring
+    assert rule.pooled_looks({"msc": 1, "standard": 1}) == [8, 16, 24]
+    # 2:1 for the watched arm: 4 of the arm are expected among 6 participants
+    assert rule.pooled_looks({"msc": 2, "standard": 1}) == [6, 12, 18]
+    # 1:2: the arm's share is a third; 4 / (1/3) is 12 exactly, not 12.000...1 rounded up to 13
+    assert rule.pooled_looks({"msc": 1, "standard": 2}) == [12, 24, 36]
+    # a share that does not divide the look rounds up: 3:4, 4 / (3/7) = 9.33
+    assert rule.pooled_looks({"msc": 3, "standard": 4}) == [10, 19, 28]

@@ -116,7 +116,7 @@ def test_a_simulated_trial_runs_to_the_final_unblinding(simulated, monkeypatch):
     assert AuditRecord.objects.filter(action="answer_query").exists()
     assert AuditRecord.objects.filter(action="lock").exists()
     # adverse events reported to the safety database too, serious ones followed up, deaths with
-    # their death report; the DSMB met at half and at full enrollment
+    # their death report
     from trialdesk.web.dsmb.models import Meeting, Report, SignedRecommendation, SponsorResponse
     from trialdesk.web.safety.models import AdverseEvent, AdverseEventFollowUp
 
@@ -125,8 +125,21 @@ def test_a_simulated_trial_runs_to_the_final_unblinding(simulated, monkeypatch):
         FormInstance.objects.filter(form="adverse_event").count()) > 0
     assert AdverseEvent.objects.filter(death=True).count() == counts["died"]
     assert AdverseEventFollowUp.objects.filter(kind="death_report").count() == counts["died"]
-    assert Meeting.objects.count() == 2 == SignedRecommendation.objects.count()
-    assert Report.objects.count() == 4 and SponsorResponse.objects.count() == 2
+    # the DSMB met at each BOP2 look the trial reached, counted over both arms (5, 10, 15 and 20
+    # of the cell arm at 1:1: 10, 20, 30 and 40 participants with their day-28 outcome)
+    rule = get_protocol().bop2_monitoring
+    evaluable = sum(1 for values in FormInstance.objects.filter(
+        form=rule.efficacy.form).values_list("values", flat=True)
+        if values.get(rule.efficacy.field) is not None)
+    reached = [look for look in rule.pooled_looks(get_protocol().design.allocation_ratio)
+               if look <= evaluable]
+    assert rule.pooled_looks({"msc": 1, "standard": 1}) == [10, 20, 30, 40]
+    assert len(reached) >= 3, evaluable
+    assert Meeting.objects.count() == len(reached) == SignedRecommendation.objects.count()
+    assert Report.objects.count() == 2 * len(reached)
+    assert SponsorResponse.objects.count() == len(reached)
+    assert all(f"({look} participants" in meeting.attendees for look, meeting in zip(
+        reached, Meeting.objects.order_by("date", "pk"), strict=True))
     # the audit trail verifies, as `trialdesk audit verify` checks it
     for name in ("TRIALDESK_DATA_DIR", "DATABASE_URL", "TRIALDESK_PROTOCOL"):
         monkeypatch.delenv(name, raising=False)

@@ -14,6 +14,7 @@ taking one of ``values``; toxicity is defined on adverse events as in ``[safety_
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
@@ -60,6 +61,15 @@ class Bop2Monitoring(StrictModel):
         except ValueError as refused:  # the design core names the rule broken
             raise ValueError(f"bop2_monitoring: {refused}") from None
         return self
+
+    def pooled_looks(self, allocation_ratio: dict[str, int]) -> list[int]:
+        """The looks as counts of evaluable participants of all arms together: each look scaled
+        by the allocation ratio (1:1 doubles it), rounded up so the watched arm has reached it in
+        expectation. The DSMB is convened on these counts, which blinded staff may know, rather
+        than on the watched arm's own: a meeting date that follows one arm's outcomes would tell
+        them which participants are in it."""
+        share = allocation_ratio[self.arm] / sum(allocation_ratio.values())
+        return [math.ceil(look / share - 1e-9) for look in self.looks]
 
     def problem(self) -> Bop2Problem:
         """The design problem these settings describe (prior: the null, ``prior_ess``)."""

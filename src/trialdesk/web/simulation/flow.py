@@ -46,6 +46,7 @@ ANSWER = "Checked against the source document: the value is correct."
 class Tally:
     randomized: int = 0
     committed: int = 0  # consented, randomization pending or done
+    evaluable: int = 0  # randomized with the protocol's efficacy outcome recorded (BOP2 looks)
     not_randomized: int = 0  # the stratum's list was used up
     first_randomization: dt.date | None = None
     last_randomization: dt.date | None = None
@@ -77,6 +78,11 @@ class Flow:
         self.log_forms = [code for code in model.log_forms() if protocol_form(code) is not None]
         # the sites whose investigator has a session due: the participants with forms to sign
         self.signing_due: dict[int, set[int]] = {}
+        # the DSMB meets at the protocol's BOP2 looks, counted over all arms (pooled_looks); a
+        # protocol without the rule gets a review at half and at full enrollment
+        self.bop2 = protocol.bop2_monitoring
+        self.reviews = ([] if self.bop2 is None
+                        else self.bop2.pooled_looks(protocol.design.allocation_ratio))
 
     # --- screening to randomization ------------------------------------------------------
     def enrollment_open(self) -> bool:
@@ -121,7 +127,7 @@ class Flow:
         person.randomized_at, person.kit_code = clock.now(), result.kit_code
         tally = self.tally
         tally.randomized += 1
-        if tally.randomized in {max(self.target // 2, 1), self.target}:  # the DSMB's looks
+        if self.bop2 is None and tally.randomized in {max(self.target // 2, 1), self.target}:
             label = ("Interim review at half enrollment" if tally.randomized < self.target
                      else "Review at the end of enrollment")
             self.timeline.after(DAY * 10, lambda: self._dsmb_meeting(label))
@@ -265,6 +271,8 @@ class Flow:
             return False
         if instance.status == COMPLETE:
             self._queue_signature(person)
+        if self.bop2 is not None and form_code == self.bop2.efficacy.form:
+            self._count_evaluable(instance)
         if any(warning["confirmed"] for warning in instance.warnings):  # auto queries opened
             for query in Query.objects.filter(form_instance=instance, status=Query.OPEN):
                 self._schedule_answer(person, query)
@@ -295,6 +303,18 @@ class Flow:
             if query.status != Query.CLOSED:
                 do_close_query(self.cast.data_manager, query, text="Answer accepted.")
         self.timeline.after(DAY * self.rng.uniform(1, 6), answer)
+
+    def _count_evaluable(self, instance: FormInstance) -> None:
+        """One more participant with the efficacy outcome recorded; at a look's pooled count the
+        DSMB is convened, ten days on (the data cut and the reports take that long)."""
+        if instance.values.get(self.bop2.efficacy.field) is None:
+            return
+        self.tally.evaluable += 1
+        if self.tally.evaluable in self.reviews:
+            look = self.reviews.index(self.tally.evaluable) + 1
+            label = (f"Review at look {look} of {len(self.reviews)} "
+                     f"({self.tally.evaluable} participants with the day-28 outcome)")
+            self.timeline.after(DAY * 10, lambda: self._dsmb_meeting(label))
 
     def _dsmb_meeting(self, label: str) -> None:
         dsmb = self.cast.approver
