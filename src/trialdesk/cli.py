@@ -36,6 +36,8 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
                          "verify a backup."),
     "worker": ("worker", "Run background tasks (simulations, exports, e-mail) from the trial's "
                          "database."),
+    "schedule": ("schedule", "Schedule backups and data cuts, run by the task workers at set "
+                             "times."),
     "restore": ("restore", "Restore an encrypted backup into an empty data directory (and "
                            "database)."),
 }

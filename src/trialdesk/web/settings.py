@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "trialdesk.web.worker",
     "trialdesk.web.outbox",  # e-mail sent by retried tasks (issue 20)
     "trialdesk.web.administration",  # the sponsor admin's pages, delegation log (issue 20)
+    "trialdesk.web.schedules",  # scheduled backups and data cuts, queued by the workers (issue 20)
     # two-factor sign-in: TOTP authenticators (trialdesk.web.accounts.two_factor, issue 20)
     "django_otp",
     "django_otp.plugins.otp_totp",

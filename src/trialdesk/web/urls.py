@@ -25,6 +25,7 @@ urlpatterns = [
     path("amendments/", include("trialdesk.web.amendments.urls")),
     path("supply/", include("trialdesk.web.supply.urls")),  # the cell product's supply (issue 18)
     path("outbox/", include("trialdesk.web.outbox.urls")),  # undelivered e-mail (issue 20)
+    path("schedules/", include("trialdesk.web.schedules.urls")),  # scheduled work (issue 20)
     # sites, users, roles, the delegation log (issue 20)
     path("administration/", include("trialdesk.web.administration.urls")),
     # browsers ask for /favicon.ico whatever a page links (templates/base.html links the SVG)

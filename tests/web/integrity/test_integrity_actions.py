@@ -82,7 +82,9 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           "do_reset_password", "do_change_own_password", "do_end_delegation",
           # tests/web/integrity/test_integrity_memberships.py (several roles per person)
           "do_add_membership", "do_add_membership_as", "do_deactivate_membership",
-          "do_deactivate_membership_as", "do_choose_membership"}
+          "do_deactivate_membership_as", "do_choose_membership",
+          # tests/web/schedules/test_schedules.py (the command line's, the workers' claims)
+          "do_create_schedule", "do_stop_schedule", "do_claim_due_run", "do_record_backup_run"}
 
 
 def test_every_action_is_covered_by_an_integrity_test():

@@ -4,6 +4,7 @@ SHA-256 of what was written."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ KEEP_PER_USER = 10
 
 
 def _start(who: str, owner: Any, format_name: str, allocation: Allocation, *,
-           folder: Path | None = None, worker_id: str = "") -> ExportJob:
+           folder: Path | None = None, worker_id: str = "",
+           data_cutoff: dt.datetime | None = None) -> ExportJob:
     """Store the job and enqueue its task in this transaction (the task exists exactly when the
     job does, and its worker reads a committed row); ``worker_id``: the task is claimed by that
     worker at once (the command line runs it itself), so that no other worker takes it."""
@@ -32,10 +34,14 @@ def _start(who: str, owner: Any, format_name: str, allocation: Allocation, *,
     if export_format.needs_real_allocation and allocation != "real":
         raise Conflict("trial_blinded",
                        f"the {format_name} export opens with the final unblinding")
-    job = ExportJob.objects.create(owner=owner, format=format_name, allocation=allocation)
+    job = ExportJob.objects.create(owner=owner, format=format_name, allocation=allocation,
+                                   data_cutoff=data_cutoff)
+    changes = {"format": {"old": None, "new": format_name},
+               "allocation": {"old": None, "new": allocation}}
+    if data_cutoff is not None:
+        changes["data_cutoff"] = {"old": None, "new": data_cutoff.isoformat()}
     append_audit(actor=who, action="start_export", model="export_job", object_id=str(job.pk),
-                 changes={"format": {"old": None, "new": format_name},
-                          "allocation": {"old": None, "new": allocation}})
+                 changes=changes, reason="scheduled data cut" if data_cutoff else "")
     if owner is not None:
         old = list(ExportJob.objects.filter(owner=owner).values_list("pk", "state")[
             KEEP_PER_USER:])
@@ -75,6 +81,17 @@ def do_start_export(actor: Actor, *, format_name: str, allocation: Allocation) -
     if not actor.can_any(export_format.allowed_roles):
         raise Forbidden(f"the role {actor.role} may not export {format_name}")
     return _start(actor.username, actor.user, format_name, allocation)
+
+
+def start_scheduled_cut(actor: Actor, *, format_name: str, allocation: Allocation,
+                        data_cutoff: dt.datetime) -> ExportJob:
+    """A scheduled data cut's export, as ``actor`` would start it on the exports page (the
+    same refusals, audited in their name, listed on their page); called inside the
+    scheduler's claim (``schedules.scheduler``), which is the write transaction."""
+    export_format = get_format(format_name)
+    if not actor.can_any(export_format.allowed_roles):
+        raise Forbidden(f"the role {actor.role} may not export {format_name}")
+    return _start(actor.username, actor.user, format_name, allocation, data_cutoff=data_cutoff)
 
 
 @action(None)

@@ -26,6 +26,8 @@ class ExportJob(models.Model):
     files = models.JSONField(default=list)
     sha256 = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    # a scheduled data cut's cut-off: its due time (None: started by a person or the CLI)
+    data_cutoff = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

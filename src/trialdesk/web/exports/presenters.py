@@ -19,6 +19,7 @@ def job_view(job: ExportJob) -> dict[str, Any]:
         "id": str(job.pk), "format": job.format, "allocation": job.allocation,
         "state": state, "done": job.done, "total": job.total, "percent": job.percent,
         "created_at": job.created_at.isoformat(),
+        "data_cutoff": job.data_cutoff.isoformat() if job.data_cutoff else None,
     }
     if state == ExportJob.DONE:
         view.update(files=job.files, sha256=job.sha256,

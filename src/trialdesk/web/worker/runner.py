@@ -9,7 +9,8 @@ it again. Tasks are written so that running one again is harmless (their steps a
 ``steps.step``, and their ends recorded once). A task lost ``MAX_CLAIMS`` times is marked failed
 rather than killing workers for ever. The same thread prunes the rows of tasks finished more than
 ``TRIALDESK_TASK_KEEP_DAYS`` days ago (``prune_finished``, at most once an hour), so the table
-does not grow for ever.
+does not grow for ever, and calls the ``BEAT_HOOKS`` apps register (the schedules queue their
+due runs there).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,6 +41,9 @@ DEFAULT_LEASE_SECONDS = 60.0
 DEFAULT_KEEP_DAYS = 14  # django-tasks-db's own prune command's default
 PRUNE_EVERY = dt.timedelta(hours=1)
 MAX_CLAIMS = 5
+# called by every worker's heartbeat after the recovery (apps register them in their ready(); the
+# worker imports no app): the schedules' poll for due runs
+BEAT_HOOKS: list[Callable[[], object]] = []
 # the id of the worker running in this process (tasks record it with their steps)
 current_worker_id = ""
 
@@ -159,6 +163,13 @@ class TrialWorker(Worker):
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = now
             prune_finished()
+        for hook in BEAT_HOOKS:
+            try:
+                hook()
+            except OperationalError:
+                raise  # a busy database: the beat says so and tries again
+            except Exception:  # a hook's bug must not stop the heartbeat (its tasks would be lost)
+                log.exception("worker %s: beat hook %s failed", self.worker_id, hook)
 
     def _beat(self, recover: bool) -> None:
         """Every quarter lease: beat, and recover the tasks of workers that stopped beating."""

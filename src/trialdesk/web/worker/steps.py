@@ -23,7 +23,8 @@ T = TypeVar("T")
 _RETRIES, _RETRY_SECONDS = 100, 0.05
 
 
-def _retrying(work: Callable[[], T]) -> T:
+def retrying(work: Callable[[], T]) -> T:
+    """``work()``, again while SQLite answers that the database is locked."""
     for attempt in range(_RETRIES):
         try:
             return work()
@@ -36,7 +37,7 @@ def _retrying(work: Callable[[], T]) -> T:
 
 def done_steps(key: str) -> dict[int, Any]:
     """The values of the finished steps of ``key``, by index."""
-    return _retrying(lambda: dict(TaskStep.objects.filter(key=key).values_list("index", "value")))
+    return retrying(lambda: dict(TaskStep.objects.filter(key=key).values_list("index", "value")))
 
 
 def step(key: str, index: int, compute: Callable[[], T], *, dump: Callable[[T], Any],
@@ -44,7 +45,7 @@ def step(key: str, index: int, compute: Callable[[], T], *, dump: Callable[[T], 
     """Step ``index`` of the work ``key``: its kept value if it was done, else ``compute()``,
     kept (as ``dump(value)``, JSON) before it is returned. ``done``: ``done_steps(key)`` read
     once by the caller, to save a query per step."""
-    kept = done.get(index) if done is not None else _retrying(
+    kept = done.get(index) if done is not None else retrying(
         lambda: TaskStep.objects.filter(key=key, index=index).values_list(
             "value", flat=True).first())
     if kept is not None:
@@ -61,10 +62,10 @@ def step(key: str, index: int, compute: Callable[[], T], *, dump: Callable[[T], 
         except IntegrityError:
             pass  # another run of the same task kept it first: the same value, by determinism
 
-    _retrying(keep)
+    retrying(keep)
     return value
 
 
 def forget(key: str) -> None:
     """Drop the steps of ``key`` (its task has recorded its end)."""
-    _retrying(lambda: TaskStep.objects.filter(key=key).delete())
+    retrying(lambda: TaskStep.objects.filter(key=key).delete())
