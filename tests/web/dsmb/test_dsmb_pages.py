@@ -8,7 +8,14 @@ from dsmb_kit import DSMB, SPONSOR, days_ago, participants
 from login import signed_in_client
 from trial_factory import PASSWORD
 
-from trialdesk.web.dsmb.models import Meeting, Report, SignedRecommendation, SponsorResponse
+from trialdesk.web.dsmb.models import (
+    Meeting,
+    Report,
+    ReportJob,
+    SignedRecommendation,
+    SponsorResponse,
+)
+from trialdesk.web.worker.runner import run_ready
 
 
 def test_the_dsmb_works_through_its_pages(trial):
@@ -19,7 +26,12 @@ def test_the_dsmb_works_through_its_pages(trial):
     meeting = Meeting.objects.get()
     assert response.status_code == 302 and response.url == f"/dsmb/meetings/{meeting.pk}/"
     for kind in ("open", "closed"):
+        # the button queues the generation (issue 20); the job's page leads to the report
         response = dsmb.post(f"/dsmb/meetings/{meeting.pk}/reports/", {"kind": kind})
+        job = ReportJob.objects.get(kind=kind)
+        assert response.url == f"/dsmb/jobs/{job.pk}/"
+        assert run_ready() == 1
+        response = dsmb.get(response.url)
         report = Report.objects.get(kind=kind)
         assert response.url == f"/dsmb/reports/{report.pk}/"
         page = dsmb.get(response.url)

@@ -61,6 +61,10 @@ DIRECT = {"do_load_sites", "do_create_user", "do_commit_allocation_list", "do_se
           "do_start_simulation", "do_finish_simulation",
           # tests/web/exports/test_exports_framework.py
           "do_start_export_from_command_line", "do_finish_export",
+          # reports as tasks (issue 20): tests/web/dsmb/test_dsmb_report_jobs.py and
+          # tests/web/reports/test_reports_jobs.py (the pages' buttons, their tasks' ends)
+          "do_start_report_job", "do_finish_report_job", "do_start_analysis_report",
+          "do_finish_analysis_report",
           # tests/web/safety/test_safety_alert_delivery.py (after the reporting transaction)
           "do_record_alert_delivery",
           # tests/web/safety/test_safety_dictionary.py (the command line's)

@@ -16,6 +16,8 @@ from django.utils import timezone
 from eligible import ELIGIBLE_VALUES
 from enrollment import randomize, screen
 
+from trialdesk.web.worker.runner import run_ready
+
 SITES = ("co-01", "co-02")
 CYTOKINE_DAYS = {"day0": 0, "day3": 3, "day7": 7, "day14": 14}
 
@@ -110,3 +112,12 @@ def build_trial(trial: Any, *, per_site: int = 7, seed: int = 7) -> Built:
         assert body["errors"] == [] and body["saved"] == len(rows), body
     return built
 
+
+
+def generated(client: Any, path: str = "/reports/") -> Any:
+    """The report's button pressed as ``client``'s reader (issue 20: it queues a task), the task
+    run here as a worker would, then ``path`` as the reader opens it."""
+    queued = client.post("/reports/")
+    assert queued.status_code == 302 and queued.url.startswith("/reports/jobs/"), queued
+    assert run_ready() >= 1  # with any e-mail the trial's actions queued
+    return client.get(path)

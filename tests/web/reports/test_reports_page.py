@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from lock_override import lock_database
 from login import signed_in_client
-from reports_testkit import build_trial
+from reports_testkit import build_trial, generated
 
 from trialdesk.blinding import arm_revealing_texts, find_leaks
 from trialdesk.stats.analysis import (
@@ -65,7 +65,7 @@ def _svg_texts(section: str) -> str:
 def test_analyst_reads_coded_groups_and_no_arm_anywhere(trial, test_output_dir):
     build_trial(trial)
     client = signed_in_client(trial.users["analyst"])
-    page = client.get("/reports/")
+    page = generated(client)
     assert page.status_code == 200
     body = page.content.decode()
     download = client.get("/reports/download/")
@@ -82,21 +82,21 @@ def test_analyst_reads_coded_groups_and_no_arm_anywhere(trial, test_output_dir):
         assert "group 1" in _svg_texts(_section(text, "survival"))
         assert "Allocated to group 2" in _svg_texts(_section(text, "consort"))
     assert "<link" not in standalone and "src=" not in standalone  # nothing fetched from outside
-    spanish = signed_in_client(trial.users["analyst"], "es").get("/reports/").content.decode()
+    spanish = generated(signed_in_client(trial.users["analyst"], "es")).content.decode()
     assert _arm_leaks(spanish) == []
     assert "Informe de análisis enmascarado" in spanish
 
 
 def test_data_manager_reads_coded_groups_too(trial):
     build_trial(trial, per_site=2)
-    body = signed_in_client(trial.users["data_manager"]).get("/reports/").content.decode()
+    body = generated(signed_in_client(trial.users["data_manager"])).content.decode()
     assert "group 1" in body
     assert _arm_leaks(body) == []
 
 
 def test_dsmb_statistician_reads_the_arm_labels(trial, test_output_dir):
     build_trial(trial)
-    body = signed_in_client(trial.users["dsmb_statistician"]).get("/reports/").content.decode()
+    body = generated(signed_in_client(trial.users["dsmb_statistician"])).content.decode()
     (test_output_dir / "dsmb_report.html").write_text(body, encoding="utf-8")
     labels = [arm.label.text("en") for arm in get_protocol().design.arms]
     for label in labels:
@@ -112,20 +112,23 @@ def test_analyst_reads_the_arms_after_the_final_unblinding(trial):
     assert trial.api("data_manager").post("/api/v1/final-unblinding", reason).status_code == 201
     assert trial.api("dsmb_statistician").post("/api/v1/final-unblinding/approve",
                                                reason).status_code == 200
-    body = signed_in_client(trial.users["analyst"]).get("/reports/").content.decode()
+    body = generated(signed_in_client(trial.users["analyst"])).content.decode()
     assert all(arm.label.text("en") in body for arm in get_protocol().design.arms)
     assert "group 1" not in body
     # the data manager stays blinded after the unblinding
     manager = signed_in_client(trial.users["data_manager"])
-    assert _arm_leaks(manager.get("/reports/").content.decode()) == []
+    assert _arm_leaks(generated(manager).content.decode()) == []
 
 
 @pytest.mark.parametrize("path", ["/reports/", "/reports/download/"])
 def test_only_statisticians_and_the_data_manager_may_read_the_report(trial, path):
     for username in FORBIDDEN:
-        assert signed_in_client(trial.users[username]).get(path).status_code == 403, username
+        client = signed_in_client(trial.users[username])
+        assert client.get(path).status_code == 403, username
+        assert client.post("/reports/").status_code == 403, username  # nor queue one
     for username in READERS:
-        assert signed_in_client(trial.users[username]).get(path).status_code == 200, username
+        assert generated(signed_in_client(trial.users[username]), path).status_code == 200, (
+            username)
     anonymous = Client().get(path)
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
 
@@ -137,7 +140,7 @@ def test_nav_link_shows_for_readers_only(trial):
 
 
 def test_an_empty_trial_renders_and_says_the_data_are_too_few(trial):
-    response = signed_in_client(trial.users["analyst"]).get("/reports/")
+    response = generated(signed_in_client(trial.users["analyst"]))
     assert response.status_code == 200
     body = response.content.decode()
     assert "No participant has been randomized yet." in body
@@ -151,7 +154,7 @@ def test_report_figures_equal_the_core_functions_on_the_entered_data(trial):
     built = build_trial(trial)
     group_of = {row["participant"]: row["group"]
                 for row in trial.api("analyst").get("/api/v1/analysis/groups").json()}
-    body = signed_in_client(trial.users["analyst"]).get("/reports/").content.decode()
+    body = generated(signed_in_client(trial.users["analyst"])).content.decode()
     people = pd.DataFrame([{
         "group": group_of[code], "dead": e["dead"], "vfd": e["vfd"], "pf0": e["pf0"],
         "pf7": e["pf7"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from login import signed_in_client
-from reports_testkit import build_trial
+from reports_testkit import build_trial, generated
 
 
 def _svg_texts(body: str, section_id: str) -> str:
@@ -20,14 +20,14 @@ def _consort_texts(body: str) -> str:
 
 def test_the_consort_diagram_reads_in_spanish(trial):
     build_trial(trial, per_site=2)
-    spanish = _consort_texts(signed_in_client(trial.users["analyst"], "es").get(
-        "/reports/").content.decode())
+    spanish = _consort_texts(
+        generated(signed_in_client(trial.users["analyst"], "es")).content.decode())
     for words in ("Evaluados para elegibilidad", "Aleatorizados", "Asignados a",
                   "Inclusión", "Seguimiento", "Análisis"):
         assert words in spanish, words
     assert "Assessed for eligibility" not in spanish and "Allocated to" not in spanish
-    english = _consort_texts(signed_in_client(trial.users["analyst"], "en").get(
-        "/reports/").content.decode())
+    english = _consort_texts(
+        generated(signed_in_client(trial.users["analyst"], "en")).content.decode())
     assert "Assessed for eligibility" in english
 
 
@@ -36,17 +36,17 @@ def test_the_coded_groups_read_in_spanish(trial):
     number alone being the code (issue 19)."""
     build_trial(trial, per_site=2)
     analyst = trial.users["analyst"]
-    spanish = signed_in_client(analyst, "es").get("/reports/").content.decode()
+    spanish = generated(signed_in_client(analyst, "es")).content.decode()
     assert "Asignados a grupo 1" in _consort_texts(spanish)
     assert "grupo 2" in spanish and not re.search(r"\bgroup [12]\b", spanish)
-    english = signed_in_client(analyst, "en").get("/reports/").content.decode()
+    english = generated(signed_in_client(analyst, "en")).content.decode()
     assert "Allocated to group 1" in _consort_texts(english) and "grupo 1" not in english
 
 
 def test_the_kaplan_meier_plot_reads_in_spanish(trial):
     build_trial(trial)  # enough participants that each group is analysed, whatever the groups
     analyst = trial.users["analyst"]
-    spanish = _svg_texts(signed_in_client(analyst, "es").get("/reports/").content.decode(),
+    spanish = _svg_texts(generated(signed_in_client(analyst, "es")).content.decode(),
                          "survival")
     for words in ("Probabilidad de supervivencia", "Estimación de Kaplan-Meier",
                   "bandas puntuales del 95 %", "razón de riesgos", "Número en riesgo", "Días",
@@ -55,7 +55,7 @@ def test_the_kaplan_meier_plot_reads_in_spanish(trial):
     for english in ("Survival probability", "Kaplan-Meier estimate", "pointwise",
                     "hazard ratio", "Number at risk", "events", "Days", " to "):
         assert english not in spanish, english
-    english = _svg_texts(signed_in_client(analyst, "en").get("/reports/").content.decode(),
+    english = _svg_texts(generated(signed_in_client(analyst, "en")).content.decode(),
                          "survival")
     for words in ("Survival probability", "Kaplan-Meier estimate, 95% pointwise bands",
                   "Number at risk", "group 1 (n = ", ", events = "):
@@ -73,8 +73,8 @@ def test_the_enrollment_plot_writes_months_in_the_readers_language(trial):
     with translation.override("en"):
         assert month_names()[0] == "Jan"
     build_trial(trial, per_site=2)
-    spanish = _svg_texts(signed_in_client(trial.users["analyst"], "es").get(
-        "/reports/").content.decode(), "enrollment")
+    spanish = _svg_texts(
+        generated(signed_in_client(trial.users["analyst"], "es")).content.decode(), "enrollment")
     assert "Reclutamiento en el tiempo" in spanish
     # the randomizations are dated by the days before the test runs: an English-only month
     # abbreviation would show if the axis's months were strftime's

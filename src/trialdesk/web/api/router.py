@@ -378,4 +378,5 @@ api.add_router("", "trialdesk.web.monitoring.api.router")  # source data verific
 api.add_router("", "trialdesk.web.trials.api_consent.router")  # consent history, events (issue 17)
 api.add_router("", "trialdesk.web.amendments.api.router")  # protocol amendments (issue 17)
 api.add_router("", "trialdesk.web.exports.api.router")  # data exports (issue 21)
+api.add_router("", "trialdesk.web.reports.api.router")  # analysis report jobs (issue 20)
 api.add_router("", "trialdesk.web.supply.api.router")  # lots, shipments, stock (issue 18)

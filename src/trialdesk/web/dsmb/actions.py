@@ -9,6 +9,8 @@ cut-off are audited: they do not depend on the allocation.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -17,15 +19,17 @@ from trialdesk.blinding import Permission
 from trialdesk.web.capture.actions.signatures import check_signing_password
 from trialdesk.web.core import clock
 from trialdesk.web.core.actions import action
-from trialdesk.web.core.actor import Actor
+from trialdesk.web.core.actor import Actor, actor_as, require
 from trialdesk.web.core.audit import append_audit
 from trialdesk.web.core.dates import check_trial_date
 from trialdesk.web.core.errors import Conflict, InvalidInput
+from trialdesk.web.core.models import Membership
 from trialdesk.web.dsmb import data, render
 from trialdesk.web.dsmb.models import (
     Meeting,
     Report,
     ReportDocument,
+    ReportJob,
     SafetySignal,
     SignalAlert,
     SignedRecommendation,
@@ -39,6 +43,7 @@ KINDS = tuple(code for code, _label in Meeting.KINDS)
 REPORT_KINDS = tuple(code for code, _label in Report.KINDS)
 RESPONSES = tuple(code for code, _label in SponsorResponse.RESPONSES)
 ATTENDEES_MAX = 4000
+SYSTEM = "system"
 TEXT_MAX = 10000
 
 RECOMMENDATION_MEANING = _(
@@ -95,23 +100,52 @@ def do_create_meeting(actor: Actor, *, date: dt.date, kind: str, cutoff: dt.date
 def do_generate_report(actor: Actor, meeting: Meeting, *, kind: str) -> Report:
     """Generate and store the open (pooled) or closed (by arm) report of a meeting, as the data
     stood at the meeting's cut-off: one set of figures rendered in every language the server
-    offers, each document stored with its SHA-256."""
-    if kind not in REPORT_KINDS:
-        raise InvalidInput("kind", f"must be one of {', '.join(REPORT_KINDS)}")
+    offers, each document stored with its SHA-256. The pages queue it as a task instead
+    (``do_start_report_job``); the API, the demo and the simulation call it directly."""
+    check_report_kind(kind)
     meeting = Meeting.objects.get(pk=meeting.pk)
     now = clock.now()
-    if kind == Report.OPEN:
-        figures, make = data.open_figures(meeting.cutoff), render.open_html
-    else:
-        figures, make = data.closed_figures(meeting.cutoff), render.closed_html
-    reference, *others = render.languages()
-    html = make(meeting, figures, actor.username, now, reference)
-    digest = render.sha256(html)
+    return _store_report(actor, meeting, kind, report_documents(meeting, kind, actor.username,
+                                                                now), now)
+
+
+def check_report_kind(kind: str) -> None:
+    if kind not in REPORT_KINDS:
+        raise InvalidInput("kind", f"must be one of {', '.join(REPORT_KINDS)}")
+
+
+def report_documents(meeting: Meeting, kind: str, username: str, now: dt.datetime,
+                     *, done: dict[str, str] | None = None,
+                     on_document: Callable[[str, str], None] | None = None
+                     ) -> list[tuple[str, str]]:
+    """(language, HTML) of the report in every language, the reference one first; writes
+    nothing. ``done``: documents already made (a task run again), not made again (nor are the
+    figures when every document is there); ``on_document``: told of each one made."""
+    done = done or {}
+    languages = render.languages()
+    figures = None
+    documents = []
+    for language in languages:
+        if language not in done:
+            if figures is None:
+                figures = (data.open_figures(meeting.cutoff) if kind == Report.OPEN
+                           else data.closed_figures(meeting.cutoff))
+            make = render.open_html if kind == Report.OPEN else render.closed_html
+            done[language] = make(meeting, figures, username, now, language)
+            if on_document is not None:
+                on_document(language, done[language])
+        documents.append((language, done[language]))
+    return documents
+
+
+def _store_report(actor: Actor, meeting: Meeting, kind: str,
+                  documents: list[tuple[str, str]], now: dt.datetime) -> Report:
+    """Store one generation (the reference language's document first) and its audit record."""
+    (reference, html), *others = documents
     report = Report.objects.create(meeting=meeting, kind=kind, cutoff=meeting.cutoff, html=html,
-                                   sha256=digest, generated_by=actor.user, generated_at=now,
-                                   language=reference)
-    for language in others:
-        translated = make(meeting, figures, actor.username, now, language)
+                                   sha256=render.sha256(html), generated_by=actor.user,
+                                   generated_at=now, language=reference)
+    for language, translated in others:
         ReportDocument.objects.create(report=report, language=language, html=translated,
                                       sha256=render.sha256(translated))
     changes = {"meeting": {"old": None, "new": meeting.pk}, "kind": {"old": None, "new": kind},
@@ -123,6 +157,52 @@ def do_generate_report(actor: Actor, meeting: Meeting, *, kind: str) -> Report:
     append_audit(actor=actor.username, action="generate_dsmb_report", model="dsmb_report",
                  object_id=str(report.pk), changes=changes)
     return report
+
+
+@action(Permission.UNBLINDED_REPORTS)
+def do_start_report_job(actor: Actor, meeting: Meeting, *, kind: str) -> ReportJob:
+    """Queue the generation of a meeting's open or closed report (the meeting page's button):
+    the job and its task are stored in this transaction, audited (who asked for which kind of
+    report of which meeting, as a generation is); a worker runs it (``jobs.run_report_job``)."""
+    from trialdesk.web.dsmb.jobs import run_report_job  # jobs imports this module
+
+    check_report_kind(kind)
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    membership = Membership.objects.get(pk=actor.membership_id)
+    job = ReportJob.objects.create(meeting=meeting, kind=kind, membership=membership,
+                                   owner=actor.user, total=len(render.languages()) + 1)
+    append_audit(actor=actor.username, action="start_dsmb_report", model="dsmb_report_job",
+                 object_id=str(job.pk),
+                 changes={"meeting": {"old": None, "new": meeting.pk},
+                          "kind": {"old": None, "new": kind}})
+    run_report_job.enqueue(str(job.pk))
+    return job
+
+
+@action(None)
+def do_finish_report_job(job_id: Any, *, documents: list[tuple[str, str]] | None = None,
+                         generated_at: dt.datetime | None = None,
+                         error: str = "") -> ReportJob | None:
+    """Record a job's end: with ``documents``, store its report as ``do_generate_report`` does
+    (as the job's role, which must still hold the permission; audited as that person), else
+    failed with the reason ``error`` (audited as "system"). A job already ended is left alone,
+    so a task run again after its worker died stores one report."""
+    job = ReportJob.objects.select_for_update().select_related(
+        "meeting", "membership__user").filter(pk=job_id).first()
+    if job is None or job.state in (ReportJob.DONE, ReportJob.FAILED):
+        return None
+    if documents is not None and generated_at is not None and not error:
+        actor = actor_as(job.membership)
+        require(actor, Permission.UNBLINDED_REPORTS)
+        job.report = _store_report(actor, job.meeting, job.kind, documents, generated_at)
+        job.state, job.done = ReportJob.DONE, job.total
+        job.save(update_fields=["report", "state", "done", "updated_at"])
+        return job
+    job.state, job.error = ReportJob.FAILED, error or "error"
+    job.save(update_fields=["state", "error", "updated_at"])
+    append_audit(actor=SYSTEM, action="fail_dsmb_report", model="dsmb_report_job",
+                 object_id=str(job.pk), changes={"error": {"old": None, "new": job.error}})
+    return job
 
 
 def _check_signing_password(actor: Actor, meeting: Meeting, *, password: str,

@@ -18,7 +18,7 @@ from trialdesk.blinding import Permission
 from trialdesk.web.core.endpoints import endpoint, request_actor
 from trialdesk.web.core.idempotency import Idempotent, idempotent
 from trialdesk.web.core.permissions import ANY_ROLE
-from trialdesk.web.dsmb import actions, presenters, render
+from trialdesk.web.dsmb import actions, jobs, presenters, render
 from trialdesk.web.dsmb.models import Meeting
 from trialdesk.web.dsmb.presenters import MEETING_READERS
 from trialdesk.web.trials.api_dsmb import Decision
@@ -98,6 +98,15 @@ def generate_report(request: HttpRequest, meeting_id: int, body: ReportIn) -> St
     report = actions.do_generate_report(actor, presenters.access_meeting(meeting_id),
                                         kind=body.kind)
     return Status(201, presenters.report_view(report))
+
+
+@router.get("/dsmb/report-jobs/{job_id}")
+@endpoint(MEETING_READERS, record_readers=None)
+def report_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
+    """A report generation queued on the meeting page: its state and progress, the stored
+    report's id once done, a failure's reason as a code (a closed report's job: DSMB only; not
+    found for anyone else, as a job that does not exist)."""
+    return jobs.job_view(presenters.access_job(request_actor(request), job_id))
 
 
 @router.get("/dsmb/reports/{report_id}")

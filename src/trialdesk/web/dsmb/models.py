@@ -11,9 +11,13 @@
   reused) made at a meeting; :class:`SponsorResponse`: the sponsor's answer to it.
 - :class:`SafetySignal` and :class:`SignalAlert`: the protocol's Bayesian stopping rule tripped,
   and the e-mails that told the DSMB (with their delivery attempts).
+- :class:`ReportJob`: a report's generation asked for on the pages, run by a background task
+  (``dsmb.jobs``) until it stores its :class:`Report`; a closed one is as hidden as its report.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -147,3 +151,34 @@ class SignalAlert(models.Model):
 
     def __str__(self) -> str:
         return f"DSMB alert {self.pk} to {self.recipient}"
+
+
+class ReportJob(models.Model):
+    """One report generation queued from the meeting page; the task stores its ``report``."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="jobs")
+    kind = models.CharField(max_length=8, choices=Report.KINDS)
+    # the role the generation runs as (checked again when the task stores the report)
+    membership = models.ForeignKey("core.Membership", on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=10, default=QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    # a code of ``dsmb.jobs.REASONS`` (never an exception's text: a blinded reader may see it)
+    error = models.CharField(max_length=40, blank=True)
+    report = models.OneToOneField(Report, null=True, on_delete=models.PROTECT, related_name="job")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"DSMB {self.kind} report job {self.pk} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0

@@ -3,6 +3,7 @@ only to the unblinded DSMB (``unblinded_reports``); to every other role, no trac
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +13,7 @@ from trialdesk.safety import boundary
 from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import NotFound
 from trialdesk.web.core.protocol import get_protocol
-from trialdesk.web.dsmb.models import Meeting, Report, SafetySignal
+from trialdesk.web.dsmb.models import Meeting, Report, ReportJob, SafetySignal
 from trialdesk.web.trials.models import DsmbRecommendation
 
 # the sponsor's responses in the reader's language (the stored choices' labels are the API's
@@ -44,6 +45,27 @@ def access_report(actor: Actor, report_id: int) -> Report:
     if report is None:
         raise NotFound(f"no DSMB report {report_id}")
     return report
+
+
+def visible_jobs(actor: Actor):
+    """The report jobs the actor may see: a closed report's only by those who read it."""
+    jobs = ReportJob.objects.all()
+    if not sees_closed(actor):
+        jobs = jobs.filter(kind=Report.OPEN)
+    return jobs
+
+
+def access_job(actor: Actor, job_id: str) -> ReportJob:
+    """The job if the actor may see it; NotFound alike for a closed report's, a missing one and
+    an id that is none."""
+    try:
+        key = uuid.UUID(str(job_id))
+    except ValueError:
+        key = None
+    job = visible_jobs(actor).filter(pk=key).first() if key else None
+    if job is None:
+        raise NotFound("no such DSMB report job")
+    return job
 
 
 def access_meeting(meeting_id: int) -> Meeting:

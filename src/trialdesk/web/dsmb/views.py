@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -17,9 +17,9 @@ from trialdesk.web.core.actor import Actor
 from trialdesk.web.core.errors import Conflict, InvalidInput
 from trialdesk.web.core.pages import page
 from trialdesk.web.core.permissions import ANY_ROLE
-from trialdesk.web.dsmb import actions, presenters
+from trialdesk.web.dsmb import actions, jobs, presenters
 from trialdesk.web.dsmb import render as documents
-from trialdesk.web.dsmb.models import Meeting, SignalAlert
+from trialdesk.web.dsmb.models import Meeting, ReportJob, SignalAlert
 from trialdesk.web.dsmb.presenters import MEETING_READERS
 from trialdesk.web.trials.models import DECISION_LABELS, DsmbRecommendation
 
@@ -64,8 +64,10 @@ def meeting(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse
             answer = recommendation["response"]
             answer["words"] = presenters.RESPONSE_LABELS.get(answer["response"],
                                                              answer["response"])
+    pending = [jobs.job_view(j) for j in presenters.visible_jobs(actor).filter(
+        meeting=found).exclude(state=ReportJob.DONE)[:10]]
     return render(request, "dsmb/meeting.html", {
-        "actor": actor, "meeting": view,
+        "actor": actor, "meeting": view, "jobs": pending,
         "may_generate": actor.can(Permission.UNBLINDED_REPORTS),
         "may_sign": actor.can(Permission.RECOMMEND),
         "may_respond": actor.can(Permission.RESPOND_RECOMMENDATION),
@@ -78,13 +80,35 @@ def meeting(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse
 @page(Permission.UNBLINDED_REPORTS, record_readers=None)
 @require_POST
 def generate(request: HttpRequest, actor: Actor, meeting_id: int) -> HttpResponse:
+    """Queue the report's generation and answer at once: its page shows the progress."""
     found = presenters.access_meeting(meeting_id)
     try:
-        report = actions.do_generate_report(actor, found, kind=request.POST.get("kind", ""))
+        job = actions.do_start_report_job(actor, found, kind=request.POST.get("kind", ""))
     except InvalidInput as refused:
         messages.error(request, f"{refused.field}: {refused.rule}")
         return redirect("dsmb:meeting", found.pk)
-    return redirect("dsmb:report", report.pk)
+    return redirect("dsmb:job", job.pk)
+
+
+@require_GET  # 405 to every role, before the permission
+@page(MEETING_READERS, record_readers=None)
+def job(request: HttpRequest, actor: Actor, job_id: str) -> HttpResponse:
+    """A report job: its progress while it runs (the page refreshes itself), then the report."""
+    found = presenters.access_job(actor, job_id)
+    view = jobs.job_view(found)
+    if view["state"] == ReportJob.DONE:
+        return redirect("dsmb:report", view["report"])
+    return render(request, "dsmb/job.html", {
+        "actor": actor, "job": found, "view": view,
+        "reason": jobs.reason(view.get("error", "")),
+        "no_worker": view["state"] == ReportJob.QUEUED and not jobs.worker_alive()})
+
+
+@require_GET  # 405 to every role, before the permission
+@page(MEETING_READERS, record_readers=None)
+def job_status(request: HttpRequest, actor: Actor, job_id: str) -> JsonResponse:
+    view = jobs.job_view(presenters.access_job(actor, job_id))
+    return JsonResponse({k: view[k] for k in ("state", "done", "total", "percent")})
 
 
 @page(Permission.RECOMMEND, record_readers=None)
