@@ -59,6 +59,10 @@ class LazyGroup(click.Group):
             if error.name == f"trialdesk.commands.{module_name}":
                 return None
             raise
+        # imported only now: `trialdesk --help` loads no command module
+        from trialdesk.commands.language import add_language_option
+
+        add_language_option(module.command)
         return module.command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -77,6 +81,13 @@ class LazyGroup(click.Group):
         return importlib.util.find_spec(f"trialdesk.commands.{module_name}") is not None
 
 
+def _remember_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        from trialdesk.commands.language import remember_language
+
+        remember_language(ctx, param, value)
+
+
 def _shorten(text: str, limit: int) -> str:
     """Cut ``text`` at a word before ``limit`` characters, as click shortens a command's help."""
     if len(text) <= limit:
@@ -87,6 +98,9 @@ def _shorten(text: str, limit: int) -> str:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="trialdesk")
+@click.option("--language", default=None, expose_value=False, metavar="[en|es]",
+              callback=_remember_language,
+              help="Language of the output: en or es (default: the locale's, else en).")
 def main() -> None:
     """trialdesk runs a randomized, blinded clinical trial end to end."""
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import click
 
+from trialdesk.commands.language import _, decimal_mark, translator
+
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xpt")
 
 
@@ -43,7 +45,7 @@ def _refusals(func: Callable[..., Any]) -> Callable[..., Any]:
             if isinstance(error, AnalysisInputError | ConsortError) and (
                 "exactly two groups" in message
             ):
-                message += " (compare two of them with --groups A --groups B)"
+                message += " " + _("(compare two of them with --groups A --groups B)")
             raise InputError(message) from error
 
     return wrapper
@@ -62,7 +64,8 @@ def _read(path: Path):
         return pd.read_csv(path, sep="\t")
     if suffix == ".csv":
         return pd.read_csv(path)
-    raise InputError(f"--data {path.name}: the file must be one of {', '.join(DATA_SUFFIXES)}")
+    raise InputError(_("--data %(file)s: the file must be one of %(suffixes)s")
+                     % {"file": path.name, "suffixes": ", ".join(DATA_SUFFIXES)})
 
 
 def _select_groups(frame, group: str, groups: tuple[str, ...]) -> tuple[Any, list[str], int]:
@@ -70,13 +73,14 @@ def _select_groups(frame, group: str, groups: tuple[str, ...]) -> tuple[Any, lis
     if not groups:
         return frame, None, 0
     if len(groups) != 2:
-        raise InputError(f"--groups: name exactly two groups (got {len(groups)})")
+        raise InputError(_("--groups: name exactly two groups (got %(n)d)") % {"n": len(groups)})
     if group not in frame.columns:
-        raise InputError(f"column {group!r}: not in the data")
+        raise InputError(_("column %(column)r: not in the data") % {"column": group})
     as_text = frame[group].astype(str)
     for g in groups:
         if not (as_text == g).any():
-            raise InputError(f"column {group!r}: group {g!r} does not occur in the data")
+            raise InputError(_("column %(column)r: group %(group)r does not occur in the data")
+                             % {"column": group, "group": g})
     keep = as_text.isin(groups) | frame[group].isna()
     dropped = int((~keep).sum())
     subset = frame.loc[keep].copy()
@@ -84,16 +88,27 @@ def _select_groups(frame, group: str, groups: tuple[str, ...]) -> tuple[Any, lis
     return subset, list(groups), dropped
 
 
-def _emit(result: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+def _wording() -> Any:
+    """The text tables' language: this invocation's words and decimal mark."""
+    from trialdesk.stats.analysis._base import Wording
+
+    return Wording(t=translator(), decimal=decimal_mark())
+
+
+def _left_out(dropped: int) -> str:
+    return _("rows of other groups left out: %(n)d") % {"n": dropped}
+
+
+def _emit(result: Any, as_json: bool, dropped: int = 0) -> None:
     if as_json:
         data = result.to_dict()
-        if extra:
-            data.update(extra)
+        if dropped:
+            data["rows_of_other_groups_left_out"] = dropped
         click.echo(json.dumps(data, indent=2, allow_nan=False))
     else:
-        click.echo(result.to_text())
-        for key, value in (extra or {}).items():
-            click.echo(f"{key.replace('_', ' ')}: {value}")
+        click.echo(result.to_text(_wording()))
+        if dropped:
+            click.echo(_left_out(dropped))
 
 
 def _forest(result: Any, plot: Path | None, title: str) -> None:
@@ -110,7 +125,8 @@ def _plot_path(value: str | None) -> Path | None:
         return None
     path = Path(value)
     if path.suffix.lower() not in (".png", ".svg"):
-        raise InputError(f"--plot {path.name}: the file must end in .png or .svg")
+        raise InputError(_("--plot %(file)s: the file must end in .png or .svg")
+                         % {"file": path.name})
     return path
 
 
@@ -164,31 +180,29 @@ def proportions(
     """Two proportions: Wilson, Newcombe, Katz, odds ratio, and the test named."""
     plot = _plot_path(plot)
     counts = (events_a, n_a, events_b, n_b)
-    extra: dict[str, Any] = {}
+    dropped = 0
     if data is not None:
         if any(v is not None for v in counts):
-            raise InputError("give either counts (--events-a ...) or --data, not both")
+            raise InputError(_("give either counts (--events-a ...) or --data, not both"))
         if not group or not event:
-            raise InputError("--data needs --group COL and --event COL")
+            raise InputError(_("--data needs --group COL and --event COL"))
         from trialdesk.stats.analysis import two_proportions_from_frame
 
         frame, order, dropped = _select_groups(_read(data), group, groups)
-        if dropped:
-            extra["rows_of_other_groups_left_out"] = dropped
         result = two_proportions_from_frame(
             frame, group=group, event=event, groups=order, test=test, level=level,
             outcome=outcome,
         )
     else:
         if any(v is None for v in counts):
-            raise InputError("give --events-a, --n-a, --events-b and --n-b (or --data)")
+            raise InputError(_("give --events-a, --n-a, --events-b and --n-b (or --data)"))
         from trialdesk.stats.analysis import two_proportions
 
         result = two_proportions(
             events_a, n_a, events_b, n_b, label_a=label_a, label_b=label_b, test=test,
             level=level, outcome=outcome,
         )
-    _emit(result, as_json, extra)
+    _emit(result, as_json, dropped)
     _forest(result, plot, result.outcome or "Two proportions")
 
 
@@ -198,10 +212,12 @@ def _parse_times(value: str | None) -> list[float]:
     try:
         times = [float(v) for v in value.split(",") if v.strip()]
     except ValueError as error:
-        raise InputError(f"--at {value!r}: give times separated by commas, e.g. 7,14,28") from error
+        raise InputError(_("--at %(value)r: give times separated by commas, e.g. 7,14,28")
+                         % {"value": value}) from error
     for t in times:
         if t < 0:
-            raise InputError(f"--at: times must not be negative (got {t:g})")
+            raise InputError(_("--at: times must not be negative (got %(time)s)")
+                             % {"time": f"{t:g}"})
     return times
 
 
@@ -221,10 +237,10 @@ def _parse_times(value: str | None) -> list[float]:
 def survival(data, time_col, event, censor, group, groups, at, outcome, level, as_json, plot):
     """Kaplan-Meier, median, survival at times, log-rank, Cox hazard ratio."""
     if data is None:
-        raise InputError("--data FILE is required")
+        raise InputError(_("--data FILE is required"))
     plot = _plot_path(plot)
     if (event is None) == (censor is None):
-        raise InputError("give exactly one of --event COL or --censor COL")
+        raise InputError(_("give exactly one of --event COL or --censor COL"))
     at_times = _parse_times(at)
     from trialdesk.stats.analysis import survival_analysis
     from trialdesk.stats.analysis._base import binary_column
@@ -233,18 +249,25 @@ def survival(data, time_col, event, censor, group, groups, at, outcome, level, a
     event_col = event
     if censor is not None:
         if censor not in frame.columns:
-            raise InputError(f"column {censor!r}: not in the data")
+            raise InputError(_("column %(column)r: not in the data") % {"column": censor})
         event_col = f"event (1 - {censor})"
         present = frame[censor].notna()
         frame[event_col] = None
         frame.loc[present, event_col] = 1 - binary_column(frame.loc[present, censor], censor)
     result = survival_analysis(
         frame, time=time_col, event=event_col, group=group, groups=order, at=at_times,
-        level=level, outcome=outcome or (f"time to event ({time_col})"),
+        level=level, outcome=outcome or _default_time_outcome(time_col, as_json),
     )
-    _emit(result, as_json, {"rows_of_other_groups_left_out": dropped} if dropped else None)
+    _emit(result, as_json, dropped)
     if plot is not None:
         result.plot(plot)
+
+
+def _default_time_outcome(time_col: str, as_json: bool) -> str:
+    """The outcome's name when none is given: in English in JSON, which is read by programs."""
+    if as_json:
+        return f"time to event ({time_col})"
+    return _("time to event (%(column)s)") % {"column": time_col}
 
 
 @command.command()
@@ -265,7 +288,7 @@ def vfd(data, group, vfd_col, participant, start, stop, death_day, horizon, grou
         as_json, plot):
     """Ventilator-free days: Mann-Whitney test, Hodges-Lehmann shift and interval."""
     if data is None:
-        raise InputError("--data FILE is required")
+        raise InputError(_("--data FILE is required"))
     plot = _plot_path(plot)
     from trialdesk.stats.analysis import derive_ventilator_free_days, ventilator_free_days_analysis
 
@@ -274,11 +297,11 @@ def vfd(data, group, vfd_col, participant, start, stop, death_day, horizon, grou
     if vfd_col is None:
         if any(v is None for v in derive):
             raise InputError(
-                "give --vfd COL, or --participant, --start, --stop and --death-day to derive it"
+                _("give --vfd COL, or --participant, --start, --stop and --death-day to derive it")
             )
         for col in [participant, group]:
             if col not in frame.columns:
-                raise InputError(f"column {col!r}: not in the data")
+                raise InputError(_("column %(column)r: not in the data") % {"column": col})
         days = derive_ventilator_free_days(
             frame, participant=participant, start=start, stop=stop, death_day=death_day,
             horizon=horizon,
@@ -286,7 +309,8 @@ def vfd(data, group, vfd_col, participant, start, stop, death_day, horizon, grou
         per_participant = frame.groupby(participant)[group].agg(lambda s: s.dropna().unique())
         for pid, labels in per_participant.items():
             if len(labels) > 1:
-                raise InputError(f"column {group!r}: participant {pid!r} is in more than one group")
+                raise InputError(_("column %(column)r: participant %(participant)r is in more "
+                                   "than one group") % {"column": group, "participant": pid})
         import pandas as pd
 
         frame = pd.DataFrame(
@@ -299,7 +323,7 @@ def vfd(data, group, vfd_col, participant, start, stop, death_day, horizon, grou
     result = ventilator_free_days_analysis(
         frame, vfd=vfd_col, group=group, groups=order, level=level, horizon=horizon
     )
-    _emit(result, as_json, {"rows_of_other_groups_left_out": dropped} if dropped else None)
+    _emit(result, as_json, dropped)
     _forest(result, plot, result.outcome)
 
 
@@ -317,7 +341,7 @@ def vfd(data, group, vfd_col, participant, start, stop, death_day, horizon, grou
 def continuous(data, group, baseline, followup, groups, outcome, level, as_json, plot):
     """Change from baseline: ANCOVA adjusted for baseline, difference with interval."""
     if data is None:
-        raise InputError("--data FILE is required")
+        raise InputError(_("--data FILE is required"))
     plot = _plot_path(plot)
     from trialdesk.stats.analysis import change_from_baseline
 
@@ -326,7 +350,7 @@ def continuous(data, group, baseline, followup, groups, outcome, level, as_json,
         frame, group=group, baseline=baseline, followup=followup, groups=order, level=level,
         outcome=outcome,
     )
-    _emit(result, as_json, {"rows_of_other_groups_left_out": dropped} if dropped else None)
+    _emit(result, as_json, dropped)
     _forest(result, plot, result.outcome)
 
 
@@ -352,7 +376,7 @@ def repeated(data, participant, group, day, values, lod, lod_rule, engine, group
              as_json, plot):
     """Repeated measures: mixed model on log values, geometric mean ratios by day."""
     if data is None:
-        raise InputError("--data FILE is required")
+        raise InputError(_("--data FILE is required"))
     plot = _plot_path(plot)
     from trialdesk.stats.analysis import repeated_measures
 
@@ -382,9 +406,10 @@ def repeated(data, participant, group, day, values, lod, lod_rule, engine, group
             out = {"results": payload, "rows_of_other_groups_left_out": dropped}
         click.echo(json.dumps(out, indent=2, allow_nan=False))
     else:
-        click.echo("\n\n".join(r.to_text() for r in results))
+        wording = _wording()
+        click.echo("\n\n".join(r.to_text(wording) for r in results))
         if dropped:
-            click.echo(f"rows of other groups left out: {dropped}")
+            click.echo(_left_out(dropped))
 
 
 @command.command()
@@ -398,13 +423,14 @@ def repeated(data, participant, group, day, values, lod, lod_rule, engine, group
 def consort(counts, out, as_json):
     """CONSORT 2010 flow diagram (SVG) from counts; refuses counts that do not add up."""
     if out.suffix.lower() != ".svg":
-        raise InputError(f"--out {out.name}: the diagram is written as .svg")
+        raise InputError(_("--out %(file)s: the diagram is written as .svg") % {"file": out.name})
     from trialdesk.stats.analysis import ConsortCounts
 
     try:
         data = json.loads(counts.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise InputError(f"--counts {counts.name}: not valid JSON ({error})") from error
+        raise InputError(_("--counts %(file)s: not valid JSON (%(error)s)")
+                         % {"file": counts.name, "error": error}) from error
     try:
         flow = ConsortCounts.from_dict(data)
     except TypeError as error:
@@ -413,4 +439,5 @@ def consort(counts, out, as_json):
     if as_json:
         click.echo(json.dumps({"written": str(path), "checked": True}, indent=2))
     else:
-        click.echo(f"CONSORT flow diagram written to {path} (counts checked).")
+        click.echo(_("CONSORT flow diagram written to %(file)s (counts checked).")
+                   % {"file": path})

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from trialdesk.commands.language import _
 from trialdesk.web.datadir import DEFAULT_DATA_DIR
 
 PUBLISH_VARIABLE = "TRIALDESK_AUDIT_PUBLISH"
@@ -55,9 +56,10 @@ def _check_destination(ctx: click.Context, param: click.Parameter,
                        values: tuple[str, ...]) -> tuple[str, ...]:
     for value in values:
         if value.startswith(MAILTO) and "@" not in value[len(MAILTO):]:
-            raise click.BadParameter(f"{value!r}: write mailto:name@example.org")
+            raise click.BadParameter(_("%(value)r: write mailto:name@example.org")
+                                     % {"value": value})
         if not value.strip():
-            raise click.BadParameter("an empty destination")
+            raise click.BadParameter(_("an empty destination"))
     return values
 
 
@@ -88,7 +90,8 @@ def _read_published(paths: list[Path], trial: str) -> list[Any]:
             with path.open(encoding="utf-8") as lines:
                 heads += read_published(lines, str(path), trial)
         except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise click.ClickException(f"cannot read the published heads: {error}") from None
+            raise click.ClickException(_("cannot read the published heads: %(error)s")
+                                       % {"error": error}) from None
     return heads
 
 
@@ -158,18 +161,22 @@ def verify(data_dir: str, database: str | None, as_json: bool,
         click.echo(json.dumps(body))
     else:
         for item in missing:
-            click.echo(f"{PUBLISH_VARIABLE}: {item} does not exist (nothing published there yet?)",
-                       err=True)
+            click.echo(_("%(variable)s: %(item)s does not exist (nothing published there yet?)")
+                       % {"variable": PUBLISH_VARIABLE, "item": item}, err=True)
         if check.ok:
             matched = ""
             if sources:
-                newest = max((seq for seq, _ in distinct), default=None)
-                matched = (f"; matches {len(distinct)} published "
-                           f"head{'' if len(distinct) == 1 else 's'}"
-                           + (f" (newest: record {newest})" if newest is not None else ""))
-            click.echo(f"audit trail intact: {check.count} records{matched}")
+                newest = max((seq for seq, _hash in distinct), default=None)
+                # two msgids, not ngettext: English and Spanish both have one plural form
+                matched = ((_("; matches 1 published head") if len(distinct) == 1 else
+                            _("; matches %(n)d published heads") % {"n": len(distinct)})
+                           + (_(" (newest: record %(seq)s)") % {"seq": newest}
+                              if newest is not None else ""))
+            click.echo(_("audit trail intact: %(count)d records") % {"count": check.count}
+                       + matched)
         else:
-            click.echo(f"audit trail BROKEN at record {check.first_bad_seq}: {check.problem}")
+            click.echo(_("audit trail BROKEN at record %(seq)s: %(problem)s")
+                       % {"seq": check.first_bad_seq, "problem": check.problem})
     if not check.ok:
         sys.exit(1)
 
@@ -197,11 +204,12 @@ def head(data_dir: str, database: str | None, as_json: bool, destinations: tuple
 
     last = current_head()
     if last is None:
-        raise click.ClickException("the audit trail is empty")
+        raise click.ClickException(_("the audit trail is empty"))
     targets = list(dict.fromkeys(
         [*destinations, *(configured_destinations() if publish_configured else [])]))
     if publish_configured and not targets:
-        raise click.ClickException(f"{PUBLISH_VARIABLE} names no destination")
+        raise click.ClickException(_("%(variable)s names no destination")
+                                   % {"variable": PUBLISH_VARIABLE})
     if targets:
         _publish(last, targets)
     text = f"{last['seq']}:{last['hash']}"
@@ -212,7 +220,7 @@ def head(data_dir: str, database: str | None, as_json: bool, destinations: tuple
     else:
         click.echo(text)
         for target in targets:
-            click.echo(f"published to {target}")
+            click.echo(_("published to %(target)s") % {"target": target})
 
 
 def _publish(last: dict[str, Any], targets: list[str]) -> None:
@@ -230,7 +238,8 @@ def _publish(last: dict[str, Any], targets: list[str]) -> None:
         chain = dict(AuditRecord.objects.filter(seq__in=seqs).values_list("seq", "hash"))
         check = check_published(chain, last["seq"], earlier)
         if not check.ok:
-            raise click.ClickException(f"not published: {check.problem}")
+            raise click.ClickException(_("not published: %(problem)s")
+                                       % {"problem": check.problem})
     line = head_line(seq=last["seq"], digest=last["hash"], at=last["at"],
                      published_at=timezone.now(), trial=trial)
     for path in files:
@@ -245,7 +254,8 @@ def _append_line(path: Path, line: str) -> None:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     except OSError as error:
-        raise click.ClickException(f"cannot publish to {path}: {error.strerror}") from None
+        raise click.ClickException(_("cannot publish to %(target)s: %(error)s")
+                                   % {"target": path, "error": error.strerror}) from None
     try:
         os.write(descriptor, (line + "\n").encode())
         os.fsync(descriptor)
@@ -288,4 +298,5 @@ def _mail_head(address: str, last: dict[str, Any], line: str, trial: str) -> Non
     try:
         send_mail(subject, body, None, [address])
     except Exception as error:  # any transport error: the admin must know it was not sent
-        raise click.ClickException(f"cannot publish to {MAILTO}{address}: {error}") from None
+        raise click.ClickException(_("cannot publish to %(target)s: %(error)s")
+                                   % {"target": MAILTO + address, "error": error}) from None

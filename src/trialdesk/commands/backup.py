@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from trialdesk.commands.language import N_, _
 from trialdesk.web.datadir import DEFAULT_DATA_DIR
 
 key_options = [
@@ -37,7 +38,7 @@ def with_key_options(function: Any) -> Any:
 def key_source(passphrase_file: Path | None, key_file: Path | None) -> Any:
     """The key of ``--passphrase-file`` or ``--key-file`` (exactly one), or a usage error."""
     if (passphrase_file is None) == (key_file is None):
-        raise click.UsageError("give exactly one of --passphrase-file and --key-file")
+        raise click.UsageError(_("give exactly one of --passphrase-file and --key-file"))
     from trialdesk.backup.crypto import read_key_file, read_passphrase_file
     from trialdesk.backup.errors import BackupError
 
@@ -48,8 +49,8 @@ def key_source(passphrase_file: Path | None, key_file: Path | None) -> Any:
         raise click.ClickException(str(error)) from None
     secret = passphrase_file or key_file
     if secret.stat().st_mode & 0o077:
-        click.echo(f"warning: {secret} can be read by other accounts (chmod 600 {secret})",
-                   err=True)
+        click.echo(_("warning: %(file)s can be read by other accounts (chmod 600 %(file)s)")
+                   % {"file": secret}, err=True)
     return source
 
 
@@ -59,11 +60,15 @@ def os_error(error: OSError) -> str:
     return f"{where}{error.strerror or error}"
 
 
+# the backup's stages (trialdesk.backup.operations), marked here for the catalogue
+STAGES = (N_("copying the database"), N_("encrypting"), N_("decrypting"))
+
+
 def progress_bars(description: str, total: int) -> Any:
     """A tqdm bar in bytes on standard error (hidden when it is not a terminal)."""
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=description, unit="B", unit_scale=True, unit_divisor=1024,
+    bar = tqdm(total=total, desc=_(description), unit="B", unit_scale=True, unit_divisor=1024,
                disable=None, leave=False)
     return _Bar(bar)
 
@@ -120,9 +125,9 @@ def command(out: Path | None, out_dir: Path | None, keep: int | None,
                                       ("--verify", verify_file),
                                       ("--new-key-file", new_key_file)) if value is not None]
     if len(modes) != 1:
-        raise click.UsageError("give one of --out, --out-dir, --verify and --new-key-file")
+        raise click.UsageError(_("give one of --out, --out-dir, --verify and --new-key-file"))
     if keep is not None and out_dir is None:
-        raise click.UsageError("--keep goes with --out-dir")
+        raise click.UsageError(_("--keep goes with --out-dir"))
     from trialdesk.backup.errors import BackupError
 
     try:
@@ -130,8 +135,8 @@ def command(out: Path | None, out_dir: Path | None, keep: int | None,
             from trialdesk.backup.crypto import new_key_file as write_key
 
             write_key(new_key_file)
-            click.echo(f"wrote a new key to {new_key_file} (mode 0600): keep a copy apart from "
-                       "the backups")
+            click.echo(_("wrote a new key to %(file)s (mode 0600): keep a copy apart from the "
+                         "backups") % {"file": new_key_file})
             return
         key = key_source(passphrase_file, key_file)
         if verify_file is not None:
@@ -158,9 +163,9 @@ def _backup(out: Path | None, out_dir: Path | None, keep: int | None, key: Any,
         click.echo(json.dumps({"file": str(out), "manifest": manifest,
                                "deleted": [str(path) for path in deleted]}))
         return
-    click.echo(f"wrote {out}: {_summary(manifest)}")
+    click.echo(_("wrote %(file)s: %(summary)s") % {"file": out, "summary": _summary(manifest)})
     for path in deleted:
-        click.echo(f"deleted the older backup {path}")
+        click.echo(_("deleted the older backup %(file)s") % {"file": path})
 
 
 def _verify(path: Path, key: Any, as_json: bool) -> None:
@@ -170,13 +175,16 @@ def _verify(path: Path, key: Any, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"ok": True, "audit": checked.audit, "manifest": checked.manifest}))
         return
-    click.echo(f"backup {path} is intact: {_summary(checked.manifest)}")
+    click.echo(_("backup %(file)s is intact: %(summary)s")
+               % {"file": path, "summary": _summary(checked.manifest)})
     click.echo(checked.audit)
 
 
 def _summary(manifest: dict[str, Any]) -> str:
     head = manifest.get("audit_head")
     files = [m for m in manifest["members"] if m["name"].startswith("files/")]
-    where = f"audit head {head['seq']}:{head['hash'][:12]}..." if head else "no audit records"
-    return (f"{manifest['database']} database and {len(files)} files, made "
-            f"{manifest['created_at']}, {where}")
+    where = (_("audit head %(head)s") % {"head": f"{head['seq']}:{head['hash'][:12]}..."}
+             if head else _("no audit records"))
+    return _("%(database)s database and %(n)d files, made %(made)s, %(where)s") % {
+        "database": manifest["database"], "n": len(files), "made": manifest["created_at"],
+        "where": where}

@@ -14,11 +14,16 @@ from typing import Any
 
 import click
 
+from trialdesk.commands.language import N_, _, current_language, number
 from trialdesk.web.datadir import DEFAULT_DATA_DIR
 
 # as in trialdesk.web.simulation, repeated so that `--help` needs no Django
 STOPS = ("enrollment", "lock", "final")
 EFFECTS = ("realistic", "none")
+# the simulation's stages, as the progress bars and the wall-clock line name them
+STAGE_NAMES = {"setup": N_("setup"), "enrollment": N_("enrollment"),
+               "follow-up": N_("follow-up"), "lock": N_("lock"), "final": N_("final"),
+               "outputs": N_("outputs")}
 
 
 @click.command()
@@ -50,10 +55,11 @@ def command(ctx: click.Context, participants: int, seed: int, effect: str, stop_
 
     if Participant.objects.exists():
         if not serve:
-            raise click.ClickException(f"{folder} already holds a trial: choose another "
-                                       "--data-dir, or delete it to simulate anew")
-        click.echo(f"{folder} already holds a trial: serving it as it is (delete the folder "
-                   "to simulate anew)", err=True)
+            raise click.ClickException(
+                _("%(folder)s already holds a trial: choose another --data-dir, or delete it "
+                  "to simulate anew") % {"folder": folder})
+        click.echo(_("%(folder)s already holds a trial: serving it as it is (delete the folder "
+                     "to simulate anew)") % {"folder": folder}, err=True)
     else:
         result = _simulate(folder, participants, seed, effect, stop_at)
         _summary(result)
@@ -77,7 +83,7 @@ def _simulate(folder: Path, participants: int, seed: int, effect: str, stop_at: 
         if bar is None:
             for other in bars.values():
                 other.close()
-            bar = bars[stage] = tqdm(total=total, desc=f"{stage:<10}", unit="",
+            bar = bars[stage] = tqdm(total=total, desc=f"{stage_name(stage):<10}", unit="",
                                      position=0, leave=True, file=sys.stderr)
         if (bar.n, bar.total) != (done, max(total, done)):  # called for every event
             bar.total = max(total, done)
@@ -92,24 +98,38 @@ def _simulate(folder: Path, participants: int, seed: int, effect: str, stop_at: 
             bar.close()
 
 
+def stage_name(stage: str) -> str:
+    """A stage of the simulation in the output's language (an unknown one as it is)."""
+    return _(STAGE_NAMES[stage]) if stage in STAGE_NAMES else stage
+
+
 def _primary_result() -> str:
     from trialdesk.stats.analysis.proportions import two_proportions_from_frame
     from trialdesk.web.reports.data import load_report_data
 
-    data = load_report_data(show_arms=True, language="en")
+    data = load_report_data(show_arms=True, language=current_language())
+    outcome = _("28-day mortality")
     try:
         result = two_proportions_from_frame(data.participants, group="group", event="dead",
-                                            groups=data.groups, outcome="28-day mortality")
+                                            groups=data.groups, outcome=outcome)
     except ValueError as error:
         # a small trial may leave an arm without a known day-28 status (lost, withdrawn): the
         # report says so in its section; the summary must not end the run in a traceback
-        return f"28-day mortality could not be computed from these data: {error}"
-    groups = "; ".join(f"{g.label}: {g.events}/{g.n} ({g.proportion.estimate:.0%})"
+        return _("%(outcome)s could not be computed from these data: %(error)s") % {
+            "outcome": outcome, "error": error}
+    return primary_line(outcome, result)
+
+
+def primary_line(outcome: str, result: Any) -> str:
+    """The primary result in one line: each arm's events, the risk difference, the test."""
+    groups = "; ".join(f"{g.label}: {g.events}/{g.n} ({number(g.proportion.estimate, '.0%')})"
                        for g in (result.a, result.b))
     difference = result.risk_difference
-    return (f"28-day mortality: {groups}; risk difference {difference.estimate:+.3f} "
-            f"(95% CI {difference.lower:+.3f} to {difference.upper:+.3f}), "
-            f"{result.test.name} p = {result.test.p_value:.3g}")
+    return _("%(outcome)s: %(groups)s; risk difference %(estimate)s (95%% CI %(lower)s to "
+             "%(upper)s), %(test)s p = %(p)s") % {
+        "outcome": outcome, "groups": groups, "estimate": number(difference.estimate, "+.3f"),
+        "lower": number(difference.lower, "+.3f"), "upper": number(difference.upper, "+.3f"),
+        "test": result.test.name, "p": number(result.test.p_value, ".3g")}
 
 
 def _audit_status() -> str:
@@ -118,44 +138,53 @@ def _audit_status() -> str:
 
     check = verify_chain(AuditRecord.objects.order_by("seq").values(*HASHED_FIELDS, "hash")
                          .iterator())
-    return (f"intact ({check.count} records)" if check.ok
-            else f"BROKEN at record {check.first_bad_seq}: {check.problem}")
+    return (_("intact (%(count)d records)") % {"count": check.count} if check.ok
+            else _("BROKEN at record %(seq)s: %(problem)s") % {"seq": check.first_bad_seq,
+                                                               "problem": check.problem})
 
 
 def _summary(result: Any) -> None:
     counts = result.counts
     echo = click.echo
-    echo(f"\nsimulated trial in {result.data_dir} (stopped at: {result.stop_at})")
-    echo(f"  simulated time: {result.started:%Y-%m-%d} to {result.ended:%Y-%m-%d}; "
-         f"randomizations {result.first_randomization} to {result.last_randomization}")
-    echo("  wall-clock time: " + ", ".join(f"{stage} {seconds:.1f} s"
-                                            for stage, seconds in result.seconds.items()))
-    echo(f"  allocation list commitment (SHA-256): {result.commitment}")
+    echo("\n" + _("simulated trial in %(folder)s (stopped at: %(stage)s)")
+         % {"folder": result.data_dir, "stage": stage_name(result.stop_at)})
+    echo("  " + _("simulated time: %(start)s to %(end)s; randomizations %(first)s to %(last)s")
+         % {"start": f"{result.started:%Y-%m-%d}", "end": f"{result.ended:%Y-%m-%d}",
+            "first": result.first_randomization, "last": result.last_randomization})
+    echo("  " + _("wall-clock time: %(stages)s") % {"stages": ", ".join(
+        f"{stage_name(stage)} {number(seconds, '.1f')} s"
+        for stage, seconds in result.seconds.items())})
+    echo("  " + _("allocation list commitment (SHA-256): %(commitment)s")
+         % {"commitment": result.commitment})
     randomized = f"{counts['randomized']}"
     if "randomized_by_arm" in counts:
         randomized += " (" + ", ".join(f"{arm} {n}" for arm, n in
                                        counts["randomized_by_arm"].items()) + ")"
     else:
-        randomized += " (arms blinded until the final unblinding)"
-    echo("  CONSORT: screened {screened}, eligible {eligible}, consented {consented}, "
-         "randomized {randomized}".format(**{**counts, "randomized": randomized}))
-    echo("           completed {completed}, died {died}, withdrew {withdrew}, lost {lost}, "
-         "in follow-up {in_follow_up}".format(**counts))
+        randomized += " " + _("(arms blinded until the final unblinding)")
+    echo("  " + _("CONSORT: screened %(screened)s, eligible %(eligible)s, consented "
+                  "%(consented)s, randomized %(randomized)s")
+         % {**counts, "randomized": randomized})
+    echo("           " + _("completed %(completed)s, died %(died)s, withdrew %(withdrew)s, "
+                           "lost %(lost)s, in follow-up %(in_follow_up)s") % counts)
     if result.not_randomized:
-        echo(f"  consented but not randomized (a stratum's list used up): "
-             f"{result.not_randomized}")
+        echo("  " + _("consented but not randomized (a stratum's list used up): %(n)s")
+             % {"n": result.not_randomized})
     if result.stop_at == "final":
-        echo(f"  primary result: {_primary_result()}")
+        echo("  " + _("primary result: %(result)s") % {"result": _primary_result()})
     outputs = result.outputs
     forms = sorted(path for name, path in outputs.items() if name.startswith("forms/"))
-    echo(f"  analysis report: {outputs['report']}")
-    echo(f"  exports: {forms[0].parent if forms else '-'} ({len(forms)} forms as CSV)"
-         + (f"; analysis datasets {outputs['adsl']}, {outputs['adtte']}" if "adsl" in outputs
-            else "; analysis datasets after the final unblinding"))
-    echo(f"  CONSORT numbers: {outputs['consort']}")
-    echo(f"  audit trail: {_audit_status()} (check with: trialdesk audit verify --data-dir "
-         f"{result.data_dir})")
-    echo(f"  demo users (also in {result.data_dir / 'demo-users.json'}, mode 0600):")
+    echo("  " + _("analysis report: %(path)s") % {"path": outputs["report"]})
+    datasets = (_("analysis datasets %(adsl)s, %(adtte)s") % {"adsl": outputs["adsl"],
+                                                              "adtte": outputs["adtte"]}
+                if "adsl" in outputs else _("analysis datasets after the final unblinding"))
+    echo("  " + _("exports: %(folder)s (%(n)d forms as CSV); %(datasets)s")
+         % {"folder": forms[0].parent if forms else "-", "n": len(forms), "datasets": datasets})
+    echo("  " + _("CONSORT numbers: %(path)s") % {"path": outputs["consort"]})
+    echo("  " + _("audit trail: %(status)s (check with: trialdesk audit verify --data-dir "
+                  "%(folder)s)") % {"status": _audit_status(), "folder": result.data_dir})
+    echo("  " + _("demo users (also in %(path)s, mode 0600):")
+         % {"path": result.data_dir / "demo-users.json"})
     for user in result.users:
         echo(f"    {user['username']:<28} {user['password']:<20} {user['role']:<18} "
              f"{user['site'] or '-'}")

@@ -15,7 +15,11 @@ from pathlib import Path
 
 import click
 
+from trialdesk.commands.language import N_, _
 from trialdesk.web.datadir import DEFAULT_DATA_DIR
+
+# the allocation an export carries (exports.context.allocation_for), in words
+ALLOCATIONS = {"real": N_("real"), "dummy": N_("dummy"), "none": N_("none")}
 
 
 @click.command()
@@ -44,7 +48,8 @@ def command(format_name: str, out: Path, data_dir: str, database: str | None,
     from trialdesk.web.worker.runner import heartbeat
 
     if format_name not in EXPORT_FORMATS:
-        raise click.BadParameter(f"one of {', '.join(EXPORT_FORMATS)}", param_hint="FORMAT")
+        raise click.BadParameter(_("one of %(formats)s") % {"formats": ", ".join(EXPORT_FORMATS)},
+                                 param_hint="FORMAT")
     allocation = allocation_for(None, without=no_allocation)
     with heartbeat() as worker_id:
         job = do_start_export_from_command_line(format_name=format_name, allocation=allocation,
@@ -60,7 +65,10 @@ def command(format_name: str, out: Path, data_dir: str, database: str | None,
     if as_json:
         click.echo(json.dumps({**job_view(job), "out": str(out)}, indent=2))
     elif job.state == ExportJob.DONE:
-        click.echo(f"{format_name}: {len(job.files)} files in {out} (allocation: "
-                   f"{job.allocation}; SHA-256 {job.sha256})")
+        shown = ALLOCATIONS.get(job.allocation)
+        click.echo(_("%(format)s: %(n)d files in %(out)s (allocation: %(allocation)s; SHA-256 "
+                     "%(sha256)s)") % {"format": format_name, "n": len(job.files), "out": out,
+                                       "allocation": _(shown) if shown
+                                       else job.allocation, "sha256": job.sha256})
     if job.state != ExportJob.DONE:
-        raise click.ClickException(f"the export failed: {job.error}")
+        raise click.ClickException(_("the export failed: %(error)s") % {"error": job.error})

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
+
+from trialdesk.commands.language import chosen_language
 
 # The protocol package (pydantic models) is imported inside the commands, not here: `--help` and
 # argument errors answer without it (tests/test_cli_import_time.py).
@@ -21,23 +21,6 @@ CONFIDENTIAL_OPTION = click.option(
 )
 
 LANGUAGE_HELP = "Language of the texts shown (default: the locale's if they exist in it, else en)."
-
-
-def chosen_language(language: str | None, available: Sequence[str]) -> str:
-    """``--language`` if given (an unknown one is an error naming the available ones), else the
-    locale's language (LC_ALL, LC_MESSAGES, LANG, as POSIX orders them) when the texts exist in
-    it, else English."""
-    if language is not None:
-        if language not in available:
-            raise click.BadParameter(f"unknown language {language!r}; available: "
-                                     f"{', '.join(available)}", param_hint="--language")
-        return language
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:
-            spoken = value.split(".")[0].replace("-", "_").split("_")[0].lower()
-            return spoken if spoken in available else "en"
-    return "en"
 
 
 @click.group(name="protocol")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
@@ -171,6 +171,33 @@ def fmt_ci(lower: float | None, upper: float | None, digits: int = 4) -> str:
     return f"{fmt(lower, digits)} to {fmt(upper, digits)}"
 
 
+@dataclasses.dataclass(frozen=True)
+class Wording:
+    """The language a result's text is written in (issue 19): ``t`` turns an English phrase into
+    that language (a gettext function; for English the phrase itself) and ``decimal`` is its
+    decimal mark. The core holds no catalogue: the command line passes its own."""
+
+    t: Callable[[str], str] = str
+    decimal: str = "."
+
+    def number(self, text: str) -> str:
+        """A number already formatted, written with this decimal mark."""
+        return text if self.decimal == "." else text.replace(".", self.decimal)
+
+    def fmt(self, value: float | None, digits: int = 4) -> str:
+        return self.number(fmt(value, digits))
+
+    def p(self, value: float | None) -> str:
+        return self.number(fmt_p(value))
+
+    def ci(self, lower: float | None, upper: float | None, digits: int = 4) -> str:
+        return self.t("%(lower)s to %(upper)s") % {"lower": self.fmt(lower, digits),
+                                                   "upper": self.fmt(upper, digits)}
+
+
+ENGLISH = Wording()
+
+
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """Render a plain-text table with columns padded to their widest cell."""
     body = [[str(cell) for cell in row] for row in rows]
@@ -198,14 +225,15 @@ class Missing:
     def rows_excluded(self) -> int:
         return self.rows_total - self.rows_used
 
-    def to_text(self) -> str:
+    def to_text(self, wording: Wording = ENGLISH) -> str:
+        t = wording.t
         if self.rows_excluded == 0:
-            return f"Missing data: none ({self.rows_used} rows used, complete-case)."
+            return t("Missing data: none (%(used)d rows used, complete-case).") % {
+                "used": self.rows_used}
         parts = ", ".join(f"{col} {n}" for col, n in self.by_column.items() if n)
-        return (
-            f"Missing data: {self.rows_excluded} of {self.rows_total} rows excluded "
-            f"(complete-case; missing {parts})."
-        )
+        return t("Missing data: %(excluded)d of %(total)d rows excluded (complete-case; missing "
+                 "%(parts)s).") % {"excluded": self.rows_excluded, "total": self.rows_total,
+                                   "parts": parts}
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -15,14 +15,13 @@ import numpy as np
 import pandas as pd
 
 from ._base import (
+    ENGLISH,
     AnalysisInputError,
     AnalysisResult,
     Effect,
     Missing,
+    Wording,
     complete_cases,
-    fmt,
-    fmt_ci,
-    fmt_p,
     label,
     numeric_column,
     table,
@@ -69,35 +68,40 @@ class ChangeFromBaselineResult(AnalysisResult):
     missing: Missing
     method: str = field(default="change from baseline, ANCOVA", init=False)
 
-    def to_text(self) -> str:
+    def to_text(self, wording: Wording = ENGLISH) -> str:
+        w, t = wording, wording.t
         pct = round(self.level * 100)
+        names = {"a": self.a.label, "b": self.b.label}
         rows = [
             [
                 g.label,
                 g.n,
-                f"{fmt(g.baseline_mean, 2)} ({fmt(g.baseline_sd, 2)})",
-                f"{fmt(g.followup_mean, 2)} ({fmt(g.followup_sd, 2)})",
-                f"{fmt(g.change_mean, 2)} ({fmt(g.change_sd, 2)})",
+                f"{w.fmt(g.baseline_mean, 2)} ({w.fmt(g.baseline_sd, 2)})",
+                f"{w.fmt(g.followup_mean, 2)} ({w.fmt(g.followup_sd, 2)})",
+                f"{w.fmt(g.change_mean, 2)} ({w.fmt(g.change_sd, 2)})",
             ]
             for g in (self.a, self.b)
         ]
         d = self.difference
         return "\n".join(
             [
-                f"{self.outcome}: {self.a.label} vs {self.b.label}",
+                t("%(outcome)s: %(a)s vs %(b)s") % {"outcome": self.outcome, **names},
                 "",
                 table(
-                    ["group", "n", "baseline mean (SD)", "follow-up mean (SD)",
-                     "change mean (SD)"],
+                    [t("group"), "n", t("baseline mean (SD)"), t("follow-up mean (SD)"),
+                     t("change mean (SD)")],
                     rows,
                 ),
                 "",
-                f"Adjusted difference in change ({self.a.label} - {self.b.label}): "
-                f"{fmt(d.estimate, 2)} ({pct}% CI {fmt_ci(d.lower, d.upper, 2)}), "
-                f"t = {fmt(d.t, 3)} on {d.df:g} df, p = {fmt_p(d.p_value)}",
-                f"Baseline slope: {fmt(d.baseline_slope, 4)}",
-                f"Method: {d.method}",
-                self.missing.to_text(),
+                t("Adjusted difference in change (%(a)s - %(b)s): %(estimate)s (%(ci)s "
+                  "%(interval)s), t = %(t)s on %(df)s df, p = %(p)s") % {
+                    **names, "estimate": w.fmt(d.estimate, 2),
+                    "ci": t("%(pct)d%% CI") % {"pct": pct},
+                    "interval": w.ci(d.lower, d.upper, 2), "t": w.fmt(d.t, 3),
+                    "df": w.number(f"{d.df:g}"), "p": w.p(d.p_value)},
+                t("Baseline slope: %(slope)s") % {"slope": w.fmt(d.baseline_slope, 4)},
+                t("Method: %(method)s") % {"method": d.method},
+                self.missing.to_text(wording),
             ]
         )
 

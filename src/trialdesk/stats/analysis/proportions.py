@@ -21,14 +21,13 @@ import pandas as pd
 from scipy.stats import chi2_contingency, fisher_exact
 
 from ._base import (
+    ENGLISH,
     AnalysisResult,
     Effect,
     Missing,
+    Wording,
     binary_column,
     complete_cases,
-    fmt,
-    fmt_ci,
-    fmt_p,
     label,
     table,
     two_groups,
@@ -91,45 +90,52 @@ class TwoProportionsResult(AnalysisResult):
     missing: Missing | None = None
     method: str = field(default="two proportions", init=False)
 
-    def to_text(self) -> str:
+    def to_text(self, wording: Wording = ENGLISH) -> str:
+        w, t = wording, wording.t
         pct = round(self.level * 100)
-        title = f"{self.outcome or 'Outcome'}: {self.a.label} vs {self.b.label}"
+        a, b = self.a.label, self.b.label
+        title = t("%(outcome)s: %(a)s vs %(b)s") % {"outcome": self.outcome or t("Outcome"),
+                                                     "a": a, "b": b}
         rows = [
             [
                 g.label,
                 g.events,
                 g.n,
-                fmt(g.proportion.estimate),
-                fmt_ci(g.proportion.lower, g.proportion.upper),
+                w.fmt(g.proportion.estimate),
+                w.ci(g.proportion.lower, g.proportion.upper),
             ]
             for g in (self.a, self.b)
         ]
-        groups = table(["group", "events", "n", "proportion", f"{pct}% CI (Wilson)"], rows)
+        groups = table([t("group"), t("events"), "n", t("proportion"),
+                        t("%(pct)d%% CI (Wilson)") % {"pct": pct}], rows)
+        names = {"a": a, "b": b}
         comparisons = table(
-            ["comparison", "estimate", f"{pct}% CI", "method"],
+            [t("comparison"), t("estimate"), t("%(pct)d%% CI") % {"pct": pct}, t("method")],
             [
                 [
-                    f"risk difference ({self.a.label} - {self.b.label})",
-                    fmt(self.risk_difference.estimate),
-                    fmt_ci(self.risk_difference.lower, self.risk_difference.upper),
+                    t("risk difference (%(a)s - %(b)s)") % names,
+                    w.fmt(self.risk_difference.estimate),
+                    w.ci(self.risk_difference.lower, self.risk_difference.upper),
                     self.risk_difference.method,
                 ],
                 [
-                    f"relative risk ({self.a.label} / {self.b.label})",
-                    fmt(self.relative_risk.estimate),
-                    fmt_ci(self.relative_risk.lower, self.relative_risk.upper),
+                    t("relative risk (%(a)s / %(b)s)") % names,
+                    w.fmt(self.relative_risk.estimate),
+                    w.ci(self.relative_risk.lower, self.relative_risk.upper),
                     self.relative_risk.method,
                 ],
                 [
-                    f"odds ratio ({self.a.label} / {self.b.label})",
-                    fmt(self.odds_ratio.estimate),
-                    fmt_ci(self.odds_ratio.lower, self.odds_ratio.upper),
+                    t("odds ratio (%(a)s / %(b)s)") % names,
+                    w.fmt(self.odds_ratio.estimate),
+                    w.ci(self.odds_ratio.lower, self.odds_ratio.upper),
                     self.odds_ratio.method,
                 ],
             ],
         )
-        t = self.test
-        stat = "" if t.statistic is None else f"statistic {fmt(t.statistic)}, df {t.df}, "
+        test = self.test
+        stat = ("" if test.statistic is None else
+                t("statistic %(statistic)s, df %(df)s, ") % {"statistic": w.fmt(test.statistic),
+                                                            "df": test.df})
         lines = [
             title,
             "",
@@ -137,13 +143,15 @@ class TwoProportionsResult(AnalysisResult):
             "",
             comparisons,
             "",
-            f"Test: {t.name}; {stat}p = {fmt_p(t.p_value)}",
-            f"  chosen by: {t.chosen_by}; smallest expected count {fmt(t.min_expected, 2)}",
+            t("Test: %(name)s; %(statistic)sp = %(p)s") % {"name": test.name, "statistic": stat,
+                                                          "p": w.p(test.p_value)},
+            "  " + t("chosen by: %(rule)s; smallest expected count %(count)s") % {
+                "rule": test.chosen_by, "count": w.fmt(test.min_expected, 2)},
         ]
-        if t.note:
-            lines.append(f"  note: {t.note}")
+        if test.note:
+            lines.append("  " + t("note: %(note)s") % {"note": test.note})
         if self.missing is not None:
-            lines.append(self.missing.to_text())
+            lines.append(self.missing.to_text(wording))
         return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ its LOD). How many values were replaced, per group and day, is part of the resul
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,13 +36,12 @@ from scipy.stats import chi2, norm
 from scipy.stats import t as t_dist
 
 from ._base import (
+    ENGLISH,
     AnalysisInputError,
     AnalysisResult,
     Effect,
     Missing,
-    fmt,
-    fmt_ci,
-    fmt_p,
+    Wording,
     label,
     require_columns,
     table,
@@ -120,34 +120,42 @@ class RepeatedMeasuresResult(AnalysisResult):
     def comparison(self) -> str:
         return f"{self.labels[0]} vs {self.labels[1]}"
 
-    def to_text(self) -> str:
+    def to_text(self, wording: Wording = ENGLISH) -> str:
+        w, t = wording, wording.t
         pct = round(self.level * 100)
         gm_rows = [
-            [g.group, f"{g.day:g}", g.n, g.below_lod, fmt(g.geometric_mean, 3),
-             fmt_ci(g.lower, g.upper, 3)]
+            [g.group, w.number(f"{g.day:g}"), g.n, g.below_lod, w.fmt(g.geometric_mean, 3),
+             w.ci(g.lower, g.upper, 3)]
             for g in self.geometric_means
         ]
         ratio_rows = [
-            [f"{r.day:g}", fmt(r.ratio, 3), fmt_ci(r.lower, r.upper, 3), fmt_p(r.p_value)]
+            [w.number(f"{r.day:g}"), w.fmt(r.ratio, 3), w.ci(r.lower, r.upper, 3),
+             w.p(r.p_value)]
             for r in self.ratios
         ]
         a, b = self.labels
         lines = [
-            f"{self.outcome}: {a} vs {b}",
+            t("%(outcome)s: %(a)s vs %(b)s") % {"outcome": self.outcome, "a": a, "b": b},
             "",
-            table(["group", "day", "n", "below LOD", "geometric mean", f"{pct}% CI (t)"], gm_rows),
+            table([t("group"), t("day"), "n", t("below LOD"), t("geometric mean"),
+                   t("%(pct)d%% CI (t)") % {"pct": pct}], gm_rows),
             "",
-            table(["day", f"ratio {a} / {b}", f"{pct}% CI", "p"], ratio_rows),
+            table([t("day"), t("ratio %(a)s / %(b)s") % {"a": a, "b": b},
+                   t("%(pct)d%% CI") % {"pct": pct}, "p"], ratio_rows),
             "",
-            f"Model: {self.model}; engine {self.engine}",
-            f"  {self.participants} participants, {self.observations} observations; "
-            f"residual variance {fmt(self.residual_variance)}, "
-            f"participant intercept variance {fmt(self.intercept_variance)}",
-            f"  group x day: chi-squared {fmt(self.interaction_chi2)} on {self.interaction_df} "
-            f"df, p = {fmt_p(self.interaction_p)}",
-            f"Below the limit of detection: {self.below_lod_total} values, replaced by "
-            f"{_rule_text(self.lod_rule)}",
-            self.missing.to_text(),
+            t("Model: %(model)s; engine %(engine)s") % {"model": self.model,
+                                                        "engine": self.engine},
+            "  " + t("%(participants)d participants, %(observations)d observations; residual "
+                     "variance %(residual)s, participant intercept variance %(intercept)s") % {
+                "participants": self.participants, "observations": self.observations,
+                "residual": w.fmt(self.residual_variance),
+                "intercept": w.fmt(self.intercept_variance)},
+            "  " + t("group x day: chi-squared %(chi2)s on %(df)s df, p = %(p)s") % {
+                "chi2": w.fmt(self.interaction_chi2), "df": self.interaction_df,
+                "p": w.p(self.interaction_p)},
+            t("Below the limit of detection: %(n)d values, replaced by %(rule)s") % {
+                "n": self.below_lod_total, "rule": _rule_text(self.lod_rule, t)},
+            self.missing.to_text(wording),
         ]
         return "\n".join(lines)
 
@@ -155,8 +163,8 @@ class RepeatedMeasuresResult(AnalysisResult):
         return plot_geometric_means(self, path, value_label=value_label)
 
 
-def _rule_text(rule: str) -> str:
-    return {"half": "LOD / 2", "lod": "the LOD", "sqrt2": "LOD / sqrt(2)"}[rule]
+def _rule_text(rule: str, t: Callable[[str], str] = str) -> str:
+    return {"half": t("LOD / 2"), "lod": t("the LOD"), "sqrt2": t("LOD / sqrt(2)")}[rule]
 
 
 # --- the two engines -------------------------------------------------------------------------

@@ -28,16 +28,15 @@ import numpy as np
 import pandas as pd
 
 from ._base import (
+    ENGLISH,
     NOT_IN_JSON,
     AnalysisInputError,
     AnalysisResult,
     Effect,
     Missing,
+    Wording,
     binary_column,
     complete_cases,
-    fmt,
-    fmt_ci,
-    fmt_p,
     label,
     numeric_column,
     table,
@@ -118,47 +117,55 @@ class SurvivalResult(AnalysisResult):
     median_method: str = MEDIAN_METHOD
     method: str = field(default="time to event", init=False)
 
-    def to_text(self) -> str:
+    def to_text(self, wording: Wording = ENGLISH) -> str:
+        w, t = wording, wording.t
         pct = round(self.level * 100)
+        ci = t("%(pct)d%% CI") % {"pct": pct}
+        names = {"a": self.a.label, "b": self.b.label}
         rows = [
             [
                 g.label,
                 g.n,
                 g.events,
-                fmt(g.median, 1),
-                fmt_ci(g.median_lower, g.median_upper, 1),
+                w.fmt(g.median, 1),
+                w.ci(g.median_lower, g.median_upper, 1),
             ]
             for g in (self.a, self.b)
         ]
         lines = [
-            f"{self.outcome or 'Time to event'}: {self.a.label} vs {self.b.label}",
+            t("%(outcome)s: %(a)s vs %(b)s") % {"outcome": self.outcome or t("Time to event"),
+                                                **names},
             "",
-            table(["group", "n", "events", "median", f"{pct}% CI"], rows),
+            table([t("group"), "n", t("events"), t("median"), ci], rows),
         ]
         at_rows = []
         for g in (self.a, self.b):
             for s in g.at_times:
                 at_rows.append(
-                    [g.label, fmt(s.time, 1), s.at_risk, fmt(s.survival), fmt_ci(s.lower, s.upper)]
+                    [g.label, w.fmt(s.time, 1), s.at_risk, w.fmt(s.survival),
+                     w.ci(s.lower, s.upper)]
                 )
         if at_rows:
             lines += [
                 "",
-                table(["group", "time", "at risk", "survival", f"{pct}% CI"], at_rows),
+                table([t("group"), t("time"), t("at risk"), t("survival"), ci], at_rows),
             ]
         hr = self.hazard_ratio
         lines += [
             "",
-            f"Kaplan-Meier: {self.km_method}",
-            f"Median: {self.median_method}",
-            f"Log-rank: chi-squared {fmt(self.logrank.statistic)}, df {self.logrank.df}, "
-            f"p = {fmt_p(self.logrank.p_value)}",
-            f"Hazard ratio ({self.a.label} / {self.b.label}): {fmt(hr.estimate)} "
-            f"({pct}% CI {fmt_ci(hr.lower, hr.upper)}), p = {fmt_p(hr.p_value)}; {hr.method}",
+            t("Kaplan-Meier: %(method)s") % {"method": self.km_method},
+            t("Median: %(method)s") % {"method": self.median_method},
+            t("Log-rank: chi-squared %(statistic)s, df %(df)s, p = %(p)s") % {
+                "statistic": w.fmt(self.logrank.statistic), "df": self.logrank.df,
+                "p": w.p(self.logrank.p_value)},
+            t("Hazard ratio (%(a)s / %(b)s): %(estimate)s (%(ci)s %(interval)s), p = %(p)s; "
+              "%(method)s") % {**names, "estimate": w.fmt(hr.estimate), "ci": ci,
+                               "interval": w.ci(hr.lower, hr.upper), "p": w.p(hr.p_value),
+                               "method": hr.method},
         ]
         if hr.note:
-            lines.append(f"  note: {hr.note}")
-        lines.append(self.missing.to_text())
+            lines.append("  " + t("note: %(note)s") % {"note": hr.note})
+        lines.append(self.missing.to_text(wording))
         return "\n".join(lines)
 
     def plot(self, path: str | Path, *, time_label: str = "Days", ticks=None,

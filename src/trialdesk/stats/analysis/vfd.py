@@ -27,14 +27,13 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from ._base import (
+    ENGLISH,
     AnalysisInputError,
     AnalysisResult,
     Effect,
     Missing,
+    Wording,
     complete_cases,
-    fmt,
-    fmt_ci,
-    fmt_p,
     label,
     numeric_column,
     require_columns,
@@ -158,29 +157,34 @@ class RankComparisonResult(AnalysisResult):
     missing: Missing
     method: str = field(default="Mann-Whitney test with Hodges-Lehmann shift", init=False)
 
-    def to_text(self) -> str:
+    def to_text(self, wording: Wording = ENGLISH) -> str:
+        w, t = wording, wording.t
         pct = round(self.level * 100)
+        names = {"a": self.a.label, "b": self.b.label}
         rows = [
-            [g.label, g.n, fmt(g.median, 1), f"{fmt(g.q1, 1)} to {fmt(g.q3, 1)}", fmt(g.mean, 2),
+            [g.label, g.n, w.fmt(g.median, 1), w.ci(g.q1, g.q3, 1), w.fmt(g.mean, 2),
              g.zero_count]
             for g in (self.a, self.b)
         ]
         s = self.shift
         lines = [
-            f"{self.outcome}: {self.a.label} vs {self.b.label}",
+            t("%(outcome)s: %(a)s vs %(b)s") % {"outcome": self.outcome, **names},
             "",
-            table(["group", "n", "median", "IQR", "mean", "zeros"], rows),
+            table([t("group"), "n", t("median"), t("IQR"), t("mean"), t("zeros")], rows),
             "",
-            f"Mann-Whitney U = {fmt(self.test.u_statistic, 1)}, p = {fmt_p(self.test.p_value)} "
-            f"({self.test.method})",
-            f"Hodges-Lehmann shift ({self.a.label} - {self.b.label}): {fmt(s.estimate, 2)} "
-            f"({pct}% CI {fmt_ci(s.lower, s.upper, 2)}); interval {s.interval_method}",
+            t("Mann-Whitney U = %(u)s, p = %(p)s (%(method)s)") % {
+                "u": w.fmt(self.test.u_statistic, 1), "p": w.p(self.test.p_value),
+                "method": self.test.method},
+            t("Hodges-Lehmann shift (%(a)s - %(b)s): %(estimate)s (%(ci)s %(interval)s); "
+              "interval %(method)s") % {
+                **names, "estimate": w.fmt(s.estimate, 2),
+                "ci": t("%(pct)d%% CI") % {"pct": pct}, "interval": w.ci(s.lower, s.upper, 2),
+                "method": s.interval_method},
         ]
         if s.achieved_level is not None and abs(s.achieved_level - self.level) > 1e-9:
-            lines.append(
-                f"  achieved confidence level of the exact interval: {s.achieved_level:.4f}"
-            )
-        lines.append(self.missing.to_text())
+            lines.append("  " + t("achieved confidence level of the exact interval: %(level)s")
+                         % {"level": w.fmt(s.achieved_level)})
+        lines.append(self.missing.to_text(wording))
         return "\n".join(lines)
 
 
