@@ -12,7 +12,12 @@ import json
 
 import click
 
-from trialdesk.commands.users import _setup, _with_db
+from trialdesk.commands.language import N_, _
+from trialdesk.commands.users import _setup, _with_db, refusal
+
+# a site's recruiting status (core.models.Site.STATUSES), in words
+STATUSES = {"planned": N_("planned"), "active": N_("active"), "suspended": N_("suspended"),
+            "closed": N_("closed")}
 
 
 @click.group()
@@ -29,17 +34,22 @@ def _change(code: str, status: str, username: str, reason: str, on: dt.date | No
 
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise click.BadParameter(f"no active user {username}", param_hint="--as")
+        raise click.BadParameter(_("no active user %(username)s") % {"username": username},
+                                 param_hint="--as")
     try:
         actor = actor_able_to(user, "manage_sites")  # a person with several roles: that one
         site = do_set_site_status(actor, code, status, reason=reason, on=on)
     except InvalidInput as error:
         hint = {"activated_on": "--on"}.get(error.field, f"--{error.field}")
-        raise click.BadParameter(error.rule, param_hint=hint) from None
+        raise click.BadParameter(refusal(error), param_hint=hint) from None
     except (Conflict, Forbidden, NotFound) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(refusal(error)) from None
     return {"code": site.code, "status": site.status,
             "activated_on": site.activated_on.isoformat() if site.activated_on else None}
+
+
+def _status(status: str) -> str:
+    return _(STATUSES[status]) if status in STATUSES else status
 
 
 def _status_command(name: str, status: str, summary: str):
@@ -56,7 +66,8 @@ def _status_command(name: str, status: str, summary: str):
                data_dir: str, database: str | None) -> None:
         _setup(data_dir, database)
         result = _change(code, status, username, reason, on.date() if on else None)
-        click.echo(json.dumps(result) if as_json else f"{result['code']}: {result['status']}")
+        click.echo(json.dumps(result) if as_json
+                   else f"{result['code']}: {_status(result['status'])}")
 
     return change
 
@@ -82,6 +93,7 @@ def list_sites(as_json: bool, data_dir: str, database: str | None) -> None:
     if as_json:
         click.echo(json.dumps({"sites": sites}, ensure_ascii=False))
         return
+    width = max(len(_(word)) for word in STATUSES.values())
     for site in sites:
-        click.echo(f"{site['code']}  {site['status']:<9} {site['activated_on'] or '-':<10}  "
-                   f"{site['name']}")
+        click.echo(f"{site['code']}  {_status(site['status']):<{width}} "
+                   f"{site['activated_on'] or '-':<10}  {site['name']}")

@@ -9,6 +9,7 @@ import secrets
 
 import click
 
+from trialdesk.commands.language import _, current_language
 from trialdesk.web.datadir import DEFAULT_DATA_DIR
 
 _db_options = [
@@ -32,6 +33,24 @@ def _setup(data_dir: str, database: str | None) -> None:
     from trialdesk.web.trials.actions import do_load_sites
 
     do_load_sites(actor="cli")
+
+
+def refusal(error: Exception) -> str:
+    """A refusal of the server's actions in the output's language, from the server's own
+    catalogues (its rule or message is English text or a marked phrase; unmarked stays English)."""
+    from django.utils import translation
+
+    from trialdesk.web.core.refusals import in_reader_language
+
+    text = getattr(error, "rule", None) or getattr(error, "message", None)
+    if not text:
+        return str(error)
+    with translation.override(current_language()):
+        return str(in_reader_language(text))
+
+
+def _membership(role: str, site: str | None) -> str:
+    return _("%(role)s at %(site)s") % {"role": role, "site": site} if site else role
 
 
 @click.group()
@@ -63,13 +82,14 @@ def create(username: str, role: str, site: str | None, password: str | None, lan
         do_create_user(actor="cli", username=username, role=role, site=site, password=password,
                        language=language or "", email=email)
     except InvalidInput as error:
-        raise click.BadParameter(error.rule, param_hint=f"--{error.field}") from None
+        raise click.BadParameter(refusal(error), param_hint=f"--{error.field}") from None
     result = {"username": username, "role": role, "site": site, "password": password}
     if as_json:
         click.echo(json.dumps(result))
     else:
-        click.echo(f"created {username} ({role}{' at ' + site if site else ''}); "
-                   f"password: {password}")
+        click.echo(_("created %(username)s (%(membership)s); password: %(password)s")
+                   % {"username": username, "membership": _membership(role, site),
+                      "password": password})
 
 
 @command.command("add-role")
@@ -89,13 +109,14 @@ def add_role(username: str, role: str, site: str | None, as_json: bool, data_dir
     try:
         do_add_membership(actor="cli", username=username, role=role, site=site)
     except InvalidInput as error:
-        raise click.BadParameter(error.rule, param_hint=f"--{error.field}") from None
+        raise click.BadParameter(refusal(error), param_hint=f"--{error.field}") from None
     except NotFound as error:
-        raise click.BadParameter(str(error), param_hint="--username") from None
+        raise click.BadParameter(refusal(error), param_hint="--username") from None
     if as_json:
         click.echo(json.dumps({"username": username, "role": role, "site": site}))
     else:
-        click.echo(f"{username} now also holds {role}{' at ' + site if site else ''}")
+        click.echo(_("%(username)s now also holds %(membership)s")
+                   % {"username": username, "membership": _membership(role, site)})
 
 
 @command.command("deactivate-role")
@@ -116,10 +137,11 @@ def deactivate_role(username: str, role: str, site: str | None, reason: str, dat
         do_deactivate_membership(actor="cli", username=username, role=role, site=site,
                                  reason=reason)
     except InvalidInput as error:
-        raise click.BadParameter(error.rule, param_hint=f"--{error.field}") from None
+        raise click.BadParameter(refusal(error), param_hint=f"--{error.field}") from None
     except (NotFound, Conflict) as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"deactivated {role}{' at ' + site if site else ''} of {username}")
+        raise click.ClickException(refusal(error)) from None
+    click.echo(_("deactivated %(membership)s of %(username)s")
+               % {"username": username, "membership": _membership(role, site)})
 
 
 @command.command("reset-two-factor")
@@ -136,11 +158,11 @@ def reset_two_factor(username: str, reason: str, data_dir: str, database: str | 
     try:
         do_reset_two_factor(actor="cli", username=username, reason=reason)
     except InvalidInput as error:
-        raise click.BadParameter(error.rule, param_hint=f"--{error.field}") from None
+        raise click.BadParameter(refusal(error), param_hint=f"--{error.field}") from None
     except (NotFound, Conflict) as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"removed the authenticator of {username}: its next sign-in sets up a new one "
-               "where its role requires one")
+        raise click.ClickException(refusal(error)) from None
+    click.echo(_("removed the authenticator of %(username)s: its next sign-in sets up a new "
+                 "one where its role requires one") % {"username": username})
 
 
 @command.command("list")
@@ -161,7 +183,7 @@ def list_users(as_json: bool, data_dir: str, database: str | None) -> None:
         click.echo(json.dumps({"users": rows}))
         return
     for row in rows:
-        state = "" if row["active"] else "  (inactive)"
+        state = "" if row["active"] else "  " + _("(inactive)")
         click.echo(f"{row['username']:<28} {row['role']:<18} {row['site'] or '-'}{state}")
 
 
@@ -178,8 +200,8 @@ def redcap_token(username: str, revoke: bool, data_dir: str, database: str | Non
     try:
         if revoke:
             do_revoke_redcap_token(actor="cli", username=username)
-            click.echo(f"revoked the REDCap token of {username}")
+            click.echo(_("revoked the REDCap token of %(username)s") % {"username": username})
             return
         click.echo(do_issue_redcap_token(actor="cli", username=username))
     except (NotFound, Conflict) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(refusal(error)) from None
