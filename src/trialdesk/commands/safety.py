@@ -20,6 +20,13 @@ from typing import Any
 
 import click
 
+from trialdesk.commands.language import N_, _, number
+
+# the reports a clock runs for (trialdesk.safety.clocks.ReportKind), in words
+REPORT_KINDS = {"sae_to_sponsor": N_("SAE to the sponsor"), "susar_7_day": N_("SUSAR, 7 days"),
+                "susar_follow_up_8_day": N_("SUSAR follow-up, 8 days"),
+                "susar_15_day": N_("SUSAR, 15 days")}
+
 
 def _emit(obj: dict[str, Any]) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False))
@@ -28,7 +35,8 @@ def _emit(obj: dict[str, Any]) -> None:
 def _probability(value: float, option: str) -> float:
     if not 0 < value < 1:
         raise click.BadParameter(
-            f"must lie strictly between 0 and 1, got {value:g}", param_hint=option
+            _("must lie strictly between 0 and 1, got %(value)s") % {"value": f"{value:g}"},
+            param_hint=option,
         )
     return value
 
@@ -77,7 +85,8 @@ def boundary(
     a, b = prior
     if not (math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0):
         raise click.BadParameter(
-            f"both Beta parameters must be finite and > 0, got {a:g} {b:g}", param_hint="--prior"
+            _("both Beta parameters must be finite and > 0, got %(a)s %(b)s")
+            % {"a": f"{a:g}", "b": f"{b:g}"}, param_hint="--prior",
         )
     _probability(threshold, "--threshold")
     _probability(cutoff, "--cutoff")
@@ -101,14 +110,18 @@ def boundary(
             }
         )
         return
-    click.echo(
-        f"Stop if P(rate > {threshold:g} | data) > {cutoff:g} under a Beta({a:g}, {b:g}) prior"
-    )
-    click.echo(f"{'treated':>7}  {'stop if events >=':>17}  {'P(rate > ' + f'{threshold:g})':>14}")
+    values = {"threshold": number(threshold), "cutoff": number(cutoff), "a": number(a),
+              "b": number(b)}
+    click.echo(_("Stop if P(rate > %(threshold)s | data) > %(cutoff)s under a Beta(%(a)s, %(b)s) "
+                 "prior") % values)
+    header = [_("treated"), _("stop if events >="), _("P(rate > %(threshold)s)") % values]
+    widths = [max(len(header[0]), 7), max(len(header[1]), 17), max(len(header[2]), 14)]
+    click.echo("  ".join(f"{text:>{width}}" for text, width in zip(header, widths, strict=True)))
     for r in rows:
         events = "-" if r.min_events is None else str(r.min_events)
-        prob = "" if r.probability is None else f"{r.probability:.4f}"
-        click.echo(f"{r.n:>7}  {events:>17}  {prob:>14}")
+        prob = "" if r.probability is None else number(r.probability, ".4f")
+        click.echo("  ".join(f"{text:>{width}}" for text, width
+                             in zip((str(r.n), events, prob), widths, strict=True)))
 
 
 # -- incidence ----------------------------------------------------------------------------------
@@ -125,7 +138,8 @@ def incidence(events: int, n: int, level: float, as_json: bool) -> None:
     """A proportion with its exact Clopper-Pearson interval."""
     if events > n:
         raise click.BadParameter(
-            f"{events} events cannot exceed --n {n} participants", param_hint="--events"
+            _("%(events)d events cannot exceed --n %(n)d participants")
+            % {"events": events, "n": n}, param_hint="--events",
         )
     _probability(level, "--level")
     from trialdesk.safety.incidence import incidence as compute
@@ -134,10 +148,12 @@ def incidence(events: int, n: int, level: float, as_json: bool) -> None:
     if as_json:
         _emit(result.to_dict())
         return
-    click.echo(
-        f"{events}/{n} = {result.proportion:.4f}; {level * 100:g}% {result.method}: "
-        f"{result.lower:.4f} to {result.upper:.4f}"
-    )
+    click.echo(_("%(events)d/%(n)d = %(proportion)s; %(level)s%% %(method)s: %(lower)s to "
+                 "%(upper)s") % {"events": events, "n": n,
+                                 "proportion": number(result.proportion, ".4f"),
+                                 "level": number(level * 100), "method": result.method,
+                                 "lower": number(result.lower, ".4f"),
+                                 "upper": number(result.upper, ".4f")})
 
 
 # -- deadlines ----------------------------------------------------------------------------------
@@ -150,7 +166,8 @@ def _day0(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
-            f"{value!r}: expected a calendar date YYYY-MM-DD", param_hint="--day0"
+            _("%(value)r: expected a calendar date YYYY-MM-DD") % {"value": value},
+            param_hint="--day0",
         ) from None
 
 
@@ -161,12 +178,14 @@ def _aware_at(value: str | None) -> dt.datetime | None:
         at = dt.datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
-            f"{value!r}: expected an ISO 8601 date and time, e.g. 2026-03-01T03:30Z",
+            _("%(value)r: expected an ISO 8601 date and time, e.g. 2026-03-01T03:30Z")
+            % {"value": value},
             param_hint="--aware-at",
         ) from None
     if at.tzinfo is None or at.utcoffset() is None:
         raise click.BadParameter(
-            f"{value!r} has no time zone: add Z (UTC) or an offset such as -05:00",
+            _("%(value)r has no time zone: add Z (UTC) or an offset such as -05:00")
+            % {"value": value},
             param_hint="--aware-at",
         )
     return at
@@ -216,7 +235,7 @@ def deadlines(
     day = _day0(day0)
     aware = _aware_at(aware_at)
     if day is None and aware is None:
-        raise click.UsageError("give --day0 (SUSAR reports) and/or --aware-at (SAE report)")
+        raise click.UsageError(_("give --day0 (SUSAR reports) and/or --aware-at (SAE report)"))
     try:
         in_time_zone(dt.datetime.now(dt.UTC), tz)
     except ValueError as error:
@@ -251,12 +270,14 @@ def deadlines(
             }
         )
         return
+    kinds = {kind: _(words) for kind, words in REPORT_KINDS.items()}
+    width = max(len(words) for words in kinds.values())
     for row in rows:
         local = dt.datetime.fromisoformat(row["due_local"])
-        click.echo(
-            f"{row['kind']:<22} due {local:%Y-%m-%d %H:%M} {tz} "
-            f"({dt.datetime.fromisoformat(row['due_utc']):%Y-%m-%d %H:%M} UTC): {row['basis']}"
-        )
+        due = _("due %(local)s %(tz)s (%(utc)s UTC)") % {
+            "local": f"{local:%Y-%m-%d %H:%M}", "tz": tz,
+            "utc": f"{dt.datetime.fromisoformat(row['due_utc']):%Y-%m-%d %H:%M}"}
+        click.echo(f"{kinds.get(row['kind'], row['kind']):<{width}} {due}: {row['basis']}")
 
 
 # -- load-dictionary ----------------------------------------------------------------------------
@@ -288,4 +309,5 @@ def load_dictionary(folder: str, data_dir: str | None, database: str | None,
     if as_json:
         _emit(dict(loaded))
         return
-    click.echo("MedDRA release loaded: " + ", ".join(f"{k} {v}" for k, v in loaded.items()))
+    click.echo(_("MedDRA release loaded: %(counts)s")
+               % {"counts": ", ".join(f"{k} {v}" for k, v in loaded.items())})
