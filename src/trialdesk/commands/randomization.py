@@ -11,6 +11,13 @@ from typing import Any
 
 import click
 
+from trialdesk.commands.language import N_, _, number
+
+# an assessed procedure's parameters and the assessment's method, in words
+PARAMETERS = {"block_sizes": N_("block sizes"), "ratio": N_("ratio"), "bound": N_("bound"),
+              "imbalance": N_("imbalance"), "weights": N_("weights")}
+METHODS = {"exact": N_("exact")}
+
 PROTOCOL_OPTION = click.option(
     "--protocol",
     "protocol_path",
@@ -47,9 +54,10 @@ def _seed(path: Path) -> bytes:
     except (OSError, ValueError) as error:
         raise click.BadParameter(str(error), param_hint="--seed-file") from None
     for warning in caught:
-        click.echo(f"warning: {warning.message}", err=True)
+        click.echo(_("warning: %(message)s") % {"message": warning.message}, err=True)
     if created:
-        click.echo(f"created a new 256-bit seed in {path} (mode 0600); keep it secret", err=True)
+        click.echo(_("created a new 256-bit seed in %(path)s (mode 0600); keep it secret")
+                   % {"path": path}, err=True)
     return seed
 
 
@@ -101,7 +109,8 @@ def generate(
     """
     if out.exists() and not force:
         raise click.BadParameter(
-            f"{out} exists; a list may already be committed (use --force to overwrite)",
+            _("%(out)s exists; a list may already be committed (use --force to overwrite)")
+            % {"out": out},
             param_hint="--out",
         )
     from trialdesk.randomization import (
@@ -116,7 +125,7 @@ def generate(
         allocation_list = generate_allocation_list(protocol, seed, slots_per_stratum)
     except ProcedureError as error:
         hint = (
-            " (publish `trialdesk randomization commit-seed` instead)"
+            " " + _("(publish `trialdesk randomization commit-seed` instead)")
             if "DynamicAllocator" in str(error)
             else ""
         )
@@ -130,12 +139,15 @@ def generate(
         {**metadata, "out": str(out), "meta": str(meta_path)},
         as_json,
         [
-            f"wrote {len(allocation_list)} slots in {len(allocation_list.strata)} strata to {out}",
-            f"procedure: {allocation_list.procedure} v{allocation_list.procedure_version} "
-            f"{json.dumps(allocation_list.parameters, sort_keys=True)}",
-            f"seed commitment: {allocation_list.seed_commitment}",
-            f"metadata: {meta_path}",
-            "next: trialdesk randomization commit " + str(out),
+            _("wrote %(slots)d slots in %(strata)d strata to %(out)s")
+            % {"slots": len(allocation_list), "strata": len(allocation_list.strata), "out": out},
+            _("procedure: %(procedure)s") % {"procedure": " ".join([
+                allocation_list.procedure, f"v{allocation_list.procedure_version}",
+                json.dumps(allocation_list.parameters, sort_keys=True)])},
+            _("seed commitment: %(commitment)s")
+            % {"commitment": allocation_list.seed_commitment},
+            _("metadata: %(path)s") % {"path": meta_path},
+            _("next: %(command)s") % {"command": f"trialdesk randomization commit {out}"},
         ],
     )
 
@@ -176,7 +188,8 @@ def import_(
     _emit(
         {"rows": len(allocation_list), "source": allocation_list.procedure, "valid": True},
         as_json,
-        [f"{path}: valid, {len(allocation_list)} rows" + (f"; wrote {out}" if out else "")],
+        [_("%(path)s: valid, %(rows)d rows") % {"path": path, "rows": len(allocation_list)}
+         + (_("; wrote %(out)s") % {"out": out} if out else "")],
     )
 
 
@@ -217,9 +230,9 @@ def commit(path: Path, salt: str | None, receipt: Path | None, as_json: bool) ->
         {"commitment": result.commitment, "salt": result.salt, "rows": len(rows)},
         as_json,
         [
-            f"commitment: {result.commitment}",
-            f"salt:       {result.salt}",
-            "publish the commitment; keep the salt secret until the list is verified",
+            _("commitment: %(commitment)s") % {"commitment": result.commitment},
+            _("salt: %(salt)s") % {"salt": result.salt},
+            _("publish the commitment; keep the salt secret until the list is verified"),
         ],
     )
 
@@ -251,7 +264,8 @@ def verify(path: Path, salt: str, commitment: str, receipt: Path | None, as_json
             "message": result.message,
         },
         as_json,
-        [("MATCH: " if result.match else "MISMATCH: ") + result.message],
+        [(_("MATCH: %(message)s") if result.match else _("MISMATCH: %(message)s"))
+         % {"message": result.message}],
     )
     sys.exit(0 if result.match else 1)
 
@@ -277,12 +291,13 @@ def commit_seed(protocol_path: Path | None, seed_file: Path, as_json: bool) -> N
     seed = _seed(seed_file)
     procedure = procedure_from_protocol(protocol)
     data: dict[str, Any] = {"procedure": procedure.name, "seed_commitment": seed_commitment(seed)}
-    lines = [f"seed commitment: {data['seed_commitment']}"]
+    lines = [_("seed commitment: %(commitment)s") % {"commitment": data["seed_commitment"]}]
     if procedure.dynamic:
         allocator = DynamicAllocator.from_protocol(protocol, seed)
         data["commitment"] = allocator.commitment
         data["specification"] = allocator.specification()
-        lines.insert(0, f"commitment (hash chain start): {allocator.commitment}")
+        lines.insert(0, _("commitment (hash chain start): %(commitment)s")
+                     % {"commitment": allocator.commitment})
     _emit(data, as_json, lines)
 
 
@@ -319,7 +334,8 @@ def replay(
     needed = ["arm", *(factor.code for factor in allocator.factors)]
     missing = [column for column in needed if column not in (reader.fieldnames or [])]
     if missing:
-        raise click.UsageError(f"{path}: missing column(s) {', '.join(missing)}")
+        raise click.UsageError(_("%(path)s: missing column(s) %(columns)s")
+                               % {"path": path, "columns": ", ".join(missing)})
     allocations = [
         PriorAllocation(
             row["arm"].strip(), {f.code: row[f.code].strip() for f in allocator.factors}
@@ -338,7 +354,8 @@ def replay(
             "message": result.message,
         },
         as_json,
-        [("OK: " if result.ok else "MISMATCH: ") + result.message, f"chain head: {result.head}"],
+        [(_("OK: %(message)s") if result.ok else _("MISMATCH: %(message)s"))
+         % {"message": result.message}, _("chain head: %(head)s") % {"head": result.head}],
     )
     sys.exit(0 if result.ok else 1)
 
@@ -348,10 +365,11 @@ def _int_list(option: str, value: str) -> list[int]:
         numbers = [int(part) for part in value.replace(":", ",").split(",") if part.strip()]
     except ValueError:
         raise click.BadParameter(
-            f"must be integers separated by commas, got {value!r}", param_hint=option
+            _("must be integers separated by commas, got %(value)r") % {"value": value},
+            param_hint=option,
         ) from None
     if not numbers:
-        raise click.BadParameter("must name at least one integer", param_hint=option)
+        raise click.BadParameter(_("must name at least one integer"), param_hint=option)
     return numbers
 
 
@@ -369,8 +387,8 @@ def _covariates(value: str) -> list[list[float]]:
             probabilities = []
         if not probabilities or any(p < 0 for p in probabilities) or sum(probabilities) <= 0:
             raise click.BadParameter(
-                "each factor is a number of equally likely levels or comma-separated "
-                f"probabilities, factors separated by ';' (got {part!r})",
+                _("each factor is a number of equally likely levels or comma-separated "
+                  "probabilities, factors separated by ';' (got %(part)r)") % {"part": part},
                 param_hint="--covariates",
             )
         factors.append(probabilities)
@@ -433,7 +451,8 @@ def assess(
 
     if name not in available_procedures():
         raise click.BadParameter(
-            f"unknown procedure {name!r}; choose from {', '.join(available_procedures())}",
+            _("unknown procedure %(name)r; choose from %(names)s")
+            % {"name": name, "names": ", ".join(available_procedures())},
             param_hint="--procedure",
         )
     given = {"block_sizes": block_sizes, "p": p, "bound": bound, "imbalance": imbalance}
@@ -447,7 +466,8 @@ def assess(
     for key, value in given.items():
         if value is not None and key not in accepted:
             option = "--" + key.replace("_", "-")
-            raise click.UsageError(f"{option} does not apply to --procedure {name}")
+            raise click.UsageError(_("%(option)s does not apply to --procedure %(name)s")
+                                   % {"option": option, "name": name})
     parameters: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if block_sizes is not None:
         parameters["block_sizes"] = _int_list("--block-sizes", block_sizes)
@@ -472,31 +492,19 @@ def assess(
     except (ProcedureError, ValueError) as error:
         raise click.UsageError(str(error)) from None
     data = result.to_json()
-    lines = [
-        _heading(procedure, n, result.method, sims),
-        _line(
-            "correct guesses (convergence)",
-            result.correct_guess_proportion,
-            result,
-            "correct_guess_proportion",
-        ),
-        _line(
-            "expected final imbalance",
-            result.expected_final_imbalance,
-            result,
-            "expected_final_imbalance",
-        ),
-        _line(
-            "expected max imbalance",
-            result.expected_max_imbalance,
-            result,
-            "expected_max_imbalance",
-        ),
-        *(
-            _line(f"P(final imbalance > {k})", value, result, f"final_imbalance_exceeds_{k}")
-            for k, value in result.final_imbalance_exceeds.items()
-        ),
+    figures = [
+        (_("correct guesses (convergence)"), "correct_guess_proportion"),
+        (_("expected final imbalance"), "expected_final_imbalance"),
+        (_("expected max imbalance"), "expected_max_imbalance"),
+        *((_("P(final imbalance > %(k)s)") % {"k": k}, f"final_imbalance_exceeds_{k}")
+          for k in result.final_imbalance_exceeds),
     ]
+    values = [result.correct_guess_proportion, result.expected_final_imbalance,
+              result.expected_max_imbalance, *result.final_imbalance_exceeds.values()]
+    width = max(32, *(len(label) for label, _key in figures))
+    lines = [_heading(procedure, n, result.method, sims)]
+    lines += [_line(label, value, result, key, width)
+              for (label, key), value in zip(figures, values, strict=True)]
     _emit(data, as_json, lines)
 
 
@@ -506,18 +514,19 @@ def _heading(procedure: Any, n: int, method: str, sims: int) -> str:
     which is for files)."""
     def value(key: str, given: Any) -> str:
         if isinstance(given, (list, tuple)):
-            return (":" if key == "ratio" else ", ").join(f"{item:g}" if isinstance(item, float)
+            return (":" if key == "ratio" else ", ").join(number(item) if isinstance(item, float)
                                                           else str(item) for item in given)
-        return f"{given:g}" if isinstance(given, float) else str(given)
+        return number(given) if isinstance(given, float) else str(given)
 
-    details = "; ".join(f"{key.replace('_', ' ')} {value(key, given)}"
+    details = "; ".join(f"{_(PARAMETERS.get(key, key.replace('_', ' ')))} {value(key, given)}"
                         for key, given in sorted(procedure.parameters.items()))
-    how = f"Monte Carlo, {sims} sequences" if method == "monte_carlo" else method
+    how = (_("Monte Carlo, %(sims)d sequences") % {"sims": sims} if method == "monte_carlo"
+           else _(METHODS.get(method, method)))
     return f"{procedure.name} ({details}), n = {n}, {how}"
 
 
-def _line(label: str, value: float, result: Any, key: str) -> str:
-    text = f"  {label:<32} {value:.5f}"
+def _line(label: str, value: float, result: Any, key: str, width: int) -> str:
+    text = f"  {label:<{width}} {number(value, '.5f')}"
     if result.standard_errors:
-        text += f"  (s.e. {result.standard_errors[key]:.5f})"
+        text += "  " + _("(s.e. %(se)s)") % {"se": number(result.standard_errors[key], ".5f")}
     return text
