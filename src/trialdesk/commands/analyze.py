@@ -58,7 +58,7 @@ def _read(path: Path):
     if suffix == ".xpt":
         import pyreadstat
 
-        frame, _ = pyreadstat.read_xport(str(path))
+        frame, _meta = pyreadstat.read_xport(str(path))
         return frame
     if suffix in (".tsv", ".txt"):
         return pd.read_csv(path, sep="\t")

@@ -9,6 +9,20 @@ from typing import Any
 
 import click
 
+from trialdesk.commands.language import N_, _, decimal_mark, number
+
+# a sample size's figures (the core's to_dict() keys): English shows the keys as before; the
+# catalogue gives each its Spanish words
+SIZE_LABELS = {
+    "n_per_arm_exact": N_("n_per_arm_exact"), "n_treatment_exact": N_("n_treatment_exact"),
+    "n_per_arm_unrounded": N_("n_per_arm_unrounded"), "n_per_arm": N_("n_per_arm"),
+    "n_treatment": N_("n_treatment"), "n_total": N_("n_total"),
+    "n_total_exact": N_("n_total_exact"), "method": N_("method"),
+    "inflation_factor": N_("inflation_factor"), "dropout": N_("dropout"),
+    "events_exact": N_("events_exact"), "events": N_("events"),
+    "event_probability": N_("event_probability"),
+}
+
 SPENDING_CHOICES = ["obf", "pocock", "hsd", "kd", "classical-pocock", "classical-obf"]
 FUTILITY_CHOICES = ["none", "obf", "pocock", "hsd", "kd"]
 
@@ -157,33 +171,41 @@ def _build_design(opts: dict[str, Any]) -> Any:
 
 def _format_design(summary: dict[str, Any]) -> str:
     lines = [
-        f"{summary['spending']}, {summary['sided']}-sided alpha {summary['alpha']:g}, "
-        f"power {1 - summary['beta']:g}",
+        (_("%(spending)s, 1-sided alpha %(alpha)s, power %(power)s") if summary["sided"] == 1
+         else _("%(spending)s, 2-sided alpha %(alpha)s, power %(power)s")) % {
+            "spending": summary["spending"], "alpha": number(summary["alpha"]),
+            "power": number(1 - summary["beta"])},
     ]
     if "futility" in summary:
-        kind = "binding" if summary["binding"] else "non-binding"
-        lines.append(f"futility: {summary['futility']} beta spending ({kind})")
-    head = f"{'look':>4} {'info':>7} {'upper z':>8} {'nominal p':>10} {'cum alpha':>10}"
+        kind = _("binding") if summary["binding"] else _("non-binding")
+        lines.append(_("futility: %(futility)s beta spending (%(kind)s)")
+                     % {"futility": summary["futility"], "kind": kind})
+    columns = [(_("look"), 4), (_("info"), 7), (_("upper z"), 8), (_("nominal p"), 10),
+               (_("cum alpha"), 10)]
     if "lower" in summary:
-        head += f" {'lower z':>8} {'cum beta':>9}"
-    head += f" {'P(stop|H0)':>11} {'P(stop|H1)':>11}"
-    lines.append(head)
+        columns += [(_("lower z"), 8), (_("cum beta"), 9)]
+    columns += [("P(stop|H0)", 11), ("P(stop|H1)", 11)]
+    widths = [max(width, len(title)) for title, width in columns]
+    lines.append(" ".join(f"{title:>{width}}"
+                          for (title, _least), width in zip(columns, widths, strict=True)))
     h0, h1 = summary["exit_probability_h0"], summary["exit_probability_h1"]
     for i, t in enumerate(summary["information_rates"]):
-        row = (
-            f"{i + 1:>4} {t:>7.4f} {summary['upper'][i]:>8.4f} {summary['nominal_p'][i]:>10.6f}"
-            f" {summary['cumulative_alpha'][i]:>10.6f}"
-        )
+        cells = [str(i + 1), number(t, ".4f"), number(summary["upper"][i], ".4f"),
+                 number(summary["nominal_p"][i], ".6f"),
+                 number(summary["cumulative_alpha"][i], ".6f")]
         if "lower" in summary:
-            row += f" {summary['lower'][i]:>8.4f} {summary['cumulative_beta'][i]:>9.5f}"
-        stop0 = h0["upper"][i] + h0["lower"][i]
-        stop1 = h1["upper"][i] + h1["lower"][i]
-        row += f" {stop0:>11.5f} {stop1:>11.5f}"
-        lines.append(row)
+            cells += [number(summary["lower"][i], ".4f"),
+                      number(summary["cumulative_beta"][i], ".5f")]
+        cells += [number(h0["upper"][i] + h0["lower"][i], ".5f"),
+                  number(h1["upper"][i] + h1["lower"][i], ".5f")]
+        lines.append(" ".join(f"{cell:>{width}}"
+                              for cell, width in zip(cells, widths, strict=True)))
     lines.append(
-        f"inflation factor {summary['inflation_factor']:.5f}; expected sample size relative to "
-        f"the fixed design: H0 {summary['expected_sample_size_ratio_h0']:.4f}, "
-        f"H1 {summary['expected_sample_size_ratio_h1']:.4f}"
+        _("inflation factor %(factor)s; expected sample size relative to the fixed design: "
+          "H0 %(h0)s, H1 %(h1)s") % {
+            "factor": number(summary["inflation_factor"], ".5f"),
+            "h0": number(summary["expected_sample_size_ratio_h0"], ".4f"),
+            "h1": number(summary["expected_sample_size_ratio_h1"], ".4f")}
     )
     return "\n".join(lines)
 
@@ -245,13 +267,19 @@ def boundaries(
         return
     click.echo(_format_design(summary))
     if "effect_scale" in summary:
-        bounds = ", ".join(f"{v:.4g}" for v in summary["effect_scale"])
-        click.echo(f"upper bounds on the effect scale (design effect {effect:g}): {bounds}")
+        # a decimal comma cannot also separate the bounds
+        bounds = ("; " if decimal_mark() == "," else ", ").join(
+            number(v, ".4g") for v in summary["effect_scale"])
+        click.echo(_("upper bounds on the effect scale (design effect %(effect)s): %(bounds)s")
+                   % {"effect": number(effect), "bounds": bounds})
     if "max_sample_size" in summary:
         click.echo(
-            f"sample size: maximum {summary['max_sample_size']:.1f}, expected under H0 "
-            f"{summary['expected_sample_size_h0']:.1f}, under H1 "
-            f"{summary['expected_sample_size_h1']:.1f} (fixed design {n_fixed:g})"
+            _("sample size: maximum %(maximum)s, expected under H0 %(h0)s, under H1 %(h1)s "
+              "(fixed design %(fixed)s)") % {
+                "maximum": number(summary["max_sample_size"], ".1f"),
+                "h0": number(summary["expected_sample_size_h0"], ".1f"),
+                "h1": number(summary["expected_sample_size_h1"], ".1f"),
+                "fixed": number(n_fixed)}
         )
 
 
@@ -325,9 +353,11 @@ def _show_size(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _emit(_clean(result))
         return
+    labels = {key: _(SIZE_LABELS[key]) if key in SIZE_LABELS else key for key in result}
+    width = max(22, *(len(label) for label in labels.values()))
     for key, value in result.items():
-        text = f"{value:.6g}" if isinstance(value, float) else str(value)
-        click.echo(f"{key:>22}: {text}")
+        text = number(value, ".6g") if isinstance(value, float) else str(value)
+        click.echo(f"{labels[key]:>{width}}: {text}")
 
 
 @sample_size.command()
@@ -801,8 +831,11 @@ def predictive(
     if as_json:
         _emit(out)
     else:
-        click.echo(f"posterior P(p {'>' if direction == 'greater' else '<'} {p0:g}) = {post:.4f}")
-        click.echo(f"predictive probability of success at n = {n_max}: {pp:.4f}")
+        comparison = f"p {'>' if direction == 'greater' else '<'} {number(p0)}"
+        click.echo(_("posterior P(%(comparison)s) = %(probability)s")
+                   % {"comparison": comparison, "probability": number(post, ".4f")})
+        click.echo(_("predictive probability of success at n = %(n)d: %(probability)s")
+                   % {"n": n_max, "probability": number(pp, ".4f")})
 
 
 # `design adaptive` lives in its own module (issue 23); importing it costs only click.
