@@ -129,3 +129,13 @@ LONGEST_MODULES = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {REPO_ROOT / "tests" / name: place for place, name in enumerate(LONGEST_MODULES)}
     items.sort(key=lambda item: rank.get(item.path, len(rank)))
+
+
+@pytest.fixture(autouse=True)
+def _english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line speaks the locale's language when none is asked (issue 19); the tests
+    expect English unless they set a locale, so a machine whose LANG is Spanish runs them the same.
+    The servers and commands tests start inherit this environment."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
