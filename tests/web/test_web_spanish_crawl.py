@@ -14,7 +14,8 @@ scripts, styles, an SVG's metadata and comments removed; the words people read i
   small words that Spanish has not ("the", "with", "should", ...);
 - no raw code shown as a label: a protocol field, form, visit, choice or check code
   (``ventilation_mode``, ``day0``, ``peep_on_support``), nor a Python repr (``{'``, ``True``,
-  ``None``), nor a time stamp as stored (``2020-06-07T02:06``).
+  ``None``), nor a time stamp or a date as stored (``2020-06-07T02:06``, ``2020-06-07``): the
+  reader's language writes them (``07/06/2020``).
 
 The pages are every route of the server, every form of a participant's schedule, every DSMB
 report (open and closed; a Spanish reader gets the generation's Spanish document), a record of
@@ -71,6 +72,8 @@ REPRS = [re.compile(pattern) for pattern in (
 # a time stamp as stored (ISO 8601), not as the reader's language and zone write it
 ISO_TIME = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d")
 REPRS.append(ISO_TIME)
+# a date as stored (ISO 8601), not as the reader's language writes it (Spanish: 07/06/2020)
+ISO_DATE = re.compile(r"(?<![\w-])\d{4}-\d\d-\d\d(?![\w-])")
 
 # English function words that are no Spanish word: a text never marked for translation
 ENGLISH_WORDS = re.compile(
@@ -202,6 +205,8 @@ def findings(text: str, english: Pieces, codes: list[re.Pattern]) -> list[str]:
     for pattern in REPRS:
         for match in pattern.finditer(text):
             found.add(f"repr:{match.group(0)}" if pattern is not ISO_TIME else "repr:ISO time")
+    if ISO_DATE.search(text):
+        found.add("repr:ISO date")
     # English that no catalogue holds (a string never marked for translation) still has
     # English's small words, which Spanish has not
     for match in ENGLISH_WORDS.finditer(text):
@@ -420,6 +425,12 @@ def test_the_search_finds_english_codes_and_reprs_on_a_spanish_page():
     assert findings(visible_text(body.replace("<p>2020-06-07T02:06:13+00:00</p>", "")),
                     english, codes).count("repr:ISO time") == 0  # an SVG's metadata is unread
     assert "Page not found" not in found and "code:day0" not in found
+    # a date as stored, where a person reads it; not in a field's value or a link
+    assert findings(visible_text("<p>Inicio: 2020-06-07</p>"), {}, []) == ["repr:ISO date"]
+    assert not findings(visible_text(
+        '<p>Inicio: 07/06/2020</p><input type="date" value="2020-06-07">'
+        '<a href="/capture/?day=2020-06-07">Día</a><time datetime="2020-06-07">7 jun</time>'),
+        {}, [])
     assert not findings(visible_text("<p>Día 0 (aleatorización) · Guardar borrador</p>"),
                         english, codes)
     # English no catalogue holds, by its small words; Spanish's own are left alone

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import formats
 from monitoring_kit import MONITOR, VISITS, plan_visit
 
 from trialdesk.web.core.models import AuditRecord
@@ -39,9 +40,12 @@ def test_a_visit_from_plan_to_letter(trial):
     assert letter["Content-Disposition"] == (
         f'attachment; filename="monitoring-visit-{visit}-letter.html"')
     html = letter.content.decode()
-    for text in ("Two consent forms lack", "Dr. Restrepo (PI)", due, "CO-02",
+    # the due date as the letter's language writes it (English: month first), not as stored
+    due_written = formats.date_format(dt.date.fromisoformat(due), "SHORT_DATE_FORMAT")
+    for text in ("Two consent forms lack", "Dr. Restrepo (PI)", due_written, "CO-02",
                  "Visit of the ICU and pharmacy"):
         assert text in html
+    assert due not in html
     actions = list(AuditRecord.objects.filter(model__startswith="monitoring_").order_by("seq")
                    .values_list("action", flat=True))
     assert actions == ["plan_monitoring_visit", "add_monitoring_finding",

@@ -7,6 +7,7 @@ Group labels go into the core functions verbatim, so coded groups stay coded in 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.template.defaultfilters import floatformat
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -57,16 +60,23 @@ class Section:
 
 
 def num(value: float | None, digits: int = 2) -> str:
-    """A number for a table cell: fixed decimals, an en dash where there is none."""
+    """A number for a table cell: fixed decimals, written as the reader's language writes them
+    (0.25, 0,25: the pages' floatformat), an en dash where there is none."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
-    return f"{value:.{digits}f}"
+    return str(floatformat(value, digits))
 
 
 def p_value(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return "< 0.0001" if value < 0.0001 else f"{value:.4f}"
+    return f"< {num(0.0001, 4)}" if value < 0.0001 else num(value, 4)
+
+
+def plain(value: float) -> str:
+    """A number without trailing zeros (a day, an assay's limit), as the reader's language
+    writes it."""
+    return formats.number_format(f"{value:g}", use_l10n=True)
 
 
 def interval(lower: float | None, upper: float | None, digits: int = 2) -> str:
@@ -184,6 +194,11 @@ def _nonzero(reasons: dict[str, int]) -> dict[str, int]:
     return {reason: n for reason, n in reasons.items() if n}
 
 
+def _day(day: dt.date) -> str:
+    """A date as the reader's language writes it (07/06/2020 in Spanish)."""
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
 def enrollment_section(data: ReportData) -> Section:
     result = enrollment_over_time(data.participants, date="randomized", site="site",
                                   target=get_protocol().design.target_enrollment)
@@ -193,8 +208,8 @@ def enrollment_section(data: ReportData) -> Section:
                  "(not by group)."),
         tables=[Table([_("Site"), _("Randomized"), _("First"), _("Last")],
                       [[c.label if c is not result.overall else _("All sites"), c.total,
-                        c.dates[0].isoformat() if c.dates else "–",
-                        c.dates[-1].isoformat() if c.dates else "–"]
+                        _day(c.dates[0]) if c.dates else "–",
+                        _day(c.dates[-1]) if c.dates else "–"]
                        for c in [*result.sites, result.overall]])],
         result=result, by_group=False)
     if not result.overall.dates:
@@ -374,7 +389,7 @@ def _cytokine(data: ReportData, code: str, name: str) -> Section:
                  "below the assay's lower limit of quantification (%(lloq)s, stored as "
                  "censored) are replaced by %(rule)s, the protocol's rule.") % {
             "lloq": "—" if definition.lloq is None else
-            f"{definition.lloq:g} {definition.unit or ''}".strip(),
+            f"{plain(definition.lloq)} {definition.unit or ''}".strip(),
             "rule": RULE_TEXT[definition.substitution_rule]})
     without = len(set(data.participants["participant"]) - set(frame["participant"]))
     section.missing = _("Values measured: %(n)d (%(groups)s); randomized participants without "
@@ -404,10 +419,10 @@ def _cytokine(data: ReportData, code: str, name: str) -> Section:
     section.tables = [
         Table([_("Group"), _("Day"), _("n"), _("Below detection"), _("Geometric mean"),
                _("95% CI")],
-              [[g.group, f"{g.day:g}", g.n, g.below_lod, num(g.geometric_mean),
+              [[g.group, plain(g.day), g.n, g.below_lod, num(g.geometric_mean),
                 interval(g.lower, g.upper)] for g in result.geometric_means]),
         Table([_("Day"), _("Geometric mean ratio"), _("95% CI"), _("p")],
-              [[f"{r.day:g}", num(r.ratio), interval(r.lower, r.upper), p_value(r.p_value)]
+              [[plain(r.day), num(r.ratio), interval(r.lower, r.upper), p_value(r.p_value)]
                for r in result.ratios]),
     ]
     # a sensitivity analysis beside the substitution: no value made up below the limit
@@ -416,7 +431,7 @@ def _cytokine(data: ReportData, code: str, name: str) -> Section:
     section.tables.append(Table(
         [_("Group"), _("Day"), _("n"), _("Below the limit"),
          _("Geometric mean, censored likelihood (Tobit)"), _("95% CI")],
-        [[g.group, f"{g.day:g}", g.n, g.below, num(g.geometric_mean),
+        [[g.group, plain(g.day), g.n, g.below, num(g.geometric_mean),
           interval(g.lower, g.upper)] for g in tobit]))
     section.note = _("Group by day interaction: p = %(p)s.") % {
         "p": p_value(result.interaction_p)}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django import template
+from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +14,7 @@ from trialdesk.web.core.protocol import get_protocol
 from trialdesk.web.core.timezones import local_time
 
 register = template.Library()
+ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 
 STATUS_LABELS = {
     "screen_failed": _("Not eligible"),
@@ -54,16 +57,21 @@ def kind_label(code: str) -> str:
 @register.filter
 def local_when(value: object) -> object:
     """A time, stored or kept as ISO 8601 text, in the reader's zone and as their language
-    writes it ("2020-06-07T02:06:13+00:00" -> "06/06/2020 21:06:13 -05:00"); other values as
-    they are."""
+    writes it ("2020-06-07T02:06:13+00:00" -> "06/06/2020 21:06:13 -05:00"); a date, or its ISO
+    text, as their language writes it ("2020-06-07" -> "07/06/2020"; a date has no zone); other
+    values as they are."""
     moment = value
     if isinstance(value, str):
+        if ISO_DAY.fullmatch(value):
+            return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-    if isinstance(moment, dt.datetime) and moment.tzinfo is not None:
-        return local_time(moment)
+    if isinstance(moment, dt.datetime):
+        return local_time(moment) if moment.tzinfo is not None else value
+    if isinstance(moment, dt.date):
+        return formats.date_format(moment, "SHORT_DATE_FORMAT")
     return value
 
 
