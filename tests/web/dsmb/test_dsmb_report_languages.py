@@ -58,9 +58,20 @@ def _text(html: str) -> str:
     return " ".join(re.sub(r"<style.*?</style>|<[^>]+>", " ", html, flags=re.S).split())
 
 
-def _numbers(html: str) -> list[str]:
-    """The figures of a document, decimal commas read as points: the same in every language."""
-    return re.findall(r"\d+(?:[.,]\d+)?", _text(html).replace(",", "."))
+# a date as each language writes it (Spanish day first, English month first), read back as ISO
+DAY_FIRST = {"es": True, "en": False}
+
+
+def _numbers(html: str, language: str) -> list[str]:
+    """The figures of a document, dates read as ISO and decimal commas as points: the same in
+    every language."""
+    def iso(match: re.Match) -> str:
+        first, second, year = match.groups()
+        day, month = (first, second) if DAY_FIRST[language] else (second, first)
+        return f"{year}-{month}-{day}"
+
+    text = re.sub(r"\b(\d\d)/(\d\d)/(\d{4})\b", iso, _text(html))
+    return re.findall(r"\d+(?:[.,]\d+)?", text.replace(",", "."))
 
 
 @pytest.mark.parametrize("kind", ["open", "closed"])
@@ -79,7 +90,10 @@ def test_each_language_is_stored_with_its_own_hash_and_the_same_figures(trial, m
         assert words in _text(report.html), words
         assert words not in _text(spanish.html), words
     # one generation: the same figures, dates and author in both documents
-    assert _numbers(report.html) == _numbers(spanish.html)
+    assert _numbers(report.html, "en") == _numbers(spanish.html, "es")
+    # the dates as each language writes them, not as stored
+    assert re.search(r"\d\d/\d\d/\d{4}", _text(spanish.html))
+    assert not re.search(r"\d{4}-\d\d-\d\d", _text(spanish.html) + _text(report.html))
     # the open report's hashes, both, are in the audit trail; a closed report's in neither
     record = AuditRecord.objects.get(action="generate_dsmb_report", object_id=str(report.pk))
     expected = {"sha256": report.sha256, "sha256_es": spanish.sha256} if kind == "open" else {}
