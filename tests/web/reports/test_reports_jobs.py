@@ -22,6 +22,7 @@ from test_reports_page import _arm_leaks
 
 from trialdesk.web.core.actor import actor_as
 from trialdesk.web.core.models import AuditRecord, Membership
+from trialdesk.web.core.timezones import user_zone
 from trialdesk.web.reports import jobs
 from trialdesk.web.reports.context import report_context
 from trialdesk.web.reports.models import AnalysisReportJob
@@ -85,7 +86,8 @@ def test_the_job_makes_what_the_page_made_before_for_the_same_reader(trial, read
     run_ready()
     job.refresh_from_db()
     actor = actor_as(Membership.objects.get(user=trial.users[reader]))
-    with translation.override("es"), timezone.override(dt.UTC):
+    # the reader's zone: the time is written in it, with its offset (issue 19)
+    with translation.override("es"), timezone.override(user_zone(trial.users[reader])):
         context = report_context(actor, now=job.generated_at)
         assert job.html == render_to_string("reports/_report.html", context)
         assert job.standalone == render_to_string("reports/standalone.html", context)

@@ -29,6 +29,7 @@ from django_tasks_db.models import DBTaskResult
 from trialdesk.web.core.actor import actor_as, require
 from trialdesk.web.core.errors import Forbidden
 from trialdesk.web.core.permissions import READ_REPORT
+from trialdesk.web.core.timezones import site_zone
 from trialdesk.web.reports.actions import STEPS, do_finish_analysis_report
 from trialdesk.web.reports.context import report_context
 from trialdesk.web.reports.models import AnalysisReportJob
@@ -56,16 +57,18 @@ def run_job(job_id: Any, *, raise_unmarked: bool = False) -> AnalysisReportJob |
     job, and a shutdown (a BaseException) goes through: the task is run again."""
     close_old_connections()
     try:
-        job = AnalysisReportJob.objects.select_related("membership__user").filter(
-            pk=job_id).first()
+        job = AnalysisReportJob.objects.select_related(
+            "membership__user", "membership__site").filter(pk=job_id).first()
         if job is None or job.state in (AnalysisReportJob.DONE, AnalysisReportJob.FAILED):
             return None
         try:
             actor = actor_as(job.membership)
             require(actor, READ_REPORT)
             _mark(job.pk, state=AnalysisReportJob.RUNNING, done=0)
-            # the reader's language; times in UTC, as the report says it writes them
-            with translation.override(job.language), timezone.override(dt.UTC):
+            # the reader's language and zone (their site's), as the pages write times
+            site = job.membership.site
+            zone = site_zone(site.code if site is not None else None)
+            with translation.override(job.language), timezone.override(zone):
                 context = report_context(actor, on_step=lambda done: _mark(job.pk, done=done))
                 html = render_to_string("reports/_report.html", context)
                 standalone = render_to_string("reports/standalone.html", context)
