@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -73,10 +73,7 @@ def next_sizes(
 
     ``weighted_sum`` is ``sum_{i<=k} w_i z_i`` and ``theta_hat`` the observed effect.
     """
-    w, b = _stage_bounds(design)
-    # The next stage rejects when its z exceeds `gap`.
-    gap = (b[k + 1] - weighted_sum) / w[k + 1]
-    return sizes_for_gap(rule, k, gap, theta_hat)
+    return sizes_for_gap(rule, k, _InverseNormalSteps(design).gap(k, weighted_sum), theta_hat)
 
 
 def sizes_for_gap(
@@ -106,14 +103,23 @@ def next_size(
 ) -> float:
     """The re-estimated size of the next stage after the stage-wise z-statistics ``stage_z``."""
     z = np.asarray(stage_z, dtype=float)
-    k = z.size - 1
-    if not 0 <= k < design.k - 1:
+    k = interim_stage(design.k, z.size)
+    s = np.array([np.sum(design.weights[: k + 1] * z)])
+    return float(next_sizes(design, rule, k, s, observed_effect(rule, z))[0])
+
+
+def interim_stage(k_max: int, stages_seen: int) -> int:
+    """The 0-based stage after which the next one is re-sized; only interims qualify."""
+    k = stages_seen - 1
+    if not 0 <= k < k_max - 1:
         raise ValueError("re-estimation happens at an interim (before the last stage)")
-    w, _ = _stage_bounds(design)
-    n = np.asarray(rule.n_planned[: k + 1], dtype=float)
-    s = np.array([np.sum(w[: k + 1] * z)])
-    th = np.array([np.sum(np.sqrt(n) * z) / np.sum(n)])
-    return float(next_sizes(design, rule, k, s, th)[0])
+    return k
+
+
+def observed_effect(rule: SampleSizeRule, stage_z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The effect observed in the stages so far at their planned sizes, as a one-element array."""
+    n = np.asarray(rule.n_planned[: stage_z.size], dtype=float)
+    return np.array([np.sum(np.sqrt(n) * stage_z) / np.sum(n)])
 
 
 def cp_min_conventional(alpha: float, n1: float, n2: float, n_max: float) -> float:
@@ -164,47 +170,110 @@ class OperatingCharacteristics:
         return out
 
 
+class StageSteps(Protocol):
+    """A combination test followed stage by stage through its running statistic, vectorized over
+    trials; what the operating characteristics need of it, whichever test it is."""
+
+    def combine(self, k: int, stat: NDArray[np.float64], z: NDArray[np.float64]
+                ) -> NDArray[np.float64]:
+        """The statistic after adding stage ``k``'s z-statistics ``z``."""
+        ...
+
+    def rejects(self, k: int, stat: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Where the statistic after stage ``k`` rejects."""
+        ...
+
+    def futile(self, k: int, stat: NDArray[np.float64], z: NDArray[np.float64]
+               ) -> NDArray[np.bool_]:
+        """Where stage ``k`` (an interim) stops for futility."""
+        ...
+
+    def gap(self, k: int, stat: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The z above which stage ``k + 1`` rejects, after stage ``k``'s statistic ``stat``."""
+        ...
+
+
+@dataclass(frozen=True)
+class _InverseNormalSteps:
+    """The inverse-normal test on the weighted-sum scale ``sum w_i z_i``."""
+
+    design: InverseNormalDesign
+
+    def combine(self, k: int, stat: NDArray[np.float64], z: NDArray[np.float64]
+                ) -> NDArray[np.float64]:
+        return stat + self.design.weights[k] * z
+
+    def rejects(self, k: int, stat: NDArray[np.float64]) -> NDArray[np.bool_]:
+        return stat >= _stage_bounds(self.design)[1][k]
+
+    def futile(self, k: int, stat: NDArray[np.float64], z: NDArray[np.float64]
+               ) -> NDArray[np.bool_]:
+        w = self.design.weights
+        return stat <= self.design.futility_bounds[k] * math.sqrt(np.sum(w[: k + 1] ** 2))
+
+    def gap(self, k: int, stat: NDArray[np.float64]) -> NDArray[np.float64]:
+        w, b = _stage_bounds(self.design)
+        return (b[k + 1] - stat) / w[k + 1]
+
+
 def oc_integration(
     design: InverseNormalDesign, rule: SampleSizeRule, theta: float
 ) -> OperatingCharacteristics:
     """Operating characteristics of a two-stage design with re-estimation, by quadrature."""
     if design.k != 2:
         raise ValueError("numerical integration is implemented for two-stage designs")
-    w, b = _stage_bounds(design)
+    return oc_integration_two_stage(
+        _InverseNormalSteps(design), rule, theta,
+        z_reject=float(design.critical_values[0]), z_futile=float(design.futility_bounds[0]),
+    )
+
+
+def oc_integration_two_stage(
+    steps: StageSteps, rule: SampleSizeRule, theta: float, *, z_reject: float, z_futile: float
+) -> OperatingCharacteristics:
+    """Operating characteristics of a two-stage test with re-estimation: one adaptive quadrature
+    over the first-stage z between its futility and efficacy bounds ``z_futile`` and
+    ``z_reject``, with the rule's change points as breaks."""
     n1, n2_plan = rule.n_planned[0], rule.n_planned[1]
     m1 = theta * math.sqrt(n1)
-    c1 = float(design.critical_values[0])
-    a1 = float(design.futility_bounds[0])
-    lo = max(a1, m1 - 12.0)
-    hi = min(c1, m1 + 12.0)
+    lo = max(z_futile, m1 - 12.0)
+    hi = min(z_reject, m1 + 12.0)
 
-    def n2_of(z1: float) -> float:
-        return float(next_sizes(design, rule, 0, np.array([w[0] * z1]),
-                                np.array([z1 / math.sqrt(n1)]))[0])
+    def second_stage(z1: NDArray[np.float64]
+                     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """For first-stage z values: the second stage's size, its gap, and the observed effect."""
+        theta_hat = z1 / math.sqrt(n1)
+        gap = steps.gap(0, steps.combine(0, np.zeros_like(z1), z1))
+        return sizes_for_gap(rule, 0, gap, theta_hat), gap, theta_hat
+
+    def at(z1: float) -> tuple[float, float]:
+        n2, gap, _ = second_stage(np.array([z1]))
+        return float(n2[0]), float(gap[0])
 
     def dens(z1: float) -> float:
         return math.exp(-0.5 * (z1 - m1) ** 2) / math.sqrt(2 * math.pi)
 
     def reject2(z1: float) -> float:
-        n2 = n2_of(z1)
-        return dens(z1) * float(special.ndtr(theta * math.sqrt(n2) - (b[1] - w[0] * z1) / w[1]))
+        n2, gap = at(z1)
+        return dens(z1) * float(special.ndtr(theta * math.sqrt(n2) - gap))
 
     def size2(z1: float) -> float:
-        return dens(z1) * n2_of(z1)
+        return dens(z1) * at(z1)[0]
 
     def increased(z1: float) -> float:
-        return dens(z1) * float(n2_of(z1) > n2_plan * (1 + 1e-12))
+        return dens(z1) * float(at(z1)[0] > n2_plan * (1 + 1e-12))
 
-    points = _zone_edges(design, rule, lo, hi) if hi > lo else []
-    quad = {"epsabs": 1e-12, "epsrel": 1e-10, "limit": 400, "points": points or None}
     if hi > lo:
+        # Jumps (promising-zone edges) and kinks (the cap and the floor) as quadrature breaks.
+        points = change_points(lambda z1: _regime(rule, *second_stage(z1)), lo, hi)
+        quad = {"epsabs": 1e-12, "epsrel": 1e-10, "limit": 400, "points": points or None}
         r2 = integrate.quad(reject2, lo, hi, **quad)[0]
         en2 = integrate.quad(size2, lo, hi, **quad)[0]
         pinc = integrate.quad(increased, lo, hi, **quad)[0]
     else:
         r2 = en2 = pinc = 0.0
-    r1 = float(special.ndtr(m1 - c1))
-    f1 = float(special.ndtr(a1 - m1)) if np.isfinite(a1) else 0.0
+    r1 = float(special.ndtr(m1 - z_reject))
+    f1 = float(special.ndtr(z_futile - m1)) if np.isfinite(z_futile) else 0.0
     return OperatingCharacteristics(
         reject=np.array([r1, r2]),
         futility=np.array([f1, 0.0]),
@@ -214,29 +283,21 @@ def oc_integration(
 
 
 def _regime(
-    design: InverseNormalDesign, rule: SampleSizeRule, z1: NDArray[np.float64]
+    rule: SampleSizeRule,
+    n: NDArray[np.float64],
+    gap: NDArray[np.float64],
+    theta_hat: NDArray[np.float64],
 ) -> NDArray[np.int64]:
-    """Which piece of the re-estimation rule applies at each interim z (a small integer code)."""
-    w, b = _stage_bounds(design)
-    n1, planned = rule.n_planned[0], rule.n_planned[1]
-    theta_hat = z1 / math.sqrt(n1)
-    n = next_sizes(design, rule, 0, w[0] * z1, theta_hat)
+    """Which piece of the re-estimation rule gave the second stage's sizes ``n`` (a small integer
+    code), from the sizes, their gaps and the observed effects."""
+    planned = rule.n_planned[1]
     n_lo = planned if rule.n_min is None else rule.n_min
     n_hi = planned if rule.n_max is None else rule.n_max
     code = (n <= n_lo * (1 + 1e-12)).astype(np.int64) + 2 * (n >= n_hi * (1 - 1e-12))
     if rule.promising is not None:
-        gap = (b[1] - w[0] * z1) / w[1]
         cp = special.ndtr(theta_hat * math.sqrt(planned) - gap)
         code += 4 * (cp >= rule.promising[0]) + 8 * (cp >= rule.promising[1])
     return code
-
-
-def _zone_edges(
-    design: InverseNormalDesign, rule: SampleSizeRule, lo: float, hi: float
-) -> list[float]:
-    """Interim z values where the rule changes piece: jumps (promising-zone edges) and kinks
-    (the cap and the floor), as quadrature breaks."""
-    return change_points(lambda z1: _regime(design, rule, z1), lo, hi)
 
 
 def change_points(
@@ -269,12 +330,25 @@ def oc_simulation(
     seed: int = 2011,
 ) -> OperatingCharacteristics:
     """Operating characteristics by simulation (two or three stages), seeded and vectorized."""
+    return oc_simulation_stages(_InverseNormalSteps(design), design.k, rule, theta,
+                                sims=sims, seed=seed)
+
+
+def oc_simulation_stages(
+    steps: StageSteps,
+    k_max: int,
+    rule: SampleSizeRule,
+    theta: float,
+    *,
+    sims: int,
+    seed: int,
+) -> OperatingCharacteristics:
+    """Operating characteristics of a ``k_max``-stage test with re-estimation by simulation, seeded
+    and vectorized over trials; at each stage efficacy is checked before futility."""
     rng = np.random.default_rng(seed)
-    k_max = design.k
-    w, b = _stage_bounds(design)
     e = rng.standard_normal((sims, k_max))
     running = np.ones(sims, dtype=bool)
-    weighted = np.zeros(sims)
+    stat = np.zeros(sims)
     info_sum = np.zeros(sims)  # sum sqrt(n_i) z_i, for the observed effect
     n_sum = np.zeros(sims)
     n_stage = np.full(sims, float(rule.n_planned[0]))
@@ -285,19 +359,18 @@ def oc_simulation(
     for k in range(k_max):
         z = theta * np.sqrt(n_stage) + e[:, k]
         total_n += np.where(running, n_stage, 0.0)
-        weighted += w[k] * z
+        stat = steps.combine(k, stat, z)
         info_sum += np.sqrt(n_stage) * z
         n_sum += n_stage
-        rej = running & (weighted >= b[k])
+        rej = running & steps.rejects(k, stat)
         reject[k] = rej.mean()
         running &= ~rej
         if k == k_max - 1:
             break
-        lower = design.futility_bounds[k] * math.sqrt(np.sum(w[: k + 1] ** 2))
-        fut = running & (weighted <= lower)
+        fut = running & steps.futile(k, stat, z)
         futility[k] = fut.mean()
         running &= ~fut
-        n_next = next_sizes(design, rule, k, weighted, info_sum / n_sum)
+        n_next = sizes_for_gap(rule, k, steps.gap(k, stat), info_sum / n_sum)
         increased |= running & (n_next > rule.n_planned[k + 1] * (1 + 1e-12))
         n_stage = n_next
     se = np.sqrt(reject * (1 - reject) / sims)
