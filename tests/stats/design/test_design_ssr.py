@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from scipy import integrate, stats
+from ssr_checks import assert_integration_matches_simulation, rule_kinds
 
 from trialdesk.stats.design.combination import InverseNormalDesign, inverse_normal_design
 from trialdesk.stats.design.conditional_power import conditional_power, theta_means
@@ -98,16 +99,7 @@ def test_rates_simulation_with_reestimation_matches_rpact():
         assert abs(oc.expected_n - expected_n) <= 3 * 7.5, pi1
 
 
-@pytest.mark.parametrize(
-    "rule",
-    [
-        SampleSizeRule((221, 221)),
-        SampleSizeRule((221, 221), n_min=50, n_max=663),
-        SampleSizeRule((221, 221), n_max=663, promising=(0.3, 0.8)),
-        SampleSizeRule((221, 221), n_max=663, theta=theta_means(2.0, 7.5), target=0.9),
-    ],
-    ids=["fixed", "ssr", "promising-zone", "ssr-planned-effect"],
-)
+@pytest.mark.parametrize("rule", rule_kinds(221, n_min=50, n_max=663, theta=theta_means(2.0, 7.5)))
 @pytest.mark.parametrize("delta", [0.0, 1.4, 2.0])
 def test_integration_agrees_with_simulation(rule, delta):
     # Two stages, OBF-type spending at half-way; sigma = 7.5 (Mehta and Pocock's example scale).
@@ -115,14 +107,7 @@ def test_integration_agrees_with_simulation(rule, delta):
     theta = theta_means(delta, 7.5)
     exact = oc_integration(design, rule, theta)
     sim = oc_simulation(design, rule, theta, sims=SIMS)
-    # Per-stage rejection: 4 binomial SE of the simulation.
-    np.testing.assert_array_less(np.abs(exact.reject - sim.reject), 4 * sim.se + 1e-12)
-    # Expected sample size: the stage-2 size lies in [n_min, n_max], so its SD is at most half
-    # the range; SE <= range / 2 / sqrt(SIMS).
-    spread = (rule.n_max or 221) - (rule.n_min or 221) + 221
-    assert abs(exact.expected_n - sim.expected_n) <= 4 * spread / 2 / math.sqrt(SIMS)
-    p = exact.p_increase
-    assert abs(p - sim.p_increase) <= 4 * math.sqrt(max(p * (1 - p), 1e-4) / SIMS)
+    assert_integration_matches_simulation(exact, sim, rule, SIMS)
 
 
 def test_inverse_normal_keeps_alpha_under_any_reestimation():

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import pytest
+from ssr_checks import assert_integration_matches_simulation, rule_kinds
 
 from trialdesk.stats.design.combination import fisher_design
 from trialdesk.stats.design.conditional_power_fisher import (
@@ -66,29 +67,13 @@ def test_reestimation_matches_rpacts_simulation():
         assert abs(oc.expected_n - expected_n) <= 3 * 4.8, effect
 
 
-@pytest.mark.parametrize(
-    "rule",
-    [
-        SampleSizeRule((100, 100)),
-        SampleSizeRule((100, 100), n_min=30, n_max=300),
-        SampleSizeRule((100, 100), n_max=300, promising=(0.3, 0.8)),
-        SampleSizeRule((100, 100), n_max=300, theta=0.2, target=0.9),
-    ],
-    ids=["fixed", "ssr", "promising-zone", "ssr-planned-effect"],
-)
+@pytest.mark.parametrize("rule", rule_kinds(100, n_min=30, n_max=300, theta=0.2))
 @pytest.mark.parametrize("theta", [0.0, 0.12, 0.2])
 def test_integration_agrees_with_simulation(rule, theta):
     design = fisher_design(2, alpha0=0.5, information_rates=[0.5, 1.0])
     exact = oc_integration_fisher(design, rule, theta)
     sim = oc_simulation_fisher(design, rule, theta, sims=SIMS)
-    np.testing.assert_array_less(np.abs(exact.reject - sim.reject), 4 * sim.se + 1e-12)
-    f = exact.futility[0]
-    assert abs(f - sim.futility[0]) <= 4 * math.sqrt(f * (1 - f) / SIMS) + 1e-12
-    # Stage 2 lies in [n_min, n_max]: SD at most half the range, plus the 100 of stage 1.
-    spread = (rule.n_max or 100) - (rule.n_min or 100) + 100
-    assert abs(exact.expected_n - sim.expected_n) <= 4 * spread / 2 / math.sqrt(SIMS)
-    p = exact.p_increase
-    assert abs(p - sim.p_increase) <= 4 * math.sqrt(max(p * (1 - p), 1e-4) / SIMS)
+    assert_integration_matches_simulation(exact, sim, rule, SIMS)
 
 
 @pytest.mark.parametrize("alpha0", [1.0, 0.5])
