@@ -3,23 +3,13 @@ and the reporting deadlines in Spanish, with the decimal comma; --json unchanged
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from click.testing import CliRunner
+from cli_language import assert_in_spanish, run_in
 
-from trialdesk.cli import main
-
-NO_LOCALE = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": None}
 BOUNDARY = ["boundary", "--prior", "1", "1", "--threshold", "0.3", "--cutoff", "0.9",
             "--max-n", "4"]
 DEADLINES = ["deadlines", "--aware-at", "2026-03-01T03:30Z", "--day0", "2026-03-01", "--tz",
              "America/Bogota"]
-
-
-def run(language: str, *args: str):
-    return CliRunner(env=NO_LOCALE).invoke(main, ["--language", language, "safety", *args],
-                                           catch_exceptions=False)
 
 
 @pytest.mark.parametrize(("args", "spanish", "english"), [
@@ -31,18 +21,11 @@ def run(language: str, *args: str):
      ["SAE to the sponsor", "due 2026"]),
 ])
 def test_safety_output_in_spanish(args, spanish, english):
-    result = run("es", *args)
-    assert result.exit_code == 0, result.output
-    for text in spanish:
-        assert text in result.output
-    for text in english:
-        assert text not in result.output
-    assert [json.loads(run(language, *args, "--json").output) for language in ("en", "es")
-            ] == [json.loads(run("en", *args, "--json").output)] * 2
+    assert_in_spanish(["safety", *args], spanish, english)
 
 
 def test_safety_refusals_in_spanish():
-    result = run("es", "incidence", "--events", "3", "--n", "2")
+    result = run_in("es", "safety", "incidence", "--events", "3", "--n", "2")
     assert result.exit_code == 2 and "3 eventos no pueden superar --n 2" in result.output
-    result = run("es", "deadlines")
+    result = run_in("es", "safety", "deadlines")
     assert result.exit_code == 2 and "indique --day0" in result.output
