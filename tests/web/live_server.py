@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -156,6 +157,35 @@ def end_group(pgid: int, *, graceful: float = 0.0, timeout: float = 60.0) -> Non
         time.sleep(0.05)
     with _groups_lock:
         GROUPS.pop(pgid, None)
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path, *, stdin: int = subprocess.DEVNULL,
+          stdout: int | None = None) -> subprocess.Popen:
+    """``python <args>`` (a worker, a poller, a stand-in server) in its own process group,
+    registered like a server's for ``end_group`` and the session's leak check. Its stderr goes to
+    ``log``, and so does its stdout unless ``stdout`` (e.g. ``subprocess.PIPE``, read as text)."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, *args], env=env, stdin=stdin,
+            stdout=out if stdout is None else stdout,
+            stderr=subprocess.STDOUT if stdout is None else out, text=True,
+            start_new_session=True)  # a session leader's pgid is its pid
+    with _groups_lock:
+        GROUPS[process.pid] = process
+    return process
+
+
+def wait_for(what: str, check: Callable[[], Any], log: Path, timeout: float) -> Any:
+    """Poll ``check`` until it returns something true, and return that; after ``timeout``
+    seconds fail with ``what`` and the end of ``log`` (the processes' own account)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s; {log.name} ends:\n"
+                         f"{log.read_text(errors='replace')[-4000:]}")
 
 
 def live_groups() -> list[int]:

@@ -49,16 +49,6 @@ print(queued, flush=True)
 """
 
 
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.PIPE,
-                                   stderr=out, stdin=subprocess.DEVNULL, text=True,
-                                   start_new_session=True)
-    with live_server._groups_lock:
-        live_server.GROUPS[process.pid] = process
-    return process
-
-
 def _key(tmp_path: Path) -> Path:
     from trialdesk.backup.crypto import new_key_file
 
@@ -74,7 +64,8 @@ def _two_pollers(tmp_path: Path, database: str | None) -> None:
     subprocess.run([sys.executable, "-c", CREATE, str(tmp_path / "backups"),
                     str(_key(tmp_path))], env=env, check=True, timeout=300)
     start = time.time() + 8  # both processes set up Django first
-    pollers = [_spawn(["-c", POLLER, str(start)], env, log) for _ in range(2)]
+    pollers = [live_server.spawn(["-c", POLLER, str(start)], env, log, stdout=subprocess.PIPE)
+               for _ in range(2)]
     try:
         counts = [int(process.communicate(timeout=DEADLINE)[0].split()[-1])
                   for process in pollers]
@@ -140,17 +131,6 @@ run_worker(interval=0.2)
 """
 
 
-def _wait_for(what: str, check, log: Path):
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {DEADLINE:.0f} s; log:\n"
-                         f"{log.read_text(errors='replace')[-4000:]}")
-
-
 @pytest.mark.slow
 def test_a_backup_run_whose_worker_is_killed_is_done_again_and_completes_once(tmp_path):
     data_dir, log, out = tmp_path / "data", tmp_path / "workers.log", tmp_path / "backups"
@@ -168,13 +148,15 @@ def test_a_backup_run_whose_worker_is_killed_is_done_again_and_completes_once(tm
     worker = ["-m", "trialdesk.cli", "worker", "--data-dir", str(data_dir), "--interval", "0.2"]
     workers = []
     try:
-        workers.append(_spawn(["-c", STALLING_WORKER], env, log))
-        _wait_for("the half-written backup", lambda: list(out.glob(".run-*/.*.partial")), log)
+        workers.append(live_server.spawn(["-c", STALLING_WORKER], env, log))
+        live_server.wait_for("the half-written backup",
+                             lambda: list(out.glob(".run-*/.*.partial")), log, DEADLINE)
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(timeout=60)
         assert run()[0] == "running"
-        workers.append(_spawn(worker, env, log))
-        _wait_for("the run's end", lambda: run() and run()[0] in ("done", "failed"), log)
+        workers.append(live_server.spawn(worker, env, log))
+        live_server.wait_for("the run's end", lambda: run() and run()[0] in ("done", "failed"),
+                             log, DEADLINE)
     finally:
         for process in workers:
             live_server.end_group(process.pid, graceful=10)

@@ -17,10 +17,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import zipfile
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import live_server
 import pytest
@@ -77,13 +78,7 @@ def _start_worker(data_dir: Path, log: Path, script: str | None = None) -> subpr
     env["TRIALDESK_WORKER_LEASE_SECONDS"] = LEASE
     command = ["-c", script, str(data_dir)] if script else [
         "-m", "trialdesk.cli", "worker", "--data-dir", str(data_dir), "--interval", "0.2"]
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, *command], env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
-    with live_server._groups_lock:
-        live_server.GROUPS[process.pid] = process  # its own group: pgid == pid
-    return process
+    return live_server.spawn(command, env, log)
 
 
 def _query(database: Path, sql: str, *args: object) -> list[tuple]:
@@ -91,15 +86,8 @@ def _query(database: Path, sql: str, *args: object) -> list[tuple]:
         return db.execute(sql, args).fetchall()
 
 
-def _wait_for(what: str, check, log: Path):
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {DEADLINE:.0f} s; worker log:\n"
-                         f"{log.read_text(errors='replace')[-4000:]}")
+def _wait_for(what: str, check: Callable[[], Any], log: Path) -> Any:
+    return live_server.wait_for(what, check, log, DEADLINE)
 
 
 @pytest.mark.slow
@@ -255,12 +243,8 @@ def test_the_servers_task_worker_ends_with_the_server(migrated, tmp_path, how):
     data_dir, log = _fresh(migrated, tmp_path), tmp_path / "server.log"
     database = data_dir / "trialdesk.sqlite3"
     env = {**live_server._env(data_dir, None), "TRIALDESK_TASK_WORKERS": "1"}
-    with log.open("ab") as out:
-        server = subprocess.Popen([sys.executable, "-c", SERVER], env=env, text=True,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=out,
-                                  start_new_session=True)
-    with live_server._groups_lock:
-        live_server.GROUPS[server.pid] = server
+    server = live_server.spawn(["-c", SERVER], env, log, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE)
     worker = None
     try:
         worker = int(server.stdout.readline())
