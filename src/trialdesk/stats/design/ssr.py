@@ -15,6 +15,8 @@ keeps alpha with a two-stage design.
 Operating characteristics: :func:`oc_integration` (two stages: one adaptive quadrature over the
 interim z, with the zone edges as break points) and :func:`oc_simulation` (two or three stages,
 seeded and vectorized over trials, drawing the stage-wise z-statistics from their normal law).
+Both see the test only through :class:`StageSteps`, so :mod:`.ssr_fisher` runs them for Fisher's
+combination test too.
 """
 
 from __future__ import annotations
