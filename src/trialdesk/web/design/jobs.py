@@ -21,11 +21,10 @@ import logging
 import math
 import time
 import tomllib
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from django.db import OperationalError, close_old_connections, connection
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
@@ -42,8 +41,9 @@ from trialdesk.web.core.actor import actor_for
 from trialdesk.web.design.actions import KEEP_PER_USER as KEEP_PER_USER  # the pages read it here
 from trialdesk.web.design.actions import chunk_sizes, do_finish_simulation, do_start_simulation
 from trialdesk.web.design.models import SimulationJob
-from trialdesk.web.worker.models import WorkerBeat
-from trialdesk.web.worker.runner import lease_seconds
+from trialdesk.web.worker import jobs as worker_jobs
+from trialdesk.web.worker.jobs import retrying
+from trialdesk.web.worker.jobs import worker_alive as worker_alive  # the pages read it here
 from trialdesk.web.worker.steps import done_steps, forget, step
 
 MAX_SIMS = 500_000
@@ -52,9 +52,6 @@ MAX_PARTICIPANTS = 5_000
 MAX_RUNNING = 2
 # A job whose row has not moved for this long no longer counts against MAX_RUNNING.
 STALE_AFTER = dt.timedelta(minutes=10)
-# SQLite answers "database is locked" when another connection writes at that moment; a progress
-# update (or the job's end) waits for its turn rather than losing the job.
-_RETRIES, _RETRY_SECONDS = 100, 0.05
 log = logging.getLogger(__name__)
 
 
@@ -95,12 +92,6 @@ def is_stale(job: SimulationJob) -> bool:
         return False
     row = task_of(job)
     return row is None or row.status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
-
-
-def worker_alive() -> bool:
-    """Whether a worker has beaten within its lease (else queued jobs wait for one)."""
-    fresh = timezone.now() - dt.timedelta(seconds=lease_seconds())
-    return WorkerBeat.objects.filter(seen_at__gte=fresh).exists()
 
 
 def create_simulation_job_for(*, owner: Any, spec_text: str, spec: SimulationSpec, sims: int,
@@ -203,11 +194,13 @@ def run_job(job_id: Any) -> None:
                         dump=_dump_tally, load=_load_tally, done=done))
                     _mark(job_id, chunks_done=len(tallies))
             result = results_of(spec, tallies, len(sizes))
-            _retrying(do_finish_simulation, job_id, state=SimulationJob.DONE, result=result,
-                      seconds=time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            retrying(lambda: do_finish_simulation(job_id, state=SimulationJob.DONE,
+                                                  result=result, seconds=seconds))
         except Exception as error:  # the job row reports whatever went wrong
-            _retrying(do_finish_simulation, job_id, state=SimulationJob.FAILED,
-                      error=str(error)[:2000])
+            failure = str(error)[:2000]
+            retrying(lambda: do_finish_simulation(job_id, state=SimulationJob.FAILED,
+                                                  error=failure))
     except Exception:
         # the end cannot be recorded: the row goes stale and is shown failed after STALE_AFTER
         log.exception("simulation %s ended and could not be marked", job_id)
@@ -218,26 +211,6 @@ def run_job(job_id: Any) -> None:
         connection.close()
 
 
-def _retrying(write: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``write(*args, **kwargs)``, again while SQLite answers that the database is locked."""
-    for attempt in range(_RETRIES):
-        try:
-            return write(*args, **kwargs)
-        except OperationalError:
-            if attempt == _RETRIES - 1:
-                raise
-            time.sleep(_RETRY_SECONDS)
-    return None
-
-
 def _mark(job_id: Any, **fields: Any) -> None:
-    """Move the job's progress (running, chunks done): one UPDATE of this job's row only.
-
-    Not an action, and not audited: a progress tick is the server's bookkeeping of a computation
-    whose start and end are audited, not a change anyone made. Auditing it would add one record
-    per chunk and make the worker queue for the trial's write lock after every chunk; as one
-    UPDATE statement of one row it is atomic on its own and touches nothing else.
-    """
-    # update() skips auto_now, so the heartbeat is set here
-    _retrying(lambda: SimulationJob.objects.filter(pk=job_id).update(
-        updated_at=timezone.now(), **fields))
+    """Move the job's progress (running, chunks done): a tick per chunk, not audited."""
+    worker_jobs.mark_progress(SimulationJob, job_id, **fields)

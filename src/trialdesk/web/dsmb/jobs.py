@@ -17,27 +17,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
-from django.db import OperationalError, close_old_connections
-from django.utils import timezone
+from django.db import close_old_connections
 from django.utils.translation import gettext_lazy as _
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
 
 from trialdesk.web.core import clock
 from trialdesk.web.core.actor import actor_as
 from trialdesk.web.core.errors import Forbidden
 from trialdesk.web.dsmb.actions import do_finish_report_job, report_documents
 from trialdesk.web.dsmb.models import ReportJob
-from trialdesk.web.worker.models import WorkerBeat
-from trialdesk.web.worker.runner import lease_seconds
+from trialdesk.web.worker import jobs as worker_jobs
+from trialdesk.web.worker.jobs import retrying
+from trialdesk.web.worker.jobs import worker_alive as worker_alive  # the pages read it here
 from trialdesk.web.worker.steps import done_steps, forget, step
 
 log = logging.getLogger(__name__)
-_RETRIES, _RETRY_SECONDS = 100, 0.05
 
 # why a job failed, in the reader's words; the row keeps the code
 REASONS = {
@@ -85,14 +81,14 @@ def run_job(job_id: Any, *, raise_unmarked: bool = False) -> ReportJob | None:
 
             documents = report_documents(job.meeting, job.kind, actor.username, generated_at,
                                          done=made, on_document=keep)
-            ended = _retrying(do_finish_report_job, job.pk, documents=documents,
-                              generated_at=generated_at)
+            ended = retrying(lambda: do_finish_report_job(job.pk, documents=documents,
+                                                         generated_at=generated_at))
         except Forbidden:
             log.warning("DSMB report job %s: its role may no longer generate it", job_id)
-            ended = _retrying(do_finish_report_job, job.pk, error="forbidden")
+            ended = retrying(lambda: do_finish_report_job(job.pk, error="forbidden"))
         except Exception:  # the job row reports that it failed; the log says why
             log.exception("DSMB report job %s failed", job_id)
-            ended = _retrying(do_finish_report_job, job.pk, error="error")
+            ended = retrying(lambda: do_finish_report_job(job.pk, error="error"))
         forget(key)
         return ended
     except Exception:
@@ -104,30 +100,16 @@ def run_job(job_id: Any, *, raise_unmarked: bool = False) -> ReportJob | None:
 
 def is_lost(job: ReportJob) -> bool:
     """Whether the job says it runs but no task will end it (its task failed, or was pruned)."""
-    return job.state in (ReportJob.QUEUED, ReportJob.RUNNING) and not DBTaskResult.objects.filter(
-        task_path=run_report_job.module_path, args_kwargs__args__0=str(job.pk),
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).exists()
-
-
-def worker_alive() -> bool:
-    """Whether a worker has beaten within its lease (else a queued job waits for one)."""
-    fresh = timezone.now() - dt.timedelta(seconds=lease_seconds())
-    return WorkerBeat.objects.filter(seen_at__gte=fresh).exists()
+    return worker_jobs.is_lost(job, run_report_job)
 
 
 def job_view(job: ReportJob) -> dict[str, Any]:
     """The job as the pages and the API show it: no figure, a failure's reason as a code (a
     lost job as failed); the stored report's id once done."""
-    state, error = job.state, job.error
-    if is_lost(job):
-        state, error = ReportJob.FAILED, "lost"
-    view: dict[str, Any] = {"id": str(job.pk), "meeting": job.meeting_id, "kind": job.kind,
-                            "state": state, "done": job.done, "total": job.total,
-                            "percent": job.percent, "created_at": job.created_at.isoformat()}
-    if state == ReportJob.DONE:
+    view = worker_jobs.job_view(job, run_report_job, lost="lost", unknown="error",
+                                head={"meeting": job.meeting_id, "kind": job.kind})
+    if view["state"] == ReportJob.DONE:
         view["report"] = job.report_id
-    if state == ReportJob.FAILED:
-        view["error"] = error or "error"
     return view
 
 
@@ -136,19 +118,6 @@ def reason(code: str) -> str:
     return str(REASONS.get(code, REASONS["error"]))
 
 
-def _retrying(write: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``write(*args, **kwargs)``, again while SQLite answers that the database is locked."""
-    for attempt in range(_RETRIES):
-        try:
-            return write(*args, **kwargs)
-        except OperationalError:
-            if attempt == _RETRIES - 1:
-                raise
-            time.sleep(_RETRY_SECONDS)
-    return None
-
-
 def _mark(job_id: Any, **fields: Any) -> None:
-    """Move the job's progress: one UPDATE of its row (not audited: its start and end are)."""
-    _retrying(lambda: ReportJob.objects.filter(pk=job_id).update(updated_at=timezone.now(),
-                                                                 **fields))
+    """Move the job's progress (a seam of its own: a test stops the worker between documents)."""
+    worker_jobs.mark_progress(ReportJob, job_id, **fields)

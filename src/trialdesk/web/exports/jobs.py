@@ -20,19 +20,15 @@ is gone, is lost: ``settle_lost`` records it failed, so lost jobs never block ne
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import os
 import shutil
-import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.db import OperationalError, close_old_connections, connection
-from django.utils import timezone
+from django.db import close_old_connections, connection
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
@@ -41,10 +37,10 @@ from trialdesk.web.exports.actions import do_finish_export
 from trialdesk.web.exports.context import build_context
 from trialdesk.web.exports.formats import Progress, get_format
 from trialdesk.web.exports.models import ExportJob
-from trialdesk.web.worker.models import WorkerBeat
-from trialdesk.web.worker.runner import lease_seconds
+from trialdesk.web.worker import jobs as worker_jobs
+from trialdesk.web.worker.jobs import live_workers, retrying
+from trialdesk.web.worker.jobs import worker_alive as worker_alive  # the pages read it here
 
-_RETRIES, _RETRY_SECONDS = 100, 0.05
 LOST = "its task ended without finishing it (its worker was lost); start the export again"
 INTERRUPTED = "interrupted on the command line"
 log = logging.getLogger(__name__)
@@ -80,12 +76,6 @@ def _unfinished_tasks() -> dict[str, DBTaskResult]:
     return {str(row.args_kwargs["args"][0]): row for row in rows}
 
 
-def _live_workers() -> set[str]:
-    fresh = timezone.now() - dt.timedelta(seconds=lease_seconds())
-    return set(WorkerBeat.objects.filter(seen_at__gte=fresh).values_list("worker_id",
-                                                                          flat=True))
-
-
 def _unended() -> list[ExportJob]:
     return list(ExportJob.objects.filter(state__in=[ExportJob.QUEUED, ExportJob.RUNNING]))
 
@@ -97,7 +87,7 @@ def alive_jobs() -> list[ExportJob]:
     counts again), nor the lost ones (``lost_jobs``).
     """
     unended = _unended()  # before the tasks: a job started in between is not taken for lost
-    tasks, workers = _unfinished_tasks(), _live_workers()
+    tasks, workers = _unfinished_tasks(), live_workers()
     alive = []
     for job in unended:
         row = tasks.get(str(job.pk))
@@ -123,14 +113,7 @@ def lost_jobs() -> list[ExportJob]:
 
 def is_lost(job: ExportJob) -> bool:
     """Whether the job says it runs but no task will end it (read only: shown as failed)."""
-    return job.state in (ExportJob.QUEUED, ExportJob.RUNNING) and not DBTaskResult.objects.filter(
-        task_path=run_export.module_path, args_kwargs__args__0=str(job.pk),
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).exists()
-
-
-def worker_alive() -> bool:
-    """Whether a worker has beaten within its lease (else queued jobs wait for one)."""
-    return bool(_live_workers())
+    return worker_jobs.is_lost(job, run_export)
 
 
 def settle_lost() -> int:
@@ -138,7 +121,7 @@ def settle_lost() -> int:
     lost = lost_jobs()
     for job in lost:
         log.warning("export %s lost its task: recorded failed", job.pk)
-        _retrying(do_finish_export, job.pk, state=ExportJob.FAILED, error=LOST)
+        retrying(lambda job=job: do_finish_export(job.pk, state=ExportJob.FAILED, error=LOST))
     return len(lost)
 
 
@@ -151,7 +134,7 @@ def run_here(job_id: Any, folder: Path, worker_id: str,
     try:
         ended = run_job(job_id, folder, archive=False, on_progress=on_progress)
     except BaseException as error:
-        _retrying(do_finish_export, job_id, state=ExportJob.FAILED, error=INTERRUPTED)
+        retrying(lambda: do_finish_export(job_id, state=ExportJob.FAILED, error=INTERRUPTED))
         if row is not None:
             row.set_failed(error)
         raise
@@ -186,12 +169,13 @@ def run_job(job_id: Any, folder: Path | None = None, *, archive: bool = True,
             names = sorted(str(path.relative_to(folder)) for path in written)
             digest = _archive(folder, names, archive_path(job_id)) if archive else _digest(
                 folder, names)
-            return _retrying(do_finish_export, job_id, state=ExportJob.DONE, files=names,
-                             sha256=digest)
+            return retrying(lambda: do_finish_export(job_id, state=ExportJob.DONE, files=names,
+                                                     sha256=digest))
         except Exception as error:  # the job row reports whatever went wrong
             log.exception("export %s failed", job_id)
-            return _retrying(do_finish_export, job_id, state=ExportJob.FAILED,
-                             error=str(error)[:2000])
+            failure = str(error)[:2000]
+            return retrying(lambda: do_finish_export(job_id, state=ExportJob.FAILED,
+                                                     error=failure))
     except Exception:
         log.exception("export %s ended and could not be marked", job_id)
         if raise_unmarked:
@@ -251,20 +235,5 @@ def _sha256(path: Path) -> str:
     return hasher.hexdigest()
 
 
-def _retrying(write: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``write(*args, **kwargs)``, again while SQLite answers that the database is locked."""
-    for attempt in range(_RETRIES):
-        try:
-            return write(*args, **kwargs)
-        except OperationalError:
-            if attempt == _RETRIES - 1:
-                raise
-            time.sleep(_RETRY_SECONDS)
-    return None
-
-
 def _mark(job_id: Any, **fields: Any) -> None:
-    """Move the job's progress: one UPDATE of this row (not audited: bookkeeping of a job whose
-    start and end are)."""
-    _retrying(lambda: ExportJob.objects.filter(pk=job_id).update(
-        updated_at=timezone.now(), **fields))
+    worker_jobs.mark_progress(ExportJob, job_id, **fields)

@@ -5,27 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from trialdesk.web.exports.jobs import LOST, is_lost
+from trialdesk.web.exports.jobs import LOST, run_export
 from trialdesk.web.exports.models import ExportJob
+from trialdesk.web.worker import jobs as worker_jobs
 
 
 def job_view(job: ExportJob) -> dict[str, Any]:
     """The job as the API and the pages show it; a lost one (no task will end it) as failed,
     before the next start records it so (``jobs.settle_lost``)."""
-    state, error = job.state, job.error
-    if is_lost(job):
-        state, error = ExportJob.FAILED, LOST
-    view: dict[str, Any] = {
-        "id": str(job.pk), "format": job.format, "allocation": job.allocation,
-        "state": state, "done": job.done, "total": job.total, "percent": job.percent,
-        "created_at": job.created_at.isoformat(),
-        "data_cutoff": job.data_cutoff.isoformat() if job.data_cutoff else None,
-    }
-    if state == ExportJob.DONE:
+    view = worker_jobs.job_view(
+        job, run_export, lost=LOST, head={"format": job.format, "allocation": job.allocation},
+        tail={"data_cutoff": job.data_cutoff.isoformat() if job.data_cutoff else None})
+    if view["state"] == ExportJob.DONE:
         view.update(files=job.files, sha256=job.sha256,
                     download=f"/api/v1/exports/{job.pk}/download")
-    if state == ExportJob.FAILED:
-        view["error"] = error
     return view
 
 

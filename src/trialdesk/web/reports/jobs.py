@@ -13,18 +13,14 @@ A failure's reason is a code of :data:`REASONS`, never an exception's text.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
-from django.db import OperationalError, close_old_connections
+from django.db import close_old_connections
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
 
 from trialdesk.web.core.actor import actor_as, require
 from trialdesk.web.core.errors import Forbidden
@@ -33,11 +29,11 @@ from trialdesk.web.core.timezones import site_zone
 from trialdesk.web.reports.actions import STEPS, do_finish_analysis_report
 from trialdesk.web.reports.context import report_context
 from trialdesk.web.reports.models import AnalysisReportJob
-from trialdesk.web.worker.models import WorkerBeat
-from trialdesk.web.worker.runner import lease_seconds
+from trialdesk.web.worker import jobs as worker_jobs
+from trialdesk.web.worker.jobs import retrying
+from trialdesk.web.worker.jobs import worker_alive as worker_alive  # the pages read it here
 
 log = logging.getLogger(__name__)
-_RETRIES, _RETRY_SECONDS = 100, 0.05
 
 REASONS = {
     "forbidden": _("Your role may no longer read the report."),
@@ -73,15 +69,15 @@ def run_job(job_id: Any, *, raise_unmarked: bool = False) -> AnalysisReportJob |
                 html = render_to_string("reports/_report.html", context)
                 standalone = render_to_string("reports/standalone.html", context)
             _mark(job.pk, done=STEPS)
-            return _retrying(do_finish_analysis_report, job.pk, html=html,
-                             standalone=standalone, shows_arms=context["shows_arms"],
-                             generated_at=context["generated_at"])
+            return retrying(lambda: do_finish_analysis_report(
+                job.pk, html=html, standalone=standalone, shows_arms=context["shows_arms"],
+                generated_at=context["generated_at"]))
         except Forbidden:
             log.warning("analysis report job %s: its role may no longer read the report", job_id)
-            return _retrying(do_finish_analysis_report, job.pk, error="forbidden")
+            return retrying(lambda: do_finish_analysis_report(job.pk, error="forbidden"))
         except Exception:  # the job row reports that it failed; the log says why
             log.exception("analysis report job %s failed", job_id)
-            return _retrying(do_finish_analysis_report, job.pk, error="error")
+            return retrying(lambda: do_finish_analysis_report(job.pk, error="error"))
     except Exception:
         log.exception("analysis report job %s ended and could not be marked", job_id)
         if raise_unmarked:
@@ -91,32 +87,17 @@ def run_job(job_id: Any, *, raise_unmarked: bool = False) -> AnalysisReportJob |
 
 def is_lost(job: AnalysisReportJob) -> bool:
     """Whether the job says it runs but no task will end it (its task failed, or was pruned)."""
-    return job.state in (AnalysisReportJob.QUEUED, AnalysisReportJob.RUNNING) and not (
-        DBTaskResult.objects.filter(
-            task_path=run_analysis_report.module_path, args_kwargs__args__0=str(job.pk),
-            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).exists())
-
-
-def worker_alive() -> bool:
-    """Whether a worker has beaten within its lease (else a queued job waits for one)."""
-    fresh = timezone.now() - dt.timedelta(seconds=lease_seconds())
-    return WorkerBeat.objects.filter(seen_at__gte=fresh).exists()
+    return worker_jobs.is_lost(job, run_analysis_report)
 
 
 def job_view(job: AnalysisReportJob) -> dict[str, Any]:
     """The job as the pages and the API show it: state and progress, a failure's reason as a
     code (a lost job as failed), whether the report shows arms once done; never the report."""
-    state, error = job.state, job.error
-    if is_lost(job):
-        state, error = AnalysisReportJob.FAILED, "lost"
-    view: dict[str, Any] = {"id": str(job.pk), "language": job.language, "state": state,
-                            "done": job.done, "total": job.total, "percent": job.percent,
-                            "created_at": job.created_at.isoformat()}
-    if state == AnalysisReportJob.DONE:
+    view = worker_jobs.job_view(job, run_analysis_report, lost="lost", unknown="error",
+                                head={"language": job.language})
+    if view["state"] == AnalysisReportJob.DONE:
         view.update(shows_arms=job.shows_arms, generated_at=job.generated_at.isoformat(),
                     download=f"/reports/jobs/{job.pk}/download/")
-    if state == AnalysisReportJob.FAILED:
-        view["error"] = error or "error"
     return view
 
 
@@ -125,19 +106,5 @@ def reason(code: str) -> str:
     return str(REASONS.get(code, REASONS["error"]))
 
 
-def _retrying(write: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``write(*args, **kwargs)``, again while SQLite answers that the database is locked."""
-    for attempt in range(_RETRIES):
-        try:
-            return write(*args, **kwargs)
-        except OperationalError:
-            if attempt == _RETRIES - 1:
-                raise
-            time.sleep(_RETRY_SECONDS)
-    return None
-
-
 def _mark(job_id: Any, **fields: Any) -> None:
-    """Move the job's progress: one UPDATE of its row (not audited: its start and end are)."""
-    _retrying(lambda: AnalysisReportJob.objects.filter(pk=job_id).update(
-        updated_at=timezone.now(), **fields))
+    worker_jobs.mark_progress(AnalysisReportJob, job_id, **fields)
