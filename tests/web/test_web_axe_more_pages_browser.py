@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import LAUNCH, serious
+from browser import chromium, serious, signed_in_page
 from enrollment import TODAY
 from live_server import (
     api_session,
@@ -26,12 +26,10 @@ from live_server import (
     running,
     setup_demo,
 )
-from login import sign_in_browser
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 120_000  # a loaded 2-core machine: pages may take many seconds
 SITE = "CO-01"
 GENERATION_WAIT = 300  # seconds: the task worker shares 2 loaded cores with the server
 
@@ -77,17 +75,8 @@ def _generated_report(session: Any, job_url: str) -> int:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # expect() waits 5 s by default, too short on a loaded machine; reset when the module ends
-    expect.set_options(timeout=TIMEOUT_MS)
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(**LAUNCH)
-            try:
-                yield chromium
-            finally:
-                chromium.close()
-    finally:
-        expect.set_options(timeout=None)
+    with chromium() as launched:
+        yield launched
 
 
 class Checks:
@@ -103,14 +92,7 @@ class Checks:
     def sign_in(self, username: str) -> Page:
         """A fresh context signed in as ``username``, switched to the language with the header's
         language switch."""
-        context = self.browser.new_context(locale="en-GB")
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
-        sign_in_browser(page, self.url, self.users[username])
-        with page.expect_navigation():
-            page.select_option("#language-select", self.language)
-        expect(page.locator("html")).to_have_attribute("lang", self.language)
-        return page
+        return signed_in_page(self.browser, self.url, self.users[username], self.language)
 
     def visit(self, page: Page, path: str, name: str) -> None:
         response = page.goto(self.url + path)

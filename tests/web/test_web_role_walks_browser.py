@@ -16,18 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import LAUNCH, fill_day0_respiratory, serious
+from browser import chromium, fill_day0_respiratory, serious, signed_in_page
 from enrollment import CONSENT, TODAY
 from live_server import demo_users, running, setup_demo
-from login import sign_in_browser
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from trialdesk.blinding import arm_revealing_texts
 from trialdesk.protocol import load_protocol
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 120_000  # a loaded 2-core machine: pages may take many seconds
 SCREENING = {"age": "61", "pao2": "68", "fio2": "0.9", "peep": "12"}
 CHOICES = {
     "sars_cov2_pcr": "positive", "onset_within_week": "yes", "bilateral_opacities": "yes",
@@ -48,17 +46,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # expect() waits 5 s by default, too short on a loaded machine; reset when the module ends
-    expect.set_options(timeout=TIMEOUT_MS)
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(**LAUNCH)
-            try:
-                yield chromium
-            finally:
-                chromium.close()
-    finally:
-        expect.set_options(timeout=None)
+    with chromium() as launched:
+        yield launched
 
 
 class Walk:
@@ -75,14 +64,7 @@ class Walk:
     def sign_in(self, username: str) -> Page:
         """A fresh context signed in as ``username``, switched to the walk's language with the
         header's language switch."""
-        context = self.browser.new_context(locale="en-GB")
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
-        sign_in_browser(page, self.url, self.users[username])
-        with page.expect_navigation():
-            page.select_option("#language-select", self.language)
-        expect(page.locator("html")).to_have_attribute("lang", self.language)
-        return page
+        return signed_in_page(self.browser, self.url, self.users[username], self.language)
 
     def seen(self, page: Page, name: str, *, site_page: bool = True) -> None:
         """A screenshot of the page, and axe's serious or critical findings on it kept; a page

@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import LAUNCH
+from browser import chromium, signed_in_page
 from enrollment import CONSENT
 from live_server import demo_users, running, setup_demo
-from login import sign_in_browser
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 120_000  # a loaded 2-core machine: pages may take many seconds
 TABLET = {"width": 768, "height": 1024}  # an iPad's portrait viewport, CSS pixels
 MIN_TARGET_PX = 24  # WCAG 2.2 SC 2.5.8, the minimum target size
 SCREENING = {"age": "61", "pao2": "68", "fio2": "0.9", "peep": "12"}
@@ -62,27 +60,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(**LAUNCH)
-            try:
-                yield chromium
-            finally:
-                chromium.close()
-    finally:
-        expect.set_options(timeout=None)
+    with chromium() as launched:
+        yield launched
 
 
 def _tablet(browser: Browser, url: str, user: dict[str, Any], language: str) -> Page:
-    context = browser.new_context(viewport=TABLET, locale="en-GB", has_touch=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    sign_in_browser(page, url, user)
-    with page.expect_navigation():
-        page.select_option("#language-select", language)
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    return page
+    return signed_in_page(browser, url, user, language, viewport=TABLET, has_touch=True)
 
 
 def _problems(page: Page, name: str, folder: Path) -> list[str]:
