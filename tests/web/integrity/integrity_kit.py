@@ -18,7 +18,7 @@ from trial_factory import PASSWORD
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # the apps whose tables hold trial data, accounts and the audit trail
 DATA_APPS = ("core", "trials", "capture", "accounts", "auth", "safety", "dsmb", "monitoring",
-             "deviations", "supply", "amendments", "redcap")
+             "deviations", "supply", "amendments", "redcap", "reports")
 
 RESPIRATORY_OK = {"pao2": 80, "fio2": 0.5, "peep": 10, "ventilation_mode": "imv"}
 VITALS_OK = {"heart_rate": 90, "systolic_bp": 120, "diastolic_bp": 80, "temperature": 37.0}

@@ -122,6 +122,13 @@ ACTION_LABELS = {
     "verify_source_data": pgettext_lazy("audit action", "Source data verified"),
     "visit_not_done": pgettext_lazy("audit action", "Visit recorded as not done"),
     "void_signature": pgettext_lazy("audit action", "Signature voided"),
+    "create_schedule": pgettext_lazy("audit action", "Schedule created"),
+    "stop_schedule": pgettext_lazy("audit action", "Schedule stopped"),
+    "start_analysis_report": pgettext_lazy("audit action", "Analysis report requested"),
+    "finish_analysis_report": pgettext_lazy("audit action", "Analysis report finished"),
+    "forget_analysis_report": pgettext_lazy("audit action", "Old analysis report removed"),
+    "start_dsmb_report": pgettext_lazy("audit action", "DSMB report requested"),
+    "fail_dsmb_report": pgettext_lazy("audit action", "DSMB report failed"),
 }
 # actions whose code ends with a variable part (consent_withdrawal, quarantine_released, ...)
 ACTION_PREFIXES = {
@@ -130,6 +137,8 @@ ACTION_PREFIXES = {
     "safety_alert_": pgettext_lazy("audit action", "Safety alert"),
     "dsmb_signal_alert_": pgettext_lazy("audit action", "DSMB signal alert"),
     "email_": pgettext_lazy("audit action", "E-mail delivery"),
+    "queue_scheduled_": pgettext_lazy("audit action", "Scheduled run queued"),
+    "scheduled_backup_": pgettext_lazy("audit action", "Scheduled backup"),
 }
 ACTION_SUFFIXES = {"_lock_override": pgettext_lazy("audit action", "Lock override")}
 
