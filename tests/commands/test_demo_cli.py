@@ -1,6 +1,7 @@
 """``trialdesk demo`` on the command line (issue 13): a progress bar per stage, a summary whose
 CONSORT numbers are the ones written to consort.json and whose output paths exist, the same
-``--seed`` giving the same trial, and a folder that already holds a trial refused.
+``--seed`` giving the same trial, a folder that already holds a trial refused, and ``--serve``
+serving it as it is.
 
 Six participants keep it short; with seed 5 the one participant of an arm has no known day-28
 status, so the summary must say the primary result cannot be computed instead of failing."""
@@ -15,7 +16,17 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
-from live_server import trialdesk
+import requests
+from live_server import (
+    _env,
+    demo_users,
+    end_group,
+    free_port,
+    page_session,
+    spawn,
+    trialdesk,
+    wait_for,
+)
 from migrated_template import start_migrated
 
 pytestmark = pytest.mark.slow
@@ -80,3 +91,31 @@ def test_the_demo_command_summarizes_a_reproducible_trial(tmp_path):
 
     again = _demo(tmp_path / "first", check=False)
     assert again.returncode == 1 and "already holds a trial" in again.stderr
+    _served_as_it_is(tmp_path / "first", tmp_path / "serve.log")
+
+
+def _served_as_it_is(folder: Path, log: Path) -> None:
+    """``demo --serve`` on a folder that holds a trial serves it unchanged: the demo users sign in
+    and the coordinator's dashboard lists the simulated participants."""
+    port = free_port()
+    process = spawn(["-m", "trialdesk.cli", "demo", "--serve", "--data-dir", str(folder),
+                     "--port", str(port), "--workers", "1"], _env(folder, None), log)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return requests.get(url + "/accounts/login/", timeout=10).status_code == 200
+        except requests.ConnectionError:
+            return process.poll() is not None  # ended: the wait stops, the check below fails
+    try:
+        wait_for("the served demo", answers, log, timeout=180)
+        assert process.poll() is None, log.read_text(errors="replace")[-2000:]
+        exported = "".join(path.read_text() for path in (folder / "exports").rglob("*.csv"))
+        code = re.search(r"\b(CO-\d\d)-\d{4}\b", exported)
+        assert code is not None
+        coordinator = demo_users(folder)[f"coordinator-{code.group(1).lower()}"]
+        dashboard = page_session(url, coordinator).get(url + "/", timeout=60)
+        assert dashboard.status_code == 200 and code.group(0) in dashboard.text
+        assert "already holds a trial: serving it as it is" in log.read_text(errors="replace")
+    finally:
+        end_group(process.pid, graceful=10)

@@ -39,9 +39,14 @@ STAGE_NAMES = {"setup": N_("setup"), "enrollment": N_("enrollment"),
 @click.option("--data-dir", type=click.Path(file_okay=False), default=DEFAULT_DATA_DIR,
               show_default=True, help="Where the SQLite database, seed and demo users go.")
 @click.option("--serve", is_flag=True, help="Then serve the trial (as `trialdesk serve`).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="With --serve: the address.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="With --serve: the port.")
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="With --serve: the web server's worker processes.")
 @click.pass_context
 def command(ctx: click.Context, participants: int, seed: int, effect: str, stop_at: str,
-            data_dir: str, serve: bool) -> None:
+            data_dir: str, serve: bool, host: str, port: int, workers: int) -> None:
     """Simulate a whole trial through the real write path, then summarize (and serve) it."""
     from trialdesk.web.bootstrap import migrate, setup_django
 
@@ -68,7 +73,7 @@ def command(ctx: click.Context, participants: int, seed: int, effect: str, stop_
     if serve:
         from trialdesk.commands.server import command as serve_command
 
-        ctx.invoke(serve_command, data_dir=str(folder))
+        ctx.invoke(serve_command, data_dir=str(folder), host=host, port=port, workers=workers)
 
 
 def _simulate(folder: Path, participants: int, seed: int, effect: str, stop_at: str) -> Any:
