@@ -160,6 +160,10 @@ def test_only_the_closed_report_shows_the_bop2_line(bop2_trial, cohort):
     assert "evaluable (outcome recorded): 6; the looks count the first 6 randomized" in closed_html
     assert "<td>6</td><td>3</td><td>3</td><td>2</td><td>2</td>" in closed_html
     assert "STOP: futility and toxicity (first stop)" in closed_html
+    # the rule's figures as each document's language writes numbers (issue 19)
+    assert "null cells 0.15, 0.3, 0.15, 0.4," in closed_html
+    _, spanish, _ = Report.objects.get(pk=closed["id"]).document("es")
+    assert "0,15, 0,3, 0,15, 0,4" in spanish and "0.15, 0.3" not in spanish
     open_html = Report.objects.get(pk=opened["id"]).html
     assert "BOP2" not in open_html and "bop2" not in open_html
     sponsor = bop2_trial.api(SPONSOR)

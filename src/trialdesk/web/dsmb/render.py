@@ -146,6 +146,9 @@ def closed_html(meeting, figures: data.ClosedFigures, username: str, at: dt.date
             "rule_toxicity": _toxicity(rule, language) if rule else "",
             "status": figures.rule, "bop2": bop2,
             "bop2_arm": arm_label(bop2.rule.arm, language) if bop2 else "",
+            # the cells as the document's language writes numbers (0,18 in Spanish)
+            "bop2_null": ", ".join(formats.number_format(cell) for cell in bop2.rule.null)
+            if bop2 else "",
             "bop2_rows": _bop2_rows(bop2), "enrollment_svg": enrollment}
         if bop2:
             field, values = _field_words(bop2.rule.efficacy.form, bop2.rule.efficacy.field,
