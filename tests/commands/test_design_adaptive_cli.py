@@ -166,3 +166,10 @@ def test_bad_options_are_refused_before_the_statistics_are_imported():
         "assert 'scipy' not in sys.modules and 'numpy' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True)
+
+
+def test_a_z_beyond_floating_point_is_refused_naming_the_option():
+    # p = 1 - Phi(40) is 0 in double precision: a usage error, not a traceback
+    code, out = run("--test", "fisher", "--interim-z", "40", "--stage-n", "100,100",
+                    "--effect", "0.3")
+    assert code == 2 and "--interim-z" in out and "p-values must lie in (0, 1]" in out

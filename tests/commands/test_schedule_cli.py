@@ -37,6 +37,8 @@ def test_schedules_are_set_listed_stopped_and_refused_at_the_command_line(data_d
           str(key)), "--every"),
         (("backup", "--every", "1m", "--out-dir", str(out), "--keep", "2", "--key-file",
           str(key)), "at least 5 minutes"),
+        (("backup", "--every", "99999999999999d", "--out-dir", str(out), "--keep", "2",
+          "--key-file", str(key)), "at most 366 days"),
         (("backup", "--every", "1d", "--out-dir", str(out), "--keep", "2", "--key-file",
           str(tmp_path / "missing.key")), "missing.key"),
         (("backup", "--every", "1d", "--out-dir", str(data_dir / "backups"), "--keep", "2",

@@ -639,8 +639,12 @@ def simulate(
 
         cluster = dask_client(address)
     start = time.perf_counter()
-    with cluster as client:
-        results = run(spec, sims, seed=seed, workers=workers, progress=progress, client=client)
+    try:
+        with cluster as client:
+            results = run(spec, sims, seed=seed, workers=workers, progress=progress,
+                          client=client)
+    except OSError as error:  # the scheduler cannot be reached (or went away)
+        raise click.ClickException(f"--cluster {address}: {error}") from error
     seconds = time.perf_counter() - start
     rows = [_clean(r.to_dict(spec)) for r in results]
     if plot_path:

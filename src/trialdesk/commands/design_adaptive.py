@@ -157,7 +157,11 @@ def _compute(o: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
     z = parsed["interim"]
     n = parsed["stage_n"]
     if z is not None and o["test"] == "fisher":
-        out["interim"] = _fisher_interim(o, parsed, design, theta)
+        try:
+            out["interim"] = _fisher_interim(o, parsed, design, theta)
+        except ValueError as refused:  # a z so large that its p-value is 0 in floating point
+            raise click.BadParameter(f"{refused} (from the z values given)",
+                                     param_hint="--interim-z") from refused
     elif z is not None:
         k = len(z)
         remaining = n[k:]

@@ -269,3 +269,20 @@ def test_the_command_lines_as_user_acts_as_the_persons_role_that_may_do_it(perso
     assert actor_able_to(monitor, "verify_source").role == "monitor"
     user, _, _ = person  # neither of Dana's roles manages sites: the action refuses by name
     assert actor_able_to(user, "manage_sites").role == "investigator"
+
+
+def test_a_role_deactivated_after_it_was_chosen_is_refused_to_whatever_acts_as_it(person):
+    """A queued job acts as the membership that started it (``actor_as``): deactivated since,
+    the role is refused there as on the pages, so no report is built for a role taken away."""
+    from trialdesk.web.accounts.actions import do_deactivate_membership
+    from trialdesk.web.core.actor import actor_as
+    from trialdesk.web.core.errors import Forbidden
+    from trialdesk.web.core.models import Membership
+
+    coordinator = Membership.objects.get(pk=_memberships()[("coordinator", "CO-02")])
+    assert actor_as(coordinator).role == "coordinator"
+    do_deactivate_membership(actor="test", username=PERSON, role="coordinator", site="CO-02",
+                             reason=REASON)
+    coordinator.refresh_from_db()
+    with pytest.raises(Forbidden, match="deactivated"):
+        actor_as(coordinator)

@@ -104,6 +104,8 @@ def actor_for(user: object) -> Actor:
         membership = memberships[0] if memberships else None
     if membership is None:
         raise Forbidden("this account has no role in the trial")
+    if not membership.active:  # deactivated after it was chosen, or a queued job's role
+        raise Forbidden("this role has been deactivated")
     for gate in ROLE_GATES:
         gate(membership)
     return Actor(

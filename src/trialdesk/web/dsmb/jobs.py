@@ -98,11 +98,6 @@ def run_job(job_id: Any, *, raise_unmarked: bool = False) -> ReportJob | None:
         return None
 
 
-def is_lost(job: ReportJob) -> bool:
-    """Whether the job says it runs but no task will end it (its task failed, or was pruned)."""
-    return worker_jobs.is_lost(job, run_report_job)
-
-
 def job_view(job: ReportJob) -> dict[str, Any]:
     """The job as the pages and the API show it: no figure, a failure's reason as a code (a
     lost job as failed); the stored report's id once done."""

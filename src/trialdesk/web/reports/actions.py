@@ -32,8 +32,10 @@ def do_start_analysis_report(actor: Actor, *, language: str) -> AnalysisReportJo
     append_audit(actor=actor.username, action="start_analysis_report",
                  model="analysis_report_job", object_id=str(job.pk),
                  changes={"language": {"old": None, "new": language}})
-    old = list(AnalysisReportJob.objects.filter(owner=actor.user).values_list(
-        "pk", "state")[KEEP_PER_USER:])
+    # the reader's finished reports in this role beyond the newest (never one still running)
+    old = list(AnalysisReportJob.objects.filter(
+        membership=membership, state__in=(AnalysisReportJob.DONE, AnalysisReportJob.FAILED))
+        .values_list("pk", "state")[KEEP_PER_USER:])
     for pk, state in old:
         append_audit(actor=actor.username, action="forget_analysis_report",
                      model="analysis_report_job", object_id=str(pk),

@@ -85,11 +85,6 @@ def run_job(job_id: Any, *, raise_unmarked: bool = False) -> AnalysisReportJob |
         return None
 
 
-def is_lost(job: AnalysisReportJob) -> bool:
-    """Whether the job says it runs but no task will end it (its task failed, or was pruned)."""
-    return worker_jobs.is_lost(job, run_analysis_report)
-
-
 def job_view(job: AnalysisReportJob) -> dict[str, Any]:
     """The job as the pages and the API show it: state and progress, a failure's reason as a
     code (a lost job as failed), whether the report shows arms once done; never the report."""

@@ -58,7 +58,7 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
         return redirect("reports:job", job_id=job.pk)
     mine = own_jobs(actor)
     latest = mine.filter(state=AnalysisReportJob.DONE, language=_language()).first()
-    recent = [(job, jobs.job_view(job)) for job in mine[:5]]
+    recent = [(job, jobs.job_view(job)) for job in mine.defer("html", "standalone")[:5]]
     return render(request, "reports/index.html", {
         "actor": actor, "latest": latest, "recent": recent,
         "shows_arms": latest.shows_arms if latest else sees_every_arm(actor)})

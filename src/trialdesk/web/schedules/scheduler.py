@@ -48,6 +48,9 @@ def enqueue_due(now: dt.datetime | None = None) -> list[ScheduledRun]:
         except OperationalError as error:  # SQLite busy: the next beat tries again
             log.warning("schedule %s: not claimed this time: %s", schedule_id, error)
             continue
+        except Exception:  # one schedule's fault must not hold back the ones due after it
+            log.exception("schedule %s: its due run could not be claimed", schedule_id)
+            continue
         if run is not None:
             queued.append(run)
     return queued

@@ -8,15 +8,20 @@ import re
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 SHORTEST = dt.timedelta(minutes=5)
+LONGEST = dt.timedelta(days=366)  # a year and a day: beyond, an interval is a typing slip
 
 
 def parse_interval(text: str) -> dt.timedelta:
-    """``30m``, ``24h``, ``7d`` or ``2w`` as a timedelta; ValueError for anything else or for
-    less than five minutes (a backup takes longer than that on a large database)."""
+    """``30m``, ``24h``, ``7d`` or ``2w`` as a timedelta; ValueError for anything else, for
+    less than five minutes (a backup takes longer than that on a large database) or more than
+    a year and a day."""
     match = _INTERVAL.match(text)
     if not match:
         raise ValueError(f"{text!r}: give a number and a unit, m, h, d or w (24h, 7d)")
-    every = dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > LONGEST.total_seconds():
+        raise ValueError(f"{text!r}: at most {LONGEST.days} days")
+    every = dt.timedelta(seconds=seconds)
     if every < SHORTEST:
         raise ValueError(f"{text!r}: at least {int(SHORTEST.total_seconds() // 60)} minutes")
     return every
